@@ -1,0 +1,19 @@
+// Package cli holds capstan's commands: the client commands and the cobra
+// tree that wires every subcommand, including the server ones, to its options.
+package cli
+
+import (
+	"github.com/spf13/cobra"
+)
+
+// NewRootCommand returns the `capstan` command with all its subcommands.
+func NewRootCommand() *cobra.Command {
+	root := &cobra.Command{
+		Use:           "capstan",
+		Short:         "GitOps continuous delivery for Kubernetes",
+		SilenceUsage:  true,
+		SilenceErrors: true,
+	}
+	root.AddCommand(newVersionCommand())
+	return root
+}
