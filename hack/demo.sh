@@ -18,7 +18,13 @@ fi
 k() { kubectl --kubeconfig "$kubeconfig" "$@"; }
 
 k apply --server-side -f config/crd/ >/dev/null
-k wait --for=condition=Established --timeout=60s crd --all >/dev/null
+for crd in applications appprojects applicationsets; do
+	for _ in $(seq 100); do
+		established=$(k get crd "$crd.argoproj.io" -o jsonpath='{.status.conditions[?(@.type=="Established")].status}')
+		[ "$established" = True ] && break
+		sleep 0.1
+	done
+done
 k create namespace argocd --dry-run=client -o yaml | k apply -f - >/dev/null
 k apply --server-side -f hack/demo/guestbook.yaml
 
