@@ -42,7 +42,8 @@ func LayerOf(rel string) (int, bool) {
 // controllers and the server meet only in the API, never in each other.
 func SameLayerImports(layer int) bool { return layer == LayerStage }
 
-// TestOnly lists packages that only tests and benchmarks may import.
+// TestOnly lists packages (with their subpackages) that only tests and
+// benchmarks may import.
 var TestOnly = []string{"internal/testenv"}
 
 // Forbidden package names: a helper belongs with its domain or in a leaf
