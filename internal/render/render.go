@@ -31,6 +31,12 @@ type Request struct {
 	// Refs maps the `ref` names of the other sources of a multi-source
 	// Application to their checked-out roots, for `$ref/path` value files.
 	Refs map[string]string
+	// ChartCredentials returns the credentials for a chart repository a
+	// Helm dependency is fetched from; nil means anonymous access.
+	ChartCredentials func(repoURL string) (username, password string)
+	// CacheDir is where fetched chart dependencies are kept between renders;
+	// empty means a temporary directory per render.
+	CacheDir string
 	// Scope tells whether a kind is namespaced. Nil means the built-in
 	// table of Kubernetes kinds plus the CRDs found in the render.
 	Scope ScopeFunc
