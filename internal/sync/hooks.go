@@ -1,0 +1,120 @@
+// Package sync plans and runs a sync: which objects go in which phase and
+// wave, in what order, which are hooks, and what is pruned. Its decisions
+// are pure functions over the rendered and live objects.
+package sync
+
+import (
+	"slices"
+	"strconv"
+	"strings"
+
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+
+	"github.com/capstan-cd/capstan/api/v1alpha1"
+)
+
+// Phase is a step of a sync. Objects that are not hooks belong to PhaseSync.
+type Phase int
+
+// Phases in the order a sync runs them; SyncFail runs only after a failure,
+// PostDelete only when the Application is deleted.
+const (
+	PhasePreSync Phase = iota
+	PhaseSync
+	PhasePostSync
+	PhaseSyncFail
+	PhasePreDelete
+	PhasePostDelete
+)
+
+var phaseNames = map[v1alpha1.HookType]Phase{
+	v1alpha1.HookTypePreSync:    PhasePreSync,
+	v1alpha1.HookTypeSync:       PhaseSync,
+	v1alpha1.HookTypePostSync:   PhasePostSync,
+	v1alpha1.HookTypeSyncFail:   PhaseSyncFail,
+	v1alpha1.HookTypePreDelete:  PhasePreDelete,
+	v1alpha1.HookTypePostDelete: PhasePostDelete,
+}
+
+// helmHookPhases maps Helm's hook names onto capstan's phases, the way Argo
+// CD reads Helm charts. Helm hooks without an equivalent (rollback, test)
+// are not run by a sync.
+var helmHookPhases = map[string]Phase{
+	"pre-install":  PhasePreSync,
+	"pre-upgrade":  PhasePreSync,
+	"post-install": PhasePostSync,
+	"post-upgrade": PhasePostSync,
+	"pre-delete":   PhasePreDelete,
+	"post-delete":  PhasePostDelete,
+}
+
+// Hook describes how a sync treats one object.
+type Hook struct {
+	// IsHook is true for objects run as hooks rather than kept in sync.
+	IsHook bool
+	// Skip marks hooks that a sync never applies (hook Skip, Helm test or
+	// rollback hooks).
+	Skip bool
+	// Phases the hook runs in; {PhaseSync} for ordinary objects. A hook
+	// may name several phases (e.g. "PreSync,PostSync").
+	Phases []Phase
+}
+
+// HookOf reads the hook annotations of obj. capstan's own annotation wins
+// over Helm's; a Helm crd-install hook is an ordinary object.
+func HookOf(obj *unstructured.Unstructured) Hook {
+	ann := obj.GetAnnotations()
+	if v, ok := ann[v1alpha1.AnnotationHook]; ok {
+		return parseHooks(v, func(name string) (Phase, bool, bool) {
+			if v1alpha1.HookType(name) == v1alpha1.HookTypeSkip {
+				return 0, true, true
+			}
+			p, ok := phaseNames[v1alpha1.HookType(name)]
+			return p, false, ok
+		})
+	}
+	if v, ok := ann[v1alpha1.AnnotationHelmHook]; ok && strings.TrimSpace(v) != "crd-install" {
+		return parseHooks(v, func(name string) (Phase, bool, bool) {
+			p, ok := helmHookPhases[name]
+			return p, !ok, true
+		})
+	}
+	return Hook{Phases: []Phase{PhaseSync}}
+}
+
+// parseHooks reads a comma-separated hook list. classify returns the phase
+// of one name, whether the name means "skip", and whether it is known.
+func parseHooks(value string, classify func(string) (Phase, bool, bool)) Hook {
+	h := Hook{IsHook: true}
+	for _, name := range strings.Split(value, ",") {
+		name = strings.TrimSpace(name)
+		if name == "" {
+			continue
+		}
+		if p, skip, known := classify(name); known && !skip && !slices.Contains(h.Phases, p) {
+			h.Phases = append(h.Phases, p)
+		}
+	}
+	// Only skipped or unknown names: the object is never applied.
+	h.Skip = len(h.Phases) == 0
+	return h
+}
+
+// WaveOf is the object's sync wave: argocd.argoproj.io/sync-wave, else
+// Helm's hook weight for Helm hooks, else 0. A value that is not an
+// integer counts as 0, as in Argo CD.
+func WaveOf(obj *unstructured.Unstructured) int {
+	ann := obj.GetAnnotations()
+	if v, ok := ann[v1alpha1.AnnotationSyncWave]; ok {
+		if n, err := strconv.Atoi(strings.TrimSpace(v)); err == nil {
+			return n
+		}
+		return 0
+	}
+	if _, ok := ann[v1alpha1.AnnotationHelmHook]; ok {
+		if n, err := strconv.Atoi(strings.TrimSpace(ann[v1alpha1.AnnotationHelmHookWeight])); err == nil {
+			return n
+		}
+	}
+	return 0
+}

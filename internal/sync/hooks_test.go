@@ -1,0 +1,67 @@
+package sync
+
+import (
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+)
+
+func object(kind, ns, name string, annotations map[string]string) *unstructured.Unstructured {
+	u := &unstructured.Unstructured{}
+	u.SetAPIVersion("v1")
+	u.SetKind(kind)
+	u.SetNamespace(ns)
+	u.SetName(name)
+	u.SetAnnotations(annotations)
+	return u
+}
+
+func TestHookOf(t *testing.T) {
+	tests := []struct {
+		name        string
+		annotations map[string]string
+		want        Hook
+	}{
+		{"ordinary object", nil, Hook{Phases: []Phase{PhaseSync}}},
+		{"PreSync hook", map[string]string{"argocd.argoproj.io/hook": "PreSync"}, Hook{IsHook: true, Phases: []Phase{PhasePreSync}}},
+		{"several phases", map[string]string{"argocd.argoproj.io/hook": "PreSync, PostSync"}, Hook{IsHook: true, Phases: []Phase{PhasePreSync, PhasePostSync}}},
+		{"Skip", map[string]string{"argocd.argoproj.io/hook": "Skip"}, Hook{IsHook: true, Skip: true}},
+		{"unknown name only", map[string]string{"argocd.argoproj.io/hook": "Whenever"}, Hook{IsHook: true, Skip: true}},
+		{"Helm pre-install and pre-upgrade", map[string]string{"helm.sh/hook": "pre-install,pre-upgrade"}, Hook{IsHook: true, Phases: []Phase{PhasePreSync}}},
+		{"Helm post-install", map[string]string{"helm.sh/hook": "post-install"}, Hook{IsHook: true, Phases: []Phase{PhasePostSync}}},
+		{"Helm test is never synced", map[string]string{"helm.sh/hook": "test"}, Hook{IsHook: true, Skip: true}},
+		{"Helm crd-install is an ordinary object", map[string]string{"helm.sh/hook": "crd-install"}, Hook{Phases: []Phase{PhaseSync}}},
+		{"capstan's annotation wins over Helm's", map[string]string{"helm.sh/hook": "pre-install", "argocd.argoproj.io/hook": "PostSync"}, Hook{IsHook: true, Phases: []Phase{PhasePostSync}}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got := HookOf(object("Job", "ns", "j", tt.annotations))
+			if diff := cmp.Diff(tt.want, got); diff != "" {
+				t.Errorf("HookOf (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+func TestWaveOf(t *testing.T) {
+	tests := []struct {
+		name        string
+		annotations map[string]string
+		want        int
+	}{
+		{"none", nil, 0},
+		{"sync-wave", map[string]string{"argocd.argoproj.io/sync-wave": "-2"}, -2},
+		{"not a number", map[string]string{"argocd.argoproj.io/sync-wave": "soon"}, 0},
+		{"Helm hook weight", map[string]string{"helm.sh/hook": "pre-install", "helm.sh/hook-weight": "5"}, 5},
+		{"hook weight without a hook is ignored", map[string]string{"helm.sh/hook-weight": "5"}, 0},
+		{"sync-wave wins over hook weight", map[string]string{"helm.sh/hook": "pre-install", "helm.sh/hook-weight": "5", "argocd.argoproj.io/sync-wave": "1"}, 1},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := WaveOf(object("Job", "ns", "j", tt.annotations)); got != tt.want {
+				t.Errorf("WaveOf = %d, want %d", got, tt.want)
+			}
+		})
+	}
+}
