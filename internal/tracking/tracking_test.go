@@ -1,0 +1,103 @@
+package tracking
+
+import (
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+)
+
+func deployment(ns, name string, annotations, labels map[string]string) *unstructured.Unstructured {
+	u := &unstructured.Unstructured{}
+	u.SetAPIVersion("apps/v1")
+	u.SetKind("Deployment")
+	u.SetNamespace(ns)
+	u.SetName(name)
+	u.SetAnnotations(annotations)
+	u.SetLabels(labels)
+	return u
+}
+
+func TestMarkThenOwner(t *testing.T) {
+	for _, m := range []Method{MethodAnnotation, MethodLabel, MethodAnnotationAndLabel} {
+		obj := deployment("guestbook", "web", nil, nil)
+		Mark(obj, "guestbook", m)
+		if app, ok := Owner(obj, m); !ok || app != "guestbook" {
+			t.Errorf("%s: Owner = %q, %v; want guestbook", m, app, ok)
+		}
+		if obj.GetLabels()["capstan.dev/managed"] != "true" {
+			t.Errorf("%s: managed label missing: %v", m, obj.GetLabels())
+		}
+	}
+	obj := deployment("guestbook", "web", nil, nil)
+	Mark(obj, "guestbook", MethodAnnotation)
+	want := "guestbook:apps/Deployment:guestbook/web"
+	if got := obj.GetAnnotations()["argocd.argoproj.io/tracking-id"]; got != want {
+		t.Errorf("tracking-id = %q, want %q", got, want)
+	}
+}
+
+func TestOwner(t *testing.T) {
+	tests := []struct {
+		name    string
+		obj     *unstructured.Unstructured
+		wantApp string
+		wantOK  bool
+	}{
+		{"tracked by Argo CD", deployment("guestbook", "web", map[string]string{"argocd.argoproj.io/tracking-id": "guestbook:apps/Deployment:guestbook/web"}, nil), "guestbook", true},
+		{"untracked", deployment("guestbook", "web", nil, nil), "", false},
+		{"copy of another object", deployment("guestbook", "web-copy", map[string]string{"argocd.argoproj.io/tracking-id": "guestbook:apps/Deployment:guestbook/web"}, nil), "", false},
+		{"id of another kind", deployment("guestbook", "web", map[string]string{"argocd.argoproj.io/tracking-id": "guestbook:/ConfigMap:guestbook/web"}, nil), "", false},
+		{"id without namespace", deployment("guestbook", "web", map[string]string{"argocd.argoproj.io/tracking-id": "guestbook:apps/Deployment:/web"}, nil), "guestbook", true},
+		{"malformed id", deployment("guestbook", "web", map[string]string{"argocd.argoproj.io/tracking-id": "guestbook"}, nil), "", false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			app, ok := Owner(tt.obj, MethodAnnotation)
+			if app != tt.wantApp || ok != tt.wantOK {
+				t.Errorf("Owner = %q, %v; want %q, %v", app, ok, tt.wantApp, tt.wantOK)
+			}
+		})
+	}
+}
+
+func TestParse(t *testing.T) {
+	got, err := Parse("app:/Namespace:/guestbook")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(ID{App: "app", Kind: "Namespace", Name: "guestbook"}, got); diff != "" {
+		t.Errorf("Parse (-want +got):\n%s", diff)
+	}
+	for _, bad := range []string{"", "app", "app:apps/Deployment", ":apps/Deployment:ns/x", "app:apps:ns/x", "app:apps/Deployment:ns/"} {
+		if _, err := Parse(bad); err == nil {
+			t.Errorf("Parse(%q) succeeded", bad)
+		}
+	}
+}
+
+func TestParseMethod(t *testing.T) {
+	for in, want := range map[string]Method{"": MethodAnnotation, "label": MethodLabel, "annotation+label": MethodAnnotationAndLabel} {
+		if got, err := ParseMethod(in); err != nil || got != want {
+			t.Errorf("ParseMethod(%q) = %q, %v", in, got, err)
+		}
+	}
+	if _, err := ParseMethod("uid"); err == nil {
+		t.Error("ParseMethod accepted an unknown method")
+	}
+}
+
+func FuzzParse(f *testing.F) {
+	f.Add("guestbook:apps/Deployment:guestbook/web")
+	f.Add("a:/Namespace:/b")
+	f.Fuzz(func(t *testing.T, s string) {
+		id, err := Parse(s)
+		if err != nil {
+			return
+		}
+		again, err := Parse(id.String())
+		if err != nil || again != id {
+			t.Errorf("Parse(%q) = %+v, but its String %q parses to %+v, %v", s, id, id.String(), again, err)
+		}
+	})
+}
