@@ -1,0 +1,270 @@
+// Package apply writes objects to a cluster the way a sync needs: server-side
+// apply with the field manager "capstan", replace, forced re-creation,
+// deletion with a propagation policy, and namespace creation. It resolves
+// kinds through discovery, refreshing it when a kind is new (a CRD applied
+// earlier in the same sync).
+package apply
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/client-go/discovery"
+	"k8s.io/client-go/discovery/cached/memory"
+	"k8s.io/client-go/dynamic"
+	"k8s.io/client-go/rest"
+	"k8s.io/client-go/restmapper"
+)
+
+// FieldManager is the name capstan's writes are recorded under.
+const FieldManager = "capstan"
+
+// Applier writes to one cluster.
+type Applier struct {
+	client dynamic.Interface
+	mapper *restmapper.DeferredDiscoveryRESTMapper
+}
+
+// New returns an Applier for the cluster cfg reaches.
+func New(cfg *rest.Config) (*Applier, error) {
+	client, err := dynamic.NewForConfig(cfg)
+	if err != nil {
+		return nil, err
+	}
+	dc, err := discovery.NewDiscoveryClientForConfig(cfg)
+	if err != nil {
+		return nil, err
+	}
+	return &Applier{client: client, mapper: restmapper.NewDeferredDiscoveryRESTMapper(memory.NewMemCacheClient(dc))}, nil
+}
+
+// Options change how one object is written.
+type Options struct {
+	// DryRun asks the API server to run every check and default, and to
+	// store nothing.
+	DryRun bool
+	// Validate rejects unknown and duplicate fields; off, they are dropped.
+	Validate bool
+	// Replace writes the whole object with an update (create when missing)
+	// instead of a server-side apply.
+	Replace bool
+	// Force deletes and re-creates an object whose change the API server
+	// refuses as immutable.
+	Force bool
+}
+
+// Mapping resolves the resource of gvk, refreshing discovery once when the
+// kind is unknown so that CRDs created moments ago are found.
+func (a *Applier) Mapping(gvk schema.GroupVersionKind) (*meta.RESTMapping, error) {
+	m, err := a.mapper.RESTMapping(gvk.GroupKind(), gvk.Version)
+	if meta.IsNoMatchError(err) {
+		a.mapper.Reset()
+		m, err = a.mapper.RESTMapping(gvk.GroupKind(), gvk.Version)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("resolve kind %s: %w", gvk, err)
+	}
+	return m, nil
+}
+
+// resource is the client for obj's resource, in its namespace when the
+// kind is namespaced.
+func (a *Applier) resource(obj *unstructured.Unstructured) (dynamic.ResourceInterface, error) {
+	m, err := a.Mapping(obj.GroupVersionKind())
+	if err != nil {
+		return nil, err
+	}
+	if m.Scope.Name() == meta.RESTScopeNameNamespace {
+		if obj.GetNamespace() == "" {
+			return nil, fmt.Errorf("%s %s is namespaced but has no namespace", obj.GetKind(), obj.GetName())
+		}
+		return a.client.Resource(m.Resource).Namespace(obj.GetNamespace()), nil
+	}
+	return a.client.Resource(m.Resource), nil
+}
+
+// Apply writes obj and returns the object as the API server stored it (or,
+// in a dry run, would store it).
+func (a *Applier) Apply(ctx context.Context, obj *unstructured.Unstructured, opts Options) (*unstructured.Unstructured, error) {
+	res, err := a.resource(obj)
+	if err != nil {
+		return nil, err
+	}
+	var out *unstructured.Unstructured
+	if opts.Replace {
+		out, err = replace(ctx, res, obj, opts)
+	} else {
+		out, err = serverSideApply(ctx, res, obj, opts)
+		if err != nil && !opts.Validate && unknownFieldError(err) {
+			out, err = mergeWrite(ctx, res, obj, opts)
+		}
+	}
+	if err != nil && opts.Force && !opts.DryRun && (apierrors.IsInvalid(err) || apierrors.IsConflict(err)) {
+		out, err = recreate(ctx, res, obj, opts)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("apply %s: %w", describe(obj), err)
+	}
+	return out, nil
+}
+
+// serverSideApply sends obj as an apply patch. capstan owns the desired
+// state, so conflicts with other managers are forced, as `kubectl apply
+// --server-side --force-conflicts` does.
+func serverSideApply(ctx context.Context, res dynamic.ResourceInterface, obj *unstructured.Unstructured, opts Options) (*unstructured.Unstructured, error) {
+	data, err := obj.MarshalJSON()
+	if err != nil {
+		return nil, err
+	}
+	force := true
+	po := metav1.PatchOptions{FieldManager: FieldManager, Force: &force, FieldValidation: fieldValidation(opts)}
+	if opts.DryRun {
+		po.DryRun = []string{metav1.DryRunAll}
+	}
+	return res.Patch(ctx, obj.GetName(), types.ApplyPatchType, data, po)
+}
+
+func fieldValidation(opts Options) string {
+	if opts.Validate {
+		return metav1.FieldValidationStrict
+	}
+	return metav1.FieldValidationIgnore
+}
+
+func writeOptions(opts Options) (metav1.CreateOptions, metav1.UpdateOptions) {
+	c := metav1.CreateOptions{FieldManager: FieldManager, FieldValidation: fieldValidation(opts)}
+	u := metav1.UpdateOptions{FieldManager: FieldManager, FieldValidation: fieldValidation(opts)}
+	if opts.DryRun {
+		c.DryRun = []string{metav1.DryRunAll}
+		u.DryRun = []string{metav1.DryRunAll}
+	}
+	return c, u
+}
+
+// unknownFieldError reports a server-side apply refused because the object
+// has a field its schema does not declare: apply patches are typed, and no
+// field validation setting lets them through.
+func unknownFieldError(err error) bool {
+	return strings.Contains(err.Error(), "field not declared in schema")
+}
+
+// mergeWrite is the write of Validate=false for objects with unknown
+// fields: a create, or a JSON merge patch over the live object, with field
+// validation off so the API server drops what it does not know, as a
+// client-side `kubectl apply --validate=false` would.
+func mergeWrite(ctx context.Context, res dynamic.ResourceInterface, obj *unstructured.Unstructured, opts Options) (*unstructured.Unstructured, error) {
+	createOpts, _ := writeOptions(opts)
+	out, err := res.Create(ctx, obj, createOpts)
+	if !apierrors.IsAlreadyExists(err) {
+		return out, err
+	}
+	data, err := obj.MarshalJSON()
+	if err != nil {
+		return nil, err
+	}
+	po := metav1.PatchOptions{FieldManager: FieldManager, FieldValidation: metav1.FieldValidationIgnore, DryRun: createOpts.DryRun}
+	return res.Patch(ctx, obj.GetName(), types.MergePatchType, data, po)
+}
+
+// replace updates the whole object at its current resourceVersion, or
+// creates it when it does not exist.
+func replace(ctx context.Context, res dynamic.ResourceInterface, obj *unstructured.Unstructured, opts Options) (*unstructured.Unstructured, error) {
+	createOpts, updateOpts := writeOptions(opts)
+	live, err := res.Get(ctx, obj.GetName(), metav1.GetOptions{})
+	if apierrors.IsNotFound(err) {
+		return res.Create(ctx, obj, createOpts)
+	}
+	if err != nil {
+		return nil, err
+	}
+	desired := obj.DeepCopy()
+	desired.SetResourceVersion(live.GetResourceVersion())
+	return res.Update(ctx, desired, updateOpts)
+}
+
+// recreate deletes the object, waits for it to be gone, and creates it.
+func recreate(ctx context.Context, res dynamic.ResourceInterface, obj *unstructured.Unstructured, opts Options) (*unstructured.Unstructured, error) {
+	fg := metav1.DeletePropagationForeground
+	if err := res.Delete(ctx, obj.GetName(), metav1.DeleteOptions{PropagationPolicy: &fg}); err != nil && !apierrors.IsNotFound(err) {
+		return nil, err
+	}
+	if err := waitGone(ctx, res, obj.GetName(), ""); err != nil {
+		return nil, err
+	}
+	createOpts, _ := writeOptions(opts)
+	return res.Create(ctx, obj, createOpts)
+}
+
+// Delete deletes the object named by obj with policy. A missing object is
+// not an error. The preconditions, when uid is set, make sure a re-created
+// object of the same name is left alone.
+func (a *Applier) Delete(ctx context.Context, obj *unstructured.Unstructured, policy metav1.DeletionPropagation) error {
+	res, err := a.resource(obj)
+	if err != nil {
+		return err
+	}
+	opts := metav1.DeleteOptions{PropagationPolicy: &policy}
+	if uid := obj.GetUID(); uid != "" {
+		opts.Preconditions = &metav1.Preconditions{UID: &uid}
+	}
+	err = res.Delete(ctx, obj.GetName(), opts)
+	if apierrors.IsNotFound(err) || (apierrors.IsConflict(err) && obj.GetUID() != "") {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("delete %s: %w", describe(obj), err)
+	}
+	return nil
+}
+
+// WaitDeleted waits until the object named by obj no longer exists (or
+// exists with another uid, i.e. was re-created).
+func (a *Applier) WaitDeleted(ctx context.Context, obj *unstructured.Unstructured) error {
+	res, err := a.resource(obj)
+	if err != nil {
+		return err
+	}
+	return waitGone(ctx, res, obj.GetName(), obj.GetUID())
+}
+
+func describe(obj *unstructured.Unstructured) string {
+	if ns := obj.GetNamespace(); ns != "" {
+		return fmt.Sprintf("%s %s/%s", obj.GetKind(), ns, obj.GetName())
+	}
+	return fmt.Sprintf("%s %s", obj.GetKind(), obj.GetName())
+}
+
+var errStillThere = errors.New("still there")
+
+func waitGone(ctx context.Context, res dynamic.ResourceInterface, name string, uid types.UID) error {
+	w, err := res.Watch(ctx, metav1.ListOptions{FieldSelector: "metadata.name=" + name})
+	if err != nil {
+		return err
+	}
+	defer w.Stop()
+	for {
+		live, err := res.Get(ctx, name, metav1.GetOptions{})
+		if apierrors.IsNotFound(err) || (err == nil && uid != "" && live.GetUID() != uid) {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("waiting for %s to be deleted: %w", name, errors.Join(errStillThere, ctx.Err()))
+		case _, ok := <-w.ResultChan():
+			if !ok {
+				return waitGone(ctx, res, name, uid)
+			}
+		}
+	}
+}

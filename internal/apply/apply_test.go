@@ -1,0 +1,259 @@
+package apply
+
+import (
+	"context"
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/util/wait"
+	"k8s.io/client-go/kubernetes"
+	"sigs.k8s.io/yaml"
+
+	"github.com/capstan-cd/capstan/internal/testenv"
+)
+
+var env *testenv.Env
+
+func TestMain(m *testing.M) { os.Exit(testenv.Run(m, &env)) }
+
+func parse(t *testing.T, manifest string) *unstructured.Unstructured {
+	t.Helper()
+	data, err := yaml.YAMLToJSON([]byte(manifest))
+	if err != nil {
+		t.Fatal(err)
+	}
+	obj := &unstructured.Unstructured{}
+	if err := obj.UnmarshalJSON(data); err != nil {
+		t.Fatal(err)
+	}
+	return obj
+}
+
+func setup(t *testing.T, namespace string) (context.Context, *Applier, kubernetes.Interface) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
+	t.Cleanup(cancel)
+	a, err := New(env.Config())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := a.EnsureNamespace(ctx, namespace, nil, nil, false); err != nil {
+		t.Fatal(err)
+	}
+	return ctx, a, kubernetes.NewForConfigOrDie(env.Config())
+}
+
+const configMap = `
+apiVersion: v1
+kind: ConfigMap
+metadata: {name: settings, namespace: %s}
+data: {color: blue}`
+
+func cm(t *testing.T, ns string) *unstructured.Unstructured {
+	return parse(t, strings.Replace(configMap, "%s", ns, 1))
+}
+
+func TestApplyIsServerSideAndIdempotent(t *testing.T) {
+	ctx, a, cs := setup(t, "apply-idempotent")
+	first, err := a.Apply(ctx, cm(t, "apply-idempotent"), Options{Validate: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	second, err := a.Apply(ctx, cm(t, "apply-idempotent"), Options{Validate: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if first.GetResourceVersion() != second.GetResourceVersion() {
+		t.Errorf("applying the same object again wrote it: resourceVersion %s → %s", first.GetResourceVersion(), second.GetResourceVersion())
+	}
+	live, err := cs.CoreV1().ConfigMaps("apply-idempotent").Get(ctx, "settings", metav1.GetOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(live.ManagedFields) != 1 || live.ManagedFields[0].Manager != FieldManager || live.ManagedFields[0].Operation != metav1.ManagedFieldsOperationApply {
+		t.Errorf("managed fields = %+v; want one Apply entry by %s", live.ManagedFields, FieldManager)
+	}
+}
+
+func TestDryRunStoresNothing(t *testing.T) {
+	ctx, a, cs := setup(t, "apply-dryrun")
+	out, err := a.Apply(ctx, cm(t, "apply-dryrun"), Options{DryRun: true, Validate: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if out.GetUID() == "" {
+		t.Errorf("dry run did not return the object as the server would store it: %v", out.Object["metadata"])
+	}
+	if _, err := cs.CoreV1().ConfigMaps("apply-dryrun").Get(ctx, "settings", metav1.GetOptions{}); !apierrors.IsNotFound(err) {
+		t.Errorf("dry run stored the object: err = %v", err)
+	}
+}
+
+func TestValidateRejectsUnknownFieldsUnlessOff(t *testing.T) {
+	ctx, a, cs := setup(t, "apply-validate")
+	obj := cm(t, "apply-validate")
+	obj.Object["colour"] = "red" // a typo of a field that does not exist
+	_, err := a.Apply(ctx, obj, Options{Validate: true})
+	if err == nil || !strings.Contains(err.Error(), "colour") || !strings.Contains(err.Error(), "ConfigMap apply-validate/settings") {
+		t.Fatalf("Validate=true: err = %v; want an error naming the field and the object", err)
+	}
+	for _, color := range []string{"blue", "green"} { // create, then change
+		obj.Object["data"] = map[string]any{"color": color}
+		if _, err := a.Apply(ctx, obj, Options{Validate: false}); err != nil {
+			t.Fatalf("Validate=false: %v", err)
+		}
+		live, err := cs.CoreV1().ConfigMaps("apply-validate").Get(ctx, "settings", metav1.GetOptions{})
+		if err != nil || live.Data["color"] != color {
+			t.Errorf("Validate=false did not apply color=%s: %v, %v", color, live.Data, err)
+		}
+	}
+}
+
+func TestReplaceWritesTheWholeObject(t *testing.T) {
+	ctx, a, cs := setup(t, "apply-replace")
+	obj := cm(t, "apply-replace")
+	if _, err := a.Apply(ctx, obj, Options{Validate: true, Replace: true}); err != nil {
+		t.Fatalf("replace of a missing object: %v", err)
+	}
+	// Another writer adds a key; a replace drops it, an apply would not.
+	live, _ := cs.CoreV1().ConfigMaps("apply-replace").Get(ctx, "settings", metav1.GetOptions{})
+	live.Data["extra"] = "x"
+	if _, err := cs.CoreV1().ConfigMaps("apply-replace").Update(ctx, live, metav1.UpdateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := a.Apply(ctx, obj, Options{Validate: true, Replace: true}); err != nil {
+		t.Fatal(err)
+	}
+	live, _ = cs.CoreV1().ConfigMaps("apply-replace").Get(ctx, "settings", metav1.GetOptions{})
+	if _, ok := live.Data["extra"]; ok || live.Data["color"] != "blue" {
+		t.Errorf("data after replace = %v; want only color=blue", live.Data)
+	}
+}
+
+const job = `
+apiVersion: batch/v1
+kind: Job
+metadata: {name: migrate, namespace: apply-force}
+spec:
+  template:
+    spec:
+      restartPolicy: Never
+      containers: [{name: migrate, image: registry.invalid/migrate:%s}]`
+
+func TestForceRecreatesOnImmutableChange(t *testing.T) {
+	ctx, a, cs := setup(t, "apply-force")
+	first, err := a.Apply(ctx, parse(t, strings.Replace(job, "%s", "1", 1)), Options{Validate: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	changed := parse(t, strings.Replace(job, "%s", "2", 1))
+	if _, err := a.Apply(ctx, changed, Options{Validate: true}); err == nil || !strings.Contains(err.Error(), "Job apply-force/migrate") {
+		t.Fatalf("changing a Job's template without Force: err = %v; want the API server's refusal naming the Job", err)
+	}
+	second, err := a.Apply(ctx, changed, Options{Validate: true, Force: true})
+	if err != nil {
+		t.Fatalf("Force: %v", err)
+	}
+	if second.GetUID() == first.GetUID() {
+		t.Error("Force did not re-create the Job")
+	}
+	live, err := cs.BatchV1().Jobs("apply-force").Get(ctx, "migrate", metav1.GetOptions{})
+	if err != nil || live.Spec.Template.Spec.Containers[0].Image != "registry.invalid/migrate:2" {
+		t.Errorf("live Job after Force: %v, %v", live, err)
+	}
+}
+
+const deployment = `
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: web, namespace: apply-delete}
+spec:
+  replicas: 1
+  selector: {matchLabels: {app: web}}
+  template:
+    metadata: {labels: {app: web}}
+    spec: {containers: [{name: web, image: registry.invalid/web:1}]}`
+
+func TestForegroundDeleteLeavesNoReplicaSets(t *testing.T) {
+	ctx, a, cs := setup(t, "apply-delete")
+	obj := parse(t, deployment)
+	live, err := a.Apply(ctx, obj, Options{Validate: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = wait.PollUntilContextTimeout(ctx, 100*time.Millisecond, 30*time.Second, true, func(ctx context.Context) (bool, error) {
+		rs, err := cs.AppsV1().ReplicaSets("apply-delete").List(ctx, metav1.ListOptions{})
+		return err == nil && len(rs.Items) > 0, err
+	})
+	if err != nil {
+		t.Fatalf("no ReplicaSet was created: %v", err)
+	}
+	if err := a.Delete(ctx, live, metav1.DeletePropagationForeground); err != nil {
+		t.Fatal(err)
+	}
+	if err := a.WaitDeleted(ctx, live); err != nil {
+		t.Fatal(err)
+	}
+	// Foreground: the Deployment is gone only after its dependents are.
+	rs, err := cs.AppsV1().ReplicaSets("apply-delete").List(ctx, metav1.ListOptions{})
+	if err != nil || len(rs.Items) != 0 {
+		t.Errorf("ReplicaSets left after a foreground delete: %d, %v", len(rs.Items), err)
+	}
+	if err := a.Delete(ctx, live, metav1.DeletePropagationForeground); err != nil {
+		t.Errorf("deleting a deleted object: %v", err)
+	}
+}
+
+func TestEnsureNamespaceAppliesManagedMetadata(t *testing.T) {
+	ctx, a, cs := setup(t, "apply-ns-plain")
+	if err := a.EnsureNamespace(ctx, "apply-ns-meta", map[string]string{"team": "a"}, map[string]string{"owner": "ops"}, false); err != nil {
+		t.Fatal(err)
+	}
+	ns, err := cs.CoreV1().Namespaces().Get(ctx, "apply-ns-meta", metav1.GetOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ns.Labels["team"] != "a" || ns.Annotations["owner"] != "ops" {
+		t.Errorf("namespace metadata = %v %v", ns.Labels, ns.Annotations)
+	}
+	if err := a.EnsureNamespace(ctx, "apply-ns-plain", nil, nil, false); err != nil {
+		t.Errorf("ensuring an existing namespace: %v", err)
+	}
+}
+
+func TestNewKindIsFoundAfterItsCRDIsCreated(t *testing.T) {
+	ctx, a, _ := setup(t, "apply-crd")
+	crd := parse(t, `
+apiVersion: apiextensions.k8s.io/v1
+kind: CustomResourceDefinition
+metadata: {name: widgets.example.com}
+spec:
+  group: example.com
+  scope: Namespaced
+  names: {plural: widgets, singular: widget, kind: Widget}
+  versions:
+  - name: v1
+    served: true
+    storage: true
+    schema: {openAPIV3Schema: {type: object, x-kubernetes-preserve-unknown-fields: true}}`)
+	// Resolve discovery before the CRD exists, so the cached view is stale.
+	if _, err := a.Mapping(parse(t, `{apiVersion: example.com/v1, kind: Widget}`).GroupVersionKind()); err == nil {
+		t.Fatal("Widget resolved before its CRD exists")
+	}
+	if _, err := a.Apply(ctx, crd, Options{Validate: true}); err != nil {
+		t.Fatal(err)
+	}
+	widget := parse(t, `{apiVersion: example.com/v1, kind: Widget, metadata: {name: w, namespace: apply-crd}, size: 3}`)
+	err := wait.PollUntilContextTimeout(ctx, 100*time.Millisecond, 30*time.Second, true, func(ctx context.Context) (bool, error) {
+		_, err := a.Apply(ctx, widget, Options{Validate: true})
+		return err == nil, nil
+	})
+	if err != nil {
+		t.Fatalf("a Widget could not be applied after its CRD: %v", err)
+	}
+}
