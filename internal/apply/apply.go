@@ -268,3 +268,20 @@ func waitGone(ctx context.Context, res dynamic.ResourceInterface, name string, u
 		}
 	}
 }
+
+// Get reads the live object named by obj; nil without error when it does
+// not exist.
+func (a *Applier) Get(ctx context.Context, obj *unstructured.Unstructured) (*unstructured.Unstructured, error) {
+	res, err := a.resource(obj)
+	if err != nil {
+		return nil, err
+	}
+	live, err := res.Get(ctx, obj.GetName(), metav1.GetOptions{})
+	if apierrors.IsNotFound(err) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("get %s: %w", describe(obj), err)
+	}
+	return live, nil
+}
