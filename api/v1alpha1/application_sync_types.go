@@ -167,3 +167,12 @@ type SyncOperationResource struct {
 	// +optional
 	Namespace string `json:"namespace,omitempty"`
 }
+
+// GetAutomated returns the automated policy; nil when the policy or its
+// automated block is unset.
+func (p *SyncPolicy) GetAutomated() *SyncPolicyAutomated {
+	if p == nil {
+		return nil
+	}
+	return p.Automated
+}

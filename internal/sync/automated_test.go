@@ -1,0 +1,100 @@
+package sync
+
+import (
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/capstan-cd/capstan/api/v1alpha1"
+)
+
+func TestDecideAutoSync(t *testing.T) {
+	now := time.Date(2026, 5, 1, 12, 0, 0, 0, time.UTC)
+	off := false
+	auto := func(a v1alpha1.SyncPolicyAutomated) *v1alpha1.SyncPolicy { return &v1alpha1.SyncPolicy{Automated: &a} }
+	last := func(phase v1alpha1.OperationPhase, revision string, automated bool) *v1alpha1.OperationState {
+		return &v1alpha1.OperationState{
+			Operation:  v1alpha1.Operation{InitiatedBy: v1alpha1.OperationInitiator{Automated: automated}},
+			Phase:      phase,
+			Message:    "boom",
+			SyncResult: &v1alpha1.SyncOperationResult{Revision: revision},
+		}
+	}
+	base := AutoSyncInput{Status: v1alpha1.SyncStatusCodeOutOfSync, Revision: "b", Desired: 3, Now: now}
+	with := func(f func(*AutoSyncInput)) AutoSyncInput { in := base; f(&in); return in }
+
+	tests := []struct {
+		name string
+		in   AutoSyncInput
+		want AutoSyncDecision
+	}{
+		{"no policy", base, AutoSyncDecision{}},
+		{"automated, new revision", with(func(in *AutoSyncInput) { in.Policy = auto(v1alpha1.SyncPolicyAutomated{}) }), AutoSyncDecision{Sync: true}},
+		{"automated switched off", with(func(in *AutoSyncInput) { in.Policy = auto(v1alpha1.SyncPolicyAutomated{Enabled: &off}) }), AutoSyncDecision{}},
+		{"already synced", with(func(in *AutoSyncInput) {
+			in.Policy = auto(v1alpha1.SyncPolicyAutomated{})
+			in.Status = v1alpha1.SyncStatusCodeSynced
+		}), AutoSyncDecision{}},
+		{"operation in progress", with(func(in *AutoSyncInput) {
+			in.Policy = auto(v1alpha1.SyncPolicyAutomated{})
+			in.OperationPending = true
+		}), AutoSyncDecision{}},
+		{"empty render refused", with(func(in *AutoSyncInput) {
+			in.Policy = auto(v1alpha1.SyncPolicyAutomated{Prune: true})
+			in.Desired = 0
+		}), AutoSyncDecision{Reason: "automated sync refused: the desired state has no resources and allowEmpty is false"}},
+		{"empty render allowed", with(func(in *AutoSyncInput) {
+			in.Policy = auto(v1alpha1.SyncPolicyAutomated{Prune: true, AllowEmpty: true})
+			in.Desired = 0
+		}), AutoSyncDecision{Sync: true}},
+		{"failed revision not retried", with(func(in *AutoSyncInput) {
+			in.Policy = auto(v1alpha1.SyncPolicyAutomated{})
+			in.Last = last(v1alpha1.OperationFailed, "b", true)
+		}), AutoSyncDecision{Reason: "automated sync of revision b failed, not retrying until the revision changes: boom"}},
+		{"failed older revision, new commit", with(func(in *AutoSyncInput) {
+			in.Policy = auto(v1alpha1.SyncPolicyAutomated{})
+			in.Last = last(v1alpha1.OperationFailed, "a", true)
+		}), AutoSyncDecision{Sync: true}},
+		{"manual sync failed: automation may try", with(func(in *AutoSyncInput) {
+			in.Policy = auto(v1alpha1.SyncPolicyAutomated{})
+			in.Last = last(v1alpha1.OperationFailed, "b", false)
+		}), AutoSyncDecision{Sync: true}},
+		{"drift without selfHeal", with(func(in *AutoSyncInput) {
+			in.Policy = auto(v1alpha1.SyncPolicyAutomated{})
+			in.Last = last(v1alpha1.OperationSucceeded, "b", true)
+		}), AutoSyncDecision{}},
+		{"drift with selfHeal", with(func(in *AutoSyncInput) {
+			in.Policy = auto(v1alpha1.SyncPolicyAutomated{SelfHeal: true})
+			in.Last = last(v1alpha1.OperationSucceeded, "b", true)
+		}), AutoSyncDecision{Sync: true}},
+		{"self-heal backing off", with(func(in *AutoSyncInput) {
+			in.Policy = auto(v1alpha1.SyncPolicyAutomated{SelfHeal: true})
+			in.Last = last(v1alpha1.OperationSucceeded, "b", true)
+			in.HealAttempts = 2
+			in.LastHeal = now.Add(-4 * time.Second)
+		}), AutoSyncDecision{RetryAfter: 6 * time.Second}},
+		{"self-heal after backoff", with(func(in *AutoSyncInput) {
+			in.Policy = auto(v1alpha1.SyncPolicyAutomated{SelfHeal: true})
+			in.Last = last(v1alpha1.OperationSucceeded, "b", true)
+			in.HealAttempts = 2
+			in.LastHeal = now.Add(-11 * time.Second)
+		}), AutoSyncDecision{Sync: true}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if diff := cmp.Diff(tt.want, DecideAutoSync(tt.in)); diff != "" {
+				t.Errorf("decision (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+func TestSelfHealBackoff(t *testing.T) {
+	want := []time.Duration{5 * time.Second, 10 * time.Second, 20 * time.Second, 40 * time.Second, 80 * time.Second, 160 * time.Second, 3 * time.Minute, 3 * time.Minute}
+	for n, w := range want {
+		if got := SelfHealBackoff(n); got != w {
+			t.Errorf("SelfHealBackoff(%d) = %s, want %s", n, got, w)
+		}
+	}
+}
