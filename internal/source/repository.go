@@ -17,6 +17,9 @@ type Repository struct {
 	Name string
 	// EnableOCI marks a Helm repository served from an OCI registry.
 	EnableOCI bool
+	// InsecureOCIForceHTTP talks plain HTTP to an OCI registry (Argo CD's
+	// insecureOCIForceHttp); without it an OCI registry is reached over HTTPS.
+	InsecureOCIForceHTTP bool
 	// Project restricts the credentials to one AppProject, when set.
 	Project string
 

@@ -1,0 +1,148 @@
+package source
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"net/url"
+	"os"
+	"strings"
+
+	"github.com/go-git/go-git/v5/plumbing/transport"
+	"github.com/go-git/go-git/v5/plumbing/transport/client"
+	githttp "github.com/go-git/go-git/v5/plumbing/transport/http"
+	"github.com/go-git/go-git/v5/plumbing/transport/server"
+	gitssh "github.com/go-git/go-git/v5/plumbing/transport/ssh"
+	"golang.org/x/crypto/ssh"
+)
+
+func init() {
+	// go-git's file transport runs the git-upload-pack binary when one is
+	// installed; capstan serves file:// repositories in process instead so
+	// that nothing is ever executed.
+	client.InstallProtocol("file", server.NewServer(localLoader{}))
+}
+
+// access is everything go-git needs to reach one repository.
+type access struct {
+	url        string
+	auth       transport.AuthMethod
+	insecure   bool
+	caBundle   []byte
+	clientCert []byte
+	clientKey  []byte
+	proxy      transport.ProxyOptions
+}
+
+// accessFor turns a Repository's credentials into go-git's transport options.
+func accessFor(repo Repository) (access, error) {
+	a := access{
+		url:        dialURL(repo.URL),
+		insecure:   repo.Insecure,
+		caBundle:   []byte(repo.CAData),
+		clientCert: []byte(repo.TLSClientCertData),
+		clientKey:  []byte(repo.TLSClientCertKey),
+		proxy:      transport.ProxyOptions{URL: repo.Proxy},
+	}
+	switch {
+	case isSSHURL(repo.URL):
+		auth, err := sshAuth(repo)
+		if err != nil {
+			return access{}, err
+		}
+		a.auth = auth
+	case repo.BearerToken != "":
+		a.auth = &githttp.TokenAuth{Token: repo.BearerToken}
+	case repo.Username != "" || repo.Password != "":
+		a.auth = &githttp.BasicAuth{Username: repo.Username, Password: repo.Password}
+	}
+	return a, nil
+}
+
+// sshAuth builds public-key authentication and host key checking for an
+// SSH URL. Without a key it returns nil, leaving go-git to its defaults.
+func sshAuth(repo Repository) (transport.AuthMethod, error) {
+	if repo.SSHPrivateKey == "" {
+		return nil, nil
+	}
+	user := sshUser(repo.URL)
+	keys, err := gitssh.NewPublicKeys(user, []byte(repo.SSHPrivateKey), "")
+	if err != nil {
+		// The parser's message never quotes the key.
+		return nil, fmt.Errorf("parse ssh private key: %w", err)
+	}
+	switch {
+	case repo.InsecureIgnoreHostKey || repo.Insecure:
+		keys.HostKeyCallback = ssh.InsecureIgnoreHostKey()
+	case repo.KnownHosts != "":
+		cb, algos, err := knownHostsCheck(repo.KnownHosts, sshAddr(repo.URL))
+		if err != nil {
+			return nil, err
+		}
+		keys.HostKeyCallback, keys.HostKeyAlgorithms = cb, algos
+	}
+	return keys, nil
+}
+
+// knownHostsCheck builds a host key callback from known_hosts content, and
+// the key algorithms it knows for addr so the server offers a matching key.
+func knownHostsCheck(content, addr string) (ssh.HostKeyCallback, []string, error) {
+	f, err := os.CreateTemp("", "capstan-known-hosts-*")
+	if err != nil {
+		return nil, nil, fmt.Errorf("write known hosts: %w", err)
+	}
+	defer os.Remove(f.Name())
+	_, werr := f.WriteString(content)
+	cerr := f.Close()
+	if werr != nil || cerr != nil {
+		return nil, nil, fmt.Errorf("write known hosts: %w", errors.Join(werr, cerr))
+	}
+	db, err := gitssh.NewKnownHostsDb(f.Name())
+	if err != nil {
+		return nil, nil, fmt.Errorf("parse known hosts: %w", err)
+	}
+	return db.HostKeyCallback(), db.HostKeyAlgorithms(addr), nil
+}
+
+// sshUser is the user of an ssh:// or scp-like URL, "git" when none is given.
+func sshUser(raw string) string {
+	s := raw
+	if scp, ok := scpToSSH(raw); ok {
+		s = scp
+	}
+	if u, err := url.Parse(s); err == nil && u.User != nil && u.User.Username() != "" {
+		return u.User.Username()
+	}
+	return "git"
+}
+
+// sshAddr is the host:port an SSH URL dials.
+func sshAddr(raw string) string {
+	s := raw
+	if scp, ok := scpToSSH(raw); ok {
+		s = scp
+	}
+	u, err := url.Parse(s)
+	if err != nil {
+		return ""
+	}
+	if u.Port() == "" {
+		return net.JoinHostPort(u.Hostname(), "22")
+	}
+	return u.Host
+}
+
+// isFileURL reports whether the repository is a local path or file:// URL.
+func isFileURL(raw string) bool {
+	return strings.HasPrefix(NormalizeURL(raw), "file://")
+}
+
+// dialURL is the URL go-git dials: as written, without trailing slashes, which
+// some servers refuse in front of the service path.
+func dialURL(raw string) string {
+	u := strings.TrimSpace(raw)
+	for strings.HasSuffix(u, "/") && !strings.HasSuffix(u, "://") && len(u) > 1 {
+		u = strings.TrimSuffix(u, "/")
+	}
+	return u
+}

@@ -1,0 +1,115 @@
+package source
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"sync"
+)
+
+// Checkout returns a read-only directory holding the tree of commit sha. The
+// commit is fetched only when the cache does not have it, and concurrent
+// requests for the same commit share one fetch. The directory stays valid
+// until the cache evicts it to make room, which it never does during the
+// call that returned it.
+func (g *Git) Checkout(ctx context.Context, repo Repository, sha string) (string, error) {
+	sha = strings.ToLower(sha)
+	if !isHex(sha) || len(sha) != 40 {
+		return "", gitError(repo, sha, fmt.Errorf("checkout needs a full commit SHA"))
+	}
+	key := repoKey(repo.URL) + "-" + sha
+	if dir, ok := g.trees.get(key); ok {
+		return dir, nil
+	}
+	ch := g.fetchGroup.DoChan(key, func() (any, error) {
+		if dir, ok := g.trees.get(key); ok {
+			return dir, nil
+		}
+		return g.checkout(context.WithoutCancel(ctx), repo, sha, key)
+	})
+	select {
+	case <-ctx.Done():
+		return "", gitError(repo, sha, ctx.Err())
+	case res := <-ch:
+		if res.Err != nil {
+			return "", res.Err
+		}
+		return res.Val.(string), nil
+	}
+}
+
+func (g *Git) checkout(ctx context.Context, repo Repository, sha, key string) (string, error) {
+	ctx, cancel := context.WithTimeout(ctx, fetchTimeout)
+	defer cancel()
+	lr, err := g.local(repo)
+	if err != nil {
+		return "", gitError(repo, sha, err)
+	}
+	lr.mu.Lock()
+	defer lr.mu.Unlock()
+	if err := g.ensureCommit(ctx, repo, lr, sha); err != nil {
+		return "", gitError(repo, sha, err)
+	}
+	tmp, size, err := g.extract(lr, sha)
+	if err != nil {
+		return "", gitError(repo, sha, err)
+	}
+	dir, err := g.trees.add(key, tmp, size)
+	if err != nil {
+		return "", gitError(repo, sha, err)
+	}
+	return dir, nil
+}
+
+// TreeHash returns the Git object hash of path at commit sha: the tree hash
+// for a directory ("" or "." for the root), the blob hash for a file. It
+// changes exactly when the content under path changes, so it keys render
+// caches.
+func (g *Git) TreeHash(ctx context.Context, repo Repository, sha, path string) (string, error) {
+	sha = strings.ToLower(sha)
+	memoKey := repoKey(repo.URL) + "\x00" + sha + "\x00" + path
+	if h, ok := g.treeHashes.get(memoKey); ok {
+		return h, nil
+	}
+	ctx, cancel := context.WithTimeout(ctx, fetchTimeout)
+	defer cancel()
+	lr, err := g.local(repo)
+	if err != nil {
+		return "", gitError(repo, sha, err)
+	}
+	lr.mu.Lock()
+	defer lr.mu.Unlock()
+	if err := g.ensureCommit(ctx, repo, lr, sha); err != nil {
+		return "", gitError(repo, sha, err)
+	}
+	h, err := lr.pathHash(sha, path)
+	if err != nil {
+		return "", gitError(repo, sha, err)
+	}
+	g.treeHashes.put(memoKey, h)
+	return h, nil
+}
+
+// memo remembers immutable answers (the hash of a path at a commit never
+// changes) up to a number of entries, then starts afresh.
+type memo struct {
+	mu  sync.Mutex
+	max int
+	m   map[string]string
+}
+
+func (m *memo) get(k string) (string, bool) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	v, ok := m.m[k]
+	return v, ok
+}
+
+func (m *memo) put(k, v string) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.m == nil || len(m.m) >= m.max {
+		m.m = make(map[string]string)
+	}
+	m.m[k] = v
+}

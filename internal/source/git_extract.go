@@ -1,0 +1,145 @@
+package source
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/go-git/go-git/v5/plumbing"
+	"github.com/go-git/go-git/v5/plumbing/filemode"
+	"github.com/go-git/go-git/v5/plumbing/object"
+)
+
+// fetchTimeout bounds one fetch and extraction.
+const fetchTimeout = 10 * time.Minute
+
+// ErrPathNotFound: the path does not exist at that commit.
+var ErrPathNotFound = errors.New("path not found")
+
+// extract writes the tree of sha into a new directory under the cache's tmp
+// directory, read-only, and returns it with the bytes written. Symbolic links
+// that point outside the tree are refused: a rendered manifest must not read
+// files of the host.
+func (g *Git) extract(lr *localRepo, sha string) (string, int64, error) {
+	commit, err := lr.repo.CommitObject(plumbing.NewHash(sha))
+	if err != nil {
+		return "", 0, err
+	}
+	tree, err := commit.Tree()
+	if err != nil {
+		return "", 0, err
+	}
+	tmp, err := os.MkdirTemp(filepath.Join(g.opts.CacheDir, "tmp"), sha[:12]+"-")
+	if err != nil {
+		return "", 0, err
+	}
+	var size int64
+	err = tree.Files().ForEach(func(f *object.File) error {
+		n, err := writeEntry(tmp, f)
+		size += n
+		return err
+	})
+	if err == nil {
+		err = makeReadOnly(tmp)
+	}
+	if err != nil {
+		_ = removeAll(tmp)
+		return "", 0, fmt.Errorf("check out %s: %w", sha, err)
+	}
+	return tmp, size, nil
+}
+
+func writeEntry(root string, f *object.File) (int64, error) {
+	if f.Mode == filemode.Submodule {
+		return 0, nil
+	}
+	name := filepath.FromSlash(path.Clean(f.Name))
+	if !filepath.IsLocal(name) {
+		return 0, fmt.Errorf("file %s: path outside the tree", f.Name)
+	}
+	dst := filepath.Join(root, name)
+	if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
+		return 0, err
+	}
+	r, err := f.Reader()
+	if err != nil {
+		return 0, fmt.Errorf("file %s: %w", f.Name, err)
+	}
+	defer r.Close()
+	if f.Mode == filemode.Symlink {
+		target, err := io.ReadAll(r)
+		if err != nil {
+			return 0, fmt.Errorf("file %s: %w", f.Name, err)
+		}
+		resolved := filepath.Join(filepath.Dir(name), string(target))
+		if filepath.IsAbs(string(target)) || !filepath.IsLocal(resolved) {
+			return 0, fmt.Errorf("file %s: symbolic link to %s points outside the repository", f.Name, target)
+		}
+		return int64(len(target)), os.Symlink(string(target), dst)
+	}
+	perm := os.FileMode(0o644)
+	if f.Mode == filemode.Executable {
+		perm = 0o755
+	}
+	out, err := os.OpenFile(dst, os.O_CREATE|os.O_WRONLY|os.O_EXCL, perm)
+	if err != nil {
+		return 0, err
+	}
+	n, err := io.Copy(out, r)
+	if cerr := out.Close(); err == nil {
+		err = cerr
+	}
+	return n, err
+}
+
+// makeReadOnly removes the write bits under root, so that a consumer cannot
+// change a tree shared with others.
+func makeReadOnly(root string) error {
+	return filepath.WalkDir(root, func(p string, d os.DirEntry, err error) error {
+		if err != nil || d.Type()&os.ModeSymlink != 0 {
+			return err
+		}
+		info, err := d.Info()
+		if err != nil {
+			return err
+		}
+		return os.Chmod(p, info.Mode().Perm()&^0o222)
+	})
+}
+
+// removeAll deletes a tree made read-only by makeReadOnly.
+func removeAll(root string) error {
+	_ = filepath.WalkDir(root, func(p string, d os.DirEntry, err error) error {
+		if err == nil && d.IsDir() {
+			_ = os.Chmod(p, 0o755)
+		}
+		return nil
+	})
+	return os.RemoveAll(root)
+}
+
+// pathHash returns the object hash of p in the tree of sha.
+func (lr *localRepo) pathHash(sha, p string) (string, error) {
+	commit, err := lr.repo.CommitObject(plumbing.NewHash(sha))
+	if err != nil {
+		return "", err
+	}
+	tree, err := commit.Tree()
+	if err != nil {
+		return "", err
+	}
+	p = strings.Trim(path.Clean("/"+filepath.ToSlash(p)), "/")
+	if p == "" {
+		return tree.Hash.String(), nil
+	}
+	entry, err := tree.FindEntry(p)
+	if err != nil {
+		return "", fmt.Errorf("%s: %w", p, ErrPathNotFound)
+	}
+	return entry.Hash.String(), nil
+}

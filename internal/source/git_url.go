@@ -1,0 +1,158 @@
+package source
+
+import (
+	"net/url"
+	"path"
+	"regexp"
+	"strings"
+	"unicode/utf8"
+)
+
+// NormalizeURL returns the form of a repository URL used to match credentials
+// and to key caches: scp-like "user@host:path" becomes "ssh://host/path", a
+// local path becomes a file:// URL, scheme and host are lower-cased, userinfo,
+// default ports, a trailing "/" and a trailing ".git" are dropped. Two URLs
+// that reach the same repository the same way normalise to the same string.
+func NormalizeURL(raw string) string {
+	s := strings.TrimSpace(raw)
+	if s == "" {
+		return ""
+	}
+	if isLocalPath(s) {
+		s = (&url.URL{Scheme: "file", Path: cleanPath(s)}).String()
+	}
+	if !utf8.ValidString(s) || strings.ContainsAny(s, " \t\r\n") {
+		// Not a URL anyone can reach: key it as written.
+		return trimRepoSuffix(stripUserinfo(s))
+	}
+	if scp, ok := scpToSSH(s); ok {
+		s = scp
+	}
+	u, err := url.Parse(s)
+	if err != nil || u.Scheme == "" || u.Opaque != "" {
+		return trimRepoSuffix(stripUserinfo(s))
+	}
+	u.Scheme = strings.ToLower(u.Scheme)
+	u.User = nil
+	u.Host = strings.ToLower(dropDefaultPort(u.Scheme, u.Host))
+	u.RawQuery, u.Fragment, u.RawFragment, u.ForceQuery = "", "", "", false
+	if u.Scheme == "file" {
+		u.Path = cleanPath(u.Path)
+	}
+	u.RawPath = ""
+	if u.Host == "" && u.Path == "" {
+		return u.Scheme + "://" // url.URL would print "scheme:", an scp-like form
+	}
+	return trimRepoSuffix(u.String())
+}
+
+// RedactURL removes the password from a URL's userinfo, keeping the user
+// name, so the URL can appear in a message.
+func RedactURL(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil || u.User == nil {
+		return stripPasswords(raw)
+	}
+	if _, has := u.User.Password(); !has {
+		return raw
+	}
+	u.User = url.User(u.User.Username())
+	return u.String()
+}
+
+// userinfoPattern finds "scheme://user:password@" in free text.
+var userinfoPattern = regexp.MustCompile(`([A-Za-z][A-Za-z0-9+.\-]*://[^/@:\s]*):[^/@\s]*@`)
+
+// stripPasswords removes the password part of every URL userinfo in s.
+func stripPasswords(s string) string {
+	return userinfoPattern.ReplaceAllString(s, "$1@")
+}
+
+// trimRepoSuffix drops trailing "/" and ".git", but never into the scheme
+// ("file:///" stays as is).
+func trimRepoSuffix(s string) string {
+	for {
+		t := strings.TrimSpace(strings.TrimSuffix(strings.TrimSuffix(s, "/"), ".git"))
+		if t == s || strings.HasSuffix(t, ":") || strings.HasSuffix(t, ":/") {
+			return s
+		}
+		s = t
+	}
+}
+
+func isLocalPath(s string) bool {
+	return strings.HasPrefix(s, "/") || strings.HasPrefix(s, "./") || strings.HasPrefix(s, "../")
+}
+
+func cleanPath(p string) string {
+	if p == "" {
+		return "/"
+	}
+	c := path.Clean(p)
+	if c == "." {
+		return "/"
+	}
+	return c
+}
+
+// scpToSSH turns "user@host:path" into "ssh://user@host/path". A string with
+// a scheme, or whose colon comes after a slash, is not scp-like.
+func scpToSSH(s string) (string, bool) {
+	if strings.Contains(s, "://") {
+		return "", false
+	}
+	colon := strings.Index(s, ":")
+	if colon <= 0 {
+		return "", false
+	}
+	if slash := strings.Index(s, "/"); slash >= 0 && slash < colon {
+		return "", false
+	}
+	host, p := s[:colon], s[colon+1:]
+	return "ssh://" + host + "/" + strings.TrimPrefix(p, "/"), true
+}
+
+func stripUserinfo(s string) string {
+	scheme, rest, ok := strings.Cut(s, "://")
+	if !ok {
+		return s
+	}
+	slash := strings.Index(rest, "/")
+	if slash < 0 {
+		slash = len(rest)
+	}
+	if at := strings.LastIndex(rest[:slash], "@"); at >= 0 {
+		rest = rest[at+1:]
+	}
+	return scheme + "://" + rest
+}
+
+func dropDefaultPort(scheme, host string) string {
+	defaults := map[string]string{"http": ":80", "https": ":443", "ssh": ":22", "git": ":9418"}
+	if d, ok := defaults[scheme]; ok {
+		return strings.TrimSuffix(host, d)
+	}
+	return host
+}
+
+// isSSHURL reports whether a repository URL is reached over SSH.
+func isSSHURL(raw string) bool {
+	return strings.HasPrefix(NormalizeURL(raw), "ssh://")
+}
+
+// urlHasPrefix reports whether the normalised URL u lies under the
+// normalised prefix p. A prefix ending in a letter or digit matches whole path
+// segments only, so that credentials for ".../acme" are not sent to
+// ".../acme-evil"; a prefix ending in punctuation (".../team-") matches any
+// continuation, as in Argo CD.
+func urlHasPrefix(u, p string) bool {
+	if p == "" || !strings.HasPrefix(u, p) {
+		return false
+	}
+	if len(u) == len(p) || u[len(p)] == '/' {
+		return true
+	}
+	last := p[len(p)-1]
+	alnum := 'a' <= last && last <= 'z' || 'A' <= last && last <= 'Z' || '0' <= last && last <= '9'
+	return !alnum
+}
