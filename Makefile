@@ -23,7 +23,7 @@ KWOK_STAGES := node/fast/node-initialize.yaml node/heartbeat-with-lease/node-hea
 
 TEST_FLAGS ?= -count=1 -timeout=15m
 
-.PHONY: all build controlplane generate verify lint test demo demo-down clean
+.PHONY: all build controlplane generate verify lint test bench demo demo-down clean
 
 all: build
 
@@ -50,6 +50,12 @@ $(CONTROLPLANE_STAMP): tools/go.mod tools/go.sum tools/cmd/etcd/main.go
 		for f in $(KWOK_STAGES); do cat "$$dir/kustomize/stage/$$f"; echo '---'; done > $(BIN)/kwok-stages.yaml
 	@touch $@
 
+# The CNCF Distribution registry that the OCI chart tests push to, from its
+# own module so that its dependencies stay out of the Kubernetes tools module.
+# Both names, so that `make bin/registry` works too.
+$(BIN)/registry bin/registry: tools/registry/go.mod tools/registry/go.sum
+	cd tools/registry && $(GO) build -o $(BIN)/registry github.com/distribution/distribution/v3/cmd/registry
+
 generate: controlplane
 	$(BIN)/controller-gen object:headerFile="" paths=./api/...
 	$(BIN)/controller-gen crd:crdVersions=v1,maxDescLen=0 paths=./api/... output:crd:artifacts:config=config/crd
@@ -67,8 +73,12 @@ lint:
 	$(GO) vet ./...
 	cd tools && $(GO) vet ./...
 
-test: controlplane build
+test: controlplane build $(BIN)/registry
 	$(GO) test $(TEST_FLAGS) ./...
+
+# Benchmarks: timings are measured here, never asserted by tests.
+bench: controlplane build $(BIN)/registry
+	$(GO) test -run '^$$' -bench . -benchmem ./internal/render/
 
 # Runs capstan end to end on a local control plane in .cache/demo.
 demo: controlplane build
