@@ -5,6 +5,9 @@
 package render
 
 import (
+	"context"
+	"fmt"
+
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 
@@ -15,17 +18,23 @@ import (
 type Request struct {
 	// AppName is the Application's name: Helm's default release name.
 	AppName string
+	// Project is the Application's project, $ARGOCD_APP_PROJECT_NAME in
+	// the build environment.
+	Project string
 	// Source is the Application's source as written.
 	Source v1alpha1.ApplicationSource
 	// Root is the root of the checked-out repository (or of the pulled chart
 	// for a chart from a Helm repository or OCI registry). Nothing outside it
 	// is read.
 	Root string
+	// Revision is the commit (or chart version) the source was resolved to:
+	// $ARGOCD_APP_REVISION in the build environment.
+	Revision string
 	// Namespace is the destination namespace: the default for namespaced
 	// objects without one, and Helm's release namespace.
 	Namespace string
 	// KubeVersion and APIVersions describe the destination cluster when
-	// known; Helm's .Capabilities and Kustomize's version fields use them.
+	// known; Helm's .Capabilities and the build environment use them.
 	KubeVersion string
 	APIVersions []string
 	// Refs maps the `ref` names of the other sources of a multi-source
@@ -37,8 +46,10 @@ type Request struct {
 	// CacheDir is where fetched chart dependencies are kept between renders;
 	// empty means a temporary directory per render.
 	CacheDir string
-	// Scope tells whether a kind is namespaced. Nil means the built-in
-	// table of Kubernetes kinds plus the CRDs found in the render.
+	// Scope tells whether a kind is namespaced, typically from the
+	// destination cluster's discovery. Kinds it does not know (or all, when
+	// nil) are looked up in the CRDs found in the render, then in the
+	// built-in table of Kubernetes kinds.
 	Scope ScopeFunc
 }
 
@@ -52,7 +63,75 @@ type Result struct {
 	Objects []*unstructured.Unstructured
 	// Type is the tool that rendered them, for status.sourceType.
 	Type v1alpha1.ApplicationSourceType
+	// Types is the tool of each source of a multi-source render, in the
+	// order of the sources, for status.sourceTypes; Type is then the first
+	// source's. A single-source render leaves it nil.
+	Types []v1alpha1.ApplicationSourceType
 	// Inputs lists the absolute paths of every file the render read, so that
 	// a cache can key the result by their content.
 	Inputs []string
+}
+
+// Render renders one source. The tool is the one the source names, else
+// the one its files call for (see detectType). Namespaced objects without
+// a namespace get req.Namespace. On error no objects are returned.
+func Render(ctx context.Context, req Request) (*Result, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	src := req.Source
+	if src.Ref != "" && src.Path == "" && src.Chart == "" {
+		// A source that only lends its files to the others renders nothing.
+		return &Result{}, nil
+	}
+	root, err := newRepoRoot(req.Root)
+	if err != nil {
+		return nil, err
+	}
+	dir := root.path
+	if src.Chart == "" {
+		if dir, err = appPath(root, src); err != nil {
+			return nil, err
+		}
+	}
+	typ, err := detectType(src, fileExists(dir))
+	if err != nil {
+		return nil, err
+	}
+	var objs []*unstructured.Unstructured
+	var inputs []string
+	switch typ {
+	case v1alpha1.ApplicationSourceTypeHelm:
+		objs, inputs, err = renderHelm(ctx, req, dir)
+	case v1alpha1.ApplicationSourceTypeKustomize:
+		objs, inputs, err = renderKustomize(ctx, req, root, dir)
+	default:
+		objs, inputs, err = renderDirectory(ctx, req, root, dir)
+	}
+	if err != nil {
+		return nil, err
+	}
+	defaultNamespaces(objs, req.Namespace, scopeChain(req.Scope, crdScope(objs), builtinScope))
+	return &Result{Objects: objs, Type: typ, Inputs: inputs}, nil
+}
+
+// RenderSources renders the sources of a multi-source Application in order
+// and concatenates their objects. If any source fails, the whole render
+// fails: applying some sources without the others would remove what the
+// failed one owns.
+func RenderSources(ctx context.Context, reqs []Request) (*Result, error) {
+	out := &Result{Types: make([]v1alpha1.ApplicationSourceType, 0, len(reqs))}
+	for i, req := range reqs {
+		res, err := Render(ctx, req)
+		if err != nil {
+			return nil, fmt.Errorf("source %d (%s): %w", i, req.Source.RepoURL, err)
+		}
+		if i == 0 {
+			out.Type = res.Type
+		}
+		out.Types = append(out.Types, res.Type)
+		out.Objects = append(out.Objects, res.Objects...)
+		out.Inputs = append(out.Inputs, res.Inputs...)
+	}
+	return out, nil
 }

@@ -1,0 +1,4 @@
+{
+  image: 'gcr.io/heptio-images/ks-guestbook-demo',
+  port: 80,
+}
