@@ -2,13 +2,87 @@ package render
 
 import (
 	"context"
-	"errors"
+	"fmt"
+	"slices"
 
+	"helm.sh/helm/v3/pkg/chart/loader"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+
+	"github.com/capstan-cd/capstan/api/v1alpha1"
 )
 
 // renderHelm renders the chart in dir the way `helm template` would and
 // returns the objects and the files it read.
+//
+// The steps: load the chart, fetch the dependencies it declares but does
+// not vendor, merge the values the source names, and template the chart
+// with Helm's engine. Nothing is written into dir, and no cluster is asked.
 func renderHelm(ctx context.Context, req Request, dir string) ([]*unstructured.Unstructured, []string, error) {
-	return nil, nil, errors.New("helm rendering is being written")
+	opts := helmOptionsOf(req)
+	inputs, err := chartInputs(req.Root, dir)
+	if err != nil {
+		return nil, nil, err
+	}
+	ch, err := loader.Load(dir)
+	if err != nil {
+		return nil, nil, fmt.Errorf("load helm chart %s: %w", dir, err)
+	}
+	name := ch.Name()
+
+	fetcher := &chartFetcher{
+		cacheDir:        req.CacheDir,
+		credentials:     req.ChartCredentials,
+		passCredentials: opts.PassCredentials,
+	}
+	defer fetcher.close()
+	depInputs, err := addMissingDependencies(ctx, fetcher, req.Root, dir, ch)
+	if err != nil {
+		return nil, nil, fmt.Errorf("helm chart %s: %w", name, err)
+	}
+	inputs = append(inputs, depInputs...)
+
+	vals, valInputs, err := helmValues(req, dir, opts)
+	if err != nil {
+		return nil, nil, fmt.Errorf("helm chart %s: %w", name, err)
+	}
+	inputs = append(inputs, valInputs...)
+
+	// Helm's engine cannot be interrupted; do not start it for nothing.
+	if err := ctx.Err(); err != nil {
+		return nil, nil, err
+	}
+	caps, err := helmCapabilities(req, opts.KubeVersion, opts.APIVersions)
+	if err != nil {
+		return nil, nil, fmt.Errorf("helm chart %s: %w", name, err)
+	}
+	objs, err := templateChart(ch, vals, helmRelease{
+		name:                 firstNonEmpty(opts.ReleaseName, req.AppName),
+		namespace:            firstNonEmpty(opts.Namespace, req.Namespace),
+		capabilities:         caps,
+		includeCRDs:          !opts.SkipCrds,
+		skipTests:            opts.SkipTests,
+		skipSchemaValidation: opts.SkipSchemaValidation,
+	})
+	if err != nil {
+		return nil, nil, fmt.Errorf("helm chart %s: %w", name, err)
+	}
+	slices.Sort(inputs)
+	return objs, slices.Compact(inputs), nil
+}
+
+// helmOptionsOf returns the source's Helm settings, empty when it has none.
+func helmOptionsOf(req Request) v1alpha1.ApplicationSourceHelm {
+	if req.Source.Helm == nil {
+		return v1alpha1.ApplicationSourceHelm{}
+	}
+	return *req.Source.Helm
+}
+
+func firstNonEmpty(values ...string) string {
+	for _, v := range values {
+		if v != "" {
+			return v
+		}
+	}
+	return ""
 }
