@@ -1,0 +1,268 @@
+package render
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"runtime/debug"
+	"sort"
+	"strings"
+	"sync"
+
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+)
+
+// Cache remembers renders by the content of what they read, not by commit:
+// a commit that leaves an Application's path and the files it reads from
+// elsewhere untouched is served without rendering again. It is safe for
+// concurrent use and holds at most its capacity of entries, dropping the
+// least recently used. Everything in it can be rebuilt; losing it costs
+// only time.
+type Cache struct {
+	mu       sync.Mutex
+	capacity int
+	entries  map[string]*cacheEntry
+	clock    uint64
+}
+
+type cacheEntry struct {
+	// outside are the files read outside the source's path, with digests.
+	outside []fileDigest
+	result  *Result
+	used    uint64
+}
+
+// fileDigest names a file by its root ("" for the request's Root, else a
+// ref name) and its path relative to that root.
+type fileDigest struct {
+	Root, Path, Digest string
+}
+
+// NewCache returns a cache of at most capacity renders.
+func NewCache(capacity int) *Cache {
+	return &Cache{capacity: max(capacity, 1), entries: make(map[string]*cacheEntry)}
+}
+
+// Render returns the cached result for req when every input is unchanged,
+// and renders otherwise. The returned objects are the caller's to modify.
+func (c *Cache) Render(ctx context.Context, req Request) (*Result, bool, error) {
+	key, err := cacheKey(req)
+	if err != nil {
+		return nil, false, err
+	}
+	c.mu.Lock()
+	e, ok := c.entries[key]
+	c.mu.Unlock()
+	if ok && unchanged(req, e.outside) {
+		c.mu.Lock()
+		c.clock++
+		e.used = c.clock
+		c.mu.Unlock()
+		return copyResult(e.result), true, nil
+	}
+	res, err := Render(ctx, req)
+	if err != nil {
+		return nil, false, err
+	}
+	outside, err := outsideInputs(req, res.Inputs)
+	if err != nil {
+		// The render is good; it just cannot be cached.
+		return res, false, nil
+	}
+	c.mu.Lock()
+	c.clock++
+	c.entries[key] = &cacheEntry{outside: outside, result: copyResult(res), used: c.clock}
+	c.evict()
+	c.mu.Unlock()
+	return res, false, nil
+}
+
+// Len is the number of cached renders.
+func (c *Cache) Len() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return len(c.entries)
+}
+
+func (c *Cache) evict() {
+	for len(c.entries) > c.capacity {
+		var oldest string
+		var used uint64
+		for k, e := range c.entries {
+			if oldest == "" || e.used < used {
+				oldest, used = k, e.used
+			}
+		}
+		delete(c.entries, oldest)
+	}
+}
+
+// cacheKey digests everything a render depends on besides the files read
+// outside the source's path: the request's values, the content of the
+// whole path, and the versions of the tools.
+func cacheKey(req Request) (string, error) {
+	h := sha256.New()
+	plain := struct {
+		AppName, Namespace, KubeVersion string
+		APIVersions                     []string
+		Source                          any
+		Refs                            []string
+		Tools                           string
+	}{req.AppName, req.Namespace, req.KubeVersion, req.APIVersions, req.Source, refNames(req.Refs), toolVersions()}
+	if err := json.NewEncoder(h).Encode(plain); err != nil {
+		return "", err
+	}
+	if err := digestTree(h, sourceDir(req)); err != nil {
+		return "", err
+	}
+	return hex.EncodeToString(h.Sum(nil)), nil
+}
+
+// sourceDir is the directory of the source inside Root.
+func sourceDir(req Request) string {
+	return filepath.Join(req.Root, filepath.FromSlash(req.Source.Path))
+}
+
+// digestTree writes the names and contents of every file under dir to h,
+// in a fixed order. A missing directory digests as such, so that a render
+// error for it is not served from the cache.
+func digestTree(h io.Writer, dir string) error {
+	err := filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if d.IsDir() {
+			if d.Name() == ".git" {
+				return filepath.SkipDir
+			}
+			return nil
+		}
+		rel, _ := filepath.Rel(dir, path)
+		sum, err := fileSum(path)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(h, "%s\x00%s\n", filepath.ToSlash(rel), sum)
+		return nil
+	})
+	if os.IsNotExist(err) {
+		fmt.Fprintf(h, "missing\n")
+		return nil
+	}
+	return err
+}
+
+func fileSum(path string) (string, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return "", err
+	}
+	defer f.Close()
+	h := sha256.New()
+	if _, err := io.Copy(h, f); err != nil {
+		return "", err
+	}
+	return hex.EncodeToString(h.Sum(nil)), nil
+}
+
+// outsideInputs digests the files a render read outside the source's path,
+// each relative to the root it was read from.
+func outsideInputs(req Request, inputs []string) ([]fileDigest, error) {
+	dir := sourceDir(req)
+	roots := map[string]string{"": req.Root}
+	for name, root := range req.Refs {
+		roots[name] = root
+	}
+	var out []fileDigest
+	for _, in := range inputs {
+		if within(dir, in) {
+			continue
+		}
+		root, rel, ok := locate(roots, in)
+		if !ok {
+			return nil, fmt.Errorf("render read %s outside every source root", in)
+		}
+		sum, err := fileSum(in)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, fileDigest{Root: root, Path: rel, Digest: sum})
+	}
+	return out, nil
+}
+
+func unchanged(req Request, files []fileDigest) bool {
+	for _, f := range files {
+		root := req.Root
+		if f.Root != "" {
+			root = req.Refs[f.Root]
+		}
+		if root == "" {
+			return false
+		}
+		sum, err := fileSum(filepath.Join(root, f.Path))
+		if err != nil || sum != f.Digest {
+			return false
+		}
+	}
+	return true
+}
+
+func locate(roots map[string]string, path string) (name, rel string, ok bool) {
+	best := ""
+	for n, root := range roots {
+		if within(root, path) && len(root) > len(best) {
+			best, name = root, n
+		}
+	}
+	if best == "" {
+		return "", "", false
+	}
+	rel, err := filepath.Rel(best, path)
+	return name, rel, err == nil
+}
+
+func within(dir, path string) bool {
+	rel, err := filepath.Rel(dir, path)
+	return err == nil && rel != ".." && !strings.HasPrefix(rel, "../")
+}
+
+func refNames(refs map[string]string) []string {
+	names := make([]string, 0, len(refs))
+	for n := range refs {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	return names
+}
+
+// toolVersions names the versions of the rendering libraries compiled in,
+// so that an upgrade of one never serves output of the old one.
+var toolVersions = sync.OnceValue(func() string {
+	info, ok := debug.ReadBuildInfo()
+	if !ok {
+		return "unknown"
+	}
+	var b strings.Builder
+	for _, m := range info.Deps {
+		switch m.Path {
+		case "helm.sh/helm/v3", "sigs.k8s.io/kustomize/api", "sigs.k8s.io/kustomize/kyaml", "github.com/google/go-jsonnet":
+			fmt.Fprintf(&b, "%s@%s;", m.Path, m.Version)
+		}
+	}
+	return b.String()
+})
+
+func copyResult(r *Result) *Result {
+	out := &Result{Type: r.Type, Inputs: r.Inputs, Objects: make([]*unstructured.Unstructured, len(r.Objects))}
+	for i, o := range r.Objects {
+		out.Objects[i] = o.DeepCopy()
+	}
+	return out
+}

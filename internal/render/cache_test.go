@@ -1,0 +1,178 @@
+package render
+
+import (
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+	"sigs.k8s.io/yaml"
+)
+
+// checkout copies a case's repository to a new directory, as a new commit's
+// checkout would be, and returns its root.
+func checkout(t testing.TB, caseDir string) string {
+	t.Helper()
+	dst := t.TempDir()
+	src := filepath.Join(caseDir, "repo")
+	err := filepath.WalkDir(src, func(p string, d os.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		rel, _ := filepath.Rel(src, p)
+		if d.IsDir() {
+			return os.MkdirAll(filepath.Join(dst, rel), 0o755)
+		}
+		data, err := os.ReadFile(p)
+		if err != nil {
+			return err
+		}
+		return os.WriteFile(filepath.Join(dst, rel), data, 0o644)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return dst
+}
+
+func caseRequest(t testing.TB, caseDir, root string) Request {
+	t.Helper()
+	data, err := os.ReadFile(filepath.Join(caseDir, "app.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var c goldenCase
+	if err := yaml.UnmarshalStrict(data, &c); err != nil {
+		t.Fatal(err)
+	}
+	return Request{AppName: c.AppName, Namespace: c.Namespace, Revision: c.Revision, Source: c.Source, Root: root}
+}
+
+func write(t *testing.T, path, body string) {
+	t.Helper()
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path, []byte(body), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestCacheKeysByContentNotByCheckout(t *testing.T) {
+	const overlay = "testdata/kustomize-overlay"
+	cache := NewCache(10)
+	render := func(root string) (*Result, bool) {
+		t.Helper()
+		res, hit, err := cache.Render(t.Context(), caseRequest(t, overlay, root))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return res, hit
+	}
+
+	first, hit := render(checkout(t, overlay))
+	if hit {
+		t.Fatal("the first render was served from the cache")
+	}
+	// A new commit that touches nothing the app reads.
+	root := checkout(t, overlay)
+	write(t, filepath.Join(root, "other-team/app.yaml"), "kind: ConfigMap\n")
+	second, hit := render(root)
+	if !hit {
+		t.Error("a commit that does not touch the app's inputs rendered again")
+	}
+	if diff := cmp.Diff(first.Objects, second.Objects); diff != "" {
+		t.Errorf("cached objects differ (-first +cached):\n%s", diff)
+	}
+	// Changing what is served must not change the cache.
+	second.Objects[0].SetName("changed-by-caller")
+	if third, _ := render(root); third.Objects[0].GetName() == "changed-by-caller" {
+		t.Error("a caller's change to a cached result leaked into the cache")
+	}
+
+	// The base lies outside the overlay's path: a change there must count.
+	root = checkout(t, overlay)
+	base := filepath.Join(root, "guestbook/base/deployment.yaml")
+	data, _ := os.ReadFile(base)
+	write(t, base, string(data)+"\n# touched\n")
+	if _, hit := render(root); hit {
+		t.Error("a change to the Kustomize base was served from the cache")
+	}
+	// A new file inside the path counts, even if nothing reads it yet.
+	root = checkout(t, overlay)
+	write(t, filepath.Join(root, "guestbook/overlays/staging/new.yaml"), "kind: ConfigMap\n")
+	if _, hit := render(root); hit {
+		t.Error("a new file in the app's path was served from the cache")
+	}
+
+	// A different spec is a different render.
+	req := caseRequest(t, overlay, checkout(t, overlay))
+	req.Namespace = "elsewhere"
+	if _, hit, err := cache.Render(t.Context(), req); err != nil || hit {
+		t.Errorf("a request for another namespace: hit=%v err=%v", hit, err)
+	}
+}
+
+func TestCacheIsBounded(t *testing.T) {
+	cache := NewCache(2)
+	for _, ns := range []string{"a", "b", "c"} {
+		req := caseRequest(t, "testdata/directory", checkout(t, "testdata/directory"))
+		req.Namespace = ns
+		if _, _, err := cache.Render(t.Context(), req); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n := cache.Len(); n != 2 {
+		t.Errorf("cache holds %d renders, want its capacity 2", n)
+	}
+}
+
+func TestCacheDoesNotKeepFailures(t *testing.T) {
+	cache := NewCache(2)
+	root := checkout(t, "testdata/directory")
+	req := caseRequest(t, "testdata/directory", root)
+	broken := filepath.Join(root, filepath.FromSlash(req.Source.Path), "broken.yaml")
+	write(t, broken, "kind: [unclosed\n")
+	if _, _, err := cache.Render(t.Context(), req); err == nil {
+		t.Fatal("a broken manifest rendered")
+	}
+	if err := os.Remove(broken); err != nil {
+		t.Fatal(err)
+	}
+	if _, hit, err := cache.Render(t.Context(), req); err != nil || hit {
+		t.Errorf("after the fix: hit=%v err=%v; want a fresh render", hit, err)
+	}
+}
+
+// BenchmarkRender measures each tool's render of its golden case, cold and
+// from the cache.
+func BenchmarkRender(b *testing.B) {
+	for _, c := range []string{"directory", "jsonnet", "kustomize-overlay", "helm-guestbook"} {
+		dir := filepath.Join("testdata", c)
+		if _, err := os.Stat(filepath.Join(dir, "app.yaml")); err != nil {
+			continue
+		}
+		b.Run(c+"/cold", func(b *testing.B) {
+			root := checkout(b, dir)
+			req := caseRequest(b, dir, root)
+			for b.Loop() {
+				if _, err := Render(b.Context(), req); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+		b.Run(c+"/cached", func(b *testing.B) {
+			root := checkout(b, dir)
+			req := caseRequest(b, dir, root)
+			cache := NewCache(1)
+			if _, _, err := cache.Render(b.Context(), req); err != nil {
+				b.Fatal(err)
+			}
+			for b.Loop() {
+				if _, hit, err := cache.Render(b.Context(), req); err != nil || !hit {
+					b.Fatalf("hit=%v err=%v", hit, err)
+				}
+			}
+		})
+	}
+}
