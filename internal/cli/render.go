@@ -1,0 +1,227 @@
+package cli
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+
+	"github.com/spf13/cobra"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
+	"sigs.k8s.io/yaml"
+
+	"github.com/capstan-cd/capstan/api/v1alpha1"
+	"github.com/capstan-cd/capstan/internal/render"
+	"github.com/capstan-cd/capstan/internal/source"
+	"github.com/capstan-cd/capstan/internal/sync"
+)
+
+type renderOptions struct {
+	files       []string
+	local       string
+	output      string
+	cacheDir    string
+	kubeVersion string
+	apiVersions []string
+}
+
+func newRenderCommand() *cobra.Command {
+	o := &renderOptions{output: "yaml"}
+	cmd := &cobra.Command{
+		Use:   "render -f APP.yaml",
+		Short: "Print the objects an Application's sources render to",
+		Long: `Reads one or more Applications, fetches each source (or, with --local,
+reads the repository from a working tree), renders it as the controller would
+and prints the objects in sync order: hook phase, sync wave, kind order,
+namespace, name. Nothing is added to the objects.
+
+Credentials for private repositories come from CAPSTAN_REPO_USERNAME,
+CAPSTAN_REPO_PASSWORD and CAPSTAN_REPO_SSH_PRIVATE_KEY_PATH.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return o.run(cmd.Context(), cmd.InOrStdin(), cmd.OutOrStdout())
+		},
+	}
+	cmd.Flags().StringArrayVarP(&o.files, "filename", "f", nil, "file with one or more Applications, - for standard input (repeatable)")
+	cmd.Flags().StringVar(&o.local, "local", "", "render the first source's repository from this working tree instead of fetching it")
+	cmd.Flags().StringVarP(&o.output, "output", "o", o.output, "output format: yaml or json")
+	cmd.Flags().StringVar(&o.cacheDir, "cache-dir", "", "where fetched repositories and charts are kept (default: the user's cache directory)")
+	cmd.Flags().StringVar(&o.kubeVersion, "kube-version", "", "Kubernetes version Helm charts are rendered for")
+	cmd.Flags().StringSliceVar(&o.apiVersions, "api-versions", nil, "API versions Helm charts see as available")
+	_ = cmd.MarkFlagRequired("filename")
+	return cmd
+}
+
+func (o *renderOptions) run(ctx context.Context, stdin io.Reader, stdout io.Writer) error {
+	if o.output != "yaml" && o.output != "json" {
+		return fmt.Errorf("unknown output format %q: want yaml or json", o.output)
+	}
+	var apps []*v1alpha1.Application
+	for _, f := range o.files {
+		found, err := readApplications(f, stdin)
+		if err != nil {
+			return err
+		}
+		apps = append(apps, found...)
+	}
+	fetcher, err := o.fetcher()
+	if err != nil {
+		return err
+	}
+	var objs []*unstructured.Unstructured
+	for _, app := range apps {
+		res, err := o.renderApp(ctx, fetcher, app)
+		if err != nil {
+			return fmt.Errorf("application %s: %w", app.Name, err)
+		}
+		objs = append(objs, res...)
+	}
+	sync.Sort(objs)
+	return printObjects(stdout, objs, o.output)
+}
+
+func (o *renderOptions) fetcher() (*source.Fetcher, error) {
+	dir := o.cacheDir
+	if dir == "" {
+		base, err := os.UserCacheDir()
+		if err != nil {
+			return nil, fmt.Errorf("find a cache directory (set --cache-dir): %w", err)
+		}
+		dir = filepath.Join(base, "capstan")
+	}
+	git, err := source.NewGit(source.GitOptions{CacheDir: filepath.Join(dir, "git")})
+	if err != nil {
+		return nil, err
+	}
+	charts, err := source.NewCharts(source.ChartsOptions{CacheDir: filepath.Join(dir, "charts")})
+	if err != nil {
+		return nil, err
+	}
+	return &source.Fetcher{Git: git, Charts: charts}, nil
+}
+
+// renderApp fetches every source of app and renders them together, so a
+// ref source's files are there for the others' value files.
+func (o *renderOptions) renderApp(ctx context.Context, fetcher *source.Fetcher, app *v1alpha1.Application) ([]*unstructured.Unstructured, error) {
+	sources := app.Spec.GetSources()
+	if len(sources) == 0 {
+		return nil, errors.New("has no source")
+	}
+	roots := make([]string, len(sources))
+	refs := map[string]string{}
+	for i, src := range sources {
+		root, err := o.fetch(ctx, fetcher, sources[0], src)
+		if err != nil {
+			return nil, fmt.Errorf("source %s: %w", source.RedactURL(src.RepoURL), err)
+		}
+		roots[i] = root
+		if src.Ref != "" {
+			refs[src.Ref] = root
+		}
+	}
+	reqs := make([]render.Request, len(sources))
+	for i, src := range sources {
+		reqs[i] = render.Request{
+			AppName:     app.Name,
+			Source:      src,
+			Root:        roots[i],
+			Namespace:   app.Spec.Destination.Namespace,
+			KubeVersion: o.kubeVersion,
+			APIVersions: o.apiVersions,
+			Refs:        refs,
+		}
+	}
+	res, err := render.RenderSources(ctx, reqs)
+	if err != nil {
+		return nil, err
+	}
+	return res.Objects, nil
+}
+
+// fetch returns the tree of src: the working tree of --local for sources
+// of the first source's repository, else a checkout.
+func (o *renderOptions) fetch(ctx context.Context, fetcher *source.Fetcher, first, src v1alpha1.ApplicationSource) (string, error) {
+	if o.local != "" && !source.IsChart(src) && source.NormalizeURL(src.RepoURL) == source.NormalizeURL(first.RepoURL) {
+		return filepath.Abs(o.local)
+	}
+	repo, err := source.RepositoryFromEnv(src.RepoURL, os.Getenv)
+	if err != nil {
+		return "", err
+	}
+	got, err := fetcher.Fetch(ctx, repo, src)
+	if err != nil {
+		return "", err
+	}
+	return got.Root, nil
+}
+
+// readApplications decodes every document of a file as an Application.
+func readApplications(name string, stdin io.Reader) ([]*v1alpha1.Application, error) {
+	var data []byte
+	var err error
+	if name == "-" {
+		data, err = io.ReadAll(stdin)
+	} else {
+		data, err = os.ReadFile(name)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("read %s: %w", name, err)
+	}
+	reader := utilyaml.NewYAMLReader(bufio.NewReader(bytes.NewReader(data)))
+	var apps []*v1alpha1.Application
+	for i := 0; ; i++ {
+		doc, err := reader.Read()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			return nil, fmt.Errorf("%s: document %d: %w", name, i+1, err)
+		}
+		if len(bytes.TrimSpace(doc)) == 0 {
+			continue
+		}
+		var app v1alpha1.Application
+		if err := yaml.UnmarshalStrict(doc, &app); err != nil {
+			return nil, fmt.Errorf("%s: document %d: %w", name, i+1, err)
+		}
+		if app.Kind == "" && app.APIVersion == "" && app.Name == "" {
+			continue // a document of comments only
+		}
+		if app.Kind != "Application" || app.APIVersion != v1alpha1.GroupVersion.String() {
+			return nil, fmt.Errorf("%s: document %d is a %s %s, not an %s Application", name, i+1, app.APIVersion, app.Kind, v1alpha1.GroupVersion)
+		}
+		apps = append(apps, &app)
+	}
+	if len(apps) == 0 {
+		return nil, fmt.Errorf("%s: no Application found", name)
+	}
+	return apps, nil
+}
+
+func printObjects(w io.Writer, objs []*unstructured.Unstructured, format string) error {
+	if format == "json" {
+		items := make([]map[string]any, len(objs))
+		for i, o := range objs {
+			items[i] = o.Object
+		}
+		enc := json.NewEncoder(w)
+		enc.SetIndent("", "  ")
+		return enc.Encode(items)
+	}
+	for _, o := range objs {
+		data, err := yaml.Marshal(o.Object)
+		if err != nil {
+			return err
+		}
+		if _, err := fmt.Fprintf(w, "---\n%s", data); err != nil {
+			return err
+		}
+	}
+	return nil
+}

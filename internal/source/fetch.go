@@ -1,0 +1,58 @@
+package source
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/capstan-cd/capstan/api/v1alpha1"
+)
+
+// Fetcher checks out any source of an Application: a Git repository at a
+// revision, or a chart from a Helm repository or OCI registry at a version
+// or version range.
+type Fetcher struct {
+	Git    *Git
+	Charts *Charts
+}
+
+// Fetched is a checked-out source.
+type Fetched struct {
+	// Root is the read-only directory of the tree: the repository's root for
+	// Git, the chart's directory for a chart.
+	Root string
+	// Revision is what the source resolved to: a commit SHA, or a chart
+	// version.
+	Revision string
+}
+
+// IsChart reports whether src names a chart of a Helm repository or OCI
+// registry rather than a path in a Git repository.
+func IsChart(src v1alpha1.ApplicationSource) bool { return src.Chart != "" }
+
+// Fetch resolves src's targetRevision and checks the tree out. repo carries
+// the credentials for src.RepoURL.
+func (f *Fetcher) Fetch(ctx context.Context, repo Repository, src v1alpha1.ApplicationSource) (Fetched, error) {
+	if IsChart(src) {
+		if repo.Type == "" || repo.Type == "git" {
+			repo.Type = "helm"
+		}
+		version, err := f.Charts.Resolve(ctx, repo, src.Chart, src.TargetRevision)
+		if err != nil {
+			return Fetched{}, err
+		}
+		dir, err := f.Charts.Pull(ctx, repo, src.Chart, version)
+		if err != nil {
+			return Fetched{}, err
+		}
+		return Fetched{Root: dir, Revision: version}, nil
+	}
+	sha, err := f.Git.Resolve(ctx, repo, src.TargetRevision)
+	if err != nil {
+		return Fetched{}, err
+	}
+	dir, err := f.Git.Checkout(ctx, repo, sha)
+	if err != nil {
+		return Fetched{}, fmt.Errorf("check out %s at %s: %w", RedactURL(src.RepoURL), sha, err)
+	}
+	return Fetched{Root: dir, Revision: sha}, nil
+}

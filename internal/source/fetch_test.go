@@ -1,0 +1,70 @@
+package source
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"golang.org/x/sync/errgroup"
+	clocktesting "k8s.io/utils/clock/testing"
+
+	"github.com/capstan-cd/capstan/api/v1alpha1"
+	"github.com/capstan-cd/capstan/internal/testenv/gitserver"
+)
+
+// TestHundredAppsOnePollOneLsRemote fetches the sources of 100 Applications
+// that share one repository, over two poll intervals, and counts what the
+// Git server saw: one ls-remote per interval, and one fetch, since the
+// commit did not change.
+func TestHundredAppsOnePollOneLsRemote(t *testing.T) {
+	srv := gitserver.NewHTTP(t)
+	repo := srv.NewRepo(t, "apps")
+	files := map[string]string{}
+	for i := range 100 {
+		files[fmt.Sprintf("app-%03d/cm.yaml", i)] = fmt.Sprintf("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: app-%03d}\n", i)
+	}
+	repo.Commit(t, "main", files, "100 apps")
+
+	clock := clocktesting.NewFakePassiveClock(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC))
+	git, err := NewGit(GitOptions{CacheDir: t.TempDir(), PollInterval: 3 * time.Minute, Clock: clock})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := &Fetcher{Git: git}
+	poll := func() {
+		t.Helper()
+		var g errgroup.Group
+		g.SetLimit(16)
+		for i := range 100 {
+			g.Go(func() error {
+				src := v1alpha1.ApplicationSource{RepoURL: srv.RepoURL("apps"), TargetRevision: "main", Path: fmt.Sprintf("app-%03d", i)}
+				got, err := f.Fetch(t.Context(), Repository{URL: src.RepoURL, Username: srv.Username, Password: srv.Password}, src)
+				if err != nil {
+					return err
+				}
+				if _, err := os.Stat(filepath.Join(got.Root, src.Path, "cm.yaml")); err != nil {
+					return fmt.Errorf("app %d: %w", i, err)
+				}
+				return nil
+			})
+		}
+		if err := g.Wait(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	poll()
+	clock.SetTime(clock.Now().Add(3*time.Minute + time.Second))
+	poll()
+	got := srv.Counts("apps")
+	t.Logf("100 apps, 2 polls: %d ls-remote, %d fetch", got.LsRemote, got.Fetch)
+	// A fetch starts with its own ref advertisement: one per fetch on top
+	// of the one ls-remote per interval.
+	if want := 2 + got.Fetch; got.LsRemote != want {
+		t.Errorf("ls-remote requests = %d, want %d (one per interval plus one per fetch)", got.LsRemote, want)
+	}
+	if got.Fetch != 1 {
+		t.Errorf("fetches = %d, want 1: the commit did not change", got.Fetch)
+	}
+}
