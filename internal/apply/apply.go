@@ -285,3 +285,13 @@ func (a *Applier) Get(ctx context.Context, obj *unstructured.Unstructured) (*uns
 	}
 	return live, nil
 }
+
+// Namespaced reports whether objects of gvk are namespaced, and whether the
+// cluster knows the kind at all.
+func (a *Applier) Namespaced(gvk schema.GroupVersionKind) (namespaced, known bool) {
+	m, err := a.Mapping(gvk)
+	if err != nil {
+		return false, false
+	}
+	return m.Scope.Name() == meta.RESTScopeNameNamespace, true
+}

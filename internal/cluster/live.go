@@ -1,0 +1,137 @@
+package cluster
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"time"
+
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/client-go/metadata"
+	"k8s.io/client-go/metadata/metadatainformer"
+	"k8s.io/client-go/rest"
+	"k8s.io/client-go/tools/cache"
+
+	"github.com/capstan-cd/capstan/api/v1alpha1"
+)
+
+// Live watches the objects capstan manages on one cluster: only those with
+// the label capstan.dev/managed=true, only of the kinds Applications use,
+// and only their metadata. A change is reported on Events, so drift is seen
+// when it happens rather than at the next poll.
+type Live struct {
+	factory metadatainformer.SharedInformerFactory
+	events  chan Event
+
+	mu       sync.Mutex
+	watching map[schema.GroupVersionResource]cache.SharedIndexInformer
+	kinds    map[schema.GroupVersionResource]schema.GroupVersionKind
+	ctx      context.Context
+}
+
+// Event says that a managed object changed (or appeared, or went away).
+type Event struct {
+	Resource schema.GroupVersionResource
+	Kind     schema.GroupVersionKind
+	Object   *metav1.PartialObjectMetadata
+}
+
+// NewLive prepares the watches of the cluster cfg reaches. Nothing is
+// watched until Watch is called for a resource.
+func NewLive(ctx context.Context, cfg *rest.Config) (*Live, error) {
+	client, err := metadata.NewForConfig(cfg)
+	if err != nil {
+		return nil, err
+	}
+	selector := v1alpha1.LabelCapstanManaged + "=true"
+	factory := metadatainformer.NewFilteredSharedInformerFactory(client, 10*time.Hour, metav1.NamespaceAll, func(o *metav1.ListOptions) {
+		o.LabelSelector = selector
+	})
+	return &Live{factory: factory, events: make(chan Event, 1024), watching: map[schema.GroupVersionResource]cache.SharedIndexInformer{}, kinds: map[schema.GroupVersionResource]schema.GroupVersionKind{}, ctx: ctx}, nil
+}
+
+// Events delivers changes of watched objects.
+func (l *Live) Events() <-chan Event { return l.events }
+
+// Watch starts watching gvr (whose kind is gvk), once, and waits until its
+// first list is in.
+func (l *Live) Watch(ctx context.Context, gvr schema.GroupVersionResource, gvk schema.GroupVersionKind) error {
+	l.mu.Lock()
+	inf, ok := l.watching[gvr]
+	if !ok {
+		l.kinds[gvr] = gvk
+		inf = l.factory.ForResource(gvr).Informer()
+		_, err := inf.AddEventHandler(cache.ResourceEventHandlerFuncs{
+			AddFunc:    func(obj any) { l.emit(gvr, obj) },
+			UpdateFunc: func(_, obj any) { l.emit(gvr, obj) },
+			DeleteFunc: func(obj any) { l.emit(gvr, obj) },
+		})
+		if err != nil {
+			l.mu.Unlock()
+			return err
+		}
+		l.watching[gvr] = inf
+		go inf.Run(l.ctx.Done())
+	}
+	l.mu.Unlock()
+	if !cache.WaitForCacheSync(ctx.Done(), inf.HasSynced) {
+		return fmt.Errorf("watch %s: %w", gvr, ctx.Err())
+	}
+	return nil
+}
+
+// List returns the metadata of the managed objects of gvr, from memory.
+func (l *Live) List(gvr schema.GroupVersionResource) []*metav1.PartialObjectMetadata {
+	l.mu.Lock()
+	inf, ok := l.watching[gvr]
+	l.mu.Unlock()
+	if !ok {
+		return nil
+	}
+	items := inf.GetStore().List()
+	out := make([]*metav1.PartialObjectMetadata, 0, len(items))
+	for _, it := range items {
+		if m, ok := it.(*metav1.PartialObjectMetadata); ok {
+			out = append(out, m)
+		}
+	}
+	return out
+}
+
+// Get returns the metadata of one managed object from memory.
+func (l *Live) Get(gvr schema.GroupVersionResource, namespace, name string) (*metav1.PartialObjectMetadata, bool) {
+	l.mu.Lock()
+	inf, ok := l.watching[gvr]
+	l.mu.Unlock()
+	if !ok {
+		return nil, false
+	}
+	key := name
+	if namespace != "" {
+		key = namespace + "/" + name
+	}
+	item, exists, err := inf.GetStore().GetByKey(key)
+	if err != nil || !exists {
+		return nil, false
+	}
+	m, ok := item.(*metav1.PartialObjectMetadata)
+	return m, ok
+}
+
+func (l *Live) emit(gvr schema.GroupVersionResource, obj any) {
+	if d, ok := obj.(cache.DeletedFinalStateUnknown); ok {
+		obj = d.Obj
+	}
+	m, ok := obj.(*metav1.PartialObjectMetadata)
+	if !ok {
+		return
+	}
+	l.mu.Lock()
+	gvk := l.kinds[gvr]
+	l.mu.Unlock()
+	select {
+	case l.events <- Event{Resource: gvr, Kind: gvk, Object: m}:
+	case <-l.ctx.Done():
+	}
+}

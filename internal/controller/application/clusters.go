@@ -1,0 +1,117 @@
+package application
+
+import (
+	"context"
+	"fmt"
+	"sync"
+
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/client-go/rest"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/event"
+
+	"github.com/capstan-cd/capstan/api/v1alpha1"
+	"github.com/capstan-cd/capstan/internal/apply"
+	"github.com/capstan-cd/capstan/internal/cluster"
+	"github.com/capstan-cd/capstan/internal/tracking"
+)
+
+// target is the cluster an Application deploys to, with its clients.
+type target struct {
+	cluster *cluster.Cluster
+	applier *apply.Applier
+	live    *cluster.Live
+}
+
+// Clusters keeps one applier and one live watch per destination cluster,
+// and turns changes of managed objects into reconcile requests.
+type Clusters struct {
+	inCluster *rest.Config
+	namespace string
+	tracking  tracking.Method
+	ctx       context.Context
+
+	mu      sync.Mutex
+	targets map[string]*target
+	events  chan event.GenericEvent
+}
+
+// NewClusters returns the destinations of an installation whose own
+// cluster is reached with inCluster. ctx bounds the watches.
+func NewClusters(ctx context.Context, inCluster *rest.Config, namespace string, method tracking.Method) *Clusters {
+	return &Clusters{
+		inCluster: inCluster, namespace: namespace, tracking: method, ctx: ctx,
+		targets: map[string]*target{}, events: make(chan event.GenericEvent, 1024),
+	}
+}
+
+// Events carries a GenericEvent naming the Application that owns each
+// managed object that changed.
+func (c *Clusters) Events() <-chan event.GenericEvent { return c.events }
+
+// resolve finds the destination of app among the in-cluster one and the
+// cluster Secrets (read from the controller's cache).
+func (c *Clusters) resolve(ctx context.Context, cl client.Client, dest v1alpha1.ApplicationDestination) (*target, error) {
+	var secrets corev1.SecretList
+	if err := cl.List(ctx, &secrets, client.InNamespace(c.namespace), client.MatchingLabels{v1alpha1.LabelSecretType: v1alpha1.SecretTypeCluster}); err != nil {
+		return nil, fmt.Errorf("list cluster Secrets: %w", err)
+	}
+	// An unreadable Secret is not this Application's problem unless it is
+	// its destination, which Resolve then reports as unknown.
+	d, _ := cluster.NewDestinations(c.inCluster, secrets.Items)
+	cl2, err := d.Resolve(dest)
+	if err != nil {
+		return nil, err
+	}
+	return c.target(cl2)
+}
+
+func (c *Clusters) target(cl *cluster.Cluster) (*target, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if t, ok := c.targets[cl.Server]; ok {
+		return t, nil
+	}
+	a, err := apply.New(cl.Config)
+	if err != nil {
+		return nil, fmt.Errorf("cluster %s: %w", cl.Server, err)
+	}
+	live, err := cluster.NewLive(c.ctx, cl.Config)
+	if err != nil {
+		return nil, fmt.Errorf("cluster %s: %w", cl.Server, err)
+	}
+	t := &target{cluster: cl, applier: a, live: live}
+	c.targets[cl.Server] = t
+	go c.forward(live)
+	return t, nil
+}
+
+// forward maps each change of a managed object to its Application.
+func (c *Clusters) forward(live *cluster.Live) {
+	for {
+		select {
+		case <-c.ctx.Done():
+			return
+		case ev := <-live.Events():
+			u := &unstructured.Unstructured{}
+			u.SetGroupVersionKind(ev.Kind)
+			u.SetNamespace(ev.Object.Namespace)
+			u.SetName(ev.Object.Name)
+			u.SetAnnotations(ev.Object.Annotations)
+			u.SetLabels(ev.Object.Labels)
+			app, ok := tracking.Owner(u, c.tracking)
+			if !ok {
+				continue
+			}
+			owner := &v1alpha1.Application{}
+			owner.SetNamespace(c.namespace)
+			owner.SetName(app)
+			select {
+			case c.events <- event.GenericEvent{Object: owner}:
+			case <-c.ctx.Done():
+				return
+			}
+		}
+	}
+}

@@ -1,0 +1,90 @@
+package application
+
+import (
+	"context"
+	"os"
+	"testing"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
+	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
+	"k8s.io/utils/clock"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/cache"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
+
+	"github.com/capstan-cd/capstan/api/v1alpha1"
+	"github.com/capstan-cd/capstan/internal/render"
+	"github.com/capstan-cd/capstan/internal/source"
+	"github.com/capstan-cd/capstan/internal/testenv"
+	"github.com/capstan-cd/capstan/internal/tracking"
+)
+
+var env *testenv.Env
+
+func TestMain(m *testing.M) { os.Exit(testenv.Run(m, &env)) }
+
+const controlPlane = "argocd"
+
+// startController runs the Application controller against the test cluster
+// until the test ends, with a fast poll so commits are seen quickly.
+func startController(t *testing.T) client.Client {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	scheme := runtime.NewScheme()
+	if err := clientgoscheme.AddToScheme(scheme); err != nil {
+		t.Fatal(err)
+	}
+	if err := v1alpha1.AddToScheme(scheme); err != nil {
+		t.Fatal(err)
+	}
+	cfg := env.Config()
+	mgr, err := ctrl.NewManager(cfg, ctrl.Options{
+		Scheme:  scheme,
+		Metrics: metricsserver.Options{BindAddress: "0"},
+		Cache:   cache.Options{DefaultNamespaces: map[string]cache.Config{controlPlane: {}}},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cl := mgr.GetClient()
+	ns := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: controlPlane}}
+	if err := mgr.GetAPIReader().Get(ctx, client.ObjectKeyFromObject(ns), ns); apierrors.IsNotFound(err) {
+		direct, _ := client.New(cfg, client.Options{Scheme: scheme})
+		if err := direct.Create(ctx, ns); err != nil && !apierrors.IsAlreadyExists(err) {
+			t.Fatal(err)
+		}
+	}
+	git, err := source.NewGit(source.GitOptions{CacheDir: t.TempDir(), PollInterval: 500 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	charts, err := source.NewCharts(source.ChartsOptions{CacheDir: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := &Reconciler{
+		Client:   cl,
+		Opts:     Options{Namespace: controlPlane, Resync: time.Second, Tracking: tracking.MethodAnnotation},
+		Fetcher:  &source.Fetcher{Git: git, Charts: charts},
+		Renders:  render.NewCache(100),
+		Clusters: NewClusters(ctx, cfg, controlPlane, tracking.MethodAnnotation),
+		Clock:    clock.RealClock{},
+	}
+	if err := r.SetupWithManager(mgr, 4); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		if err := mgr.Start(ctx); err != nil {
+			t.Errorf("manager: %v", err)
+		}
+	}()
+	t.Cleanup(func() { cancel(); <-done })
+	return cl
+}

@@ -1,0 +1,107 @@
+// Package application is the Application controller: it keeps each
+// Application's destination in sync with its sources. Reconcile reads as a
+// pipeline of named steps (destination, sources, compare, sync, health,
+// status); the work of each lives in the stage packages.
+package application
+
+import (
+	"context"
+	"fmt"
+	"math/rand/v2"
+	"time"
+
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/utils/clock"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/reconcile"
+
+	"github.com/capstan-cd/capstan/api/v1alpha1"
+	"github.com/capstan-cd/capstan/internal/render"
+	"github.com/capstan-cd/capstan/internal/source"
+	"github.com/capstan-cd/capstan/internal/tracking"
+)
+
+// Options configure the controller.
+type Options struct {
+	// Namespace is the control-plane namespace.
+	Namespace string
+	// Resync is timeout.reconciliation: how often an Application's sources
+	// are polled. Up to Jitter is added so polls spread out.
+	Resync time.Duration
+	Jitter time.Duration
+	// Tracking is application.resourceTrackingMethod.
+	Tracking tracking.Method
+}
+
+// Reconciler reconciles Applications.
+type Reconciler struct {
+	Client   client.Client
+	Opts     Options
+	Fetcher  *source.Fetcher
+	Renders  *render.Cache
+	Clusters *Clusters
+	Clock    clock.Clock
+
+	verdicts verdicts
+	heals    heals
+}
+
+var _ reconcile.Reconciler = (*Reconciler)(nil)
+
+// Reconcile brings one Application's destination to its desired state and
+// records what it found and did in the Application's status.
+func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Result, error) {
+	log := ctrl.LoggerFrom(ctx)
+	app := &v1alpha1.Application{}
+	if err := r.Client.Get(ctx, req.NamespacedName, app); err != nil {
+		return ctrl.Result{}, client.IgnoreNotFound(err)
+	}
+	if !app.DeletionTimestamp.IsZero() {
+		return r.finalize(ctx, app)
+	}
+	before := app.DeepCopy()
+	st := &state{app: app, now: r.Clock.Now()}
+
+	for _, step := range []struct {
+		name string
+		run  func(context.Context, *state) error
+	}{
+		{"destination", r.resolveDestination},
+		{"project", r.checkProject},
+		{"sources", r.renderSources},
+		{"compare", r.compare},
+		{"sync", r.sync},
+		{"health", r.assessHealth},
+	} {
+		if err := step.run(ctx, st); err != nil {
+			log.V(1).Info("step stopped the reconcile", "step", step.name, "error", err.Error())
+			st.fail(step.name, err)
+			break
+		}
+		if st.stop {
+			break
+		}
+	}
+	r.buildStatus(st)
+	if err := r.patchStatus(ctx, before, st.app); err != nil {
+		if apierrors.IsNotFound(err) {
+			return ctrl.Result{}, nil
+		}
+		return ctrl.Result{}, fmt.Errorf("update status of Application %s: %w", app.Name, err)
+	}
+	return ctrl.Result{RequeueAfter: r.next(st)}, nil
+}
+
+// next is when to look again: soon while a sync waits for health or a
+// self-heal backs off, else at the next poll.
+func (r *Reconciler) next(st *state) time.Duration {
+	if st.requeueAfter > 0 {
+		return st.requeueAfter
+	}
+	jitter := time.Duration(0)
+	if r.Opts.Jitter > 0 {
+		jitter = time.Duration(rand.Int64N(int64(r.Opts.Jitter)))
+	}
+	return r.Opts.Resync + jitter
+}

@@ -1,0 +1,88 @@
+package application
+
+import (
+	"fmt"
+	"strings"
+	"time"
+
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+
+	"github.com/capstan-cd/capstan/api/v1alpha1"
+	"github.com/capstan-cd/capstan/internal/health"
+)
+
+// state is what one reconcile learns, step by step.
+type state struct {
+	app *v1alpha1.Application
+	now time.Time
+
+	target     *target
+	project    *v1alpha1.AppProject
+	revisions  []string
+	sourceType []v1alpha1.ApplicationSourceType
+	desired    []*unstructured.Unstructured
+
+	// resources are the compared objects: desired ones and extraneous
+	// live ones, keyed like the status.
+	resources []*resource
+	synced    bool
+	// operationDone is true when a requested operation has run and the
+	// operation field is to be cleared.
+	operationDone bool
+
+	conditions []v1alpha1.ApplicationCondition
+	// stop ends the pipeline without an error (nothing more to do).
+	stop bool
+	// failedStep is the step that failed, if any; later steps did not run
+	// and the status keeps what it knew.
+	failedStep   string
+	requeueAfter time.Duration
+}
+
+// resource is one object of the comparison.
+type resource struct {
+	desired    *unstructured.Unstructured // nil for extraneous objects
+	live       *unstructured.Unstructured // nil when missing
+	modified   bool
+	hook       bool
+	extraneous bool
+	// shared is true when the live object belongs to another Application.
+	shared bool
+	health *health.Status
+}
+
+// fail records a step's error as a condition of the matching type.
+func (st *state) fail(step string, err error) {
+	st.failedStep = step
+	kind := v1alpha1.ApplicationConditionComparisonError
+	switch step {
+	case "destination", "project":
+		kind = v1alpha1.ApplicationConditionInvalidSpecError
+	case "sync":
+		kind = v1alpha1.ApplicationConditionSyncError
+	}
+	st.condition(kind, err.Error())
+}
+
+func (st *state) condition(kind v1alpha1.ApplicationConditionType, msg string) {
+	now := metav1.NewTime(st.now)
+	st.conditions = append(st.conditions, v1alpha1.ApplicationCondition{Type: kind, Message: msg, LastTransitionTime: &now})
+}
+
+// hasOption reports whether a comma-separated option list holds option.
+func hasOption(list, option string) bool {
+	for _, o := range strings.Split(list, ",") {
+		if strings.TrimSpace(o) == option {
+			return true
+		}
+	}
+	return false
+}
+
+func describe(obj *unstructured.Unstructured) string {
+	if ns := obj.GetNamespace(); ns != "" {
+		return fmt.Sprintf("%s %s/%s", obj.GetKind(), ns, obj.GetName())
+	}
+	return fmt.Sprintf("%s %s", obj.GetKind(), obj.GetName())
+}

@@ -1,0 +1,214 @@
+package application
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	gosync "sync"
+
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+
+	"github.com/capstan-cd/capstan/api/v1alpha1"
+	"github.com/capstan-cd/capstan/internal/apply"
+	"github.com/capstan-cd/capstan/internal/diff"
+	"github.com/capstan-cd/capstan/internal/health"
+	"github.com/capstan-cd/capstan/internal/sync"
+	"github.com/capstan-cd/capstan/internal/tracking"
+)
+
+// verdict is what was last concluded about one object, valid while neither
+// the desired object nor the live one's resourceVersion changes. It is what
+// makes a reconcile with nothing changed cost no API call.
+type verdict struct {
+	desiredHash     string
+	resourceVersion string
+	live            *unstructured.Unstructured
+	modified        bool
+	health          *health.Status
+}
+
+// verdicts are kept per object, across reconciles, in memory only.
+type verdicts struct {
+	mu gosync.Mutex
+	m  map[string]verdict
+}
+
+func (v *verdicts) get(key string) (verdict, bool) {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	e, ok := v.m[key]
+	return e, ok
+}
+
+func (v *verdicts) put(key string, e verdict) {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	if v.m == nil {
+		v.m = map[string]verdict{}
+	}
+	v.m[key] = e
+}
+
+func (v *verdicts) forget(key string) {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	delete(v.m, key)
+}
+
+func objectKey(server string, gvk schema.GroupVersionKind, ns, name string) string {
+	return server + "|" + gvk.Group + "/" + gvk.Kind + "|" + ns + "/" + name
+}
+
+func hashObject(obj *unstructured.Unstructured) string {
+	data, _ := json.Marshal(obj.Object)
+	sum := sha256.Sum256(data)
+	return hex.EncodeToString(sum[:])
+}
+
+// compare finds, for each desired object, whether the live one differs, and
+// which live objects of the Application the render no longer has.
+func (r *Reconciler) compare(ctx context.Context, st *state) error {
+	ign, err := diff.NewIgnorer(st.app.Spec.IgnoreDifferences)
+	if err != nil {
+		return err
+	}
+	t := st.target
+	wanted := map[string]bool{}
+	st.resources = nil
+	for _, obj := range st.desired {
+		if sync.HookOf(obj).IsHook {
+			continue
+		}
+		res, err := r.compareOne(ctx, st, obj, ign)
+		if err != nil {
+			return err
+		}
+		wanted[objectKey(t.cluster.Server, obj.GroupVersionKind(), obj.GetNamespace(), obj.GetName())] = true
+		st.resources = append(st.resources, res)
+	}
+	extraneous, err := r.extraneous(ctx, st, wanted)
+	if err != nil {
+		return err
+	}
+	st.resources = append(st.resources, extraneous...)
+	st.synced = true
+	for _, res := range st.resources {
+		if res.modified || res.live == nil || (res.extraneous && !ignoreExtraneous(res.live)) {
+			st.synced = false
+		}
+	}
+	return nil
+}
+
+func (r *Reconciler) compareOne(ctx context.Context, st *state, obj *unstructured.Unstructured, ign *diff.Ignorer) (*resource, error) {
+	t := st.target
+	gvk := obj.GroupVersionKind()
+	res := &resource{desired: obj}
+	m, err := t.applier.Mapping(gvk)
+	if err != nil {
+		// The kind does not exist yet (its CRD is part of this sync).
+		res.modified = true
+		return res, nil
+	}
+	if err := t.live.Watch(ctx, m.Resource, gvk); err != nil {
+		return nil, err
+	}
+	key := objectKey(t.cluster.Server, gvk, obj.GetNamespace(), obj.GetName())
+	h := hashObject(obj)
+	meta, watched := t.live.Get(m.Resource, obj.GetNamespace(), obj.GetName())
+	if v, ok := r.verdicts.get(key); ok && watched && v.desiredHash == h && v.resourceVersion == meta.ResourceVersion {
+		res.live, res.modified, res.health = v.live, v.modified, v.health
+		return res, nil
+	}
+	live, err := t.applier.Get(ctx, obj)
+	if err != nil {
+		return nil, err
+	}
+	res.live = live
+	if live == nil {
+		res.modified = true
+		r.verdicts.forget(key)
+		return res, nil
+	}
+	if owner, ok := tracking.Owner(live, r.Opts.Tracking); ok && owner != st.app.Name {
+		st.condition(v1alpha1.ApplicationConditionSharedResourceWarning,
+			fmt.Sprintf("%s is part of applications %s and %s", describe(obj), owner, st.app.Name))
+		res.shared = true
+	}
+	predicted, err := t.applier.Apply(ctx, obj, apply.Options{DryRun: true, Validate: false})
+	if err != nil {
+		// The dry run failed (an invalid object, an admission refusal):
+		// the sync will show the error; the object is out of sync.
+		res.modified = true
+		return res, nil
+	}
+	d, err := diff.Compare(predicted, live, ign)
+	if err != nil {
+		return nil, err
+	}
+	res.modified = d.Modified
+	res.health, err = health.Of(live)
+	if err != nil {
+		return nil, err
+	}
+	r.verdicts.put(key, verdict{desiredHash: h, resourceVersion: live.GetResourceVersion(), live: live, modified: res.modified, health: res.health})
+	return res, nil
+}
+
+// extraneous lists the live objects that carry this Application's tracking
+// but are no longer rendered, among the kinds it renders or managed before.
+func (r *Reconciler) extraneous(ctx context.Context, st *state, wanted map[string]bool) ([]*resource, error) {
+	t := st.target
+	kinds := map[schema.GroupVersionKind]bool{}
+	for _, obj := range st.desired {
+		kinds[obj.GroupVersionKind()] = true
+	}
+	for _, rs := range st.app.Status.Resources {
+		kinds[schema.GroupVersionKind{Group: rs.Group, Version: rs.Version, Kind: rs.Kind}] = true
+	}
+	var out []*resource
+	for gvk := range kinds {
+		m, err := t.applier.Mapping(gvk)
+		if err != nil {
+			continue // the kind is gone from the cluster, and its objects with it
+		}
+		if err := t.live.Watch(ctx, m.Resource, gvk); err != nil {
+			return nil, err
+		}
+		for _, meta := range t.live.List(m.Resource) {
+			u := metadataObject(gvk, meta)
+			if owner, ok := tracking.Owner(u, r.Opts.Tracking); !ok || owner != st.app.Name {
+				continue
+			}
+			if wanted[objectKey(t.cluster.Server, gvk, meta.Namespace, meta.Name)] {
+				continue
+			}
+			out = append(out, &resource{live: u, extraneous: true})
+		}
+	}
+	return out, nil
+}
+
+// metadataObject is an object known only by its metadata: enough to name,
+// track and delete it.
+func metadataObject(gvk schema.GroupVersionKind, meta *metav1.PartialObjectMetadata) *unstructured.Unstructured {
+	u := &unstructured.Unstructured{}
+	u.SetGroupVersionKind(gvk)
+	u.SetNamespace(meta.Namespace)
+	u.SetName(meta.Name)
+	u.SetUID(meta.UID)
+	u.SetResourceVersion(meta.ResourceVersion)
+	u.SetAnnotations(meta.Annotations)
+	u.SetLabels(meta.Labels)
+	return u
+}
+
+// ignoreExtraneous: compare-options IgnoreExtraneous keeps an extraneous
+// object from making the Application OutOfSync.
+func ignoreExtraneous(obj *unstructured.Unstructured) bool {
+	return hasOption(obj.GetAnnotations()[v1alpha1.AnnotationCompareOptions], "IgnoreExtraneous")
+}

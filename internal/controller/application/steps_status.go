@@ -1,0 +1,127 @@
+package application
+
+import (
+	"context"
+	"sort"
+
+	"k8s.io/apimachinery/pkg/api/equality"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	"github.com/capstan-cd/capstan/api/v1alpha1"
+	"github.com/capstan-cd/capstan/internal/health"
+	"github.com/capstan-cd/capstan/internal/sync"
+)
+
+// assessHealth is the worst health of the Application's resources.
+func (r *Reconciler) assessHealth(_ context.Context, st *state) error {
+	for _, res := range st.resources {
+		if res.extraneous || res.desired == nil {
+			continue
+		}
+		if res.live == nil {
+			res.health = &health.Status{Code: v1alpha1.HealthStatusMissing}
+		}
+	}
+	return nil
+}
+
+// buildStatus writes what the reconcile learned into the Application's
+// status. A step that failed leaves what it would have replaced as it was,
+// so an unreachable repository does not blank the resource list.
+func (r *Reconciler) buildStatus(st *state) {
+	s := &st.app.Status
+	s.Conditions = mergeConditions(s.Conditions, st.conditions)
+	if st.failedStep == "destination" || st.failedStep == "project" || st.failedStep == "sources" {
+		s.Sync.Status = v1alpha1.SyncStatusCodeUnknown
+		return
+	}
+	if st.resources == nil && st.failedStep != "" {
+		return
+	}
+	if len(st.sourceType) > 0 {
+		s.SourceType = st.sourceType[0]
+		if len(st.sourceType) > 1 {
+			s.SourceTypes = st.sourceType
+		}
+	}
+	s.Sync.Status = syncCode(st)
+	s.Sync.ComparedTo = v1alpha1.ComparedTo{Destination: st.app.Spec.Destination, IgnoreDifferences: st.app.Spec.IgnoreDifferences}
+	if src := st.app.Spec.Source; src != nil {
+		s.Sync.ComparedTo.Source = *src
+		s.Sync.Revision = revisionOf(st.revisions)
+	} else {
+		s.Sync.ComparedTo.Sources = st.app.Spec.Sources
+		s.Sync.Revisions = st.revisions
+	}
+	var codes []v1alpha1.HealthStatusCode
+	s.Resources = s.Resources[:0]
+	for _, res := range st.resources {
+		obj := res.desired
+		if obj == nil {
+			obj = res.live
+		}
+		gvk := obj.GroupVersionKind()
+		rs := v1alpha1.ResourceStatus{Group: gvk.Group, Version: gvk.Version, Kind: gvk.Kind, Namespace: obj.GetNamespace(), Name: obj.GetName(),
+			Status: v1alpha1.SyncStatusCodeSynced, RequiresPruning: res.extraneous, SyncWave: int64(sync.WaveOf(obj))}
+		if res.modified || res.live == nil || res.extraneous {
+			rs.Status = v1alpha1.SyncStatusCodeOutOfSync
+		}
+		if res.health != nil && !res.extraneous {
+			rs.Health = &v1alpha1.HealthStatus{Status: res.health.Code, Message: res.health.Message}
+			codes = append(codes, res.health.Code)
+		}
+		s.Resources = append(s.Resources, rs)
+	}
+	sort.Slice(s.Resources, func(i, j int) bool {
+		a, b := s.Resources[i], s.Resources[j]
+		if a.Group+a.Kind != b.Group+b.Kind {
+			return a.Group+a.Kind < b.Group+b.Kind
+		}
+		if a.Namespace != b.Namespace {
+			return a.Namespace < b.Namespace
+		}
+		return a.Name < b.Name
+	})
+	code := health.Aggregate(codes...)
+	if s.Health.Status != code {
+		now := metav1.NewTime(st.now)
+		s.Health.LastTransitionTime = &now
+	}
+	s.Health.Status = code
+}
+
+// mergeConditions keeps the transition time of a condition that holds on.
+func mergeConditions(old, current []v1alpha1.ApplicationCondition) []v1alpha1.ApplicationCondition {
+	out := make([]v1alpha1.ApplicationCondition, 0, len(current))
+	for _, c := range current {
+		for _, o := range old {
+			if o.Type == c.Type && o.Message == c.Message {
+				c.LastTransitionTime = o.LastTransitionTime
+			}
+		}
+		out = append(out, c)
+	}
+	if len(out) == 0 {
+		return nil
+	}
+	return out
+}
+
+// patchStatus writes the status when it changed (a no-op reconcile writes
+// nothing) and clears a finished operation.
+func (r *Reconciler) patchStatus(ctx context.Context, before, app *v1alpha1.Application) error {
+	if !equality.Semantic.DeepEqual(before.Status, app.Status) {
+		now := metav1.NewTime(r.Clock.Now())
+		app.Status.ReconciledAt = &now
+		if err := r.Client.Status().Patch(ctx, app, client.MergeFrom(before)); err != nil {
+			return err
+		}
+	}
+	if before.Operation != nil && app.Status.OperationState != nil && app.Status.OperationState.FinishedAt != nil &&
+		!equality.Semantic.DeepEqual(before.Status.OperationState, app.Status.OperationState) {
+		patch := client.RawPatch("application/merge-patch+json", []byte(`{"operation":null}`))
+		return r.Client.Patch(ctx, app, patch)
+	}
+	return nil
+}
