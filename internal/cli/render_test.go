@@ -53,7 +53,7 @@ spec:
 `,
 }
 
-const application = `apiVersion: argoproj.io/v1alpha1
+const appManifest = `apiVersion: argoproj.io/v1alpha1
 kind: Application
 metadata:
   name: guestbook
@@ -72,7 +72,7 @@ spec:
 func writeApp(t *testing.T, repoURL, path string) string {
 	t.Helper()
 	f := filepath.Join(t.TempDir(), "app.yaml")
-	body := strings.NewReplacer("REPO", repoURL, "PATH", path).Replace(application)
+	body := strings.NewReplacer("REPO", repoURL, "PATH", path).Replace(appManifest)
 	if err := os.WriteFile(f, []byte(body), 0o644); err != nil {
 		t.Fatal(err)
 	}

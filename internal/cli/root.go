@@ -14,6 +14,11 @@ func NewRootCommand() *cobra.Command {
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
-	root.AddCommand(newVersionCommand(), newRenderCommand())
+	root.AddCommand(
+		newVersionCommand(),
+		newRenderCommand(),
+		newControllerCommand("run", "Run capstan: the Application controller (the API, UI and webhooks join it here)"),
+		newControllerCommand("controller", "Run the Application controller alone"),
+	)
 	return root
 }

@@ -80,6 +80,9 @@ func (r *Reconciler) compare(ctx context.Context, st *state) error {
 	wanted := map[string]bool{}
 	st.resources = nil
 	for _, obj := range st.desired {
+		// Hooks are desired too (never extraneous), but they run rather
+		// than stay in sync, so they are not compared.
+		wanted[objectKey(t.cluster.Server, obj.GroupVersionKind(), obj.GetNamespace(), obj.GetName())] = true
 		if sync.HookOf(obj).IsHook {
 			continue
 		}
@@ -87,7 +90,6 @@ func (r *Reconciler) compare(ctx context.Context, st *state) error {
 		if err != nil {
 			return err
 		}
-		wanted[objectKey(t.cluster.Server, obj.GroupVersionKind(), obj.GetNamespace(), obj.GetName())] = true
 		st.resources = append(st.resources, res)
 	}
 	extraneous, err := r.extraneous(ctx, st, wanted)

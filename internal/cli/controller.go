@@ -1,0 +1,184 @@
+package cli
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/runtime"
+	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
+	"k8s.io/client-go/rest"
+	"k8s.io/client-go/tools/clientcmd"
+	"k8s.io/utils/clock"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/cache"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/healthz"
+	"sigs.k8s.io/controller-runtime/pkg/log/zap"
+	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
+
+	"github.com/capstan-cd/capstan/api/v1alpha1"
+	"github.com/capstan-cd/capstan/internal/controller/application"
+	"github.com/capstan-cd/capstan/internal/render"
+	"github.com/capstan-cd/capstan/internal/source"
+	"github.com/capstan-cd/capstan/internal/tracking"
+)
+
+// serverOptions are the flags of the commands that run capstan's
+// controllers.
+type serverOptions struct {
+	kubeconfig  string
+	namespace   string
+	metricsAddr string
+	probeAddr   string
+	leaderElect bool
+	workers     int
+	cacheDir    string
+	git         source.GitOptions
+	charts      source.ChartsOptions
+}
+
+func (o *serverOptions) bindFlags(cmd *cobra.Command) {
+	fs := cmd.Flags()
+	fs.StringVar(&o.kubeconfig, "kubeconfig", "", "kubeconfig of the cluster capstan runs against (default: in-cluster, then $KUBECONFIG, then ~/.kube/config)")
+	fs.StringVar(&o.namespace, "namespace", "argocd", "control-plane namespace: Applications, AppProjects, Secrets and settings are read there")
+	fs.StringVar(&o.metricsAddr, "metrics-bind-address", ":8080", "address of the /metrics endpoint; 0 turns it off")
+	fs.StringVar(&o.probeAddr, "health-probe-bind-address", ":8081", "address of the /healthz and /readyz endpoints")
+	fs.BoolVar(&o.leaderElect, "leader-elect", true, "elect a leader through a Lease so that only one replica acts")
+	fs.IntVar(&o.workers, "workers", 10, "Applications reconciled in parallel")
+	fs.StringVar(&o.cacheDir, "cache-dir", filepath.Join(os.TempDir(), "capstan"), "directory for repository and chart caches (throw-away)")
+	o.git.BindFlags(fs)
+	o.charts.BindFlags(fs)
+}
+
+func newControllerCommand(use, short string) *cobra.Command {
+	o := &serverOptions{}
+	cmd := &cobra.Command{
+		Use:   use,
+		Short: short,
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return o.run(cmd.Context())
+		},
+	}
+	o.bindFlags(cmd)
+	return cmd
+}
+
+// restConfig finds the cluster: the flag, then in-cluster, then the
+// kubeconfig files ($KUBECONFIG, ~/.kube/config).
+func (o *serverOptions) restConfig() (*rest.Config, error) {
+	if o.kubeconfig != "" {
+		return clientcmd.BuildConfigFromFlags("", o.kubeconfig)
+	}
+	if cfg, err := rest.InClusterConfig(); err == nil {
+		return cfg, nil
+	}
+	rules := clientcmd.NewDefaultClientConfigLoadingRules()
+	return clientcmd.NewNonInteractiveDeferredLoadingClientConfig(rules, nil).ClientConfig()
+}
+
+// settings are the parts of argocd-cm the controller reads, once, at start.
+type settings struct {
+	resync   time.Duration
+	tracking tracking.Method
+}
+
+func readSettings(ctx context.Context, c client.Reader, namespace string) (settings, error) {
+	s := settings{resync: 120 * time.Second, tracking: tracking.MethodAnnotation}
+	cm := &corev1.ConfigMap{}
+	err := c.Get(ctx, client.ObjectKey{Namespace: namespace, Name: "argocd-cm"}, cm)
+	if apierrors.IsNotFound(err) {
+		return s, nil
+	}
+	if err != nil {
+		return s, fmt.Errorf("read ConfigMap %s/argocd-cm: %w", namespace, err)
+	}
+	if v := strings.TrimSpace(cm.Data["timeout.reconciliation"]); v != "" {
+		d, err := time.ParseDuration(v)
+		if err != nil {
+			return s, fmt.Errorf("argocd-cm timeout.reconciliation %q: %w", v, err)
+		}
+		s.resync = d
+	}
+	if s.tracking, err = tracking.ParseMethod(cm.Data["application.resourceTrackingMethod"]); err != nil {
+		return s, fmt.Errorf("argocd-cm: %w", err)
+	}
+	return s, nil
+}
+
+func (o *serverOptions) run(ctx context.Context) error {
+	ctrl.SetLogger(zap.New())
+	cfg, err := o.restConfig()
+	if err != nil {
+		return fmt.Errorf("find the cluster: %w", err)
+	}
+	// Client-side throttling would make capstan, not the API server, the
+	// limit; the server's priority and fairness protects it.
+	cfg.QPS, cfg.Burst = -1, 0
+	scheme := runtime.NewScheme()
+	if err := clientgoscheme.AddToScheme(scheme); err != nil {
+		return err
+	}
+	if err := v1alpha1.AddToScheme(scheme); err != nil {
+		return err
+	}
+	mgr, err := ctrl.NewManager(cfg, ctrl.Options{
+		Scheme:                        scheme,
+		Metrics:                       metricsserver.Options{BindAddress: o.metricsAddr},
+		HealthProbeBindAddress:        o.probeAddr,
+		LeaderElection:                o.leaderElect,
+		LeaderElectionID:              "capstan-controller",
+		LeaderElectionNamespace:       o.namespace,
+		LeaderElectionReleaseOnCancel: true,
+		Cache:                         cache.Options{DefaultNamespaces: map[string]cache.Config{o.namespace: {}}},
+	})
+	if err != nil {
+		return err
+	}
+	s, err := readSettings(ctx, mgr.GetAPIReader(), o.namespace)
+	if err != nil {
+		return err
+	}
+	if o.git.CacheDir == "" {
+		o.git.CacheDir = filepath.Join(o.cacheDir, "git")
+	}
+	if o.charts.CacheDir == "" {
+		o.charts.CacheDir = filepath.Join(o.cacheDir, "charts")
+	}
+	if o.git.PollInterval == 0 {
+		o.git.PollInterval = s.resync
+	}
+	git, err := source.NewGit(o.git)
+	if err != nil {
+		return err
+	}
+	charts, err := source.NewCharts(o.charts)
+	if err != nil {
+		return err
+	}
+	r := &application.Reconciler{
+		Client:   mgr.GetClient(),
+		Opts:     application.Options{Namespace: o.namespace, Resync: s.resync, Jitter: 60 * time.Second, Tracking: s.tracking},
+		Fetcher:  &source.Fetcher{Git: git, Charts: charts},
+		Renders:  render.NewCache(4096),
+		Clusters: application.NewClusters(ctx, cfg, o.namespace, s.tracking),
+		Clock:    clock.RealClock{},
+	}
+	if err := r.SetupWithManager(mgr, o.workers); err != nil {
+		return err
+	}
+	if err := mgr.AddHealthzCheck("healthz", healthz.Ping); err != nil {
+		return err
+	}
+	if err := mgr.AddReadyzCheck("readyz", healthz.Ping); err != nil {
+		return err
+	}
+	return mgr.Start(ctx)
+}
