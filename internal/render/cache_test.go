@@ -7,6 +7,8 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	"sigs.k8s.io/yaml"
+
+	"github.com/capstan-cd/capstan/api/v1alpha1"
 )
 
 // checkout copies a case's repository to a new directory, as a new commit's
@@ -147,23 +149,39 @@ func TestCacheDoesNotKeepFailures(t *testing.T) {
 // BenchmarkRender measures each tool's render of its golden case, cold and
 // from the cache.
 func BenchmarkRender(b *testing.B) {
-	for _, c := range []string{"directory", "jsonnet", "kustomize-overlay", "helm-guestbook"} {
-		dir := filepath.Join("testdata", c)
-		if _, err := os.Stat(filepath.Join(dir, "app.yaml")); err != nil {
-			continue
+	cases := []struct {
+		name string
+		req  func(b *testing.B, root string) Request
+	}{
+		{"directory", nil},
+		{"jsonnet", nil},
+		{"kustomize-overlay", nil},
+		{"helm-guestbook", func(_ *testing.B, root string) Request {
+			return Request{AppName: "guestbook", Namespace: "demo", Root: root, KubeVersion: "1.31.0",
+				Source: v1alpha1.ApplicationSource{Helm: &v1alpha1.ApplicationSourceHelm{
+					ValueFiles: []string{"values-prod.yaml"},
+					Parameters: []v1alpha1.HelmParameter{{Name: "image.tag", Value: "0.2"}},
+				}}}
+		}},
+	}
+	for _, c := range cases {
+		dir := filepath.Join("testdata", c.name)
+		request := func(b *testing.B, root string) Request {
+			if c.req != nil {
+				return c.req(b, root)
+			}
+			return caseRequest(b, dir, root)
 		}
-		b.Run(c+"/cold", func(b *testing.B) {
-			root := checkout(b, dir)
-			req := caseRequest(b, dir, root)
+		b.Run(c.name+"/cold", func(b *testing.B) {
+			req := request(b, checkout(b, dir))
 			for b.Loop() {
 				if _, err := Render(b.Context(), req); err != nil {
 					b.Fatal(err)
 				}
 			}
 		})
-		b.Run(c+"/cached", func(b *testing.B) {
-			root := checkout(b, dir)
-			req := caseRequest(b, dir, root)
+		b.Run(c.name+"/cached", func(b *testing.B) {
+			req := request(b, checkout(b, dir))
 			cache := NewCache(1)
 			if _, _, err := cache.Render(b.Context(), req); err != nil {
 				b.Fatal(err)
