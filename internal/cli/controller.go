@@ -40,15 +40,17 @@ type serverOptions struct {
 	leaderElect bool
 	workers     int
 	cacheDir    string
-	git         source.GitOptions
-	charts      source.ChartsOptions
+	// address serves the webhook (capstan run only); empty means none.
+	address string
+	git     source.GitOptions
+	charts  source.ChartsOptions
 }
 
 func (o *serverOptions) bindFlags(cmd *cobra.Command) {
 	fs := cmd.Flags()
 	fs.StringVar(&o.kubeconfig, "kubeconfig", "", "kubeconfig of the cluster capstan runs against (default: in-cluster, then $KUBECONFIG, then ~/.kube/config)")
 	fs.StringVar(&o.namespace, "namespace", "argocd", "control-plane namespace: Applications, AppProjects, Secrets and settings are read there")
-	fs.StringVar(&o.metricsAddr, "metrics-bind-address", ":8080", "address of the /metrics endpoint; 0 turns it off")
+	fs.StringVar(&o.metricsAddr, "metrics-bind-address", ":8082", "address of the /metrics endpoint; 0 turns it off")
 	fs.StringVar(&o.probeAddr, "health-probe-bind-address", ":8081", "address of the /healthz and /readyz endpoints")
 	fs.BoolVar(&o.leaderElect, "leader-elect", true, "elect a leader through a Lease so that only one replica acts")
 	fs.IntVar(&o.workers, "workers", 10, "Applications reconciled in parallel")
@@ -57,7 +59,7 @@ func (o *serverOptions) bindFlags(cmd *cobra.Command) {
 	o.charts.BindFlags(fs)
 }
 
-func newControllerCommand(use, short string) *cobra.Command {
+func newControllerCommand(use, short string, serve bool) *cobra.Command {
 	o := &serverOptions{}
 	cmd := &cobra.Command{
 		Use:   use,
@@ -68,6 +70,9 @@ func newControllerCommand(use, short string) *cobra.Command {
 		},
 	}
 	o.bindFlags(cmd)
+	if serve {
+		cmd.Flags().StringVar(&o.address, "address", ":8080", "address of the HTTP server (POST /api/webhook)")
+	}
 	return cmd
 }
 
@@ -173,6 +178,11 @@ func (o *serverOptions) run(ctx context.Context) error {
 	}
 	if err := r.SetupWithManager(mgr, o.workers); err != nil {
 		return err
+	}
+	if o.address != "" {
+		if err := mgr.Add(httpServer(o.address, webhookHandler(mgr.GetClient(), o.namespace, r))); err != nil {
+			return err
+		}
 	}
 	if err := mgr.AddHealthzCheck("healthz", healthz.Ping); err != nil {
 		return err

@@ -2,7 +2,13 @@ package cli
 
 import (
 	"context"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/hex"
+	"net"
+	"net/http"
 	"os"
+	"strings"
 	"testing"
 	"time"
 
@@ -11,6 +17,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/util/wait"
+	"k8s.io/client-go/kubernetes"
 	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
@@ -23,10 +30,11 @@ var env *testenv.Env
 
 func TestMain(m *testing.M) { os.Exit(testenv.Run(m, &env)) }
 
-// TestControllerCommandSyncsAnApplication runs `capstan controller` as a
-// user would, with a kubeconfig and the settings ConfigMap, and waits for
-// the article's kind of Application to converge.
-func TestControllerCommandSyncsAnApplication(t *testing.T) {
+// TestRunSyncsAndTakesWebhooks runs `capstan run` as a user would, with a
+// kubeconfig and the settings ConfigMap, waits for an Application to
+// converge, then pushes a commit and signals it through the GitHub webhook:
+// with a poll interval of an hour, only the webhook can bring it in.
+func TestRunSyncsAndTakesWebhooks(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	scheme := runtime.NewScheme()
@@ -38,7 +46,8 @@ func TestControllerCommandSyncsAnApplication(t *testing.T) {
 	}
 	for _, obj := range []client.Object{
 		&corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: "argocd"}},
-		&corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Name: "argocd-cm", Namespace: "argocd"}, Data: map[string]string{"timeout.reconciliation": "2s"}},
+		&corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Name: "argocd-cm", Namespace: "argocd"}, Data: map[string]string{"timeout.reconciliation": "1h"}},
+		&corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: "argocd-secret", Namespace: "argocd"}, StringData: map[string]string{"webhook.github.secret": "hook-secret"}},
 	} {
 		if err := cl.Create(ctx, obj); err != nil {
 			t.Fatal(err)
@@ -62,7 +71,8 @@ func TestControllerCommandSyncsAnApplication(t *testing.T) {
 
 	runCtx, stop := context.WithCancel(ctx)
 	cmd := NewRootCommand()
-	cmd.SetArgs([]string{"controller", "--kubeconfig", env.Cluster.Kubeconfig, "--namespace", "argocd",
+	address := freeAddress(t)
+	cmd.SetArgs([]string{"run", "--kubeconfig", env.Cluster.Kubeconfig, "--namespace", "argocd", "--address", address,
 		"--metrics-bind-address", "127.0.0.1:0", "--health-probe-bind-address", "127.0.0.1:0", "--cache-dir", t.TempDir()})
 	exited := make(chan error, 1)
 	go func() { exited <- cmd.ExecuteContext(runCtx) }()
@@ -81,6 +91,27 @@ func TestControllerCommandSyncsAnApplication(t *testing.T) {
 	if err := cl.Get(ctx, client.ObjectKey{Namespace: "argocd", Name: "capstan-controller"}, lease); err != nil {
 		t.Errorf("no leader-election Lease: %v", err)
 	}
+
+	// A push, announced by a correctly signed GitHub webhook, is applied.
+	repo.Commit(t, "main", map[string]string{"guestbook/deployment.yaml": strings.Replace(guestbook["guestbook/deployment.yaml"], "replicas: 1", "replicas: 2", 1)}, "scale")
+	payload := `{"ref":"refs/heads/main","repository":{"clone_url":"` + repo.URL() + `","default_branch":"main"}}`
+	if code := postWebhook(t, address, payload, "wrong-secret"); code != http.StatusUnauthorized {
+		t.Errorf("a wrongly signed webhook got %d, want 401", code)
+	}
+	pushed := time.Now()
+	if code := postWebhook(t, address, payload, "hook-secret"); code != http.StatusOK {
+		t.Fatalf("webhook answered %d", code)
+	}
+	cs := kubernetes.NewForConfigOrDie(env.Config())
+	err = wait.PollUntilContextTimeout(ctx, 50*time.Millisecond, 30*time.Second, true, func(ctx context.Context) (bool, error) {
+		d, err := cs.AppsV1().Deployments("guestbook").Get(ctx, "guestbook-ui", metav1.GetOptions{})
+		return err == nil && *d.Spec.Replicas == 2, nil
+	})
+	if err != nil {
+		t.Fatalf("the pushed change was not applied after the webhook: %v", err)
+	}
+	t.Logf("webhook to change stored in the API server: %s", time.Since(pushed).Round(time.Millisecond))
+
 	stop()
 	select {
 	case err := <-exited:
@@ -90,4 +121,41 @@ func TestControllerCommandSyncsAnApplication(t *testing.T) {
 	case <-time.After(30 * time.Second):
 		t.Error("capstan controller did not stop after its context ended")
 	}
+}
+
+func freeAddress(t *testing.T) string {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	return l.Addr().String()
+}
+
+// postWebhook sends a GitHub push event signed with secret and returns the
+// status, retrying while the server is not listening yet.
+func postWebhook(t *testing.T, address, payload, secret string) int {
+	t.Helper()
+	mac := hmac.New(sha256.New, []byte(secret))
+	mac.Write([]byte(payload))
+	code := 0
+	var lastErr error
+	err := wait.PollUntilContextTimeout(context.Background(), 100*time.Millisecond, 10*time.Second, true, func(ctx context.Context) (bool, error) {
+		req, _ := http.NewRequestWithContext(ctx, http.MethodPost, "http://"+address+"/api/webhook", strings.NewReader(payload))
+		req.Header.Set("X-GitHub-Event", "push")
+		req.Header.Set("X-Hub-Signature-256", "sha256="+hex.EncodeToString(mac.Sum(nil)))
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			lastErr = err
+			return false, nil
+		}
+		resp.Body.Close()
+		code = resp.StatusCode
+		return true, nil
+	})
+	if err != nil {
+		t.Fatalf("webhook server not reachable: %v", lastErr)
+	}
+	return code
 }

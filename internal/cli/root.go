@@ -17,8 +17,8 @@ func NewRootCommand() *cobra.Command {
 	root.AddCommand(
 		newVersionCommand(),
 		newRenderCommand(),
-		newControllerCommand("run", "Run capstan: the Application controller (the API, UI and webhooks join it here)"),
-		newControllerCommand("controller", "Run the Application controller alone"),
+		newControllerCommand("run", "Run capstan: the Application controller and the webhook receiver", true),
+		newControllerCommand("controller", "Run the Application controller alone", false),
 	)
 	return root
 }

@@ -14,6 +14,7 @@ import (
 	"k8s.io/utils/clock"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/event"
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 
 	"github.com/capstan-cd/capstan/api/v1alpha1"
@@ -43,8 +44,9 @@ type Reconciler struct {
 	Clusters *Clusters
 	Clock    clock.Clock
 
-	verdicts verdicts
-	heals    heals
+	verdicts  verdicts
+	heals     heals
+	refreshes chan event.GenericEvent
 }
 
 var _ reconcile.Reconciler = (*Reconciler)(nil)
@@ -59,6 +61,9 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Resu
 	}
 	if !app.DeletionTimestamp.IsZero() {
 		return r.finalize(ctx, app)
+	}
+	if err := r.takeRefreshRequest(ctx, app); err != nil {
+		return ctrl.Result{}, client.IgnoreNotFound(err)
 	}
 	before := app.DeepCopy()
 	st := &state{app: app, now: r.Clock.Now()}

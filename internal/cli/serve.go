@@ -1,0 +1,63 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"net"
+	"net/http"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/manager"
+
+	"github.com/capstan-cd/capstan/internal/server"
+)
+
+// webhookHandler serves POST /api/webhook with the secrets of argocd-secret.
+func webhookHandler(c client.Reader, namespace string, refresher server.Refresher) http.Handler {
+	mux := http.NewServeMux()
+	mux.Handle("/api/webhook", &server.Webhook{
+		Refresher: refresher,
+		Secrets: func(ctx context.Context) (server.WebhookSecrets, error) {
+			s := &corev1.Secret{}
+			err := c.Get(ctx, client.ObjectKey{Namespace: namespace, Name: "argocd-secret"}, s)
+			if apierrors.IsNotFound(err) {
+				return server.WebhookSecrets{}, nil
+			}
+			if err != nil {
+				return server.WebhookSecrets{}, err
+			}
+			return server.WebhookSecrets{
+				GitHub:          string(s.Data["webhook.github.secret"]),
+				GitLab:          string(s.Data["webhook.gitlab.secret"]),
+				BitbucketUUID:   string(s.Data["webhook.bitbucket.uuid"]),
+				BitbucketServer: string(s.Data["webhook.bitbucketserver.secret"]),
+				Gogs:            string(s.Data["webhook.gogs.secret"]),
+			}, nil
+		},
+	})
+	return mux
+}
+
+// httpServer runs handler on address for as long as the manager runs.
+func httpServer(address string, handler http.Handler) manager.RunnableFunc {
+	return func(ctx context.Context) error {
+		srv := &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second}
+		l, err := net.Listen("tcp", address)
+		if err != nil {
+			return err
+		}
+		go func() {
+			<-ctx.Done()
+			shutdown, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+			defer cancel()
+			_ = srv.Shutdown(shutdown)
+		}()
+		if err := srv.Serve(l); !errors.Is(err, http.ErrServerClosed) {
+			return err
+		}
+		return nil
+	}
+}

@@ -1,0 +1,109 @@
+// Package server is capstan's HTTP side: the push webhook receiver now; the
+// REST API, sessions, RBAC and the web UI join it here.
+package server
+
+import (
+	"context"
+	"crypto/hmac"
+	"crypto/sha256"
+	"crypto/subtle"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
+
+	ctrl "sigs.k8s.io/controller-runtime"
+
+	"github.com/capstan-cd/capstan/internal/source"
+)
+
+// MaxWebhookBytes bounds a webhook payload; a larger one is refused.
+const MaxWebhookBytes = 50 << 20
+
+// Refresher refreshes the Applications a push concerns and says how many.
+type Refresher interface {
+	Refresh(ctx context.Context, push source.Push) (int, error)
+}
+
+// WebhookSecrets are the shared secrets of argocd-secret (webhook.github.secret,
+// webhook.gitlab.secret, webhook.bitbucket.uuid, webhook.bitbucketserver.secret,
+// webhook.gogs.secret). An empty one means that provider's events are
+// accepted unsigned, as in Argo CD.
+type WebhookSecrets struct {
+	GitHub, GitLab, BitbucketUUID, BitbucketServer, Gogs string
+}
+
+// Webhook receives push events at POST /api/webhook.
+type Webhook struct {
+	// Secrets returns the current secrets; they are read per request so
+	// that a rotated secret applies at once.
+	Secrets   func(ctx context.Context) (WebhookSecrets, error)
+	Refresher Refresher
+}
+
+var errUnauthorized = errors.New("signature or token does not match")
+
+func (h *Webhook) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	log := ctrl.LoggerFrom(r.Context())
+	if r.Method != http.MethodPost {
+		http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
+		return
+	}
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, MaxWebhookBytes))
+	if err != nil {
+		http.Error(w, "payload too large or unreadable", http.StatusRequestEntityTooLarge)
+		return
+	}
+	secrets, err := h.Secrets(r.Context())
+	if err != nil {
+		log.Error(err, "read webhook secrets")
+		http.Error(w, "webhook secrets unavailable", http.StatusInternalServerError)
+		return
+	}
+	push, err := parsePush(r.Header, body, secrets)
+	switch {
+	case errors.Is(err, errUnauthorized):
+		http.Error(w, "unauthorized", http.StatusUnauthorized)
+		return
+	case errors.Is(err, errIgnored):
+		w.WriteHeader(http.StatusOK)
+		_, _ = io.WriteString(w, "event ignored\n")
+		return
+	case err != nil:
+		http.Error(w, err.Error(), http.StatusBadRequest)
+		return
+	}
+	n, err := h.Refresher.Refresh(r.Context(), push)
+	if err != nil {
+		log.Error(err, "refresh after push", "ref", push.Ref)
+		http.Error(w, "refresh failed", http.StatusInternalServerError)
+		return
+	}
+	log.V(1).Info("push received", "urls", push.URLs, "ref", push.Ref, "applications", n)
+	_, _ = fmt.Fprintf(w, "%d applications refreshed\n", n)
+}
+
+// verifyHMAC checks a hex HMAC-SHA256 of body, with or without a
+// "sha256=" prefix.
+func verifyHMAC(secret, signature string, body []byte) error {
+	sig, err := hex.DecodeString(strings.TrimPrefix(signature, "sha256="))
+	if err != nil || len(sig) == 0 {
+		return errUnauthorized
+	}
+	mac := hmac.New(sha256.New, []byte(secret))
+	mac.Write(body)
+	if !hmac.Equal(sig, mac.Sum(nil)) {
+		return errUnauthorized
+	}
+	return nil
+}
+
+// verifyToken compares a token sent in clear (GitLab, Bitbucket Cloud).
+func verifyToken(secret, token string) error {
+	if subtle.ConstantTimeCompare([]byte(secret), []byte(token)) != 1 {
+		return errUnauthorized
+	}
+	return nil
+}
