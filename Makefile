@@ -80,7 +80,8 @@ test: controlplane build $(BIN)/registry
 bench: controlplane build $(BIN)/registry
 	$(GO) test -run '^$$' -bench . -benchmem ./internal/render/
 
-# Runs capstan end to end on a local control plane in .cache/demo.
+# Runs capstan end to end on a local control plane in .cache/demo, in the
+# foreground; Ctrl-C stops everything.
 demo: controlplane build
 	./hack/demo.sh
 

@@ -1,39 +1,74 @@
 #!/usr/bin/env bash
-# make demo: a local control plane in .cache/demo with capstan's CRDs and the
-# Application of the article our users follow. Stop it with `make demo-down`.
+# make demo: capstan end to end on a local control plane. A Git repository
+# is made from examples/ (the guestbook as YAML, Kustomize, Helm and
+# Jsonnet), four Applications point at it, and `capstan run` converges them
+# in the foreground. Ctrl-C stops capstan and the control plane.
+# DEMO_EXIT=1 stops once every Application is Synced and Healthy.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 dir="$PWD/.cache/demo"
 kubeconfig="$dir/kubeconfig"
+rm -rf "$dir"
 mkdir -p "$dir"
-
-if ! bin/localkube up "$dir" 2>/dev/null; then
-	# Already running from an earlier `make demo`: reuse it when it answers.
-	kubectl --kubeconfig "$kubeconfig" get --raw /readyz >/dev/null 2>&1 || {
-		bin/localkube down "$dir"
-		bin/localkube up "$dir"
-	}
-fi
 k() { kubectl --kubeconfig "$kubeconfig" "$@"; }
+
+capstan_pid=""
+cleanup() {
+	[ -n "$capstan_pid" ] && kill "$capstan_pid" 2>/dev/null && wait "$capstan_pid" 2>/dev/null || true
+	bin/localkube down "$dir"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+bin/localkube up "$dir"
+
+# The Git repository the Applications follow.
+work="$dir/work"
+cp -r examples "$work"
+git -C "$work" init -q -b main
+git -C "$work" -c user.name=demo -c user.email=demo@capstan.invalid add -A
+git -C "$work" -c user.name=demo -c user.email=demo@capstan.invalid commit -q -m "guestbook in four forms"
+git clone -q --bare "$work" "$dir/repo.git"
+repo="file://$dir/repo.git"
 
 k apply --server-side -f config/crd/ >/dev/null
 for crd in applications appprojects applicationsets; do
 	for _ in $(seq 100); do
-		established=$(k get crd "$crd.argoproj.io" -o jsonpath='{.status.conditions[?(@.type=="Established")].status}')
-		[ "$established" = True ] && break
+		[ "$(k get crd "$crd.argoproj.io" -o jsonpath='{.status.conditions[?(@.type=="Established")].status}' 2>/dev/null)" = True ] && break
 		sleep 0.1
 	done
 done
-k create namespace argocd --dry-run=client -o yaml | k apply -f - >/dev/null
-k apply --server-side -f hack/demo/guestbook.yaml
+k create namespace argocd >/dev/null
+sed "s|REPO|$repo|" hack/demo/apps.yaml | k apply -f - >/dev/null
 
+bin/capstan run --kubeconfig "$kubeconfig" --namespace argocd --leader-elect=false \
+	--address 127.0.0.1:18080 --metrics-bind-address 127.0.0.1:18082 --health-probe-bind-address 127.0.0.1:18081 \
+	--cache-dir "$dir/cache" >"$dir/capstan.log" 2>&1 &
+capstan_pid=$!
+echo "capstan is running (log: $dir/capstan.log); waiting for the Applications to converge"
+
+began=$(date +%s)
+while :; do
+	k get apps -n argocd
+	ready=$(k get apps -n argocd -o jsonpath='{range .items[*]}{.status.sync.status}/{.status.health.status}{"\n"}{end}' | grep -c '^Synced/Healthy$' || true)
+	if [ "$ready" = 4 ]; then
+		echo "all 4 Applications Synced and Healthy after $(( $(date +%s) - began ))s"
+		break
+	fi
+	if ! kill -0 "$capstan_pid" 2>/dev/null; then
+		echo "capstan stopped; its log:"; tail -20 "$dir/capstan.log"; exit 1
+	fi
+	if [ $(( $(date +%s) - began )) -gt 180 ]; then
+		echo "not converged after 180s; capstan's log:"; tail -20 "$dir/capstan.log"; exit 1
+	fi
+	sleep 2
+	echo
+done
+k get deployments,services -A -l capstan.dev/managed=true
+
+[ "${DEMO_EXIT:-}" = 1 ] && exit 0
 echo
-k version 2>/dev/null | sed -n 's/^Server Version/Kubernetes server/p'
-bin/capstan version
-echo
-k get apps -n argocd -o wide
-echo
-echo "The cluster keeps running. Use it with:"
-echo "  export KUBECONFIG=$kubeconfig"
-echo "Stop it with: make demo-down"
+echo "capstan keeps the cluster in sync; try: kubectl --kubeconfig $kubeconfig -n guestbook scale deployment guestbook-ui --replicas=5"
+echo "Ctrl-C stops capstan and the control plane."
+wait "$capstan_pid"
