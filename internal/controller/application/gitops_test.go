@@ -12,6 +12,7 @@ import (
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/apimachinery/pkg/util/wait"
 	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/util/retry"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/capstan-cd/capstan/api/v1alpha1"
@@ -71,13 +72,36 @@ func waitFor(t *testing.T, what string, cond func(ctx context.Context) (bool, er
 	}
 }
 
+// appStatus reads an Application through the controller's cache, waiting
+// for the cache to have it.
 func appStatus(t *testing.T, cl client.Client, name string) *v1alpha1.Application {
 	t.Helper()
 	app := &v1alpha1.Application{}
-	if err := cl.Get(context.Background(), types.NamespacedName{Namespace: controlPlane, Name: name}, app); err != nil {
-		t.Fatal(err)
+	err := wait.PollUntilContextTimeout(context.Background(), 50*time.Millisecond, 10*time.Second, true, func(ctx context.Context) (bool, error) {
+		err := cl.Get(ctx, types.NamespacedName{Namespace: controlPlane, Name: name}, app)
+		if apierrors.IsNotFound(err) {
+			return false, nil
+		}
+		return err == nil, err
+	})
+	if err != nil {
+		t.Fatalf("get Application %s: %v", name, err)
 	}
 	return app
+}
+
+// updateApp changes an Application as a user would, retrying when the
+// controller wrote it in between.
+func updateApp(t *testing.T, cl client.Client, name string, change func(*v1alpha1.Application)) {
+	t.Helper()
+	err := retry.RetryOnConflict(retry.DefaultRetry, func() error {
+		app := appStatus(t, cl, name)
+		change(app)
+		return cl.Update(context.Background(), app)
+	})
+	if err != nil {
+		t.Fatalf("update Application %s: %v", name, err)
+	}
 }
 
 func TestGitOpsLoop(t *testing.T) {
@@ -159,12 +183,10 @@ func TestGitOpsLoop(t *testing.T) {
 	})
 
 	t.Run("deleting with the finalizer deletes the resources", func(t *testing.T) {
-		a := appStatus(t, cl, "guestbook")
-		a.Finalizers = append(a.Finalizers, v1alpha1.ResourcesFinalizer)
-		if err := cl.Update(context.Background(), a); err != nil {
-			t.Fatal(err)
-		}
-		if err := cl.Delete(context.Background(), a); err != nil {
+		updateApp(t, cl, "guestbook", func(a *v1alpha1.Application) {
+			a.Finalizers = append(a.Finalizers, v1alpha1.ResourcesFinalizer)
+		})
+		if err := cl.Delete(context.Background(), appStatus(t, cl, "guestbook")); err != nil {
 			t.Fatal(err)
 		}
 		waitFor(t, "the Deployment and its ReplicaSets to be deleted", func(ctx context.Context) (bool, error) {
