@@ -5,6 +5,7 @@ import (
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/hex"
+	"io"
 	"net"
 	"net/http"
 	"os"
@@ -71,9 +72,9 @@ func TestRunSyncsAndTakesWebhooks(t *testing.T) {
 
 	runCtx, stop := context.WithCancel(ctx)
 	cmd := NewRootCommand()
-	address := freeAddress(t)
+	address, metricsAddress := freeAddress(t), freeAddress(t)
 	cmd.SetArgs([]string{"run", "--kubeconfig", env.Cluster.Kubeconfig, "--namespace", "argocd", "--address", address,
-		"--metrics-bind-address", "127.0.0.1:0", "--health-probe-bind-address", "127.0.0.1:0", "--cache-dir", t.TempDir()})
+		"--metrics-bind-address", metricsAddress, "--health-probe-bind-address", "127.0.0.1:0", "--cache-dir", t.TempDir()})
 	exited := make(chan error, 1)
 	go func() { exited <- cmd.ExecuteContext(runCtx) }()
 
@@ -86,6 +87,16 @@ func TestRunSyncsAndTakesWebhooks(t *testing.T) {
 	})
 	if err != nil {
 		t.Fatalf("the Application did not become Synced and Healthy: %v; status %+v", err, got.Status)
+	}
+	metrics := scrape(t, metricsAddress)
+	for _, want := range []string{
+		`capstan_app_info{dest_namespace="guestbook",dest_server="https://kubernetes.default.svc",health_status="Healthy",name="guestbook",namespace="argocd",project="default",sync_status="Synced"} 1`,
+		`capstan_app_sync_total{name="guestbook",namespace="argocd",phase="Succeeded",project="default"} 1`,
+		`rest_client_requests_total{`,
+	} {
+		if !strings.Contains(metrics, want) {
+			t.Errorf("/metrics lacks %s", want)
+		}
 	}
 	lease := &coordinationv1.Lease{}
 	if err := cl.Get(ctx, client.ObjectKey{Namespace: "argocd", Name: "capstan-controller"}, lease); err != nil {
@@ -158,4 +169,18 @@ func postWebhook(t *testing.T, address, payload, secret string) int {
 		t.Fatalf("webhook server not reachable: %v", lastErr)
 	}
 	return code
+}
+
+func scrape(t *testing.T, address string) string {
+	t.Helper()
+	resp, err := http.Get("http://" + address + "/metrics")
+	if err != nil {
+		t.Fatalf("scrape /metrics: %v", err)
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(body)
 }

@@ -97,6 +97,7 @@ func (r *Reconciler) sync(ctx context.Context, st *state) error {
 		}
 	}
 	result := r.runSync(ctx, st, op, revision)
+	recordSync(app, result)
 	app.Status.OperationState = result
 	if result.Phase == v1alpha1.OperationSucceeded {
 		r.appendHistory(st, result)

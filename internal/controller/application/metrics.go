@@ -1,0 +1,48 @@
+package application
+
+import (
+	"github.com/prometheus/client_golang/prometheus"
+	"sigs.k8s.io/controller-runtime/pkg/metrics"
+
+	"github.com/capstan-cd/capstan/api/v1alpha1"
+)
+
+// Metrics on /metrics, next to controller-runtime's reconcile and
+// Kubernetes client metrics (rest_client_requests_total by verb).
+var (
+	appInfo = prometheus.NewGaugeVec(prometheus.GaugeOpts{
+		Name: "capstan_app_info",
+		Help: "One series per Application, labelled with its sync and health status.",
+	}, []string{"namespace", "name", "project", "dest_server", "dest_namespace", "sync_status", "health_status"})
+	syncTotal = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "capstan_app_sync_total",
+		Help: "Syncs run, by Application and result phase.",
+	}, []string{"namespace", "name", "project", "phase"})
+	syncDuration = prometheus.NewHistogramVec(prometheus.HistogramOpts{
+		Name:    "capstan_app_sync_duration_seconds",
+		Help:    "How long syncs take, from start to finish.",
+		Buckets: prometheus.ExponentialBuckets(0.05, 2, 12),
+	}, []string{"namespace", "name", "project"})
+)
+
+func init() {
+	metrics.Registry.MustRegister(appInfo, syncTotal, syncDuration)
+}
+
+// recordApp replaces the Application's info series.
+func recordApp(app *v1alpha1.Application) {
+	appInfo.DeletePartialMatch(prometheus.Labels{"namespace": app.Namespace, "name": app.Name})
+	appInfo.WithLabelValues(app.Namespace, app.Name, app.Spec.Project, app.Spec.Destination.Server, app.Spec.Destination.Namespace,
+		string(app.Status.Sync.Status), string(app.Status.Health.Status)).Set(1)
+}
+
+func forgetApp(namespace, name string) {
+	appInfo.DeletePartialMatch(prometheus.Labels{"namespace": namespace, "name": name})
+}
+
+func recordSync(app *v1alpha1.Application, os *v1alpha1.OperationState) {
+	syncTotal.WithLabelValues(app.Namespace, app.Name, app.Spec.Project, string(os.Phase)).Inc()
+	if os.FinishedAt != nil {
+		syncDuration.WithLabelValues(app.Namespace, app.Name, app.Spec.Project).Observe(os.FinishedAt.Sub(os.StartedAt.Time).Seconds())
+	}
+}
