@@ -157,7 +157,7 @@ func (o *serverOptions) run(ctx context.Context) error {
 	if o.charts.CacheDir == "" {
 		o.charts.CacheDir = filepath.Join(o.cacheDir, "charts")
 	}
-	if o.git.PollInterval == 0 {
+	if o.git.PollInterval == 0 && s.resync > 0 {
 		o.git.PollInterval = s.resync
 	}
 	git, err := source.NewGit(o.git)

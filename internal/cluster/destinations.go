@@ -147,6 +147,9 @@ func fromSecret(s *corev1.Secret, inCluster *rest.Config) (*Cluster, error) {
 		return nil, errors.New("exec and AWS authentication are not supported: use a bearer token or a client certificate")
 	}
 	c.Config = &rest.Config{
+		// The API server's priority and fairness protects it; a client-side
+		// limit would make capstan the bottleneck.
+		QPS:         -1,
 		Host:        server,
 		Username:    sc.Username,
 		Password:    sc.Password,

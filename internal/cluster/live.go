@@ -75,8 +75,12 @@ func (l *Live) Watch(ctx context.Context, gvr schema.GroupVersionResource, gvk s
 		go inf.Run(l.ctx.Done())
 	}
 	l.mu.Unlock()
-	if !cache.WaitForCacheSync(ctx.Done(), inf.HasSynced) {
-		return fmt.Errorf("watch %s: %w", gvr, ctx.Err())
+	// A kind that cannot be listed (forbidden, or gone) must not hold a
+	// worker forever: the caller reports it and tries again later.
+	waitCtx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	if !cache.WaitForCacheSync(waitCtx.Done(), inf.HasSynced) {
+		return fmt.Errorf("watch %s: the first list did not complete: %w", gvr, waitCtx.Err())
 	}
 	return nil
 }

@@ -108,13 +108,24 @@ func (c *Cache) evict() {
 // whole path, and the versions of the tools.
 func cacheKey(req Request) (string, error) {
 	h := sha256.New()
+	source, err := json.Marshal(req.Source)
+	if err != nil {
+		return "", err
+	}
+	// The revision is part of the key only when the source hands it to the
+	// tool (Argo CD's build environment); otherwise a new commit that does
+	// not touch the app must hit.
+	revision := ""
+	if strings.Contains(string(source), "ARGOCD_APP_REVISION") {
+		revision = req.Revision
+	}
 	plain := struct {
-		AppName, Namespace, KubeVersion string
-		APIVersions                     []string
-		Source                          any
-		Refs                            []string
-		Tools                           string
-	}{req.AppName, req.Namespace, req.KubeVersion, req.APIVersions, req.Source, refNames(req.Refs), toolVersions()}
+		AppName, Project, Namespace, KubeVersion, Revision string
+		APIVersions                                        []string
+		Source                                             json.RawMessage
+		Refs                                               []string
+		Tools                                              string
+	}{req.AppName, req.Project, req.Namespace, req.KubeVersion, revision, req.APIVersions, source, refNames(req.Refs), toolVersions()}
 	if err := json.NewEncoder(h).Encode(plain); err != nil {
 		return "", err
 	}
@@ -144,8 +155,16 @@ func digestTree(h io.Writer, dir string) error {
 			return nil
 		}
 		rel, _ := filepath.Rel(dir, path)
-		sum, err := fileSum(path)
-		if err != nil {
+		var sum string
+		if d.Type()&fs.ModeSymlink != 0 {
+			// A link digests as its target's name: the render decides what
+			// to make of it (and skips links to directories).
+			target, err := os.Readlink(path)
+			if err != nil {
+				return err
+			}
+			sum = "link:" + target
+		} else if sum, err = fileSum(path); err != nil {
 			return err
 		}
 		fmt.Fprintf(h, "%s\x00%s\n", filepath.ToSlash(rel), sum)

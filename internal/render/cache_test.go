@@ -135,14 +135,39 @@ func TestCacheDoesNotKeepFailures(t *testing.T) {
 	req := caseRequest(t, "testdata/directory", root)
 	broken := filepath.Join(root, filepath.FromSlash(req.Source.Path), "broken.yaml")
 	write(t, broken, "kind: [unclosed\n")
-	if _, _, err := cache.Render(t.Context(), req); err == nil {
-		t.Fatal("a broken manifest rendered")
+	for range 2 {
+		if res, hit, err := cache.Render(t.Context(), req); err == nil || hit || res != nil {
+			t.Fatalf("a broken tree: res=%v hit=%v err=%v; want an error each time", res, hit, err)
+		}
 	}
-	if err := os.Remove(broken); err != nil {
-		t.Fatal(err)
+	if n := cache.Len(); n != 0 {
+		t.Errorf("the cache kept %d failed renders", n)
 	}
-	if _, hit, err := cache.Render(t.Context(), req); err != nil || hit {
-		t.Errorf("after the fix: hit=%v err=%v; want a fresh render", hit, err)
+}
+
+func TestCacheKeysTheBuildEnvironment(t *testing.T) {
+	root := checkout(t, "testdata/jsonnet")
+	plain := caseRequest(t, "testdata/jsonnet", root)
+	withRevision := caseRequest(t, "testdata/jsonnet", root)
+	withRevision.Source.Directory.Jsonnet.ExtVars = append(withRevision.Source.Directory.Jsonnet.ExtVars,
+		v1alpha1.JsonnetVar{Name: "revision", Value: "$ARGOCD_APP_REVISION"})
+	for _, tt := range []struct {
+		name    string
+		req     Request
+		wantHit bool
+	}{
+		{"a source that does not read the revision", plain, true},
+		{"a source that reads $ARGOCD_APP_REVISION", withRevision, false},
+	} {
+		cache := NewCache(4)
+		first, second := tt.req, tt.req
+		first.Revision, second.Revision = "aaa", "bbb"
+		if _, _, err := cache.Render(t.Context(), first); err != nil {
+			t.Fatal(err)
+		}
+		if _, hit, err := cache.Render(t.Context(), second); err != nil || hit != tt.wantHit {
+			t.Errorf("%s: a new revision gave hit=%v err=%v, want hit=%v", tt.name, hit, err, tt.wantHit)
+		}
 	}
 }
 

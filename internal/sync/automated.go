@@ -17,6 +17,8 @@ type AutoSyncInput struct {
 	Revision string
 	// Desired is how many objects the render produced.
 	Desired int
+	// PruneOnly is true when the only differences are objects to prune.
+	PruneOnly bool
 	// Last is the Application's last operation, if any.
 	Last *v1alpha1.OperationState
 	// OperationPending is true while an operation is requested or running.
@@ -59,6 +61,7 @@ func DecideAutoSync(in AutoSyncInput) AutoSyncDecision {
 		automatedOn,
 		notBusy,
 		outOfSync,
+		somethingToApply,
 		notEmpty,
 		notFailedBefore,
 		selfHealAllowed,
@@ -80,6 +83,12 @@ func notBusy(in AutoSyncInput) (AutoSyncDecision, bool) {
 
 func outOfSync(in AutoSyncInput) (AutoSyncDecision, bool) {
 	return AutoSyncDecision{}, in.Status != v1alpha1.SyncStatusCodeOutOfSync
+}
+
+// somethingToApply: when only prunes are left and automated prune is off,
+// a sync would change nothing, and running it would loop.
+func somethingToApply(in AutoSyncInput) (AutoSyncDecision, bool) {
+	return AutoSyncDecision{}, in.PruneOnly && !in.Policy.GetAutomated().Prune
 }
 
 // notEmpty refuses a sync that would leave the Application with nothing,

@@ -40,6 +40,14 @@ func TestDecideAutoSync(t *testing.T) {
 			in.Policy = auto(v1alpha1.SyncPolicyAutomated{})
 			in.OperationPending = true
 		}), AutoSyncDecision{}},
+		{"only prunes left, prune off", with(func(in *AutoSyncInput) {
+			in.Policy = auto(v1alpha1.SyncPolicyAutomated{SelfHeal: true})
+			in.PruneOnly = true
+		}), AutoSyncDecision{}},
+		{"only prunes left, prune on", with(func(in *AutoSyncInput) {
+			in.Policy = auto(v1alpha1.SyncPolicyAutomated{Prune: true})
+			in.PruneOnly = true
+		}), AutoSyncDecision{Sync: true}},
 		{"empty render refused", with(func(in *AutoSyncInput) {
 			in.Policy = auto(v1alpha1.SyncPolicyAutomated{Prune: true})
 			in.Desired = 0

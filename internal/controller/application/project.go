@@ -2,7 +2,8 @@ package application
 
 import (
 	"fmt"
-	"path"
+	"regexp"
+	"strings"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
@@ -17,7 +18,10 @@ const DefaultProject = "default"
 // permitsSource reports whether the project lets Applications use repoURL.
 func permitsSource(p *v1alpha1.AppProject, repoURL string) error {
 	for _, pattern := range p.Spec.SourceRepos {
-		if pattern == "*" || globMatch(source.NormalizeURL(pattern), source.NormalizeURL(repoURL)) {
+		// Patterns are matched as written and against the normalised URL
+		// (case, a trailing .git or slash), without normalising the
+		// pattern, whose wildcards normalisation would escape.
+		if globMatch(pattern, repoURL) || globMatch(strings.TrimSuffix(strings.ToLower(pattern), ".git"), strings.ToLower(source.NormalizeURL(repoURL))) {
 			return nil
 		}
 	}
@@ -25,11 +29,13 @@ func permitsSource(p *v1alpha1.AppProject, repoURL string) error {
 }
 
 // permitsDestination reports whether the project lets Applications deploy
-// to the destination (server or name, and namespace).
-func permitsDestination(p *v1alpha1.AppProject, dest v1alpha1.ApplicationDestination) error {
+// to the destination, known by the resolved cluster's server and name (so a
+// project listing a server admits an Application naming that cluster), and
+// the namespace.
+func permitsDestination(p *v1alpha1.AppProject, dest v1alpha1.ApplicationDestination, server, name string) error {
 	for _, d := range p.Spec.Destinations {
-		serverOK := d.Server != "" && dest.Server != "" && globMatch(d.Server, dest.Server)
-		nameOK := d.Name != "" && dest.Name != "" && globMatch(d.Name, dest.Name)
+		serverOK := d.Server != "" && globMatch(d.Server, server)
+		nameOK := d.Name != "" && name != "" && globMatch(d.Name, name)
 		if (serverOK || nameOK) && globMatch(d.Namespace, dest.Namespace) {
 			return nil
 		}
@@ -76,12 +82,25 @@ func kindMatch(k metav1.GroupKind, group, kind string) bool {
 	return globMatch(k.Group, group) && globMatch(k.Kind, kind)
 }
 
-// globMatch matches shell-style globs, "*" matching anything including
-// slashes, as Argo CD's project patterns do.
+// globMatch matches project patterns as Argo CD does: "*" matches any run
+// of characters, slashes included, and "?" one character.
 func globMatch(pattern, s string) bool {
 	if pattern == "*" || pattern == s {
 		return true
 	}
-	ok, err := path.Match(pattern, s)
+	var re strings.Builder
+	re.WriteString("^")
+	for _, r := range pattern {
+		switch r {
+		case '*':
+			re.WriteString(".*")
+		case '?':
+			re.WriteString(".")
+		default:
+			re.WriteString(regexp.QuoteMeta(string(r)))
+		}
+	}
+	re.WriteString("$")
+	ok, err := regexp.MatchString(re.String(), s)
 	return err == nil && ok
 }

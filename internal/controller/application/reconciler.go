@@ -108,6 +108,9 @@ func (r *Reconciler) next(st *state) time.Duration {
 	if st.requeueAfter > 0 {
 		return st.requeueAfter
 	}
+	if r.Opts.Resync <= 0 {
+		return 0 // timeout.reconciliation 0: no polling, webhooks and watches only
+	}
 	jitter := time.Duration(0)
 	if r.Opts.Jitter > 0 {
 		jitter = time.Duration(rand.Int64N(int64(r.Opts.Jitter)))

@@ -31,6 +31,10 @@ type state struct {
 	// operation field is to be cleared.
 	operationDone bool
 
+	// compareKey is what, besides an object, a comparison depends on (the
+	// ignoreDifferences rules, the tracking method).
+	compareKey string
+
 	conditions []v1alpha1.ApplicationCondition
 	// stop ends the pipeline without an error (nothing more to do).
 	stop bool
@@ -68,6 +72,22 @@ func (st *state) fail(step string, err error) {
 func (st *state) condition(kind v1alpha1.ApplicationConditionType, msg string) {
 	now := metav1.NewTime(st.now)
 	st.conditions = append(st.conditions, v1alpha1.ApplicationCondition{Type: kind, Message: msg, LastTransitionTime: &now})
+}
+
+func (st *state) sharedWarning(obj *unstructured.Unstructured) {
+	st.condition(v1alpha1.ApplicationConditionSharedResourceWarning,
+		fmt.Sprintf("%s is also managed by another application; %s leaves it alone", describe(obj), st.app.Name))
+}
+
+// targets reports whether rev is what the sources already target (a branch
+// or tag name rather than the commit it resolved to).
+func (st *state) targets(rev string) bool {
+	for _, src := range st.app.Spec.GetSources() {
+		if src.TargetRevision == rev {
+			return true
+		}
+	}
+	return false
 }
 
 // hasOption reports whether a comma-separated option list holds option.

@@ -5,7 +5,6 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
-	"fmt"
 	gosync "sync"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -28,6 +27,7 @@ type verdict struct {
 	resourceVersion string
 	live            *unstructured.Unstructured
 	modified        bool
+	shared          bool
 	health          *health.Status
 }
 
@@ -77,8 +77,10 @@ func (r *Reconciler) compare(ctx context.Context, st *state) error {
 		return err
 	}
 	t := st.target
+	rules, _ := json.Marshal(st.app.Spec.IgnoreDifferences)
+	st.compareKey = string(r.Opts.Tracking) + string(rules)
 	wanted := map[string]bool{}
-	st.resources = nil
+	var resources []*resource
 	for _, obj := range st.desired {
 		// Hooks are desired too (never extraneous), but they run rather
 		// than stay in sync, so they are not compared.
@@ -90,13 +92,14 @@ func (r *Reconciler) compare(ctx context.Context, st *state) error {
 		if err != nil {
 			return err
 		}
-		st.resources = append(st.resources, res)
+		resources = append(resources, res)
 	}
 	extraneous, err := r.extraneous(ctx, st, wanted)
 	if err != nil {
 		return err
 	}
-	st.resources = append(st.resources, extraneous...)
+	// Only a complete comparison replaces the last one.
+	st.resources = append(resources, extraneous...)
 	st.synced = true
 	for _, res := range st.resources {
 		if res.modified || res.live == nil || (res.extraneous && !ignoreExtraneous(res.live)) {
@@ -120,10 +123,13 @@ func (r *Reconciler) compareOne(ctx context.Context, st *state, obj *unstructure
 		return nil, err
 	}
 	key := objectKey(t.cluster.Server, gvk, obj.GetNamespace(), obj.GetName())
-	h := hashObject(obj)
+	h := hashObject(obj) + st.compareKey
 	meta, watched := t.live.Get(m.Resource, obj.GetNamespace(), obj.GetName())
 	if v, ok := r.verdicts.get(key); ok && watched && v.desiredHash == h && v.resourceVersion == meta.ResourceVersion {
-		res.live, res.modified, res.health = v.live, v.modified, v.health
+		res.live, res.modified, res.health, res.shared = v.live, v.modified, v.health, v.shared
+		if res.shared {
+			st.sharedWarning(obj)
+		}
 		return res, nil
 	}
 	live, err := t.applier.Get(ctx, obj)
@@ -137,9 +143,8 @@ func (r *Reconciler) compareOne(ctx context.Context, st *state, obj *unstructure
 		return res, nil
 	}
 	if owner, ok := tracking.Owner(live, r.Opts.Tracking); ok && owner != st.app.Name {
-		st.condition(v1alpha1.ApplicationConditionSharedResourceWarning,
-			fmt.Sprintf("%s is part of applications %s and %s", describe(obj), owner, st.app.Name))
 		res.shared = true
+		st.sharedWarning(obj)
 	}
 	predicted, err := t.applier.Apply(ctx, obj, apply.Options{DryRun: true, Validate: false})
 	if err != nil {
@@ -157,7 +162,7 @@ func (r *Reconciler) compareOne(ctx context.Context, st *state, obj *unstructure
 	if err != nil {
 		return nil, err
 	}
-	r.verdicts.put(key, verdict{desiredHash: h, resourceVersion: live.GetResourceVersion(), live: live, modified: res.modified, health: res.health})
+	r.verdicts.put(key, verdict{desiredHash: h, resourceVersion: live.GetResourceVersion(), live: live, modified: res.modified, shared: res.shared, health: res.health})
 	return res, nil
 }
 

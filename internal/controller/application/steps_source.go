@@ -57,7 +57,7 @@ func (r *Reconciler) checkProject(ctx context.Context, st *state) error {
 			return err
 		}
 	}
-	return permitsDestination(p, st.app.Spec.Destination)
+	return permitsDestination(p, st.app.Spec.Destination, st.target.cluster.Server, st.target.cluster.Name)
 }
 
 // renderSources fetches every source and renders them. Any failure leaves

@@ -76,7 +76,7 @@ func (r *Reconciler) sync(ctx context.Context, st *state) error {
 	default:
 		rec := r.heals.get(app.Name, revision)
 		d := sync.DecideAutoSync(sync.AutoSyncInput{
-			Policy: app.Spec.SyncPolicy, Status: syncCode(st), Revision: revision, Desired: len(st.desired),
+			Policy: app.Spec.SyncPolicy, Status: syncCode(st), Revision: revision, Desired: len(st.desired), PruneOnly: pruneOnly(st),
 			Last: app.Status.OperationState, HealAttempts: rec.attempts, LastHeal: rec.last, Now: st.now,
 		})
 		if d.Reason != "" {
@@ -99,7 +99,7 @@ func (r *Reconciler) sync(ctx context.Context, st *state) error {
 	result := r.runSync(ctx, st, op, revision)
 	recordSync(app, result)
 	app.Status.OperationState = result
-	if result.Phase == v1alpha1.OperationSucceeded {
+	if result.Phase == v1alpha1.OperationSucceeded && !op.Sync.DryRun {
 		r.appendHistory(st, result)
 	} else {
 		st.condition(v1alpha1.ApplicationConditionSyncError, result.Message)
@@ -109,6 +109,19 @@ func (r *Reconciler) sync(ctx context.Context, st *state) error {
 	// Look again soon: the objects just written are compared afresh.
 	st.requeueAfter = time.Second
 	return nil
+}
+
+// pruneOnly reports whether the only differences are extraneous objects.
+func pruneOnly(st *state) bool {
+	extra := false
+	for _, res := range st.resources {
+		if res.extraneous {
+			extra = true
+		} else if res.modified || res.live == nil {
+			return false
+		}
+	}
+	return extra
 }
 
 func syncCode(st *state) v1alpha1.SyncStatusCode {
@@ -132,6 +145,9 @@ func (r *Reconciler) runSync(ctx context.Context, st *state, op v1alpha1.Operati
 		os.Phase, os.Message, os.FinishedAt = phase, msg, &now
 		return os
 	}
+	if want := op.Sync.Revision; want != "" && want != revision && !st.targets(want) {
+		return finish(v1alpha1.OperationFailed, fmt.Sprintf("syncing to revision %s, other than the target revision, is not supported yet; change targetRevision instead", want))
+	}
 	err := r.execute(ctx, st, op, os.SyncResult)
 	if err != nil {
 		return finish(v1alpha1.OperationFailed, err.Error())
@@ -153,7 +169,13 @@ func (r *Reconciler) execute(ctx context.Context, st *state, op v1alpha1.Operati
 	}
 	desired, extraneous := []*unstructured.Unstructured{}, []*unstructured.Unstructured{}
 	for _, res := range st.resources {
+		obj := res.desired
+		if obj == nil {
+			obj = res.live
+		}
 		switch {
+		case !selected(op.Sync.Resources, obj):
+			continue
 		case res.shared && opts.FailOnSharedResource:
 			return fmt.Errorf("%s is managed by another application (FailOnSharedResource=true)", describe(res.live))
 		case res.shared:
@@ -167,7 +189,7 @@ func (r *Reconciler) execute(ctx context.Context, st *state, op v1alpha1.Operati
 		}
 	}
 	for _, obj := range st.desired {
-		if sync.HookOf(obj).IsHook {
+		if sync.HookOf(obj).IsHook && len(op.Sync.Resources) == 0 {
 			desired = append(desired, obj)
 		}
 	}
@@ -314,4 +336,19 @@ func (r *Reconciler) appendHistory(st *state, os *v1alpha1.OperationState) {
 	if limit := int(app.Spec.GetRevisionHistoryLimit()); len(app.Status.History) > limit {
 		app.Status.History = app.Status.History[len(app.Status.History)-limit:]
 	}
+}
+
+// selected reports whether a sync limited to resources includes obj; an
+// empty list selects everything.
+func selected(resources []v1alpha1.SyncOperationResource, obj *unstructured.Unstructured) bool {
+	if len(resources) == 0 {
+		return true
+	}
+	gvk := obj.GroupVersionKind()
+	for _, r := range resources {
+		if r.Group == gvk.Group && r.Kind == gvk.Kind && r.Name == obj.GetName() && (r.Namespace == "" || r.Namespace == obj.GetNamespace()) {
+			return true
+		}
+	}
+	return false
 }
