@@ -2,6 +2,8 @@ package application
 
 import (
 	"context"
+	"net/http"
+	"sync/atomic"
 	"os"
 	"testing"
 	"time"
@@ -36,6 +38,28 @@ const controlPlane = "argocd"
 // until the test ends, with a fast poll so commits are seen quickly.
 func startController(t *testing.T) client.Client {
 	t.Helper()
+	cl, _ := startCountingController(t)
+	return cl
+}
+
+// requests counts the API requests the controller makes, watches aside.
+type requests struct {
+	n atomic.Int64
+	http.RoundTripper
+}
+
+func (r *requests) RoundTrip(req *http.Request) (*http.Response, error) {
+	if req.URL.Query().Get("watch") != "true" {
+		r.n.Add(1)
+	}
+	return r.RoundTripper.RoundTrip(req)
+}
+
+// startCountingController is startController, also returning the count of
+// API requests the controller makes.
+func startCountingController(t *testing.T) (client.Client, *requests) {
+	t.Helper()
+	counter := &requests{}
 	ctx, cancel := context.WithCancel(context.Background())
 	scheme := runtime.NewScheme()
 	if err := clientgoscheme.AddToScheme(scheme); err != nil {
@@ -45,6 +69,7 @@ func startController(t *testing.T) client.Client {
 		t.Fatal(err)
 	}
 	cfg := env.Config()
+	cfg.Wrap(func(rt http.RoundTripper) http.RoundTripper { counter.RoundTripper = rt; return counter })
 	mgr, err := ctrl.NewManager(cfg, ctrl.Options{
 		Scheme:  scheme,
 		Metrics: metricsserver.Options{BindAddress: "0"},
@@ -90,5 +115,5 @@ func startController(t *testing.T) client.Client {
 		}
 	}()
 	t.Cleanup(func() { cancel(); <-done })
-	return cl
+	return cl, counter
 }
