@@ -3,8 +3,8 @@ package application
 import (
 	"context"
 	"net/http"
-	"sync/atomic"
 	"os"
+	"sync/atomic"
 	"testing"
 	"time"
 
