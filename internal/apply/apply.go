@@ -22,6 +22,8 @@ import (
 	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/restmapper"
+
+	"github.com/capstan-cd/capstan/internal/tracking"
 )
 
 // FieldManager is the name capstan's writes are recorded under.
@@ -111,7 +113,7 @@ func (a *Applier) Apply(ctx context.Context, obj *unstructured.Unstructured, opt
 		out, err = recreate(ctx, res, obj, opts)
 	}
 	if err != nil {
-		return nil, fmt.Errorf("apply %s: %w", describe(obj), err)
+		return nil, fmt.Errorf("apply %s: %w", tracking.Describe(obj), err)
 	}
 	return out, nil
 }
@@ -220,7 +222,7 @@ func (a *Applier) Delete(ctx context.Context, obj *unstructured.Unstructured, po
 		return nil
 	}
 	if err != nil {
-		return fmt.Errorf("delete %s: %w", describe(obj), err)
+		return fmt.Errorf("delete %s: %w", tracking.Describe(obj), err)
 	}
 	return nil
 }
@@ -233,13 +235,6 @@ func (a *Applier) WaitDeleted(ctx context.Context, obj *unstructured.Unstructure
 		return err
 	}
 	return waitGone(ctx, res, obj.GetName(), obj.GetUID())
-}
-
-func describe(obj *unstructured.Unstructured) string {
-	if ns := obj.GetNamespace(); ns != "" {
-		return fmt.Sprintf("%s %s/%s", obj.GetKind(), ns, obj.GetName())
-	}
-	return fmt.Sprintf("%s %s", obj.GetKind(), obj.GetName())
 }
 
 var errStillThere = errors.New("still there")
@@ -281,7 +276,7 @@ func (a *Applier) Get(ctx context.Context, obj *unstructured.Unstructured) (*uns
 		return nil, nil
 	}
 	if err != nil {
-		return nil, fmt.Errorf("get %s: %w", describe(obj), err)
+		return nil, fmt.Errorf("get %s: %w", tracking.Describe(obj), err)
 	}
 	return live, nil
 }

@@ -6,6 +6,8 @@ import (
 	"slices"
 
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+
+	"github.com/capstan-cd/capstan/internal/tracking"
 )
 
 // Action is what a task does to its object.
@@ -79,7 +81,7 @@ func NewPlan(in PlanInput) (Plan, error) {
 		}
 		h := HookOf(obj)
 		if h.Skip {
-			p.Skipped = append(p.Skipped, fmt.Sprintf("%s: hook marked Skip", describe(obj)))
+			p.Skipped = append(p.Skipped, fmt.Sprintf("%s: hook marked Skip", tracking.Describe(obj)))
 			continue
 		}
 		for _, phase := range h.Phases {
@@ -98,10 +100,10 @@ func NewPlan(in PlanInput) (Plan, error) {
 			}
 			switch {
 			case opts.Prune == ModeNever:
-				p.Skipped = append(p.Skipped, fmt.Sprintf("%s: Prune=false", describe(obj)))
+				p.Skipped = append(p.Skipped, fmt.Sprintf("%s: Prune=false", tracking.Describe(obj)))
 				continue
 			case opts.Prune == ModeConfirm && !in.PruneApproved:
-				p.Skipped = append(p.Skipped, fmt.Sprintf("%s: Prune=confirm awaits approval", describe(obj)))
+				p.Skipped = append(p.Skipped, fmt.Sprintf("%s: Prune=confirm awaits approval", tracking.Describe(obj)))
 				p.NeedsPruneConfirmation = true
 				continue
 			}
@@ -159,11 +161,4 @@ func groupBy(tasks []Task, key func(a, b Task) int) []Step {
 
 func sortTasks(tasks []Task) {
 	slices.SortStableFunc(tasks, func(a, b Task) int { return Compare(a.Object, b.Object) })
-}
-
-func describe(obj *unstructured.Unstructured) string {
-	if ns := obj.GetNamespace(); ns != "" {
-		return fmt.Sprintf("%s %s/%s", obj.GetKind(), ns, obj.GetName())
-	}
-	return fmt.Sprintf("%s %s", obj.GetKind(), obj.GetName())
 }

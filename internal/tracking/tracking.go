@@ -128,3 +128,12 @@ func sameObject(id ID, obj *unstructured.Unstructured) bool {
 	}
 	return id.Namespace == "" || obj.GetNamespace() == "" || id.Namespace == obj.GetNamespace()
 }
+
+// Describe names an object the way messages show it: "Kind namespace/name",
+// or "Kind name" for cluster-scoped objects.
+func Describe(obj *unstructured.Unstructured) string {
+	if ns := obj.GetNamespace(); ns != "" {
+		return fmt.Sprintf("%s %s/%s", obj.GetKind(), ns, obj.GetName())
+	}
+	return fmt.Sprintf("%s %s", obj.GetKind(), obj.GetName())
+}

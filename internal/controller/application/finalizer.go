@@ -77,7 +77,7 @@ func (r *Reconciler) deleteResources(ctx context.Context, app *v1alpha1.Applicat
 	defer cancel()
 	for _, obj := range owned {
 		if err := t.applier.WaitDeleted(waitCtx, obj); err != nil {
-			return fmt.Errorf("waiting for %s to be deleted: %w", describe(obj), err)
+			return fmt.Errorf("waiting for %s to be deleted: %w", tracking.Describe(obj), err)
 		}
 	}
 	return nil

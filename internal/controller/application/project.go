@@ -10,6 +10,7 @@ import (
 
 	"github.com/capstan-cd/capstan/api/v1alpha1"
 	"github.com/capstan-cd/capstan/internal/source"
+	"github.com/capstan-cd/capstan/internal/tracking"
 )
 
 // DefaultProject allows everything when no AppProject of that name exists.
@@ -73,7 +74,7 @@ func permitsResource(p *v1alpha1.AppProject, obj *unstructured.Unstructured, nam
 		}
 	}
 	if !allowed {
-		return fmt.Errorf("%s resource %s is not permitted in project %s (%s)", scope, describe(obj), p.Name, gk)
+		return fmt.Errorf("%s resource %s is not permitted in project %s (%s)", scope, tracking.Describe(obj), p.Name, gk)
 	}
 	return nil
 }

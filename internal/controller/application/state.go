@@ -10,6 +10,8 @@ import (
 
 	"github.com/capstan-cd/capstan/api/v1alpha1"
 	"github.com/capstan-cd/capstan/internal/health"
+
+	"github.com/capstan-cd/capstan/internal/tracking"
 )
 
 // state is what one reconcile learns, step by step.
@@ -76,7 +78,7 @@ func (st *state) condition(kind v1alpha1.ApplicationConditionType, msg string) {
 
 func (st *state) sharedWarning(obj *unstructured.Unstructured) {
 	st.condition(v1alpha1.ApplicationConditionSharedResourceWarning,
-		fmt.Sprintf("%s is also managed by another application; %s leaves it alone", describe(obj), st.app.Name))
+		fmt.Sprintf("%s is also managed by another application; %s leaves it alone", tracking.Describe(obj), st.app.Name))
 }
 
 // targets reports whether rev is what the sources already target (a branch
@@ -98,11 +100,4 @@ func hasOption(list, option string) bool {
 		}
 	}
 	return false
-}
-
-func describe(obj *unstructured.Unstructured) string {
-	if ns := obj.GetNamespace(); ns != "" {
-		return fmt.Sprintf("%s %s/%s", obj.GetKind(), ns, obj.GetName())
-	}
-	return fmt.Sprintf("%s %s", obj.GetKind(), obj.GetName())
 }

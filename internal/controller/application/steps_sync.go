@@ -16,6 +16,7 @@ import (
 	"github.com/capstan-cd/capstan/internal/apply"
 	"github.com/capstan-cd/capstan/internal/health"
 	"github.com/capstan-cd/capstan/internal/sync"
+	"github.com/capstan-cd/capstan/internal/tracking"
 )
 
 // AnnotationDeletionApproved on an Application approves the prunes that
@@ -177,7 +178,7 @@ func (r *Reconciler) execute(ctx context.Context, st *state, op v1alpha1.Operati
 		case !selected(op.Sync.Resources, obj):
 			continue
 		case res.shared && opts.FailOnSharedResource:
-			return fmt.Errorf("%s is managed by another application (FailOnSharedResource=true)", describe(res.live))
+			return fmt.Errorf("%s is managed by another application (FailOnSharedResource=true)", tracking.Describe(res.live))
 		case res.shared:
 			continue
 		case res.extraneous:
@@ -293,9 +294,9 @@ func (r *Reconciler) waitHealthy(ctx context.Context, t *target, objs []*unstruc
 			switch {
 			case h == nil || h.Code == v1alpha1.HealthStatusHealthy || h.Code == v1alpha1.HealthStatusSuspended:
 			case h.Code == v1alpha1.HealthStatusDegraded:
-				return false, fmt.Errorf("%s is Degraded: %s", describe(obj), h.Message)
+				return false, fmt.Errorf("%s is Degraded: %s", tracking.Describe(obj), h.Message)
 			default:
-				last = fmt.Errorf("%s is %s: %s", describe(obj), h.Code, h.Message)
+				last = fmt.Errorf("%s is %s: %s", tracking.Describe(obj), h.Code, h.Message)
 				still = append(still, obj)
 			}
 		}

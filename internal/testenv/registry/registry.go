@@ -127,7 +127,7 @@ func (r *Registry) run(t testing.TB, bin string, cfg config) error {
 		_ = cmd.Process.Kill()
 		<-exited
 	}
-	if err := waitReady(r.endpoint(cfg), r.CAData, exited); err != nil {
+	if err := waitReady(t.Context(), r.endpoint(cfg), r.CAData, exited); err != nil {
 		stop()
 		out, _ := os.ReadFile(logPath)
 		if bytes.Contains(out, []byte("address already in use")) {
@@ -149,12 +149,12 @@ func (r *Registry) endpoint(cfg config) string {
 
 // waitReady polls the API endpoint until it answers (401 without
 // credentials), the process exits, or a minute passes.
-func waitReady(endpoint string, caData []byte, exited <-chan struct{}) error {
+func waitReady(ctx context.Context, endpoint string, caData []byte, exited <-chan struct{}) error {
 	client, err := httpClient(caData)
 	if err != nil {
 		return err
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	ctx, cancel := context.WithTimeout(ctx, time.Minute)
 	defer cancel()
 	tick := time.NewTicker(50 * time.Millisecond)
 	defer tick.Stop()
