@@ -18,12 +18,14 @@ import (
 
 	"golang.org/x/crypto/ssh"
 	"golang.org/x/crypto/ssh/knownhosts"
+
+	"github.com/capstan-cd/capstan/internal/gitserve"
 )
 
 // SSHServer serves the bare repositories under Root over SSH. It accepts one
 // public key, and runs git-upload-pack or git-receive-pack for exec requests.
 type SSHServer struct {
-	counter
+	gitserve.Counter
 	// Addr is the server's host:port.
 	Addr string
 	// Root holds the bare repositories.
@@ -212,7 +214,7 @@ func (s *SSHServer) command(line string) (*exec.Cmd, error) {
 	switch verb {
 	case "git-upload-pack":
 		sub = "upload-pack"
-		s.add(repoName(arg), func(c *Counts) { c.Sessions++ })
+		s.Add(gitserve.RepoName(arg), func(c *Counts) { c.Sessions++ })
 	case "git-receive-pack":
 		sub = "receive-pack"
 	default:
