@@ -30,6 +30,7 @@ all: build
 build:
 	$(GO) build -ldflags '$(LDFLAGS)' -o $(BIN)/capstan ./cmd/capstan
 	$(GO) build -o $(BIN)/localkube ./cmd/localkube
+	$(GO) build -o $(BIN)/gitserve ./cmd/gitserve
 
 # The control plane and controller-gen, from the tools module. Rebuilt only
 # when the pinned versions (tools/go.mod, tools/go.sum) or etcd's main change;

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # make demo: capstan end to end on a local control plane. A Git repository
 # is made from examples/ (the guestbook as YAML, Kustomize, Helm and
-# Jsonnet), four Applications point at it, and `capstan run` converges them
-# in the foreground. Ctrl-C stops capstan and the control plane.
+# Jsonnet) and served over HTTP by bin/gitserve, four Applications point at
+# it, and `capstan run` converges them in the foreground. Ctrl-C stops
+# capstan, the Git server and the control plane.
 # DEMO_EXIT=1 stops once every Application is Synced and Healthy.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -14,8 +15,11 @@ mkdir -p "$dir"
 k() { kubectl --kubeconfig "$kubeconfig" "$@"; }
 
 capstan_pid=""
+gitserve_pid=""
+stop_pid() { [ -n "$1" ] && kill "$1" 2>/dev/null && wait "$1" 2>/dev/null || true; }
 cleanup() {
-	[ -n "$capstan_pid" ] && kill "$capstan_pid" 2>/dev/null && wait "$capstan_pid" 2>/dev/null || true
+	stop_pid "$capstan_pid"
+	stop_pid "$gitserve_pid"
 	bin/localkube down "$dir"
 }
 trap cleanup EXIT
@@ -29,8 +33,23 @@ cp -r examples "$work"
 git -C "$work" init -q -b main
 git -C "$work" -c user.name=demo -c user.email=demo@capstan.invalid add -A
 git -C "$work" -c user.name=demo -c user.email=demo@capstan.invalid commit -q -m "guestbook in four forms"
-git clone -q --bare "$work" "$dir/repo.git"
-repo="file://$dir/repo.git"
+mkdir "$dir/git"
+git clone -q --bare "$work" "$dir/git/repo.git"
+
+# Served over HTTP on a free port of 127.0.0.1; gitserve prints its URL.
+bin/gitserve --root "$dir/git" --address 127.0.0.1:0 >"$dir/gitserve.log" 2>&1 &
+gitserve_pid=$!
+url=""
+for _ in $(seq 100); do
+	url=$(sed -n 's|^gitserve: serving .* at \(http://[^ ]*\)/$|\1|p' "$dir/gitserve.log")
+	[ -n "$url" ] && break
+	kill -0 "$gitserve_pid" 2>/dev/null || { echo "gitserve stopped:"; cat "$dir/gitserve.log"; exit 1; }
+	sleep 0.1
+done
+[ -n "$url" ] || { echo "gitserve did not start:"; cat "$dir/gitserve.log"; exit 1; }
+repo="$url/repo.git"
+git ls-remote "$repo" HEAD >/dev/null
+echo "Git repository served at $repo"
 
 k apply --server-side -f config/crd/ >/dev/null
 for crd in applications appprojects applicationsets; do
