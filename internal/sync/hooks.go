@@ -118,3 +118,42 @@ func WaveOf(obj *unstructured.Unstructured) int {
 	}
 	return 0
 }
+
+// helmDeletePolicies maps Helm's hook delete policies onto capstan's.
+var helmDeletePolicies = map[string]v1alpha1.HookDeletePolicy{
+	"before-hook-creation": v1alpha1.HookDeletePolicyBeforeHookCreation,
+	"hook-succeeded":       v1alpha1.HookDeletePolicyHookSucceeded,
+	"hook-failed":          v1alpha1.HookDeletePolicyHookFailed,
+}
+
+// DeletePoliciesOf reads when a hook is deleted: capstan's annotation
+// argocd.argoproj.io/hook-delete-policy, else Helm's, else
+// BeforeHookCreation (the previous run is deleted before the hook is
+// created again). Unknown names are ignored.
+func DeletePoliciesOf(obj *unstructured.Unstructured) []v1alpha1.HookDeletePolicy {
+	ann := obj.GetAnnotations()
+	var out []v1alpha1.HookDeletePolicy
+	add := func(p v1alpha1.HookDeletePolicy) {
+		if !slices.Contains(out, p) {
+			out = append(out, p)
+		}
+	}
+	if v, ok := ann[v1alpha1.AnnotationHookDeletePolicy]; ok {
+		for _, name := range strings.Split(v, ",") {
+			switch p := v1alpha1.HookDeletePolicy(strings.TrimSpace(name)); p {
+			case v1alpha1.HookDeletePolicyHookSucceeded, v1alpha1.HookDeletePolicyHookFailed, v1alpha1.HookDeletePolicyBeforeHookCreation:
+				add(p)
+			}
+		}
+	} else if v, ok := ann[v1alpha1.AnnotationHelmHookDeletePolicy]; ok {
+		for _, name := range strings.Split(v, ",") {
+			if p, ok := helmDeletePolicies[strings.TrimSpace(name)]; ok {
+				add(p)
+			}
+		}
+	}
+	if len(out) == 0 {
+		out = []v1alpha1.HookDeletePolicy{v1alpha1.HookDeletePolicyBeforeHookCreation}
+	}
+	return out
+}

@@ -5,6 +5,8 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+
+	"github.com/capstan-cd/capstan/api/v1alpha1"
 )
 
 func object(kind, ns, name string, annotations map[string]string) *unstructured.Unstructured {
@@ -61,6 +63,34 @@ func TestWaveOf(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			if got := WaveOf(object("Job", "ns", "j", tt.annotations)); got != tt.want {
 				t.Errorf("WaveOf = %d, want %d", got, tt.want)
+			}
+		})
+	}
+}
+
+func TestDeletePoliciesOf(t *testing.T) {
+	const (
+		before    = v1alpha1.HookDeletePolicyBeforeHookCreation
+		succeeded = v1alpha1.HookDeletePolicyHookSucceeded
+		failed    = v1alpha1.HookDeletePolicyHookFailed
+	)
+	tests := []struct {
+		name        string
+		annotations map[string]string
+		want        []v1alpha1.HookDeletePolicy
+	}{
+		{"none means BeforeHookCreation", nil, []v1alpha1.HookDeletePolicy{before}},
+		{"one", map[string]string{"argocd.argoproj.io/hook-delete-policy": "HookSucceeded"}, []v1alpha1.HookDeletePolicy{succeeded}},
+		{"several, repeated", map[string]string{"argocd.argoproj.io/hook-delete-policy": "HookFailed, HookSucceeded,HookFailed"}, []v1alpha1.HookDeletePolicy{failed, succeeded}},
+		{"unknown only falls back", map[string]string{"argocd.argoproj.io/hook-delete-policy": "Never"}, []v1alpha1.HookDeletePolicy{before}},
+		{"Helm's names", map[string]string{"helm.sh/hook-delete-policy": "hook-succeeded,before-hook-creation"}, []v1alpha1.HookDeletePolicy{succeeded, before}},
+		{"capstan's annotation wins", map[string]string{"helm.sh/hook-delete-policy": "hook-failed", "argocd.argoproj.io/hook-delete-policy": "HookSucceeded"}, []v1alpha1.HookDeletePolicy{succeeded}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got := DeletePoliciesOf(object("Job", "ns", "j", tt.annotations))
+			if diff := cmp.Diff(tt.want, got); diff != "" {
+				t.Errorf("DeletePoliciesOf (-want +got):\n%s", diff)
 			}
 		})
 	}
