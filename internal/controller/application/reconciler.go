@@ -10,6 +10,7 @@ import (
 	"math/rand/v2"
 	"time"
 
+	"k8s.io/apimachinery/pkg/api/equality"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/utils/clock"
 	ctrl "sigs.k8s.io/controller-runtime"
@@ -46,6 +47,7 @@ type Reconciler struct {
 
 	verdicts  verdicts
 	heals     heals
+	expected  expectations
 	refreshes chan event.GenericEvent
 }
 
@@ -64,6 +66,10 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Resu
 	}
 	if !app.DeletionTimestamp.IsZero() {
 		return r.finalize(ctx, app)
+	}
+	if r.expected.stale(app, r.Clock.Now()) {
+		// The cache has not seen the last status write yet.
+		return ctrl.Result{RequeueAfter: 200 * time.Millisecond}, nil
 	}
 	if err := r.takeRefreshRequest(ctx, app); err != nil {
 		return ctrl.Result{}, client.IgnoreNotFound(err)
@@ -98,6 +104,9 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Resu
 			return ctrl.Result{}, nil
 		}
 		return ctrl.Result{}, fmt.Errorf("update status of Application %s: %w", app.Name, err)
+	}
+	if !equality.Semantic.DeepEqual(before.Status.OperationState, st.app.Status.OperationState) {
+		r.expected.expect(st.app, r.Clock.Now())
 	}
 	return ctrl.Result{RequeueAfter: r.next(st)}, nil
 }

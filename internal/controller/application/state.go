@@ -37,6 +37,10 @@ type state struct {
 	// ignoreDifferences rules, the tracking method).
 	compareKey string
 
+	// applied is the health of the objects this pass's sync wrote, as the
+	// writes returned them, by result key.
+	applied map[string]*health.Status
+
 	conditions []v1alpha1.ApplicationCondition
 	// stop ends the pipeline without an error (nothing more to do).
 	stop bool

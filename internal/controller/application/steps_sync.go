@@ -2,30 +2,21 @@ package application
 
 import (
 	"context"
-	"errors"
-	"fmt"
 	"strings"
 	gosync "sync"
 	"time"
 
+	"k8s.io/apimachinery/pkg/api/equality"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
-	"k8s.io/apimachinery/pkg/util/wait"
 
 	"github.com/capstan-cd/capstan/api/v1alpha1"
-	"github.com/capstan-cd/capstan/internal/apply"
-	"github.com/capstan-cd/capstan/internal/health"
 	"github.com/capstan-cd/capstan/internal/sync"
-	"github.com/capstan-cd/capstan/internal/tracking"
 )
 
 // AnnotationDeletionApproved on an Application approves the prunes that
 // Prune=confirm holds back.
 const AnnotationDeletionApproved = "argocd.argoproj.io/deletion-approved"
-
-// stepHealthTimeout bounds the wait for one wave's objects to become
-// healthy before the next wave starts.
-const stepHealthTimeout = 2 * time.Minute
 
 // heals counts self-heal syncs per Application and revision, in memory.
 type heals struct {
@@ -65,51 +56,108 @@ func (h *heals) record(app, revision string, now time.Time) {
 
 func revisionOf(revisions []string) string { return strings.Join(revisions, ",") }
 
-// sync runs a requested sync (the operation field) or an automated one when
-// the policy calls for it.
+// sync moves the Application's sync operation on: it resumes one that is
+// running, starts a requested one, or starts an automated one when the
+// policy calls for it. An operation runs a step (a phase and wave) per
+// pass at most while earlier steps are still becoming healthy; between
+// passes it is recorded as Running in status.operationState, so a worker
+// never waits for health and a restart resumes where the last pass ended.
 func (r *Reconciler) sync(ctx context.Context, st *state) error {
 	app := st.app
 	revision := revisionOf(st.revisions)
-	var op v1alpha1.Operation
-	switch {
-	case app.Operation != nil && app.Operation.Sync != nil:
-		op = *app.Operation
-	default:
-		rec := r.heals.get(app.Name, revision)
-		d := sync.DecideAutoSync(sync.AutoSyncInput{
-			Policy: app.Spec.SyncPolicy, Status: syncCode(st), Revision: revision, Desired: len(st.desired), PruneOnly: pruneOnly(st),
-			Last: app.Status.OperationState, HealAttempts: rec.attempts, LastHeal: rec.last, Now: st.now,
-		})
-		if d.Reason != "" {
-			st.condition(v1alpha1.ApplicationConditionSyncError, d.Reason)
-		}
-		if d.RetryAfter > 0 {
-			st.requeueAfter = d.RetryAfter
-		}
-		if !d.Sync {
+	os := resumable(app, revision)
+	if os == nil {
+		op, ok := r.nextOperation(st, revision)
+		if !ok {
 			return nil
 		}
-		if last := app.Status.OperationState; last != nil && last.SyncResult != nil && last.SyncResult.Revision == revision {
-			r.heals.record(app.Name, revision, st.now)
-		}
-		op = v1alpha1.Operation{
-			Sync:        &v1alpha1.SyncOperation{Revision: revision, Prune: app.Spec.SyncPolicy.GetAutomated().Prune},
-			InitiatedBy: v1alpha1.OperationInitiator{Automated: true},
-		}
+		os = r.newOperationState(st, op, revision)
 	}
-	result := r.runSync(ctx, st, op, revision)
-	recordSync(app, result)
-	app.Status.OperationState = result
-	if result.Phase == v1alpha1.OperationSucceeded && !op.Sync.DryRun {
-		r.appendHistory(st, result)
-	} else {
-		st.condition(v1alpha1.ApplicationConditionSyncError, result.Message)
-	}
+	r.advance(ctx, st, os)
+	app.Status.OperationState = os
 	st.synced = false
-	st.operationDone = app.Operation != nil
-	// Look again soon: the objects just written are compared afresh.
+	// Look again soon: the objects just written are compared afresh, and a
+	// running operation is resumed (watch events on its objects come
+	// sooner).
 	st.requeueAfter = time.Second
+	if os.FinishedAt == nil {
+		return nil
+	}
+	recordSync(app, os)
+	if os.Phase == v1alpha1.OperationSucceeded && !os.Operation.Sync.DryRun {
+		r.appendHistory(st, os)
+	} else if os.Phase != v1alpha1.OperationSucceeded {
+		st.condition(v1alpha1.ApplicationConditionSyncError, os.Message)
+	}
+	st.operationDone = app.Operation != nil
 	return nil
+}
+
+// resumable returns a copy of the running operation to carry on with, or
+// nil when there is none or it was superseded: by a new request, or, for an
+// automated sync, by a new revision.
+func resumable(app *v1alpha1.Application, revision string) *v1alpha1.OperationState {
+	cur := app.Status.OperationState
+	if cur == nil || cur.FinishedAt != nil || cur.Phase.Completed() {
+		return nil
+	}
+	if app.Operation != nil && !equality.Semantic.DeepEqual(*app.Operation, cur.Operation) {
+		return nil
+	}
+	os := cur.DeepCopy()
+	if os.SyncResult == nil {
+		os.SyncResult = &v1alpha1.SyncOperationResult{}
+	}
+	switch {
+	case os.Operation.InitiatedBy.Automated && os.SyncResult.Revision != revision:
+		return nil
+	case app.Operation == nil && !os.Operation.InitiatedBy.Automated:
+		// The request was withdrawn: the operation ends.
+		os.Phase = v1alpha1.OperationTerminating
+	}
+	os.SyncResult.Revision = revision
+	return os
+}
+
+// nextOperation is a requested sync, or an automated one when the policy
+// calls for it.
+func (r *Reconciler) nextOperation(st *state, revision string) (v1alpha1.Operation, bool) {
+	app := st.app
+	if app.Operation != nil && app.Operation.Sync != nil {
+		return *app.Operation, true
+	}
+	rec := r.heals.get(app.Name, revision)
+	d := sync.DecideAutoSync(sync.AutoSyncInput{
+		Policy: app.Spec.SyncPolicy, Status: syncCode(st), Revision: revision, Desired: len(st.desired), PruneOnly: pruneOnly(st),
+		Last: app.Status.OperationState, HealAttempts: rec.attempts, LastHeal: rec.last, Now: st.now,
+	})
+	if d.Reason != "" {
+		st.condition(v1alpha1.ApplicationConditionSyncError, d.Reason)
+	}
+	if d.RetryAfter > 0 {
+		st.requeueAfter = d.RetryAfter
+	}
+	if !d.Sync {
+		return v1alpha1.Operation{}, false
+	}
+	if last := app.Status.OperationState; last != nil && last.SyncResult != nil && last.SyncResult.Revision == revision {
+		r.heals.record(app.Name, revision, st.now)
+	}
+	return v1alpha1.Operation{
+		Sync:        &v1alpha1.SyncOperation{Revision: revision, Prune: app.Spec.SyncPolicy.GetAutomated().Prune},
+		InitiatedBy: v1alpha1.OperationInitiator{Automated: true},
+	}, true
+}
+
+func (r *Reconciler) newOperationState(st *state, op v1alpha1.Operation, revision string) *v1alpha1.OperationState {
+	os := &v1alpha1.OperationState{Operation: op, Phase: v1alpha1.OperationRunning, StartedAt: metav1.NewTime(r.Clock.Now()).Rfc3339Copy(),
+		SyncResult: &v1alpha1.SyncOperationResult{Revision: revision, Revisions: st.revisions}}
+	if src := st.app.Spec.Source; src != nil {
+		os.SyncResult.Source = *src
+	} else {
+		os.SyncResult.Sources = st.app.Spec.Sources
+	}
+	return os
 }
 
 // pruneOnly reports whether the only differences are extraneous objects.
@@ -132,189 +180,14 @@ func syncCode(st *state) v1alpha1.SyncStatusCode {
 	return v1alpha1.SyncStatusCodeOutOfSync
 }
 
-func (r *Reconciler) runSync(ctx context.Context, st *state, op v1alpha1.Operation, revision string) *v1alpha1.OperationState {
-	started := metav1.NewTime(r.Clock.Now())
-	os := &v1alpha1.OperationState{Operation: op, Phase: v1alpha1.OperationRunning, StartedAt: started,
-		SyncResult: &v1alpha1.SyncOperationResult{Revision: revision, Revisions: st.revisions}}
-	if src := st.app.Spec.Source; src != nil {
-		os.SyncResult.Source = *src
-	} else {
-		os.SyncResult.Sources = st.app.Spec.Sources
-	}
-	finish := func(phase v1alpha1.OperationPhase, msg string) *v1alpha1.OperationState {
-		now := metav1.NewTime(r.Clock.Now())
-		os.Phase, os.Message, os.FinishedAt = phase, msg, &now
-		return os
-	}
-	if want := op.Sync.Revision; want != "" && want != revision && !st.targets(want) {
-		return finish(v1alpha1.OperationFailed, fmt.Sprintf("syncing to revision %s, other than the target revision, is not supported yet; change targetRevision instead", want))
-	}
-	err := r.execute(ctx, st, op, os.SyncResult)
-	if err != nil {
-		return finish(v1alpha1.OperationFailed, err.Error())
-	}
-	return finish(v1alpha1.OperationSucceeded, "successfully synced (all tasks run)")
-}
-
-// execute plans and runs the sync, recording each object's result.
-func (r *Reconciler) execute(ctx context.Context, st *state, op v1alpha1.Operation, result *v1alpha1.SyncOperationResult) error {
-	app := st.app
-	list := []string(nil)
-	if app.Spec.SyncPolicy != nil {
-		list = append(list, app.Spec.SyncPolicy.SyncOptions...)
-	}
-	list = append(list, op.Sync.SyncOptions...)
-	opts, err := sync.ParseOptions(list)
-	if err != nil {
-		return err
-	}
-	desired, extraneous := []*unstructured.Unstructured{}, []*unstructured.Unstructured{}
-	for _, res := range st.resources {
-		obj := res.desired
-		if obj == nil {
-			obj = res.live
-		}
-		switch {
-		case !selected(op.Sync.Resources, obj):
-			continue
-		case res.shared && opts.FailOnSharedResource:
-			return fmt.Errorf("%s is managed by another application (FailOnSharedResource=true)", tracking.Describe(res.live))
-		case res.shared:
-			continue
-		case res.extraneous:
-			extraneous = append(extraneous, res.live)
-		case opts.ApplyOutOfSyncOnly && !res.modified && res.live != nil:
-			continue
-		default:
-			desired = append(desired, res.desired)
-		}
-	}
-	for _, obj := range st.desired {
-		if sync.HookOf(obj).IsHook && len(op.Sync.Resources) == 0 {
-			desired = append(desired, obj)
-		}
-	}
-	_, approved := app.Annotations[AnnotationDeletionApproved]
-	plan, err := sync.NewPlan(sync.PlanInput{Desired: desired, Extraneous: extraneous, Options: opts, Prune: op.Sync.Prune, PruneApproved: approved})
-	if err != nil {
-		return err
-	}
-	if plan.NeedsPruneConfirmation {
-		st.condition(v1alpha1.ApplicationConditionSyncError, "some resources wait for the deletion-approved annotation to be pruned (Prune=confirm)")
-	}
-	t := st.target
-	if opts.CreateNamespace && app.Spec.Destination.Namespace != "" {
-		var labels, annotations map[string]string
-		if sp := app.Spec.SyncPolicy; sp != nil && sp.ManagedNamespaceMetadata != nil {
-			labels, annotations = sp.ManagedNamespaceMetadata.Labels, sp.ManagedNamespaceMetadata.Annotations
-		}
-		if err := t.applier.EnsureNamespace(ctx, app.Spec.Destination.Namespace, labels, annotations, op.Sync.DryRun); err != nil {
-			return err
-		}
-	}
-	for _, step := range plan.Steps {
-		if err := r.runStep(ctx, t, step, op.Sync.DryRun, result); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
-func (r *Reconciler) runStep(ctx context.Context, t *target, step sync.Step, dryRun bool, result *v1alpha1.SyncOperationResult) error {
-	var applied []*unstructured.Unstructured
-	var errs []error
-	for _, task := range step.Tasks {
-		obj := task.Object
-		rr := v1alpha1.ResourceResult{Group: obj.GroupVersionKind().Group, Version: obj.GroupVersionKind().Version, Kind: obj.GetKind(),
-			Namespace: obj.GetNamespace(), Name: obj.GetName(), SyncPhase: syncPhase(task.Phase)}
-		if task.Hook {
-			rr.HookType = v1alpha1.HookType(syncPhase(task.Phase))
-		}
-		var err error
-		switch task.Action {
-		case sync.ActionPrune:
-			if !dryRun {
-				err = t.applier.Delete(ctx, obj, task.Options.PrunePropagationPolicy)
-			}
-			rr.Status, rr.Message = v1alpha1.ResultCodePruned, "pruned"
-		default:
-			if task.Hook && !dryRun {
-				err = r.replaceHook(ctx, t, obj)
-			}
-			if err == nil {
-				_, err = t.applier.Apply(ctx, obj, apply.Options{DryRun: dryRun, Validate: task.Options.Validate, Replace: task.Options.Replace, Force: task.Options.Force})
-			}
-			rr.Status, rr.Message = v1alpha1.ResultCodeSynced, "applied"
-			applied = append(applied, obj)
-		}
-		if err != nil {
-			rr.Status, rr.Message = v1alpha1.ResultCodeSyncFailed, err.Error()
-			errs = append(errs, err)
-		}
-		result.Resources = append(result.Resources, rr)
-	}
-	if len(errs) > 0 {
-		return errors.Join(errs...)
-	}
-	if dryRun {
-		return nil
-	}
-	return r.waitHealthy(ctx, t, applied)
-}
-
-// replaceHook deletes a hook's previous run before it is created again
-// (Argo CD's default hook-delete-policy, BeforeHookCreation).
-func (r *Reconciler) replaceHook(ctx context.Context, t *target, obj *unstructured.Unstructured) error {
-	live, err := t.applier.Get(ctx, obj)
-	if err != nil || live == nil {
-		return err
-	}
-	if err := t.applier.Delete(ctx, live, metav1.DeletePropagationForeground); err != nil {
-		return err
-	}
-	return t.applier.WaitDeleted(ctx, live)
-}
-
-// waitHealthy waits until every object is healthy (or has no health of its
-// own); a Degraded object fails the step.
-func (r *Reconciler) waitHealthy(ctx context.Context, t *target, objs []*unstructured.Unstructured) error {
-	pending := objs
-	var last error
-	err := wait.PollUntilContextTimeout(ctx, 200*time.Millisecond, stepHealthTimeout, true, func(ctx context.Context) (bool, error) {
-		var still []*unstructured.Unstructured
-		for _, obj := range pending {
-			live, err := t.applier.Get(ctx, obj)
-			if err != nil {
-				return false, err
-			}
-			h, err := health.Of(live)
-			if err != nil {
-				return false, err
-			}
-			switch {
-			case h == nil || h.Code == v1alpha1.HealthStatusHealthy || h.Code == v1alpha1.HealthStatusSuspended:
-			case h.Code == v1alpha1.HealthStatusDegraded:
-				return false, fmt.Errorf("%s is Degraded: %s", tracking.Describe(obj), h.Message)
-			default:
-				last = fmt.Errorf("%s is %s: %s", tracking.Describe(obj), h.Code, h.Message)
-				still = append(still, obj)
-			}
-		}
-		pending = still
-		return len(pending) == 0, nil
-	})
-	if err != nil && last != nil && wait.Interrupted(err) {
-		return fmt.Errorf("waiting for health: %w", last)
-	}
-	return err
-}
-
 func syncPhase(p sync.Phase) v1alpha1.SyncPhase {
 	switch p {
 	case sync.PhasePreSync:
 		return v1alpha1.SyncPhasePreSync
 	case sync.PhasePostSync:
 		return v1alpha1.SyncPhasePostSync
+	case sync.PhaseSyncFail:
+		return v1alpha1.SyncPhaseSyncFail
 	}
 	return v1alpha1.SyncPhaseSync
 }

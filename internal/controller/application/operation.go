@@ -1,0 +1,385 @@
+package application
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+
+	"github.com/capstan-cd/capstan/api/v1alpha1"
+	"github.com/capstan-cd/capstan/internal/apply"
+	"github.com/capstan-cd/capstan/internal/health"
+	"github.com/capstan-cd/capstan/internal/sync"
+	"github.com/capstan-cd/capstan/internal/tracking"
+)
+
+// advance runs the operation as far as it can go in this pass. The plan is
+// made afresh from this pass's render and comparison; a task already in
+// the operation's results has run and is not run again. A step starts only
+// when everything the operation applied so far is healthy and its hooks
+// have finished; the operation succeeds once every step has run and its
+// hooks have succeeded (the last wave's objects are not waited for).
+func (r *Reconciler) advance(ctx context.Context, st *state, os *v1alpha1.OperationState) {
+	op := os.Operation
+	if os.Phase == v1alpha1.OperationTerminating {
+		r.finish(os, v1alpha1.OperationFailed, "operation terminated")
+		return
+	}
+	if want := op.Sync.Revision; want != "" && want != os.SyncResult.Revision && !st.targets(want) {
+		r.finish(os, v1alpha1.OperationFailed, fmt.Sprintf("syncing to revision %s, other than the target revision, is not supported yet; change targetRevision instead", want))
+		return
+	}
+	plan, err := r.planFor(ctx, st, op, len(os.SyncResult.Resources) == 0)
+	if err != nil {
+		r.fail(ctx, st, os, err)
+		return
+	}
+	done := map[string]bool{}
+	for _, rr := range os.SyncResult.Resources {
+		done[resultKey(rr)] = true
+	}
+	dryRun := op.Sync.DryRun
+	for _, step := range plan.Steps {
+		var pending []sync.Task
+		for _, task := range step.Tasks {
+			if !done[taskKey(task)] {
+				pending = append(pending, task)
+			}
+		}
+		if len(pending) == 0 {
+			continue
+		}
+		if !dryRun {
+			if waiting, err := r.gate(ctx, st, os.SyncResult); err != nil {
+				r.fail(ctx, st, os, err)
+				return
+			} else if waiting != "" {
+				os.Message = waiting
+				return
+			}
+		}
+		if err := r.runTasks(ctx, st, pending, dryRun, os.SyncResult); err != nil {
+			r.fail(ctx, st, os, err)
+			return
+		}
+	}
+	if waiting, err := r.hooksFinished(ctx, st, os.SyncResult); err != nil {
+		r.fail(ctx, st, os, err)
+		return
+	} else if waiting != "" {
+		os.Message = waiting
+		return
+	}
+	r.finish(os, v1alpha1.OperationSucceeded, "successfully synced (all tasks run)")
+}
+
+// planFor orders the sync of this pass's comparison. starting is true on
+// the operation's first pass, which also creates the namespace.
+func (r *Reconciler) planFor(ctx context.Context, st *state, op v1alpha1.Operation, starting bool) (sync.Plan, error) {
+	app := st.app
+	opts, err := sync.ParseOptions(syncOptions(app, op))
+	if err != nil {
+		return sync.Plan{}, err
+	}
+	desired, extraneous := []*unstructured.Unstructured{}, []*unstructured.Unstructured{}
+	for _, res := range st.resources {
+		obj := res.desired
+		if obj == nil {
+			obj = res.live
+		}
+		switch {
+		case !selected(op.Sync.Resources, obj):
+			continue
+		case res.shared && opts.FailOnSharedResource:
+			return sync.Plan{}, fmt.Errorf("%s is managed by another application (FailOnSharedResource=true)", tracking.Describe(res.live))
+		case res.shared:
+			continue
+		case res.extraneous:
+			extraneous = append(extraneous, res.live)
+		case opts.ApplyOutOfSyncOnly && !res.modified && res.live != nil:
+			continue
+		default:
+			desired = append(desired, res.desired)
+		}
+	}
+	for _, obj := range st.desired {
+		if sync.HookOf(obj).IsHook && len(op.Sync.Resources) == 0 {
+			desired = append(desired, obj)
+		}
+	}
+	_, approved := app.Annotations[AnnotationDeletionApproved]
+	plan, err := sync.NewPlan(sync.PlanInput{Desired: desired, Extraneous: extraneous, Options: opts, Prune: op.Sync.Prune, PruneApproved: approved})
+	if err != nil {
+		return sync.Plan{}, err
+	}
+	if plan.NeedsPruneConfirmation {
+		st.condition(v1alpha1.ApplicationConditionSyncError, "some resources wait for the deletion-approved annotation to be pruned (Prune=confirm)")
+	}
+	if starting && opts.CreateNamespace && app.Spec.Destination.Namespace != "" {
+		var labels, annotations map[string]string
+		if sp := app.Spec.SyncPolicy; sp != nil && sp.ManagedNamespaceMetadata != nil {
+			labels, annotations = sp.ManagedNamespaceMetadata.Labels, sp.ManagedNamespaceMetadata.Annotations
+		}
+		if err := st.target.applier.EnsureNamespace(ctx, app.Spec.Destination.Namespace, labels, annotations, op.Sync.DryRun); err != nil {
+			return sync.Plan{}, err
+		}
+	}
+	return plan, nil
+}
+
+// syncOptions are the Application's sync options followed by the
+// operation's, which win.
+func syncOptions(app *v1alpha1.Application, op v1alpha1.Operation) []string {
+	var list []string
+	if app.Spec.SyncPolicy != nil {
+		list = append(list, app.Spec.SyncPolicy.SyncOptions...)
+	}
+	if op.Sync != nil {
+		list = append(list, op.Sync.SyncOptions...)
+	}
+	return list
+}
+
+// runTasks applies or prunes each task and records its result; a hook is
+// recorded Running until its health says it finished.
+func (r *Reconciler) runTasks(ctx context.Context, st *state, tasks []sync.Task, dryRun bool, result *v1alpha1.SyncOperationResult) error {
+	t := st.target
+	var errs []error
+	for _, task := range tasks {
+		obj := task.Object
+		rr := resultFor(obj, syncPhase(task.Phase))
+		var err error
+		switch task.Action {
+		case sync.ActionPrune:
+			if !dryRun {
+				err = t.applier.Delete(ctx, obj, task.Options.PrunePropagationPolicy)
+			}
+			rr.Status, rr.Message = v1alpha1.ResultCodePruned, "pruned"
+		default:
+			if task.Hook {
+				rr.HookType = v1alpha1.HookType(rr.SyncPhase)
+				rr.HookPhase = v1alpha1.OperationRunning
+				if !dryRun && slices.Contains(sync.DeletePoliciesOf(obj), v1alpha1.HookDeletePolicyBeforeHookCreation) {
+					err = r.replaceHook(ctx, t, obj)
+				}
+			}
+			var stored *unstructured.Unstructured
+			if err == nil {
+				stored, err = t.applier.Apply(ctx, obj, apply.Options{DryRun: dryRun, Validate: task.Options.Validate, Replace: task.Options.Replace, Force: task.Options.Force})
+			}
+			if dryRun {
+				rr.HookPhase = ""
+			} else if err == nil && !task.Hook {
+				st.justApplied(rr, stored)
+			}
+			// The next pass reads the object afresh rather than trusting
+			// what was concluded before this write.
+			r.verdicts.forget(objectKey(t.cluster.Server, obj.GroupVersionKind(), obj.GetNamespace(), obj.GetName()))
+			rr.Status, rr.Message = v1alpha1.ResultCodeSynced, "applied"
+		}
+		if err != nil {
+			rr.Status, rr.Message, rr.HookPhase = v1alpha1.ResultCodeSyncFailed, err.Error(), ""
+			errs = append(errs, err)
+		}
+		result.Resources = append(result.Resources, rr)
+	}
+	return errors.Join(errs...)
+}
+
+// gate says what the operation waits for before its next step: an object
+// it applied that is not yet healthy, or a hook still running. A Degraded
+// object or a failed hook is an error that fails the operation.
+func (r *Reconciler) gate(ctx context.Context, st *state, result *v1alpha1.SyncOperationResult) (string, error) {
+	waiting := ""
+	for i := range result.Resources {
+		rr := &result.Resources[i]
+		if rr.Status != v1alpha1.ResultCodeSynced {
+			continue
+		}
+		var h *health.Status
+		var err error
+		if rr.HookType != "" {
+			if rr.HookPhase != v1alpha1.OperationRunning {
+				continue
+			}
+			h, err = r.hookHealth(ctx, st, rr)
+		} else {
+			h = st.healthOf(rr)
+		}
+		if err != nil {
+			return "", err
+		}
+		name := describeResult(rr)
+		switch {
+		case h == nil || h.Code == v1alpha1.HealthStatusHealthy || h.Code == v1alpha1.HealthStatusSuspended:
+		case h.Code == v1alpha1.HealthStatusDegraded && rr.HookType != "":
+			return "", fmt.Errorf("hook %s failed: %s", name, h.Message)
+		case h.Code == v1alpha1.HealthStatusDegraded:
+			return "", fmt.Errorf("%s is Degraded: %s", name, h.Message)
+		case waiting == "":
+			waiting = fmt.Sprintf("waiting for %s to become healthy (%s: %s)", name, h.Code, h.Message)
+		}
+	}
+	return waiting, nil
+}
+
+// hookHealth reads a running hook, moves its phase on when it finished,
+// and deletes it when its delete policy says so.
+func (r *Reconciler) hookHealth(ctx context.Context, st *state, rr *v1alpha1.ResourceResult) (*health.Status, error) {
+	t := st.target
+	ref := resultObject(rr)
+	live, err := t.applier.Get(ctx, ref)
+	if err != nil {
+		return nil, err
+	}
+	if live == nil {
+		rr.HookPhase, rr.Message = v1alpha1.OperationFailed, "the hook was deleted before it finished"
+		return nil, fmt.Errorf("hook %s was deleted before it finished", describeResult(rr))
+	}
+	h, err := health.Of(live)
+	if err != nil {
+		return nil, err
+	}
+	policies := sync.DeletePoliciesOf(live)
+	switch {
+	case h == nil || h.Code == v1alpha1.HealthStatusHealthy:
+		rr.HookPhase, rr.Message = v1alpha1.OperationSucceeded, "hook succeeded"
+		if slices.Contains(policies, v1alpha1.HookDeletePolicyHookSucceeded) {
+			return nil, t.applier.Delete(ctx, live, metav1.DeletePropagationBackground)
+		}
+		return nil, nil
+	case h.Code == v1alpha1.HealthStatusDegraded:
+		rr.HookPhase, rr.Message = v1alpha1.OperationFailed, h.Message
+		if slices.Contains(policies, v1alpha1.HookDeletePolicyHookFailed) {
+			if err := t.applier.Delete(ctx, live, metav1.DeletePropagationBackground); err != nil {
+				return nil, err
+			}
+		}
+	}
+	return h, nil
+}
+
+// hooksFinished is the operation's last wait: for its hooks, not for the
+// health of the objects of its last step.
+func (r *Reconciler) hooksFinished(ctx context.Context, st *state, result *v1alpha1.SyncOperationResult) (string, error) {
+	for i := range result.Resources {
+		rr := &result.Resources[i]
+		if rr.HookType == "" || rr.HookPhase != v1alpha1.OperationRunning {
+			continue
+		}
+		h, err := r.hookHealth(ctx, st, rr)
+		if err != nil {
+			return "", err
+		}
+		if h != nil && h.Code == v1alpha1.HealthStatusDegraded {
+			return "", fmt.Errorf("hook %s failed: %s", describeResult(rr), h.Message)
+		}
+		if rr.HookPhase == v1alpha1.OperationRunning {
+			return fmt.Sprintf("waiting for hook %s to finish (%s: %s)", describeResult(rr), h.Code, h.Message), nil
+		}
+	}
+	return "", nil
+}
+
+// fail ends the operation with err, after creating the SyncFail hooks.
+func (r *Reconciler) fail(ctx context.Context, st *state, os *v1alpha1.OperationState, err error) {
+	msg := err.Error()
+	if !os.Operation.Sync.DryRun && st.target != nil {
+		var hooks []sync.Task
+		for _, obj := range st.desired {
+			if h := sync.HookOf(obj); h.IsHook && !h.Skip && slices.Contains(h.Phases, sync.PhaseSyncFail) {
+				hooks = append(hooks, sync.Task{Action: sync.ActionApply, Object: obj, Phase: sync.PhaseSyncFail, Hook: true, Options: sync.Options{Validate: true}})
+			}
+		}
+		if hookErr := r.runTasks(ctx, st, hooks, false, os.SyncResult); hookErr != nil {
+			msg += "; SyncFail hooks: " + hookErr.Error()
+		}
+	}
+	r.finish(os, v1alpha1.OperationFailed, msg)
+}
+
+func (r *Reconciler) finish(os *v1alpha1.OperationState, phase v1alpha1.OperationPhase, msg string) {
+	now := metav1.NewTime(r.Clock.Now()).Rfc3339Copy()
+	os.Phase, os.Message, os.FinishedAt = phase, msg, &now
+}
+
+// healthOf is the health the comparison found for a result's object; nil
+// when it has none of its own, Missing when it is not there.
+func (st *state) healthOf(rr *v1alpha1.ResourceResult) *health.Status {
+	if h, ok := st.applied[resultKey(*rr)]; ok {
+		return h
+	}
+	for _, res := range st.resources {
+		if res.desired == nil || !sameObject(res.desired, rr) {
+			continue
+		}
+		if res.live == nil {
+			return &health.Status{Code: v1alpha1.HealthStatusMissing, Message: "not created yet"}
+		}
+		return res.health
+	}
+	return nil // no longer desired: nothing to wait for
+}
+
+// justApplied notes the health of an object as the apply stored it: the
+// comparison of this pass saw it before the write.
+func (st *state) justApplied(rr v1alpha1.ResourceResult, stored *unstructured.Unstructured) {
+	if st.applied == nil {
+		st.applied = map[string]*health.Status{}
+	}
+	h, err := health.Of(stored)
+	if err != nil || stored == nil {
+		h = &health.Status{Code: v1alpha1.HealthStatusProgressing, Message: "just applied"}
+	}
+	st.applied[resultKey(rr)] = h
+}
+
+func sameObject(obj *unstructured.Unstructured, rr *v1alpha1.ResourceResult) bool {
+	gvk := obj.GroupVersionKind()
+	return gvk.Group == rr.Group && gvk.Kind == rr.Kind && obj.GetNamespace() == rr.Namespace && obj.GetName() == rr.Name
+}
+
+func resultFor(obj *unstructured.Unstructured, phase v1alpha1.SyncPhase) v1alpha1.ResourceResult {
+	gvk := obj.GroupVersionKind()
+	return v1alpha1.ResourceResult{Group: gvk.Group, Version: gvk.Version, Kind: gvk.Kind,
+		Namespace: obj.GetNamespace(), Name: obj.GetName(), SyncPhase: phase}
+}
+
+// resultObject names a result's object, enough to read or delete it.
+func resultObject(rr *v1alpha1.ResourceResult) *unstructured.Unstructured {
+	u := &unstructured.Unstructured{}
+	u.SetGroupVersionKind(schema.GroupVersionKind{Group: rr.Group, Version: rr.Version, Kind: rr.Kind})
+	u.SetNamespace(rr.Namespace)
+	u.SetName(rr.Name)
+	return u
+}
+
+func describeResult(rr *v1alpha1.ResourceResult) string {
+	return tracking.Describe(resultObject(rr))
+}
+
+// resultKey and taskKey match a task with its recorded result.
+func resultKey(rr v1alpha1.ResourceResult) string {
+	return string(rr.SyncPhase) + "|" + rr.Group + "/" + rr.Kind + "|" + rr.Namespace + "/" + rr.Name
+}
+
+func taskKey(task sync.Task) string {
+	return resultKey(resultFor(task.Object, syncPhase(task.Phase)))
+}
+
+// replaceHook deletes a hook's previous run before it is created again
+// (the BeforeHookCreation delete policy, the default).
+func (r *Reconciler) replaceHook(ctx context.Context, t *target, obj *unstructured.Unstructured) error {
+	live, err := t.applier.Get(ctx, obj)
+	if err != nil || live == nil {
+		return err
+	}
+	if err := t.applier.Delete(ctx, live, metav1.DeletePropagationForeground); err != nil {
+		return err
+	}
+	return t.applier.WaitDeleted(ctx, live)
+}
