@@ -62,6 +62,10 @@ func (l *Live) Watch(ctx context.Context, gvr schema.GroupVersionResource, gvk s
 	if !ok {
 		l.kinds[gvr] = gvk
 		inf = l.factory.ForResource(gvr).Informer()
+		if err := inf.SetTransform(slim); err != nil {
+			l.mu.Unlock()
+			return err
+		}
 		_, err := inf.AddEventHandler(cache.ResourceEventHandlerFuncs{
 			AddFunc:    func(obj any) { l.emit(gvr, obj) },
 			UpdateFunc: func(_, obj any) { l.emit(gvr, obj) },
@@ -138,4 +142,29 @@ func (l *Live) emit(gvr schema.GroupVersionResource, obj any) {
 	case l.events <- Event{Resource: gvr, Kind: gvk, Object: m}:
 	case <-l.ctx.Done():
 	}
+}
+
+// lastApplied is kubectl's copy of the whole object in an annotation.
+const lastApplied = "kubectl.kubernetes.io/last-applied-configuration"
+
+// slim drops from watched metadata what capstan never reads from memory and
+// what makes up most of its size: managed fields and kubectl's copy of the
+// object. Memory then grows with the number of managed objects, not their
+// size.
+func slim(obj any) (any, error) {
+	m, ok := obj.(*metav1.PartialObjectMetadata)
+	if !ok {
+		return obj, nil
+	}
+	m.ManagedFields = nil
+	if _, ok := m.Annotations[lastApplied]; ok {
+		ann := make(map[string]string, len(m.Annotations)-1)
+		for k, v := range m.Annotations {
+			if k != lastApplied {
+				ann[k] = v
+			}
+		}
+		m.Annotations = ann
+	}
+	return m, nil
 }
