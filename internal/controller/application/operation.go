@@ -178,7 +178,7 @@ func (r *Reconciler) runTasks(ctx context.Context, st *state, tasks []sync.Task,
 			}
 			// The next pass reads the object afresh rather than trusting
 			// what was concluded before this write.
-			r.verdicts.forget(objectKey(t.cluster.Server, obj.GroupVersionKind(), obj.GetNamespace(), obj.GetName()))
+			r.verdicts.forget(appKey(st.app), objectKey(t.cluster.Server, obj.GroupVersionKind(), obj.GetNamespace(), obj.GetName()))
 			rr.Status, rr.Message = v1alpha1.ResultCodeSynced, "applied"
 		}
 		if err != nil {

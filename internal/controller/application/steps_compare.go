@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"maps"
 	gosync "sync"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -25,39 +26,65 @@ import (
 type verdict struct {
 	desiredHash     string
 	resourceVersion string
-	live            *unstructured.Unstructured
-	modified        bool
-	shared          bool
-	health          *health.Status
+	// live is the live object's metadata only (see metadataOf): the
+	// verdict says what the rest of it means.
+	live     *unstructured.Unstructured
+	modified bool
+	shared   bool
+	health   *health.Status
 }
 
-// verdicts are kept per object, across reconciles, in memory only.
+// verdicts are kept per Application and object, across reconciles, in
+// memory only. Each complete comparison keeps only the objects it saw, so
+// what an Application no longer renders, or an Application that is gone,
+// costs nothing.
 type verdicts struct {
 	mu gosync.Mutex
-	m  map[string]verdict
+	m  map[string]map[string]verdict
 }
 
-func (v *verdicts) get(key string) (verdict, bool) {
+func (v *verdicts) get(app, key string) (verdict, bool) {
 	v.mu.Lock()
 	defer v.mu.Unlock()
-	e, ok := v.m[key]
+	e, ok := v.m[app][key]
 	return e, ok
 }
 
-func (v *verdicts) put(key string, e verdict) {
+func (v *verdicts) put(app, key string, e verdict) {
 	v.mu.Lock()
 	defer v.mu.Unlock()
 	if v.m == nil {
-		v.m = map[string]verdict{}
+		v.m = map[string]map[string]verdict{}
 	}
-	v.m[key] = e
+	if v.m[app] == nil {
+		v.m[app] = map[string]verdict{}
+	}
+	v.m[app][key] = e
 }
 
-func (v *verdicts) forget(key string) {
+func (v *verdicts) forget(app, key string) {
 	v.mu.Lock()
 	defer v.mu.Unlock()
-	delete(v.m, key)
+	delete(v.m[app], key)
 }
+
+// retain drops the Application's verdicts on objects not in keep; a nil
+// keep drops them all.
+func (v *verdicts) retain(app string, keep map[string]bool) {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	for key := range v.m[app] {
+		if !keep[key] {
+			delete(v.m[app], key)
+		}
+	}
+	if len(v.m[app]) == 0 {
+		delete(v.m, app)
+	}
+}
+
+// appKey names an Application in the controller's memory.
+func appKey(app *v1alpha1.Application) string { return app.Namespace + "/" + app.Name }
 
 func objectKey(server string, gvk schema.GroupVersionKind, ns, name string) string {
 	return server + "|" + gvk.Group + "/" + gvk.Kind + "|" + ns + "/" + name
@@ -78,7 +105,8 @@ func (r *Reconciler) compare(ctx context.Context, st *state) error {
 	}
 	t := st.target
 	rules, _ := json.Marshal(st.app.Spec.IgnoreDifferences)
-	st.compareKey = string(r.Opts.Tracking) + string(rules)
+	sum := sha256.Sum256(append([]byte(r.Opts.Tracking+"\n"), rules...))
+	st.compareKey = hex.EncodeToString(sum[:8])
 	wanted := map[string]bool{}
 	var resources []*resource
 	for _, obj := range st.desired {
@@ -100,6 +128,7 @@ func (r *Reconciler) compare(ctx context.Context, st *state) error {
 	}
 	// Only a complete comparison replaces the last one.
 	st.resources = append(resources, extraneous...)
+	r.verdicts.retain(appKey(st.app), wanted)
 	st.synced = true
 	for _, res := range st.resources {
 		if res.modified || res.live == nil || (res.extraneous && !ignoreExtraneous(res.live)) {
@@ -125,7 +154,7 @@ func (r *Reconciler) compareOne(ctx context.Context, st *state, obj *unstructure
 	key := objectKey(t.cluster.Server, gvk, obj.GetNamespace(), obj.GetName())
 	h := hashObject(obj) + st.compareKey
 	meta, watched := t.live.Get(m.Resource, obj.GetNamespace(), obj.GetName())
-	if v, ok := r.verdicts.get(key); ok && watched && v.desiredHash == h && v.resourceVersion == meta.ResourceVersion {
+	if v, ok := r.verdicts.get(appKey(st.app), key); ok && watched && v.desiredHash == h && v.resourceVersion == meta.ResourceVersion {
 		res.live, res.modified, res.health, res.shared = v.live, v.modified, v.health, v.shared
 		if res.shared {
 			st.sharedWarning(obj)
@@ -139,7 +168,7 @@ func (r *Reconciler) compareOne(ctx context.Context, st *state, obj *unstructure
 	res.live = live
 	if live == nil {
 		res.modified = true
-		r.verdicts.forget(key)
+		r.verdicts.forget(appKey(st.app), key)
 		return res, nil
 	}
 	if owner, ok := tracking.Owner(live, r.Opts.Tracking); ok && owner != st.app.Name {
@@ -162,7 +191,7 @@ func (r *Reconciler) compareOne(ctx context.Context, st *state, obj *unstructure
 	if err != nil {
 		return nil, err
 	}
-	r.verdicts.put(key, verdict{desiredHash: h, resourceVersion: live.GetResourceVersion(), live: live, modified: res.modified, shared: res.shared, health: res.health})
+	r.verdicts.put(appKey(st.app), key, verdict{desiredHash: h, resourceVersion: live.GetResourceVersion(), live: metadataOf(live), modified: res.modified, shared: res.shared, health: res.health})
 	return res, nil
 }
 
@@ -213,6 +242,28 @@ func metadataObject(gvk schema.GroupVersionKind, meta *metav1.PartialObjectMetad
 	u.SetLabels(meta.Labels)
 	return u
 }
+
+// metadataOf is obj without its body, managed fields or kubectl's copy of
+// it: what a verdict keeps of a live object.
+func metadataOf(obj *unstructured.Unstructured) *unstructured.Unstructured {
+	u := &unstructured.Unstructured{}
+	u.SetGroupVersionKind(obj.GroupVersionKind())
+	u.SetNamespace(obj.GetNamespace())
+	u.SetName(obj.GetName())
+	u.SetUID(obj.GetUID())
+	u.SetResourceVersion(obj.GetResourceVersion())
+	u.SetLabels(obj.GetLabels())
+	ann := obj.GetAnnotations()
+	if _, ok := ann[lastApplied]; ok {
+		ann = maps.Clone(ann)
+		delete(ann, lastApplied)
+	}
+	u.SetAnnotations(ann)
+	return u
+}
+
+// lastApplied is kubectl's copy of the whole object in an annotation.
+const lastApplied = "kubectl.kubernetes.io/last-applied-configuration"
 
 // ignoreExtraneous: compare-options IgnoreExtraneous keeps an extraneous
 // object from making the Application OutOfSync.

@@ -39,6 +39,12 @@ func (h *heals) get(app, revision string) healRecord {
 	return healRecord{revision: revision}
 }
 
+func (h *heals) forget(app string) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	delete(h.m, app)
+}
+
 func (h *heals) record(app, revision string, now time.Time) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
@@ -126,7 +132,7 @@ func (r *Reconciler) nextOperation(st *state, revision string) (v1alpha1.Operati
 	if app.Operation != nil && app.Operation.Sync != nil {
 		return *app.Operation, true
 	}
-	rec := r.heals.get(app.Name, revision)
+	rec := r.heals.get(appKey(app), revision)
 	d := sync.DecideAutoSync(sync.AutoSyncInput{
 		Policy: app.Spec.SyncPolicy, Status: syncCode(st), Revision: revision, Desired: len(st.desired), PruneOnly: pruneOnly(st),
 		Last: app.Status.OperationState, HealAttempts: rec.attempts, LastHeal: rec.last, Now: st.now,
@@ -141,7 +147,7 @@ func (r *Reconciler) nextOperation(st *state, revision string) (v1alpha1.Operati
 		return v1alpha1.Operation{}, false
 	}
 	if last := app.Status.OperationState; last != nil && last.SyncResult != nil && last.SyncResult.Revision == revision {
-		r.heals.record(app.Name, revision, st.now)
+		r.heals.record(appKey(app), revision, st.now)
 	}
 	return v1alpha1.Operation{
 		Sync:        &v1alpha1.SyncOperation{Revision: revision, Prune: app.Spec.SyncPolicy.GetAutomated().Prune},
