@@ -92,28 +92,45 @@ func (o *serverOptions) restConfig() (*rest.Config, error) {
 // settings are the parts of argocd-cm the controller reads, once, at start.
 type settings struct {
 	resync   time.Duration
+	jitter   time.Duration
 	tracking tracking.Method
 }
 
 func readSettings(ctx context.Context, c client.Reader, namespace string) (settings, error) {
-	s := settings{resync: 120 * time.Second, tracking: tracking.MethodAnnotation}
 	cm := &corev1.ConfigMap{}
 	err := c.Get(ctx, client.ObjectKey{Namespace: namespace, Name: "argocd-cm"}, cm)
 	if apierrors.IsNotFound(err) {
-		return s, nil
+		return parseSettings(nil)
 	}
 	if err != nil {
-		return s, fmt.Errorf("read ConfigMap %s/argocd-cm: %w", namespace, err)
+		return settings{}, fmt.Errorf("read ConfigMap %s/argocd-cm: %w", namespace, err)
 	}
-	if v := strings.TrimSpace(cm.Data["timeout.reconciliation"]); v != "" {
-		d, err := time.ParseDuration(v)
-		if err != nil {
-			return s, fmt.Errorf("argocd-cm timeout.reconciliation %q: %w", v, err)
+	s, err := parseSettings(cm.Data)
+	if err != nil {
+		return s, fmt.Errorf("ConfigMap %s/argocd-cm: %w", namespace, err)
+	}
+	return s, nil
+}
+
+// parseSettings reads the argocd-cm keys the controller honours, with
+// Argo CD's defaults: polls every 120 s plus up to 60 s of jitter, tracking
+// by annotation.
+func parseSettings(data map[string]string) (settings, error) {
+	s := settings{resync: 120 * time.Second, jitter: 60 * time.Second, tracking: tracking.MethodAnnotation}
+	for key, into := range map[string]*time.Duration{"timeout.reconciliation": &s.resync, "timeout.reconciliation.jitter": &s.jitter} {
+		v := strings.TrimSpace(data[key])
+		if v == "" {
+			continue
 		}
-		s.resync = d
+		d, err := time.ParseDuration(v)
+		if err != nil || d < 0 {
+			return s, fmt.Errorf("%s %q is not a duration such as 180s", key, v)
+		}
+		*into = d
 	}
-	if s.tracking, err = tracking.ParseMethod(cm.Data["application.resourceTrackingMethod"]); err != nil {
-		return s, fmt.Errorf("argocd-cm: %w", err)
+	var err error
+	if s.tracking, err = tracking.ParseMethod(data["application.resourceTrackingMethod"]); err != nil {
+		return s, err
 	}
 	return s, nil
 }
@@ -170,7 +187,7 @@ func (o *serverOptions) run(ctx context.Context) error {
 	}
 	r := &application.Reconciler{
 		Client:   mgr.GetClient(),
-		Opts:     application.Options{Namespace: o.namespace, Resync: s.resync, Jitter: 60 * time.Second, Tracking: s.tracking},
+		Opts:     application.Options{Namespace: o.namespace, Resync: s.resync, Jitter: s.jitter, Tracking: s.tracking},
 		Fetcher:  &source.Fetcher{Git: git, Charts: charts},
 		Renders:  render.NewCache(4096),
 		Clusters: application.NewClusters(ctx, cfg, o.namespace, s.tracking),
