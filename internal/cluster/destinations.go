@@ -4,6 +4,10 @@
 package cluster
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
+	"strconv"
+
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -163,4 +167,23 @@ func fromSecret(s *corev1.Secret, inCluster *rest.Config) (*Cluster, error) {
 		},
 	}
 	return c, nil
+}
+
+// Fingerprint identifies how the cluster is reached (server, credentials,
+// TLS settings): when a cluster Secret's credentials rotate, it changes,
+// and clients made with the old ones are replaced.
+func (c *Cluster) Fingerprint() string {
+	cfg := c.Config
+	h := sha256.New()
+	for _, part := range []string{
+		cfg.Host, cfg.APIPath, cfg.BearerToken, cfg.BearerTokenFile, cfg.Username, cfg.Password,
+		cfg.TLSClientConfig.ServerName, strconv.FormatBool(cfg.TLSClientConfig.Insecure),
+		string(cfg.TLSClientConfig.CAData), cfg.TLSClientConfig.CAFile,
+		string(cfg.TLSClientConfig.CertData), cfg.TLSClientConfig.CertFile,
+		string(cfg.TLSClientConfig.KeyData), cfg.TLSClientConfig.KeyFile,
+	} {
+		h.Write([]byte(part))
+		h.Write([]byte{0})
+	}
+	return hex.EncodeToString(h.Sum(nil))
 }

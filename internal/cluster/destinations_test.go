@@ -116,3 +116,26 @@ func TestSecondClusterIsReachedThroughItsSecret(t *testing.T) {
 		t.Error("the namespace landed on the home cluster")
 	}
 }
+
+func TestFingerprintChangesWithCredentials(t *testing.T) {
+	resolve := func(token string) *Cluster {
+		t.Helper()
+		d, err := NewDestinations(&rest.Config{Host: "https://10.0.0.1"}, []corev1.Secret{
+			clusterSecret("staging", map[string]string{"name": "staging", "server": "https://staging.example.com", "config": `{"bearerToken":"` + token + `"}`}),
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		c, err := d.Resolve(v1alpha1.ApplicationDestination{Name: "staging"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return c
+	}
+	if resolve("one").Fingerprint() != resolve("one").Fingerprint() {
+		t.Error("the same Secret gives two fingerprints")
+	}
+	if resolve("one").Fingerprint() == resolve("two").Fingerprint() {
+		t.Error("a rotated token keeps the fingerprint: clients with the old token would stay")
+	}
+}

@@ -19,9 +19,12 @@ import (
 
 // target is the cluster an Application deploys to, with its clients.
 type target struct {
-	cluster *cluster.Cluster
-	applier *apply.Applier
-	live    *cluster.Live
+	cluster     *cluster.Cluster
+	fingerprint string
+	applier     *apply.Applier
+	live        *cluster.Live
+	// stop ends the target's watches when its credentials are replaced.
+	stop context.CancelFunc
 }
 
 // Clusters keeps one applier and one live watch per destination cluster,
@@ -70,28 +73,37 @@ func (c *Clusters) resolve(ctx context.Context, cl client.Client, dest v1alpha1.
 func (c *Clusters) target(cl *cluster.Cluster) (*target, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	fp := cl.Fingerprint()
 	if t, ok := c.targets[cl.Server]; ok {
-		return t, nil
+		if t.fingerprint == fp {
+			return t, nil
+		}
+		// The cluster Secret changed (rotated credentials): its clients
+		// and watches are made again with what it says now.
+		t.stop()
+		delete(c.targets, cl.Server)
 	}
 	a, err := apply.New(cl.Config)
 	if err != nil {
 		return nil, fmt.Errorf("cluster %s: %w", cl.Server, err)
 	}
-	live, err := cluster.NewLive(c.ctx, cl.Config)
+	ctx, stop := context.WithCancel(c.ctx)
+	live, err := cluster.NewLive(ctx, cl.Config)
 	if err != nil {
+		stop()
 		return nil, fmt.Errorf("cluster %s: %w", cl.Server, err)
 	}
-	t := &target{cluster: cl, applier: a, live: live}
+	t := &target{cluster: cl, fingerprint: fp, applier: a, live: live, stop: stop}
 	c.targets[cl.Server] = t
-	go c.forward(live)
+	go c.forward(ctx, live)
 	return t, nil
 }
 
 // forward maps each change of a managed object to its Application.
-func (c *Clusters) forward(live *cluster.Live) {
+func (c *Clusters) forward(ctx context.Context, live *cluster.Live) {
 	for {
 		select {
-		case <-c.ctx.Done():
+		case <-ctx.Done():
 			return
 		case ev := <-live.Events():
 			u := &unstructured.Unstructured{}
@@ -109,7 +121,7 @@ func (c *Clusters) forward(live *cluster.Live) {
 			owner.SetName(app)
 			select {
 			case c.events <- event.GenericEvent{Object: owner}:
-			case <-c.ctx.Done():
+			case <-ctx.Done():
 				return
 			}
 		}
