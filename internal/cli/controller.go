@@ -192,6 +192,7 @@ func (o *serverOptions) run(ctx context.Context) error {
 		Renders:  render.NewCache(4096),
 		Clusters: application.NewClusters(ctx, cfg, o.namespace, s.tracking),
 		Clock:    clock.RealClock{},
+		Elected:  mgr.Elected(),
 	}
 	if err := r.SetupWithManager(mgr, o.workers); err != nil {
 		return err

@@ -41,8 +41,17 @@ func webhookHandler(c client.Reader, namespace string, refresher server.Refreshe
 	return mux
 }
 
-// httpServer runs handler on address for as long as the manager runs.
-func httpServer(address string, handler http.Handler) manager.RunnableFunc {
+// everyReplica is a runnable that runs on every replica, leader or not.
+type everyReplica manager.RunnableFunc
+
+func (f everyReplica) Start(ctx context.Context) error { return f(ctx) }
+
+// NeedLeaderElection is false: followers serve too.
+func (everyReplica) NeedLeaderElection() bool { return false }
+
+// httpServer runs handler on address for as long as the manager runs, on
+// every replica: a webhook reaching a follower is passed to the leader.
+func httpServer(address string, handler http.Handler) everyReplica {
 	return func(ctx context.Context) error {
 		srv := &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second}
 		l, err := net.Listen("tcp", address)

@@ -44,6 +44,9 @@ type Reconciler struct {
 	Renders  *render.Cache
 	Clusters *Clusters
 	Clock    clock.Clock
+	// Elected is closed once this replica leads (the manager's Elected);
+	// nil means there is no election and the replica always leads.
+	Elected <-chan struct{}
 
 	verdicts  verdicts
 	heals     heals

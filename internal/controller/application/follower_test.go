@@ -1,0 +1,70 @@
+package application
+
+import (
+	"context"
+	"testing"
+
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
+	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
+	"k8s.io/utils/clock"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/event"
+
+	"github.com/capstan-cd/capstan/api/v1alpha1"
+	"github.com/capstan-cd/capstan/internal/source"
+)
+
+// A follower's webhook asks the leader, through the refresh annotation, to
+// look at exactly the Applications the push concerns.
+func TestFollowerPassesAPushToTheLeader(t *testing.T) {
+	ctx := context.Background()
+	scheme := runtime.NewScheme()
+	if err := clientgoscheme.AddToScheme(scheme); err != nil {
+		t.Fatal(err)
+	}
+	if err := v1alpha1.AddToScheme(scheme); err != nil {
+		t.Fatal(err)
+	}
+	cl, err := client.New(env.Config(), client.Options{Scheme: scheme})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ns := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: controlPlane}}
+	if err := cl.Create(ctx, ns); err != nil && !apierrors.IsAlreadyExists(err) {
+		t.Fatal(err)
+	}
+	pushed := seedApp("follower-pushed", "https://git.example.com/team/shop.git", "shop")
+	other := seedApp("follower-other", "https://git.example.com/team/other.git", "other")
+	for _, app := range []*v1alpha1.Application{pushed, other} {
+		app.Spec.SyncPolicy = nil
+		if err := cl.Create(ctx, app); err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { _ = cl.Delete(context.Background(), app) })
+	}
+	git, err := source.NewGit(source.GitOptions{CacheDir: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := &Reconciler{Client: cl, Opts: Options{Namespace: controlPlane}, Fetcher: &source.Fetcher{Git: git}, Clock: clock.RealClock{},
+		Elected: make(chan struct{}), refreshes: make(chan event.GenericEvent, 1)}
+	n, err := r.Refresh(ctx, source.Push{URLs: []string{"https://git.example.com/team/shop"}, Ref: "refs/heads/main", DefaultBranch: "main"})
+	if err != nil || n != 1 {
+		t.Fatalf("Refresh = %d, %v; want 1 Application", n, err)
+	}
+	if len(r.refreshes) != 0 {
+		t.Error("a follower queued the refresh itself")
+	}
+	for name, want := range map[string]bool{"follower-pushed": true, "follower-other": false} {
+		app := &v1alpha1.Application{}
+		if err := cl.Get(ctx, client.ObjectKey{Namespace: controlPlane, Name: name}, app); err != nil {
+			t.Fatal(err)
+		}
+		if _, got := app.Annotations[v1alpha1.AnnotationRefresh]; got != want {
+			t.Errorf("%s carries the refresh annotation: %v, want %v", name, got, want)
+		}
+	}
+}
