@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/http"
 	"os"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -45,6 +46,12 @@ func startController(t *testing.T) client.Client {
 // requests counts the API requests the controller makes, watches aside.
 type requests struct {
 	n atomic.Int64
+	// writes counts the requests that change something (POST, PUT, PATCH,
+	// DELETE), and dryRuns those of them that are dry runs, which writes
+	// leaves out; wrote lists the writes, for failure messages.
+	writes, dryRuns atomic.Int64
+	mu              sync.Mutex
+	wrote           []string
 	http.RoundTripper
 }
 
@@ -52,7 +59,25 @@ func (r *requests) RoundTrip(req *http.Request) (*http.Response, error) {
 	if req.URL.Query().Get("watch") != "true" {
 		r.n.Add(1)
 	}
+	switch req.Method {
+	case http.MethodPost, http.MethodPut, http.MethodPatch, http.MethodDelete:
+		if req.URL.Query().Has("dryRun") {
+			r.dryRuns.Add(1)
+			break
+		}
+		r.writes.Add(1)
+		r.mu.Lock()
+		r.wrote = append(r.wrote, req.Method+" "+req.URL.Path)
+		r.mu.Unlock()
+	}
 	return r.RoundTripper.RoundTrip(req)
+}
+
+// written lists the writes counted so far.
+func (r *requests) written() []string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return append([]string(nil), r.wrote...)
 }
 
 // startCountingController is startController, also returning the count of
