@@ -7,6 +7,7 @@ package apply
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
@@ -279,6 +280,29 @@ func (a *Applier) Get(ctx context.Context, obj *unstructured.Unstructured) (*uns
 		return nil, fmt.Errorf("get %s: %w", tracking.Describe(obj), err)
 	}
 	return live, nil
+}
+
+// Label sets one label on the live object named by obj with a merge patch,
+// leaving every other field, and who owns it, as it was. The patch is
+// conditional on obj's resourceVersion, so it never lands on a version of
+// the object nobody compared.
+func (a *Applier) Label(ctx context.Context, obj *unstructured.Unstructured, key, value string) (*unstructured.Unstructured, error) {
+	res, err := a.resource(obj)
+	if err != nil {
+		return nil, err
+	}
+	patch, err := json.Marshal(map[string]any{"metadata": map[string]any{
+		"resourceVersion": obj.GetResourceVersion(),
+		"labels":          map[string]string{key: value},
+	}})
+	if err != nil {
+		return nil, err
+	}
+	out, err := res.Patch(ctx, obj.GetName(), types.MergePatchType, patch, metav1.PatchOptions{FieldManager: FieldManager})
+	if err != nil {
+		return nil, fmt.Errorf("label %s: %w", tracking.Describe(obj), err)
+	}
+	return out, nil
 }
 
 // Namespaced reports whether objects of gvk are namespaced, and whether the

@@ -8,6 +8,7 @@ import (
 	"maps"
 	gosync "sync"
 
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime/schema"
@@ -191,8 +192,51 @@ func (r *Reconciler) compareOne(ctx context.Context, st *state, obj *unstructure
 	if err != nil {
 		return nil, err
 	}
+	if res.modified && !res.shared && unlabelled(live) {
+		adopted, err := r.adopt(ctx, st, predicted, live, ign)
+		if err != nil {
+			return nil, err
+		}
+		if adopted != nil {
+			res.modified, live = false, adopted
+		}
+	}
 	r.verdicts.put(appKey(st.app), key, verdict{desiredHash: h, resourceVersion: live.GetResourceVersion(), live: metadataOf(live), modified: res.modified, shared: res.shared, health: res.health})
 	return res, nil
+}
+
+// unlabelled reports whether live lacks capstan's managed label: an object
+// tracked for this Application by Argo CD before capstan took over.
+func unlabelled(live *unstructured.Unstructured) bool {
+	return live.GetLabels()[v1alpha1.LabelCapstanManaged] != "true"
+}
+
+// adopt handles an object whose only difference from the desired state may
+// be capstan's managed label. When it is, the object is in sync: it is not
+// reported OutOfSync, and, where the Application syncs automatically, it is
+// labelled in place (nothing else changes, nothing is re-created) so that
+// it is watched from then on. It returns the live object to keep a verdict
+// on, or nil when there are other differences.
+func (r *Reconciler) adopt(ctx context.Context, st *state, predicted, live *unstructured.Unstructured, ign *diff.Ignorer) (*unstructured.Unstructured, error) {
+	marked := live.DeepCopy()
+	labels := marked.GetLabels()
+	if labels == nil {
+		labels = map[string]string{}
+	}
+	labels[v1alpha1.LabelCapstanManaged] = "true"
+	marked.SetLabels(labels)
+	d, err := diff.Compare(predicted, marked, ign)
+	if err != nil || d.Modified {
+		return nil, err
+	}
+	if !st.app.Spec.SyncPolicy.IsAutomatedSyncEnabled() {
+		return live, nil
+	}
+	labelled, err := st.target.applier.Label(ctx, live, v1alpha1.LabelCapstanManaged, "true")
+	if apierrors.IsConflict(err) {
+		return live, nil // it changed meanwhile: the next pass looks again
+	}
+	return labelled, err
 }
 
 // extraneous lists the live objects that carry this Application's tracking
