@@ -6,6 +6,7 @@ import (
 	"slices"
 	"time"
 
+	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime/schema"
@@ -28,7 +29,8 @@ func (r *Reconciler) finalize(ctx context.Context, app *v1alpha1.Application) (c
 	default:
 		return ctrl.Result{}, nil
 	}
-	if err := r.deleteResources(ctx, app, policy); err != nil {
+	remaining, err := r.deleteResources(ctx, app, policy)
+	if err != nil {
 		before := app.DeepCopy()
 		now := metav1.NewTime(r.Clock.Now())
 		app.Status.Conditions = []v1alpha1.ApplicationCondition{{Type: v1alpha1.ApplicationConditionDeletionError, Message: err.Error(), LastTransitionTime: &now}}
@@ -37,6 +39,11 @@ func (r *Reconciler) finalize(ctx context.Context, app *v1alpha1.Application) (c
 		}
 		return ctrl.Result{RequeueAfter: 5 * time.Second}, nil
 	}
+	if remaining > 0 {
+		// Their deletion events bring the Application back; the requeue
+		// is a safety net.
+		return ctrl.Result{RequeueAfter: 2 * time.Second}, nil
+	}
 	before := app.DeepCopy()
 	app.Finalizers = slices.DeleteFunc(app.Finalizers, func(f string) bool {
 		return f == v1alpha1.ResourcesFinalizer || f == v1alpha1.BackgroundResourcesFinalizer
@@ -44,14 +51,16 @@ func (r *Reconciler) finalize(ctx context.Context, app *v1alpha1.Application) (c
 	return ctrl.Result{}, client.IgnoreNotFound(r.Client.Patch(ctx, app, client.MergeFrom(before)))
 }
 
-// deleteResources deletes every live object tracked for app and waits
-// until they are gone.
-func (r *Reconciler) deleteResources(ctx context.Context, app *v1alpha1.Application, policy metav1.DeletionPropagation) error {
+// deleteResources deletes every live object tracked for app and returns
+// how many are still there (being deleted). It never waits: the finalizer
+// is removed by a later pass, once nothing remains. An object whose kind
+// the cluster no longer has is gone with its kind.
+func (r *Reconciler) deleteResources(ctx context.Context, app *v1alpha1.Application, policy metav1.DeletionPropagation) (int, error) {
 	t, err := r.Clusters.resolve(ctx, r.Client, app.Spec.Destination)
 	if err != nil {
-		return fmt.Errorf("delete resources: %w", err)
+		return 0, fmt.Errorf("cannot delete the resources: %w; remove the finalizer %s to delete the Application without them", err, v1alpha1.ResourcesFinalizer)
 	}
-	var owned []*unstructured.Unstructured
+	remaining := 0
 	for _, rs := range app.Status.Resources {
 		gvk := schema.GroupVersionKind{Group: rs.Group, Version: rs.Version, Kind: rs.Kind}
 		ref := &unstructured.Unstructured{}
@@ -59,8 +68,11 @@ func (r *Reconciler) deleteResources(ctx context.Context, app *v1alpha1.Applicat
 		ref.SetNamespace(rs.Namespace)
 		ref.SetName(rs.Name)
 		live, err := t.applier.Get(ctx, ref)
+		if meta.IsNoMatchError(err) {
+			continue
+		}
 		if err != nil {
-			return err
+			return 0, err
 		}
 		if live == nil {
 			continue
@@ -68,17 +80,13 @@ func (r *Reconciler) deleteResources(ctx context.Context, app *v1alpha1.Applicat
 		if owner, ok := tracking.Owner(live, r.Opts.Tracking); !ok || owner != app.Name {
 			continue // not ours (any more): never delete another's object
 		}
+		remaining++
+		if live.GetDeletionTimestamp() != nil {
+			continue
+		}
 		if err := t.applier.Delete(ctx, live, policy); err != nil {
-			return err
-		}
-		owned = append(owned, live)
-	}
-	waitCtx, cancel := context.WithTimeout(ctx, 2*time.Minute)
-	defer cancel()
-	for _, obj := range owned {
-		if err := t.applier.WaitDeleted(waitCtx, obj); err != nil {
-			return fmt.Errorf("waiting for %s to be deleted: %w", tracking.Describe(obj), err)
+			return 0, err
 		}
 	}
-	return nil
+	return remaining, nil
 }

@@ -17,10 +17,9 @@ import (
 	"github.com/capstan-cd/capstan/internal/source"
 )
 
-// A follower's webhook asks the leader, through the refresh annotation, to
-// look at exactly the Applications the push concerns.
-func TestFollowerPassesAPushToTheLeader(t *testing.T) {
-	ctx := context.Background()
+// directClient reads and writes the test cluster without a cache.
+func directClient(t *testing.T) client.Client {
+	t.Helper()
 	scheme := runtime.NewScheme()
 	if err := clientgoscheme.AddToScheme(scheme); err != nil {
 		t.Fatal(err)
@@ -32,6 +31,14 @@ func TestFollowerPassesAPushToTheLeader(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	return cl
+}
+
+// A follower's webhook asks the leader, through the refresh annotation, to
+// look at exactly the Applications the push concerns.
+func TestFollowerPassesAPushToTheLeader(t *testing.T) {
+	ctx := context.Background()
+	cl := directClient(t)
 	ns := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: controlPlane}}
 	if err := cl.Create(ctx, ns); err != nil && !apierrors.IsAlreadyExists(err) {
 		t.Fatal(err)
