@@ -1,0 +1,204 @@
+// Package bench is capstan's end-to-end benchmark, the program behind
+// `make bench`. It starts a local control plane and a Git HTTP server,
+// runs the real capstan binary against them under its own ServiceAccount,
+// and measures workload W1 (N apps × a Deployment, a Service, a
+// ServiceAccount, a ConfigMap and a Role, one namespace each, one Git
+// repository) against the ceiling of the same API server: cold sync, idle
+// cost, change and drift latency, restart and memory. capstan's requests
+// are counted by the API server itself, through one API Priority and
+// Fairness FlowSchema per verb matching capstan's identity, and
+// cross-checked with capstan's own client metrics. Timings are reported,
+// never asserted.
+package bench
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"time"
+)
+
+// Options configure a run. DefaultOptions holds the defaults.
+type Options struct {
+	Apps           int
+	ConfigMapBytes int
+	// Idle is the window with nothing changing.
+	Idle time.Duration
+	// DriftFraction of the managed objects are edited by another client.
+	DriftFraction float64
+	// ChangeFraction of the apps are touched by the batch commit.
+	ChangeFraction float64
+	// SingleChanges is how many one-app commits are timed.
+	SingleChanges int
+	// PollInterval is timeout.reconciliation for all phases but the
+	// polling change; PollChangeInterval is for that one.
+	PollInterval       time.Duration
+	PollChangeInterval time.Duration
+	// Workers is capstan's --workers.
+	Workers int
+	// Concurrencies are tried by the ceiling's apply loop.
+	Concurrencies []int
+	// ConvergeTimeout bounds every wait for capstan.
+	ConvergeTimeout time.Duration
+	// JSONFile receives the figures as JSON when set.
+	JSONFile string
+	// WorkDir holds the cluster, the Git repository, capstan's cache and
+	// logs; empty means a new temporary directory, removed after a
+	// successful run.
+	WorkDir string
+	// BinDir holds capstan and the control plane; CRDDir the CRDs (empty:
+	// BinDir/../config/crd).
+	BinDir string
+	CRDDir string
+	// Out receives the table, Log the progress.
+	Out, Log io.Writer
+}
+
+// DefaultOptions is workload W1 at 1000 apps, sized to finish in under 15
+// minutes on 2 cores.
+func DefaultOptions() Options {
+	return Options{
+		Apps:               1000,
+		ConfigMapBytes:     2048,
+		Idle:               5 * time.Minute,
+		DriftFraction:      0.01,
+		ChangeFraction:     0.10,
+		SingleChanges:      10,
+		PollInterval:       60 * time.Second,
+		PollChangeInterval: 15 * time.Second,
+		Workers:            10,
+		Concurrencies:      []int{4, 16, 64},
+		ConvergeTimeout:    10 * time.Minute,
+		BinDir:             "bin",
+	}
+}
+
+// BindFlags registers the options on fs, with o's values as defaults.
+func (o *Options) BindFlags(fs *flag.FlagSet) {
+	fs.IntVar(&o.Apps, "apps", o.Apps, "number of W1 Applications (5 objects each)")
+	fs.IntVar(&o.ConfigMapBytes, "configmap-bytes", o.ConfigMapBytes, "size of each app's ConfigMap")
+	fs.DurationVar(&o.Idle, "idle", o.Idle, "length of the idle window")
+	fs.Float64Var(&o.DriftFraction, "drift", o.DriftFraction, "fraction of managed objects edited by another client")
+	fs.Float64Var(&o.ChangeFraction, "change", o.ChangeFraction, "fraction of apps touched by the batch commit")
+	fs.IntVar(&o.SingleChanges, "single-changes", o.SingleChanges, "one-app commits timed through the webhook")
+	fs.DurationVar(&o.PollInterval, "poll-interval", o.PollInterval, "capstan's timeout.reconciliation (argocd-cm)")
+	fs.DurationVar(&o.PollChangeInterval, "poll-change-interval", o.PollChangeInterval, "timeout.reconciliation for the change-through-polling phase")
+	fs.IntVar(&o.Workers, "workers", o.Workers, "capstan's --workers")
+	fs.DurationVar(&o.ConvergeTimeout, "converge-timeout", o.ConvergeTimeout, "bound on every wait for capstan")
+	fs.StringVar(&o.JSONFile, "json", o.JSONFile, "write the figures as JSON to this file")
+	fs.StringVar(&o.WorkDir, "work-dir", o.WorkDir, "directory for the cluster, Git repository and logs (default: a temporary one, removed on success)")
+	fs.StringVar(&o.BinDir, "bin-dir", o.BinDir, "directory of capstan and the control-plane binaries (make controlplane build)")
+	fs.StringVar(&o.CRDDir, "crd-dir", o.CRDDir, "directory of capstan's CRDs (default: BIN-DIR/../config/crd)")
+}
+
+func (o Options) validate() error {
+	switch {
+	case o.Apps < 1:
+		return errors.New("--apps must be at least 1")
+	case o.DriftFraction <= 0 || o.DriftFraction > 1, o.ChangeFraction <= 0 || o.ChangeFraction > 1:
+		return errors.New("--drift and --change are fractions in (0, 1]")
+	case o.PollInterval <= 0 || o.PollChangeInterval <= 0:
+		return errors.New("poll intervals must be positive")
+	case o.Workers < 1 || len(o.Concurrencies) == 0:
+		return errors.New("--workers must be at least 1")
+	}
+	return nil
+}
+
+// Run measures capstan and returns the figures; it prints the table to
+// Out and writes JSONFile. Everything it starts is stopped before it
+// returns, also on error or when ctx is cancelled. On error the figures
+// measured so far are still printed and returned.
+func Run(ctx context.Context, opts Options) (_ *Result, err error) {
+	if err := opts.validate(); err != nil {
+		return nil, err
+	}
+	b, err := newBench(opts)
+	if err != nil {
+		return nil, err
+	}
+	defer func() {
+		if cerr := b.close(err == nil); err == nil {
+			err = cerr
+		}
+	}()
+	runErr := b.run(ctx)
+	b.res.Seconds = time.Since(b.res.Started).Seconds()
+	if repErr := b.report(); runErr == nil {
+		runErr = repErr
+	}
+	return b.res, runErr
+}
+
+// run is the whole program, phase by phase.
+func (b *bench) run(ctx context.Context) error {
+	for _, phase := range []struct {
+		name string
+		run  func(context.Context) error
+	}{
+		{"set up", b.setUp},
+		{"cold sync", b.coldSync},
+		{"idle", b.idle},
+		{"change through the webhook", b.changeWebhook},
+		{"drift", b.drift},
+		{"restart", b.restart},
+		{"change through polling", b.changePoll},
+		{"memory", b.memory},
+		{"ceiling", b.ceiling},
+	} {
+		b.logf("== %s", phase.name)
+		if err := phase.run(ctx); err != nil {
+			return fmt.Errorf("%s: %w", phase.name, err)
+		}
+	}
+	return nil
+}
+
+// newBench prepares the work directory and the result's header.
+func newBench(opts Options) (*bench, error) {
+	if opts.Out == nil {
+		opts.Out = os.Stdout
+	}
+	if opts.Log == nil {
+		opts.Log = os.Stderr
+	}
+	bin, err := filepath.Abs(opts.BinDir)
+	if err != nil {
+		return nil, err
+	}
+	opts.BinDir = bin
+	if opts.CRDDir == "" {
+		opts.CRDDir = filepath.Join(bin, "..", "config", "crd")
+	}
+	b := &bench{opts: opts, keepDir: opts.WorkDir != ""}
+	if b.keepDir {
+		b.dir, err = filepath.Abs(opts.WorkDir)
+		if err == nil {
+			err = os.MkdirAll(b.dir, 0o755)
+		}
+	} else {
+		b.dir, err = os.MkdirTemp("", "capstan-bench-")
+	}
+	if err != nil {
+		return nil, fmt.Errorf("create the work directory: %w", err)
+	}
+	b.res = &Result{
+		Scale: Scale{Apps: opts.Apps, ObjectsPerApp: ObjectsPerApp, Objects: opts.Apps * ObjectsPerApp, ConfigMapBytes: opts.ConfigMapBytes},
+		Settings: Settings{
+			PollInterval: opts.PollInterval.Seconds(), PollChangeInterval: opts.PollChangeInterval.Seconds(),
+			Workers: opts.Workers, DriftFraction: opts.DriftFraction, ChangeFraction: opts.ChangeFraction,
+		},
+		Machine: machine(),
+		Capstan: capstanVersion(bin),
+		Started: time.Now(),
+	}
+	return b, nil
+}
+
+func (b *bench) logf(format string, args ...any) {
+	fmt.Fprintf(b.opts.Log, "%s bench: %s\n", time.Now().Format("15:04:05"), fmt.Sprintf(format, args...))
+}

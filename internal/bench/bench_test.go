@@ -1,0 +1,117 @@
+package bench
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+// repoRoot finds the module root (the directory of go.mod) above the test.
+func repoRoot(t *testing.T) string {
+	t.Helper()
+	dir, err := os.Getwd()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for {
+		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
+			return dir
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			t.Fatal("no go.mod above the test's directory")
+		}
+		dir = parent
+	}
+}
+
+// TestRunTinyW1 runs the whole benchmark at three apps so that it cannot
+// rot. It asserts that every figure was produced and that the workload
+// converged (the program fails when an app never becomes Synced and
+// Healthy, a change is not applied or a drift not reverted), never a timing.
+func TestRunTinyW1(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts a control plane and capstan")
+	}
+	root := repoRoot(t)
+	if _, err := os.Stat(filepath.Join(root, "bin", "capstan")); errors.Is(err, os.ErrNotExist) {
+		t.Fatal("bin/capstan is missing: run `make build controlplane` (make test does)")
+	}
+	opts := DefaultOptions()
+	opts.Apps = 3
+	opts.Idle = 3 * time.Second
+	opts.SingleChanges = 2
+	opts.PollInterval = 5 * time.Second
+	opts.PollChangeInterval = time.Second
+	opts.Concurrencies = []int{2, 4}
+	opts.ConvergeTimeout = 2 * time.Minute
+	opts.BinDir = filepath.Join(root, "bin")
+	opts.JSONFile = filepath.Join(t.TempDir(), "bench.json")
+	var out, log bytes.Buffer
+	opts.Out, opts.Log = &out, &log
+
+	res, err := Run(context.Background(), opts)
+	if err != nil {
+		t.Fatalf("Run: %v\nprogress:\n%s\ntable:\n%s", err, log.String(), out.String())
+	}
+	checkFigures(t, res)
+	checkJSON(t, opts.JSONFile, res)
+	for _, want := range []string{"R_max", "to all Synced+Healthy", "Git ls-remote", "1 app, webhook", "polling", "reverted", "start to /readyz", "peak (VmHWM)"} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("the table lacks %q:\n%s", want, out.String())
+		}
+	}
+}
+
+func checkFigures(t *testing.T, r *Result) {
+	t.Helper()
+	if r.Scale.Objects != 15 || r.Machine.Cores == 0 || r.Machine.MemoryBytes == 0 || !strings.Contains(r.Capstan.Version, "capstan") {
+		t.Errorf("header incomplete: %+v %+v %+v", r.Scale, r.Machine, r.Capstan)
+	}
+	if c := r.Ceiling; c == nil || c.ObjectsPerSecond <= 0 || c.Objects != 15 || len(c.Probes) != 2 {
+		t.Errorf("ceiling: %+v", c)
+	}
+	if c := r.ColdSync; c == nil || c.Converged != 3 || c.Seconds <= 0 || c.Ratio <= 0 {
+		t.Errorf("cold sync: %+v", c)
+	} else if c.Requests.Total == 0 || c.Requests.ByVerb["patch"] == 0 || c.Requests.ClientTotal == 0 {
+		// capstan applied 15 objects: if the API server counted nothing for
+		// it, the FlowSchemas do not attribute its requests.
+		t.Errorf("cold sync requests not attributed to capstan: %+v", c.Requests)
+	}
+	if i := r.Idle; i == nil || i.Seconds < 3 || i.ExpectedLsRemote <= 0 {
+		t.Errorf("idle: %+v", i)
+	}
+	if c := r.Change; c == nil || c.Single.N != 2 || c.Batch.N != 1 || c.Poll.N != 1 || c.BatchRequests.Total == 0 {
+		t.Errorf("change: %+v", c)
+	}
+	if d := r.Drift; d == nil || d.Objects != 1 || d.Latency.N != 1 {
+		t.Errorf("drift: %+v", d)
+	}
+	if x := r.Restart; x == nil || x.ReadySeconds <= 0 || x.ReconciledSeconds < x.ReadySeconds {
+		t.Errorf("restart: %+v", x)
+	}
+	if m := r.Memory; m == nil || m.PeakBytes <= 0 || m.SteadyBytes <= 0 || m.RestartPeakBytes <= 0 || m.BudgetBytes <= 0 {
+		t.Errorf("memory: %+v", m)
+	}
+}
+
+func checkJSON(t *testing.T, path string, want *Result) {
+	t.Helper()
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("the JSON file was not written: %v", err)
+	}
+	var got Result
+	if err := json.Unmarshal(data, &got); err != nil {
+		t.Fatalf("decode %s: %v", path, err)
+	}
+	if got.Scale != want.Scale || got.ColdSync == nil || got.Memory == nil || got.Ceiling == nil {
+		t.Errorf("JSON differs from the result: %+v", got)
+	}
+}

@@ -1,0 +1,149 @@
+package bench
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"syscall"
+	"time"
+)
+
+// capstanProc is one run of bin/capstan, under its own kubeconfig, with
+// its webhook, metrics and probes on loopback ports.
+type capstanProc struct {
+	cmd                      *exec.Cmd
+	exited                   chan struct{}
+	waitErr                  error
+	webhook, metrics, probes string // host:port
+	log                      string
+}
+
+// capstanConfig says how to start capstan.
+type capstanConfig struct {
+	binary     string
+	kubeconfig string
+	dir        string // cache and log
+	workers    int
+}
+
+// startCapstan starts capstan and returns once the process runs; call
+// waitReady to know when it serves.
+func startCapstan(cfg capstanConfig, run int) (*capstanProc, error) {
+	ports, err := freePorts(3)
+	if err != nil {
+		return nil, err
+	}
+	p := &capstanProc{
+		webhook: ports[0], metrics: ports[1], probes: ports[2],
+		log:    filepath.Join(cfg.dir, fmt.Sprintf("capstan-%d.log", run)),
+		exited: make(chan struct{}),
+	}
+	logFile, err := os.Create(p.log)
+	if err != nil {
+		return nil, fmt.Errorf("create capstan's log: %w", err)
+	}
+	p.cmd = exec.Command(cfg.binary, "run",
+		"--kubeconfig", cfg.kubeconfig, "--namespace", controlNamespace, "--leader-elect=false",
+		"--address", p.webhook, "--metrics-bind-address", p.metrics, "--health-probe-bind-address", p.probes,
+		"--cache-dir", filepath.Join(cfg.dir, "capstan-cache"), "--workers", strconv.Itoa(cfg.workers))
+	p.cmd.Stdout, p.cmd.Stderr = logFile, logFile
+	// capstan must not outlive the benchmark, even when it is killed.
+	p.cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
+	if err := p.cmd.Start(); err != nil {
+		logFile.Close()
+		return nil, fmt.Errorf("start %s: %w", cfg.binary, err)
+	}
+	go func() {
+		p.waitErr = p.cmd.Wait()
+		logFile.Close()
+		close(p.exited)
+	}()
+	return p, nil
+}
+
+// pid is the capstan process's id.
+func (p *capstanProc) pid() int { return p.cmd.Process.Pid }
+
+// waitReady waits until /readyz answers 200.
+func (p *capstanProc) waitReady(ctx context.Context, timeout time.Duration) error {
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	url := "http://" + p.probes + "/readyz"
+	for {
+		select {
+		case <-p.exited:
+			return fmt.Errorf("capstan exited before it was ready: %v (see %s)", p.waitErr, p.log)
+		case <-ctx.Done():
+			return fmt.Errorf("capstan not ready after %s (see %s): %w", timeout, p.log, ctx.Err())
+		case <-time.After(20 * time.Millisecond):
+		}
+		req, _ := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+		if resp, err := http.DefaultClient.Do(req); err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				return nil
+			}
+		}
+	}
+}
+
+// alive reports an error if capstan has exited.
+func (p *capstanProc) alive() error {
+	select {
+	case <-p.exited:
+		return fmt.Errorf("capstan exited: %v (see %s)", p.waitErr, p.log)
+	default:
+		return nil
+	}
+}
+
+// scrape reads capstan's /metrics.
+func (p *capstanProc) scrape(ctx context.Context) (samples, error) {
+	return scrapeHTTP(ctx, "http://"+p.metrics+"/metrics")
+}
+
+// stop sends SIGTERM and waits; after timeout it kills the process.
+func (p *capstanProc) stop(timeout time.Duration) error {
+	select {
+	case <-p.exited:
+		return nil
+	default:
+	}
+	if err := p.cmd.Process.Signal(syscall.SIGTERM); err != nil && !errors.Is(err, os.ErrProcessDone) {
+		return fmt.Errorf("signal capstan: %w", err)
+	}
+	select {
+	case <-p.exited:
+		return nil
+	case <-time.After(timeout):
+		_ = p.cmd.Process.Kill()
+		<-p.exited
+		return fmt.Errorf("capstan did not stop within %s of SIGTERM; killed", timeout)
+	}
+}
+
+// freePorts returns n distinct free loopback addresses.
+func freePorts(n int) ([]string, error) {
+	var out []string
+	var ls []net.Listener
+	defer func() {
+		for _, l := range ls {
+			_ = l.Close()
+		}
+	}()
+	for range n {
+		l, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			return nil, fmt.Errorf("find a free port: %w", err)
+		}
+		ls = append(ls, l)
+		out = append(out, l.Addr().String())
+	}
+	return out, nil
+}

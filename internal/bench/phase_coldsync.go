@@ -1,0 +1,147 @@
+package bench
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"time"
+
+	"golang.org/x/sync/errgroup"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+)
+
+// appStates records, from watch events, since when each Application has
+// been Synced and Healthy.
+type appStates struct {
+	mu    sync.Mutex
+	ready map[string]time.Time // absent: not Synced and Healthy
+	last  map[string]string    // name: "sync/health", for reports
+}
+
+func newAppStates() *appStates {
+	return &appStates{ready: map[string]time.Time{}, last: map[string]string{}}
+}
+
+func (s *appStates) observe(u *unstructured.Unstructured, at time.Time) {
+	syncStatus, _, _ := unstructured.NestedString(u.Object, "status", "sync", "status")
+	health, _, _ := unstructured.NestedString(u.Object, "status", "health", "status")
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.last[u.GetName()] = syncStatus + "/" + health
+	if syncStatus != "Synced" || health != "Healthy" {
+		delete(s.ready, u.GetName())
+		return
+	}
+	if _, ok := s.ready[u.GetName()]; !ok {
+		s.ready[u.GetName()] = at
+	}
+}
+
+// converged reports how many of apps are Synced and Healthy and, when all
+// are, the moment the last of them became so.
+func (s *appStates) converged(apps []App) (int, time.Time) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	n, latest := 0, time.Time{}
+	for _, a := range apps {
+		if t, ok := s.ready[a.Name]; ok {
+			n++
+			if t.After(latest) {
+				latest = t
+			}
+		}
+	}
+	return n, latest
+}
+
+// notReady describes up to three apps that are not Synced and Healthy.
+func (s *appStates) notReady(apps []App) string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var out []string
+	for _, a := range apps {
+		if _, ok := s.ready[a.Name]; !ok && len(out) < 3 {
+			out = append(out, fmt.Sprintf("%s is %q", a.Name, s.last[a.Name]))
+		}
+	}
+	return fmt.Sprint(out)
+}
+
+// waitConverged waits until every app is Synced and Healthy and returns
+// when the last one became so.
+func (b *bench) waitConverged(ctx context.Context, timeout time.Duration) (time.Time, error) {
+	deadline := time.Now().Add(timeout)
+	lastLog := time.Now()
+	for {
+		n, at := b.appSt.converged(b.apps)
+		if n == len(b.apps) {
+			return at, nil
+		}
+		if err := b.capstan.alive(); err != nil {
+			return time.Time{}, err
+		}
+		if time.Now().After(deadline) {
+			return time.Time{}, fmt.Errorf("%d of %d Applications Synced and Healthy after %s; %s",
+				n, len(b.apps), timeout, b.appSt.notReady(b.apps))
+		}
+		if time.Since(lastLog) > 10*time.Second {
+			b.logf("%d of %d Applications Synced and Healthy", n, len(b.apps))
+			lastLog = time.Now()
+		}
+		// The states come from the watch; this only reads memory.
+		select {
+		case <-ctx.Done():
+			return time.Time{}, ctx.Err()
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
+}
+
+// coldSync creates every Application and times capstan from there to all
+// Synced and Healthy.
+func (b *bench) coldSync(ctx context.Context) error {
+	before, err := b.snapshot(ctx)
+	if err != nil {
+		return err
+	}
+	start := time.Now()
+	if err := b.createApplications(ctx); err != nil {
+		return err
+	}
+	created := time.Since(start)
+	b.logf("%d Applications created in %.1fs", len(b.apps), created.Seconds())
+	at, err := b.waitConverged(ctx, b.opts.ConvergeTimeout)
+	if err != nil {
+		return err
+	}
+	cs := &ColdSync{Seconds: at.Sub(start).Seconds(), CreateSeconds: created.Seconds(), Converged: len(b.apps)}
+	b.res.ColdSync = cs
+	b.logf("all %d Applications Synced and Healthy after %.1fs", len(b.apps), cs.Seconds)
+	if err := b.settle(ctx); err != nil {
+		return err
+	}
+	reqs, cpu, err := b.since(ctx, before)
+	if err != nil {
+		return err
+	}
+	cs.Requests, cs.CPUSeconds = reqs, cpu
+	cs.RequestsPerApp = reqs.Total / float64(len(b.apps))
+	return nil
+}
+
+// createApplications creates the Applications as the admin, in parallel.
+func (b *bench) createApplications(ctx context.Context) error {
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(16)
+	for _, a := range b.apps {
+		g.Go(func() error {
+			obj := application(a, controlNamespace, b.repo.URL)
+			if _, err := b.cl.dyn.Resource(gvrApplication).Namespace(controlNamespace).Create(gctx, obj, metav1.CreateOptions{}); err != nil {
+				return fmt.Errorf("create Application %s: %w", a.Name, err)
+			}
+			return nil
+		})
+	}
+	return g.Wait()
+}

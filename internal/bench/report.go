@@ -1,0 +1,146 @@
+package bench
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"maps"
+	"os"
+	"slices"
+	"strings"
+	"text/tabwriter"
+)
+
+// row is one line of the table: a figure, its target and whether it met it.
+type row struct {
+	phase, measure, value, target, verdict string
+}
+
+// report prints the table and writes the JSON file.
+func (b *bench) report() error {
+	writeTable(b.opts.Out, b.res)
+	if b.opts.JSONFile == "" {
+		return nil
+	}
+	data, err := json.MarshalIndent(b.res, "", "  ")
+	if err != nil {
+		return err
+	}
+	if err := os.WriteFile(b.opts.JSONFile, append(data, '\n'), 0o644); err != nil {
+		return fmt.Errorf("write %s: %w", b.opts.JSONFile, err)
+	}
+	return nil
+}
+
+// writeTable prints the figures measured so far.
+func writeTable(w io.Writer, r *Result) {
+	fmt.Fprintf(w, "\ncapstan benchmark: W1, %d apps × %d objects = %d objects (ConfigMap %d B)\n",
+		r.Scale.Apps, r.Scale.ObjectsPerApp, r.Scale.Objects, r.Scale.ConfigMapBytes)
+	fmt.Fprintf(w, "%s; checkout %s\n", r.Capstan.Version, r.Capstan.Checkout)
+	fmt.Fprintf(w, "machine: %d cores, %.1f GiB, %s; run took %.0fs\n\n",
+		r.Machine.Cores, float64(r.Machine.MemoryBytes)/(1<<30), r.Machine.CPU, r.Seconds)
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "phase\tmeasure\tvalue\ttarget\t")
+	for _, x := range rows(r) {
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", x.phase, x.measure, x.value, x.target, x.verdict)
+	}
+	tw.Flush()
+}
+
+func verdict(ok bool) string {
+	if ok {
+		return "ok"
+	}
+	return "MISSED"
+}
+
+func rows(r *Result) []row {
+	var out []row
+	add := func(phase, measure, value, target string, ok *bool) {
+		v := ""
+		if ok != nil {
+			v = verdict(*ok)
+		}
+		out = append(out, row{phase, measure, value, target, v})
+	}
+	if c := r.Ceiling; c != nil {
+		add("ceiling", "R_max (bare SSA loop)", fmt.Sprintf("%.0f objects/s (%d objects, %.1fs, concurrency %d)", c.ObjectsPerSecond, c.Objects, c.Seconds, c.Concurrency), "", nil)
+		for _, p := range c.Probes {
+			add("", fmt.Sprintf("probe, concurrency %d", p.Concurrency), fmt.Sprintf("%.0f objects/s", p.ObjectsPerSecond), "", nil)
+		}
+	}
+	if c := r.ColdSync; c != nil {
+		add("cold sync", "to all Synced+Healthy", fmt.Sprintf("%.1fs", c.Seconds), "", nil)
+		if c.ImpliedSeconds > 0 {
+			add("", "time R_max implies", fmt.Sprintf("%.1fs", c.ImpliedSeconds), "", nil)
+			add("", "ratio", fmt.Sprintf("%.2f", c.Ratio), "≤ 1.3", new(c.Ratio <= 1.3))
+			add("", "throughput", fmt.Sprintf("%.0f objects/s = %.0f%% of R_max", float64(r.Scale.Objects)/c.Seconds, 100/c.Ratio), "", nil)
+		}
+		add("", "API requests", fmt.Sprintf("%.0f (%.1f per app): %s", c.Requests.Total, c.RequestsPerApp, verbs(c.Requests.ByVerb)), "", nil)
+		add("", "client count (cross-check)", fmt.Sprintf("%.0f: %s", c.Requests.ClientTotal, verbs(c.Requests.Client)), "same", new(c.Requests.ClientTotal == c.Requests.Total))
+		add("", "writes (of which dry runs)", fmt.Sprintf("%.0f (%.0f)", c.Requests.Writes, c.Requests.DryRun), "", nil)
+		add("", "capstan CPU", fmt.Sprintf("%.1fs", c.CPUSeconds), "", nil)
+	}
+	if i := r.Idle; i != nil {
+		add("idle", "window", fmt.Sprintf("%.0fs", i.Seconds), "", nil)
+		add("", "API requests", fmt.Sprintf("%.0f: %s", i.Requests.Total, verbs(i.Requests.ByVerb)), "0", new(i.Requests.Total == 0))
+		add("", "client count (cross-check)", fmt.Sprintf("%.0f: %s", i.Requests.ClientTotal, verbs(i.Requests.Client)), "same", new(i.Requests.ClientTotal == i.Requests.Total))
+		add("", "writes (status writes)", fmt.Sprintf("%.0f (%.0f)", i.Requests.Writes, i.StatusWrites), "0", new(i.Requests.Writes == 0))
+		add("", "Git ls-remote / fetch", fmt.Sprintf("%d / %d", i.LsRemote, i.Fetch), fmt.Sprintf("≈ %.1f ls-remote (1 per interval)", i.ExpectedLsRemote),
+			new(float64(i.LsRemote) <= i.ExpectedLsRemote+1 && i.Fetch == 0))
+		add("", "capstan CPU", fmt.Sprintf("%.2fs (%.2f%% of a core)", i.CPUSeconds, 100*i.CPUSeconds/i.Seconds), "", nil)
+	}
+	if c := r.Change; c != nil {
+		add("change", "1 app, webhook", latency(c.Single), "p50 ≤ 0.5s, p99 ≤ 2s", new(c.Single.N > 0 && c.Single.P50 <= 0.5 && c.Single.P99 <= 2))
+		add("", fmt.Sprintf("%d apps, webhook", c.Batch.N), latency(c.Batch), "", nil)
+		add("", "  its API requests", fmt.Sprintf("%.0f (%.1f per changed app): %s", c.BatchRequests.Total, c.RequestsPerApp, verbs(c.BatchRequests.ByVerb)),
+			"≤ 1 object + 1 status per app", new(c.RequestsPerApp <= 2))
+		add("", fmt.Sprintf("%d apps, polling every %.0fs", c.Poll.N, r.Settings.PollChangeInterval), latency(c.Poll), "", nil)
+	}
+	if d := r.Drift; d != nil {
+		add("drift", fmt.Sprintf("%d objects reverted", d.Objects), latency(d.Latency), "p99 ≤ 2s", new(d.Latency.P99 <= 2))
+		add("", "API requests", fmt.Sprintf("%.0f: %s", d.Request.Total, verbs(d.Request.ByVerb)), "", nil)
+	}
+	if x := r.Restart; x != nil {
+		add("restart", "stop (SIGTERM)", fmt.Sprintf("%.2fs", x.StopSeconds), "", nil)
+		add("", "start to /readyz", fmt.Sprintf("%.2fs", x.ReadySeconds), "", nil)
+		add("", "start to all reconciled once", fmt.Sprintf("%.1fs", x.ReconciledSeconds), "", nil)
+		add("", "API requests", fmt.Sprintf("%.0f: %s", x.Requests.Total, verbs(x.Requests.ByVerb)), "", nil)
+		add("", "writes (of which dry runs)", fmt.Sprintf("%.0f (%.0f)", x.Requests.Writes, x.Requests.DryRun), "", nil)
+		add("", "objects changed", fmt.Sprintf("%d", x.Changed), "0", new(x.Changed == 0 && x.Requests.Writes-x.Requests.DryRun == 0))
+	}
+	if m := r.Memory; m != nil {
+		add("memory", "peak (VmHWM)", fmt.Sprintf("%.1f MiB", mib(m.PeakBytes)), fmt.Sprintf("≤ %.1f MiB", mib(m.BudgetBytes)), new(m.PeakBytes <= m.BudgetBytes))
+		add("", "steady (VmRSS, idle)", fmt.Sprintf("%.1f MiB", mib(m.SteadyBytes)), fmt.Sprintf("≤ %.1f MiB", mib(m.BudgetBytes)), new(m.SteadyBytes <= m.BudgetBytes))
+		add("", "peak after restart", fmt.Sprintf("%.1f MiB", mib(m.RestartPeakBytes)), fmt.Sprintf("≤ %.1f MiB", mib(m.BudgetBytes)), new(m.RestartPeakBytes <= m.BudgetBytes))
+	}
+	return out
+}
+
+func latency(l Latency) string {
+	if l.N == 0 {
+		return "no samples"
+	}
+	return fmt.Sprintf("p50 %s  p95 %s  p99 %s  max %s  (n=%d)", secs(l.P50), secs(l.P95), secs(l.P99), secs(l.Max), l.N)
+}
+
+func secs(s float64) string {
+	if s < 10 {
+		return fmt.Sprintf("%.3fs", s)
+	}
+	return fmt.Sprintf("%.1fs", s)
+}
+
+// verbs prints non-zero counts by key, in key order.
+func verbs(m map[string]float64) string {
+	var parts []string
+	for _, k := range slices.Sorted(maps.Keys(m)) {
+		if m[k] != 0 {
+			parts = append(parts, fmt.Sprintf("%s %.0f", k, m[k]))
+		}
+	}
+	if len(parts) == 0 {
+		return "none"
+	}
+	return strings.Join(parts, ", ")
+}

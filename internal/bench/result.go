@@ -1,0 +1,173 @@
+package bench
+
+import (
+	"math"
+	"slices"
+	"time"
+)
+
+// Result holds every figure of a run; it is what --json writes.
+type Result struct {
+	Scale    Scale     `json:"scale"`
+	Capstan  Capstan   `json:"capstan"`
+	Machine  Machine   `json:"machine"`
+	Settings Settings  `json:"settings"`
+	Started  time.Time `json:"started"`
+	Seconds  float64   `json:"seconds"`
+
+	Ceiling  *Ceiling  `json:"ceiling,omitempty"`
+	ColdSync *ColdSync `json:"coldSync,omitempty"`
+	Idle     *Idle     `json:"idle,omitempty"`
+	Change   *Change   `json:"change,omitempty"`
+	Drift    *Drift    `json:"drift,omitempty"`
+	Restart  *Restart  `json:"restart,omitempty"`
+	Memory   *Memory   `json:"memory,omitempty"`
+}
+
+// Scale is the size of the workload.
+type Scale struct {
+	Apps           int `json:"apps"`
+	ObjectsPerApp  int `json:"objectsPerApp"`
+	Objects        int `json:"objects"`
+	ConfigMapBytes int `json:"configMapBytes"`
+}
+
+// Capstan identifies the binary measured: its own version line, which
+// names the commit it was built from, and the commit of the checkout the
+// benchmark ran in.
+type Capstan struct {
+	Version  string `json:"version"`
+	Checkout string `json:"checkout"`
+}
+
+// Settings are the knobs of the run.
+type Settings struct {
+	PollInterval       float64 `json:"pollIntervalSeconds"`
+	PollChangeInterval float64 `json:"pollChangeIntervalSeconds"`
+	Workers            int     `json:"workers"`
+	DriftFraction      float64 `json:"driftFraction"`
+	ChangeFraction     float64 `json:"changeFraction"`
+}
+
+// Ceiling is R_max: a bare server-side-apply loop over the W1 objects.
+type Ceiling struct {
+	Concurrency      int     `json:"concurrency"`
+	Objects          int     `json:"objects"`
+	Namespaces       int     `json:"namespaces"`
+	Seconds          float64 `json:"seconds"`
+	ObjectsPerSecond float64 `json:"objectsPerSecond"`
+	Probes           []Probe `json:"probes"`
+}
+
+// Probe is a short apply loop at one concurrency.
+type Probe struct {
+	Concurrency      int     `json:"concurrency"`
+	Objects          int     `json:"objects"`
+	Seconds          float64 `json:"seconds"`
+	ObjectsPerSecond float64 `json:"objectsPerSecond"`
+}
+
+// Requests are capstan's API requests in a window: by verb as the API
+// server counted them, and by method as capstan's client counted them.
+type Requests struct {
+	ByVerb      map[string]float64 `json:"byVerb"`
+	Total       float64            `json:"total"`
+	Writes      float64            `json:"writes"`
+	DryRun      float64            `json:"dryRunWrites"`
+	Client      map[string]float64 `json:"clientByMethod,omitempty"`
+	ClientTotal float64            `json:"clientTotal"`
+}
+
+// ColdSync is W1 from no Application to all Synced and Healthy.
+type ColdSync struct {
+	Seconds        float64  `json:"seconds"`
+	CreateSeconds  float64  `json:"createSeconds"`
+	ImpliedSeconds float64  `json:"impliedSeconds"`
+	Ratio          float64  `json:"ratio"`
+	Converged      int      `json:"converged"`
+	CPUSeconds     float64  `json:"cpuSeconds"`
+	Requests       Requests `json:"requests"`
+	RequestsPerApp float64  `json:"requestsPerApp"`
+}
+
+// Idle is a window in which nothing changes.
+type Idle struct {
+	Seconds          float64  `json:"seconds"`
+	Requests         Requests `json:"requests"`
+	StatusWrites     float64  `json:"statusWrites"`
+	LsRemote         int      `json:"lsRemote"`
+	Fetch            int      `json:"fetch"`
+	ExpectedLsRemote float64  `json:"expectedLsRemote"`
+	CPUSeconds       float64  `json:"cpuSeconds"`
+}
+
+// Latency summarises latencies in seconds.
+type Latency struct {
+	N   int     `json:"n"`
+	P50 float64 `json:"p50"`
+	P95 float64 `json:"p95"`
+	P99 float64 `json:"p99"`
+	Max float64 `json:"max"`
+}
+
+// Change is commit-to-applied latency.
+type Change struct {
+	// Single is one commit per app touching one app each, through the webhook.
+	Single Latency `json:"single"`
+	// Batch is one commit touching ChangeFraction of the apps, webhook.
+	Batch         Latency  `json:"batch"`
+	BatchRequests Requests `json:"batchRequests"`
+	// RequestsPerApp is BatchRequests per changed app, one object each.
+	RequestsPerApp float64 `json:"requestsPerApp"`
+	// Poll is the same batch size through polling alone.
+	Poll Latency `json:"poll"`
+}
+
+// Drift is the time until capstan reverts edits by another client.
+type Drift struct {
+	Objects int      `json:"objects"`
+	Latency Latency  `json:"latency"`
+	Request Requests `json:"requests"`
+}
+
+// Restart is a stop and start of capstan while all is in sync.
+type Restart struct {
+	StopSeconds       float64  `json:"stopSeconds"`
+	ReadySeconds      float64  `json:"readySeconds"`
+	ReconciledSeconds float64  `json:"reconciledSeconds"`
+	Requests          Requests `json:"requests"`
+	// Changed counts Applications and managed objects whose
+	// resourceVersion moved: writes that were stored.
+	Changed int `json:"changed"`
+}
+
+// Memory is capstan's resident memory.
+type Memory struct {
+	PeakBytes        int64 `json:"peakBytes"`
+	SteadyBytes      int64 `json:"steadyBytes"`
+	RestartPeakBytes int64 `json:"restartPeakBytes"`
+	BudgetBytes      int64 `json:"budgetBytes"`
+}
+
+// summarise computes the latency percentiles of xs (nearest rank).
+func summarise(xs []float64) Latency {
+	if len(xs) == 0 {
+		return Latency{}
+	}
+	s := slices.Clone(xs)
+	slices.Sort(s)
+	rank := func(p float64) float64 {
+		i := int(math.Ceil(p*float64(len(s)))) - 1
+		return s[max(0, min(i, len(s)-1))]
+	}
+	return Latency{N: len(s), P50: rank(0.50), P95: rank(0.95), P99: rank(0.99), Max: s[len(s)-1]}
+}
+
+// requests builds Requests from the server's and the client's counts.
+func requests(server apiCounts, client map[string]float64) Requests {
+	r := Requests{ByVerb: server.ByVerb, Total: server.total(), Writes: server.writes(), DryRun: server.DryRun, Client: client}
+	for _, v := range client {
+		r.ClientTotal += v
+	}
+	return r
+}

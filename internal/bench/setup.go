@@ -1,0 +1,161 @@
+package bench
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"time"
+)
+
+// bench is one run: the components it started and what it measured.
+type bench struct {
+	opts    Options
+	res     *Result
+	dir     string
+	keepDir bool
+
+	cl      *cluster
+	repo    *gitRepo
+	capCfg  capstanConfig
+	capstan *capstanProc
+	runs    int
+
+	apps     []App
+	revision int    // last revision written to any app
+	head     string // last commit pushed
+
+	appsW   *watcher
+	appSt   *appStates
+	configW *watcher
+	deployW *watcher
+
+	steadyRSS int64 // VmRSS at the end of the idle window
+	peakHWM   int64 // VmHWM of the first capstan process
+}
+
+// setUp starts the control plane, the Git server and capstan, with the
+// repository holding every app at revision r0 and no Application yet.
+func (b *bench) setUp(ctx context.Context) error {
+	began := time.Now()
+	cl, err := startCluster(ctx, b.opts.BinDir, filepath.Join(b.dir, "cluster"))
+	if err != nil {
+		return err
+	}
+	b.cl = cl
+	b.logf("control plane up in %.1fs (%s)", time.Since(began).Seconds(), cl.Dir)
+	if err := cl.installCRDs(ctx, b.opts.CRDDir); err != nil {
+		return err
+	}
+	if err := cl.createNamespace(ctx, controlNamespace); err != nil {
+		return err
+	}
+	kubeconfig, err := cl.setUpIdentity(ctx, b.dir)
+	if err != nil {
+		return err
+	}
+	if err := cl.setPollInterval(ctx, b.opts.PollInterval); err != nil {
+		return err
+	}
+	if err := b.setUpRepo(); err != nil {
+		return err
+	}
+	if err := b.startWatches(ctx); err != nil {
+		return err
+	}
+	b.capCfg = capstanConfig{binary: filepath.Join(b.opts.BinDir, "capstan"), kubeconfig: kubeconfig, dir: b.dir, workers: b.opts.Workers}
+	if _, err := b.startCapstan(ctx); err != nil {
+		return err
+	}
+	b.logf("set up in %.1fs: %d apps in %s", time.Since(began).Seconds(), len(b.apps), b.repo.URL)
+	return nil
+}
+
+// setUpRepo writes every app at revision r0 and serves the repository.
+func (b *bench) setUpRepo() error {
+	repo, err := startGitRepo(b.dir)
+	if err != nil {
+		return err
+	}
+	b.repo = repo
+	b.apps = apps(b.opts.Apps, "bench")
+	if err := repo.writeApps(b.apps, revisionName(0), b.opts.ConfigMapBytes); err != nil {
+		return err
+	}
+	b.head, err = repo.commitAndPush(fmt.Sprintf("W1: %d apps", len(b.apps)))
+	return err
+}
+
+func revisionName(n int) string { return fmt.Sprintf("r%d", n) }
+
+// startWatches follows Applications and the ConfigMaps and Deployments
+// capstan manages, as the admin.
+func (b *bench) startWatches(ctx context.Context) error {
+	b.appSt = newAppStates()
+	var err error
+	if b.appsW, err = newWatcher(ctx, b.cl.dyn, gvrApplication, controlNamespace, "", b.appSt.observe); err != nil {
+		return err
+	}
+	if b.configW, err = newWatcher(ctx, b.cl.dyn, gvrConfigMap, "", managedSelector, nil); err != nil {
+		return err
+	}
+	b.deployW, err = newWatcher(ctx, b.cl.dyn, gvrDeployment, "", managedSelector, nil)
+	return err
+}
+
+// startCapstan starts a capstan process and waits until it is ready; it
+// returns how long that took.
+func (b *bench) startCapstan(ctx context.Context) (time.Duration, error) {
+	b.runs++
+	began := time.Now()
+	p, err := startCapstan(b.capCfg, b.runs)
+	if err != nil {
+		return 0, err
+	}
+	b.capstan = p
+	if err := p.waitReady(ctx, time.Minute); err != nil {
+		return 0, err
+	}
+	return time.Since(began), nil
+}
+
+// close stops everything that was started, last first, and removes a
+// temporary work directory after a successful run.
+func (b *bench) close(ok bool) error {
+	var errs []error
+	if b.capstan != nil {
+		errs = append(errs, b.capstan.stop(30*time.Second))
+	}
+	if b.repo != nil {
+		errs = append(errs, b.repo.Close())
+	}
+	if b.cl != nil {
+		errs = append(errs, b.cl.Down())
+	}
+	err := errors.Join(errs...)
+	switch {
+	case err != nil || !ok:
+		b.logf("work directory kept for its logs: %s", b.dir)
+	case !b.keepDir:
+		if rmErr := os.RemoveAll(b.dir); rmErr != nil {
+			b.logf("remove %s: %v", b.dir, rmErr)
+		}
+	}
+	return err
+}
+
+// capstanVersion reads `capstan version` and the commit of the checkout
+// the binaries were built from.
+func capstanVersion(binDir string) Capstan {
+	var c Capstan
+	if out, err := exec.Command(filepath.Join(binDir, "capstan"), "version").Output(); err == nil {
+		c.Version = strings.TrimSpace(string(out))
+	}
+	if out, err := gitOutput(filepath.Dir(binDir), "rev-parse", "HEAD"); err == nil {
+		c.Checkout = strings.TrimSpace(out)
+	}
+	return c
+}
