@@ -25,10 +25,12 @@ type expectations struct {
 }
 
 type expectation struct {
-	started  metav1.Time
-	results  int
-	finished bool
-	at       time.Time
+	started metav1.Time
+	results int
+	// ended is true when the write set finishedAt (an attempt ended), and
+	// completed when the operation itself is over.
+	ended, completed bool
+	at               time.Time
 }
 
 // expect records the operation state just written for the Application.
@@ -37,7 +39,7 @@ func (e *expectations) expect(app *v1alpha1.Application, now time.Time) {
 	if os == nil {
 		return
 	}
-	exp := expectation{started: os.StartedAt.Rfc3339Copy(), finished: os.FinishedAt != nil, at: now}
+	exp := expectation{started: os.StartedAt.Rfc3339Copy(), ended: os.FinishedAt != nil, completed: os.Phase.Completed(), at: now}
 	if os.SyncResult != nil {
 		exp.results = len(os.SyncResult.Resources)
 	}
@@ -75,9 +77,9 @@ func behind(app *v1alpha1.Application, exp expectation) bool {
 		return true
 	case os.SyncResult != nil && len(os.SyncResult.Resources) < exp.results:
 		return true
-	case exp.finished && os.FinishedAt == nil:
+	case exp.ended && os.FinishedAt == nil:
 		return true
-	case exp.finished && app.Operation != nil && equality.Semantic.DeepEqual(*app.Operation, os.Operation):
+	case exp.completed && app.Operation != nil && equality.Semantic.DeepEqual(*app.Operation, os.Operation):
 		return true // the finished request is not cleared in this copy yet
 	}
 	return false

@@ -17,6 +17,9 @@ import (
 	"github.com/capstan-cd/capstan/internal/tracking"
 )
 
+// terminated is the message of an operation ended by its user.
+const terminated = "operation terminated"
+
 // advance runs the operation as far as it can go in this pass. The plan is
 // made afresh from this pass's render and comparison; a task already in
 // the operation's results has run and is not run again. A step starts only
@@ -26,7 +29,7 @@ import (
 func (r *Reconciler) advance(ctx context.Context, st *state, os *v1alpha1.OperationState) {
 	op := os.Operation
 	if os.Phase == v1alpha1.OperationTerminating {
-		r.finish(os, v1alpha1.OperationFailed, "operation terminated")
+		r.finish(os, v1alpha1.OperationFailed, terminated)
 		return
 	}
 	if want := op.Sync.Revision; want != "" && want != os.SyncResult.Revision && !st.targets(want) {

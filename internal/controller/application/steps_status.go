@@ -118,7 +118,7 @@ func (r *Reconciler) patchStatus(ctx context.Context, before, app *v1alpha1.Appl
 			return err
 		}
 	}
-	if before.Operation != nil && app.Status.OperationState != nil && app.Status.OperationState.FinishedAt != nil &&
+	if before.Operation != nil && app.Status.OperationState != nil && app.Status.OperationState.Phase.Completed() &&
 		!equality.Semantic.DeepEqual(before.Status.OperationState, app.Status.OperationState) {
 		patch := client.RawPatch("application/merge-patch+json", []byte(`{"operation":null}`))
 		return r.Client.Patch(ctx, app, patch)

@@ -2,6 +2,7 @@ package application
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	gosync "sync"
 	"time"
@@ -71,7 +72,11 @@ func revisionOf(revisions []string) string { return strings.Join(revisions, ",")
 func (r *Reconciler) sync(ctx context.Context, st *state) error {
 	app := st.app
 	revision := revisionOf(st.revisions)
-	os := resumable(app, revision)
+	os, wait := resumable(app, revision, st.now)
+	if wait > 0 {
+		st.synced, st.requeueAfter = false, wait
+		return nil
+	}
 	if os == nil {
 		op, ok := r.nextOperation(st, revision)
 		if !ok {
@@ -86,7 +91,10 @@ func (r *Reconciler) sync(ctx context.Context, st *state) error {
 	// running operation is resumed (watch events on its objects come
 	// sooner).
 	st.requeueAfter = time.Second
-	if os.FinishedAt == nil {
+	if os.Phase == v1alpha1.OperationFailed && r.scheduleRetry(st, os) {
+		return nil
+	}
+	if !os.Phase.Completed() {
 		return nil
 	}
 	recordSync(app, os)
@@ -99,16 +107,49 @@ func (r *Reconciler) sync(ctx context.Context, st *state) error {
 	return nil
 }
 
+// retryStrategy is the operation's retry strategy, else the Application's.
+func retryStrategy(app *v1alpha1.Application, op v1alpha1.Operation) *v1alpha1.RetryStrategy {
+	if op.Retry.Limit != 0 {
+		return &op.Retry
+	}
+	if app.Spec.SyncPolicy != nil {
+		return app.Spec.SyncPolicy.Retry
+	}
+	return nil
+}
+
+// scheduleRetry turns a failed attempt into a wait for the next one when
+// the retry strategy allows it: the operation stays Running, its finishedAt
+// marks the failed attempt and its message says when the next starts.
+func (r *Reconciler) scheduleRetry(st *state, os *v1alpha1.OperationState) bool {
+	strategy := retryStrategy(st.app, os.Operation)
+	if os.Message == terminated || !sync.RetryAllowed(strategy, os.RetryCount) {
+		return false
+	}
+	delay, err := sync.RetryDelay(strategy, os.RetryCount)
+	if err != nil {
+		os.Message += "; not retried: " + err.Error()
+		return false
+	}
+	st.condition(v1alpha1.ApplicationConditionSyncError, os.Message)
+	os.Phase = v1alpha1.OperationRunning
+	os.Message = fmt.Sprintf("retrying attempt #%d in %s: %s", os.RetryCount+1, delay, os.Message)
+	st.requeueAfter = delay
+	return true
+}
+
 // resumable returns a copy of the running operation to carry on with, or
 // nil when there is none or it was superseded: by a new request, or, for an
-// automated sync, by a new revision.
-func resumable(app *v1alpha1.Application, revision string) *v1alpha1.OperationState {
+// automated sync, by a new revision. A failed attempt waiting to be retried
+// gives the wait instead, until its backoff is over; then it starts again
+// from its first step.
+func resumable(app *v1alpha1.Application, revision string, now time.Time) (*v1alpha1.OperationState, time.Duration) {
 	cur := app.Status.OperationState
-	if cur == nil || cur.FinishedAt != nil || cur.Phase.Completed() {
-		return nil
+	if cur == nil || cur.Phase.Completed() {
+		return nil, 0
 	}
 	if app.Operation != nil && !equality.Semantic.DeepEqual(*app.Operation, cur.Operation) {
-		return nil
+		return nil, 0
 	}
 	os := cur.DeepCopy()
 	if os.SyncResult == nil {
@@ -116,13 +157,20 @@ func resumable(app *v1alpha1.Application, revision string) *v1alpha1.OperationSt
 	}
 	switch {
 	case os.Operation.InitiatedBy.Automated && os.SyncResult.Revision != revision:
-		return nil
+		return nil, 0
 	case app.Operation == nil && !os.Operation.InitiatedBy.Automated:
 		// The request was withdrawn: the operation ends.
 		os.Phase = v1alpha1.OperationTerminating
+	case os.FinishedAt != nil && os.Phase == v1alpha1.OperationRunning:
+		delay, _ := sync.RetryDelay(retryStrategy(app, os.Operation), os.RetryCount)
+		if wait := os.FinishedAt.Add(delay).Sub(now); wait > 0 {
+			return nil, wait
+		}
+		os.FinishedAt, os.RetryCount = nil, os.RetryCount+1
+		os.SyncResult.Resources = nil
 	}
 	os.SyncResult.Revision = revision
-	return os
+	return os, 0
 }
 
 // nextOperation is a requested sync, or an automated one when the policy
@@ -149,10 +197,14 @@ func (r *Reconciler) nextOperation(st *state, revision string) (v1alpha1.Operati
 	if last := app.Status.OperationState; last != nil && last.SyncResult != nil && last.SyncResult.Revision == revision {
 		r.heals.record(appKey(app), revision, st.now)
 	}
-	return v1alpha1.Operation{
+	op := v1alpha1.Operation{
 		Sync:        &v1alpha1.SyncOperation{Revision: revision, Prune: app.Spec.SyncPolicy.GetAutomated().Prune},
 		InitiatedBy: v1alpha1.OperationInitiator{Automated: true},
-	}, true
+	}
+	if retry := app.Spec.SyncPolicy.Retry; retry != nil {
+		op.Retry = *retry
+	}
+	return op, true
 }
 
 func (r *Reconciler) newOperationState(st *state, op v1alpha1.Operation, revision string) *v1alpha1.OperationState {
