@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"slices"
 
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime/schema"
@@ -174,6 +175,9 @@ func (r *Reconciler) runTasks(ctx context.Context, st *state, tasks []sync.Task,
 			if err == nil {
 				stored, err = t.applier.Apply(ctx, obj, apply.Options{DryRun: dryRun, Validate: task.Options.Validate, Replace: task.Options.Replace, Force: task.Options.Force})
 			}
+			if dryRun && err != nil && st.namespaceCreatedBySync(obj.GetNamespace(), task.Options) && missingNamespace(err) {
+				err = nil // the real sync creates the namespace first
+			}
 			if dryRun {
 				rr.HookPhase = ""
 			} else if err == nil && !task.Hook {
@@ -191,6 +195,35 @@ func (r *Reconciler) runTasks(ctx context.Context, st *state, tasks []sync.Task,
 		result.Resources = append(result.Resources, rr)
 	}
 	return errors.Join(errs...)
+}
+
+// namespaceCreatedBySync reports whether a sync creates namespace ns
+// before it applies what goes in it: CreateNamespace for the destination,
+// or a Namespace among the desired objects.
+func (st *state) namespaceCreatedBySync(ns string, opts sync.Options) bool {
+	if ns == "" {
+		return false
+	}
+	if opts.CreateNamespace && ns == st.app.Spec.Destination.Namespace {
+		return true
+	}
+	for _, obj := range st.desired {
+		if obj.GetKind() == "Namespace" && obj.GroupVersionKind().Group == "" && obj.GetName() == ns {
+			return true
+		}
+	}
+	return false
+}
+
+// missingNamespace reports whether err is the API server refusing an
+// object because its namespace does not exist.
+func missingNamespace(err error) bool {
+	var status apierrors.APIStatus
+	if !errors.As(err, &status) || !apierrors.IsNotFound(err) {
+		return false
+	}
+	d := status.Status().Details
+	return d != nil && d.Kind == "namespaces"
 }
 
 // gate says what the operation waits for before its next step: an object
