@@ -183,9 +183,7 @@ func (r *Reconciler) runTasks(ctx context.Context, st *state, tasks []sync.Task,
 			} else if err == nil && !task.Hook {
 				st.justApplied(rr, stored)
 			}
-			// The next pass reads the object afresh rather than trusting
-			// what was concluded before this write.
-			r.verdicts.forget(appKey(st.app), objectKey(t.cluster.Server, obj.GroupVersionKind(), obj.GetNamespace(), obj.GetName()))
+			r.afterWrite(st, task, stored, err == nil && !dryRun)
 			rr.Status, rr.Message = v1alpha1.ResultCodeSynced, "applied"
 		}
 		if err != nil {
@@ -195,6 +193,22 @@ func (r *Reconciler) runTasks(ctx context.Context, st *state, tasks []sync.Task,
 		result.Resources = append(result.Resources, rr)
 	}
 	return errors.Join(errs...)
+}
+
+// afterWrite updates the verdict on an object the sync wrote: what the
+// apply returned is the live object, in sync by construction, so the next
+// comparison needs no read or dry run of it. Anything else (a hook, a
+// failed or dry-run write) is read afresh next time.
+func (r *Reconciler) afterWrite(st *state, task sync.Task, stored *unstructured.Unstructured, written bool) {
+	obj := task.Object
+	key := objectKey(st.target.cluster.Server, obj.GroupVersionKind(), obj.GetNamespace(), obj.GetName())
+	if !written || task.Hook || stored == nil {
+		r.verdicts.forget(appKey(st.app), key)
+		return
+	}
+	res := &resource{desired: obj, live: stored}
+	res.health, _ = health.Of(stored)
+	r.remember(st, key, hashObject(obj)+st.compareKey, stored, res)
 }
 
 // namespaceCreatedBySync reports whether a sync creates namespace ns

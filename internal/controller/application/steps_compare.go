@@ -29,10 +29,14 @@ type verdict struct {
 	resourceVersion string
 	// live is the live object's metadata only (see metadataOf): the
 	// verdict says what the rest of it means.
-	live     *unstructured.Unstructured
-	modified bool
-	shared   bool
-	health   *health.Status
+	live *unstructured.Unstructured
+	// generation is the live object's metadata.generation, for kinds
+	// that have one: while it, the UID, labels and annotations stay, only
+	// the status changed, and the verdict on the rest holds.
+	generation int64
+	modified   bool
+	shared     bool
+	health     *health.Status
 }
 
 // verdicts are kept per Application and object, across reconciles, in
@@ -176,6 +180,16 @@ func (r *Reconciler) compareOne(ctx context.Context, st *state, obj *unstructure
 		res.shared = true
 		st.sharedWarning(obj)
 	}
+	if v, ok := r.verdicts.get(appKey(st.app), key); ok && v.desiredHash == h && onlyStatusChanged(v, live) {
+		// A workload's status moved on (a rollout, a replica ready): its
+		// health is read afresh, and no dry run is needed.
+		res.modified = v.modified
+		if res.health, err = health.Of(live); err != nil {
+			return nil, err
+		}
+		r.remember(st, key, h, live, res)
+		return res, nil
+	}
 	predicted, err := t.applier.Apply(ctx, obj, apply.Options{DryRun: true, Validate: false})
 	if err != nil {
 		// The dry run failed (an invalid object, an admission refusal):
@@ -201,8 +215,24 @@ func (r *Reconciler) compareOne(ctx context.Context, st *state, obj *unstructure
 			res.modified, live = false, adopted
 		}
 	}
-	r.verdicts.put(appKey(st.app), key, verdict{desiredHash: h, resourceVersion: live.GetResourceVersion(), live: metadataOf(live), modified: res.modified, shared: res.shared, health: res.health})
+	r.remember(st, key, h, live, res)
 	return res, nil
+}
+
+// remember keeps the verdict on one object of this comparison.
+func (r *Reconciler) remember(st *state, key, desiredHash string, live *unstructured.Unstructured, res *resource) {
+	r.verdicts.put(appKey(st.app), key, verdict{desiredHash: desiredHash, resourceVersion: live.GetResourceVersion(), live: metadataOf(live),
+		generation: live.GetGeneration(), modified: res.modified, shared: res.shared, health: res.health})
+}
+
+// onlyStatusChanged reports whether live differs from what v was
+// concluded on in its status alone: same object, same generation (which
+// the API server moves on any change of the spec), same labels and
+// annotations. Kinds without a generation never qualify.
+func onlyStatusChanged(v verdict, live *unstructured.Unstructured) bool {
+	slim := metadataOf(live)
+	return v.generation > 0 && live.GetGeneration() == v.generation && live.GetUID() == v.live.GetUID() &&
+		maps.Equal(slim.GetLabels(), v.live.GetLabels()) && maps.Equal(slim.GetAnnotations(), v.live.GetAnnotations())
 }
 
 // unlabelled reports whether live lacks capstan's managed label: an object
