@@ -67,7 +67,7 @@ func DefaultOptions() Options {
 		Idle:               5 * time.Minute,
 		DriftFraction:      0.01,
 		ChangeFraction:     0.10,
-		SingleChanges:      10,
+		SingleChanges:      5,
 		PollInterval:       60 * time.Second,
 		PollChangeInterval: 15 * time.Second,
 		Workers:            10,
