@@ -78,8 +78,13 @@ test: controlplane build $(BIN)/registry
 	$(GO) test $(TEST_FLAGS) ./...
 
 # Benchmarks: timings are measured here, never asserted by tests.
+# BENCH_FLAGS sizes the end-to-end run (see docs/performance.md), e.g.
+# BENCH_FLAGS='--apps 3000 --idle 10m' on a larger machine.
+BENCH_FLAGS ?=
 bench: controlplane build $(BIN)/registry
 	$(GO) test -run '^$$' -bench . -benchmem ./internal/render/
+	$(GO) build -o $(BIN)/capstan-bench ./cmd/capstan-bench
+	$(BIN)/capstan-bench --bin-dir $(BIN) --json bench.json $(BENCH_FLAGS)
 
 # Runs capstan end to end on a local control plane in .cache/demo, in the
 # foreground; Ctrl-C stops everything.
