@@ -46,8 +46,10 @@ type Plan struct {
 	// marked Skip, prunes refused by Prune=false or awaiting confirmation).
 	Skipped []string
 	// NeedsPruneConfirmation is true when an object with Prune=confirm
-	// would be pruned and the Application does not carry the approval.
+	// would be pruned and the Application does not carry the approval;
+	// AwaitingConfirmation names those objects.
 	NeedsPruneConfirmation bool
+	AwaitingConfirmation   []string
 }
 
 // PlanInput is what a plan is made from.
@@ -105,6 +107,7 @@ func NewPlan(in PlanInput) (Plan, error) {
 			case opts.Prune == ModeConfirm && !in.PruneApproved:
 				p.Skipped = append(p.Skipped, fmt.Sprintf("%s: Prune=confirm awaits approval", tracking.Describe(obj)))
 				p.NeedsPruneConfirmation = true
+				p.AwaitingConfirmation = append(p.AwaitingConfirmation, tracking.Describe(obj))
 				continue
 			}
 			t := Task{Action: ActionPrune, Object: obj, Phase: PhaseSync, Wave: WaveOf(obj), Options: opts}

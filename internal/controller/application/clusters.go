@@ -25,6 +25,15 @@ type target struct {
 	live        *cluster.Live
 	// stop ends the target's watches when its credentials are replaced.
 	stop context.CancelFunc
+	// namespaces remembers the namespaces ensured, by name and metadata.
+	namespaces sync.Map
+}
+
+// ensured reports whether the namespace (with its metadata, in key) was
+// created or updated through this target already.
+func (t *target) ensured(key string) bool {
+	_, ok := t.namespaces.Load(key)
+	return ok
 }
 
 // Clusters keeps one applier and one live watch per destination cluster,

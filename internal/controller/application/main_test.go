@@ -52,12 +52,17 @@ type requests struct {
 	writes, dryRuns atomic.Int64
 	mu              sync.Mutex
 	wrote           []string
+	// all lists every request counted in n, for failure messages.
+	all []string
 	http.RoundTripper
 }
 
 func (r *requests) RoundTrip(req *http.Request) (*http.Response, error) {
 	if req.URL.Query().Get("watch") != "true" {
+		r.mu.Lock()
 		r.n.Add(1)
+		r.all = append(r.all, req.Method+" "+req.URL.RequestURI())
+		r.mu.Unlock()
 	}
 	switch req.Method {
 	case http.MethodPost, http.MethodPut, http.MethodPatch, http.MethodDelete:
@@ -78,6 +83,13 @@ func (r *requests) written() []string {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	return append([]string(nil), r.wrote...)
+}
+
+// since lists the requests made after the first n.
+func (r *requests) since(n int64) []string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return append([]string(nil), r.all[min(int(n), len(r.all)):]...)
 }
 
 // startCountingController is startController, also returning the count of

@@ -2,9 +2,12 @@ package application
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
+	"time"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -37,7 +40,7 @@ func (r *Reconciler) advance(ctx context.Context, st *state, os *v1alpha1.Operat
 		r.finish(os, v1alpha1.OperationFailed, fmt.Sprintf("syncing to revision %s, other than the target revision, is not supported yet; change targetRevision instead", want))
 		return
 	}
-	plan, err := r.planFor(ctx, st, op, len(os.SyncResult.Resources) == 0)
+	plan, err := r.planFor(ctx, st, os)
 	if err != nil {
 		r.fail(ctx, st, os, err)
 		return
@@ -71,6 +74,13 @@ func (r *Reconciler) advance(ctx context.Context, st *state, os *v1alpha1.Operat
 			return
 		}
 	}
+	if len(plan.AwaitingConfirmation) > 0 {
+		// Everything else has run; the held prunes wait for the
+		// Application's deletion-approved annotation, and then this same
+		// operation prunes them and ends.
+		os.Message = "waiting for pruning confirmation of " + strings.Join(plan.AwaitingConfirmation, ", ")
+		return
+	}
 	if waiting, err := r.hooksFinished(ctx, st, os.SyncResult); err != nil {
 		r.fail(ctx, st, os, err)
 		return
@@ -81,10 +91,11 @@ func (r *Reconciler) advance(ctx context.Context, st *state, os *v1alpha1.Operat
 	r.finish(os, v1alpha1.OperationSucceeded, "successfully synced (all tasks run)")
 }
 
-// planFor orders the sync of this pass's comparison. starting is true on
-// the operation's first pass, which also creates the namespace.
-func (r *Reconciler) planFor(ctx context.Context, st *state, op v1alpha1.Operation, starting bool) (sync.Plan, error) {
-	app := st.app
+// planFor orders the sync of this pass's comparison. The operation's first
+// pass also creates the namespace.
+func (r *Reconciler) planFor(ctx context.Context, st *state, os *v1alpha1.OperationState) (sync.Plan, error) {
+	app, op := st.app, os.Operation
+	starting := len(os.SyncResult.Resources) == 0
 	opts, err := sync.ParseOptions(syncOptions(app, op))
 	if err != nil {
 		return sync.Plan{}, err
@@ -104,7 +115,9 @@ func (r *Reconciler) planFor(ctx context.Context, st *state, op v1alpha1.Operati
 			continue
 		case res.extraneous:
 			extraneous = append(extraneous, res.live)
-		case opts.ApplyOutOfSyncOnly && !res.modified && res.live != nil:
+		case (opts.ApplyOutOfSyncOnly || op.InitiatedBy.Automated) && !res.modified && res.live != nil:
+			// An automated sync leaves what is known to be in sync alone:
+			// applying it again would change nothing.
 			continue
 		default:
 			desired = append(desired, res.desired)
@@ -115,8 +128,8 @@ func (r *Reconciler) planFor(ctx context.Context, st *state, op v1alpha1.Operati
 			desired = append(desired, obj)
 		}
 	}
-	_, approved := app.Annotations[AnnotationDeletionApproved]
-	plan, err := sync.NewPlan(sync.PlanInput{Desired: desired, Extraneous: extraneous, Options: opts, Prune: op.Sync.Prune, PruneApproved: approved})
+	plan, err := sync.NewPlan(sync.PlanInput{Desired: desired, Extraneous: extraneous, Options: opts, Prune: op.Sync.Prune,
+		PruneApproved: deletionApproved(app, os.StartedAt.Time)})
 	if err != nil {
 		return sync.Plan{}, err
 	}
@@ -124,15 +137,49 @@ func (r *Reconciler) planFor(ctx context.Context, st *state, op v1alpha1.Operati
 		st.condition(v1alpha1.ApplicationConditionSyncError, "some resources wait for the deletion-approved annotation to be pruned (Prune=confirm)")
 	}
 	if starting && opts.CreateNamespace && app.Spec.Destination.Namespace != "" {
-		var labels, annotations map[string]string
-		if sp := app.Spec.SyncPolicy; sp != nil && sp.ManagedNamespaceMetadata != nil {
-			labels, annotations = sp.ManagedNamespaceMetadata.Labels, sp.ManagedNamespaceMetadata.Annotations
-		}
-		if err := st.target.applier.EnsureNamespace(ctx, app.Spec.Destination.Namespace, labels, annotations, op.Sync.DryRun); err != nil {
+		if err := r.ensureNamespace(ctx, st, op.Sync.DryRun, false); err != nil {
 			return sync.Plan{}, err
 		}
 	}
 	return plan, nil
+}
+
+// ensureNamespace creates the destination namespace (CreateNamespace), with
+// managedNamespaceMetadata. A namespace this process already ensured with
+// the same metadata is not asked for again unless again is set (an apply
+// found it missing).
+func (r *Reconciler) ensureNamespace(ctx context.Context, st *state, dryRun, again bool) error {
+	app, t := st.app, st.target
+	var labels, annotations map[string]string
+	if sp := app.Spec.SyncPolicy; sp != nil && sp.ManagedNamespaceMetadata != nil {
+		labels, annotations = sp.ManagedNamespaceMetadata.Labels, sp.ManagedNamespaceMetadata.Annotations
+	}
+	meta, _ := json.Marshal([]any{labels, annotations})
+	key := app.Spec.Destination.Namespace + "|" + string(meta)
+	if !dryRun && !again && t.ensured(key) {
+		return nil
+	}
+	if err := t.applier.EnsureNamespace(ctx, app.Spec.Destination.Namespace, labels, annotations, dryRun); err != nil {
+		return err
+	}
+	if !dryRun {
+		t.namespaces.Store(key, true)
+	}
+	return nil
+}
+
+// deletionApproved reports whether the Application approves the prunes
+// Prune=confirm holds back in an operation started at started: its
+// deletion-approved annotation is a time (RFC 3339) at or after that
+// start, as Argo CD writes it, so an old approval never covers new
+// prunes.
+func deletionApproved(app *v1alpha1.Application, started time.Time) bool {
+	v, ok := app.Annotations[AnnotationDeletionApproved]
+	if !ok {
+		return false
+	}
+	at, err := time.Parse(time.RFC3339, strings.TrimSpace(v))
+	return err == nil && !at.Before(started.Truncate(time.Second))
 }
 
 // syncOptions are the Application's sync options followed by the
@@ -175,6 +222,12 @@ func (r *Reconciler) runTasks(ctx context.Context, st *state, tasks []sync.Task,
 			if err == nil {
 				stored, err = t.applier.Apply(ctx, obj, apply.Options{DryRun: dryRun, Validate: task.Options.Validate, Replace: task.Options.Replace, Force: task.Options.Force})
 			}
+			if err != nil && !dryRun && missingNamespace(err) && task.Options.CreateNamespace && obj.GetNamespace() == st.app.Spec.Destination.Namespace {
+				// The namespace went away since it was ensured.
+				if err = r.ensureNamespace(ctx, st, false, true); err == nil {
+					stored, err = t.applier.Apply(ctx, obj, apply.Options{Validate: task.Options.Validate, Replace: task.Options.Replace, Force: task.Options.Force})
+				}
+			}
 			if dryRun && err != nil && st.namespaceCreatedBySync(obj.GetNamespace(), task.Options) && missingNamespace(err) {
 				err = nil // the real sync creates the namespace first
 			}
@@ -206,7 +259,14 @@ func (r *Reconciler) afterWrite(st *state, task sync.Task, stored *unstructured.
 		r.verdicts.forget(appKey(st.app), key)
 		return
 	}
-	res := &resource{desired: obj, live: stored}
+	res := &resource{desired: obj}
+	for _, compared := range st.resources {
+		if compared.desired == obj {
+			res = compared
+		}
+	}
+	// The comparison of this pass now reads as after the write.
+	res.live, res.modified = metadataOf(stored), false
 	res.health, _ = health.Of(stored)
 	r.remember(st, key, hashObject(obj)+st.compareKey, stored, res)
 }

@@ -134,13 +134,18 @@ func (r *Reconciler) compare(ctx context.Context, st *state) error {
 	// Only a complete comparison replaces the last one.
 	st.resources = append(resources, extraneous...)
 	r.verdicts.retain(appKey(st.app), wanted)
-	st.synced = true
-	for _, res := range st.resources {
+	st.synced = inSync(st.resources)
+	return nil
+}
+
+// inSync reports whether every compared object is as desired.
+func inSync(resources []*resource) bool {
+	for _, res := range resources {
 		if res.modified || res.live == nil || (res.extraneous && !ignoreExtraneous(res.live)) {
-			st.synced = false
+			return false
 		}
 	}
-	return nil
+	return true
 }
 
 func (r *Reconciler) compareOne(ctx context.Context, st *state, obj *unstructured.Unstructured, ign *diff.Ignorer) (*resource, error) {
@@ -159,12 +164,21 @@ func (r *Reconciler) compareOne(ctx context.Context, st *state, obj *unstructure
 	key := objectKey(t.cluster.Server, gvk, obj.GetNamespace(), obj.GetName())
 	h := hashObject(obj) + st.compareKey
 	meta, watched := t.live.Get(m.Resource, obj.GetNamespace(), obj.GetName())
-	if v, ok := r.verdicts.get(appKey(st.app), key); ok && watched && v.desiredHash == h && v.resourceVersion == meta.ResourceVersion {
-		res.live, res.modified, res.health, res.shared = v.live, v.modified, v.health, v.shared
-		if res.shared {
-			st.sharedWarning(obj)
+	if v, ok := r.verdicts.get(appKey(st.app), key); ok && watched && v.resourceVersion == meta.ResourceVersion {
+		switch {
+		case v.desiredHash == h:
+			res.live, res.modified, res.health, res.shared = v.live, v.modified, v.health, v.shared
+		case !v.shared && writesWithoutLooking(st.app):
+			// Only Git changed, and the sync will apply this object
+			// whatever a dry run would say: it is not read first.
+			res.live, res.modified, res.health = v.live, true, v.health
 		}
-		return res, nil
+		if res.live != nil {
+			if res.shared {
+				st.sharedWarning(obj)
+			}
+			return res, nil
+		}
 	}
 	live, err := t.applier.Get(ctx, obj)
 	if err != nil {
@@ -217,6 +231,14 @@ func (r *Reconciler) compareOne(ctx context.Context, st *state, obj *unstructure
 	}
 	r.remember(st, key, h, live, res)
 	return res, nil
+}
+
+// writesWithoutLooking reports whether an object whose desired state
+// changed, while the live one did not, can be taken as out of sync without
+// a dry run: the Application syncs automatically, so it will be applied
+// anyway, and no ignoreDifferences rule could make the change invisible.
+func writesWithoutLooking(app *v1alpha1.Application) bool {
+	return app.Spec.SyncPolicy.IsAutomatedSyncEnabled() && len(app.Spec.IgnoreDifferences) == 0
 }
 
 // remember keeps the verdict on one object of this comparison.

@@ -86,11 +86,13 @@ func (r *Reconciler) sync(ctx context.Context, st *state) error {
 	}
 	r.advance(ctx, st, os)
 	app.Status.OperationState = os
-	st.synced = false
-	// Look again soon: the objects just written are compared afresh, and a
-	// running operation is resumed (watch events on its objects come
-	// sooner).
-	st.requeueAfter = time.Second
+	// The comparison was brought up to date with what the sync wrote, so
+	// the status written now is the status after the sync.
+	st.synced = inSync(st.resources)
+	if !os.Phase.Completed() {
+		// Resume soon; watch events on the operation's objects come sooner.
+		st.requeueAfter = time.Second
+	}
 	if os.Phase == v1alpha1.OperationFailed && r.scheduleRetry(st, os) {
 		return nil
 	}
