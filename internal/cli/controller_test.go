@@ -83,10 +83,13 @@ func TestRunSyncsAndTakesWebhooks(t *testing.T) {
 		if err := cl.Get(ctx, client.ObjectKeyFromObject(app), got); err != nil {
 			return false, err
 		}
-		return got.Status.Sync.Status == v1alpha1.SyncStatusCodeSynced && got.Status.Health.Status == v1alpha1.HealthStatusHealthy, nil
+		// The PostSync hook finishes after the Application is Synced.
+		op := got.Status.OperationState
+		return got.Status.Sync.Status == v1alpha1.SyncStatusCodeSynced && got.Status.Health.Status == v1alpha1.HealthStatusHealthy &&
+			op != nil && op.Phase == v1alpha1.OperationSucceeded, nil
 	})
 	if err != nil {
-		t.Fatalf("the Application did not become Synced and Healthy: %v; status %+v", err, got.Status)
+		t.Fatalf("the Application did not become Synced and Healthy with its sync done: %v; status %+v", err, got.Status)
 	}
 	metrics := scrape(t, metricsAddress)
 	for _, want := range []string{

@@ -21,6 +21,10 @@ type AutoSyncInput struct {
 	PruneOnly bool
 	// Last is the Application's last operation, if any.
 	Last *v1alpha1.OperationState
+	// SourceChanged is true when the Application's sources differ from
+	// those Last synced (a new path, parameter or value): like a new
+	// revision, it calls for a sync.
+	SourceChanged bool
 	// OperationPending is true while an operation is requested or running.
 	OperationPending bool
 	// HealAttempts counts self-heal syncs of this revision so far, and
@@ -105,7 +109,7 @@ func notEmpty(in AutoSyncInput) (AutoSyncDecision, bool) {
 // whose automated sync failed waits for a new commit (or a manual sync).
 func notFailedBefore(in AutoSyncInput) (AutoSyncDecision, bool) {
 	l := in.Last
-	if l == nil || !l.Operation.InitiatedBy.Automated || l.SyncResult == nil || l.SyncResult.Revision != in.Revision {
+	if l == nil || !l.Operation.InitiatedBy.Automated || l.SyncResult == nil || l.SyncResult.Revision != in.Revision || in.SourceChanged {
 		return AutoSyncDecision{}, false
 	}
 	if l.Phase == v1alpha1.OperationFailed || l.Phase == v1alpha1.OperationError {
@@ -118,8 +122,8 @@ func notFailedBefore(in AutoSyncInput) (AutoSyncDecision, bool) {
 // is drift, which only selfHeal repairs, with backoff between attempts.
 func selfHealAllowed(in AutoSyncInput) (AutoSyncDecision, bool) {
 	l := in.Last
-	if l == nil || l.Phase != v1alpha1.OperationSucceeded || l.SyncResult == nil || l.SyncResult.Revision != in.Revision {
-		return AutoSyncDecision{}, false // a new revision
+	if l == nil || l.Phase != v1alpha1.OperationSucceeded || l.SyncResult == nil || l.SyncResult.Revision != in.Revision || in.SourceChanged {
+		return AutoSyncDecision{}, false // a new revision or source
 	}
 	if !in.Policy.GetAutomated().SelfHeal {
 		return AutoSyncDecision{}, true

@@ -72,6 +72,16 @@ func TestDecideAutoSync(t *testing.T) {
 			in.Policy = auto(v1alpha1.SyncPolicyAutomated{})
 			in.Last = last(v1alpha1.OperationSucceeded, "b", true)
 		}), AutoSyncDecision{}},
+		{"same revision, new source, without selfHeal", with(func(in *AutoSyncInput) {
+			in.Policy = auto(v1alpha1.SyncPolicyAutomated{})
+			in.Last = last(v1alpha1.OperationSucceeded, "b", true)
+			in.SourceChanged = true
+		}), AutoSyncDecision{Sync: true}},
+		{"failed revision, then a new source", with(func(in *AutoSyncInput) {
+			in.Policy = auto(v1alpha1.SyncPolicyAutomated{})
+			in.Last = last(v1alpha1.OperationFailed, "b", true)
+			in.SourceChanged = true
+		}), AutoSyncDecision{Sync: true}},
 		{"drift with selfHeal", with(func(in *AutoSyncInput) {
 			in.Policy = auto(v1alpha1.SyncPolicyAutomated{SelfHeal: true})
 			in.Last = last(v1alpha1.OperationSucceeded, "b", true)

@@ -1,86 +1,62 @@
 package application
 
 import (
+	"slices"
 	gosync "sync"
 	"time"
-
-	"k8s.io/apimachinery/pkg/api/equality"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/types"
-
-	"github.com/capstan-cd/capstan/api/v1alpha1"
 )
 
-// expectationTTL bounds how long a written operation state is waited for
-// in the cache; after it, the cache is trusted again whatever it says.
-const expectationTTL = 10 * time.Second
+// expectationTTL bounds how long the controller waits for its cache to
+// show its own write; after it, the cache is trusted whatever it says.
+const expectationTTL = 30 * time.Second
 
-// expectations remember the operation state each Application was last
-// written with, so that a pass reading the Application from a cache that
-// has not caught up with that write waits instead of running an operation
-// step (a hook, a prune) a second time.
+// expectations make a pass wait for the cache to show the controller's own
+// last writes to an Application's operation before it acts on it: a pass
+// reading an older copy would run a step (a hook, a prune, a retry) a
+// second time, or run a finished request again. What is remembered is the
+// resourceVersions the writes replaced: while the cache holds one of them,
+// it is behind.
 type expectations struct {
 	mu gosync.Mutex
-	m  map[types.UID]expectation
+	m  map[string]expectation
 }
 
 type expectation struct {
-	started metav1.Time
-	results int
-	// ended is true when the write set finishedAt (an attempt ended), and
-	// completed when the operation itself is over.
-	ended, completed bool
-	at               time.Time
+	replaced []string
+	at       time.Time
 }
 
-// expect records the operation state just written for the Application.
-func (e *expectations) expect(app *v1alpha1.Application, now time.Time) {
-	os := app.Status.OperationState
-	if os == nil {
-		return
-	}
-	exp := expectation{started: os.StartedAt.Rfc3339Copy(), ended: os.FinishedAt != nil, completed: os.Phase.Completed(), at: now}
-	if os.SyncResult != nil {
-		exp.results = len(os.SyncResult.Resources)
-	}
+// expect records that the writes of a pass replaced the versions of the
+// Application named key.
+func (e *expectations) expect(key string, replaced []string, now time.Time) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	if e.m == nil {
-		e.m = map[types.UID]expectation{}
+		e.m = map[string]expectation{}
 	}
-	e.m[app.UID] = exp
+	e.m[key] = expectation{replaced: replaced, at: now}
 }
 
-// stale reports whether app, as read, predates the last write; once it
-// does not, the expectation is met and dropped.
-func (e *expectations) stale(app *v1alpha1.Application, now time.Time) bool {
+// stale reports whether resourceVersion, as the cache has it, is one the
+// controller's writes replaced; once it is not, the expectation is met and
+// dropped.
+func (e *expectations) stale(key, resourceVersion string, now time.Time) bool {
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	exp, ok := e.m[app.UID]
+	exp, ok := e.m[key]
 	if !ok {
 		return false
 	}
-	if now.Sub(exp.at) > expectationTTL || !behind(app, exp) {
-		delete(e.m, app.UID)
+	if now.Sub(exp.at) > expectationTTL || !slices.Contains(exp.replaced, resourceVersion) {
+		delete(e.m, key)
 		return false
 	}
 	return true
 }
 
-// behind reports whether app's operation state is older than exp.
-func behind(app *v1alpha1.Application, exp expectation) bool {
-	os := app.Status.OperationState
-	switch {
-	case os == nil:
-		return true
-	case !os.StartedAt.Rfc3339Copy().Time.Equal(exp.started.Time):
-		return true
-	case os.SyncResult != nil && len(os.SyncResult.Resources) < exp.results:
-		return true
-	case exp.ended && os.FinishedAt == nil:
-		return true
-	case exp.completed && app.Operation != nil && equality.Semantic.DeepEqual(*app.Operation, os.Operation):
-		return true // the finished request is not cleared in this copy yet
-	}
-	return false
+// forget drops what is expected of an Application that is gone.
+func (e *expectations) forget(key string) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	delete(e.m, key)
 }

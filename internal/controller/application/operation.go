@@ -45,6 +45,9 @@ func (r *Reconciler) advance(ctx context.Context, st *state, os *v1alpha1.Operat
 		r.fail(ctx, st, os, err)
 		return
 	}
+	if st.revisionMoved {
+		os.SyncResult.Resources = stillDone(st, os.SyncResult.Resources)
+	}
 	done := map[string]bool{}
 	for _, rr := range os.SyncResult.Resources {
 		done[resultKey(rr)] = true
@@ -73,6 +76,10 @@ func (r *Reconciler) advance(ctx context.Context, st *state, os *v1alpha1.Operat
 			r.fail(ctx, st, os, err)
 			return
 		}
+		if st.waiting != "" {
+			os.Message = st.waiting
+			return
+		}
 	}
 	if len(plan.AwaitingConfirmation) > 0 {
 		// Everything else has run; the held prunes wait for the
@@ -89,6 +96,32 @@ func (r *Reconciler) advance(ctx context.Context, st *state, os *v1alpha1.Operat
 		return
 	}
 	r.finish(os, v1alpha1.OperationSucceeded, "successfully synced (all tasks run)")
+}
+
+// stillDone keeps, of an operation whose revision moved on, the results
+// that hold at the new revision: hooks (which ran for this operation),
+// prunes, and objects the new comparison finds in sync. An object the new
+// revision changed is applied again.
+func stillDone(st *state, results []v1alpha1.ResourceResult) []v1alpha1.ResourceResult {
+	out := results[:0:0]
+	for _, rr := range results {
+		if rr.HookType == "" && rr.Status == v1alpha1.ResultCodeSynced && st.outOfSync(&rr) {
+			continue
+		}
+		out = append(out, rr)
+	}
+	return out
+}
+
+// outOfSync reports whether the comparison found the result's object
+// different from its desired state.
+func (st *state) outOfSync(rr *v1alpha1.ResourceResult) bool {
+	for _, res := range st.resources {
+		if res.desired != nil && sameObject(res.desired, rr) {
+			return res.modified || res.live == nil
+		}
+	}
+	return false
 }
 
 // planFor orders the sync of this pass's comparison. The operation's first
@@ -238,6 +271,11 @@ func (r *Reconciler) runTasks(ctx context.Context, st *state, tasks []sync.Task,
 			}
 			r.afterWrite(st, task, stored, err == nil && !dryRun)
 			rr.Status, rr.Message = v1alpha1.ResultCodeSynced, "applied"
+		}
+		if errors.Is(err, errHookDeleting) {
+			// Not done: a later pass creates the hook.
+			st.waiting = fmt.Sprintf("waiting for the previous run of hook %s to be deleted", tracking.Describe(obj))
+			continue
 		}
 		if err != nil {
 			rr.Status, rr.Message, rr.HookPhase = v1alpha1.ResultCodeSyncFailed, err.Error(), ""
@@ -483,13 +521,31 @@ func taskKey(task sync.Task) string {
 
 // replaceHook deletes a hook's previous run before it is created again
 // (the BeforeHookCreation delete policy, the default).
+// A run that takes longer than hookDeleteWait to go (Pods with a grace
+// period, a finalizer) is waited for by the operation, not by the worker:
+// errHookDeleting leaves the hook's task to a later pass.
 func (r *Reconciler) replaceHook(ctx context.Context, t *target, obj *unstructured.Unstructured) error {
 	live, err := t.applier.Get(ctx, obj)
 	if err != nil || live == nil {
 		return err
 	}
-	if err := t.applier.Delete(ctx, live, metav1.DeletePropagationForeground); err != nil {
+	if live.GetDeletionTimestamp() == nil {
+		if err := t.applier.Delete(ctx, live, metav1.DeletePropagationForeground); err != nil {
+			return err
+		}
+	}
+	waitCtx, cancel := context.WithTimeout(ctx, hookDeleteWait)
+	defer cancel()
+	if err := t.applier.WaitDeleted(waitCtx, live); err != nil {
+		if ctx.Err() == nil && errors.Is(err, context.DeadlineExceeded) {
+			return errHookDeleting
+		}
 		return err
 	}
-	return t.applier.WaitDeleted(ctx, live)
+	return nil
 }
+
+// hookDeleteWait is how long a pass waits for a hook's previous run to go.
+const hookDeleteWait = 3 * time.Second
+
+var errHookDeleting = errors.New("the previous run of the hook is still being deleted")

@@ -10,7 +10,6 @@ import (
 	"math/rand/v2"
 	"time"
 
-	"k8s.io/apimachinery/pkg/api/equality"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/utils/clock"
 	ctrl "sigs.k8s.io/controller-runtime"
@@ -66,16 +65,18 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Resu
 			forgetApp(req.Namespace, req.Name)
 			r.verdicts.retain(req.Namespace+"/"+req.Name, nil)
 			r.heals.forget(req.Namespace + "/" + req.Name)
+			r.expected.forget(req.Namespace + "/" + req.Name)
 		}
 		return ctrl.Result{}, client.IgnoreNotFound(err)
 	}
 	if !app.DeletionTimestamp.IsZero() {
 		return r.finalize(ctx, app)
 	}
-	if r.expected.stale(app, r.Clock.Now()) {
+	if r.expected.stale(appKey(app), app.ResourceVersion, r.Clock.Now()) {
 		// The cache has not seen the last status write yet.
 		return ctrl.Result{RequeueAfter: 200 * time.Millisecond}, nil
 	}
+	read := app.ResourceVersion
 	if err := r.takeRefreshRequest(ctx, app); err != nil {
 		return ctrl.Result{}, client.IgnoreNotFound(err)
 	}
@@ -104,14 +105,11 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Resu
 	}
 	r.buildStatus(st)
 	recordApp(st.app)
-	if err := r.patchStatus(ctx, before, st.app); err != nil {
+	if err := r.patchStatus(ctx, read, before, st.app, st.operationDone); err != nil {
 		if apierrors.IsNotFound(err) {
 			return ctrl.Result{}, nil
 		}
 		return ctrl.Result{}, fmt.Errorf("update status of Application %s: %w", app.Name, err)
-	}
-	if !equality.Semantic.DeepEqual(before.Status.OperationState, st.app.Status.OperationState) {
-		r.expected.expect(st.app, r.Clock.Now())
 	}
 	return ctrl.Result{RequeueAfter: r.next(st)}, nil
 }

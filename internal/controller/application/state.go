@@ -29,6 +29,12 @@ type state struct {
 	// live ones, keyed like the status.
 	resources []*resource
 	synced    bool
+	// waiting, when set, is what the running operation waits for before
+	// a task of the step it ran can be done.
+	waiting string
+	// revisionMoved is true when the running operation's revision is no
+	// longer the one its sources resolve to.
+	revisionMoved bool
 	// operationDone is true when a requested operation has run and the
 	// operation field is to be cleared.
 	operationDone bool

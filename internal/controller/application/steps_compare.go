@@ -168,7 +168,7 @@ func (r *Reconciler) compareOne(ctx context.Context, st *state, obj *unstructure
 		switch {
 		case v.desiredHash == h:
 			res.live, res.modified, res.health, res.shared = v.live, v.modified, v.health, v.shared
-		case !v.shared && writesWithoutLooking(st.app):
+		case !v.shared && writesWithoutLooking(st):
 			// Only Git changed, and the sync will apply this object
 			// whatever a dry run would say: it is not read first.
 			res.live, res.modified, res.health = v.live, true, v.health
@@ -194,7 +194,8 @@ func (r *Reconciler) compareOne(ctx context.Context, st *state, obj *unstructure
 		res.shared = true
 		st.sharedWarning(obj)
 	}
-	if v, ok := r.verdicts.get(appKey(st.app), key); ok && v.desiredHash == h && onlyStatusChanged(v, live) {
+	adoptable := unlabelled(live) && st.app.Spec.SyncPolicy.IsAutomatedSyncEnabled()
+	if v, ok := r.verdicts.get(appKey(st.app), key); ok && v.desiredHash == h && !adoptable && onlyStatusChanged(v, live) {
 		// A workload's status moved on (a rollout, a replica ready): its
 		// health is read afresh, and no dry run is needed.
 		res.modified = v.modified
@@ -235,10 +236,11 @@ func (r *Reconciler) compareOne(ctx context.Context, st *state, obj *unstructure
 
 // writesWithoutLooking reports whether an object whose desired state
 // changed, while the live one did not, can be taken as out of sync without
-// a dry run: the Application syncs automatically, so it will be applied
-// anyway, and no ignoreDifferences rule could make the change invisible.
-func writesWithoutLooking(app *v1alpha1.Application) bool {
-	return app.Spec.SyncPolicy.IsAutomatedSyncEnabled() && len(app.Spec.IgnoreDifferences) == 0
+// a dry run: an automated sync of the new revision or sources is coming and
+// will apply it anyway, and no ignoreDifferences rule could make the change
+// invisible.
+func writesWithoutLooking(st *state) bool {
+	return syncComing(st) && len(st.app.Spec.IgnoreDifferences) == 0
 }
 
 // remember keeps the verdict on one object of this comparison.

@@ -2,10 +2,12 @@ package application
 
 import (
 	"context"
+	"fmt"
 	"sort"
 
 	"k8s.io/apimachinery/pkg/api/equality"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/capstan-cd/capstan/api/v1alpha1"
@@ -109,8 +111,17 @@ func mergeConditions(old, current []v1alpha1.ApplicationCondition) []v1alpha1.Ap
 }
 
 // patchStatus writes the status when it changed (a no-op reconcile writes
-// nothing) and clears a finished operation.
-func (r *Reconciler) patchStatus(ctx context.Context, before, app *v1alpha1.Application) error {
+// nothing) and clears the operation request when it is done. When the operation changed,
+// the versions of the Application these writes replace are remembered, so
+// that no pass acts on them again (see expectations).
+//
+// read is the version the pass started from, which the refresh
+// annotation's removal may already have replaced.
+func (r *Reconciler) patchStatus(ctx context.Context, read string, before, app *v1alpha1.Application, clearOperation bool) error {
+	replaced := []string{read, before.ResourceVersion}
+	if !equality.Semantic.DeepEqual(before.Status.OperationState, app.Status.OperationState) {
+		defer func() { r.expected.expect(appKey(app), replaced, r.Clock.Now()) }()
+	}
 	if !equality.Semantic.DeepEqual(before.Status, app.Status) {
 		now := metav1.NewTime(r.Clock.Now())
 		app.Status.ReconciledAt = &now
@@ -118,10 +129,12 @@ func (r *Reconciler) patchStatus(ctx context.Context, before, app *v1alpha1.Appl
 			return err
 		}
 	}
-	if before.Operation != nil && app.Status.OperationState != nil && app.Status.OperationState.Phase.Completed() &&
-		!equality.Semantic.DeepEqual(before.Status.OperationState, app.Status.OperationState) {
-		patch := client.RawPatch("application/merge-patch+json", []byte(`{"operation":null}`))
-		return r.Client.Patch(ctx, app, patch)
+	if clearOperation && before.Operation != nil {
+		// Conditional on the version just written: a new request written
+		// meanwhile is not cleared unseen.
+		replaced = append(replaced, app.ResourceVersion)
+		patch := fmt.Sprintf(`{"metadata":{"resourceVersion":%q},"operation":null}`, app.ResourceVersion)
+		return r.Client.Patch(ctx, app, client.RawPatch(types.MergePatchType, []byte(patch)))
 	}
 	return nil
 }

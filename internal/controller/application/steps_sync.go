@@ -72,9 +72,9 @@ func revisionOf(revisions []string) string { return strings.Join(revisions, ",")
 func (r *Reconciler) sync(ctx context.Context, st *state) error {
 	app := st.app
 	revision := revisionOf(st.revisions)
-	os, wait := resumable(app, revision, st.now)
+	os, wait := resumable(st, revision)
 	if wait > 0 {
-		st.synced, st.requeueAfter = false, wait
+		st.requeueAfter = wait
 		return nil
 	}
 	if os == nil {
@@ -141,11 +141,13 @@ func (r *Reconciler) scheduleRetry(st *state, os *v1alpha1.OperationState) bool 
 }
 
 // resumable returns a copy of the running operation to carry on with, or
-// nil when there is none or it was superseded: by a new request, or, for an
-// automated sync, by a new revision. A failed attempt waiting to be retried
-// gives the wait instead, until its backoff is over; then it starts again
-// from its first step.
-func resumable(app *v1alpha1.Application, revision string, now time.Time) (*v1alpha1.OperationState, time.Duration) {
+// nil when there is none or a new request replaced it. A failed attempt
+// waiting to be retried gives the wait instead, until its backoff is over;
+// then it starts again from its first step. An operation whose revision
+// moved on while it ran carries on at the new one (see advance), as Argo
+// CD lets a running operation finish rather than drop it.
+func resumable(st *state, revision string) (*v1alpha1.OperationState, time.Duration) {
+	app := st.app
 	cur := app.Status.OperationState
 	if cur == nil || cur.Phase.Completed() {
 		return nil, 0
@@ -158,20 +160,24 @@ func resumable(app *v1alpha1.Application, revision string, now time.Time) (*v1al
 		os.SyncResult = &v1alpha1.SyncOperationResult{}
 	}
 	switch {
-	case os.Operation.InitiatedBy.Automated && os.SyncResult.Revision != revision:
-		return nil, 0
 	case app.Operation == nil && !os.Operation.InitiatedBy.Automated:
 		// The request was withdrawn: the operation ends.
 		os.Phase = v1alpha1.OperationTerminating
 	case os.FinishedAt != nil && os.Phase == v1alpha1.OperationRunning:
 		delay, _ := sync.RetryDelay(retryStrategy(app, os.Operation), os.RetryCount)
-		if wait := os.FinishedAt.Add(delay).Sub(now); wait > 0 {
+		if wait := os.FinishedAt.Add(delay).Sub(st.now); wait > 0 {
 			return nil, wait
 		}
 		os.FinishedAt, os.RetryCount = nil, os.RetryCount+1
 		os.SyncResult.Resources = nil
 	}
-	os.SyncResult.Revision = revision
+	if os.SyncResult.Revision != revision {
+		st.revisionMoved = true
+		os.SyncResult.Revision, os.SyncResult.Revisions = revision, st.revisions
+		if os.Operation.InitiatedBy.Automated {
+			os.Operation.Sync.Revision = revision
+		}
+	}
 	return os, 0
 }
 
@@ -180,12 +186,17 @@ func resumable(app *v1alpha1.Application, revision string, now time.Time) (*v1al
 func (r *Reconciler) nextOperation(st *state, revision string) (v1alpha1.Operation, bool) {
 	app := st.app
 	if app.Operation != nil && app.Operation.Sync != nil {
+		if last := app.Status.OperationState; last != nil && last.Phase.Completed() && equality.Semantic.DeepEqual(*app.Operation, last.Operation) {
+			// This request has run; only clearing it failed.
+			st.operationDone = true
+			return v1alpha1.Operation{}, false
+		}
 		return *app.Operation, true
 	}
 	rec := r.heals.get(appKey(app), revision)
 	d := sync.DecideAutoSync(sync.AutoSyncInput{
 		Policy: app.Spec.SyncPolicy, Status: syncCode(st), Revision: revision, Desired: len(st.desired), PruneOnly: pruneOnly(st),
-		Last: app.Status.OperationState, HealAttempts: rec.attempts, LastHeal: rec.last, Now: st.now,
+		Last: app.Status.OperationState, SourceChanged: sourceChanged(app), HealAttempts: rec.attempts, LastHeal: rec.last, Now: st.now,
 	})
 	if d.Reason != "" {
 		st.condition(v1alpha1.ApplicationConditionSyncError, d.Reason)
@@ -218,6 +229,32 @@ func (r *Reconciler) newOperationState(st *state, op v1alpha1.Operation, revisio
 		os.SyncResult.Sources = st.app.Spec.Sources
 	}
 	return os
+}
+
+// sourceChanged reports whether the Application's sources differ from
+// those its last operation synced.
+func sourceChanged(app *v1alpha1.Application) bool {
+	last := app.Status.OperationState
+	if last == nil || last.SyncResult == nil {
+		return false
+	}
+	if app.Spec.Source != nil {
+		return !equality.Semantic.DeepEqual(*app.Spec.Source, last.SyncResult.Source)
+	}
+	return !equality.Semantic.DeepEqual(app.Spec.Sources, last.SyncResult.Sources)
+}
+
+// syncComing reports whether an automated sync will run for what is
+// desired now: the revision or the sources moved since the last operation.
+func syncComing(st *state) bool {
+	last := st.app.Status.OperationState
+	if !st.app.Spec.SyncPolicy.IsAutomatedSyncEnabled() {
+		return false
+	}
+	if last == nil || last.SyncResult == nil {
+		return true
+	}
+	return last.SyncResult.Revision != revisionOf(st.revisions) || sourceChanged(st.app)
 }
 
 // pruneOnly reports whether the only differences are extraneous objects.
