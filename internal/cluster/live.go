@@ -14,6 +14,7 @@ import (
 	"k8s.io/client-go/tools/cache"
 
 	"github.com/capstan-cd/capstan/api/v1alpha1"
+	"github.com/capstan-cd/capstan/internal/tracking"
 )
 
 // Live watches the objects capstan manages on one cluster: only those with
@@ -66,6 +67,10 @@ func (l *Live) Watch(ctx context.Context, gvr schema.GroupVersionResource, gvk s
 			l.mu.Unlock()
 			return err
 		}
+		if err := inf.AddIndexers(cache.Indexers{ownerIndex: ownerKeys}); err != nil {
+			l.mu.Unlock()
+			return err
+		}
 		_, err := inf.AddEventHandler(cache.ResourceEventHandlerFuncs{
 			AddFunc:    func(obj any) { l.emit(gvr, obj) },
 			UpdateFunc: func(_, obj any) { l.emit(gvr, obj) },
@@ -89,15 +94,25 @@ func (l *Live) Watch(ctx context.Context, gvr schema.GroupVersionResource, gvk s
 	return nil
 }
 
-// List returns the metadata of the managed objects of gvr, from memory.
-func (l *Live) List(gvr schema.GroupVersionResource) []*metav1.PartialObjectMetadata {
+// Owned returns the managed objects of gvr whose tracking names the
+// Application app: by the tracking-id annotation, or by the instance label
+// when byLabel. It reads an index, so its cost is that of what it returns,
+// not of every object capstan manages.
+func (l *Live) Owned(gvr schema.GroupVersionResource, app string, byLabel bool) []*metav1.PartialObjectMetadata {
 	l.mu.Lock()
 	inf, ok := l.watching[gvr]
 	l.mu.Unlock()
 	if !ok {
 		return nil
 	}
-	items := inf.GetStore().List()
+	key := "id:" + app
+	if byLabel {
+		key = "label:" + app
+	}
+	items, err := inf.GetIndexer().ByIndex(ownerIndex, key)
+	if err != nil {
+		return nil
+	}
 	out := make([]*metav1.PartialObjectMetadata, 0, len(items))
 	for _, it := range items {
 		if m, ok := it.(*metav1.PartialObjectMetadata); ok {
@@ -105,6 +120,28 @@ func (l *Live) List(gvr schema.GroupVersionResource) []*metav1.PartialObjectMeta
 		}
 	}
 	return out
+}
+
+// ownerIndex indexes managed objects by the Application their tracking
+// names: "id:<app>" from the tracking-id annotation, "label:<app>" from
+// the instance label.
+const ownerIndex = "owner"
+
+func ownerKeys(obj any) ([]string, error) {
+	m, ok := obj.(*metav1.PartialObjectMetadata)
+	if !ok {
+		return nil, nil
+	}
+	var keys []string
+	if v, ok := m.Annotations[v1alpha1.AnnotationTrackingID]; ok {
+		if id, err := tracking.Parse(v); err == nil {
+			keys = append(keys, "id:"+id.App)
+		}
+	}
+	if app := m.Labels[v1alpha1.LabelAppInstance]; app != "" {
+		keys = append(keys, "label:"+app)
+	}
+	return keys, nil
 }
 
 // Get returns the metadata of one managed object from memory.

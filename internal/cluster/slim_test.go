@@ -29,3 +29,18 @@ func TestSlimKeepsWhatCapstanReads(t *testing.T) {
 		t.Errorf("slim lost metadata capstan reads: %+v", m.ObjectMeta)
 	}
 }
+
+func TestOwnerKeysIndexBothTrackings(t *testing.T) {
+	m := &metav1.PartialObjectMetadata{ObjectMeta: metav1.ObjectMeta{Name: "web", Namespace: "shop",
+		Annotations: map[string]string{"argocd.argoproj.io/tracking-id": "shop:apps/Deployment:shop/web"},
+		Labels:      map[string]string{"app.kubernetes.io/instance": "legacy"}}}
+	keys, err := ownerKeys(m)
+	if err != nil || len(keys) != 2 || keys[0] != "id:shop" || keys[1] != "label:legacy" {
+		t.Errorf("ownerKeys = %v, %v; want [id:shop label:legacy]", keys, err)
+	}
+	m.Annotations["argocd.argoproj.io/tracking-id"] = "not a tracking id"
+	delete(m.Labels, "app.kubernetes.io/instance")
+	if keys, _ := ownerKeys(m); len(keys) != 0 {
+		t.Errorf("a malformed tracking-id is indexed: %v", keys)
+	}
+}

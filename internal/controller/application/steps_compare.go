@@ -313,7 +313,7 @@ func (r *Reconciler) extraneous(ctx context.Context, st *state, wanted map[strin
 		if err := t.live.Watch(ctx, m.Resource, gvk); err != nil {
 			return nil, err
 		}
-		for _, meta := range t.live.List(m.Resource) {
+		for _, meta := range t.live.Owned(m.Resource, st.app.Name, r.Opts.Tracking == tracking.MethodLabel) {
 			u := metadataObject(gvk, meta)
 			if owner, ok := tracking.Owner(u, r.Opts.Tracking); !ok || owner != st.app.Name {
 				continue
