@@ -85,11 +85,38 @@ func parseRepositoryPush(body []byte) (source.Push, error) {
 			SSHURL        string `json:"ssh_url"`
 			DefaultBranch string `json:"default_branch"`
 		} `json:"repository"`
+		Commits []commitFiles `json:"commits"`
 	}
 	if err := json.Unmarshal(body, &p); err != nil {
 		return source.Push{}, fmt.Errorf("decode push payload: %w", err)
 	}
-	return push(p.Ref, p.Repository.DefaultBranch, p.Repository.HTMLURL, p.Repository.CloneURL, p.Repository.SSHURL)
+	out, err := push(p.Ref, p.Repository.DefaultBranch, p.Repository.HTMLURL, p.Repository.CloneURL, p.Repository.SSHURL)
+	out.Files = changedFiles(p.Commits, len(p.Commits))
+	return out, err
+}
+
+// commitFiles is a commit as GitHub, GitLab, Gitea and Gogs list it in a
+// push: the paths it added, modified and removed.
+type commitFiles struct {
+	Added    []string `json:"added"`
+	Modified []string `json:"modified"`
+	Removed  []string `json:"removed"`
+}
+
+// changedFiles is every path the push's commits changed, or nil when that
+// is not known: no commits listed, or fewer listed than pushed (providers
+// cut long lists).
+func changedFiles(commits []commitFiles, pushed int) []string {
+	if len(commits) == 0 || len(commits) < pushed {
+		return nil
+	}
+	files := []string{}
+	for _, c := range commits {
+		for _, list := range [][]string{c.Added, c.Modified, c.Removed} {
+			files = append(files, list...)
+		}
+	}
+	return files
 }
 
 func parseGitLab(body []byte) (source.Push, error) {
@@ -101,11 +128,15 @@ func parseGitLab(body []byte) (source.Push, error) {
 			SSHURL        string `json:"git_ssh_url"`
 			DefaultBranch string `json:"default_branch"`
 		} `json:"project"`
+		Commits           []commitFiles `json:"commits"`
+		TotalCommitsCount int           `json:"total_commits_count"`
 	}
 	if err := json.Unmarshal(body, &p); err != nil {
 		return source.Push{}, fmt.Errorf("decode GitLab push payload: %w", err)
 	}
-	return push(p.Ref, p.Project.DefaultBranch, p.Project.WebURL, p.Project.HTTPURL, p.Project.SSHURL)
+	out, err := push(p.Ref, p.Project.DefaultBranch, p.Project.WebURL, p.Project.HTTPURL, p.Project.SSHURL)
+	out.Files = changedFiles(p.Commits, max(p.TotalCommitsCount, len(p.Commits)))
+	return out, err
 }
 
 func parseBitbucketCloud(body []byte) (source.Push, error) {

@@ -36,6 +36,8 @@ func TestWebhookProviders(t *testing.T) {
 	gitlab := `{"ref":"refs/heads/main","project":{"web_url":"https://gitlab.com/acme/apps","git_http_url":"https://gitlab.com/acme/apps.git","git_ssh_url":"git@gitlab.com:acme/apps.git","default_branch":"main"}}`
 	bitbucket := `{"push":{"changes":[{"new":{"type":"branch","name":"main"}}]},"repository":{"full_name":"acme/apps","links":{"html":{"href":"https://bitbucket.org/acme/apps"}}}}`
 	bbServer := `{"changes":[{"ref":{"id":"refs/heads/main"}}],"repository":{"links":{"clone":[{"href":"https://bb.example.com/scm/acme/apps.git"},{"href":"ssh://git@bb.example.com:7999/acme/apps.git"}]}}}`
+	githubFiles := `{"ref":"refs/heads/main","repository":{"html_url":"https://github.com/acme/apps","default_branch":"main"},"commits":[{"added":["apps/a/new.yaml"],"modified":["apps/b/x.yaml"],"removed":[]},{"added":[],"modified":[],"removed":["apps/c/old.yaml"]}]}`
+	gitlabCut := `{"ref":"refs/heads/main","project":{"web_url":"https://gitlab.com/acme/apps","default_branch":"main"},"total_commits_count":30,"commits":[{"added":["a.yaml"]}]}`
 	gitea := `{"ref":"refs/tags/v1","repository":{"html_url":"https://gitea.example.com/acme/apps","clone_url":"https://gitea.example.com/acme/apps.git"}}`
 	tests := []struct {
 		name     string
@@ -51,6 +53,10 @@ func TestWebhookProviders(t *testing.T) {
 		{"GitHub ping is ignored", map[string]string{"X-GitHub-Event": "ping", "X-Hub-Signature-256": "sha256=" + sign("gh", `{}`)}, `{}`, 200, nil},
 		{"GitLab token", map[string]string{"X-Gitlab-Event": "Push Hook", "X-Gitlab-Token": "gl"}, gitlab, 200,
 			&source.Push{URLs: []string{"https://gitlab.com/acme/apps", "https://gitlab.com/acme/apps.git", "git@gitlab.com:acme/apps.git"}, Ref: "refs/heads/main", DefaultBranch: "main"}},
+		{"GitHub push lists the changed files", map[string]string{"X-GitHub-Event": "push", "X-Hub-Signature-256": "sha256=" + sign("gh", githubFiles)}, githubFiles, 200,
+			&source.Push{URLs: []string{"https://github.com/acme/apps"}, Ref: "refs/heads/main", DefaultBranch: "main", Files: []string{"apps/a/new.yaml", "apps/b/x.yaml", "apps/c/old.yaml"}}},
+		{"GitLab push with a cut commit list", map[string]string{"X-Gitlab-Event": "Push Hook", "X-Gitlab-Token": "gl"}, gitlabCut, 200,
+			&source.Push{URLs: []string{"https://gitlab.com/acme/apps"}, Ref: "refs/heads/main", DefaultBranch: "main"}},
 		{"GitLab wrong token", map[string]string{"X-Gitlab-Event": "Push Hook", "X-Gitlab-Token": "nope"}, gitlab, 401, nil},
 		{"Bitbucket Cloud", map[string]string{"X-Event-Key": "repo:push", "X-Hook-UUID": "uuid-1"}, bitbucket, 200,
 			&source.Push{URLs: []string{"https://bitbucket.org/acme/apps", "https://bitbucket.org/acme/apps", "git@bitbucket.org:acme/apps.git"}, Ref: "refs/heads/main"}},

@@ -1,6 +1,7 @@
 package source
 
 import (
+	"path"
 	"strings"
 
 	"github.com/capstan-cd/capstan/api/v1alpha1"
@@ -14,6 +15,27 @@ type Push struct {
 	Ref string
 	// DefaultBranch is the repository's default branch, when known.
 	DefaultBranch string
+	// Files are the paths the push changed, from the repository's root;
+	// nil when the provider does not say.
+	Files []string
+}
+
+// Touches reports whether the push changed a file under one of dirs
+// (paths from the repository's root; "" or "." is the whole repository).
+// When the changed files are not known, every directory is touched.
+func (p Push) Touches(dirs []string) bool {
+	if p.Files == nil {
+		return true
+	}
+	for _, dir := range dirs {
+		dir = strings.Trim(path.Clean("/"+dir), "/")
+		for _, f := range p.Files {
+			if dir == "" || f == dir || strings.HasPrefix(f, dir+"/") {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // Concerns reports whether the push can change what src renders: the

@@ -42,3 +42,31 @@ func TestPushConcerns(t *testing.T) {
 		t.Error("a tag push did not refresh an Application on that tag")
 	}
 }
+
+func TestPushTouches(t *testing.T) {
+	p := Push{Files: []string{"apps/shop/deployment.yaml", "README.md"}}
+	tests := []struct {
+		dirs []string
+		want bool
+	}{
+		{[]string{"apps/shop"}, true},
+		{[]string{"./apps/shop/"}, true},
+		{[]string{"apps/sho"}, false},
+		{[]string{"apps/cart", "apps/shop"}, true},
+		{[]string{"apps/cart"}, false},
+		{[]string{""}, true},
+		{[]string{"."}, true},
+		{[]string{"README.md"}, true},
+	}
+	for _, tt := range tests {
+		if got := p.Touches(tt.dirs); got != tt.want {
+			t.Errorf("Touches(%q) = %v, want %v", tt.dirs, got, tt.want)
+		}
+	}
+	if !(Push{}).Touches([]string{"apps/cart"}) {
+		t.Error("a push whose files are unknown must touch everything")
+	}
+	if (Push{Files: []string{}}).Touches([]string{"apps/cart"}) {
+		t.Error("a push known to change no file touched a directory")
+	}
+}

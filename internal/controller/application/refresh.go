@@ -4,6 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"path"
+	"strings"
+	"time"
 
 	"k8s.io/apimachinery/pkg/types"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -13,49 +16,96 @@ import (
 	"github.com/capstan-cd/capstan/internal/source"
 )
 
-// Refresh looks at once at every Application a push concerns: the
-// repository's cached refs are dropped and the Applications are queued.
-// A replica that is not the leader (any replica takes webhooks) asks the
-// leader instead, through the refresh annotation. It returns how many
+// Refresh looks at every Application a push concerns: the repository's
+// cached refs are dropped and the Applications are queued. Those whose
+// files the push changed go first; the others (whose status still moves
+// to the new revision) follow untouchedDelay later, so that the change a
+// push carries is not queued behind a thousand no-op passes. A replica
+// that is not the leader (any replica takes webhooks) asks the leader
+// instead, through the refresh annotation. It returns how many
 // Applications it refreshed.
 func (r *Reconciler) Refresh(ctx context.Context, push source.Push) (int, error) {
 	if r.refreshes == nil {
 		return 0, errors.New("the Application controller is not set up")
 	}
-	leading := r.leading()
-	if leading {
-		for _, u := range push.URLs {
-			r.Fetcher.Git.Invalidate(u)
-		}
-	}
 	var apps v1alpha1.ApplicationList
 	if err := r.Client.List(ctx, &apps, client.InNamespace(r.Opts.Namespace)); err != nil {
 		return 0, fmt.Errorf("list Applications: %w", err)
 	}
-	n := 0
+	var touched, untouched []*v1alpha1.Application
 	for i := range apps.Items {
 		app := &apps.Items[i]
-		for _, src := range app.Spec.GetSources() {
-			if !push.Concerns(src) {
-				continue
-			}
-			if !leading {
-				if err := r.requestRefresh(ctx, app); err != nil {
-					return n, err
-				}
-				n++
-				break
-			}
-			select {
-			case r.refreshes <- event.GenericEvent{Object: app}:
-			case <-ctx.Done():
-				return n, ctx.Err()
-			}
-			n++
-			break
+		switch concerned, changed := pushConcerns(push, app); {
+		case concerned && changed:
+			touched = append(touched, app)
+		case concerned:
+			untouched = append(untouched, app)
 		}
 	}
-	return n, nil
+	if !r.leading() {
+		for _, app := range append(touched, untouched...) {
+			if err := r.requestRefresh(ctx, app); err != nil {
+				return 0, err
+			}
+		}
+		return len(touched) + len(untouched), nil
+	}
+	for _, u := range push.URLs {
+		r.Fetcher.Git.Invalidate(u)
+	}
+	for _, app := range touched {
+		select {
+		case r.refreshes <- event.GenericEvent{Object: app}:
+		case <-ctx.Done():
+			return 0, ctx.Err()
+		}
+	}
+	if len(untouched) > 0 {
+		time.AfterFunc(untouchedDelay, func() {
+			for _, app := range untouched {
+				select {
+				case r.refreshes <- event.GenericEvent{Object: app}:
+				case <-time.After(time.Minute): // the controller stopped
+					return
+				}
+			}
+		})
+	}
+	return len(touched) + len(untouched), nil
+}
+
+// untouchedDelay is how long the Applications a push concerns but whose
+// files it did not change wait behind those whose files it did.
+const untouchedDelay = 2 * time.Second
+
+// pushConcerns reports whether the push moves a source of app, and whether
+// it changed files app reads: under a source's path, or under the paths
+// of the argocd.argoproj.io/manifest-generate-paths annotation (";"
+// separated, relative to the source's path unless they start with "/").
+func pushConcerns(push source.Push, app *v1alpha1.Application) (concerned, changed bool) {
+	for _, src := range app.Spec.GetSources() {
+		if !push.Concerns(src) {
+			continue
+		}
+		concerned = true
+		dirs := []string{src.Path}
+		if v, ok := app.Annotations[v1alpha1.AnnotationManifestGeneratePaths]; ok {
+			dirs = nil
+			for _, p := range strings.Split(v, ";") {
+				if p = strings.TrimSpace(p); p == "" {
+					continue
+				}
+				if !strings.HasPrefix(p, "/") {
+					p = path.Join(src.Path, p)
+				}
+				dirs = append(dirs, p)
+			}
+		}
+		if push.Touches(dirs) {
+			return true, true
+		}
+	}
+	return concerned, false
 }
 
 // leading reports whether this replica is the elected leader; without
