@@ -3,6 +3,8 @@ package cli
 import (
 	"context"
 	"fmt"
+	"net/http"
+	"net/http/pprof"
 	"os"
 	"path/filepath"
 	"strings"
@@ -33,6 +35,7 @@ import (
 // serverOptions are the flags of the commands that run capstan's
 // controllers.
 type serverOptions struct {
+	profiling   bool
 	kubeconfig  string
 	namespace   string
 	metricsAddr string
@@ -54,6 +57,7 @@ func (o *serverOptions) bindFlags(cmd *cobra.Command) {
 	fs.StringVar(&o.probeAddr, "health-probe-bind-address", ":8081", "address of the /healthz and /readyz endpoints")
 	fs.BoolVar(&o.leaderElect, "leader-elect", true, "elect a leader through a Lease so that only one replica acts")
 	fs.IntVar(&o.workers, "workers", 10, "Applications reconciled in parallel")
+	fs.BoolVar(&o.profiling, "profiling", false, "serve Go's profiles (/debug/pprof/) on the metrics address")
 	fs.StringVar(&o.cacheDir, "cache-dir", filepath.Join(os.TempDir(), "capstan"), "directory for repository and chart caches (throw-away)")
 	o.git.BindFlags(fs)
 	o.charts.BindFlags(fs)
@@ -135,6 +139,20 @@ func parseSettings(data map[string]string) (settings, error) {
 	return s, nil
 }
 
+// profiles are the /debug/pprof/ handlers when --profiling asks for them.
+func (o *serverOptions) profiles() map[string]http.Handler {
+	if !o.profiling {
+		return nil
+	}
+	return map[string]http.Handler{
+		"/debug/pprof/":        http.HandlerFunc(pprof.Index),
+		"/debug/pprof/cmdline": http.HandlerFunc(pprof.Cmdline),
+		"/debug/pprof/profile": http.HandlerFunc(pprof.Profile),
+		"/debug/pprof/symbol":  http.HandlerFunc(pprof.Symbol),
+		"/debug/pprof/trace":   http.HandlerFunc(pprof.Trace),
+	}
+}
+
 func (o *serverOptions) run(ctx context.Context) error {
 	ctrl.SetLogger(zap.New())
 	cfg, err := o.restConfig()
@@ -153,7 +171,7 @@ func (o *serverOptions) run(ctx context.Context) error {
 	}
 	mgr, err := ctrl.NewManager(cfg, ctrl.Options{
 		Scheme:                        scheme,
-		Metrics:                       metricsserver.Options{BindAddress: o.metricsAddr},
+		Metrics:                       metricsserver.Options{BindAddress: o.metricsAddr, ExtraHandlers: o.profiles()},
 		HealthProbeBindAddress:        o.probeAddr,
 		LeaderElection:                o.leaderElect,
 		LeaderElectionID:              "capstan-controller",

@@ -74,7 +74,7 @@ func TestRunSyncsAndTakesWebhooks(t *testing.T) {
 	cmd := NewRootCommand()
 	address, metricsAddress := freeAddress(t), freeAddress(t)
 	cmd.SetArgs([]string{"run", "--kubeconfig", env.Cluster.Kubeconfig, "--namespace", "argocd", "--address", address,
-		"--metrics-bind-address", metricsAddress, "--health-probe-bind-address", "127.0.0.1:0", "--cache-dir", t.TempDir()})
+		"--metrics-bind-address", metricsAddress, "--health-probe-bind-address", "127.0.0.1:0", "--cache-dir", t.TempDir(), "--profiling"})
 	exited := make(chan error, 1)
 	go func() { exited <- cmd.ExecuteContext(runCtx) }()
 
@@ -90,6 +90,9 @@ func TestRunSyncsAndTakesWebhooks(t *testing.T) {
 	})
 	if err != nil {
 		t.Fatalf("the Application did not become Synced and Healthy with its sync done: %v; status %+v", err, got.Status)
+	}
+	if heap := get(t, "http://"+metricsAddress+"/debug/pprof/heap?debug=1"); !strings.Contains(heap, "heap profile") {
+		t.Errorf("--profiling serves no heap profile: %.200q", heap)
 	}
 	metrics := scrape(t, metricsAddress)
 	for _, want := range []string{
@@ -176,9 +179,15 @@ func postWebhook(t *testing.T, address, payload, secret string) int {
 
 func scrape(t *testing.T, address string) string {
 	t.Helper()
-	resp, err := http.Get("http://" + address + "/metrics")
+	return get(t, "http://"+address+"/metrics")
+}
+
+// get returns the body of a GET of url.
+func get(t *testing.T, url string) string {
+	t.Helper()
+	resp, err := http.Get(url)
 	if err != nil {
-		t.Fatalf("scrape /metrics: %v", err)
+		t.Fatalf("GET %s: %v", url, err)
 	}
 	defer resp.Body.Close()
 	body, err := io.ReadAll(resp.Body)
