@@ -72,11 +72,29 @@ func (c *Clusters) resolve(ctx context.Context, cl client.Client, dest v1alpha1.
 	// An unreadable Secret is not this Application's problem unless it is
 	// its destination, which Resolve then reports as unknown.
 	d, _ := cluster.NewDestinations(c.inCluster, secrets.Items)
+	c.forgetRemoved(d)
 	cl2, err := d.Resolve(dest)
 	if err != nil {
 		return nil, err
 	}
 	return c.target(cl2)
+}
+
+// forgetRemoved stops the watches and drops the clients of clusters whose
+// Secret is gone, so that revoked credentials are not used on and on.
+func (c *Clusters) forgetRemoved(d *cluster.Destinations) {
+	known := map[string]bool{}
+	for _, cl := range d.All() {
+		known[cl.Server] = true
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for server, t := range c.targets {
+		if !known[server] {
+			t.stop()
+			delete(c.targets, server)
+		}
+	}
 }
 
 func (c *Clusters) target(cl *cluster.Cluster) (*target, error) {

@@ -17,7 +17,8 @@ import (
 	"github.com/capstan-cd/capstan/internal/source"
 )
 
-// directClient reads and writes the test cluster without a cache.
+// directClient reads and writes the test cluster without a cache, with the
+// control-plane namespace in place.
 func directClient(t *testing.T) client.Client {
 	t.Helper()
 	scheme := runtime.NewScheme()
@@ -31,6 +32,10 @@ func directClient(t *testing.T) client.Client {
 	if err != nil {
 		t.Fatal(err)
 	}
+	ns := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: controlPlane}}
+	if err := cl.Create(context.Background(), ns); err != nil && !apierrors.IsAlreadyExists(err) {
+		t.Fatal(err)
+	}
 	return cl
 }
 
@@ -39,10 +44,6 @@ func directClient(t *testing.T) client.Client {
 func TestFollowerPassesAPushToTheLeader(t *testing.T) {
 	ctx := context.Background()
 	cl := directClient(t)
-	ns := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: controlPlane}}
-	if err := cl.Create(ctx, ns); err != nil && !apierrors.IsAlreadyExists(err) {
-		t.Fatal(err)
-	}
 	pushed := seedApp("follower-pushed", "https://git.example.com/team/shop.git", "shop")
 	other := seedApp("follower-other", "https://git.example.com/team/other.git", "other")
 	for _, app := range []*v1alpha1.Application{pushed, other} {
