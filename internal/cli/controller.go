@@ -177,7 +177,9 @@ func (o *serverOptions) run(ctx context.Context) error {
 		LeaderElectionID:              "capstan-controller",
 		LeaderElectionNamespace:       o.namespace,
 		LeaderElectionReleaseOnCancel: true,
-		Cache:                         cache.Options{DefaultNamespaces: map[string]cache.Config{o.namespace: {}}},
+		// Managed fields are a large part of a cached Application and are
+		// never read from the cache.
+		Cache: cache.Options{DefaultNamespaces: map[string]cache.Config{o.namespace: {}}, DefaultTransform: cache.TransformStripManagedFields()},
 	})
 	if err != nil {
 		return err
