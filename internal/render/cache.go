@@ -16,6 +16,9 @@ import (
 	"sync"
 
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	utiljson "k8s.io/apimachinery/pkg/util/json"
+
+	"github.com/capstan-cd/capstan/api/v1alpha1"
 )
 
 // Cache remembers renders by the content of what they read, not by commit:
@@ -34,7 +37,12 @@ type Cache struct {
 type cacheEntry struct {
 	// outside are the files read outside the source's path, with digests.
 	outside []fileDigest
-	result  *Result
+	// objects are the rendered objects as JSON: a third of their size as
+	// maps, and a fresh copy for every hit.
+	objects []json.RawMessage
+	typ     v1alpha1.ApplicationSourceType
+	types   []v1alpha1.ApplicationSourceType
+	inputs  []string
 	used    uint64
 }
 
@@ -64,7 +72,8 @@ func (c *Cache) Render(ctx context.Context, req Request) (*Result, bool, error) 
 		c.clock++
 		e.used = c.clock
 		c.mu.Unlock()
-		return copyResult(e.result), true, nil
+		res, err := e.decode()
+		return res, err == nil, err
 	}
 	res, err := Render(ctx, req)
 	if err != nil {
@@ -77,7 +86,13 @@ func (c *Cache) Render(ctx context.Context, req Request) (*Result, bool, error) 
 	}
 	c.mu.Lock()
 	c.clock++
-	c.entries[key] = &cacheEntry{outside: outside, result: copyResult(res), used: c.clock}
+	entry, err := newCacheEntry(res, outside)
+	if err != nil {
+		c.mu.Unlock()
+		return res, false, nil
+	}
+	entry.used = c.clock
+	c.entries[key] = entry
 	c.evict()
 	c.mu.Unlock()
 	return res, false, nil
@@ -278,10 +293,29 @@ var toolVersions = sync.OnceValue(func() string {
 	return b.String()
 })
 
-func copyResult(r *Result) *Result {
-	out := &Result{Type: r.Type, Inputs: r.Inputs, Objects: make([]*unstructured.Unstructured, len(r.Objects))}
+func newCacheEntry(r *Result, outside []fileDigest) (*cacheEntry, error) {
+	e := &cacheEntry{outside: outside, typ: r.Type, types: r.Types, inputs: r.Inputs, objects: make([]json.RawMessage, len(r.Objects))}
 	for i, o := range r.Objects {
-		out.Objects[i] = o.DeepCopy()
+		data, err := json.Marshal(o.Object)
+		if err != nil {
+			return nil, err
+		}
+		e.objects[i] = data
 	}
-	return out
+	return e, nil
+}
+
+// decode is a fresh copy of the cached result, the caller's to modify.
+func (e *cacheEntry) decode() (*Result, error) {
+	out := &Result{Type: e.typ, Types: e.types, Inputs: e.inputs, Objects: make([]*unstructured.Unstructured, len(e.objects))}
+	for i, data := range e.objects {
+		// apimachinery's decoder keeps integers int64, as the render made
+		// them.
+		var m map[string]any
+		if err := utiljson.Unmarshal(data, &m); err != nil {
+			return nil, fmt.Errorf("cached render: %w", err)
+		}
+		out.Objects[i] = &unstructured.Unstructured{Object: m}
+	}
+	return out, nil
 }
