@@ -3,6 +3,7 @@ package bench
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net"
@@ -111,11 +112,123 @@ func (r *gitRepo) commitAndPush(message string) (string, error) {
 	return strings.TrimSpace(out), err
 }
 
-// pushEvent is a GitHub push payload for the repository's main branch.
-func (r *gitRepo) pushEvent(before, after string) []byte {
-	return fmt.Appendf(nil, `{"ref":"refs/heads/main","before":%q,"after":%q,`+
-		`"repository":{"name":%q,"full_name":"bench/%s","html_url":%q,"clone_url":%q,"default_branch":"main"}}`,
-		before, after, repoName, repoName, strings.TrimSuffix(r.URL, ".git"), r.URL)
+// pushEvent is a GitHub push payload for the repository's main branch,
+// from before to after, listing each pushed commit with the paths it
+// added, modified and removed (from the repository's root) as GitHub
+// does: capstan refreshes first the Applications whose files changed.
+func (r *gitRepo) pushEvent(before, after string) ([]byte, error) {
+	commits, err := r.pushedCommits(before, after)
+	if err != nil {
+		return nil, err
+	}
+	web := strings.TrimSuffix(r.URL, ".git")
+	for i := range commits {
+		commits[i].URL = web + "/commit/" + commits[i].ID
+	}
+	ev := pushPayload{
+		Ref: "refs/heads/main", Before: before, After: after,
+		Compare: web + "/compare/" + before + "..." + after,
+		Commits: commits,
+		Repository: pushRepository{
+			Name: repoName, FullName: "bench/" + repoName, HTMLURL: web, CloneURL: r.URL, DefaultBranch: "main",
+		},
+		Pusher: pushPerson{Name: "capstan-bench", Email: "bench@capstan.invalid"},
+	}
+	if len(commits) > 0 {
+		ev.HeadCommit = &commits[len(commits)-1]
+	}
+	return json.Marshal(ev)
+}
+
+// pushPayload is the part of GitHub's push event capstan reads, and a
+// little more so that it looks like one.
+type pushPayload struct {
+	Ref        string         `json:"ref"`
+	Before     string         `json:"before"`
+	After      string         `json:"after"`
+	Created    bool           `json:"created"`
+	Deleted    bool           `json:"deleted"`
+	Forced     bool           `json:"forced"`
+	Compare    string         `json:"compare"`
+	Commits    []pushCommit   `json:"commits"`
+	HeadCommit *pushCommit    `json:"head_commit"`
+	Repository pushRepository `json:"repository"`
+	Pusher     pushPerson     `json:"pusher"`
+}
+
+type pushRepository struct {
+	Name          string `json:"name"`
+	FullName      string `json:"full_name"`
+	HTMLURL       string `json:"html_url"`
+	CloneURL      string `json:"clone_url"`
+	DefaultBranch string `json:"default_branch"`
+}
+
+type pushPerson struct {
+	Name  string `json:"name"`
+	Email string `json:"email"`
+}
+
+// pushCommit is one commit of a push as GitHub lists it.
+type pushCommit struct {
+	ID        string     `json:"id"`
+	TreeID    string     `json:"tree_id"`
+	Distinct  bool       `json:"distinct"`
+	Message   string     `json:"message"`
+	Timestamp string     `json:"timestamp"`
+	URL       string     `json:"url"`
+	Author    pushPerson `json:"author"`
+	Committer pushPerson `json:"committer"`
+	Added     []string   `json:"added"`
+	Removed   []string   `json:"removed"`
+	Modified  []string   `json:"modified"`
+}
+
+// pushedCommits lists the commits of before..after, oldest first, with
+// the paths each changed (no rename detection: GitHub reports a rename
+// as a removal and an addition).
+func (r *gitRepo) pushedCommits(before, after string) ([]pushCommit, error) {
+	span := before + ".." + after
+	if before == "" || strings.Trim(before, "0") == "" {
+		span = after
+	}
+	out, err := gitOutput(r.work, "log", "--reverse", "--no-renames", "--name-status", "-z",
+		"--format=%x01%H%x00%T%x00%aI%x00%an%x00%ae%x00%cn%x00%ce%x00%B", span)
+	if err != nil {
+		return nil, err
+	}
+	var commits []pushCommit
+	for rec := range strings.SplitSeq(out, "\x01") {
+		if rec == "" {
+			continue
+		}
+		f := strings.Split(rec, "\x00")
+		if len(f) < 8 {
+			return nil, fmt.Errorf("git log %s: unexpected output %q", span, rec)
+		}
+		c := pushCommit{
+			ID: f[0], TreeID: f[1], Distinct: true, Timestamp: f[2],
+			Author: pushPerson{Name: f[3], Email: f[4]}, Committer: pushPerson{Name: f[5], Email: f[6]},
+			Message: strings.TrimSpace(f[7]),
+			Added:   []string{}, Removed: []string{}, Modified: []string{},
+		}
+		// After the message: status, NUL, path, NUL, ... (the first
+		// status follows the message's newlines).
+		rest := f[8:]
+		for i := 0; i+1 < len(rest); i += 2 {
+			status, path := strings.TrimSpace(rest[i]), rest[i+1]
+			switch {
+			case strings.HasPrefix(status, "A"):
+				c.Added = append(c.Added, path)
+			case strings.HasPrefix(status, "D"):
+				c.Removed = append(c.Removed, path)
+			case status != "":
+				c.Modified = append(c.Modified, path)
+			}
+		}
+		commits = append(commits, c)
+	}
+	return commits, nil
 }
 
 func runGit(dir string, args ...string) error {

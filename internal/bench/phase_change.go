@@ -111,9 +111,16 @@ func (b *bench) change(ctx context.Context, set []App, webhook bool, timeout tim
 		return nil, err
 	}
 	b.head = head
+	var event []byte
+	if webhook {
+		// Built before the clock starts: it runs git log.
+		if event, err = b.repo.pushEvent(before, head); err != nil {
+			return nil, fmt.Errorf("build the push webhook: %w", err)
+		}
+	}
 	start := time.Now()
 	if webhook {
-		if err := b.postWebhook(ctx, before, head); err != nil {
+		if err := b.postWebhook(ctx, event); err != nil {
 			return nil, err
 		}
 	}
@@ -130,10 +137,10 @@ func hasRevision(rev string) func(*unstructured.Unstructured) bool {
 	}
 }
 
-// postWebhook sends capstan a GitHub push event for the repository.
-func (b *bench) postWebhook(ctx context.Context, before, after string) error {
+// postWebhook sends capstan a GitHub push event (pushEvent).
+func (b *bench) postWebhook(ctx context.Context, event []byte) error {
 	url := "http://" + b.capstan.webhook + "/api/webhook"
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, url, bytes.NewReader(b.repo.pushEvent(before, after)))
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, url, bytes.NewReader(event))
 	if err != nil {
 		return err
 	}
