@@ -53,6 +53,7 @@ func TestRunTinyW1(t *testing.T) {
 	opts.ConvergeTimeout = 2 * time.Minute
 	opts.BinDir = filepath.Join(root, "bin")
 	opts.JSONFile = filepath.Join(t.TempDir(), "bench.json")
+	opts.WorkDir = t.TempDir() // heap profiles included
 	var out, log bytes.Buffer
 	opts.Out, opts.Log = &out, &log
 
@@ -62,7 +63,7 @@ func TestRunTinyW1(t *testing.T) {
 	}
 	checkFigures(t, res)
 	checkJSON(t, opts.JSONFile, res)
-	for _, want := range []string{"R_max", "to all Synced+Healthy", "Git ls-remote", "1 app, webhook", "polling", "reverted", "start to /readyz", "peak (VmHWM)"} {
+	for _, want := range []string{"R_max", "to all Synced+Healthy", "Git ls-remote", "1 app, webhook", "polling", "reverted", "start to /readyz", "peak (VmHWM)", "RssAnon / RssFile, idle", "heap profile, idle"} {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("the table lacks %q:\n%s", want, out.String())
 		}
@@ -98,6 +99,17 @@ func checkFigures(t *testing.T, r *Result) {
 	}
 	if m := r.Memory; m == nil || m.PeakBytes <= 0 || m.SteadyBytes <= 0 || m.RestartPeakBytes <= 0 || m.BudgetBytes <= 0 {
 		t.Errorf("memory: %+v", m)
+	} else {
+		for name, s := range map[string]RSS{"peak": m.Peak, "steady": m.Steady, "restart": m.Restart} {
+			if s.AnonBytes <= 0 || s.FileBytes <= 0 || s.AnonBytes+s.FileBytes > s.RSSBytes {
+				t.Errorf("memory, %s: RssAnon/RssFile not read: %+v", name, s)
+			}
+		}
+		for _, k := range []string{"peak", "idle"} {
+			if fi, err := os.Stat(m.HeapProfiles[k]); err != nil || fi.Size() == 0 {
+				t.Errorf("heap profile at %s not saved: %v", k, err)
+			}
+		}
 	}
 }
 

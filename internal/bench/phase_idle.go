@@ -6,7 +6,8 @@ import (
 )
 
 // idle leaves everything alone for the idle window and counts what capstan
-// does meanwhile: API requests, status writes, Git requests, CPU time.
+// does meanwhile: API requests, status writes, Git requests, CPU time; at
+// the end it reads capstan's resident memory and saves its heap profile.
 func (b *bench) idle(ctx context.Context) error {
 	before, err := b.snapshot(ctx)
 	if err != nil {
@@ -33,7 +34,13 @@ func (b *bench) idle(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	b.steadyRSS = mem.RSS
+	b.steady = mem
+	// Steady state: the heap profile of capstan doing nothing.
+	path, err := b.heapProfile(ctx, "idle")
+	if err != nil {
+		return err
+	}
+	b.saveProfile("idle", path)
 	b.res.Idle = &Idle{
 		Seconds:          elapsed.Seconds(),
 		Requests:         reqs,

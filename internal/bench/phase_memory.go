@@ -1,6 +1,10 @@
 package bench
 
-import "context"
+import (
+	"context"
+	"maps"
+	"slices"
+)
 
 // Budget of DESIGN.md §5: 64 MiB plus 2 KiB per managed object.
 const (
@@ -10,20 +14,29 @@ const (
 
 // memory reports capstan's resident memory: the peak of the first process
 // (cold sync included), its steady size at the end of the idle window, and
-// the peak of the restarted one.
+// the peak of the restarted one; each also split into RssAnon and RssFile,
+// with the heap profiles taken at the cold sync's peak and when idle.
 func (b *bench) memory(ctx context.Context) error {
 	mem, err := processMemory(b.capstan.pid())
 	if err != nil {
 		return err
 	}
-	b.res.Memory = &Memory{
+	m := &Memory{
 		PeakBytes:        b.peakHWM,
-		SteadyBytes:      b.steadyRSS,
+		SteadyBytes:      b.steady.RSS,
 		RestartPeakBytes: mem.HWM,
 		BudgetBytes:      memoryBase + memoryPerObject*int64(len(b.apps)*ObjectsPerApp),
+		Peak:             rssOf(b.peakSample),
+		Steady:           rssOf(b.steady),
+		Restart:          rssOf(mem),
+		HeapProfiles:     b.heapProfiles,
 	}
-	b.logf("memory: peak %.1f MiB, steady %.1f MiB, budget %.1f MiB",
-		mib(b.peakHWM), mib(b.steadyRSS), mib(b.res.Memory.BudgetBytes))
+	b.res.Memory = m
+	b.logf("memory: peak %.1f MiB, steady %.1f MiB (RssAnon %.1f, RssFile %.1f), budget %.1f MiB",
+		mib(m.PeakBytes), mib(m.SteadyBytes), mib(m.Steady.AnonBytes), mib(m.Steady.FileBytes), mib(m.BudgetBytes))
+	for _, k := range slices.Sorted(maps.Keys(b.heapProfiles)) {
+		b.logf("heap profile, %s: %s", k, b.heapProfiles[k])
+	}
 	return nil
 }
 

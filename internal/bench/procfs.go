@@ -33,9 +33,12 @@ func cpuSeconds(pid int) (float64, error) {
 	return (utime + stime) / clockTicks, nil
 }
 
-// memory is a process's resident memory from /proc/PID/status.
+// memory is a process's resident memory from /proc/PID/status, in bytes:
+// VmRSS, VmHWM, and VmRSS's anonymous part (RssAnon: heap, stacks) and
+// file-backed part (RssFile: mostly the binary's mapped text and data).
 type memory struct {
-	RSS, HWM int64 // bytes
+	RSS, HWM   int64
+	Anon, File int64
 }
 
 func processMemory(pid int) (memory, error) {
@@ -43,7 +46,7 @@ func processMemory(pid int) (memory, error) {
 	if err != nil {
 		return memory{}, fmt.Errorf("read memory of process %d: %w", pid, err)
 	}
-	return memory{RSS: kv["VmRSS"], HWM: kv["VmHWM"]}, nil
+	return memory{RSS: kv["VmRSS"], HWM: kv["VmHWM"], Anon: kv["RssAnon"], File: kv["RssFile"]}, nil
 }
 
 // readKB reads "Key: N kB" lines as bytes.

@@ -115,8 +115,19 @@ func rows(r *Result) []row {
 		add("memory", "peak (VmHWM)", fmt.Sprintf("%.1f MiB", mib(m.PeakBytes)), fmt.Sprintf("≤ %.1f MiB", mib(m.BudgetBytes)), new(m.PeakBytes <= m.BudgetBytes))
 		add("", "steady (VmRSS, idle)", fmt.Sprintf("%.1f MiB", mib(m.SteadyBytes)), fmt.Sprintf("≤ %.1f MiB", mib(m.BudgetBytes)), new(m.SteadyBytes <= m.BudgetBytes))
 		add("", "peak after restart", fmt.Sprintf("%.1f MiB", mib(m.RestartPeakBytes)), fmt.Sprintf("≤ %.1f MiB", mib(m.BudgetBytes)), new(m.RestartPeakBytes <= m.BudgetBytes))
+		// RssFile is mostly the binary's text, RssAnon the Go heap and stacks.
+		add("", "RssAnon / RssFile, cold sync top", split(m.Peak), "", nil)
+		add("", "RssAnon / RssFile, idle", split(m.Steady), "", nil)
+		add("", "RssAnon / RssFile, after restart", split(m.Restart), "", nil)
+		for _, k := range slices.Sorted(maps.Keys(m.HeapProfiles)) {
+			add("", "heap profile, "+k, m.HeapProfiles[k], "", nil)
+		}
 	}
 	return out
+}
+
+func split(r RSS) string {
+	return fmt.Sprintf("%.1f / %.1f MiB (VmRSS %.1f MiB)", mib(r.AnonBytes), mib(r.FileBytes), mib(r.RSSBytes))
 }
 
 func latency(l Latency) string {

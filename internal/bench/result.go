@@ -147,7 +147,26 @@ type Memory struct {
 	SteadyBytes      int64 `json:"steadyBytes"`
 	RestartPeakBytes int64 `json:"restartPeakBytes"`
 	BudgetBytes      int64 `json:"budgetBytes"`
+	// Resident memory split into RssAnon (heap, stacks) and RssFile
+	// (mostly the binary's text): at the highest VmRSS sampled during
+	// cold sync, at the end of the idle window, and of the restarted
+	// process at the end of the run.
+	Peak    RSS `json:"peakSample"`
+	Steady  RSS `json:"steadySample"`
+	Restart RSS `json:"restartSample"`
+	// HeapProfiles are capstan's heap profiles (pprof format) at the
+	// cold sync's peak and at the end of the idle window, by moment.
+	HeapProfiles map[string]string `json:"heapProfiles,omitempty"`
 }
+
+// RSS is one reading of VmRSS and its anonymous and file-backed parts.
+type RSS struct {
+	RSSBytes  int64 `json:"rssBytes"`
+	AnonBytes int64 `json:"rssAnonBytes"`
+	FileBytes int64 `json:"rssFileBytes"`
+}
+
+func rssOf(m memory) RSS { return RSS{RSSBytes: m.RSS, AnonBytes: m.Anon, FileBytes: m.File} }
 
 // summarise computes the latency percentiles of xs (nearest rank).
 func summarise(xs []float64) Latency {

@@ -33,8 +33,11 @@ type bench struct {
 	configW *watcher
 	deployW *watcher
 
-	steadyRSS int64 // VmRSS at the end of the idle window
-	peakHWM   int64 // VmHWM of the first capstan process
+	steady     memory // at the end of the idle window
+	peakHWM    int64  // VmHWM of the first capstan process
+	peakSample memory // highest VmRSS sampled during cold sync
+	// heapProfiles are the saved heap profiles by moment ("peak", "idle").
+	heapProfiles map[string]string
 }
 
 // setUp starts the control plane, the Git server and capstan, with the
@@ -140,11 +143,34 @@ func (b *bench) close(ok bool) error {
 	case err != nil || !ok:
 		b.logf("work directory kept for its logs: %s", b.dir)
 	case !b.keepDir:
-		if rmErr := os.RemoveAll(b.dir); rmErr != nil {
-			b.logf("remove %s: %v", b.dir, rmErr)
-		}
+		b.removeWorkDir()
 	}
 	return err
+}
+
+// removeWorkDir removes the temporary work directory but for capstan's
+// heap profiles, whose paths the run printed.
+func (b *bench) removeWorkDir() {
+	entries, err := os.ReadDir(b.dir)
+	if err != nil {
+		b.logf("remove %s: %v", b.dir, err)
+		return
+	}
+	kept := false
+	for _, e := range entries {
+		if e.Name() == profileDir {
+			kept = true
+			continue
+		}
+		if err := os.RemoveAll(filepath.Join(b.dir, e.Name())); err != nil {
+			b.logf("remove %s: %v", b.dir, err)
+		}
+	}
+	if !kept {
+		_ = os.Remove(b.dir)
+		return
+	}
+	b.logf("work directory removed but for the heap profiles: %s", filepath.Join(b.dir, profileDir))
 }
 
 // capstanVersion reads `capstan version` and the commit of the checkout
