@@ -96,12 +96,15 @@ func (c *cluster) scrapeAPIServer(ctx context.Context) (samples, error) {
 	return parseMetrics(bytes.NewReader(body))
 }
 
-// scrapeHTTP reads a /metrics endpoint.
+// scrapeHTTP reads a /metrics endpoint, uncompressed: on loopback gzip
+// only costs the measured process CPU (a third of capstan's while it
+// served the benchmark's scrapes at 1000 apps).
 func scrapeHTTP(ctx context.Context, url string) (samples, error) {
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
 	if err != nil {
 		return nil, err
 	}
+	req.Header.Set("Accept-Encoding", "identity")
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		return nil, fmt.Errorf("read %s: %w", url, err)

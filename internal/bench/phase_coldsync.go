@@ -105,9 +105,9 @@ func (b *bench) coldSync(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	// Memory peaks during the cold sync: keep a heap profile of it.
-	peak := b.watchPeak(ctx, "peak")
-	defer peak.stop()
+	// Keep a heap profile of the first process at its highest RSS, from
+	// here to its stop in restart (peakResult).
+	b.peak = b.watchPeak(ctx, "peak")
 	start := time.Now()
 	if err := b.createApplications(ctx); err != nil {
 		return err
@@ -129,13 +129,6 @@ func (b *bench) coldSync(ctx context.Context) error {
 		return err
 	}
 	cs.Requests, cs.CPUSeconds = reqs, cpu
-	top, path, err := peak.result()
-	if err != nil {
-		return fmt.Errorf("heap profile at the peak: %w", err)
-	}
-	b.peakSample = top
-	b.saveProfile("peak", path)
-	b.logf("cold sync: highest VmRSS %.1f MiB (RssAnon %.1f, RssFile %.1f)", mib(top.RSS), mib(top.Anon), mib(top.File))
 	cs.RequestsPerApp = reqs.Total / float64(len(b.apps))
 	return nil
 }

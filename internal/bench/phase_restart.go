@@ -25,6 +25,9 @@ func (b *bench) restart(ctx context.Context) error {
 		return err
 	}
 	b.peakHWM = mem.HWM
+	if err := b.peakResult(); err != nil {
+		return err
+	}
 	sigBefore := b.signatures()
 	serverBefore, err := b.cl.apiServerCounts(ctx)
 	if err != nil {

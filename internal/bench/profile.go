@@ -131,3 +131,20 @@ func (b *bench) saveProfile(moment, path string) {
 	b.heapProfiles[moment] = path
 	b.logf("heap profile at %s: %s", moment, path)
 }
+
+// peakResult stops following the first process's memory and keeps its
+// highest sample and the heap profile taken at it.
+func (b *bench) peakResult() error {
+	if b.peak == nil {
+		return nil
+	}
+	top, path, err := b.peak.result()
+	b.peak = nil
+	if err != nil {
+		return fmt.Errorf("heap profile at the peak: %w", err)
+	}
+	b.peakSample = top
+	b.saveProfile("peak", path)
+	b.logf("highest VmRSS sampled %.1f MiB (RssAnon %.1f, RssFile %.1f)", mib(top.RSS), mib(top.Anon), mib(top.File))
+	return nil
+}

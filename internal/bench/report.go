@@ -116,7 +116,7 @@ func rows(r *Result) []row {
 		add("", "steady (VmRSS, idle)", fmt.Sprintf("%.1f MiB", mib(m.SteadyBytes)), fmt.Sprintf("≤ %.1f MiB", mib(m.BudgetBytes)), new(m.SteadyBytes <= m.BudgetBytes))
 		add("", "peak after restart", fmt.Sprintf("%.1f MiB", mib(m.RestartPeakBytes)), fmt.Sprintf("≤ %.1f MiB", mib(m.BudgetBytes)), new(m.RestartPeakBytes <= m.BudgetBytes))
 		// RssFile is mostly the binary's text, RssAnon the Go heap and stacks.
-		add("", "RssAnon / RssFile, cold sync top", split(m.Peak), "", nil)
+		add("", "RssAnon / RssFile, top sample", split(m.Peak), "", nil)
 		add("", "RssAnon / RssFile, idle", split(m.Steady), "", nil)
 		add("", "RssAnon / RssFile, after restart", split(m.Restart), "", nil)
 		for _, k := range slices.Sorted(maps.Keys(m.HeapProfiles)) {

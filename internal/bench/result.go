@@ -148,14 +148,14 @@ type Memory struct {
 	RestartPeakBytes int64 `json:"restartPeakBytes"`
 	BudgetBytes      int64 `json:"budgetBytes"`
 	// Resident memory split into RssAnon (heap, stacks) and RssFile
-	// (mostly the binary's text): at the highest VmRSS sampled during
-	// cold sync, at the end of the idle window, and of the restarted
-	// process at the end of the run.
+	// (mostly the binary's text): at the highest VmRSS sampled of the
+	// first process (every 250 ms, cold sync to restart), at the end of
+	// the idle window, and of the restarted process at the end of the run.
 	Peak    RSS `json:"peakSample"`
 	Steady  RSS `json:"steadySample"`
 	Restart RSS `json:"restartSample"`
-	// HeapProfiles are capstan's heap profiles (pprof format) at the
-	// cold sync's peak and at the end of the idle window, by moment.
+	// HeapProfiles are capstan's heap profiles (pprof format) at that
+	// highest sample ("peak") and at the end of the idle window ("idle").
 	HeapProfiles map[string]string `json:"heapProfiles,omitempty"`
 }
 

@@ -33,9 +33,10 @@ type bench struct {
 	configW *watcher
 	deployW *watcher
 
-	steady     memory // at the end of the idle window
-	peakHWM    int64  // VmHWM of the first capstan process
-	peakSample memory // highest VmRSS sampled during cold sync
+	steady     memory     // at the end of the idle window
+	peakHWM    int64      // VmHWM of the first capstan process
+	peakSample memory     // highest VmRSS sampled of the first process
+	peak       *peakWatch // follows the first process from cold sync to restart
 	// heapProfiles are the saved heap profiles by moment ("peak", "idle").
 	heapProfiles map[string]string
 }
@@ -129,6 +130,9 @@ func (b *bench) startCapstan(ctx context.Context) (time.Duration, error) {
 // temporary work directory after a successful run.
 func (b *bench) close(ok bool) error {
 	var errs []error
+	if b.peak != nil {
+		b.peak.result() // a run that failed before restart
+	}
 	if b.capstan != nil {
 		errs = append(errs, b.capstan.stop(30*time.Second))
 	}
