@@ -221,8 +221,16 @@ func TestEnsureNamespaceAppliesManagedMetadata(t *testing.T) {
 	if ns.Labels["team"] != "a" || ns.Annotations["owner"] != "ops" {
 		t.Errorf("namespace metadata = %v %v", ns.Labels, ns.Annotations)
 	}
+	before, err := cs.CoreV1().Namespaces().Get(ctx, "apply-ns-plain", metav1.GetOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
 	if err := a.EnsureNamespace(ctx, "apply-ns-plain", nil, nil, false); err != nil {
 		t.Errorf("ensuring an existing namespace: %v", err)
+	}
+	after, err := cs.CoreV1().Namespaces().Get(ctx, "apply-ns-plain", metav1.GetOptions{})
+	if err != nil || after.ResourceVersion != before.ResourceVersion {
+		t.Errorf("ensuring an existing namespace changed it: resourceVersion %s → %s (%v)", before.ResourceVersion, after.ResourceVersion, err)
 	}
 }
 
