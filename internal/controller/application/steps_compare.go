@@ -5,13 +5,16 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"fmt"
 	"maps"
+	"slices"
 	gosync "sync"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/apimachinery/pkg/types"
 
 	"github.com/capstan-cd/capstan/api/v1alpha1"
 	"github.com/capstan-cd/capstan/internal/apply"
@@ -27,13 +30,14 @@ import (
 type verdict struct {
 	desiredHash     string
 	resourceVersion string
-	// live is the live object's metadata only (see metadataOf): the
-	// verdict says what the rest of it means.
-	live *unstructured.Unstructured
-	// generation is the live object's metadata.generation, for kinds
-	// that have one: while it, the UID, labels and annotations stay, only
-	// the status changed, and the verdict on the rest holds.
+	// uid, generation (for kinds that have one) and metadata (a digest
+	// of the labels and annotations) identify the live object the verdict
+	// was concluded on: while they stay, only its status changed, and the
+	// verdict on the rest holds. The object's metadata itself is in the
+	// watch cache, not kept twice.
+	uid        types.UID
 	generation int64
+	metadata   string
 	modified   bool
 	shared     bool
 	health     *health.Status
@@ -167,11 +171,11 @@ func (r *Reconciler) compareOne(ctx context.Context, st *state, obj *unstructure
 	if v, ok := r.verdicts.get(appKey(st.app), key); ok && watched && v.resourceVersion == meta.ResourceVersion {
 		switch {
 		case v.desiredHash == h:
-			res.live, res.modified, res.health, res.shared = v.live, v.modified, v.health, v.shared
+			res.live, res.modified, res.health, res.shared = metadataObject(gvk, meta), v.modified, v.health, v.shared
 		case !v.shared && writesWithoutLooking(st):
 			// Only Git changed, and the sync will apply this object
 			// whatever a dry run would say: it is not read first.
-			res.live, res.modified, res.health = v.live, true, v.health
+			res.live, res.modified, res.health = metadataObject(gvk, meta), true, v.health
 		}
 		if res.live != nil {
 			if res.shared {
@@ -195,7 +199,7 @@ func (r *Reconciler) compareOne(ctx context.Context, st *state, obj *unstructure
 		st.sharedWarning(obj)
 	}
 	adoptable := unlabelled(live) && st.app.Spec.SyncPolicy.IsAutomatedSyncEnabled()
-	if v, ok := r.verdicts.get(appKey(st.app), key); ok && v.desiredHash == h && !adoptable && onlyStatusChanged(v, live) {
+	if v, ok := r.verdicts.get(appKey(st.app), key); ok && v.desiredHash == h && !adoptable && onlyStatusChanged(v, obj, live) {
 		// A workload's status moved on (a rollout, a replica ready): its
 		// health is read afresh, and no dry run is needed.
 		res.modified = v.modified
@@ -245,18 +249,33 @@ func writesWithoutLooking(st *state) bool {
 
 // remember keeps the verdict on one object of this comparison.
 func (r *Reconciler) remember(st *state, key, desiredHash string, live *unstructured.Unstructured, res *resource) {
-	r.verdicts.put(appKey(st.app), key, verdict{desiredHash: desiredHash, resourceVersion: live.GetResourceVersion(), live: metadataOf(live),
-		generation: live.GetGeneration(), modified: res.modified, shared: res.shared, health: res.health})
+	r.verdicts.put(appKey(st.app), key, verdict{desiredHash: desiredHash, resourceVersion: live.GetResourceVersion(), uid: live.GetUID(),
+		generation: live.GetGeneration(), metadata: metadataDigest(res.desired, live), modified: res.modified, shared: res.shared, health: res.health})
 }
 
 // onlyStatusChanged reports whether live differs from what v was
 // concluded on in its status alone: same object, same generation (which
 // the API server moves on any change of the spec), same labels and
 // annotations. Kinds without a generation never qualify.
-func onlyStatusChanged(v verdict, live *unstructured.Unstructured) bool {
-	slim := metadataOf(live)
-	return v.generation > 0 && live.GetGeneration() == v.generation && live.GetUID() == v.live.GetUID() &&
-		maps.Equal(slim.GetLabels(), v.live.GetLabels()) && maps.Equal(slim.GetAnnotations(), v.live.GetAnnotations())
+func onlyStatusChanged(v verdict, desired, live *unstructured.Unstructured) bool {
+	return v.generation > 0 && live.GetGeneration() == v.generation && live.GetUID() == v.uid && metadataDigest(desired, live) == v.metadata
+}
+
+// metadataDigest digests the live values of the labels and annotations
+// the desired object sets. Those are the only ones that can make the
+// object differ from it: another controller's annotation (a Deployment's
+// revision, say) is no drift, and costs no dry run.
+func metadataDigest(desired, live *unstructured.Unstructured) string {
+	h := sha256.New()
+	for _, pair := range [][2]map[string]string{{desired.GetLabels(), live.GetLabels()}, {desired.GetAnnotations(), live.GetAnnotations()}} {
+		want, got := pair[0], pair[1]
+		for _, k := range slices.Sorted(maps.Keys(want)) {
+			v, ok := got[k]
+			fmt.Fprintf(h, "%q=%t:%q\n", k, ok, v)
+		}
+		h.Write([]byte{0})
+	}
+	return hex.EncodeToString(h.Sum(nil)[:12])
 }
 
 // unlabelled reports whether live lacks capstan's managed label: an object
