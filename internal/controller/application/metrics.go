@@ -18,15 +18,21 @@ var (
 		Name: "capstan_app_sync_total",
 		Help: "Syncs run, by Application and result phase.",
 	}, []string{"namespace", "name", "project", "phase"})
+	// A histogram per Application would cost a dozen series each; the
+	// distribution is kept per project, and per Application the total.
 	syncDuration = prometheus.NewHistogramVec(prometheus.HistogramOpts{
 		Name:    "capstan_app_sync_duration_seconds",
-		Help:    "How long syncs take, from start to finish.",
+		Help:    "How long syncs take, from start to finish, by project.",
 		Buckets: prometheus.ExponentialBuckets(0.05, 2, 12),
+	}, []string{"project"})
+	syncSeconds = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "capstan_app_sync_duration_seconds_total",
+		Help: "Time spent syncing, by Application.",
 	}, []string{"namespace", "name", "project"})
 )
 
 func init() {
-	metrics.Registry.MustRegister(appInfo, syncTotal, syncDuration)
+	metrics.Registry.MustRegister(appInfo, syncTotal, syncDuration, syncSeconds)
 }
 
 // recordApp replaces the Application's info series.
@@ -36,13 +42,19 @@ func recordApp(app *v1alpha1.Application) {
 		string(app.Status.Sync.Status), string(app.Status.Health.Status)).Set(1)
 }
 
+// forgetApp drops the series of an Application that is gone.
 func forgetApp(namespace, name string) {
-	appInfo.DeletePartialMatch(prometheus.Labels{"namespace": namespace, "name": name})
+	labels := prometheus.Labels{"namespace": namespace, "name": name}
+	appInfo.DeletePartialMatch(labels)
+	syncTotal.DeletePartialMatch(labels)
+	syncSeconds.DeletePartialMatch(labels)
 }
 
 func recordSync(app *v1alpha1.Application, os *v1alpha1.OperationState) {
 	syncTotal.WithLabelValues(app.Namespace, app.Name, app.Spec.Project, string(os.Phase)).Inc()
 	if os.FinishedAt != nil {
-		syncDuration.WithLabelValues(app.Namespace, app.Name, app.Spec.Project).Observe(os.FinishedAt.Sub(os.StartedAt.Time).Seconds())
+		d := os.FinishedAt.Sub(os.StartedAt.Time).Seconds()
+		syncDuration.WithLabelValues(app.Spec.Project).Observe(d)
+		syncSeconds.WithLabelValues(app.Namespace, app.Name, app.Spec.Project).Add(d)
 	}
 }
