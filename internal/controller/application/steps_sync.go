@@ -31,10 +31,15 @@ type healRecord struct {
 	last     time.Time
 }
 
-func (h *heals) get(app, revision string) healRecord {
+// healCooldown is how long an Application must go without a self-heal
+// for its backoff to start over: drift now and then is healed at once,
+// only something that keeps reverting capstan meets the backoff.
+const healCooldown = 5 * time.Minute
+
+func (h *heals) get(app, revision string, now time.Time) healRecord {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	if rec, ok := h.m[app]; ok && rec.revision == revision {
+	if rec, ok := h.m[app]; ok && rec.revision == revision && now.Sub(rec.last) < healCooldown {
 		return rec
 	}
 	return healRecord{revision: revision}
@@ -53,7 +58,7 @@ func (h *heals) record(app, revision string, now time.Time) {
 		h.m = map[string]healRecord{}
 	}
 	rec := h.m[app]
-	if rec.revision != revision {
+	if rec.revision != revision || now.Sub(rec.last) >= healCooldown {
 		rec = healRecord{revision: revision}
 	}
 	rec.attempts++
@@ -193,7 +198,7 @@ func (r *Reconciler) nextOperation(st *state, revision string) (v1alpha1.Operati
 		}
 		return *app.Operation, true
 	}
-	rec := r.heals.get(appKey(app), revision)
+	rec := r.heals.get(appKey(app), revision, st.now)
 	d := sync.DecideAutoSync(sync.AutoSyncInput{
 		Policy: app.Spec.SyncPolicy, Status: syncCode(st), Revision: revision, Desired: len(st.desired), PruneOnly: pruneOnly(st),
 		Last: app.Status.OperationState, SourceChanged: sourceChanged(app), HealAttempts: rec.attempts, LastHeal: rec.last, Now: st.now,
