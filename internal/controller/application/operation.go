@@ -192,7 +192,11 @@ func (r *Reconciler) ensureNamespace(ctx context.Context, st *state, dryRun, aga
 	if !dryRun && !again && t.ensured(key) {
 		return nil
 	}
-	if err := t.applier.EnsureNamespace(ctx, app.Spec.Destination.Namespace, labels, annotations, dryRun); err != nil {
+	ensure := t.applier.EnsureNamespace
+	if exists, known := st.namespaces[app.Spec.Destination.Namespace]; known && !exists {
+		ensure = t.applier.CreateNamespace // the comparison found it missing
+	}
+	if err := ensure(ctx, app.Spec.Destination.Namespace, labels, annotations, dryRun); err != nil {
 		return err
 	}
 	if !dryRun {

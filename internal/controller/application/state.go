@@ -43,6 +43,9 @@ type state struct {
 	// ignoreDifferences rules, the tracking method).
 	compareKey string
 
+	// namespaces records what this pass learned of namespaces' existence.
+	namespaces map[string]bool
+
 	// applied is the health of the objects this pass's sync wrote, as the
 	// writes returned them, by result key.
 	applied map[string]*health.Status

@@ -11,6 +11,7 @@ import (
 	gosync "sync"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	apimeta "k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime/schema"
@@ -184,6 +185,19 @@ func (r *Reconciler) compareOne(ctx context.Context, st *state, obj *unstructure
 			return res, nil
 		}
 	}
+	if !watched && m.Scope.Name() == apimeta.RESTScopeNameNamespace {
+		// Nothing can be in a namespace that does not exist: one read of
+		// the namespace answers for all of a new Application's objects.
+		exists, err := st.namespaceExists(ctx, obj.GetNamespace())
+		if err != nil {
+			return nil, err
+		}
+		if !exists {
+			res.modified = true
+			r.verdicts.forget(appKey(st.app), key)
+			return res, nil
+		}
+	}
 	live, err := t.applier.Get(ctx, obj)
 	if err != nil {
 		return nil, err
@@ -276,6 +290,23 @@ func metadataDigest(desired, live *unstructured.Unstructured) string {
 		h.Write([]byte{0})
 	}
 	return hex.EncodeToString(h.Sum(nil)[:12])
+}
+
+// namespaceExists asks the destination whether a namespace exists, once
+// per pass.
+func (st *state) namespaceExists(ctx context.Context, ns string) (bool, error) {
+	if exists, ok := st.namespaces[ns]; ok {
+		return exists, nil
+	}
+	exists, err := st.target.applier.NamespaceExists(ctx, ns)
+	if err != nil {
+		return false, err
+	}
+	if st.namespaces == nil {
+		st.namespaces = map[string]bool{}
+	}
+	st.namespaces[ns] = exists
+	return exists, nil
 }
 
 // unlabelled reports whether live lacks capstan's managed label: an object
