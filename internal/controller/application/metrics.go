@@ -1,6 +1,9 @@
 package application
 
 import (
+	"slices"
+	gosync "sync"
+
 	"github.com/prometheus/client_golang/prometheus"
 	"sigs.k8s.io/controller-runtime/pkg/metrics"
 
@@ -35,17 +38,29 @@ func init() {
 	metrics.Registry.MustRegister(appInfo, syncTotal, syncDuration, syncSeconds)
 }
 
-// recordApp replaces the Application's info series.
+// infoLabels are the label values of each Application's info series, so
+// that an unchanged Application costs no work: deleting a series by a
+// partial match scans every Application's.
+var infoLabels gosync.Map
+
+// recordApp replaces the Application's info series when its labels changed.
 func recordApp(app *v1alpha1.Application) {
+	values := []string{app.Namespace, app.Name, app.Spec.Project, app.Spec.Destination.Server, app.Spec.Destination.Namespace,
+		string(app.Status.Sync.Status), string(app.Status.Health.Status)}
+	key := app.Namespace + "/" + app.Name
+	if old, ok := infoLabels.Load(key); ok && slices.Equal(old.([]string), values) {
+		return
+	}
 	appInfo.DeletePartialMatch(prometheus.Labels{"namespace": app.Namespace, "name": app.Name})
-	appInfo.WithLabelValues(app.Namespace, app.Name, app.Spec.Project, app.Spec.Destination.Server, app.Spec.Destination.Namespace,
-		string(app.Status.Sync.Status), string(app.Status.Health.Status)).Set(1)
+	appInfo.WithLabelValues(values...).Set(1)
+	infoLabels.Store(key, values)
 }
 
 // forgetApp drops the series of an Application that is gone.
 func forgetApp(namespace, name string) {
 	labels := prometheus.Labels{"namespace": namespace, "name": name}
 	appInfo.DeletePartialMatch(labels)
+	infoLabels.Delete(namespace + "/" + name)
 	syncTotal.DeletePartialMatch(labels)
 	syncSeconds.DeletePartialMatch(labels)
 }
