@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"strings"
 	"time"
 
 	"k8s.io/apimachinery/pkg/api/meta"
@@ -14,6 +15,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/capstan-cd/capstan/api/v1alpha1"
+	"github.com/capstan-cd/capstan/internal/sync"
 	"github.com/capstan-cd/capstan/internal/tracking"
 )
 
@@ -52,7 +54,9 @@ func (r *Reconciler) finalize(ctx context.Context, app *v1alpha1.Application) (c
 }
 
 // deleteResources deletes every live object tracked for app and returns
-// how many are still there (being deleted). It never waits: the finalizer
+// how many are still there (being deleted). Objects marked Delete=false
+// stay; those marked Delete=confirm wait for the Application's
+// deletion-approved annotation, dated at or after its deletion. It never waits: the finalizer
 // is removed by a later pass, once nothing remains. An object whose kind
 // the cluster no longer has is gone with its kind.
 func (r *Reconciler) deleteResources(ctx context.Context, app *v1alpha1.Application, policy metav1.DeletionPropagation) (int, error) {
@@ -60,7 +64,12 @@ func (r *Reconciler) deleteResources(ctx context.Context, app *v1alpha1.Applicat
 	if err != nil {
 		return 0, fmt.Errorf("cannot delete the resources: %w; remove the finalizer %s to delete the Application without them", err, v1alpha1.ResourcesFinalizer)
 	}
+	appOptions, err := sync.ParseOptions(syncOptions(app, v1alpha1.Operation{}))
+	if err != nil {
+		return 0, err
+	}
 	remaining := 0
+	var awaiting []string
 	for _, rs := range app.Status.Resources {
 		gvk := schema.GroupVersionKind{Group: rs.Group, Version: rs.Version, Kind: rs.Kind}
 		ref := &unstructured.Unstructured{}
@@ -80,6 +89,17 @@ func (r *Reconciler) deleteResources(ctx context.Context, app *v1alpha1.Applicat
 		if owner, ok := tracking.Owner(live, r.Opts.Tracking); !ok || owner != app.Name {
 			continue // not ours (any more): never delete another's object
 		}
+		opts, err := appOptions.For(live)
+		if err != nil {
+			return 0, err
+		}
+		switch {
+		case opts.Delete == sync.ModeNever:
+			continue // Delete=false: it outlives the Application
+		case opts.Delete == sync.ModeConfirm && !deletionApproved(app, app.GetDeletionTimestamp().Rfc3339Copy().Time):
+			awaiting = append(awaiting, tracking.Describe(live))
+			continue
+		}
 		remaining++
 		if live.GetDeletionTimestamp() != nil {
 			continue
@@ -87,6 +107,9 @@ func (r *Reconciler) deleteResources(ctx context.Context, app *v1alpha1.Applicat
 		if err := t.applier.Delete(ctx, live, policy); err != nil {
 			return 0, err
 		}
+	}
+	if len(awaiting) > 0 {
+		return 0, fmt.Errorf("waiting for deletion confirmation of %s (Delete=confirm): annotate the Application %s with the time", strings.Join(awaiting, ", "), AnnotationDeletionApproved)
 	}
 	return remaining, nil
 }

@@ -2,6 +2,7 @@ package application
 
 import (
 	"context"
+	"strings"
 	"testing"
 	"time"
 
@@ -68,5 +69,51 @@ func TestDeleteResourcesDoesNotWaitAndSkipsVanishedKinds(t *testing.T) {
 	}
 	if _, err := cs.CoreV1().ConfigMaps("finalize").Get(ctx, "settings", metav1.GetOptions{}); !apierrors.IsNotFound(err) {
 		t.Errorf("the ConfigMap is still there: %v", err)
+	}
+}
+
+// Delete=false keeps an object when its Application is deleted;
+// Delete=confirm keeps it until the deletion is approved.
+func TestDeleteOptionsKeepOrHoldObjects(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	cs := kubernetes.NewForConfigOrDie(env.Config())
+	if _, err := cs.CoreV1().Namespaces().Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: "delete-opts"}}, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	for name, option := range map[string]string{"kept": "Delete=false", "held": "Delete=confirm"} {
+		cm := &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: "delete-opts", Annotations: map[string]string{
+			v1alpha1.AnnotationTrackingID:  "delete-opts:/ConfigMap:delete-opts/" + name,
+			v1alpha1.AnnotationSyncOptions: option}}}
+		if _, err := cs.CoreV1().ConfigMaps("delete-opts").Create(ctx, cm, metav1.CreateOptions{}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	app := seedApp("delete-opts", "https://git.example.com/none.git", "delete-opts")
+	deleted := metav1.NewTime(time.Now().Add(-time.Minute))
+	app.DeletionTimestamp = &deleted
+	app.Status.Resources = []v1alpha1.ResourceStatus{
+		{Version: "v1", Kind: "ConfigMap", Namespace: "delete-opts", Name: "kept"},
+		{Version: "v1", Kind: "ConfigMap", Namespace: "delete-opts", Name: "held"},
+	}
+	r := &Reconciler{Client: directClient(t), Opts: Options{Namespace: controlPlane, Tracking: tracking.MethodAnnotation},
+		Clusters: NewClusters(ctx, env.Config(), controlPlane, tracking.MethodAnnotation), Clock: clock.RealClock{}}
+
+	if _, err := r.deleteResources(ctx, app, metav1.DeletePropagationForeground); err == nil || !strings.Contains(err.Error(), "ConfigMap delete-opts/held") {
+		t.Fatalf("deleteResources = %v; want it to wait for the confirmation of the held ConfigMap", err)
+	}
+	app.Annotations = map[string]string{AnnotationDeletionApproved: time.Now().UTC().Format(time.RFC3339)}
+	err := wait.PollUntilContextTimeout(ctx, 100*time.Millisecond, 30*time.Second, true, func(ctx context.Context) (bool, error) {
+		remaining, err := r.deleteResources(ctx, app, metav1.DeletePropagationForeground)
+		return remaining == 0, err
+	})
+	if err != nil {
+		t.Fatalf("the approved deletion did not finish: %v", err)
+	}
+	if _, err := cs.CoreV1().ConfigMaps("delete-opts").Get(ctx, "held", metav1.GetOptions{}); !apierrors.IsNotFound(err) {
+		t.Errorf("the approved Delete=confirm ConfigMap is still there: %v", err)
+	}
+	if _, err := cs.CoreV1().ConfigMaps("delete-opts").Get(ctx, "kept", metav1.GetOptions{}); err != nil {
+		t.Errorf("the Delete=false ConfigMap was deleted: %v", err)
 	}
 }
