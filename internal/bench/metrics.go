@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"strings"
 
 	"github.com/prometheus/common/expfmt"
 	"github.com/prometheus/common/model"
@@ -183,32 +182,6 @@ func subMap(after, before map[string]float64) map[string]float64 {
 	for k, v := range after {
 		if d := v - before[k]; d != 0 {
 			out[k] = d
-		}
-	}
-	return out
-}
-
-// byMethod folds verbs into the HTTP methods capstan's client counts, for
-// the cross-check of the two counts.
-func byMethod(verbs map[string]float64) map[string]float64 {
-	out := map[string]float64{}
-	for verb, n := range verbs {
-		if n == 0 {
-			continue
-		}
-		switch verb {
-		case "get", "list", "watch", "other": // other: discovery, a GET too
-			out["GET"] += n
-		case "status-write", "patch":
-			out["PATCH"] += n
-		case "create":
-			out["POST"] += n
-		case "update":
-			out["PUT"] += n
-		case "delete":
-			out["DELETE"] += n
-		default:
-			out[strings.ToUpper(verb)] += n
 		}
 	}
 	return out

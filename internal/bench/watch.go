@@ -146,16 +146,6 @@ func (w *watcher) reachedCount(keys []string) int {
 	return n
 }
 
-// get returns the cached object namespace/name.
-func (w *watcher) get(key string) (*unstructured.Unstructured, bool) {
-	obj, ok, err := w.informer.GetStore().GetByKey(key)
-	if err != nil || !ok {
-		return nil, false
-	}
-	u, ok := obj.(*unstructured.Unstructured)
-	return u, ok
-}
-
 // list returns every cached object.
 func (w *watcher) list() []*unstructured.Unstructured {
 	var out []*unstructured.Unstructured

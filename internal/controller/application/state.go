@@ -64,7 +64,6 @@ type resource struct {
 	desired    *unstructured.Unstructured // nil for extraneous objects
 	live       *unstructured.Unstructured // nil when missing
 	modified   bool
-	hook       bool
 	extraneous bool
 	// shared is true when the live object belongs to another Application.
 	shared bool
