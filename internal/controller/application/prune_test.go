@@ -343,9 +343,12 @@ func contains(list []string, s string) bool {
 	return false
 }
 
-// TestPruneConfirm removes an object marked Prune=confirm from Git: it
-// stays until the Application carries the deletion-approved annotation,
-// then it is pruned.
+// TestPruneConfirm removes an object marked Prune=confirm from Git, with
+// self-heal off as in Argo CD's example: the sync of that commit stops
+// before the prune and says so (it is not a success while the prune is
+// held), the object stays untouched, and the deletion-approved annotation
+// lets that same sync prune it and end, with one history entry for the
+// revision.
 func TestPruneConfirm(t *testing.T) {
 	cl := startController(t)
 	cs := kubernetes.NewForConfigOrDie(env.Config())
@@ -356,6 +359,7 @@ func TestPruneConfirm(t *testing.T) {
 	}, "two ConfigMaps")
 	repo.SetHead(t, "main")
 	app := seedApp("confirm", repo.URL(), "confirm")
+	app.Spec.SyncPolicy.Automated.SelfHeal = false
 	if err := cl.Create(context.Background(), app); err != nil {
 		t.Fatal(err)
 	}
@@ -366,10 +370,9 @@ func TestPruneConfirm(t *testing.T) {
 	}
 
 	second := repo.Commit(t, "main", map[string]string{"guestbook/doomed.yaml": ""}, "drop the doomed ConfigMap")
-	// The sync of the new revision has either ended (capstan) or stopped
-	// to wait for the approval (Argo CD): either way, past its prunes.
-	waitFor(t, "the sync of the new revision", func(ctx context.Context) (bool, error) {
-		op := appStatus(t, cl, app.Name).Status.OperationState
+	var op *v1alpha1.OperationState
+	waitFor(t, "the sync of the new revision to end or stop for the approval", func(ctx context.Context) (bool, error) {
+		op = appStatus(t, cl, app.Name).Status.OperationState
 		return op != nil && op.SyncResult != nil && op.SyncResult.Revision == second &&
 			(op.Phase != v1alpha1.OperationRunning || strings.Contains(strings.ToLower(op.Message), "confirm")), nil
 	})
@@ -377,11 +380,15 @@ func TestPruneConfirm(t *testing.T) {
 	if err != nil || got.UID != doomed.UID || got.DeletionTimestamp != nil {
 		t.Fatalf("the Prune=confirm ConfigMap was pruned without approval: %v (deleting since %v)", err, got.DeletionTimestamp)
 	}
+	msg := strings.ToLower(op.Message)
+	if op.Phase != v1alpha1.OperationRunning || !strings.Contains(msg, "confirm") || !strings.Contains(msg, "doomed") {
+		t.Errorf("while the prune of doomed awaits approval, the operation is %s: %q; want it held (Running) with a message naming the object and the confirmation", op.Phase, op.Message)
+	}
 	if a := appStatus(t, cl, app.Name); a.Status.Sync.Status != v1alpha1.SyncStatusCodeOutOfSync {
 		t.Errorf("sync status while a prune awaits approval = %s, want OutOfSync", a.Status.Sync.Status)
 	}
 
-	approved := time.Now().UTC().Format(time.RFC3339) // Argo CD wants a time after the sync began
+	approved := time.Now().UTC().Format(time.RFC3339) // a time after the sync began, as Argo CD writes it
 	updateApp(t, cl, app.Name, func(a *v1alpha1.Application) {
 		if a.Annotations == nil {
 			a.Annotations = map[string]string{}
@@ -395,5 +402,18 @@ func TestPruneConfirm(t *testing.T) {
 	waitSynced(t, cl, app.Name, second)
 	if _, err := cs.CoreV1().ConfigMaps("confirm").Get(context.Background(), "keep", metav1.GetOptions{}); err != nil {
 		t.Errorf("the ConfigMap still in Git is gone: %v", err)
+	}
+	a := appStatus(t, cl, app.Name)
+	if op := a.Status.OperationState; op.Phase != v1alpha1.OperationSucceeded {
+		t.Errorf("after the approved prune the operation is %s: %s", op.Phase, op.Message)
+	}
+	n := 0
+	for _, h := range a.Status.History {
+		if h.Revision == second {
+			n++
+		}
+	}
+	if n != 1 {
+		t.Errorf("history holds %d entries for revision %s, want 1", n, second)
 	}
 }
