@@ -11,6 +11,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
@@ -193,13 +194,28 @@ func replace(ctx context.Context, res dynamic.ResourceInterface, obj *unstructur
 	return res.Update(ctx, desired, updateOpts)
 }
 
+// RecreateWait bounds how long a forced re-creation waits for the old
+// object to go. An object a finalizer holds may never go: the apply then
+// fails with ErrStillDeleting rather than hold its worker, and the next
+// sync attempt finds the deletion further on.
+var RecreateWait = 30 * time.Second
+
+// ErrStillDeleting is the error of a forced re-creation whose old object
+// did not go within RecreateWait.
+var ErrStillDeleting = errors.New("the object being re-created is still being deleted")
+
 // recreate deletes the object, waits for it to be gone, and creates it.
 func recreate(ctx context.Context, res dynamic.ResourceInterface, obj *unstructured.Unstructured, opts Options) (*unstructured.Unstructured, error) {
 	fg := metav1.DeletePropagationForeground
 	if err := res.Delete(ctx, obj.GetName(), metav1.DeleteOptions{PropagationPolicy: &fg}); err != nil && !apierrors.IsNotFound(err) {
 		return nil, err
 	}
-	if err := waitGone(ctx, res, obj.GetName(), ""); err != nil {
+	waitCtx, cancel := context.WithTimeout(ctx, RecreateWait)
+	defer cancel()
+	if err := waitGone(waitCtx, res, obj.GetName(), ""); err != nil {
+		if ctx.Err() == nil && errors.Is(err, context.DeadlineExceeded) {
+			return nil, fmt.Errorf("%w after %s (a finalizer may hold it)", ErrStillDeleting, RecreateWait)
+		}
 		return nil, err
 	}
 	createOpts, _ := writeOptions(opts)

@@ -8,6 +8,7 @@
 package diff
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"reflect"
@@ -29,16 +30,16 @@ type Result struct {
 
 // Compare compares desired with live, both normalised and with ign's rules
 // for the object applied to both. A nil live object differs from any
-// desired one.
-func Compare(desired, live *unstructured.Unstructured, ign *Ignorer) (Result, error) {
+// desired one. ctx bounds the evaluation of the rules' jq expressions.
+func Compare(ctx context.Context, desired, live *unstructured.Unstructured, ign *Ignorer) (Result, error) {
 	if live == nil {
 		return Result{Modified: true, Paths: []string{"(missing)"}}, nil
 	}
-	a, err := prepare(desired, live, ign)
+	a, err := prepare(ctx, desired, live, ign)
 	if err != nil {
 		return Result{}, err
 	}
-	b, err := prepare(live, live, ign)
+	b, err := prepare(ctx, live, live, ign)
 	if err != nil {
 		return Result{}, err
 	}
@@ -57,7 +58,7 @@ func Compare(desired, live *unstructured.Unstructured, ign *Ignorer) (Result, er
 // prepare turns obj into plain JSON values (numbers as float64, so that an
 // int64 from the API and a float64 from YAML compare equal), normalised and
 // with ignored differences removed. live supplies the managed fields.
-func prepare(obj, live *unstructured.Unstructured, ign *Ignorer) (map[string]any, error) {
+func prepare(ctx context.Context, obj, live *unstructured.Unstructured, ign *Ignorer) (map[string]any, error) {
 	data, err := json.Marshal(obj.Object)
 	if err != nil {
 		return nil, fmt.Errorf("encode %s %s: %w", obj.GetKind(), obj.GetName(), err)
@@ -68,7 +69,7 @@ func prepare(obj, live *unstructured.Unstructured, ign *Ignorer) (map[string]any
 	}
 	normalize(m)
 	if ign != nil {
-		if err := ign.apply(m, obj, live); err != nil {
+		if err := ign.apply(ctx, m, obj, live); err != nil {
 			return nil, err
 		}
 	}

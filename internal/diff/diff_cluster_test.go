@@ -56,7 +56,7 @@ spec:
 		if err != nil {
 			t.Fatal(err)
 		}
-		got, err := Compare(predicted, live, nil)
+		got, err := Compare(t.Context(), predicted, live, nil)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -87,7 +87,7 @@ status: {replicas: 2}`,
 			live.SetResourceVersion("42")
 			live.SetUID("u-1")
 			live.SetGeneration(3)
-			got, err := Compare(parse(t, desiredDeployment), live, ign)
+			got, err := Compare(t.Context(), parse(t, desiredDeployment), live, ign)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -102,7 +102,7 @@ status: {replicas: 2}`,
 }
 
 func TestCompareMissingLive(t *testing.T) {
-	got, err := Compare(parse(t, desiredDeployment), nil, nil)
+	got, err := Compare(t.Context(), parse(t, desiredDeployment), nil, nil)
 	if err != nil || !got.Modified {
 		t.Errorf("Compare with no live object = %+v, %v; want Modified", got, err)
 	}
@@ -122,7 +122,7 @@ func TestManagedFieldsManagersAreIgnored(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	got, err := Compare(parse(t, desiredDeployment), live, ign)
+	got, err := Compare(t.Context(), parse(t, desiredDeployment), live, ign)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -130,7 +130,7 @@ func TestManagedFieldsManagersAreIgnored(t *testing.T) {
 		t.Errorf("fields owned by ignored managers still differ: %v", got.Paths)
 	}
 	onlyAutoscaler, _ := NewIgnorer([]v1alpha1.ResourceIgnoreDifferences{{Group: "apps", Kind: "Deployment", ManagedFieldsManagers: []string{"autoscaler"}}})
-	got, _ = Compare(parse(t, desiredDeployment), live, onlyAutoscaler)
+	got, _ = Compare(t.Context(), parse(t, desiredDeployment), live, onlyAutoscaler)
 	if diff := cmp.Diff([]string{".spec.template.spec.containers[1].image"}, got.Paths); diff != "" {
 		t.Errorf("paths with only the autoscaler ignored (-want +got):\n%s", diff)
 	}

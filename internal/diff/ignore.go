@@ -1,11 +1,14 @@
 package diff
 
 import (
+	"context"
+	"errors"
 	"fmt"
 	"path"
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/itchyny/gojq"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
@@ -21,8 +24,20 @@ type Ignorer struct {
 type rule struct {
 	spec     v1alpha1.ResourceIgnoreDifferences
 	pointers [][]string
-	queries  []*gojq.Code
+	queries  []query
 }
+
+// query is a compiled jq path expression and the expression as written,
+// to name it in errors.
+type query struct {
+	expr string
+	code *gojq.Code
+}
+
+// QueryTimeout bounds one evaluation of a jq path expression. Removing a
+// path from a Kubernetes object takes microseconds; an expression that
+// loops (written by mistake or on purpose) must not hold a worker.
+var QueryTimeout = 250 * time.Millisecond
 
 // NewIgnorer compiles rules. A malformed JSON pointer or jq expression is an
 // error naming it.
@@ -46,7 +61,7 @@ func NewIgnorer(rules []v1alpha1.ResourceIgnoreDifferences) (*Ignorer, error) {
 			if err != nil {
 				return nil, fmt.Errorf("ignoreDifferences[%d]: jq path expression %q: %w", i, expr, err)
 			}
-			cr.queries = append(cr.queries, code)
+			cr.queries = append(cr.queries, query{expr: expr, code: code})
 		}
 		ign.rules = append(ign.rules, cr)
 	}
@@ -71,7 +86,7 @@ func (r rule) matches(obj *unstructured.Unstructured) bool {
 
 // apply removes from m (the plain form of obj) every path a matching rule
 // ignores. Fields owned by the rule's managers are read from live.
-func (ign *Ignorer) apply(m map[string]any, obj, live *unstructured.Unstructured) error {
+func (ign *Ignorer) apply(ctx context.Context, m map[string]any, obj, live *unstructured.Unstructured) error {
 	for _, r := range ign.rules {
 		if !r.matches(obj) {
 			continue
@@ -79,8 +94,8 @@ func (ign *Ignorer) apply(m map[string]any, obj, live *unstructured.Unstructured
 		for _, tokens := range r.pointers {
 			removePointer(m, tokens)
 		}
-		for _, code := range r.queries {
-			out, err := runQuery(code, m)
+		for _, q := range r.queries {
+			out, err := q.run(ctx, m)
 			if err != nil {
 				return fmt.Errorf("%s %s: ignoreDifferences: %w", obj.GetKind(), obj.GetName(), err)
 			}
@@ -98,18 +113,24 @@ func (ign *Ignorer) apply(m map[string]any, obj, live *unstructured.Unstructured
 	return nil
 }
 
-func runQuery(code *gojq.Code, m map[string]any) (map[string]any, error) {
-	iter := code.Run(m)
-	v, ok := iter.Next()
+// run evaluates the query on m, for at most QueryTimeout and never past
+// ctx: gojq checks the context between the steps of its evaluation.
+func (q query) run(ctx context.Context, m map[string]any) (map[string]any, error) {
+	ctx, cancel := context.WithTimeout(ctx, QueryTimeout)
+	defer cancel()
+	v, ok := q.code.RunWithContext(ctx, m).Next()
 	if !ok {
 		return m, nil
 	}
 	if err, isErr := v.(error); isErr {
-		return nil, err
+		if errors.Is(err, context.DeadlineExceeded) && ctx.Err() != nil {
+			return nil, fmt.Errorf("jq path expression %q did not finish within %s: %w", q.expr, QueryTimeout, err)
+		}
+		return nil, fmt.Errorf("jq path expression %q: %w", q.expr, err)
 	}
 	out, ok := v.(map[string]any)
 	if !ok {
-		return nil, fmt.Errorf("jq path expression turned the object into %T", v)
+		return nil, fmt.Errorf("jq path expression %q turned the object into %T", q.expr, v)
 	}
 	return out, nil
 }

@@ -230,7 +230,7 @@ func (r *Reconciler) compareOne(ctx context.Context, st *state, obj *unstructure
 		res.modified = true
 		return res, nil
 	}
-	d, err := diff.Compare(predicted, live, ign)
+	d, err := diff.Compare(ctx, predicted, live, ign)
 	if err != nil {
 		return nil, err
 	}
@@ -329,7 +329,7 @@ func (r *Reconciler) adopt(ctx context.Context, st *state, predicted, live *unst
 	}
 	labels[v1alpha1.LabelCapstanManaged] = "true"
 	marked.SetLabels(labels)
-	d, err := diff.Compare(predicted, marked, ign)
+	d, err := diff.Compare(ctx, predicted, marked, ign)
 	if err != nil || d.Modified {
 		return nil, err
 	}
