@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path"
 	"path/filepath"
@@ -22,9 +23,11 @@ const fetchTimeout = 10 * time.Minute
 var ErrPathNotFound = errors.New("path not found")
 
 // extract writes the tree of sha into a new directory under the cache's tmp
-// directory, read-only, and returns it with the bytes written. Symbolic links
-// that point outside the tree are refused: a rendered manifest must not read
-// files of the host.
+// directory, read-only, and returns it with the bytes written. Every write
+// goes through an os.Root of that directory, so no entry is written
+// through a link out of it. Symbolic links that lead outside the tree,
+// once every link along their target is followed, are refused: a rendered
+// manifest must not read files of the host.
 func (g *Git) extract(lr *localRepo, sha string) (string, int64, error) {
 	commit, err := lr.repo.CommitObject(plumbing.NewHash(sha))
 	if err != nil {
@@ -38,12 +41,25 @@ func (g *Git) extract(lr *localRepo, sha string) (string, int64, error) {
 	if err != nil {
 		return "", 0, err
 	}
+	root, err := os.OpenRoot(tmp)
+	if err != nil {
+		_ = removeAll(tmp)
+		return "", 0, err
+	}
+	defer root.Close()
 	var size int64
+	var links []string
 	err = tree.Files().ForEach(func(f *object.File) error {
-		n, err := writeEntry(tmp, f)
+		n, err := writeEntry(root, f)
 		size += n
+		if f.Mode == filemode.Symlink {
+			links = append(links, f.Name)
+		}
 		return err
 	})
+	if err == nil {
+		err = checkLinks(root, links)
+	}
 	if err == nil {
 		err = makeReadOnly(tmp)
 	}
@@ -54,7 +70,7 @@ func (g *Git) extract(lr *localRepo, sha string) (string, int64, error) {
 	return tmp, size, nil
 }
 
-func writeEntry(root string, f *object.File) (int64, error) {
+func writeEntry(root *os.Root, f *object.File) (int64, error) {
 	if f.Mode == filemode.Submodule {
 		return 0, nil
 	}
@@ -62,9 +78,8 @@ func writeEntry(root string, f *object.File) (int64, error) {
 	if !filepath.IsLocal(name) {
 		return 0, fmt.Errorf("file %s: path outside the tree", f.Name)
 	}
-	dst := filepath.Join(root, name)
-	if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
-		return 0, err
+	if err := root.MkdirAll(filepath.Dir(name), 0o755); err != nil {
+		return 0, fmt.Errorf("file %s: %w", f.Name, err)
 	}
 	r, err := f.Reader()
 	if err != nil {
@@ -80,21 +95,42 @@ func writeEntry(root string, f *object.File) (int64, error) {
 		if filepath.IsAbs(string(target)) || !filepath.IsLocal(resolved) {
 			return 0, fmt.Errorf("file %s: symbolic link to %s points outside the repository", f.Name, target)
 		}
-		return int64(len(target)), os.Symlink(string(target), dst)
+		return int64(len(target)), root.Symlink(string(target), name)
 	}
 	perm := os.FileMode(0o644)
 	if f.Mode == filemode.Executable {
 		perm = 0o755
 	}
-	out, err := os.OpenFile(dst, os.O_CREATE|os.O_WRONLY|os.O_EXCL, perm)
+	out, err := root.OpenFile(name, os.O_CREATE|os.O_WRONLY|os.O_EXCL, perm)
 	if err != nil {
-		return 0, err
+		return 0, fmt.Errorf("file %s: %w", f.Name, err)
 	}
 	n, err := io.Copy(out, r)
 	if cerr := out.Close(); err == nil {
 		err = cerr
 	}
 	return n, err
+}
+
+// checkLinks follows each link of the written tree, every link along its
+// target included, and refuses one that leads out of the tree: a target
+// that stays inside lexically can still leave it through another link
+// (sub/up -> .., sub/x -> up/..). A link whose target does not exist is
+// left as it is; the tree is read-only, so it never will.
+func checkLinks(root *os.Root, links []string) error {
+	for _, name := range links {
+		_, err := root.Stat(filepath.FromSlash(name))
+		if err == nil || errors.Is(err, fs.ErrNotExist) {
+			continue
+		}
+		target, _ := root.Readlink(filepath.FromSlash(name))
+		var pe *fs.PathError
+		if errors.As(err, &pe) && pe.Err.Error() == "path escapes from parent" {
+			return fmt.Errorf("file %s: symbolic link to %s leads outside the repository through another link", name, target)
+		}
+		return fmt.Errorf("file %s: symbolic link to %s: %w", name, target, err)
+	}
+	return nil
 }
 
 // makeReadOnly removes the write bits under root, so that a consumer cannot
