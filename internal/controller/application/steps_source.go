@@ -6,12 +6,12 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/types"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/capstan-cd/capstan/api/v1alpha1"
+	"github.com/capstan-cd/capstan/internal/project"
 	"github.com/capstan-cd/capstan/internal/render"
 	"github.com/capstan-cd/capstan/internal/source"
 	"github.com/capstan-cd/capstan/internal/tracking"
@@ -29,23 +29,25 @@ func (r *Reconciler) resolveDestination(ctx context.Context, st *state) error {
 // project returns the Application's AppProject; "default" allows all when
 // it does not exist.
 func (r *Reconciler) project(ctx context.Context, app *v1alpha1.Application) (*v1alpha1.AppProject, error) {
+	name := app.Spec.Project
+	if name == "" {
+		name = project.Default
+	}
 	p := &v1alpha1.AppProject{}
-	err := r.Client.Get(ctx, types.NamespacedName{Namespace: r.Opts.Namespace, Name: app.Spec.Project}, p)
-	if apierrors.IsNotFound(err) && app.Spec.Project == DefaultProject {
-		p.Name = DefaultProject
-		p.Spec = v1alpha1.AppProjectSpec{
-			SourceRepos:              []string{"*"},
-			Destinations:             []v1alpha1.ApplicationDestination{{Server: "*", Name: "*", Namespace: "*"}},
-			ClusterResourceWhitelist: []metav1.GroupKind{{Group: "*", Kind: "*"}},
-		}
-		return p, nil
+	err := r.Client.Get(ctx, types.NamespacedName{Namespace: r.Opts.Namespace, Name: name}, p)
+	if apierrors.IsNotFound(err) && name == project.Default {
+		return project.DefaultProject(), nil
 	}
 	if err != nil {
-		return nil, fmt.Errorf("project %s: %w", app.Spec.Project, err)
+		return nil, fmt.Errorf("project %s: %w", name, err)
 	}
 	return p, nil
 }
 
+// checkProject checks the Application itself against its project: each
+// source's repository and the destination, known by the resolved cluster's
+// server and name (so a project listing a server admits an Application
+// naming that cluster). Its objects are checked once rendered.
 func (r *Reconciler) checkProject(ctx context.Context, st *state) error {
 	p, err := r.project(ctx, st.app)
 	if err != nil {
@@ -53,11 +55,17 @@ func (r *Reconciler) checkProject(ctx context.Context, st *state) error {
 	}
 	st.project = p
 	for _, src := range st.app.Spec.GetSources() {
-		if err := permitsSource(p, src.RepoURL); err != nil {
+		if err := project.PermitsSource(p, src.RepoURL); err != nil {
 			return err
 		}
 	}
-	return permitsDestination(p, st.app.Spec.Destination, st.target.cluster.Server, st.target.cluster.Name)
+	return project.PermitsDestination(p, st.destination())
+}
+
+// destination is where the Application deploys: its resolved cluster, by
+// server and name, and namespace.
+func (st *state) destination() v1alpha1.ApplicationDestination {
+	return v1alpha1.ApplicationDestination{Server: st.target.cluster.Server, Name: st.target.cluster.Name, Namespace: st.app.Spec.Destination.Namespace}
 }
 
 // renderSources fetches every source and renders them. Any failure leaves
@@ -109,11 +117,12 @@ func (r *Reconciler) renderSources(ctx context.Context, st *state) error {
 		st.sourceType = append(st.sourceType, res.Type)
 		desired = append(desired, res.Objects...)
 	}
+	// Every object, hooks included, is checked before any is applied or
+	// anything pruned: one outside the project fails the whole render.
+	if err := project.PermitsObjects(st.project, st.destination(), desired, st.target.applier.Namespaced); err != nil {
+		return err
+	}
 	for _, obj := range desired {
-		namespaced, _ := st.target.applier.Namespaced(obj.GroupVersionKind())
-		if err := permitsResource(st.project, obj, namespaced); err != nil {
-			return err
-		}
 		tracking.Mark(obj, st.app.Name, r.Opts.Tracking)
 	}
 	st.desired = desired
