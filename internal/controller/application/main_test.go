@@ -96,6 +96,13 @@ func (r *requests) since(n int64) []string {
 // API requests the controller makes.
 func startCountingController(t *testing.T) (client.Client, *requests) {
 	t.Helper()
+	return startWrappedController(t, nil)
+}
+
+// startWrappedController is startCountingController with the controller's
+// client wrapped by wrap (to make some of its writes fail), when not nil.
+func startWrappedController(t *testing.T, wrap func(client.Client) client.Client) (client.Client, *requests) {
+	t.Helper()
 	counter := &requests{}
 	ctx, cancel := context.WithCancel(context.Background())
 	scheme := runtime.NewScheme()
@@ -140,6 +147,9 @@ func startCountingController(t *testing.T) (client.Client, *requests) {
 		Renders:  render.NewCache(100),
 		Clusters: NewClusters(ctx, cfg, controlPlane, tracking.MethodAnnotation),
 		Clock:    clock.RealClock{},
+	}
+	if wrap != nil {
+		r.Client = wrap(cl)
 	}
 	if err := r.SetupWithManager(mgr, 4); err != nil {
 		t.Fatal(err)

@@ -32,6 +32,7 @@ const terminated = "operation terminated"
 // hooks have succeeded (the last wave's objects are not waited for).
 func (r *Reconciler) advance(ctx context.Context, st *state, os *v1alpha1.OperationState) {
 	op := os.Operation
+	st.operation = os
 	if os.Phase == v1alpha1.OperationTerminating {
 		r.finish(os, v1alpha1.OperationFailed, terminated)
 		return
@@ -64,11 +65,19 @@ func (r *Reconciler) advance(ctx context.Context, st *state, os *v1alpha1.Operat
 			continue
 		}
 		if !dryRun {
-			if waiting, err := r.gate(ctx, st, os.SyncResult); err != nil {
+			if waiting, err := r.gate(ctx, st, os.SyncResult); interrupted(st, err) {
+				return
+			} else if err != nil {
 				r.fail(ctx, st, os, err)
 				return
 			} else if waiting != "" {
 				os.Message = waiting
+				return
+			}
+		}
+		if createsHooks(pending) {
+			if err := r.persist(ctx, st); err != nil {
+				interrupted(st, err)
 				return
 			}
 		}
@@ -88,7 +97,9 @@ func (r *Reconciler) advance(ctx context.Context, st *state, os *v1alpha1.Operat
 		os.Message = "waiting for pruning confirmation of " + strings.Join(plan.AwaitingConfirmation, ", ")
 		return
 	}
-	if waiting, err := r.hooksFinished(ctx, st, os.SyncResult); err != nil {
+	if waiting, err := r.hooksFinished(ctx, st, os.SyncResult); interrupted(st, err) {
+		return
+	} else if err != nil {
 		r.fail(ctx, st, os, err)
 		return
 	} else if waiting != "" {
@@ -96,6 +107,16 @@ func (r *Reconciler) advance(ctx context.Context, st *state, os *v1alpha1.Operat
 		return
 	}
 	r.finish(os, v1alpha1.OperationSucceeded, "successfully synced (all tasks run)")
+}
+
+// createsHooks reports whether any of tasks creates a hook.
+func createsHooks(tasks []sync.Task) bool {
+	for _, task := range tasks {
+		if task.Hook && task.Action != sync.ActionPrune {
+			return true
+		}
+	}
+	return false
 }
 
 // stillDone keeps, of an operation whose revision moved on, the results
@@ -269,14 +290,21 @@ func (r *Reconciler) runTasks(ctx context.Context, st *state, tasks []sync.Task,
 			}
 			rr.Status, rr.Message = v1alpha1.ResultCodePruned, "pruned"
 		default:
+			var adopted bool
 			if task.Hook {
 				rr.HookType = v1alpha1.HookType(rr.SyncPhase)
 				rr.HookPhase = v1alpha1.OperationRunning
-				if !dryRun && slices.Contains(sync.DeletePoliciesOf(obj), v1alpha1.HookDeletePolicyBeforeHookCreation) {
-					err = r.replaceHook(ctx, t, obj)
+				if !dryRun {
+					obj = markRun(obj, runID(st.operation))
+					adopted, err = r.prepareHook(ctx, st, obj)
 				}
 			}
 			var stored *unstructured.Unstructured
+			if adopted {
+				rr.Status, rr.Message = v1alpha1.ResultCodeSynced, "applied"
+				result.Resources = append(result.Resources, rr)
+				continue
+			}
 			if err == nil {
 				stored, err = t.applier.Apply(ctx, obj, apply.Options{DryRun: dryRun, Validate: task.Options.Validate, Replace: task.Options.Replace, Force: task.Options.Force})
 			}
@@ -422,12 +450,20 @@ func (r *Reconciler) hookHealth(ctx context.Context, st *state, rr *v1alpha1.Res
 	case h == nil || h.Code == v1alpha1.HealthStatusHealthy:
 		rr.HookPhase, rr.Message = v1alpha1.OperationSucceeded, "hook succeeded"
 		if slices.Contains(policies, v1alpha1.HookDeletePolicyHookSucceeded) {
+			// Recorded first: a hook found gone while recorded Running
+			// failed.
+			if err := r.persist(ctx, st); err != nil {
+				return nil, err
+			}
 			return nil, t.applier.Delete(ctx, live, metav1.DeletePropagationBackground)
 		}
 		return nil, nil
 	case h.Code == v1alpha1.HealthStatusDegraded:
 		rr.HookPhase, rr.Message = v1alpha1.OperationFailed, h.Message
 		if slices.Contains(policies, v1alpha1.HookDeletePolicyHookFailed) {
+			if err := r.persist(ctx, st); err != nil {
+				return nil, err
+			}
 			if err := t.applier.Delete(ctx, live, metav1.DeletePropagationBackground); err != nil {
 				return nil, err
 			}
@@ -466,6 +502,12 @@ func (r *Reconciler) fail(ctx context.Context, st *state, os *v1alpha1.Operation
 		for _, obj := range st.desired {
 			if h := sync.HookOf(obj); h.IsHook && !h.Skip && slices.Contains(h.Phases, sync.PhaseSyncFail) {
 				hooks = append(hooks, sync.Task{Action: sync.ActionApply, Object: obj, Phase: sync.PhaseSyncFail, Hook: true, Options: sync.Options{Validate: true}})
+			}
+		}
+		if len(hooks) > 0 {
+			if err := r.persist(ctx, st); err != nil {
+				interrupted(st, err)
+				return
 			}
 		}
 		if hookErr := r.runTasks(ctx, st, hooks, false, os.SyncResult); hookErr != nil {
@@ -544,30 +586,40 @@ func taskKey(task sync.Task) string {
 	return resultKey(resultFor(task.Object, syncPhase(task.Phase)))
 }
 
-// replaceHook deletes a hook's previous run before it is created again
-// (the BeforeHookCreation delete policy, the default).
-// A run that takes longer than hookDeleteWait to go (Pods with a grace
-// period, a finalizer) is waited for by the operation, not by the worker:
-// errHookDeleting leaves the hook's task to a later pass.
-func (r *Reconciler) replaceHook(ctx context.Context, t *target, obj *unstructured.Unstructured) error {
+// prepareHook readies the creation of a hook. A hook this run of the
+// operation already created is adopted (adopted is true): the pass that
+// created it did not record it. Otherwise the hook's previous run is
+// deleted before it is created again (the BeforeHookCreation delete
+// policy, the default). A run that takes longer than hookDeleteWait to go
+// (Pods with a grace period, a finalizer) is waited for by the operation,
+// not by the worker: errHookDeleting leaves the hook's task to a later
+// pass.
+func (r *Reconciler) prepareHook(ctx context.Context, st *state, obj *unstructured.Unstructured) (adopted bool, err error) {
+	t := st.target
 	live, err := t.applier.Get(ctx, obj)
 	if err != nil || live == nil {
-		return err
+		return false, err
+	}
+	if ranHere(live, obj.GetAnnotations()[annotationHookRun]) && live.GetDeletionTimestamp() == nil {
+		return true, nil
+	}
+	if !slices.Contains(sync.DeletePoliciesOf(obj), v1alpha1.HookDeletePolicyBeforeHookCreation) {
+		return false, nil
 	}
 	if live.GetDeletionTimestamp() == nil {
 		if err := t.applier.Delete(ctx, live, metav1.DeletePropagationForeground); err != nil {
-			return err
+			return false, err
 		}
 	}
 	waitCtx, cancel := context.WithTimeout(ctx, hookDeleteWait)
 	defer cancel()
 	if err := t.applier.WaitDeleted(waitCtx, live); err != nil {
 		if ctx.Err() == nil && errors.Is(err, context.DeadlineExceeded) {
-			return errHookDeleting
+			return false, errHookDeleting
 		}
-		return err
+		return false, err
 	}
-	return nil
+	return false, nil
 }
 
 // hookDeleteWait is how long a pass waits for a hook's previous run to go.

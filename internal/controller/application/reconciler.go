@@ -81,7 +81,7 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Resu
 		return ctrl.Result{}, client.IgnoreNotFound(err)
 	}
 	before := app.DeepCopy()
-	st := &state{app: app, now: r.Clock.Now()}
+	st := &state{app: app, now: r.Clock.Now(), saved: before}
 
 	for _, step := range []struct {
 		name string
@@ -103,9 +103,15 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Resu
 			break
 		}
 	}
+	if st.persistErr != nil {
+		// A step with effects did not run for want of a checkpoint: no
+		// other write either; the workqueue retries with backoff.
+		r.expectWrites(st, read, before)
+		return ctrl.Result{}, st.persistErr
+	}
 	r.buildStatus(st)
 	recordApp(st.app)
-	if err := r.patchStatus(ctx, read, before, st.app, st.operationDone); err != nil {
+	if err := r.patchStatus(ctx, read, before, st); err != nil {
 		if apierrors.IsNotFound(err) {
 			return ctrl.Result{}, nil
 		}

@@ -19,6 +19,17 @@ type state struct {
 	app *v1alpha1.Application
 	now time.Time
 
+	// saved is the Application as the API server last returned it to this
+	// pass: read, or written by a checkpoint (see persist); replaced are
+	// the versions the checkpoints replaced.
+	saved    *v1alpha1.Application
+	replaced []string
+	// operation is the running operation, as far as this pass took it.
+	operation *v1alpha1.OperationState
+	// persistErr is a checkpoint that failed: the pass ends without
+	// another write and is retried with backoff.
+	persistErr error
+
 	target     *target
 	project    *v1alpha1.AppProject
 	revisions  []string

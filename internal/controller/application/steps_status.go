@@ -111,30 +111,43 @@ func mergeConditions(old, current []v1alpha1.ApplicationCondition) []v1alpha1.Ap
 }
 
 // patchStatus writes the status when it changed (a no-op reconcile writes
-// nothing) and clears the operation request when it is done. When the operation changed,
-// the versions of the Application these writes replace are remembered, so
-// that no pass acts on them again (see expectations).
+// nothing) and clears the operation request when it is done. When the
+// operation changed, the versions of the Application these writes (and the
+// pass's checkpoints) replace are remembered, so that no pass acts on them
+// again (see expectations). A write that fails is remembered as not
+// made: the cache may show a checkpoint, never the failed write.
 //
 // read is the version the pass started from, which the refresh
-// annotation's removal may already have replaced.
-func (r *Reconciler) patchStatus(ctx context.Context, read string, before, app *v1alpha1.Application, clearOperation bool) error {
-	replaced := []string{read, before.ResourceVersion}
-	if !equality.Semantic.DeepEqual(before.Status.OperationState, app.Status.OperationState) {
-		defer func() { r.expected.expect(appKey(app), replaced, r.Clock.Now()) }()
-	}
-	if !equality.Semantic.DeepEqual(before.Status, app.Status) {
+// annotation's removal may already have replaced; before is the
+// Application as the pass started from it.
+func (r *Reconciler) patchStatus(ctx context.Context, read string, before *v1alpha1.Application, st *state) error {
+	app, saved := st.app, st.saved
+	defer r.expectWrites(st, read, before)
+	if !equality.Semantic.DeepEqual(saved.Status, app.Status) {
 		now := metav1.NewTime(r.Clock.Now())
 		app.Status.ReconciledAt = &now
-		if err := r.Client.Status().Patch(ctx, app, client.MergeFrom(before)); err != nil {
+		if err := r.Client.Status().Patch(ctx, app, client.MergeFrom(saved)); err != nil {
 			return err
 		}
+		st.replaced = append(st.replaced, saved.ResourceVersion)
 	}
-	if clearOperation && before.Operation != nil {
+	if st.operationDone && before.Operation != nil {
 		// Conditional on the version just written: a new request written
 		// meanwhile is not cleared unseen.
-		replaced = append(replaced, app.ResourceVersion)
+		st.replaced = append(st.replaced, app.ResourceVersion)
 		patch := fmt.Sprintf(`{"metadata":{"resourceVersion":%q},"operation":null}`, app.ResourceVersion)
 		return r.Client.Patch(ctx, app, client.RawPatch(types.MergePatchType, []byte(patch)))
 	}
 	return nil
+}
+
+// expectWrites remembers the versions of the Application this pass's
+// writes replaced, when they changed its operation.
+func (r *Reconciler) expectWrites(st *state, read string, before *v1alpha1.Application) {
+	if len(st.replaced) == 0 || equality.Semantic.DeepEqual(before.Status.OperationState, st.saved.Status.OperationState) &&
+		equality.Semantic.DeepEqual(before.Status.OperationState, st.app.Status.OperationState) {
+		return
+	}
+	replaced := append([]string{read, before.ResourceVersion}, st.replaced...)
+	r.expected.expect(appKey(st.app), replaced, r.Clock.Now())
 }

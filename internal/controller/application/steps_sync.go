@@ -309,9 +309,27 @@ func (r *Reconciler) appendHistory(st *state, os *v1alpha1.OperationState) {
 		h.Revisions = st.revisions
 	}
 	app.Status.History = append(app.Status.History, h)
-	if limit := int(app.Spec.GetRevisionHistoryLimit()); len(app.Status.History) > limit {
+	if limit := historyLimit(app.Spec.RevisionHistoryLimit); len(app.Status.History) > limit {
 		app.Status.History = app.Status.History[len(app.Status.History)-limit:]
 	}
+}
+
+// maxHistoryLimit bounds status.history whatever revisionHistoryLimit
+// says: the history lives in the Application, and an Application too large
+// to be written can record no progress at all.
+const maxHistoryLimit = 100
+
+// historyLimit is how many history entries to keep for
+// spec.revisionHistoryLimit: the default when unset or negative (not a
+// count), at most maxHistoryLimit.
+func historyLimit(limit *int64) int {
+	switch {
+	case limit == nil || *limit < 0:
+		return int(v1alpha1.DefaultRevisionHistoryLimit)
+	case *limit > maxHistoryLimit:
+		return maxHistoryLimit
+	}
+	return int(*limit)
 }
 
 // selected reports whether a sync limited to resources includes obj; an
