@@ -43,8 +43,10 @@ type AppProjectSpec struct {
 	Description string `json:"description,omitempty"`
 	// +optional
 	Roles []ProjectRole `json:"roles,omitempty"`
+	// ClusterResourceWhitelist are the cluster-scoped kinds (and, by name,
+	// objects) Applications may create; empty allows none.
 	// +optional
-	ClusterResourceWhitelist []metav1.GroupKind `json:"clusterResourceWhitelist,omitempty"`
+	ClusterResourceWhitelist []ClusterResourceRestrictionItem `json:"clusterResourceWhitelist,omitempty"`
 	// +optional
 	NamespaceResourceBlacklist []metav1.GroupKind `json:"namespaceResourceBlacklist,omitempty"`
 	// OrphanedResources reports live resources in the destination namespaces
@@ -58,8 +60,10 @@ type AppProjectSpec struct {
 	// SignatureKeys are GPG key IDs; when set, only signed commits may be synced.
 	// +optional
 	SignatureKeys []SignatureKey `json:"signatureKeys,omitempty"`
+	// ClusterResourceBlacklist are the cluster-scoped kinds (and, by name,
+	// objects) Applications may not create.
 	// +optional
-	ClusterResourceBlacklist []metav1.GroupKind `json:"clusterResourceBlacklist,omitempty"`
+	ClusterResourceBlacklist []ClusterResourceRestrictionItem `json:"clusterResourceBlacklist,omitempty"`
 	// SourceNamespaces are the namespaces (globs) outside the control plane
 	// namespace whose Applications may use this project.
 	// +optional
@@ -72,6 +76,16 @@ type AppProjectSpec struct {
 	// for each destination.
 	// +optional
 	DestinationServiceAccounts []ApplicationDestinationServiceAccount `json:"destinationServiceAccounts,omitempty"`
+}
+
+// ClusterResourceRestrictionItem is an entry of a cluster resource list: a
+// group and a kind (globs), and optionally a name glob that narrows the
+// entry to the objects it matches.
+type ClusterResourceRestrictionItem struct {
+	Group string `json:"group"`
+	Kind  string `json:"kind"`
+	// +optional
+	Name string `json:"name,omitempty"`
 }
 
 // ProjectRole is an RBAC role scoped to one project.

@@ -4,14 +4,13 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 )
 
 func TestDecodeAppProject(t *testing.T) {
 	manifest := readManifest(t, "appproject-team.yaml")
 	proj := decodeStrict[AppProject](t, manifest)
 
-	wantWhitelist := []metav1.GroupKind{{Group: "", Kind: "Namespace"}}
+	wantWhitelist := []ClusterResourceRestrictionItem{{Group: "", Kind: "Namespace", Name: "team-*"}}
 	if diff := cmp.Diff(wantWhitelist, proj.Spec.ClusterResourceWhitelist); diff != "" {
 		t.Errorf("clusterResourceWhitelist (-want +got):\n%s", diff)
 	}

@@ -67,7 +67,7 @@ func PermitsObject(p *v1alpha1.AppProject, dest v1alpha1.ApplicationDestination,
 		scopes = []bool{true, false}
 	}
 	for _, namespaced := range scopes {
-		rule, err := kindRule(p, gk, namespaced)
+		rule, err := kindRule(p, gk, obj.GetName(), namespaced)
 		if err != nil {
 			return &Violation{Project: p.Name, Object: name, Rule: err.Error()}
 		}

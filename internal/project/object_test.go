@@ -40,7 +40,7 @@ func clusterScope(gvk schema.GroupVersionKind) (bool, bool) {
 func TestPermitsObjects(t *testing.T) {
 	teamX := v1alpha1.AppProjectSpec{
 		Destinations:             []v1alpha1.ApplicationDestination{dest(inCluster, "", "team-x-*")},
-		ClusterResourceWhitelist: []metav1.GroupKind{{Group: "apiextensions.k8s.io", Kind: "CustomResourceDefinition"}},
+		ClusterResourceWhitelist: []v1alpha1.ClusterResourceRestrictionItem{{Group: "apiextensions.k8s.io", Kind: "CustomResourceDefinition"}},
 	}
 	anyButSystem := v1alpha1.AppProjectSpec{
 		Destinations: []v1alpha1.ApplicationDestination{dest("*", "", "*"), dest("*", "", "!kube-system")},
@@ -69,8 +69,13 @@ func TestPermitsObjects(t *testing.T) {
 			"ClusterRole admin is not permitted: cluster-scoped kind rbac.authorization.k8s.io/ClusterRole is not in clusterResourceWhitelist in project team"},
 		{"cluster-scoped object's namespace is not its destination", v1alpha1.AppProjectSpec{
 			Destinations:             teamX.Destinations,
-			ClusterResourceWhitelist: []metav1.GroupKind{{Kind: "Namespace"}},
+			ClusterResourceWhitelist: []v1alpha1.ClusterResourceRestrictionItem{{Kind: "Namespace"}},
 		}, []*unstructured.Unstructured{object("v1", "Namespace", "kube-system", "team-x-new")}, ""},
+		{"cluster-scoped object outside the whitelisted names", v1alpha1.AppProjectSpec{
+			Destinations:             teamX.Destinations,
+			ClusterResourceWhitelist: []v1alpha1.ClusterResourceRestrictionItem{{Kind: "Namespace", Name: "team-x-*"}},
+		}, []*unstructured.Unstructured{object("v1", "Namespace", "", "team-x-new"), object("v1", "Namespace", "", "kube-new")},
+			"Namespace kube-new is not permitted: cluster-scoped kind Namespace is not in clusterResourceWhitelist in project team"},
 		{"namespaced kind in the blacklist", v1alpha1.AppProjectSpec{
 			Destinations:               teamX.Destinations,
 			NamespaceResourceBlacklist: []metav1.GroupKind{{Group: "rbac.authorization.k8s.io", Kind: "*"}},
@@ -85,7 +90,7 @@ func TestPermitsObjects(t *testing.T) {
 			"Gadget team-x-web/g is not permitted: cluster-scoped kind acme.io/Gadget is not in clusterResourceWhitelist (the cluster does not know the kind's scope yet) in project team"},
 		{"kind of unknown scope in a namespace outside the project", v1alpha1.AppProjectSpec{
 			Destinations:             teamX.Destinations,
-			ClusterResourceWhitelist: []metav1.GroupKind{{Group: "*", Kind: "*"}},
+			ClusterResourceWhitelist: []v1alpha1.ClusterResourceRestrictionItem{{Group: "*", Kind: "*"}},
 		}, []*unstructured.Unstructured{object("acme.io/v1", "Gadget", "kube-system", "g")},
 			`Gadget kube-system/g is not permitted: destination {server "https://kubernetes.default.svc", name "in-cluster", namespace "kube-system"} does not match any of the allowed destinations in project team`},
 		{"nothing to check", teamX, nil, ""},

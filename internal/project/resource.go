@@ -9,15 +9,16 @@ import (
 	"github.com/capstan-cd/capstan/api/v1alpha1"
 )
 
-// PermitsKind reports whether the project lets its Applications create
-// objects of kind gk, namespaced or cluster-scoped. A cluster-scoped kind
-// must be in clusterResourceWhitelist (an empty one denies them all) and
-// not in clusterResourceBlacklist. A namespaced kind must not be in
-// namespaceResourceBlacklist and, when namespaceResourceWhitelist is set,
-// must be in it (set but empty, it denies them all). Group and kind are
+// PermitsKind reports whether the project lets its Applications create an
+// object of kind gk named name, namespaced or cluster-scoped. A
+// cluster-scoped object must be in clusterResourceWhitelist (an empty one
+// denies them all) and not in clusterResourceBlacklist. A namespaced kind
+// must not be in namespaceResourceBlacklist and, when
+// namespaceResourceWhitelist is set, must be in it (set but empty, it
+// denies them all). Group, kind and the cluster lists' optional name are
 // matched as file name globs.
-func PermitsKind(p *v1alpha1.AppProject, gk schema.GroupKind, namespaced bool) error {
-	rule, err := kindRule(p, gk, namespaced)
+func PermitsKind(p *v1alpha1.AppProject, gk schema.GroupKind, name string, namespaced bool) error {
+	rule, err := kindRule(p, gk, name, namespaced)
 	if err != nil {
 		return &Violation{Project: p.Name, Rule: err.Error()}
 	}
@@ -27,19 +28,20 @@ func PermitsKind(p *v1alpha1.AppProject, gk schema.GroupKind, namespaced bool) e
 	return nil
 }
 
-// kindRule is the reason the project refuses kind gk, or "".
-func kindRule(p *v1alpha1.AppProject, gk schema.GroupKind, namespaced bool) (string, error) {
+// kindRule is the reason the project refuses an object of kind gk named
+// name, or "".
+func kindRule(p *v1alpha1.AppProject, gk schema.GroupKind, name string, namespaced bool) (string, error) {
 	allowName, denyName, scope := "clusterResourceWhitelist", "clusterResourceBlacklist", "cluster-scoped"
 	allow, deny := p.Spec.ClusterResourceWhitelist, p.Spec.ClusterResourceBlacklist
 	allowAll := false
 	if namespaced {
 		allowName, denyName, scope = "namespaceResourceWhitelist", "namespaceResourceBlacklist", "namespaced"
-		allow, deny = p.Spec.NamespaceResourceWhitelist, p.Spec.NamespaceResourceBlacklist
-		allowAll = allow == nil
+		allow, deny = entries(p.Spec.NamespaceResourceWhitelist), entries(p.Spec.NamespaceResourceBlacklist)
+		allowAll = p.Spec.NamespaceResourceWhitelist == nil
 	}
 	what := fmt.Sprintf("%s kind %s", scope, kindName(gk))
 	if !allowAll {
-		in, err := inList(gk, allow, allowName)
+		in, err := inList(gk, name, allow, allowName)
 		if err != nil {
 			return "", err
 		}
@@ -47,7 +49,7 @@ func kindRule(p *v1alpha1.AppProject, gk schema.GroupKind, namespaced bool) (str
 			return fmt.Sprintf("%s is not in %s", what, allowName), nil
 		}
 	}
-	in, err := inList(gk, deny, denyName)
+	in, err := inList(gk, name, deny, denyName)
 	if err != nil {
 		return "", err
 	}
@@ -57,21 +59,38 @@ func kindRule(p *v1alpha1.AppProject, gk schema.GroupKind, namespaced bool) (str
 	return "", nil
 }
 
-func inList(gk schema.GroupKind, list []metav1.GroupKind, name string) (bool, error) {
+// inList reports whether an entry of list matches an object of kind gk
+// named name; an entry without a name matches every name.
+func inList(gk schema.GroupKind, name string, list []v1alpha1.ClusterResourceRestrictionItem, listName string) (bool, error) {
 	for _, item := range list {
-		kind, err := matchName(item.Kind, gk.Kind)
-		if err != nil {
-			return false, fmt.Errorf("%s: %w", name, err)
+		pairs := [][2]string{{item.Group, gk.Group}, {item.Kind, gk.Kind}}
+		if item.Name != "" {
+			pairs = append(pairs, [2]string{item.Name, name})
 		}
-		group, err := matchName(item.Group, gk.Group)
-		if err != nil {
-			return false, fmt.Errorf("%s: %w", name, err)
+		matched := true
+		for _, pair := range pairs {
+			// Every pattern is matched, so that a malformed one is
+			// reported whatever the others say.
+			ok, err := matchName(pair[0], pair[1])
+			if err != nil {
+				return false, fmt.Errorf("%s: %w", listName, err)
+			}
+			matched = matched && ok
 		}
-		if kind && group {
+		if matched {
 			return true, nil
 		}
 	}
 	return false, nil
+}
+
+// entries are the items of a namespaced resource list, which has no names.
+func entries(list []metav1.GroupKind) []v1alpha1.ClusterResourceRestrictionItem {
+	out := make([]v1alpha1.ClusterResourceRestrictionItem, len(list))
+	for i, gk := range list {
+		out[i] = v1alpha1.ClusterResourceRestrictionItem{Group: gk.Group, Kind: gk.Kind}
+	}
+	return out
 }
 
 // kindName prints a kind as "group/Kind", or "Kind" in the core group.
