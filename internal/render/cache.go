@@ -28,6 +28,7 @@ import (
 // least recently used. Everything in it can be rebuilt; losing it costs
 // only time.
 type Cache struct {
+	build    BuildFunc
 	mu       sync.Mutex
 	capacity int
 	entries  map[string]*cacheEntry
@@ -52,14 +53,38 @@ type fileDigest struct {
 	Root, Path, Digest string
 }
 
+// CacheOption configures a Cache.
+type CacheOption func(*Cache)
+
+// WithBuild makes the cache render through b instead of Build in process.
+func WithBuild(b BuildFunc) CacheOption {
+	return func(c *Cache) { c.build = b }
+}
+
 // NewCache returns a cache of at most capacity renders.
-func NewCache(capacity int) *Cache {
-	return &Cache{capacity: max(capacity, 1), entries: make(map[string]*cacheEntry)}
+func NewCache(capacity int, opts ...CacheOption) *Cache {
+	c := &Cache{build: Build, capacity: max(capacity, 1), entries: make(map[string]*cacheEntry)}
+	for _, o := range opts {
+		o(c)
+	}
+	return c
 }
 
 // Render returns the cached result for req when every input is unchanged,
 // and renders otherwise. The returned objects are the caller's to modify.
+// The cache keeps builds before their namespaces are defaulted, and
+// defaults them on every call against req.Scope as it is now: a kind whose
+// CRD arrived since the build gets its namespace without a new render.
 func (c *Cache) Render(ctx context.Context, req Request) (*Result, bool, error) {
+	res, hit, err := c.lookup(ctx, req)
+	if err != nil {
+		return nil, false, err
+	}
+	res.defaultNamespaces(req)
+	return res, hit, nil
+}
+
+func (c *Cache) lookup(ctx context.Context, req Request) (*Result, bool, error) {
 	key, err := cacheKey(req)
 	if err != nil {
 		return nil, false, err
@@ -75,7 +100,7 @@ func (c *Cache) Render(ctx context.Context, req Request) (*Result, bool, error) 
 		res, err := e.decode()
 		return res, err == nil, err
 	}
-	res, err := Render(ctx, req)
+	res, err := c.build(ctx, req)
 	if err != nil {
 		return nil, false, err
 	}

@@ -72,10 +72,27 @@ type Result struct {
 	Inputs []string
 }
 
+// BuildFunc renders one source without defaulting namespaces: Build, or
+// the same work done elsewhere (in a child process under limits).
+type BuildFunc func(ctx context.Context, req Request) (*Result, error)
+
 // Render renders one source. The tool is the one the source names, else
 // the one its files call for (see detectType). Namespaced objects without
 // a namespace get req.Namespace. On error no objects are returned.
 func Render(ctx context.Context, req Request) (*Result, error) {
+	res, err := Build(ctx, req)
+	if err != nil {
+		return nil, err
+	}
+	res.defaultNamespaces(req)
+	return res, nil
+}
+
+// Build renders one source as Render does, but leaves namespaces as the
+// tool wrote them: which kinds are namespaced depends on the destination
+// cluster (req.Scope), not on the source, so a build can be cached or
+// made elsewhere and defaulted later against the cluster as it is then.
+func Build(ctx context.Context, req Request) (*Result, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
@@ -111,8 +128,14 @@ func Render(ctx context.Context, req Request) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	defaultNamespaces(objs, req.Namespace, scopeChain(req.Scope, crdScope(objs), builtinScope))
 	return &Result{Objects: objs, Type: typ, Inputs: inputs}, nil
+}
+
+// defaultNamespaces gives the objects the destination namespace or takes
+// it off, as the kind's scope in req.Scope, the rendered CRDs or the
+// built-in table says.
+func (r *Result) defaultNamespaces(req Request) {
+	defaultNamespaces(r.Objects, req.Namespace, scopeChain(req.Scope, crdScope(r.Objects), builtinScope))
 }
 
 // RenderSources renders the sources of a multi-source Application in order
