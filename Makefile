@@ -82,7 +82,7 @@ test: controlplane build $(BIN)/registry
 # BENCH_FLAGS='--apps 3000 --idle 10m' on a larger machine.
 BENCH_FLAGS ?=
 bench: controlplane build $(BIN)/registry
-	$(GO) test -run '^$$' -bench . -benchmem ./internal/render/
+	$(GO) test -run '^$$' -bench . -benchmem ./internal/render/ ./internal/sandbox/
 	$(GO) build -o $(BIN)/capstan-bench ./cmd/capstan-bench
 	$(BIN)/capstan-bench --bin-dir $(BIN) --json bench.json $(BENCH_FLAGS)
 

@@ -29,6 +29,7 @@ import (
 	"github.com/capstan-cd/capstan/api/v1alpha1"
 	"github.com/capstan-cd/capstan/internal/controller/application"
 	"github.com/capstan-cd/capstan/internal/render"
+	"github.com/capstan-cd/capstan/internal/sandbox"
 	"github.com/capstan-cd/capstan/internal/source"
 	"github.com/capstan-cd/capstan/internal/tracking"
 )
@@ -48,6 +49,7 @@ type serverOptions struct {
 	address string
 	git     source.GitOptions
 	charts  source.ChartsOptions
+	render  sandbox.Options
 }
 
 func (o *serverOptions) bindFlags(cmd *cobra.Command) {
@@ -62,10 +64,11 @@ func (o *serverOptions) bindFlags(cmd *cobra.Command) {
 	fs.StringVar(&o.cacheDir, "cache-dir", filepath.Join(os.TempDir(), "capstan"), "directory for repository and chart caches (throw-away)")
 	o.git.BindFlags(fs)
 	o.charts.BindFlags(fs)
+	o.render.BindFlags(fs)
 }
 
 func newControllerCommand(use, short string, serve bool) *cobra.Command {
-	o := &serverOptions{}
+	o := &serverOptions{render: sandbox.DefaultOptions()}
 	cmd := &cobra.Command{
 		Use:   use,
 		Short: short,
@@ -140,6 +143,19 @@ func parseSettings(data map[string]string) (settings, error) {
 	return s, nil
 }
 
+// renders is the render cache, rendering in worker processes under the
+// render limits unless --render-isolation=none.
+func (o *serverOptions) renders() (*render.Cache, error) {
+	if o.render.Isolation == sandbox.IsolationNone {
+		return render.NewCache(4096), o.render.Validate()
+	}
+	pool, err := sandbox.SelfPool(o.render, renderWorkerCommand)
+	if err != nil {
+		return nil, err
+	}
+	return render.NewCache(4096, render.WithBuild(pool.Build)), nil
+}
+
 // profiles are the /debug/pprof/ handlers when --profiling asks for them.
 func (o *serverOptions) profiles() map[string]http.Handler {
 	if !o.profiling {
@@ -211,11 +227,15 @@ func (o *serverOptions) run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	renders, err := o.renders()
+	if err != nil {
+		return err
+	}
 	r := &application.Reconciler{
 		Client:   mgr.GetClient(),
 		Opts:     application.Options{Namespace: o.namespace, Resync: s.resync, Jitter: s.jitter, Tracking: s.tracking},
 		Fetcher:  &source.Fetcher{Git: git, Charts: charts},
-		Renders:  render.NewCache(4096),
+		Renders:  renders,
 		Clusters: application.NewClusters(ctx, cfg, o.namespace, s.tracking),
 		Clock:    clock.RealClock{},
 		Elected:  mgr.Elected(),

@@ -5,6 +5,7 @@ import (
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/hex"
+	"fmt"
 	"io"
 	"net"
 	"net/http"
@@ -23,13 +24,27 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/capstan-cd/capstan/api/v1alpha1"
+	"github.com/capstan-cd/capstan/internal/sandbox"
 	"github.com/capstan-cd/capstan/internal/testenv"
 	"github.com/capstan-cd/capstan/internal/testenv/gitserver"
 )
 
 var env *testenv.Env
 
-func TestMain(m *testing.M) { os.Exit(testenv.Run(m, &env)) }
+func TestMain(m *testing.M) {
+	if sandbox.IsWorker() {
+		// A controller under test started this binary as its render
+		// worker, as capstan starts itself.
+		cmd := NewRootCommand()
+		cmd.SetArgs([]string{renderWorkerCommand})
+		if err := cmd.Execute(); err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			os.Exit(1)
+		}
+		os.Exit(0)
+	}
+	os.Exit(testenv.Run(m, &env))
+}
 
 // TestRunSyncsAndTakesWebhooks runs `capstan run` as a user would, with a
 // kubeconfig and the settings ConfigMap, waits for an Application to

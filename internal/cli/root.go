@@ -19,6 +19,7 @@ func NewRootCommand() *cobra.Command {
 		newRenderCommand(),
 		newControllerCommand("run", "Run capstan: the Application controller and the webhook receiver", true),
 		newControllerCommand("controller", "Run the Application controller alone", false),
+		newRenderWorkerCommand(),
 	)
 	return root
 }

@@ -1,0 +1,123 @@
+// Package sandbox runs renders of untrusted repositories in child
+// processes of the capstan binary, under limits of time, memory, stack,
+// output size and object count that the content being rendered cannot
+// lift. A render that breaks a limit ends with an error naming the limit;
+// a worker that dies (a Go fatal error such as a stack overflow, which no
+// recover can catch) takes down only itself and the render it was doing.
+package sandbox
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/spf13/pflag"
+	"k8s.io/apimachinery/pkg/api/resource"
+)
+
+// Limits bound one render.
+type Limits struct {
+	// Timeout is the wall-clock time one render may take; the worker is
+	// killed when it is up.
+	Timeout time.Duration
+	// Memory caps the worker's data segment (RLIMIT_DATA), in bytes: the
+	// Go heap and goroutine stacks live there, so an allocation past it
+	// kills the worker.
+	Memory int64
+	// Stack is the largest a goroutine's stack may grow, in bytes.
+	Stack int64
+	// Output is the largest rendered output, in bytes of JSON, that a
+	// render may return.
+	Output int64
+	// Objects is the most objects one render may return.
+	Objects int
+}
+
+// DefaultLimits are the limits of a render unless an operator sets others.
+// They are far above what real applications need (the largest charts
+// render a few MiB) and low enough that a hostile repository cannot take
+// the controller's memory or a worker for long.
+func DefaultLimits() Limits {
+	return Limits{
+		Timeout: 90 * time.Second,
+		Memory:  1 << 30,
+		Stack:   64 << 20,
+		Output:  64 << 20,
+		Objects: 10000,
+	}
+}
+
+// Options configure a Pool.
+type Options struct {
+	Limits
+	// Workers is the most renders run at once, each in its own process.
+	Workers int
+	// Idle is how long an unused worker is kept before it exits.
+	Idle time.Duration
+	// Isolation is "process" (the default) or "none", which renders in
+	// the controller's own process without limits.
+	Isolation string
+}
+
+// DefaultOptions are the options of a Pool unless flags say otherwise.
+func DefaultOptions() Options {
+	return Options{Limits: DefaultLimits(), Workers: 4, Idle: time.Minute, Isolation: IsolationProcess}
+}
+
+// The isolation modes.
+const (
+	IsolationProcess = "process"
+	IsolationNone    = "none"
+)
+
+// BindFlags registers the render limits as flags.
+func (o *Options) BindFlags(fs *pflag.FlagSet) {
+	fs.StringVar(&o.Isolation, "render-isolation", o.Isolation, `where renders run: "process" (child processes under limits) or "none" (in the controller, without limits; only for trusted repositories)`)
+	fs.IntVar(&o.Workers, "render-workers", o.Workers, "renders run at once, each in a child process")
+	fs.DurationVar(&o.Timeout, "render-timeout", o.Timeout, "wall-clock time one render may take")
+	fs.Var(newQuantity(&o.Memory), "render-memory-limit", "memory one render may use (e.g. 1Gi)")
+	fs.Var(newQuantity(&o.Output), "render-max-output", "largest output of one render (e.g. 64Mi)")
+	fs.IntVar(&o.Objects, "render-max-objects", o.Objects, "most objects one render may produce")
+}
+
+// Validate reports options that cannot work.
+func (o Options) Validate() error {
+	switch o.Isolation {
+	case IsolationProcess, IsolationNone:
+	default:
+		return fmt.Errorf("--render-isolation %q: want %q or %q", o.Isolation, IsolationProcess, IsolationNone)
+	}
+	switch {
+	case o.Workers < 1:
+		return fmt.Errorf("--render-workers %d: want at least 1", o.Workers)
+	case o.Timeout <= 0:
+		return fmt.Errorf("--render-timeout %s: want a positive duration", o.Timeout)
+	case o.Memory < 64<<20:
+		return fmt.Errorf("--render-memory-limit %d: want at least 64Mi", o.Memory)
+	case o.Output <= 0 || o.Objects <= 0:
+		return fmt.Errorf("--render-max-output and --render-max-objects must be positive")
+	}
+	return nil
+}
+
+// quantity is a byte count flag written as a Kubernetes quantity.
+type quantity struct{ v *int64 }
+
+func newQuantity(v *int64) *quantity { return &quantity{v} }
+
+func (q *quantity) String() string {
+	if q.v == nil {
+		return ""
+	}
+	return resource.NewQuantity(*q.v, resource.BinarySI).String()
+}
+
+func (q *quantity) Set(s string) error {
+	v, err := resource.ParseQuantity(s)
+	if err != nil {
+		return err
+	}
+	*q.v = v.Value()
+	return nil
+}
+
+func (q *quantity) Type() string { return "quantity" }

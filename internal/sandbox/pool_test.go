@@ -1,0 +1,175 @@
+package sandbox
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/capstan-cd/capstan/api/v1alpha1"
+	"github.com/capstan-cd/capstan/internal/render"
+)
+
+// testPool is a pool of this test binary's workers with tight limits, so
+// that hostile renders hit them quickly.
+func testPool(t *testing.T, edit func(*Options)) *Pool {
+	t.Helper()
+	o := DefaultOptions()
+	o.Workers = 1
+	o.Timeout = 20 * time.Second
+	o.Memory = 256 << 20
+	o.Stack = 16 << 20
+	if edit != nil {
+		edit(&o)
+	}
+	return benchPool(t, o)
+}
+
+func benchPool(t testing.TB, o Options) *Pool {
+	t.Helper()
+	p, err := NewPool(o, os.Args[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(p.Close)
+	return p
+}
+
+// repo writes files into a new directory and returns a request for the
+// Application at path app in it.
+func repo(t *testing.T, files map[string]string) render.Request { return repoB(t, files) }
+
+func repoB(t testing.TB, files map[string]string) render.Request {
+	t.Helper()
+	root := t.TempDir()
+	for name, data := range files {
+		path := filepath.Join(root, "app", name)
+		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(path, []byte(data), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return render.Request{AppName: "app", Root: root, Namespace: "team", Source: v1alpha1.ApplicationSource{RepoURL: "https://git.example/repo.git", Path: "app"}}
+}
+
+const configMap = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: %s\ndata:\n  n: \"%d\"\n"
+
+func configMaps(n int) string {
+	var b strings.Builder
+	for i := range n {
+		fmt.Fprintf(&b, "---\n"+configMap, fmt.Sprintf("cm-%d", i), i)
+	}
+	return b.String()
+}
+
+// A healthy worker renders what render.Build renders, and serves the next
+// render too.
+func TestPoolRendersAndReusesWorkers(t *testing.T) {
+	p := testPool(t, nil)
+	req := repo(t, map[string]string{"cms.yaml": configMaps(3)})
+	want, err := render.Build(context.Background(), req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for range 2 {
+		got, err := p.Build(context.Background(), req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(got.Objects) != len(want.Objects) || got.Type != want.Type {
+			t.Fatalf("got %d objects of type %q, want %d of %q", len(got.Objects), got.Type, len(want.Objects), want.Type)
+		}
+		for i := range want.Objects {
+			if g, w := got.Objects[i].Object, want.Objects[i].Object; fmt.Sprint(g) != fmt.Sprint(w) {
+				t.Errorf("object %d: got %v, want %v", i, g, w)
+			}
+		}
+		if got.Objects[0].GetNamespace() != "" {
+			t.Errorf("namespace was defaulted in the worker: %q", got.Objects[0].GetNamespace())
+		}
+	}
+	if n := p.Workers(); n != 1 {
+		t.Errorf("%d workers alive after two renders in a row, want the one reused", n)
+	}
+}
+
+// Each hostile render ends with an error that names the limit it broke,
+// and the pool renders the next good request as if nothing happened.
+func TestPoolLimits(t *testing.T) {
+	good := repo(t, map[string]string{"cm.yaml": configMaps(1)})
+	for _, tc := range []struct {
+		name  string
+		files map[string]string
+		edit  func(*Options)
+		want  string
+	}{{
+		// go-jsonnet evaluates tailstrict calls on the Go stack: without
+		// a worker this ends the whole process with a fatal error.
+		name:  "jsonnet endless tailstrict recursion",
+		files: map[string]string{"main.jsonnet": "local f(x) = if x > 1e12 then {} else f(x + 1) tailstrict; f(0)"},
+		want:  "stack limit",
+	}, {
+		name:  "helm template allocating without bound",
+		files: map[string]string{"Chart.yaml": "apiVersion: v2\nname: big\nversion: 0.1.0\n", "templates/cm.yaml": "{{ $l := until 400000000 }}" + configMap},
+		want:  "memory limit",
+	}, {
+		name:  "jsonnet loop longer than the timeout",
+		files: map[string]string{"main.jsonnet": "std.length([x for x in std.range(1, 200000000) if x < 0])"},
+		edit:  func(o *Options) { o.Timeout = 2 * time.Second; o.Memory = 4 << 30 },
+		want:  "longer than 2s",
+	}, {
+		name:  "too many objects",
+		files: map[string]string{"cms.yaml": configMaps(11)},
+		edit:  func(o *Options) { o.Objects = 10 },
+		want:  "11 objects, over the limit of 10",
+	}, {
+		name:  "output too large",
+		files: map[string]string{"cms.yaml": configMaps(2000)},
+		edit:  func(o *Options) { o.Output = 64 << 10 },
+		want:  "over the limit of 65536 bytes",
+	}} {
+		t.Run(tc.name, func(t *testing.T) {
+			p := testPool(t, tc.edit)
+			_, err := p.Build(context.Background(), repo(t, tc.files))
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Fatalf("got error %v, want one containing %q", err, tc.want)
+			}
+			if _, err := p.Build(context.Background(), good); err != nil {
+				t.Fatalf("the next render failed: %v", err)
+			}
+		})
+	}
+}
+
+// A cancelled context stops the render at once and kills its worker.
+func TestPoolCancel(t *testing.T) {
+	p := testPool(t, func(o *Options) { o.Memory = 4 << 30 })
+	req := repo(t, map[string]string{"main.jsonnet": "std.length([x for x in std.range(1, 200000000) if x < 0])"})
+	ctx, cancel := context.WithCancel(context.Background())
+	time.AfterFunc(500*time.Millisecond, cancel)
+	_, err := p.Build(ctx, req)
+	if !errors.Is(err, context.Canceled) {
+		t.Fatalf("got %v, want context.Canceled", err)
+	}
+}
+
+// A render error inside a worker comes back as the same message, and the
+// worker stays in use.
+func TestPoolRenderError(t *testing.T) {
+	p := testPool(t, nil)
+	req := repo(t, map[string]string{"bad.yaml": "kind: [\n"})
+	_, want := render.Build(context.Background(), req)
+	_, err := p.Build(context.Background(), req)
+	if err == nil || want == nil || err.Error() != want.Error() {
+		t.Fatalf("got %v, want %v", err, want)
+	}
+	if n := p.Workers(); n != 1 {
+		t.Errorf("%d workers after a render error, want 1 kept", n)
+	}
+}
