@@ -9,6 +9,7 @@ import (
 	"io"
 	"io/fs"
 	"os"
+	"path"
 	"path/filepath"
 	"runtime/debug"
 	"sort"
@@ -147,6 +148,10 @@ func (c *Cache) evict() {
 // outside the source's path: the request's values, the content of the
 // whole path, and the versions of the tools.
 func cacheKey(req Request) (string, error) {
+	// Nothing is read before the path is known to stay in the repository.
+	if err := checkSourcePath(req.Source); err != nil {
+		return "", err
+	}
 	h := sha256.New()
 	source, err := json.Marshal(req.Source)
 	if err != nil {
@@ -169,7 +174,7 @@ func cacheKey(req Request) (string, error) {
 	if err := json.NewEncoder(h).Encode(plain); err != nil {
 		return "", err
 	}
-	if err := digestTree(h, sourceDir(req)); err != nil {
+	if err := digestTree(h, req.Root, req.Source.Path); err != nil {
 		return "", err
 	}
 	return hex.EncodeToString(h.Sum(nil)), nil
@@ -180,13 +185,24 @@ func sourceDir(req Request) string {
 	return filepath.Join(req.Root, filepath.FromSlash(req.Source.Path))
 }
 
-// digestTree writes the names and contents of every file under dir to h,
-// in a fixed order. A missing directory digests as such, so that a render
-// error for it is not served from the cache.
-func digestTree(h io.Writer, dir string) error {
-	err := filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
+// digestTree writes the names and contents of every file under dir, a
+// path inside root, to h, in a fixed order, reading through root only. A
+// missing directory digests as such, so that a render error for it is not
+// served from the cache.
+func digestTree(h io.Writer, root, dir string) error {
+	r, err := os.OpenRoot(root)
+	if os.IsNotExist(err) {
+		fmt.Fprintf(h, "missing\n")
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	defer r.Close()
+	top := path.Clean(strings.TrimLeft(filepath.ToSlash(dir), "/"))
+	err = fs.WalkDir(r.FS(), top, func(name string, d fs.DirEntry, err error) error {
 		if err != nil {
-			return err
+			return escaped(err)
 		}
 		if d.IsDir() {
 			if d.Name() == ".git" {
@@ -194,20 +210,20 @@ func digestTree(h io.Writer, dir string) error {
 			}
 			return nil
 		}
-		rel, _ := filepath.Rel(dir, path)
+		rel := strings.TrimPrefix(strings.TrimPrefix(name, top), "/")
 		var sum string
 		if d.Type()&fs.ModeSymlink != 0 {
 			// A link digests as its target's name: the render decides what
 			// to make of it (and skips links to directories).
-			target, err := os.Readlink(path)
+			target, err := r.Readlink(name)
 			if err != nil {
-				return err
+				return escaped(err)
 			}
 			sum = "link:" + target
-		} else if sum, err = fileSum(path); err != nil {
+		} else if sum, err = fileSum(r, name); err != nil {
 			return err
 		}
-		fmt.Fprintf(h, "%s\x00%s\n", filepath.ToSlash(rel), sum)
+		fmt.Fprintf(h, "%s\x00%s\n", rel, sum)
 		return nil
 	})
 	if os.IsNotExist(err) {
@@ -217,10 +233,11 @@ func digestTree(h io.Writer, dir string) error {
 	return err
 }
 
-func fileSum(path string) (string, error) {
-	f, err := os.Open(path)
+// fileSum digests the file name inside root.
+func fileSum(root *os.Root, name string) (string, error) {
+	f, err := root.Open(name)
 	if err != nil {
-		return "", err
+		return "", escaped(err)
 	}
 	defer f.Close()
 	h := sha256.New()
@@ -228,6 +245,16 @@ func fileSum(path string) (string, error) {
 		return "", err
 	}
 	return hex.EncodeToString(h.Sum(nil)), nil
+}
+
+// sumIn digests the file rel inside the directory root.
+func sumIn(root, rel string) (string, error) {
+	r, err := os.OpenRoot(root)
+	if err != nil {
+		return "", err
+	}
+	defer r.Close()
+	return fileSum(r, rel)
 }
 
 // outsideInputs digests the files a render read outside the source's path,
@@ -247,7 +274,7 @@ func outsideInputs(req Request, inputs []string) ([]fileDigest, error) {
 		if !ok {
 			return nil, fmt.Errorf("render read %s outside every source root", in)
 		}
-		sum, err := fileSum(in)
+		sum, err := sumIn(roots[root], rel)
 		if err != nil {
 			return nil, err
 		}
@@ -265,7 +292,7 @@ func unchanged(req Request, files []fileDigest) bool {
 		if root == "" {
 			return false
 		}
-		sum, err := fileSum(filepath.Join(root, f.Path))
+		sum, err := sumIn(root, f.Path)
 		if err != nil || sum != f.Digest {
 			return false
 		}

@@ -3,7 +3,6 @@ package render
 import (
 	"errors"
 	"fmt"
-	"os"
 	"path/filepath"
 	"strings"
 
@@ -61,9 +60,9 @@ func detectType(src v1alpha1.ApplicationSource, has func(name string) bool) (v1a
 }
 
 // fileExists reports whether dir holds a regular file of a given name.
-func fileExists(dir string) func(name string) bool {
+func fileExists(t *tree, dir string) func(name string) bool {
 	return func(name string) bool {
-		fi, err := os.Stat(filepath.Join(dir, name))
+		fi, err := t.stat(filepath.Join(dir, name))
 		return err == nil && fi.Mode().IsRegular()
 	}
 }

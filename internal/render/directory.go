@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"io/fs"
-	"os"
 	"path/filepath"
 	"strings"
 
@@ -16,7 +15,7 @@ import (
 // renderDirectory reads the manifests of a plain directory: YAML and JSON
 // files as written, Jsonnet files evaluated. Subdirectories are read only
 // with recurse; files and directories whose names start with a dot never.
-func renderDirectory(ctx context.Context, req Request, root repoRoot, dir string) ([]*unstructured.Unstructured, []string, error) {
+func renderDirectory(ctx context.Context, req Request, root *tree, dir string) ([]*unstructured.Unstructured, []string, error) {
 	opts := req.Source.Directory
 	if opts == nil {
 		opts = &v1alpha1.ApplicationSourceDirectory{}
@@ -57,12 +56,18 @@ func renderDirectory(ctx context.Context, req Request, root repoRoot, dir string
 var manifestExtensions = []string{".yaml", ".yml", ".json", ".jsonnet"}
 
 // manifestFiles lists, in lexical order, the files of dir a directory
-// source reads.
-func manifestFiles(root repoRoot, dir string, recurse bool, filter fileFilter) ([]string, error) {
+// source reads. A link to a file is read where it leads inside the
+// repository; a link to a directory is not followed.
+func manifestFiles(root *tree, dir string, recurse bool, filter fileFilter) ([]string, error) {
+	top, err := root.name(dir)
+	if err != nil {
+		return nil, err
+	}
 	var files []string
-	err := filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
+	err = fs.WalkDir(root.root.FS(), filepath.ToSlash(top), func(name string, d fs.DirEntry, err error) error {
+		path := root.abs(filepath.FromSlash(name))
 		if err != nil {
-			return fmt.Errorf("%s: %w", root.rel(path), err)
+			return fmt.Errorf("%s: %w", root.rel(path), escaped(err))
 		}
 		if path == dir {
 			return nil
@@ -89,11 +94,12 @@ func manifestFiles(root repoRoot, dir string, recurse bool, filter fileFilter) (
 		if !filter.match(filepath.ToSlash(rel)) {
 			return nil
 		}
-		if _, err := root.resolve(path); err != nil {
-			return fmt.Errorf("%s: %w", root.rel(path), err)
-		}
 		if d.Type()&fs.ModeSymlink != 0 {
-			if fi, err := os.Stat(path); err != nil || !fi.Mode().IsRegular() {
+			fi, err := root.stat(path)
+			if err != nil {
+				return fmt.Errorf("%s: %w", root.rel(path), err)
+			}
+			if !fi.Mode().IsRegular() {
 				// A link to a directory or to something that is not a file
 				// is not a manifest.
 				return nil
@@ -115,8 +121,8 @@ func hasManifestExtension(name string) bool {
 }
 
 // decodeFile reads and decodes one YAML or JSON manifest file.
-func decodeFile(root repoRoot, path string) ([]*unstructured.Unstructured, error) {
-	data, err := os.ReadFile(path)
+func decodeFile(root *tree, path string) ([]*unstructured.Unstructured, error) {
+	data, err := root.readFile(path)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", root.rel(path), err)
 	}

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"slices"
 
-	"helm.sh/helm/v3/pkg/chart/loader"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 
 	"github.com/capstan-cd/capstan/api/v1alpha1"
@@ -17,17 +16,16 @@ import (
 // The steps: load the chart, fetch the dependencies it declares but does
 // not vendor, merge the values the source names, and template the chart
 // with Helm's engine. Nothing is written into dir, and no cluster is asked.
-func renderHelm(ctx context.Context, req Request, dir string) ([]*unstructured.Unstructured, []string, error) {
+func renderHelm(ctx context.Context, req Request, root *tree, dir string) ([]*unstructured.Unstructured, []string, error) {
 	opts := helmOptionsOf(req)
-	inputs, err := chartInputs(req.Root, dir)
+	ch, inputs, err := loadChart(root, dir)
 	if err != nil {
 		return nil, nil, err
 	}
-	ch, err := loader.Load(dir)
-	if err != nil {
-		return nil, nil, fmt.Errorf("load helm chart %s: %w", dir, err)
-	}
 	name := ch.Name()
+	if err := checkDependencyNames(ch); err != nil {
+		return nil, nil, fmt.Errorf("helm chart %s: %w", name, err)
+	}
 
 	fetcher := &chartFetcher{
 		cacheDir:        req.CacheDir,
@@ -35,13 +33,13 @@ func renderHelm(ctx context.Context, req Request, dir string) ([]*unstructured.U
 		passCredentials: opts.PassCredentials,
 	}
 	defer fetcher.close()
-	depInputs, err := addMissingDependencies(ctx, fetcher, req.Root, dir, ch)
+	depInputs, err := addMissingDependencies(ctx, fetcher, root, dir, ch)
 	if err != nil {
 		return nil, nil, fmt.Errorf("helm chart %s: %w", name, err)
 	}
 	inputs = append(inputs, depInputs...)
 
-	vals, valInputs, err := helmValues(req, dir, opts)
+	vals, valInputs, err := helmValues(req, root, dir, opts)
 	if err != nil {
 		return nil, nil, fmt.Errorf("helm chart %s: %w", name, err)
 	}

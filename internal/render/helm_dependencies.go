@@ -17,7 +17,7 @@ import (
 // where they are (inside root). Vendored charts are used as they are.
 // Helm applies condition, tags and alias afterwards. It returns the files
 // read from root.
-func addMissingDependencies(ctx context.Context, f *chartFetcher, root, dir string, ch *chart.Chart) ([]string, error) {
+func addMissingDependencies(ctx context.Context, f *chartFetcher, root *tree, dir string, ch *chart.Chart) ([]string, error) {
 	vendored := map[string]bool{}
 	for _, sub := range ch.Dependencies() {
 		vendored[sub.Name()] = true
@@ -47,7 +47,7 @@ func addMissingDependencies(ctx context.Context, f *chartFetcher, root, dir stri
 }
 
 // loadDependency loads one declared dependency from its repository.
-func loadDependency(ctx context.Context, f *chartFetcher, root, dir string, dep *chart.Dependency, locked string) (*chart.Chart, []string, error) {
+func loadDependency(ctx context.Context, f *chartFetcher, root *tree, dir string, dep *chart.Dependency, locked string) (*chart.Chart, []string, error) {
 	repoURL := dep.Repository
 	switch {
 	case repoURL == "":
@@ -73,22 +73,18 @@ func loadDependency(ctx context.Context, f *chartFetcher, root, dir string, dep 
 }
 
 // loadLocalDependency loads a `file://` dependency: a chart directory
-// relative to the depending chart, which must stay inside root.
-func loadLocalDependency(ctx context.Context, f *chartFetcher, root, dir, rel string) (*chart.Chart, []string, error) {
+// relative to the depending chart, which must stay inside the repository.
+func loadLocalDependency(ctx context.Context, f *chartFetcher, root *tree, dir, rel string) (*chart.Chart, []string, error) {
 	path := filepath.Join(dir, filepath.FromSlash(rel))
-	if filepath.IsAbs(rel) || !pathInside(root, path) {
-		return nil, nil, fmt.Errorf("file://%s: path leaves the repository", rel)
+	if filepath.IsAbs(rel) || !inside(root.path, path) {
+		return nil, nil, fmt.Errorf("file://%s: path %w", rel, errEscapes)
 	}
-	if err := checkLinkInside(root, path); err != nil {
+	sub, inputs, err := loadChart(root, path)
+	if err != nil {
 		return nil, nil, fmt.Errorf("file://%s: %w", rel, err)
 	}
-	inputs, err := chartInputs(root, path)
-	if err != nil {
-		return nil, nil, err
-	}
-	sub, err := loader.Load(path)
-	if err != nil {
-		return nil, nil, fmt.Errorf("load chart %s: %w", path, err)
+	if err := checkDependencyNames(sub); err != nil {
+		return nil, nil, fmt.Errorf("file://%s: %w", rel, err)
 	}
 	more, err := addMissingDependencies(ctx, f, root, path, sub)
 	if err != nil {

@@ -121,7 +121,7 @@ dependencies:
 	type cm struct{ Name, Version, Message string }
 	want := []cm{{"app-legacy", "1.1.0", "old"}, {"app-shared", "1.2.0", "hello"}}
 	for range 2 {
-		objs, _, err := renderHelm(t.Context(), req, dir)
+		objs, _, err := renderHelmAt(t, req, dir)
 		if err != nil {
 			t.Fatalf("renderHelm: %v", err)
 		}
@@ -153,7 +153,7 @@ func TestHelmDependencyWrongPassword(t *testing.T) {
 	writeChartFiles(t, root, map[string]string{
 		"Chart.yaml": "apiVersion: v2\nname: app\nversion: 0.1.0\ndependencies:\n  - name: common\n    version: 1.0.0\n    repository: " + charts.url + "\n",
 	})
-	objs, _, err := renderHelm(t.Context(), Request{
+	objs, _, err := renderHelmAt(t, Request{
 		AppName:          "app",
 		Root:             root,
 		ChartCredentials: func(string) (string, string) { return "reader", "wrong-horse-battery" },
@@ -222,7 +222,7 @@ generated: "2026-01-01T00:00:00Z"
 		"local/values.yaml":         "{}\n",
 		"outside-chart/unused.yaml": "x: 1\n",
 	})
-	objs, inputs, err := renderHelm(t.Context(), Request{
+	objs, inputs, err := renderHelmAt(t, Request{
 		AppName:          "app",
 		Root:             root,
 		ChartCredentials: func(string) (string, string) { return "reader", "s3cret" },
@@ -296,7 +296,7 @@ func TestHelmDependencyPassCredentials(t *testing.T) {
 		"Chart.yaml": "apiVersion: v2\nname: app\nversion: 0.1.0\ndependencies:\n  - name: common\n    version: 1.0.0\n    repository: " + repoURL + "\n",
 	})
 	for _, pass := range []bool{false, true} {
-		objs, _, err := renderHelm(t.Context(), Request{
+		objs, _, err := renderHelmAt(t, Request{
 			AppName:          "app",
 			Root:             root,
 			ChartCredentials: func(string) (string, string) { return "reader", "s3cret" },

@@ -49,15 +49,15 @@ func TestHelmErrors(t *testing.T) {
 	}, {
 		name: "value file that leaves the repository",
 		helm: v1alpha1.ApplicationSourceHelm{ValueFiles: []string{"../../etc/passwd"}},
-		want: []string{"../../etc/passwd", "leaves the repository"},
+		want: []string{"../../etc/passwd", "leads outside the repository"},
 	}, {
 		name: "value file that leaves the repository by one level",
 		helm: v1alpha1.ApplicationSourceHelm{ValueFiles: []string{"../../outside-the-repository.yaml"}},
-		want: []string{"leaves the repository"},
+		want: []string{"leads outside the repository"},
 	}, {
 		name: "ref value file that leaves its root",
 		helm: v1alpha1.ApplicationSourceHelm{ValueFiles: []string{"$values/../chart/values.yaml"}},
-		want: []string{"$values/../chart/values.yaml", "leaves the repository"},
+		want: []string{"$values/../chart/values.yaml", "leads outside the repository"},
 	}, {
 		name: "ref that no source declares",
 		helm: v1alpha1.ApplicationSourceHelm{ValueFiles: []string{"$config/prod.yaml"}},
@@ -72,7 +72,7 @@ func TestHelmErrors(t *testing.T) {
 	}, {
 		name: "file parameter that leaves the repository",
 		helm: v1alpha1.ApplicationSourceHelm{FileParameters: []v1alpha1.HelmFileParameter{{Name: "cert", Path: "../../../etc/hostname"}}},
-		want: []string{"file parameter cert", "leaves the repository"},
+		want: []string{"file parameter cert", "leads outside the repository"},
 	}, {
 		name: "values that are not YAML",
 		helm: v1alpha1.ApplicationSourceHelm{Values: "name: [unclosed\n"},
@@ -88,7 +88,7 @@ func TestHelmErrors(t *testing.T) {
 	}, {
 		name:  "file dependency that leaves the repository",
 		files: map[string]string{"chart/Chart.yaml": "apiVersion: v2\nname: app\nversion: 0.1.0\ndependencies:\n  - name: lib\n    version: 1.0.0\n    repository: file://../../lib\n"},
-		want:  []string{"dependency lib", "leaves the repository"},
+		want:  []string{"dependency lib", "leads outside the repository"},
 	}, {
 		name:  "values that break the chart's schema",
 		files: map[string]string{"chart/values.schema.json": schemaNameIsShort},
@@ -116,7 +116,7 @@ func TestHelmErrors(t *testing.T) {
 			}
 			writeChartFiles(t, root, tt.files)
 			helm := tt.helm
-			objs, _, err := renderHelm(t.Context(), Request{
+			objs, _, err := renderHelmAt(t, Request{
 				AppName: "app",
 				Root:    root,
 				Refs:    map[string]string{"values": filepath.Join(root, "values")},
@@ -174,8 +174,8 @@ func TestHelmSymlinkEscapes(t *testing.T) {
 				t.Fatal(err)
 			}
 			helm := tt.helm
-			_, _, err := renderHelm(t.Context(), Request{AppName: "app", Root: root, Source: v1alpha1.ApplicationSource{Helm: &helm}}, root)
-			if err == nil || !strings.Contains(err.Error(), "symbolic link leaves the repository") {
+			_, _, err := renderHelmAt(t, Request{AppName: "app", Root: root, Source: v1alpha1.ApplicationSource{Helm: &helm}}, root)
+			if err == nil || !strings.Contains(err.Error(), "leads outside the repository") {
 				t.Fatalf("renderHelm error = %v, want a symbolic link refused", err)
 			}
 		})

@@ -60,6 +60,9 @@ func (f *chartFetcher) close() {
 // fetch returns the path of the archive of chart name at version (a
 // version or a semver constraint) from the repository at repoURL.
 func (f *chartFetcher) fetch(ctx context.Context, repoURL, name, version string) (string, error) {
+	if err := checkDependencyName(name, "", version); err != nil {
+		return "", err
+	}
 	root, err := f.root()
 	if err != nil {
 		return "", err
@@ -69,7 +72,10 @@ func (f *chartFetcher) fetch(ctx context.Context, repoURL, name, version string)
 		return "", fmt.Errorf("create chart cache %s: %w", dir, err)
 	}
 	if exactVersion.MatchString(version) {
-		cached := filepath.Join(dir, name+"-"+strings.TrimPrefix(version, "v")+".tgz")
+		cached, err := cachedChartPath(dir, name, strings.TrimPrefix(version, "v"))
+		if err != nil {
+			return "", err
+		}
 		if _, err := os.Stat(cached); err == nil {
 			return cached, nil
 		}
@@ -122,7 +128,10 @@ func (f *chartFetcher) fetchHTTP(ctx context.Context, repoURL, dir, name, versio
 	if len(cv.URLs) == 0 {
 		return "", fmt.Errorf("index.yaml lists %s %s without a URL", name, cv.Version)
 	}
-	path := filepath.Join(dir, name+"-"+cv.Version+".tgz")
+	path, err := cachedChartPath(dir, name, cv.Version)
+	if err != nil {
+		return "", err
+	}
 	if _, err := os.Stat(path); err == nil {
 		return path, nil
 	}
@@ -207,7 +216,10 @@ func (f *chartFetcher) pullOCI(repoURL, dir, name, version string) (string, erro
 		}
 	}
 	version = strings.TrimPrefix(version, "v")
-	path := filepath.Join(dir, name+"-"+version+".tgz")
+	path, err := cachedChartPath(dir, name, version)
+	if err != nil {
+		return "", err
+	}
 	if _, err := os.Stat(path); err == nil {
 		return path, nil
 	}

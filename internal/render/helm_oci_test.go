@@ -81,7 +81,7 @@ dependencies:
 			return reg.Username, reg.Password
 		},
 	}
-	objs, _, err := renderHelm(t.Context(), req, root)
+	objs, _, err := renderHelmAt(t, req, root)
 	if err != nil {
 		t.Fatalf("renderHelm: %v", err)
 	}
@@ -94,7 +94,7 @@ dependencies:
 	}
 
 	req.ChartCredentials = func(string) (string, string) { return reg.Username, "not-the-password" }
-	_, _, err = renderHelm(t.Context(), req, root)
+	_, _, err = renderHelmAt(t, req, root)
 	if err == nil {
 		t.Fatal("renderHelm succeeded with a wrong password")
 	}

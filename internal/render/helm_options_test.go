@@ -123,7 +123,7 @@ func TestHelmOptions(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			tt.req.Root = root
-			objs, _, err := renderHelm(t.Context(), tt.req, root)
+			objs, _, err := renderHelmAt(t, tt.req, root)
 			if err != nil {
 				t.Fatalf("renderHelm: %v", err)
 			}

@@ -31,7 +31,7 @@ func TestHelmResolveValuePath(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got, err := resolveValuePath(root, dir, refs, tt.path)
+			_, got, err := resolveValuePath(root, dir, refs, tt.path)
 			if (err != nil) != tt.wantErr {
 				t.Fatalf("resolveValuePath(%q) error = %v, want error %v", tt.path, err, tt.wantErr)
 			}

@@ -4,6 +4,7 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 
 	"github.com/capstan-cd/capstan/api/v1alpha1"
 )
@@ -41,4 +42,15 @@ func TestHelmThroughRender(t *testing.T) {
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("objects and namespaces (-want +got):\n%s", diff)
 	}
+}
+
+// renderHelmAt renders the chart in dir, inside req.Root, as Render would.
+func renderHelmAt(t *testing.T, req Request, dir string) ([]*unstructured.Unstructured, []string, error) {
+	t.Helper()
+	root, err := openTree(req.Root)
+	if err != nil {
+		return nil, nil, err
+	}
+	defer root.close()
+	return renderHelm(t.Context(), req, root, dir)
 }

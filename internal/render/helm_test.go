@@ -63,7 +63,7 @@ func TestHelmGolden(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			before := treeDigest(t, tt.req.Root)
-			objs, inputs, err := renderHelm(t.Context(), tt.req, tt.dir)
+			objs, inputs, err := renderHelmAt(t, tt.req, tt.dir)
 			if err != nil {
 				t.Fatalf("renderHelm: %v", err)
 			}

@@ -4,7 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
-	"os"
+	"path/filepath"
 	"strings"
 
 	"helm.sh/helm/v3/pkg/chartutil"
@@ -20,15 +20,15 @@ import (
 // the parameters (`--set`), the string parameters (`--set-string`) and the
 // file parameters (`--set-file`). The chart's own values.yaml is not here:
 // Helm applies it underneath. It returns the files it read.
-func helmValues(req Request, dir string, opts v1alpha1.ApplicationSourceHelm) (map[string]any, []string, error) {
+func helmValues(req Request, root *tree, dir string, opts v1alpha1.ApplicationSourceHelm) (map[string]any, []string, error) {
 	vals := map[string]any{}
 	var inputs []string
 	for _, f := range opts.ValueFiles {
-		path, err := resolveValuePath(req.Root, dir, req.Refs, f)
+		base, path, err := resolveValuePath(root.path, dir, req.Refs, f)
 		if err != nil {
 			return nil, nil, fmt.Errorf("value file %w", err)
 		}
-		data, err := os.ReadFile(path)
+		data, err := readValueFile(root, base, path)
 		if errors.Is(err, fs.ErrNotExist) && opts.IgnoreMissingValueFiles {
 			continue
 		}
@@ -56,11 +56,11 @@ func helmValues(req Request, dir string, opts v1alpha1.ApplicationSourceHelm) (m
 		return nil, nil, err
 	}
 	for _, p := range opts.FileParameters {
-		path, err := resolveValuePath(req.Root, dir, req.Refs, p.Path)
+		base, path, err := resolveValuePath(root.path, dir, req.Refs, p.Path)
 		if err != nil {
 			return nil, nil, fmt.Errorf("file parameter %s: %w", p.Name, err)
 		}
-		data, err := os.ReadFile(path)
+		data, err := readValueFile(root, base, path)
 		if err != nil {
 			return nil, nil, fmt.Errorf("file parameter %s: read %s: %w", p.Name, p.Path, err)
 		}
@@ -71,6 +71,24 @@ func helmValues(req Request, dir string, opts v1alpha1.ApplicationSourceHelm) (m
 		inputs = append(inputs, path)
 	}
 	return vals, inputs, nil
+}
+
+// readValueFile reads path through the tree of base: the repository's
+// own, or the root of another source named by a ref.
+func readValueFile(root *tree, base, path string) ([]byte, error) {
+	if base == root.path {
+		return root.readFile(path)
+	}
+	t, err := openTree(base)
+	if err != nil {
+		return nil, err
+	}
+	defer t.close()
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		return nil, err
+	}
+	return t.readFile(abs)
 }
 
 // inlineValues parses the values written in the Application itself.

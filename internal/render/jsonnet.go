@@ -1,8 +1,11 @@
 package render
 
 import (
+	"errors"
 	"fmt"
+	"io/fs"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	"github.com/google/go-jsonnet"
@@ -17,10 +20,10 @@ import (
 // (relative to the repository root). Variable values may name the build
 // environment. The result is an object or an array of objects. It returns
 // the objects and every file the evaluation read.
-func evaluateJsonnet(root repoRoot, path string, opts *v1alpha1.ApplicationSourceJsonnet, env map[string]string) ([]*unstructured.Unstructured, []string, error) {
+func evaluateJsonnet(root *tree, path string, opts *v1alpha1.ApplicationSourceJsonnet, env map[string]string) ([]*unstructured.Unstructured, []string, error) {
 	name := root.rel(path)
 	vm := jsonnet.MakeVM()
-	imp := &recordingImporter{root: root}
+	imp := &treeImporter{root: root}
 	if opts != nil {
 		for _, v := range opts.ExtVars {
 			if v.Code {
@@ -38,10 +41,10 @@ func evaluateJsonnet(root repoRoot, path string, opts *v1alpha1.ApplicationSourc
 		}
 		for _, lib := range opts.Libs {
 			dir := filepath.Join(root.path, filepath.FromSlash(lib))
-			if !inside(root.path, dir) {
+			if !localName(lib) {
 				return nil, nil, fmt.Errorf("%s: jsonnet library path %s %w", name, lib, errEscapes)
 			}
-			imp.files.JPaths = append(imp.files.JPaths, dir)
+			imp.libs = append(imp.libs, dir)
 		}
 	}
 	vm.Importer(imp)
@@ -88,33 +91,58 @@ func jsonnetObjects(out []byte) ([]*unstructured.Unstructured, error) {
 	return objs, nil
 }
 
-// recordingImporter reads Jsonnet imports from the repository only and
-// remembers which files were read.
-type recordingImporter struct {
-	root  repoRoot
-	files jsonnet.FileImporter
+// treeImporter reads Jsonnet imports through the repository's tree only,
+// so an import is refused before any byte of it is read when it leads out
+// of the repository, lexically or through a link. It remembers which files
+// were read.
+type treeImporter struct {
+	root *tree
+	// libs are the library directories, searched last to first after the
+	// importing file's own directory, as Jsonnet searches them.
+	libs []string
+	// cache keeps what each path held: Jsonnet requires one path to give
+	// the same contents every time.
+	cache map[string]*jsonnet.Contents
 	read  []string
-	seen  map[string]bool
 }
 
-func (i *recordingImporter) Import(importedFrom, importedPath string) (jsonnet.Contents, string, error) {
-	contents, foundAt, err := i.files.Import(importedFrom, importedPath)
-	if err != nil {
-		return contents, foundAt, err
-	}
-	abs, err := filepath.Abs(foundAt)
-	if err != nil {
-		return jsonnet.Contents{}, "", err
-	}
-	if _, err := i.root.resolve(abs); err != nil {
-		return jsonnet.Contents{}, "", fmt.Errorf("import %q: %w", importedPath, err)
-	}
-	if !i.seen[abs] {
-		if i.seen == nil {
-			i.seen = make(map[string]bool)
+func (i *treeImporter) Import(importedFrom, importedPath string) (jsonnet.Contents, string, error) {
+	dirs := append([]string{filepath.Dir(importedFrom)}, i.libs...)
+	slices.Reverse(dirs[1:])
+	for _, dir := range dirs {
+		path := importedPath
+		if !filepath.IsAbs(path) {
+			path = filepath.Join(dir, path)
 		}
-		i.seen[abs] = true
-		i.read = append(i.read, abs)
+		contents, found, err := i.load(path)
+		if err != nil {
+			return jsonnet.Contents{}, "", fmt.Errorf("import %q: %w", importedPath, err)
+		}
+		if found {
+			return *contents, path, nil
+		}
 	}
-	return contents, foundAt, nil
+	return jsonnet.Contents{}, "", fmt.Errorf("couldn't open import %q: no match locally or in the Jsonnet library paths", importedPath)
+}
+
+// load reads path once, telling whether it exists.
+func (i *treeImporter) load(path string) (*jsonnet.Contents, bool, error) {
+	if c, ok := i.cache[path]; ok {
+		return c, c != nil, nil
+	}
+	if i.cache == nil {
+		i.cache = make(map[string]*jsonnet.Contents)
+	}
+	data, err := i.root.readFile(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		i.cache[path] = nil
+		return nil, false, nil
+	}
+	if err != nil {
+		return nil, false, err
+	}
+	c := jsonnet.MakeContentsRaw(data)
+	i.cache[path] = &c
+	i.read = append(i.read, path)
+	return &c, true, nil
 }

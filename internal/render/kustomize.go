@@ -4,7 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os"
+	"io/fs"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -25,7 +25,7 @@ var schemaLock sync.RWMutex
 // restricted to the repository. The source's kustomize options are
 // applied to an in-memory copy of the kustomization; the tree on disk is
 // never written.
-func renderKustomize(ctx context.Context, req Request, root repoRoot, dir string) ([]*unstructured.Unstructured, []string, error) {
+func renderKustomize(ctx context.Context, req Request, root *tree, dir string) ([]*unstructured.Unstructured, []string, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, nil, err
 	}
@@ -38,11 +38,11 @@ func renderKustomize(ctx context.Context, req Request, root repoRoot, dir string
 	var k types.Kustomization
 	customSchema := k.Unmarshal(data) == nil && len(k.OpenAPI) > 0
 	if opts := req.Source.Kustomize; opts != nil {
-		edited, err := kustomizeEdit{opts: opts, env: buildEnv(req), exists: existsUnder(dir)}.apply(data)
+		edited, err := kustomizeEdit{opts: opts, env: buildEnv(req), exists: existsUnder(root, dir)}.apply(data)
 		if err != nil {
 			return nil, nil, fmt.Errorf("kustomize build %s: %s: %w", rel, filepath.Base(kfile), err)
 		}
-		real, err := filepath.EvalSymlinks(kfile)
+		real, err := root.realName(kfile)
 		if err != nil {
 			return nil, nil, fmt.Errorf("kustomize build %s: %w", rel, err)
 		}
@@ -65,7 +65,7 @@ func renderKustomize(ctx context.Context, req Request, root repoRoot, dir string
 	}
 	m, err := krusty.MakeKustomizer(opts).Run(fsys, dir)
 	if err != nil {
-		msg := strings.ReplaceAll(err.Error(), root.resolved+string(filepath.Separator), "")
+		msg := strings.ReplaceAll(err.Error(), root.path+string(filepath.Separator), "")
 		if fsys.refused != nil {
 			msg = fsys.refused.Error() + " (kustomize: " + msg + ")"
 			err = errors.Join(fsys.refused, err)
@@ -95,24 +95,25 @@ func (e *kustomizeError) Unwrap() error { return e.err }
 
 // readKustomization reads the kustomization file kustomize would read in
 // dir, refusing one that links out of the repository.
-func readKustomization(root repoRoot, dir string) (string, []byte, error) {
+func readKustomization(root *tree, dir string) (string, []byte, error) {
 	for _, name := range kustomizationFiles {
 		path := filepath.Join(dir, name)
-		if _, err := root.resolve(path); errors.Is(err, os.ErrNotExist) {
+		data, err := root.readFile(path)
+		if errors.Is(err, fs.ErrNotExist) {
 			continue
-		} else if err != nil {
+		}
+		if err != nil {
 			return "", nil, fmt.Errorf("%s: %w", name, err)
 		}
-		data, err := os.ReadFile(path)
-		return path, data, err
+		return path, data, nil
 	}
 	return "", nil, fmt.Errorf("no %s found", strings.Join(kustomizationFiles, ", "))
 }
 
 // existsUnder tells whether a path relative to dir exists.
-func existsUnder(dir string) func(rel string) bool {
+func existsUnder(root *tree, dir string) func(rel string) bool {
 	return func(rel string) bool {
-		_, err := os.Stat(filepath.Join(dir, filepath.FromSlash(rel)))
+		_, err := root.stat(filepath.Join(dir, filepath.FromSlash(rel)))
 		return err == nil
 	}
 }

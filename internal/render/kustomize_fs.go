@@ -3,37 +3,38 @@ package render
 import (
 	"errors"
 	"fmt"
+	"io/fs"
+	"os"
 	"path/filepath"
 	"slices"
-	"strings"
 
-	"sigs.k8s.io/kustomize/api/types"
 	"sigs.k8s.io/kustomize/kyaml/filesys"
 )
 
-// kustomizeFS is the file system kustomize sees: the repository on disk,
-// read only, nothing outside the repository root, no remote resources,
-// and edited kustomizations in place of the files. It records every file
-// kustomize reads.
+// kustomizeFS is the file system kustomize sees: the repository's tree,
+// read only, every read through its root so that nothing outside the
+// repository is reached (not even through a link), kustomizations and the
+// configurations of kustomize's built-in generators and transformers
+// refused when they name anything remote, and edited kustomizations in
+// place of the files. It records every file kustomize reads.
 type kustomizeFS struct {
-	filesys.FileSystem
-	root repoRoot
-	// overlay holds edited file contents by resolved absolute path.
+	root *tree
+	// overlay holds edited file contents by real name inside the root.
 	overlay map[string][]byte
 	read    []string
 	seen    map[string]bool
+	// reals remembers the real names of the paths kustomize asked for: it
+	// asks for the same ones many times, and the tree does not change.
+	reals map[string]string
 	// refused is the first access refused: kustomize may report a failed
 	// read only as a missing file, so the build error is explained by it.
 	refused error
 }
 
-func newKustomizeFS(root repoRoot) *kustomizeFS {
-	return &kustomizeFS{
-		FileSystem: filesys.MakeFsOnDisk(),
-		root:       root,
-		overlay:    map[string][]byte{},
-		seen:       map[string]bool{},
-	}
+var _ filesys.FileSystem = (*kustomizeFS)(nil)
+
+func newKustomizeFS(root *tree) *kustomizeFS {
+	return &kustomizeFS{root: root, overlay: map[string][]byte{}, seen: map[string]bool{}, reals: map[string]string{}}
 }
 
 var errReadOnly = errors.New("the repository is read-only while rendering")
@@ -44,43 +45,127 @@ func (f *kustomizeFS) MkdirAll(string) error               { return errReadOnly 
 func (f *kustomizeFS) RemoveAll(string) error              { return errReadOnly }
 func (f *kustomizeFS) WriteFile(string, []byte) error      { return errReadOnly }
 
-// CleanedAbs refuses directories outside the repository, so that a
-// resource or base like ../../../etc fails to load.
+// CleanedAbs resolves path's links inside the repository, as kustomize's
+// own file system resolves them on disk, and refuses a path that leaves
+// it, so that a resource or base like ../../../etc fails to load.
 func (f *kustomizeFS) CleanedAbs(path string) (filesys.ConfirmedDir, string, error) {
-	dir, file, err := f.FileSystem.CleanedAbs(path)
+	real, err := f.realName(path)
 	if err != nil {
-		return dir, file, err
+		return "", "", err
 	}
-	if !inside(f.root.resolved, string(dir)) {
-		return "", "", f.refuse(fmt.Errorf("%s %w", f.root.rel(path), errEscapes))
+	abs := f.root.abs(real)
+	fi, err := f.root.root.Stat(real)
+	if err != nil {
+		return "", "", fmt.Errorf("%s: %w", f.root.rel(abs), escaped(err))
 	}
-	return dir, file, nil
+	if fi.IsDir() {
+		return filesys.ConfirmedDir(abs), "", nil
+	}
+	return filesys.ConfirmedDir(filepath.Dir(abs)), filepath.Base(abs), nil
 }
 
 func (f *kustomizeFS) Open(path string) (filesys.File, error) {
-	if _, err := f.check(path); err != nil {
+	real, err := f.realName(path)
+	if err != nil {
 		return nil, err
 	}
-	return f.FileSystem.Open(path)
+	file, err := f.root.root.Open(real)
+	if err != nil {
+		return nil, escaped(err)
+	}
+	f.record(real)
+	return file, nil
 }
 
 func (f *kustomizeFS) ReadFile(path string) ([]byte, error) {
-	real, err := f.check(path)
+	real, err := f.realName(path)
 	if err != nil {
 		return nil, err
 	}
 	data, ok := f.overlay[real]
 	if !ok {
-		if data, err = f.FileSystem.ReadFile(path); err != nil {
-			return nil, err
+		if data, err = f.root.root.ReadFile(real); err != nil {
+			return nil, escaped(err)
 		}
 	}
-	if slices.Contains(kustomizationFiles, filepath.Base(real)) {
-		if err := refuseRemote(f.root.rel(f.display(real)), data); err != nil {
-			return nil, f.refuse(err)
-		}
+	isKustomization := slices.Contains(kustomizationFiles, filepath.Base(real))
+	if err := refuseRemote(filepath.ToSlash(real), data, isKustomization); err != nil {
+		return nil, f.refuse(err)
 	}
+	f.record(real)
 	return data, nil
+}
+
+func (f *kustomizeFS) Exists(path string) bool {
+	_, err := f.stat(path)
+	return err == nil
+}
+
+func (f *kustomizeFS) IsDir(path string) bool {
+	fi, err := f.stat(path)
+	return err == nil && fi.IsDir()
+}
+
+func (f *kustomizeFS) ReadDir(path string) ([]string, error) {
+	real, err := f.realName(path)
+	if err != nil {
+		return nil, err
+	}
+	entries, err := f.root.readDir(f.root.abs(real))
+	if err != nil {
+		return nil, err
+	}
+	names := make([]string, len(entries))
+	for i, e := range entries {
+		names[i] = e.Name()
+	}
+	return names, nil
+}
+
+// Glob matches pattern inside the repository only; like kustomize's own,
+// it drops hidden files unless the pattern names them.
+func (f *kustomizeFS) Glob(pattern string) ([]string, error) {
+	name, err := f.root.name(pattern)
+	if err != nil {
+		return nil, f.refuse(err)
+	}
+	matches, err := fs.Glob(f.root.root.FS(), filepath.ToSlash(name))
+	if err != nil {
+		return nil, err
+	}
+	for i, m := range matches {
+		matches[i] = f.root.abs(filepath.FromSlash(m))
+	}
+	if filesys.IsHiddenFilePath(pattern) {
+		return matches, nil
+	}
+	return filesys.RemoveHiddenFiles(matches), nil
+}
+
+// Walk walks the tree under path inside the repository, without following
+// links, as filepath.Walk does.
+func (f *kustomizeFS) Walk(path string, walkFn filepath.WalkFunc) error {
+	name, err := f.root.name(path)
+	if err != nil {
+		return f.refuse(err)
+	}
+	return fs.WalkDir(f.root.root.FS(), filepath.ToSlash(name), func(n string, d fs.DirEntry, err error) error {
+		abs := f.root.abs(filepath.FromSlash(n))
+		if err != nil {
+			return walkFn(abs, nil, escaped(err))
+		}
+		fi, err := d.Info()
+		return walkFn(abs, fi, err)
+	})
+}
+
+func (f *kustomizeFS) stat(path string) (os.FileInfo, error) {
+	real, err := f.realName(path)
+	if err != nil {
+		return nil, err
+	}
+	fi, err := f.root.root.Stat(real)
+	return fi, escaped(err)
 }
 
 func (f *kustomizeFS) refuse(err error) error {
@@ -90,74 +175,31 @@ func (f *kustomizeFS) refuse(err error) error {
 	return err
 }
 
-// check resolves path, refuses it outside the repository, and records it.
-func (f *kustomizeFS) check(path string) (string, error) {
+// realName is path's real name inside the repository, refusing a path
+// that leaves it.
+func (f *kustomizeFS) realName(path string) (string, error) {
+	if real, ok := f.reals[path]; ok {
+		return real, nil
+	}
 	abs, err := filepath.Abs(path)
 	if err != nil {
 		return "", err
 	}
-	real, err := filepath.EvalSymlinks(abs)
+	real, err := f.root.realName(abs)
 	if err != nil {
+		if errors.Is(err, errEscapes) {
+			return "", f.refuse(fmt.Errorf("%s %w", f.root.rel(abs), errEscapes))
+		}
 		return "", err
 	}
-	if !inside(f.root.resolved, real) {
-		return "", f.refuse(fmt.Errorf("%s %w", f.root.rel(path), errEscapes))
-	}
-	if !f.seen[real] {
-		f.seen[real] = true
-		f.read = append(f.read, f.display(real))
-	}
+	f.reals[path] = real
 	return real, nil
 }
 
-// display names a resolved path under the root as the caller gave it.
-func (f *kustomizeFS) display(real string) string {
-	rel, err := filepath.Rel(f.root.resolved, real)
-	if err != nil {
-		return real
+// record remembers a file read, by its real name.
+func (f *kustomizeFS) record(real string) {
+	if !f.seen[real] {
+		f.seen[real] = true
+		f.read = append(f.read, f.root.abs(real))
 	}
-	return filepath.Join(f.root.path, rel)
-}
-
-// refuseRemote fails on a kustomization that refers to a remote base,
-// component or file, or inflates Helm charts: kustomize would fetch those
-// itself, running git, helm or an HTTP client outside capstan's control of
-// credentials and caching.
-func refuseRemote(name string, data []byte) error {
-	var k types.Kustomization
-	if k.Unmarshal(data) != nil {
-		// kustomize reports a malformed kustomization itself.
-		return nil
-	}
-	if len(k.HelmCharts) > 0 || len(k.HelmChartInflationGenerator) > 0 {
-		return fmt.Errorf("%s: helmCharts are not supported: kustomize would run the helm program; render the chart with a Helm source", name)
-	}
-	lists := [][]string{k.Resources, k.Bases, k.Components, k.Crds, k.Configurations, k.Generators, k.Transformers, k.Validators}
-	for _, list := range lists {
-		for _, ref := range list {
-			if isRemoteRef(ref) {
-				return fmt.Errorf("%s: remote reference %q is not supported: render fetches nothing itself; vendor it into the repository", name, ref)
-			}
-		}
-	}
-	return nil
-}
-
-// isRemoteRef tells the references kustomize would fetch over the network
-// from paths in the repository.
-func isRemoteRef(ref string) bool {
-	if strings.Contains(ref, "\n") {
-		return false // an inline generator or transformer
-	}
-	for _, p := range []string{"git@", "github.com/", "gitlab.com/", "bitbucket.org/", "ssh:", "git::"} {
-		if strings.HasPrefix(ref, p) {
-			return true
-		}
-	}
-	for _, s := range []string{"://", "?ref=", "?version=", "?submodules=", "?timeout=", "_git/", ".git/", ".git?"} {
-		if strings.Contains(ref, s) {
-			return true
-		}
-	}
-	return strings.HasSuffix(ref, ".git")
 }

@@ -101,17 +101,21 @@ func Build(ctx context.Context, req Request) (*Result, error) {
 		// A source that only lends its files to the others renders nothing.
 		return &Result{}, nil
 	}
-	root, err := newRepoRoot(req.Root)
+	if err := checkSourcePath(src); err != nil {
+		return nil, err
+	}
+	t, err := openTree(req.Root)
 	if err != nil {
 		return nil, err
 	}
-	dir := root.path
+	defer t.close()
+	dir := t.path
 	if src.Chart == "" {
-		if dir, err = appPath(root, src); err != nil {
+		if dir, err = appPath(t, src); err != nil {
 			return nil, err
 		}
 	}
-	typ, err := detectType(src, fileExists(dir))
+	typ, err := detectType(src, fileExists(t, dir))
 	if err != nil {
 		return nil, err
 	}
@@ -119,11 +123,11 @@ func Build(ctx context.Context, req Request) (*Result, error) {
 	var inputs []string
 	switch typ {
 	case v1alpha1.ApplicationSourceTypeHelm:
-		objs, inputs, err = renderHelm(ctx, req, dir)
+		objs, inputs, err = renderHelm(ctx, req, t, dir)
 	case v1alpha1.ApplicationSourceTypeKustomize:
-		objs, inputs, err = renderKustomize(ctx, req, root, dir)
+		objs, inputs, err = renderKustomize(ctx, req, t, dir)
 	default:
-		objs, inputs, err = renderDirectory(ctx, req, root, dir)
+		objs, inputs, err = renderDirectory(ctx, req, t, dir)
 	}
 	if err != nil {
 		return nil, err
