@@ -13,29 +13,73 @@ import (
 // every Linux architecture Go supports.
 const clockTicks = 100
 
-// cpuSeconds is the user and system CPU time of a process so far.
+// cpuSeconds is the user and system CPU time of a process so far, its
+// render workers included: those alive, and those it has reaped (the
+// children's times in its own stat).
 func cpuSeconds(pid int) (float64, error) {
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	fields, err := procStat(pid)
 	if err != nil {
 		return 0, fmt.Errorf("read CPU time of process %d: %w", pid, err)
 	}
-	// The command name may hold spaces; fields count from after its ')'.
+	total := 0.0
+	for _, i := range []int{11, 12, 13, 14} { // utime, stime, cutime, cstime
+		v, err := strconv.ParseFloat(fields[i], 64)
+		if err != nil {
+			return 0, fmt.Errorf("read CPU time of process %d: bad /proc stat", pid)
+		}
+		total += v
+	}
+	for _, child := range children(pid) {
+		if f, err := procStat(child); err == nil {
+			u, _ := strconv.ParseFloat(f[11], 64)
+			s, _ := strconv.ParseFloat(f[12], 64)
+			total += u + s
+		}
+	}
+	return total / clockTicks, nil
+}
+
+// procStat is /proc/PID/stat's fields after the command name, which may
+// hold spaces: field 0 is the state, 1 the parent's PID.
+func procStat(pid int) ([]string, error) {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return nil, err
+	}
 	s := string(b)
 	fields := strings.Fields(s[strings.LastIndexByte(s, ')')+1:])
-	if len(fields) < 13 {
-		return 0, fmt.Errorf("read CPU time of process %d: short /proc stat", pid)
+	if len(fields) < 15 {
+		return nil, fmt.Errorf("short /proc/%d/stat", pid)
 	}
-	utime, err1 := strconv.ParseFloat(fields[11], 64)
-	stime, err2 := strconv.ParseFloat(fields[12], 64)
-	if err1 != nil || err2 != nil {
-		return 0, fmt.Errorf("read CPU time of process %d: bad /proc stat", pid)
+	return fields, nil
+}
+
+// children are the PIDs of the processes whose parent is pid: capstan's
+// render workers.
+func children(pid int) []int {
+	entries, err := os.ReadDir("/proc")
+	if err != nil {
+		return nil
 	}
-	return (utime + stime) / clockTicks, nil
+	var out []int
+	parent := strconv.Itoa(pid)
+	for _, e := range entries {
+		child, err := strconv.Atoi(e.Name())
+		if err != nil {
+			continue
+		}
+		if f, err := procStat(child); err == nil && f[1] == parent {
+			out = append(out, child)
+		}
+	}
+	return out
 }
 
 // memory is a process's resident memory from /proc/PID/status, in bytes:
 // VmRSS, VmHWM, and VmRSS's anonymous part (RssAnon: heap, stacks) and
 // file-backed part (RssFile: mostly the binary's mapped text and data).
+// Each adds up the process and its live render workers; HWM adds their
+// peaks, which need not have come at the same moment, so it errs high.
 type memory struct {
 	RSS, HWM   int64
 	Anon, File int64
@@ -46,7 +90,16 @@ func processMemory(pid int) (memory, error) {
 	if err != nil {
 		return memory{}, fmt.Errorf("read memory of process %d: %w", pid, err)
 	}
-	return memory{RSS: kv["VmRSS"], HWM: kv["VmHWM"], Anon: kv["RssAnon"], File: kv["RssFile"]}, nil
+	m := memory{RSS: kv["VmRSS"], HWM: kv["VmHWM"], Anon: kv["RssAnon"], File: kv["RssFile"]}
+	for _, child := range children(pid) {
+		if kv, err := readKB(fmt.Sprintf("/proc/%d/status", child)); err == nil {
+			m.RSS += kv["VmRSS"]
+			m.HWM += kv["VmHWM"]
+			m.Anon += kv["RssAnon"]
+			m.File += kv["RssFile"]
+		}
+	}
+	return m, nil
 }
 
 // readKB reads "Key: N kB" lines as bytes.
