@@ -40,6 +40,9 @@ type Options struct {
 	PollChangeInterval time.Duration
 	// Workers is capstan's --workers.
 	Workers int
+	// CapstanArgs are more flags for capstan run, such as
+	// --render-isolation=none to measure what render workers cost.
+	CapstanArgs []string
 	// Concurrencies are tried by the ceiling's apply loop.
 	Concurrencies []int
 	// ConvergeTimeout bounds every wait for capstan.
@@ -88,6 +91,10 @@ func (o *Options) BindFlags(fs *flag.FlagSet) {
 	fs.DurationVar(&o.PollInterval, "poll-interval", o.PollInterval, "capstan's timeout.reconciliation (argocd-cm)")
 	fs.DurationVar(&o.PollChangeInterval, "poll-change-interval", o.PollChangeInterval, "timeout.reconciliation for the change-through-polling phase")
 	fs.IntVar(&o.Workers, "workers", o.Workers, "capstan's --workers")
+	fs.Func("capstan-arg", "one more flag for capstan run (repeatable), e.g. --capstan-arg=--render-isolation=none", func(s string) error {
+		o.CapstanArgs = append(o.CapstanArgs, s)
+		return nil
+	})
 	fs.DurationVar(&o.ConvergeTimeout, "converge-timeout", o.ConvergeTimeout, "bound on every wait for capstan")
 	fs.StringVar(&o.JSONFile, "json", o.JSONFile, "write the figures as JSON to this file")
 	fs.StringVar(&o.WorkDir, "work-dir", o.WorkDir, "directory for the cluster, Git repository and logs (default: a temporary one, removed on success)")
@@ -190,7 +197,7 @@ func newBench(opts Options) (*bench, error) {
 		Scale: Scale{Apps: opts.Apps, ObjectsPerApp: ObjectsPerApp, Objects: opts.Apps * ObjectsPerApp, ConfigMapBytes: opts.ConfigMapBytes},
 		Settings: Settings{
 			PollInterval: opts.PollInterval.Seconds(), PollChangeInterval: opts.PollChangeInterval.Seconds(),
-			Workers: opts.Workers, DriftFraction: opts.DriftFraction, ChangeFraction: opts.ChangeFraction,
+			Workers: opts.Workers, CapstanArgs: opts.CapstanArgs, DriftFraction: opts.DriftFraction, ChangeFraction: opts.ChangeFraction,
 		},
 		Machine: machine(),
 		Capstan: capstanVersion(bin),

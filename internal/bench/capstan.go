@@ -30,6 +30,7 @@ type capstanConfig struct {
 	kubeconfig string
 	dir        string // cache and log
 	workers    int
+	args       []string
 }
 
 // startCapstan starts capstan and returns once the process runs; call
@@ -54,6 +55,7 @@ func startCapstan(cfg capstanConfig, run int) (*capstanProc, error) {
 		"--cache-dir", filepath.Join(cfg.dir, "capstan-cache"), "--workers", strconv.Itoa(cfg.workers),
 		// Heap profiles on the metrics address (see heapProfile).
 		"--profiling")
+	p.cmd.Args = append(p.cmd.Args, cfg.args...)
 	p.cmd.Stdout, p.cmd.Stderr = logFile, logFile
 	// capstan must not outlive the benchmark, even when it is killed.
 	p.cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}

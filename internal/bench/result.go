@@ -42,11 +42,12 @@ type Capstan struct {
 
 // Settings are the knobs of the run.
 type Settings struct {
-	PollInterval       float64 `json:"pollIntervalSeconds"`
-	PollChangeInterval float64 `json:"pollChangeIntervalSeconds"`
-	Workers            int     `json:"workers"`
-	DriftFraction      float64 `json:"driftFraction"`
-	ChangeFraction     float64 `json:"changeFraction"`
+	PollInterval       float64  `json:"pollIntervalSeconds"`
+	PollChangeInterval float64  `json:"pollChangeIntervalSeconds"`
+	Workers            int      `json:"workers"`
+	CapstanArgs        []string `json:"capstanArgs,omitempty"`
+	DriftFraction      float64  `json:"driftFraction"`
+	ChangeFraction     float64  `json:"changeFraction"`
 }
 
 // Ceiling is R_max: a bare server-side-apply loop over the W1 objects.
