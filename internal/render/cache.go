@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"io/fs"
@@ -12,9 +13,11 @@ import (
 	"path"
 	"path/filepath"
 	"runtime/debug"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
+	"syscall"
 
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	utiljson "k8s.io/apimachinery/pkg/util/json"
@@ -199,38 +202,66 @@ func digestTree(h io.Writer, root, dir string) error {
 		return err
 	}
 	defer r.Close()
-	top := path.Clean(strings.TrimLeft(filepath.ToSlash(dir), "/"))
-	err = fs.WalkDir(r.FS(), top, func(name string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return escaped(err)
-		}
-		if d.IsDir() {
-			if d.Name() == ".git" {
-				return filepath.SkipDir
+	sub, err := r.OpenRoot(path.Clean(strings.TrimLeft(filepath.ToSlash(dir), "/")))
+	if os.IsNotExist(err) || errors.Is(err, syscall.ENOTDIR) {
+		// The render reports it.
+		fmt.Fprintf(h, "missing\n")
+		return nil
+	}
+	if err != nil {
+		return escaped(err)
+	}
+	defer sub.Close()
+	return digestDir(h, sub, "")
+}
+
+// digestDir digests the directory r, whose files are named prefix+name,
+// in lexical order. Each directory is opened as a root of its own, so
+// that every open is of one name in the directory it is in.
+func digestDir(h io.Writer, r *os.Root, prefix string) error {
+	f, err := r.Open(".")
+	if err != nil {
+		return escaped(err)
+	}
+	entries, err := f.ReadDir(-1)
+	f.Close()
+	if err != nil {
+		return err
+	}
+	slices.SortFunc(entries, func(a, b fs.DirEntry) int { return strings.Compare(a.Name(), b.Name()) })
+	for _, e := range entries {
+		name, rel := e.Name(), prefix+e.Name()
+		switch {
+		case e.IsDir():
+			if name == ".git" {
+				continue
 			}
-			return nil
-		}
-		rel := strings.TrimPrefix(strings.TrimPrefix(name, top), "/")
-		var sum string
-		if d.Type()&fs.ModeSymlink != 0 {
+			sub, err := r.OpenRoot(name)
+			if err != nil {
+				return escaped(err)
+			}
+			err = digestDir(h, sub, rel+"/")
+			sub.Close()
+			if err != nil {
+				return err
+			}
+		case e.Type()&fs.ModeSymlink != 0:
 			// A link digests as its target's name: the render decides what
 			// to make of it (and skips links to directories).
 			target, err := r.Readlink(name)
 			if err != nil {
 				return escaped(err)
 			}
-			sum = "link:" + target
-		} else if sum, err = fileSum(r, name); err != nil {
-			return err
+			io.WriteString(h, rel+"\x00link:"+target+"\n")
+		default:
+			sum, err := fileSum(r, name)
+			if err != nil {
+				return err
+			}
+			io.WriteString(h, rel+"\x00"+sum+"\n")
 		}
-		fmt.Fprintf(h, "%s\x00%s\n", rel, sum)
-		return nil
-	})
-	if os.IsNotExist(err) {
-		fmt.Fprintf(h, "missing\n")
-		return nil
 	}
-	return err
+	return nil
 }
 
 // fileSum digests the file name inside root.
