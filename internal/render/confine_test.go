@@ -226,3 +226,33 @@ func TestCacheChecksThePathBeforeReading(t *testing.T) {
 		t.Errorf("Render error = %v, want the path refused", err)
 	}
 }
+
+// TestHelmFollowsLinksInside checks that a chart's links that stay in the
+// repository work as Helm's own loader has them, a linked directory
+// included, and that a link back to a directory that holds it is refused
+// rather than walked forever.
+func TestHelmFollowsLinksInside(t *testing.T) {
+	files := map[string]string{
+		"chart/Chart.yaml":        tokenChart,
+		"chart/templates/cm.yaml": tokenTemplate,
+		"shared/token":            "shared-token",
+	}
+	root := hostileTree(t, files, map[string]string{"chart/link": "../shared"})
+	res, err := Render(t.Context(), Request{AppName: "app", Root: root, Source: v1alpha1.ApplicationSource{Path: "chart"}, Namespace: "dest"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Objects) != 1 || res.Objects[0].Object["data"].(map[string]any)["token"] != "shared-token" {
+		t.Errorf("objects = %v, want one ConfigMap with the shared token", res.Objects)
+	}
+
+	for name, target := range map[string]string{"chart/templates/loop": "..", "chart/self": ".", "chart/a/b": "../../chart"} {
+		t.Run("loop "+name, func(t *testing.T) {
+			root := hostileTree(t, files, map[string]string{"chart/link": "../shared", name: target})
+			_, err := Render(t.Context(), Request{AppName: "app", Root: root, Source: v1alpha1.ApplicationSource{Path: "chart"}})
+			if err == nil || !strings.Contains(err.Error(), "symbolic link to a directory that holds it") {
+				t.Errorf("Render error = %v, want the loop refused", err)
+			}
+		})
+	}
+}
