@@ -10,7 +10,9 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -35,6 +37,8 @@ const FieldManager = "capstan"
 type Applier struct {
 	client dynamic.Interface
 	mapper *restmapper.DeferredDiscoveryRESTMapper
+	// learned counts the kinds discovery learned after a refresh.
+	learned atomic.Uint64
 }
 
 // New returns an Applier for the cluster cfg reaches.
@@ -72,11 +76,22 @@ func (a *Applier) Mapping(gvk schema.GroupVersionKind) (*meta.RESTMapping, error
 	if meta.IsNoMatchError(err) {
 		a.mapper.Reset()
 		m, err = a.mapper.RESTMapping(gvk.GroupKind(), gvk.Version)
+		if err == nil {
+			a.learned.Add(1)
+		}
 	}
 	if err != nil {
 		return nil, fmt.Errorf("resolve kind %s: %w", gvk, err)
 	}
 	return m, nil
+}
+
+// Discovery names what the Applier's discovery knows: it changes each
+// time discovery learns a kind it did not know (a CRD was created), so
+// that what was derived from the kinds' scopes (a render's namespaces) can
+// be keyed by it.
+func (a *Applier) Discovery() string {
+	return "learned " + strconv.FormatUint(a.learned.Load(), 10)
 }
 
 // resource is the client for obj's resource, in its namespace when the

@@ -253,6 +253,7 @@ spec:
 	if _, err := a.Mapping(parse(t, `{apiVersion: example.com/v1, kind: Widget}`).GroupVersionKind()); err == nil {
 		t.Fatal("Widget resolved before its CRD exists")
 	}
+	knew := a.Discovery()
 	if _, err := a.Apply(ctx, crd, Options{Validate: true}); err != nil {
 		t.Fatal(err)
 	}
@@ -263,5 +264,8 @@ spec:
 	})
 	if err != nil {
 		t.Fatalf("a Widget could not be applied after its CRD: %v", err)
+	}
+	if a.Discovery() == knew {
+		t.Errorf("Discovery() = %q after a kind was learned, as before", knew)
 	}
 }

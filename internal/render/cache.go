@@ -177,6 +177,7 @@ func cacheKey(req Request) (string, error) {
 	if err := json.NewEncoder(h).Encode(plain); err != nil {
 		return "", err
 	}
+	fmt.Fprintf(h, "discovery\x00%s\n", req.Discovery)
 	if err := digestTree(h, req.Root, req.Source.Path); err != nil {
 		return "", err
 	}

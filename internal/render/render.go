@@ -51,6 +51,10 @@ type Request struct {
 	// nil) are looked up in the CRDs found in the render, then in the
 	// built-in table of Kubernetes kinds.
 	Scope ScopeFunc
+	// Discovery names the state of what Scope knows (see
+	// apply.Applier.Discovery): a cached render is not served across a
+	// change of it.
+	Discovery string
 }
 
 // ScopeFunc reports whether objects of gvk are namespaced, and whether the

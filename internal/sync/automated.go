@@ -2,6 +2,7 @@ package sync
 
 import (
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/capstan-cd/capstan/api/v1alpha1"
@@ -25,6 +26,10 @@ type AutoSyncInput struct {
 	// those Last synced (a new path, parameter or value): like a new
 	// revision, it calls for a sync.
 	SourceChanged bool
+	// KindsKnown is true when the cluster knows the kind of every desired
+	// object: an automated sync that failed only because it did not is
+	// tried again once it does (a CRD installed by someone else).
+	KindsKnown bool
 	// OperationPending is true while an operation is requested or running.
 	OperationPending bool
 	// HealAttempts counts self-heal syncs of this revision so far, and
@@ -112,10 +117,33 @@ func notFailedBefore(in AutoSyncInput) (AutoSyncDecision, bool) {
 	if l == nil || !l.Operation.InitiatedBy.Automated || l.SyncResult == nil || l.SyncResult.Revision != in.Revision || in.SourceChanged {
 		return AutoSyncDecision{}, false
 	}
+	if l.Phase == v1alpha1.OperationFailed && in.KindsKnown && FailedForUnknownKind(l) {
+		return AutoSyncDecision{}, false
+	}
 	if l.Phase == v1alpha1.OperationFailed || l.Phase == v1alpha1.OperationError {
 		return AutoSyncDecision{Reason: fmt.Sprintf("automated sync of revision %s failed, not retrying until the revision changes: %s", in.Revision, l.Message)}, true
 	}
 	return AutoSyncDecision{}, false
+}
+
+// FailedForUnknownKind reports whether an operation failed only for
+// objects of kinds the cluster did not know (their CRD did not exist):
+// every failed result says so in the API server's words.
+func FailedForUnknownKind(os *v1alpha1.OperationState) bool {
+	if os.SyncResult == nil {
+		return false
+	}
+	found := false
+	for _, rr := range os.SyncResult.Resources {
+		if rr.Status != v1alpha1.ResultCodeSyncFailed {
+			continue
+		}
+		if !strings.Contains(rr.Message, "no matches for kind") {
+			return false
+		}
+		found = true
+	}
+	return found
 }
 
 // selfHealAllowed: once a revision has been synced, being out of sync again

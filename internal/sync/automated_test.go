@@ -21,6 +21,15 @@ func TestDecideAutoSync(t *testing.T) {
 			SyncResult: &v1alpha1.SyncOperationResult{Revision: revision},
 		}
 	}
+	// failedFor is a failed automated operation of revision b whose
+	// results failed with messages.
+	failedFor := func(messages ...string) *v1alpha1.OperationState {
+		os := last(v1alpha1.OperationFailed, "b", true)
+		for _, m := range messages {
+			os.SyncResult.Resources = append(os.SyncResult.Resources, v1alpha1.ResourceResult{Kind: "Gadget", Name: "g", Status: v1alpha1.ResultCodeSyncFailed, Message: m})
+		}
+		return os
+	}
 	base := AutoSyncInput{Status: v1alpha1.SyncStatusCodeOutOfSync, Revision: "b", Desired: 3, Now: now}
 	with := func(f func(*AutoSyncInput)) AutoSyncInput { in := base; f(&in); return in }
 
@@ -59,6 +68,20 @@ func TestDecideAutoSync(t *testing.T) {
 		{"failed revision not retried", with(func(in *AutoSyncInput) {
 			in.Policy = auto(v1alpha1.SyncPolicyAutomated{})
 			in.Last = last(v1alpha1.OperationFailed, "b", true)
+		}), AutoSyncDecision{Reason: "automated sync of revision b failed, not retrying until the revision changes: boom"}},
+		{"failed for a kind the cluster now knows", with(func(in *AutoSyncInput) {
+			in.Policy = auto(v1alpha1.SyncPolicyAutomated{})
+			in.Last = failedFor(`resolve kind x.dev/v1, Kind=Gadget: no matches for kind "Gadget" in version "x.dev/v1"`)
+			in.KindsKnown = true
+		}), AutoSyncDecision{Sync: true}},
+		{"failed for a kind the cluster still does not know", with(func(in *AutoSyncInput) {
+			in.Policy = auto(v1alpha1.SyncPolicyAutomated{})
+			in.Last = failedFor(`no matches for kind "Gadget"`)
+		}), AutoSyncDecision{Reason: "automated sync of revision b failed, not retrying until the revision changes: boom"}},
+		{"failed for an unknown kind and for something else", with(func(in *AutoSyncInput) {
+			in.Policy = auto(v1alpha1.SyncPolicyAutomated{})
+			in.Last = failedFor(`no matches for kind "Gadget"`, "admission webhook refused it")
+			in.KindsKnown = true
 		}), AutoSyncDecision{Reason: "automated sync of revision b failed, not retrying until the revision changes: boom"}},
 		{"failed older revision, new commit", with(func(in *AutoSyncInput) {
 			in.Policy = auto(v1alpha1.SyncPolicyAutomated{})

@@ -50,6 +50,7 @@ type Reconciler struct {
 	verdicts  verdicts
 	heals     heals
 	expected  expectations
+	kindWaits kindWaits
 	refreshes chan event.GenericEvent
 }
 
@@ -66,6 +67,7 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Resu
 			r.verdicts.retain(req.Namespace+"/"+req.Name, nil)
 			r.heals.forget(req.Namespace + "/" + req.Name)
 			r.expected.forget(req.Namespace + "/" + req.Name)
+			r.kindWaits.forget(req.Namespace + "/" + req.Name)
 		}
 		return ctrl.Result{}, client.IgnoreNotFound(err)
 	}
@@ -89,7 +91,7 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Resu
 	}{
 		{"destination", r.resolveDestination},
 		{"project", r.checkProject},
-		{"sources", r.renderSources},
+		{"sources", r.renderFresh},
 		{"compare", r.compare},
 		{"sync", r.sync},
 		{"health", r.assessHealth},

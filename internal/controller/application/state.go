@@ -40,6 +40,9 @@ type state struct {
 	// live ones, keyed like the status.
 	resources []*resource
 	synced    bool
+	// unknownKinds is true when the comparison met objects of kinds the
+	// destination does not know.
+	unknownKinds bool
 	// waiting, when set, is what the running operation waits for before
 	// a task of the step it ran can be done.
 	waiting string

@@ -109,6 +109,7 @@ func hashObject(obj *unstructured.Unstructured) string {
 // compare finds, for each desired object, whether the live one differs, and
 // which live objects of the Application the render no longer has.
 func (r *Reconciler) compare(ctx context.Context, st *state) error {
+	defer r.waitForKinds(st)
 	ign, err := diff.NewIgnorer(st.app.Spec.IgnoreDifferences)
 	if err != nil {
 		return err
@@ -159,7 +160,9 @@ func (r *Reconciler) compareOne(ctx context.Context, st *state, obj *unstructure
 	res := &resource{desired: obj}
 	m, err := t.applier.Mapping(gvk)
 	if err != nil {
-		// The kind does not exist yet (its CRD is part of this sync).
+		// The kind does not exist yet (its CRD is part of this sync, or
+		// yet to come).
+		st.unknownKinds = true
 		res.modified = true
 		return res, nil
 	}

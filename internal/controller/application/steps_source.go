@@ -107,6 +107,7 @@ func (r *Reconciler) renderSources(ctx context.Context, st *state) error {
 			Namespace: st.app.Spec.Destination.Namespace,
 			Refs:      refs,
 			Scope:     st.target.applier.Namespaced,
+			Discovery: st.target.applier.Discovery(),
 		})
 		if err != nil {
 			if len(sources) > 1 {

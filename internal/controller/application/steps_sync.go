@@ -201,7 +201,8 @@ func (r *Reconciler) nextOperation(st *state, revision string) (v1alpha1.Operati
 	rec := r.heals.get(appKey(app), revision, st.now)
 	d := sync.DecideAutoSync(sync.AutoSyncInput{
 		Policy: app.Spec.SyncPolicy, Status: syncCode(st), Revision: revision, Desired: len(st.desired), PruneOnly: pruneOnly(st),
-		Last: app.Status.OperationState, SourceChanged: sourceChanged(app), HealAttempts: rec.attempts, LastHeal: rec.last, Now: st.now,
+		Last: app.Status.OperationState, SourceChanged: sourceChanged(app), KindsKnown: !st.unknownKinds,
+		HealAttempts: rec.attempts, LastHeal: rec.last, Now: st.now,
 	})
 	if d.Reason != "" {
 		st.condition(v1alpha1.ApplicationConditionSyncError, d.Reason)
