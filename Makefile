@@ -23,7 +23,7 @@ KWOK_STAGES := node/fast/node-initialize.yaml node/heartbeat-with-lease/node-hea
 
 TEST_FLAGS ?= -count=1 -timeout=15m
 
-.PHONY: all build controlplane generate verify lint test bench demo demo-down clean
+.PHONY: all build controlplane generate verify lint test fuzz fuzz-short bench demo demo-down clean
 
 all: build
 
@@ -76,6 +76,27 @@ lint:
 
 test: controlplane build $(BIN)/registry
 	$(GO) test $(TEST_FLAGS) ./...
+	$(MAKE) fuzz-short
+
+# Every fuzz target of the repository for a while each: FUZZTIME_SHORT in
+# `make test`, FUZZTIME in `make fuzz`. `go test -fuzz` takes one target of
+# one package per run, hence the loop. A failing input is written under the
+# package's testdata/fuzz/ and then replayed by every plain `go test`.
+FUZZTIME       ?= 2m
+FUZZTIME_SHORT ?= 5s
+fuzz-each = set -eo pipefail; \
+	git ls-files '*_test.go' | xargs grep -l '^func Fuzz' | sort | while read -r file; do \
+		for target in $$(sed -n 's/^func \(Fuzz[A-Za-z0-9_]*\)(.*/\1/p' "$$file"); do \
+			echo "fuzz ./$$(dirname "$$file") $$target for $(1)"; \
+			$(GO) test -run '^$$' -fuzz "^$$target\$$" -fuzztime $(1) "./$$(dirname "$$file")"; \
+		done; \
+	done
+
+fuzz-short:
+	@$(call fuzz-each,$(FUZZTIME_SHORT))
+
+fuzz:
+	@$(call fuzz-each,$(FUZZTIME))
 
 # Benchmarks: timings are measured here, never asserted by tests.
 # BENCH_FLAGS sizes the end-to-end run (see docs/performance.md), e.g.

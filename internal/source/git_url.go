@@ -40,6 +40,9 @@ func NormalizeURL(raw string) string {
 		u.Path = cleanPath(u.Path)
 	}
 	u.RawPath = ""
+	// "scheme:/path" has no authority; printed as such it would read as
+	// scp-like "host:path" the next time. Always print the "//".
+	u.OmitHost = false
 	if u.Host == "" && u.Path == "" {
 		return u.Scheme + "://" // url.URL would print "scheme:", an scp-like form
 	}
