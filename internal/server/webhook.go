@@ -13,7 +13,9 @@ import (
 	"io"
 	"net/http"
 	"strings"
+	"sync"
 
+	"k8s.io/utils/clock"
 	ctrl "sigs.k8s.io/controller-runtime"
 
 	"github.com/capstan-cd/capstan/internal/source"
@@ -30,9 +32,14 @@ type Refresher interface {
 // WebhookSecrets are the shared secrets of argocd-secret (webhook.github.secret,
 // webhook.gitlab.secret, webhook.bitbucket.uuid, webhook.bitbucketserver.secret,
 // webhook.gogs.secret). An empty one means that provider's events are
-// accepted unsigned, as in Argo CD.
+// accepted unsigned, as in Argo CD, unless WebhookOptions.RequireSignature.
 type WebhookSecrets struct {
 	GitHub, GitLab, BitbucketUUID, BitbucketServer, Gogs string
+}
+
+// any reports whether at least one secret is set.
+func (s WebhookSecrets) any() bool {
+	return s != WebhookSecrets{}
 }
 
 // Webhook receives push events at POST /api/webhook.
@@ -41,9 +48,20 @@ type Webhook struct {
 	// that a rotated secret applies at once.
 	Secrets   func(ctx context.Context) (WebhookSecrets, error)
 	Refresher Refresher
+	Options   WebhookOptions
+	// Clock is the time source of the rate limit; nil means the real clock.
+	Clock clock.PassiveClock
+
+	limitsOnce sync.Once
+	limits     *sourceLimits
 }
 
-var errUnauthorized = errors.New("signature or token does not match")
+var (
+	errUnauthorized = errors.New("signature or token does not match")
+	// errUnsigned is an event without signature refused because another
+	// provider's secret is set and WebhookOptions.RequireSignature.
+	errUnsigned = errors.New("unsigned event refused")
+)
 
 func (h *Webhook) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	log := ctrl.LoggerFrom(r.Context())
@@ -51,9 +69,19 @@ func (h *Webhook) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
 		return
 	}
+	if !h.allow(r) {
+		w.Header().Set("Retry-After", "1")
+		http.Error(w, "too many webhook events from "+sourceOf(r), http.StatusTooManyRequests)
+		return
+	}
 	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, MaxWebhookBytes))
-	if err != nil {
-		http.Error(w, "payload too large or unreadable", http.StatusRequestEntityTooLarge)
+	var tooLarge *http.MaxBytesError
+	switch {
+	case errors.As(err, &tooLarge):
+		http.Error(w, fmt.Sprintf("payload larger than %d bytes", MaxWebhookBytes), http.StatusRequestEntityTooLarge)
+		return
+	case err != nil: // cut off by the read timeout, or the client went away
+		http.Error(w, "payload unreadable", http.StatusBadRequest)
 		return
 	}
 	secrets, err := h.Secrets(r.Context())
@@ -62,8 +90,11 @@ func (h *Webhook) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "webhook secrets unavailable", http.StatusInternalServerError)
 		return
 	}
-	push, err := parsePush(r.Header, body, secrets)
+	push, err := parsePush(r.Header, body, secrets, h.Options.RequireSignature && secrets.any())
 	switch {
+	case errors.Is(err, errUnsigned):
+		http.Error(w, err.Error(), http.StatusUnauthorized)
+		return
 	case errors.Is(err, errUnauthorized):
 		http.Error(w, "unauthorized", http.StatusUnauthorized)
 		return
@@ -83,6 +114,32 @@ func (h *Webhook) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	log.V(1).Info("push received", "urls", push.URLs, "ref", push.Ref, "applications", n)
 	_, _ = fmt.Fprintf(w, "%d applications refreshed\n", n)
+}
+
+// allow takes a token from the bucket of the request's source.
+func (h *Webhook) allow(r *http.Request) bool {
+	h.limitsOnce.Do(func() {
+		if h.Options.RateLimit > 0 {
+			h.limits = newSourceLimits(h.Options.withDefaults())
+		}
+		if h.Clock == nil {
+			h.Clock = clock.RealClock{}
+		}
+	})
+	return h.limits == nil || h.limits.allow(sourceOf(r), h.Clock.Now())
+}
+
+// verify checks an event against its provider's secret with check. Without
+// a secret the event passes, unless signatures are required; key names the
+// secret's key in argocd-secret.
+func verify(secret, key string, required bool, check func(secret string) error) error {
+	if secret != "" {
+		return check(secret)
+	}
+	if required {
+		return fmt.Errorf("%w: %s is not set in argocd-secret, and signatures are required once any webhook secret is set", errUnsigned, key)
+	}
+	return nil
 }
 
 // verifyHMAC checks a hex HMAC-SHA256 of body, with or without a

@@ -14,58 +14,55 @@ import (
 var errIgnored = errors.New("not a push event")
 
 // parsePush verifies the request against the provider's secret and reads
-// the push from its payload. The provider is told by its event header.
-func parsePush(h http.Header, body []byte, s WebhookSecrets) (source.Push, error) {
+// the push from its payload. The provider is told by its event header. With
+// required, a provider whose secret is not set is refused.
+func parsePush(h http.Header, body []byte, s WebhookSecrets, required bool) (source.Push, error) {
+	hmacOf := func(header string) func(string) error {
+		return func(secret string) error { return verifyHMAC(secret, h.Get(header), body) }
+	}
+	tokenOf := func(header string) func(string) error {
+		return func(secret string) error { return verifyToken(secret, h.Get(header)) }
+	}
 	switch {
 	case h.Get("X-GitHub-Event") != "":
-		if s.GitHub != "" {
-			if err := verifyHMAC(s.GitHub, h.Get("X-Hub-Signature-256"), body); err != nil {
-				return source.Push{}, err
-			}
+		if err := verify(s.GitHub, "webhook.github.secret", required, hmacOf("X-Hub-Signature-256")); err != nil {
+			return source.Push{}, err
 		}
 		if h.Get("X-GitHub-Event") != "push" {
 			return source.Push{}, errIgnored
 		}
 		return parseRepositoryPush(body)
 	case h.Get("X-Gitea-Event") != "" || h.Get("X-Gogs-Event") != "":
-		if s.Gogs != "" {
-			sig := h.Get("X-Gitea-Signature")
-			if sig == "" {
-				sig = h.Get("X-Gogs-Signature")
-			}
-			if err := verifyHMAC(s.Gogs, sig, body); err != nil {
-				return source.Push{}, err
-			}
+		header := "X-Gitea-Signature"
+		if h.Get(header) == "" {
+			header = "X-Gogs-Signature"
+		}
+		if err := verify(s.Gogs, "webhook.gogs.secret", required, hmacOf(header)); err != nil {
+			return source.Push{}, err
 		}
 		if ev := h.Get("X-Gitea-Event") + h.Get("X-Gogs-Event"); ev != "push" {
 			return source.Push{}, errIgnored
 		}
 		return parseRepositoryPush(body)
 	case h.Get("X-Gitlab-Event") != "":
-		if s.GitLab != "" {
-			if err := verifyToken(s.GitLab, h.Get("X-Gitlab-Token")); err != nil {
-				return source.Push{}, err
-			}
+		if err := verify(s.GitLab, "webhook.gitlab.secret", required, tokenOf("X-Gitlab-Token")); err != nil {
+			return source.Push{}, err
 		}
 		if ev := h.Get("X-Gitlab-Event"); ev != "Push Hook" && ev != "Tag Push Hook" {
 			return source.Push{}, errIgnored
 		}
 		return parseGitLab(body)
 	case h.Get("X-Event-Key") == "repo:refs_changed" || h.Get("X-Event-Key") == "diagnostics:ping":
-		if s.BitbucketServer != "" {
-			if err := verifyHMAC(s.BitbucketServer, h.Get("X-Hub-Signature"), body); err != nil {
-				return source.Push{}, err
-			}
+		if err := verify(s.BitbucketServer, "webhook.bitbucketserver.secret", required, hmacOf("X-Hub-Signature")); err != nil {
+			return source.Push{}, err
 		}
 		if h.Get("X-Event-Key") != "repo:refs_changed" {
 			return source.Push{}, errIgnored
 		}
 		return parseBitbucketServer(body)
 	case h.Get("X-Event-Key") != "":
-		if s.BitbucketUUID != "" {
-			if err := verifyToken(s.BitbucketUUID, h.Get("X-Hook-UUID")); err != nil {
-				return source.Push{}, err
-			}
+		if err := verify(s.BitbucketUUID, "webhook.bitbucket.uuid", required, tokenOf("X-Hook-UUID")); err != nil {
+			return source.Push{}, err
 		}
 		if h.Get("X-Event-Key") != "repo:push" {
 			return source.Push{}, errIgnored

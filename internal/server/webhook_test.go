@@ -126,7 +126,7 @@ func FuzzParsePush(f *testing.F) {
 		for _, header := range []string{"X-GitHub-Event", "X-Gitlab-Event", "X-Event-Key", "X-Gitea-Event"} {
 			h := http.Header{}
 			h.Set(header, event)
-			p, err := parsePush(h, []byte(body), WebhookSecrets{})
+			p, err := parsePush(h, []byte(body), WebhookSecrets{}, false)
 			if err == nil && (len(p.URLs) == 0 || p.Ref == "") {
 				t.Errorf("accepted a push without URL or ref: %+v", p)
 			}
