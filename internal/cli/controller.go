@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime/debug"
+	"strconv"
 	"strings"
 	"time"
 
@@ -30,6 +31,7 @@ import (
 	"github.com/capstan-cd/capstan/internal/controller/application"
 	"github.com/capstan-cd/capstan/internal/render"
 	"github.com/capstan-cd/capstan/internal/sandbox"
+	"github.com/capstan-cd/capstan/internal/server"
 	"github.com/capstan-cd/capstan/internal/source"
 	"github.com/capstan-cd/capstan/internal/tracking"
 )
@@ -47,6 +49,7 @@ type serverOptions struct {
 	cacheDir    string
 	// address serves the webhook (capstan run only); empty means none.
 	address string
+	webhook server.WebhookOptions
 	git     source.GitOptions
 	charts  source.ChartsOptions
 	render  sandbox.Options
@@ -80,6 +83,7 @@ func newControllerCommand(use, short string, serve bool) *cobra.Command {
 	o.bindFlags(cmd)
 	if serve {
 		cmd.Flags().StringVar(&o.address, "address", ":8080", "address of the HTTP server (POST /api/webhook)")
+		o.webhook.BindFlags(cmd.Flags())
 	}
 	return cmd
 }
@@ -102,6 +106,10 @@ type settings struct {
 	resync   time.Duration
 	jitter   time.Duration
 	tracking tracking.Method
+	// allowFileRepositories and webhookRequireSignature turn on what their
+	// flags turn on; the flag or the key suffices.
+	allowFileRepositories   bool
+	webhookRequireSignature bool
 }
 
 func readSettings(ctx context.Context, c client.Reader, namespace string) (settings, error) {
@@ -135,6 +143,17 @@ func parseSettings(data map[string]string) (settings, error) {
 			return s, fmt.Errorf("%s %q is not a duration such as 180s", key, v)
 		}
 		*into = d
+	}
+	for key, into := range map[string]*bool{source.SettingAllowFileRepositories: &s.allowFileRepositories, server.SettingWebhookRequireSignature: &s.webhookRequireSignature} {
+		v := strings.TrimSpace(data[key])
+		if v == "" {
+			continue
+		}
+		b, err := strconv.ParseBool(v)
+		if err != nil {
+			return s, fmt.Errorf("%s %q is not true or false", key, v)
+		}
+		*into = b
 	}
 	var err error
 	if s.tracking, err = tracking.ParseMethod(data["application.resourceTrackingMethod"]); err != nil {
@@ -219,6 +238,8 @@ func (o *serverOptions) run(ctx context.Context) error {
 	if o.git.PollInterval == 0 && s.resync > 0 {
 		o.git.PollInterval = s.resync
 	}
+	o.git.AllowFileRepositories = o.git.AllowFileRepositories || s.allowFileRepositories
+	o.webhook.RequireSignature = o.webhook.RequireSignature || s.webhookRequireSignature
 	git, err := source.NewGit(o.git)
 	if err != nil {
 		return err
@@ -244,7 +265,7 @@ func (o *serverOptions) run(ctx context.Context) error {
 		return err
 	}
 	if o.address != "" {
-		if err := mgr.Add(httpServer(o.address, webhookHandler(mgr.GetClient(), o.namespace, r))); err != nil {
+		if err := mgr.Add(httpServer(o.address, webhookHandler(mgr.GetClient(), o.namespace, r, o.webhook), o.webhook)); err != nil {
 			return err
 		}
 	}

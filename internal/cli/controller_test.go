@@ -62,7 +62,7 @@ func TestRunSyncsAndTakesWebhooks(t *testing.T) {
 	}
 	for _, obj := range []client.Object{
 		&corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: "argocd"}},
-		&corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Name: "argocd-cm", Namespace: "argocd"}, Data: map[string]string{"timeout.reconciliation": "1h"}},
+		&corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Name: "argocd-cm", Namespace: "argocd"}, Data: map[string]string{"timeout.reconciliation": "1h", "capstan.allowFileRepositories": "true", "capstan.webhook.requireSignature": "true"}},
 		&corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: "argocd-secret", Namespace: "argocd"}, StringData: map[string]string{"webhook.github.secret": "hook-secret"}},
 	} {
 		if err := cl.Create(ctx, obj); err != nil {
@@ -129,6 +129,15 @@ func TestRunSyncsAndTakesWebhooks(t *testing.T) {
 	payload := `{"ref":"refs/heads/main","repository":{"clone_url":"` + repo.URL() + `","default_branch":"main"}}`
 	if code := postWebhook(t, address, payload, "wrong-secret"); code != http.StatusUnauthorized {
 		t.Errorf("a wrongly signed webhook got %d, want 401", code)
+	}
+	// GitLab has no secret, GitHub has one: with signatures required, an
+	// unsigned GitLab event is refused.
+	unsigned, _ := http.NewRequestWithContext(ctx, http.MethodPost, "http://"+address+"/api/webhook", strings.NewReader(`{"ref":"refs/heads/main","project":{"web_url":"`+repo.URL()+`"}}`))
+	unsigned.Header.Set("X-Gitlab-Event", "Push Hook")
+	if resp, err := http.DefaultClient.Do(unsigned); err != nil || resp.StatusCode != http.StatusUnauthorized {
+		t.Errorf("an unsigned GitLab event with signatures required: %v, %v; want 401", resp, err)
+	} else {
+		resp.Body.Close()
 	}
 	pushed := time.Now()
 	if code := postWebhook(t, address, payload, "hook-secret"); code != http.StatusOK {

@@ -95,7 +95,9 @@ func (o *renderOptions) fetcher() (*source.Fetcher, error) {
 		}
 		dir = filepath.Join(base, "capstan")
 	}
-	git, err := source.NewGit(source.GitOptions{CacheDir: filepath.Join(dir, "git")})
+	// The client runs as its user, who may read their own disk anyway: a
+	// file:// repository reveals nothing here.
+	git, err := source.NewGit(source.GitOptions{CacheDir: filepath.Join(dir, "git"), AllowFileRepositories: true})
 	if err != nil {
 		return nil, err
 	}

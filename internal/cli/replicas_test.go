@@ -70,7 +70,7 @@ func startReplica(t *testing.T, name, namespace string) *replica {
 	}
 	r.cmd = exec.Command(os.Args[0], "controller", "--kubeconfig", env.Cluster.Kubeconfig, "--namespace", namespace,
 		"--leader-elect=true", "--metrics-bind-address", r.metrics, "--health-probe-bind-address", "127.0.0.1:0",
-		"--cache-dir", t.TempDir())
+		"--cache-dir", t.TempDir(), "--allow-file-repositories")
 	r.cmd.Env = append(os.Environ(), replicaEnv+"=1")
 	r.cmd.Stdout, r.cmd.Stderr = logFile, logFile
 	// A test binary that dies takes its replicas with it.

@@ -16,10 +16,11 @@ import (
 )
 
 // webhookHandler serves POST /api/webhook with the secrets of argocd-secret.
-func webhookHandler(c client.Reader, namespace string, refresher server.Refresher) http.Handler {
+func webhookHandler(c client.Reader, namespace string, refresher server.Refresher, opts server.WebhookOptions) http.Handler {
 	mux := http.NewServeMux()
 	mux.Handle("/api/webhook", &server.Webhook{
 		Refresher: refresher,
+		Options:   opts,
 		Secrets: func(ctx context.Context) (server.WebhookSecrets, error) {
 			s := &corev1.Secret{}
 			err := c.Get(ctx, client.ObjectKey{Namespace: namespace, Name: "argocd-secret"}, s)
@@ -51,9 +52,9 @@ func (everyReplica) NeedLeaderElection() bool { return false }
 
 // httpServer runs handler on address for as long as the manager runs, on
 // every replica: a webhook reaching a follower is passed to the leader.
-func httpServer(address string, handler http.Handler) everyReplica {
+func httpServer(address string, handler http.Handler, opts server.WebhookOptions) everyReplica {
 	return func(ctx context.Context) error {
-		srv := &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second}
+		srv := server.NewHTTPServer(handler, opts)
 		l, err := net.Listen("tcp", address)
 		if err != nil {
 			return err

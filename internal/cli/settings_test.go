@@ -17,12 +17,21 @@ func TestParseSettings(t *testing.T) {
 	if err != nil || s.resync != 180*time.Second || s.jitter != 0 || s.tracking != tracking.MethodAnnotationAndLabel {
 		t.Errorf("set: %+v, %v", s, err)
 	}
-	for _, bad := range []map[string]string{
-		{"timeout.reconciliation": "three minutes"},
-		{"timeout.reconciliation.jitter": "-5s"},
+	if s.allowFileRepositories || s.webhookRequireSignature {
+		t.Errorf("file repositories or required webhook signatures on by default: %+v", s)
+	}
+	s, err = parseSettings(map[string]string{"capstan.allowFileRepositories": "true", "capstan.webhook.requireSignature": " true "})
+	if err != nil || !s.allowFileRepositories || !s.webhookRequireSignature {
+		t.Errorf("capstan keys set: %+v, %v", s, err)
+	}
+	for key, value := range map[string]string{
+		"timeout.reconciliation":           "three minutes",
+		"timeout.reconciliation.jitter":    "-5s",
+		"capstan.allowFileRepositories":    "yes please",
+		"capstan.webhook.requireSignature": "on",
 	} {
-		if _, err := parseSettings(bad); err == nil || !strings.Contains(err.Error(), "timeout.reconciliation") {
-			t.Errorf("%v: want an error naming the key, got %v", bad, err)
+		if _, err := parseSettings(map[string]string{key: value}); err == nil || !strings.Contains(err.Error(), key) {
+			t.Errorf("%s: %q: want an error naming the key, got %v", key, value, err)
 		}
 	}
 }

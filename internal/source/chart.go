@@ -58,6 +58,7 @@ func (o ChartsOptions) withDefaults() ChartsOptions {
 // once. It is safe for concurrent use.
 type Charts struct {
 	opts ChartsOptions
+	ids  identities
 
 	listGroup singleflight.Group
 	pullGroup singleflight.Group
@@ -96,7 +97,11 @@ func NewCharts(opts ChartsOptions) (*Charts, error) {
 		}
 		removeUnfinished(dir)
 	}
-	return &Charts{opts: opts.withDefaults(), lists: map[string]chartList{}}, nil
+	ids, err := loadIdentities(opts.CacheDir)
+	if err != nil {
+		return nil, err
+	}
+	return &Charts{opts: opts.withDefaults(), ids: ids, lists: map[string]chartList{}}, nil
 }
 
 // removeUnfinished deletes what a process stopped in the middle of a

@@ -24,7 +24,7 @@ func (c *Charts) Pull(ctx context.Context, repo Repository, chart, version strin
 	if err != nil {
 		return "", err
 	}
-	key := pullKey(loc, version)
+	key := pullKey(loc, version) + "-" + c.ids.of(repo) // per identity, as every cache of repository content
 	if dir, ok := extracted(c.extractDir(key)); ok {
 		return dir, nil
 	}

@@ -45,7 +45,7 @@ func (c *Charts) Resolve(ctx context.Context, repo Repository, chart, constraint
 // younger than the poll interval. Concurrent callers share one download,
 // which runs to its end even when the caller that started it gives up.
 func (c *Charts) list(ctx context.Context, repo Repository, loc chartLocation) (chartList, error) {
-	key := listKey(repo, loc)
+	key := c.listKey(repo, loc)
 	if cached, ok := c.freshList(key); ok {
 		return cached, nil
 	}
@@ -96,15 +96,11 @@ func (c *Charts) freshList(key string) (chartList, bool) {
 }
 
 // listKey identifies one listing: the index of a Helm repository or the tag
-// list of an OCI repository, as seen with one set of credentials, so that
-// what one credential may read is never served to another.
-func listKey(repo Repository, loc chartLocation) string {
-	h := sha256.New()
-	for _, s := range []string{loc.IndexURL, loc.Ref, repo.Username, repo.Password, repo.BearerToken, repo.TLSClientCertData} {
-		h.Write([]byte(s))
-		h.Write([]byte{0})
-	}
-	return hex.EncodeToString(h.Sum(nil)[:16])
+// list of an OCI repository, as one identity sees it, so that what one
+// credential may read, or a failure, is never served to another.
+func (c *Charts) listKey(repo Repository, loc chartLocation) string {
+	sum := sha256.Sum256([]byte(loc.IndexURL + "\x00" + loc.Ref))
+	return hex.EncodeToString(sum[:8]) + "-" + c.ids.of(repo)
 }
 
 // withVersion names version in a ChartError built by a listing shared by

@@ -1,6 +1,8 @@
 package source
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -24,6 +26,9 @@ type GitOptions struct {
 	PollInterval time.Duration
 	// Clock is the time source; nil means the real clock.
 	Clock clock.PassiveClock
+	// AllowFileRepositories lets Applications read file:// URLs and local
+	// paths, that is the controller's own disk. Off by default.
+	AllowFileRepositories bool
 }
 
 // Defaults for GitOptions.
@@ -38,7 +43,12 @@ func (o *GitOptions) BindFlags(fs *pflag.FlagSet) {
 	fs.StringVar(&o.CacheDir, "git-cache-dir", o.CacheDir, "directory for fetched Git objects and checked-out trees")
 	fs.Int64Var(&o.MaxCacheBytes, "git-cache-max-bytes", o.MaxCacheBytes, "bound on the size of checked-out trees kept on disk")
 	fs.DurationVar(&o.PollInterval, "git-poll-interval", o.PollInterval, "how long one ls-remote answer is reused for a repository")
+	fs.BoolVar(&o.AllowFileRepositories, FlagAllowFileRepositories, o.AllowFileRepositories, "let Applications use file:// and local-path repositories, which read the controller's own disk")
 }
+
+// FlagAllowFileRepositories is the flag that sets
+// GitOptions.AllowFileRepositories.
+const FlagAllowFileRepositories = "allow-file-repositories"
 
 func (o GitOptions) withDefaults() GitOptions {
 	if o.MaxCacheBytes <= 0 {
@@ -59,6 +69,7 @@ func (o GitOptions) withDefaults() GitOptions {
 // once. It is safe for concurrent use.
 type Git struct {
 	opts       GitOptions
+	ids        identities
 	trees      *treeCache
 	treeHashes memo
 
@@ -66,8 +77,8 @@ type Git struct {
 	fetchGroup singleflight.Group
 
 	mu    sync.Mutex
-	refs  map[string]refList    // by normalised URL
-	repos map[string]*localRepo // by normalised URL
+	refs  map[gitKey]refList    // by repository and identity
+	repos map[gitKey]*localRepo // by repository and identity
 	stats map[string]*GitStats  // by normalised URL
 }
 
@@ -101,12 +112,17 @@ func NewGit(opts GitOptions) (*Git, error) {
 	if err != nil {
 		return nil, err
 	}
+	ids, err := loadIdentities(opts.CacheDir)
+	if err != nil {
+		return nil, err
+	}
 	return &Git{
 		opts:       opts,
+		ids:        ids,
 		trees:      trees,
 		treeHashes: memo{max: 100_000},
-		refs:       map[string]refList{},
-		repos:      map[string]*localRepo{},
+		refs:       map[gitKey]refList{},
+		repos:      map[gitKey]*localRepo{},
 		stats:      map[string]*GitStats{},
 	}, nil
 }
@@ -122,12 +138,34 @@ func (g *Git) Stats() map[string]GitStats {
 	return out
 }
 
-// Invalidate forgets the ref list of a repository so that the next Resolve
-// asks the server again, as after a push webhook.
+// Invalidate forgets the ref lists of a repository, under every identity,
+// so that the next Resolve asks the server again, as after a push webhook.
 func (g *Git) Invalidate(repoURL string) {
+	norm := NormalizeURL(repoURL)
 	g.mu.Lock()
 	defer g.mu.Unlock()
-	delete(g.refs, NormalizeURL(repoURL))
+	for k := range g.refs {
+		if k.url == norm {
+			delete(g.refs, k)
+		}
+	}
+}
+
+// gitKey is one repository as one identity sees it: the unit of every cache
+// of Git.
+type gitKey struct {
+	url      string // normalised
+	identity string
+}
+
+func (g *Git) keyOf(repo Repository) gitKey {
+	return gitKey{url: NormalizeURL(repo.URL), identity: g.ids.of(repo)}
+}
+
+// name names the key's directories in the cache. It holds no credential.
+func (k gitKey) name() string {
+	sum := sha256.Sum256([]byte(k.url))
+	return hex.EncodeToString(sum[:8]) + "-" + k.identity
 }
 
 func (g *Git) count(key string, f func(*GitStats)) {

@@ -14,10 +14,13 @@ import (
 // call that returned it.
 func (g *Git) Checkout(ctx context.Context, repo Repository, sha string) (string, error) {
 	sha = strings.ToLower(sha)
+	if err := g.allowed(repo); err != nil {
+		return "", err
+	}
 	if !isHex(sha) || len(sha) != 40 {
 		return "", gitError(repo, sha, fmt.Errorf("checkout needs a full commit SHA"))
 	}
-	key := repoKey(repo.URL) + "-" + sha
+	key := g.keyOf(repo).name() + "-" + sha
 	if dir, ok := g.trees.get(key); ok {
 		return dir, nil
 	}
@@ -67,7 +70,10 @@ func (g *Git) checkout(ctx context.Context, repo Repository, sha, key string) (s
 // caches.
 func (g *Git) TreeHash(ctx context.Context, repo Repository, sha, path string) (string, error) {
 	sha = strings.ToLower(sha)
-	memoKey := repoKey(repo.URL) + "\x00" + sha + "\x00" + path
+	if err := g.allowed(repo); err != nil {
+		return "", err
+	}
+	memoKey := g.keyOf(repo).name() + "\x00" + sha + "\x00" + path
 	if h, ok := g.treeHashes.get(memoKey); ok {
 		return h, nil
 	}

@@ -52,7 +52,7 @@ func TestGitCheckoutTransports(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			f := fixtures[tt.fixture]
-			g, _ := testGit(t, GitOptions{})
+			g, _ := testGit(t, GitOptions{AllowFileRepositories: tt.fixture == "file"})
 			sha, err := g.Resolve(context.Background(), tt.repo, "main")
 			if err != nil {
 				t.Fatal(err)

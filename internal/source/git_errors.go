@@ -26,6 +26,9 @@ var (
 	// ErrRepositoryNotFound: the server answered that there is no repository
 	// at that URL.
 	ErrRepositoryNotFound = errors.New("repository not found")
+	// ErrFileRepositoryRefused: the repository is on the controller's own
+	// disk (file:// or a local path) and the operator has not allowed those.
+	ErrFileRepositoryRefused = errors.New("file repositories are not allowed")
 )
 
 // GitError is a failed Git operation on one repository. Its message names the
@@ -53,6 +56,8 @@ func (e *GitError) Error() string {
 		fmt.Fprintf(&b, "repository %s unreachable", e.URL)
 	case ErrRepositoryNotFound:
 		fmt.Fprintf(&b, "repository %s not found", e.URL)
+	case ErrFileRepositoryRefused:
+		fmt.Fprintf(&b, "repository %s: %s", e.URL, fileRefusedHint)
 	default:
 		fmt.Fprintf(&b, "repository %s", e.URL)
 		if e.Revision != "" {

@@ -2,8 +2,6 @@ package source
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"math"
@@ -21,10 +19,9 @@ import (
 )
 
 // localRepo is the on-disk bare repository holding the objects fetched from
-// one remote. mu serialises fetches and reads of its storage.
+// one remote by one identity. mu serialises fetches and reads of its storage.
 type localRepo struct {
 	mu   sync.Mutex
-	key  string // cache key of the normalised URL
 	repo *git.Repository
 }
 
@@ -32,22 +29,15 @@ type localRepo struct {
 // go-git's default (96 MiB each) would dwarf capstan's memory budget.
 const objectCacheBytes = 4 * cache.MiByte
 
-// repoKey names a repository's directories in the cache.
-func repoKey(repoURL string) string {
-	sum := sha256.Sum256([]byte(NormalizeURL(repoURL)))
-	return hex.EncodeToString(sum[:8])
-}
-
-// local opens, or creates, the local repository for repo.
+// local opens, or creates, the local repository of repo's URL and identity.
 func (g *Git) local(repo Repository) (*localRepo, error) {
-	norm := NormalizeURL(repo.URL)
+	key := g.keyOf(repo)
 	g.mu.Lock()
 	defer g.mu.Unlock()
-	if lr, ok := g.repos[norm]; ok {
+	if lr, ok := g.repos[key]; ok {
 		return lr, nil
 	}
-	key := repoKey(repo.URL)
-	dir := filepath.Join(g.opts.CacheDir, "repos", key)
+	dir := filepath.Join(g.opts.CacheDir, "repos", key.name())
 	st := filesystem.NewStorage(osfs.New(dir), cache.NewObjectLRU(objectCacheBytes))
 	r, err := git.Open(st, nil)
 	if errors.Is(err, git.ErrRepositoryNotExists) {
@@ -59,8 +49,8 @@ func (g *Git) local(repo Repository) (*localRepo, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open local repository: %w", err)
 	}
-	lr := &localRepo{key: key, repo: r}
-	g.repos[norm] = lr
+	lr := &localRepo{repo: r}
+	g.repos[key] = lr
 	return lr, nil
 }
 

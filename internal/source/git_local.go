@@ -1,6 +1,7 @@
 package source
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 
@@ -12,6 +13,35 @@ import (
 	"github.com/go-git/go-git/v5/plumbing/transport"
 	"github.com/go-git/go-git/v5/storage/filesystem"
 )
+
+// allowed refuses a repository on the controller's own disk, a file:// URL
+// or a local path, unless the operator enabled them: any tenant who may
+// write an Application could otherwise read any repository the controller
+// can see, its own cache included.
+func (g *Git) allowed(repo Repository) error {
+	if g.opts.AllowFileRepositories || !isLocalRepository(repo.URL) {
+		return nil
+	}
+	return &GitError{URL: RedactURL(repo.URL), Kind: ErrFileRepositoryRefused}
+}
+
+// isLocalRepository reports whether go-git would read the repository from
+// the local disk: a file:// URL, or anything it takes for a path ("repo",
+// "./repo", "/srv/repo").
+func isLocalRepository(raw string) bool {
+	if isFileURL(raw) {
+		return true
+	}
+	ep, err := transport.NewEndpoint(dialURL(raw))
+	return err == nil && ep.Protocol == "file"
+}
+
+// fileRefusedHint says how an operator enables file:// repositories.
+var fileRefusedHint = fmt.Sprintf("file:// and local-path repositories are refused; to allow them start capstan with --%s, or set %s: \"true\" in argocd-cm", FlagAllowFileRepositories, SettingAllowFileRepositories)
+
+// SettingAllowFileRepositories is the argocd-cm key that enables file://
+// repositories, as the flag does.
+const SettingAllowFileRepositories = "capstan.allowFileRepositories"
 
 // localLoader opens the repository of a file:// endpoint for go-git's
 // in-process server: a bare repository, or the .git directory of a work tree.

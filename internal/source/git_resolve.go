@@ -27,6 +27,9 @@ const failureTTL = 10 * time.Second
 // returned as is, without asking the server; a short one is looked up among
 // the ref tips, then among the fetched objects.
 func (g *Git) Resolve(ctx context.Context, repo Repository, revision string) (string, error) {
+	if err := g.allowed(repo); err != nil {
+		return "", err
+	}
 	if len(revision) == 40 && isHex(revision) {
 		// A pinned commit needs no ref list; Checkout reports it if missing.
 		return strings.ToLower(revision), nil
@@ -48,13 +51,14 @@ func (g *Git) Resolve(ctx context.Context, repo Repository, revision string) (st
 }
 
 // lsRemote returns the ref list of repo, from the cache while it is younger
-// than the poll interval. Concurrent callers share one request.
+// than the poll interval. Concurrent callers with the same identity share one
+// request; an answer, or a failure, is never given to another identity.
 func (g *Git) lsRemote(ctx context.Context, repo Repository) (refList, error) {
-	key := NormalizeURL(repo.URL)
+	key := g.keyOf(repo)
 	if l, ok := g.cachedRefs(key); ok {
 		return l, l.err
 	}
-	ch := g.lsGroup.DoChan(key, func() (any, error) {
+	ch := g.lsGroup.DoChan(key.name(), func() (any, error) {
 		if l, ok := g.cachedRefs(key); ok {
 			return l, l.err
 		}
@@ -88,7 +92,7 @@ func (g *Git) lsRemote(ctx context.Context, repo Repository) (refList, error) {
 	}
 }
 
-func (g *Git) cachedRefs(key string) (refList, bool) {
+func (g *Git) cachedRefs(key gitKey) (refList, bool) {
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	l, ok := g.refs[key]

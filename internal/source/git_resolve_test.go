@@ -98,10 +98,10 @@ func TestGitResolveSSH(t *testing.T) {
 func TestGitResolveFile(t *testing.T) {
 	root := t.TempDir()
 	f := newFixture(t, gitserver.NewRepo(t, root, "app"))
-	g, _ := testGit(t, GitOptions{})
+	g, _ := testGit(t, GitOptions{AllowFileRepositories: true})
 	t.Run("file URL", func(t *testing.T) { resolveCases(t, g, Repository{URL: f.repo.URL()}, f) })
 	t.Run("plain path", func(t *testing.T) {
-		g, _ := testGit(t, GitOptions{})
+		g, _ := testGit(t, GitOptions{AllowFileRepositories: true})
 		resolveCases(t, g, Repository{URL: f.repo.Dir}, f)
 	})
 }

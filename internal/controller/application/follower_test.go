@@ -53,7 +53,7 @@ func TestFollowerPassesAPushToTheLeader(t *testing.T) {
 		}
 		t.Cleanup(func() { _ = cl.Delete(context.Background(), app) })
 	}
-	git, err := source.NewGit(source.GitOptions{CacheDir: t.TempDir()})
+	git, err := source.NewGit(source.GitOptions{CacheDir: t.TempDir(), AllowFileRepositories: true})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -132,7 +132,7 @@ func startWrappedController(t *testing.T, wrap func(client.Client) client.Client
 			t.Fatal(err)
 		}
 	}
-	git, err := source.NewGit(source.GitOptions{CacheDir: t.TempDir(), PollInterval: 500 * time.Millisecond})
+	git, err := source.NewGit(source.GitOptions{CacheDir: t.TempDir(), PollInterval: 500 * time.Millisecond, AllowFileRepositories: true})
 	if err != nil {
 		t.Fatal(err)
 	}
