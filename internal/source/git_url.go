@@ -18,6 +18,11 @@ func NormalizeURL(raw string) string {
 	if s == "" {
 		return ""
 	}
+	// Suffixes first: what decides the form below must not be a space
+	// before a trailing "/" ("h:p /"), which the next call would not see.
+	if t := trimRepoSuffix(s); t != "" {
+		s = t
+	}
 	if isLocalPath(s) {
 		s = (&url.URL{Scheme: "file", Path: cleanPath(s)}).String()
 	}
