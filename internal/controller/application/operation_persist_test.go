@@ -171,3 +171,65 @@ func TestRevisionHistoryLimitIsClamped(t *testing.T) {
 		})
 	}
 }
+
+// A controller stopped after it created a hook and before it recorded it
+// leaves the next one (with nothing in memory) to adopt the hook, not to
+// create it again.
+func TestControllerStoppedBeforeRecordingAHookDoesNotRunItTwice(t *testing.T) {
+	cs := kubernetes.NewForConfigOrDie(env.Config())
+	created := jobCreations(t, cs, "hook-restart")
+	repo := gitserver.NewRepo(t, t.TempDir(), "hook-restart")
+	repo.Commit(t, "main", map[string]string{"guestbook/all.yaml": lostWriteFiles}, "a hook and a ConfigMap")
+	repo.SetHead(t, "main")
+	t.Run("first controller, stopped before it records the hook", func(t *testing.T) {
+		// Every write that would record the hook is lost.
+		lossy := &lossyStatus{app: "hook-restart", lose: func(patch []byte) bool { return strings.Contains(string(patch), `"hookPhase"`) }}
+		cl, _ := startWrappedController(t, func(c client.Client) client.Client { lossy.Client = c; return lossy })
+		if err := cl.Create(context.Background(), seedApp("hook-restart", repo.URL(), "hook-restart")); err != nil {
+			t.Fatal(err)
+		}
+		waitFor(t, "the hook to be created and its record lost", func(ctx context.Context) (bool, error) {
+			return len(created()) > 0 && lossy.lost.Load() > 0, nil
+		})
+	})
+	cl := startController(t)
+	waitFor(t, "the second controller to finish the operation", func(ctx context.Context) (bool, error) {
+		app := appStatus(t, cl, "hook-restart")
+		return operation(t, app).Phase == v1alpha1.OperationSucceeded && len(app.Status.History) > 0, nil
+	})
+	if uids := created(); len(uids) != 1 {
+		t.Errorf("the PreSync hook was created %d times (%v), want once", len(uids), uids)
+	}
+}
+
+// While the Application's status cannot be written, no hook is created:
+// the operation's start is recorded first, and a pass that cannot record
+// it does nothing more and is retried with backoff.
+func TestNoHookRunsWhileTheStatusCannotBeWritten(t *testing.T) {
+	var broken atomic.Bool
+	broken.Store(true)
+	lossy := &lossyStatus{app: "status-broken", lose: func([]byte) bool { return broken.Load() }}
+	cl, _ := startWrappedController(t, func(c client.Client) client.Client { lossy.Client = c; return lossy })
+	cs := kubernetes.NewForConfigOrDie(env.Config())
+	created := jobCreations(t, cs, "status-broken")
+	repo := gitserver.NewRepo(t, t.TempDir(), "status-broken")
+	repo.Commit(t, "main", map[string]string{"guestbook/all.yaml": lostWriteFiles}, "a hook and a ConfigMap")
+	repo.SetHead(t, "main")
+	if err := cl.Create(context.Background(), seedApp("status-broken", repo.URL(), "status-broken")); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "several passes to fail to write the status", func(ctx context.Context) (bool, error) {
+		return lossy.lost.Load() >= 3, nil
+	})
+	if uids := created(); len(uids) != 0 {
+		t.Fatalf("the hook was created %d times while no status could be written", len(uids))
+	}
+	broken.Store(false)
+	waitFor(t, "the operation to succeed once the status can be written", func(ctx context.Context) (bool, error) {
+		app := appStatus(t, cl, "status-broken")
+		return operation(t, app).Phase == v1alpha1.OperationSucceeded && len(app.Status.History) > 0, nil
+	})
+	if uids := created(); len(uids) != 1 {
+		t.Errorf("the PreSync hook was created %d times (%v), want once", len(uids), uids)
+	}
+}
