@@ -2,6 +2,7 @@ package hostile
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"regexp"
 	"strings"
@@ -202,6 +203,10 @@ func describe(app *v1alpha1.Application) string {
 	msgs := messages(app)
 	for i, m := range msgs {
 		msgs[i] = truncate(m, 500)
+	}
+	if len(msgs) == 0 {
+		st, _ := json.Marshal(app.Status)
+		msgs = append(msgs, "status: "+truncate(string(st), 2000))
 	}
 	return fmt.Sprintf("sync %q, health %q, messages:\n  %s", app.Status.Sync.Status, app.Status.Health.Status, strings.Join(msgs, "\n  "))
 }

@@ -51,10 +51,16 @@ func startCapstan(ctx context.Context, binary, kubeconfig, dir string) (*capstan
 	if err != nil {
 		return nil, err
 	}
-	p.cmd = exec.Command(binary, "run",
+	args := []string{"run",
 		"--kubeconfig", kubeconfig, "--namespace", controlPlane, "--leader-elect=false",
 		"--address", ports[0], "--metrics-bind-address", "0", "--health-probe-bind-address", ports[1],
-		"--cache-dir", p.cacheDir)
+		"--cache-dir", p.cacheDir}
+	if help, _ := exec.Command(binary, "run", "--help").Output(); bytes.Contains(help, []byte("--render-timeout")) {
+		// A render that never ends is stopped after renderTimeout rather
+		// than the default, so that the suite stays short.
+		args = append(args, "--render-timeout", renderTimeout.String())
+	}
+	p.cmd = exec.Command(binary, args...)
 	// Whatever capstan or a renderer writes to a temporary directory lands
 	// where the suite can look for it.
 	p.cmd.Env = append(os.Environ(), "TMPDIR="+p.tmpDir)
@@ -76,6 +82,9 @@ func startCapstan(ctx context.Context, binary, kubeconfig, dir string) (*capstan
 	}
 	return p, nil
 }
+
+// renderTimeout is capstan's --render-timeout in the suite.
+const renderTimeout = 20 * time.Second
 
 func (p *capstanProc) waitReady(ctx context.Context, url string) error {
 	ctx, cancel := context.WithTimeout(ctx, bounded)

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
+	apiextensionsv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
@@ -115,8 +116,12 @@ func setUp(ctx context.Context, m *testing.M) (code int, err error) {
 }
 
 // buildCapstan builds ./cmd/capstan of the module at root into dir: the
-// suite runs the binary users run.
+// suite runs the binary users run. $CAPSTAN_HOSTILE_BINARY names another
+// binary instead, to show that a case fails on an older capstan.
 func buildCapstan(ctx context.Context, root, dir string) (string, error) {
+	if bin := os.Getenv("CAPSTAN_HOSTILE_BINARY"); bin != "" {
+		return bin, nil
+	}
 	out := filepath.Join(dir, "capstan")
 	cmd := exec.CommandContext(ctx, "go", "build", "-o", out, "./cmd/capstan")
 	cmd.Dir = root
@@ -128,13 +133,17 @@ func buildCapstan(ctx context.Context, root, dir string) (string, error) {
 
 // connect makes the suite's clients and the control-plane namespace, with
 // an argocd-cm that polls every 2 s without jitter, so that the canary sees
-// a commit quickly without a webhook.
+// a commit quickly without a webhook, and that requires every webhook
+// event to be signed.
 func connect(ctx context.Context) error {
 	scheme := runtime.NewScheme()
 	if err := clientgoscheme.AddToScheme(scheme); err != nil {
 		return err
 	}
 	if err := v1alpha1.AddToScheme(scheme); err != nil {
+		return err
+	}
+	if err := apiextensionsv1.AddToScheme(scheme); err != nil {
 		return err
 	}
 	cfg := suite.env.Config()
@@ -150,7 +159,14 @@ func connect(ctx context.Context) error {
 		&corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: controlPlane}},
 		&corev1.ConfigMap{
 			ObjectMeta: metav1.ObjectMeta{Name: "argocd-cm", Namespace: controlPlane},
-			Data:       map[string]string{"timeout.reconciliation": "2s", "timeout.reconciliation.jitter": "0s"},
+			Data: map[string]string{
+				"timeout.reconciliation": "2s", "timeout.reconciliation.jitter": "0s",
+				"capstan.webhook.requireSignature": "true",
+			},
+		},
+		&corev1.Secret{
+			ObjectMeta: metav1.ObjectMeta{Name: "argocd-secret", Namespace: controlPlane},
+			StringData: map[string]string{"webhook.github.secret": githubSecret},
 		},
 	} {
 		if err := cl.Create(ctx, obj); err != nil && !apierrors.IsAlreadyExists(err) {
