@@ -182,11 +182,11 @@ status: {conditions: [{type: Stalled, status: "True"}, {type: Ready, status: "Tr
 apiVersion: v1
 kind: ConfigMap
 metadata: {name: c}`, ""},
-		{"child application", `
+		{"child application has no health of its own by default", `
 apiVersion: argoproj.io/v1alpha1
 kind: Application
 metadata: {name: child}
-status: {health: {status: Degraded}}`, v1alpha1.HealthStatusDegraded},
+status: {health: {status: Degraded}, conditions: [{type: Ready, status: "False"}]}`, ""},
 		{"object being deleted", `
 apiVersion: v1
 kind: ConfigMap

@@ -5,8 +5,6 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
-
-	"github.com/capstan-cd/capstan/api/v1alpha1"
 )
 
 func pvc(obj *unstructured.Unstructured) (*Status, error) {
@@ -58,13 +56,7 @@ func crd(obj *unstructured.Unstructured) (*Status, error) {
 	return progressing("Waiting for the CRD to be established"), nil
 }
 
-// application is the health an Application reports of itself, for
-// Applications that manage other Applications.
-func application(obj *unstructured.Unstructured) (*Status, error) {
-	code, _, _ := unstructured.NestedString(obj.Object, "status", "health", "status")
-	msg, _, _ := unstructured.NestedString(obj.Object, "status", "health", "message")
-	if code == "" {
-		return progressing("Waiting for the Application to report its health"), nil
-	}
-	return &Status{Code: v1alpha1.HealthStatusCode(code), Message: msg}, nil
-}
+// application gives a child Application no health of its own: its
+// health is not its parent's concern, unless an installation customizes
+// the health of argoproj.io/Application (see Checks).
+func application(*unstructured.Unstructured) (*Status, error) { return nil, nil }

@@ -1,0 +1,75 @@
+package settings
+
+import (
+	"fmt"
+	"maps"
+	"slices"
+	"strings"
+)
+
+// honoured are the argocd-cm keys capstan reads; a trailing "*" stands
+// for any suffix. docs/settings.md lists them with the keys it does not.
+var honoured = []string{
+	"timeout.reconciliation",
+	"timeout.reconciliation.jitter",
+	"application.resourceTrackingMethod",
+	keyBlock,
+	prefixHealth + "*",
+	prefixIgnore + "*",
+}
+
+// documented are the argocd-cm keys Argo CD documents that capstan does
+// not honour (yet). A key set in argocd-cm that is in neither list is
+// not Argo CD's and is left alone.
+var documented = []string{
+	"url", "additionalUrls", "statusbadge.enabled", "statusbadge.url",
+	"users.anonymous.enabled", "users.session.duration", "passwordPattern",
+	"ga.trackingid", "ga.anonymizeusers", "help.chatUrl", "help.chatText", "help.download.*",
+	"dex.config", "dex.storage", "oidc.config", "oidc.tls.insecure.skip.verify",
+	"resource.customizations.actions.*", "resource.customizations.knownTypeFields.*",
+	"resource.customizations.ignoreResourceUpdates.*", "resource.customizations.useOpenLibs.*",
+	"resource.ignoreResourceUpdatesEnabled", "resource.exclusions", "resource.inclusions",
+	"resource.sensitive.mask.annotations", "resource.customLabels",
+	"resource.includeEventLabelKeys", "resource.excludeEventLabelKeys",
+	"resource.compareoptions", "resource.respectRBAC", "resource.links",
+	"kustomize.enable", "jsonnet.enable", "helm.enable",
+	"kustomize.buildOptions", "kustomize.buildOptions.*", "kustomize.path.*", "kustomize.version.*",
+	"helm.valuesFileSchemes", "application.instanceLabelKey", "application.allowedNodeLabels",
+	"installationID", "admin.enabled", "accounts.*",
+	"ui.cssurl", "ui.bannercontent", "ui.bannerurl", "ui.bannerpermanent", "ui.bannerposition", "ui.loginButtonText",
+	"webhook.refresh.jitter", "webhook.refresh.jitter.threshold", "webhook.maxPayloadSizeMB",
+	"cluster.inClusterEnabled", "server.maxPodLogsToRender", "exec.enabled", "exec.shells",
+	"project.links", "application.links", "extension.config", "extension.config.*",
+	"application.sync.impersonation.enabled", "application.sync.impersonation.enforced",
+	"application.sync.requireOverridePrivilegeForRevisionSync",
+	"commit.author.name", "commit.author.email",
+	"sourceHydrator.commitMessageTemplate", "sourceHydrator.readmeMessageTemplate",
+	"timeout.hard.reconciliation", "repositories", "repository.credentials", "helm.repositories",
+	"configManagementPlugins", "server.rbac.log.enforce.enable",
+}
+
+// matchKey reports whether key is one of patterns.
+func matchKey(patterns []string, key string) bool {
+	for _, p := range patterns {
+		if p == key || strings.HasSuffix(p, "*") && strings.HasPrefix(key, strings.TrimSuffix(p, "*")) {
+			return true
+		}
+	}
+	return false
+}
+
+// unsupported lists the keys of argocd-cm that Argo CD documents and
+// capstan does not honour, and every key of argocd-cmd-params-cm (whose
+// equivalents are capstan's flags), that are set.
+func unsupported(data Data) []string {
+	var out []string
+	for _, key := range slices.Sorted(maps.Keys(data[ConfigMap])) {
+		if !matchKey(honoured, key) && matchKey(documented, key) && strings.TrimSpace(data[ConfigMap][key]) != "" {
+			out = append(out, fmt.Sprintf("%s: %s", ConfigMap, key))
+		}
+	}
+	for _, key := range slices.Sorted(maps.Keys(data[CmdParams])) {
+		out = append(out, fmt.Sprintf("%s: %s", CmdParams, key))
+	}
+	return out
+}

@@ -1,0 +1,62 @@
+package settings
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"maps"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/capstan-cd/capstan/internal/tracking"
+)
+
+// Parse builds a snapshot from data, with the defaults for what is not
+// set. An error names the object and key that could not be read.
+func Parse(data Data) (*Settings, error) {
+	cm := data[ConfigMap]
+	s := &Settings{Resync: DefaultResync, Jitter: DefaultJitter, Tracking: DefaultTracking, data: copyData(data)}
+	for key, into := range map[string]*time.Duration{"timeout.reconciliation": &s.Resync, "timeout.reconciliation.jitter": &s.Jitter} {
+		v := strings.TrimSpace(cm[key])
+		if v == "" {
+			continue
+		}
+		d, err := time.ParseDuration(v)
+		if err != nil || d < 0 {
+			return nil, fmt.Errorf("%s: %s %q is not a duration such as 180s", ConfigMap, key, v)
+		}
+		*into = d
+	}
+	var err error
+	if s.Tracking, err = tracking.ParseMethod(cm["application.resourceTrackingMethod"]); err != nil {
+		return nil, fmt.Errorf("%s: application.resourceTrackingMethod: %w", ConfigMap, err)
+	}
+	c, err := parseCustomizations(cm)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", ConfigMap, err)
+	}
+	s.Health, s.IgnoreDifferences, s.customizations = c.checks(), c.ignore, customizationDigest(cm)
+	s.Unsupported = append(unsupported(data), c.unsupported...)
+	slices.Sort(s.Unsupported)
+	return s, nil
+}
+
+func copyData(data Data) Data {
+	out := make(Data, len(data))
+	for name, kv := range data {
+		out[name] = maps.Clone(kv)
+	}
+	return out
+}
+
+// customizationDigest digests every resource.customizations key.
+func customizationDigest(cm map[string]string) string {
+	h := sha256.New()
+	for _, k := range slices.Sorted(maps.Keys(cm)) {
+		if strings.HasPrefix(k, "resource.customizations") {
+			fmt.Fprintf(h, "%q=%q\n", k, cm[k])
+		}
+	}
+	return hex.EncodeToString(h.Sum(nil)[:8])
+}

@@ -1,0 +1,89 @@
+// Package settings reads an installation's settings from the ConfigMaps and
+// the Secret Argo CD users already have in the control-plane namespace
+// (argocd-cm, argocd-cmd-params-cm, argocd-rbac-cm, argocd-secret,
+// argocd-ssh-known-hosts-cm, argocd-tls-certs-cm, argocd-gpg-keys-cm),
+// once at start and then as they change, into one immutable snapshot. It
+// holds every default in one place. A value it cannot read keeps the last
+// good snapshot in force.
+package settings
+
+import (
+	"time"
+
+	"github.com/capstan-cd/capstan/api/v1alpha1"
+	"github.com/capstan-cd/capstan/internal/health"
+	"github.com/capstan-cd/capstan/internal/tracking"
+)
+
+// The objects settings are read from.
+const (
+	ConfigMap  = "argocd-cm"
+	CmdParams  = "argocd-cmd-params-cm"
+	RBAC       = "argocd-rbac-cm"
+	Secret     = "argocd-secret"
+	KnownHosts = "argocd-ssh-known-hosts-cm"
+	TLSCerts   = "argocd-tls-certs-cm"
+	GPGKeys    = "argocd-gpg-keys-cm"
+)
+
+// ConfigMaps are the ConfigMaps settings are read from; Secret is the one
+// Secret.
+var ConfigMaps = []string{ConfigMap, CmdParams, RBAC, KnownHosts, TLSCerts, GPGKeys}
+
+// Defaults, as in Argo CD.
+const (
+	// DefaultResync is timeout.reconciliation: how often an Application's
+	// sources are polled, and how long one ls-remote answer is reused.
+	DefaultResync = 120 * time.Second
+	// DefaultJitter is timeout.reconciliation.jitter: up to this much is
+	// added to each poll so that polls spread out.
+	DefaultJitter = 60 * time.Second
+	// DefaultTracking is application.resourceTrackingMethod.
+	DefaultTracking = tracking.MethodAnnotation
+)
+
+// Data is the content of the settings objects: object name to key to
+// value (a Secret's values decoded). A missing object is an empty map.
+type Data map[string]map[string]string
+
+// Settings is one snapshot of an installation's settings. It is shared
+// by everything that reads settings and never changes once built: a
+// change to the objects builds a new one.
+type Settings struct {
+	// Resync and Jitter are timeout.reconciliation and its jitter.
+	Resync time.Duration
+	Jitter time.Duration
+	// Tracking is application.resourceTrackingMethod.
+	Tracking tracking.Method
+	// Health holds the custom health checks of
+	// resource.customizations.health.<group_kind> and the
+	// resource.customizations block.
+	Health *health.Checks
+	// IgnoreDifferences are the rules of
+	// resource.customizations.ignoreDifferences.<group_kind> and .all
+	// and of the block, each naming its group and kind ("*" for all);
+	// an Application's own rules are added to them.
+	IgnoreDifferences []v1alpha1.ResourceIgnoreDifferences
+	// Unsupported lists the keys that are set but that capstan does not
+	// honour, as "object: key", sorted.
+	Unsupported []string
+
+	// customizations digests the resource customizations, so that what
+	// was computed under other customizations is not reused.
+	customizations string
+	data           Data
+}
+
+// Default is the snapshot of an installation with no settings objects.
+func Default() *Settings {
+	s, _ := Parse(nil)
+	return s
+}
+
+// Value is the value of key in object, "" when not set. For keys that
+// have no typed field yet (webhook secrets, RBAC policy, trust material).
+func (s *Settings) Value(object, key string) string { return s.data[object][key] }
+
+// CustomizationKey digests the resource customizations in force: two
+// snapshots with the same key assess health and ignore differences alike.
+func (s *Settings) CustomizationKey() string { return s.customizations }
