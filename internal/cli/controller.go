@@ -8,13 +8,8 @@ import (
 	"os"
 	"path/filepath"
 	"runtime/debug"
-	"strconv"
-	"strings"
-	"time"
 
 	"github.com/spf13/cobra"
-	corev1 "k8s.io/api/core/v1"
-	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/runtime"
 	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
 	"k8s.io/client-go/rest"
@@ -22,7 +17,6 @@ import (
 	"k8s.io/utils/clock"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/cache"
-	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/healthz"
 	"sigs.k8s.io/controller-runtime/pkg/log/zap"
 	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
@@ -32,8 +26,8 @@ import (
 	"github.com/capstan-cd/capstan/internal/render"
 	"github.com/capstan-cd/capstan/internal/sandbox"
 	"github.com/capstan-cd/capstan/internal/server"
+	"github.com/capstan-cd/capstan/internal/settings"
 	"github.com/capstan-cd/capstan/internal/source"
-	"github.com/capstan-cd/capstan/internal/tracking"
 )
 
 // serverOptions are the flags of the commands that run capstan's
@@ -101,67 +95,6 @@ func (o *serverOptions) restConfig() (*rest.Config, error) {
 	return clientcmd.NewNonInteractiveDeferredLoadingClientConfig(rules, nil).ClientConfig()
 }
 
-// settings are the parts of argocd-cm the controller reads, once, at start.
-type settings struct {
-	resync   time.Duration
-	jitter   time.Duration
-	tracking tracking.Method
-	// allowFileRepositories and webhookRequireSignature turn on what their
-	// flags turn on; the flag or the key suffices.
-	allowFileRepositories   bool
-	webhookRequireSignature bool
-}
-
-func readSettings(ctx context.Context, c client.Reader, namespace string) (settings, error) {
-	cm := &corev1.ConfigMap{}
-	err := c.Get(ctx, client.ObjectKey{Namespace: namespace, Name: "argocd-cm"}, cm)
-	if apierrors.IsNotFound(err) {
-		return parseSettings(nil)
-	}
-	if err != nil {
-		return settings{}, fmt.Errorf("read ConfigMap %s/argocd-cm: %w", namespace, err)
-	}
-	s, err := parseSettings(cm.Data)
-	if err != nil {
-		return s, fmt.Errorf("ConfigMap %s/argocd-cm: %w", namespace, err)
-	}
-	return s, nil
-}
-
-// parseSettings reads the argocd-cm keys the controller honours, with
-// Argo CD's defaults: polls every 120 s plus up to 60 s of jitter, tracking
-// by annotation.
-func parseSettings(data map[string]string) (settings, error) {
-	s := settings{resync: 120 * time.Second, jitter: 60 * time.Second, tracking: tracking.MethodAnnotation}
-	for key, into := range map[string]*time.Duration{"timeout.reconciliation": &s.resync, "timeout.reconciliation.jitter": &s.jitter} {
-		v := strings.TrimSpace(data[key])
-		if v == "" {
-			continue
-		}
-		d, err := time.ParseDuration(v)
-		if err != nil || d < 0 {
-			return s, fmt.Errorf("%s %q is not a duration such as 180s", key, v)
-		}
-		*into = d
-	}
-	for key, into := range map[string]*bool{source.SettingAllowFileRepositories: &s.allowFileRepositories, server.SettingWebhookRequireSignature: &s.webhookRequireSignature} {
-		v := strings.TrimSpace(data[key])
-		if v == "" {
-			continue
-		}
-		b, err := strconv.ParseBool(v)
-		if err != nil {
-			return s, fmt.Errorf("%s %q is not true or false", key, v)
-		}
-		*into = b
-	}
-	var err error
-	if s.tracking, err = tracking.ParseMethod(data["application.resourceTrackingMethod"]); err != nil {
-		return s, err
-	}
-	return s, nil
-}
-
 // renders is the render cache, rendering in worker processes under the
 // render limits unless --render-isolation=none.
 func (o *serverOptions) renders() (*render.Cache, error) {
@@ -225,21 +158,23 @@ func (o *serverOptions) run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	s, err := readSettings(ctx, mgr.GetAPIReader(), o.namespace)
+	watcher, err := settings.Watch(ctrl.LoggerInto(ctx, ctrl.Log), cfg, o.namespace)
 	if err != nil {
 		return err
 	}
+	// What builds clients and caches reads its settings once, at start.
+	s := watcher.Current()
 	if o.git.CacheDir == "" {
 		o.git.CacheDir = filepath.Join(o.cacheDir, "git")
 	}
 	if o.charts.CacheDir == "" {
 		o.charts.CacheDir = filepath.Join(o.cacheDir, "charts")
 	}
-	if o.git.PollInterval == 0 && s.resync > 0 {
-		o.git.PollInterval = s.resync
+	if o.git.PollInterval == 0 && s.Resync > 0 {
+		o.git.PollInterval = s.Resync
 	}
-	o.git.AllowFileRepositories = o.git.AllowFileRepositories || s.allowFileRepositories
-	o.webhook.RequireSignature = o.webhook.RequireSignature || s.webhookRequireSignature
+	o.git.AllowFileRepositories = o.git.AllowFileRepositories || s.AllowFileRepositories
+	o.webhook.RequireSignature = o.webhook.RequireSignature || s.WebhookRequireSignature
 	git, err := source.NewGit(o.git)
 	if err != nil {
 		return err
@@ -254,10 +189,11 @@ func (o *serverOptions) run(ctx context.Context) error {
 	}
 	r := &application.Reconciler{
 		Client:   mgr.GetClient(),
-		Opts:     application.Options{Namespace: o.namespace, Resync: s.resync, Jitter: s.jitter, Tracking: s.tracking},
+		Opts:     application.Options{Namespace: o.namespace, Tracking: s.Tracking},
+		Settings: watcher,
 		Fetcher:  &source.Fetcher{Git: git, Charts: charts},
 		Renders:  renders,
-		Clusters: application.NewClusters(ctx, cfg, o.namespace, s.tracking),
+		Clusters: application.NewClusters(ctx, cfg, o.namespace, s.Tracking),
 		Clock:    clock.RealClock{},
 		Elected:  mgr.Elected(),
 	}
@@ -265,7 +201,7 @@ func (o *serverOptions) run(ctx context.Context) error {
 		return err
 	}
 	if o.address != "" {
-		if err := mgr.Add(httpServer(o.address, webhookHandler(mgr.GetClient(), o.namespace, r, o.webhook), o.webhook)); err != nil {
+		if err := mgr.Add(httpServer(o.address, webhookHandler(watcher, r, o.webhook), o.webhook)); err != nil {
 			return err
 		}
 	}

@@ -7,35 +7,27 @@ import (
 	"net/http"
 	"time"
 
-	corev1 "k8s.io/api/core/v1"
-	apierrors "k8s.io/apimachinery/pkg/api/errors"
-	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/manager"
 
 	"github.com/capstan-cd/capstan/internal/server"
+	"github.com/capstan-cd/capstan/internal/settings"
 )
 
-// webhookHandler serves POST /api/webhook with the secrets of argocd-secret.
-func webhookHandler(c client.Reader, namespace string, refresher server.Refresher, opts server.WebhookOptions) http.Handler {
+// webhookHandler serves POST /api/webhook with the secrets of argocd-secret,
+// as the settings watcher last read them.
+func webhookHandler(w *settings.Watcher, refresher server.Refresher, opts server.WebhookOptions) http.Handler {
 	mux := http.NewServeMux()
 	mux.Handle("/api/webhook", &server.Webhook{
 		Refresher: refresher,
 		Options:   opts,
-		Secrets: func(ctx context.Context) (server.WebhookSecrets, error) {
-			s := &corev1.Secret{}
-			err := c.Get(ctx, client.ObjectKey{Namespace: namespace, Name: "argocd-secret"}, s)
-			if apierrors.IsNotFound(err) {
-				return server.WebhookSecrets{}, nil
-			}
-			if err != nil {
-				return server.WebhookSecrets{}, err
-			}
+		Secrets: func(context.Context) (server.WebhookSecrets, error) {
+			s := w.Current()
 			return server.WebhookSecrets{
-				GitHub:          string(s.Data["webhook.github.secret"]),
-				GitLab:          string(s.Data["webhook.gitlab.secret"]),
-				BitbucketUUID:   string(s.Data["webhook.bitbucket.uuid"]),
-				BitbucketServer: string(s.Data["webhook.bitbucketserver.secret"]),
-				Gogs:            string(s.Data["webhook.gogs.secret"]),
+				GitHub:          s.Value(settings.Secret, "webhook.github.secret"),
+				GitLab:          s.Value(settings.Secret, "webhook.gitlab.secret"),
+				BitbucketUUID:   s.Value(settings.Secret, "webhook.bitbucket.uuid"),
+				BitbucketServer: s.Value(settings.Secret, "webhook.bitbucketserver.secret"),
+				Gogs:            s.Value(settings.Secret, "webhook.gogs.secret"),
 			}, nil
 		},
 	})

@@ -13,6 +13,8 @@ var honoured = []string{
 	"timeout.reconciliation",
 	"timeout.reconciliation.jitter",
 	"application.resourceTrackingMethod",
+	KeyAllowFileRepositories,
+	KeyWebhookRequireSignature,
 	keyBlock,
 	prefixHealth + "*",
 	prefixIgnore + "*",

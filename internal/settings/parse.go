@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"maps"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -27,6 +28,17 @@ func Parse(data Data) (*Settings, error) {
 			return nil, fmt.Errorf("%s: %s %q is not a duration such as 180s", ConfigMap, key, v)
 		}
 		*into = d
+	}
+	for key, into := range map[string]*bool{KeyAllowFileRepositories: &s.AllowFileRepositories, KeyWebhookRequireSignature: &s.WebhookRequireSignature} {
+		v := strings.TrimSpace(cm[key])
+		if v == "" {
+			continue
+		}
+		b, err := strconv.ParseBool(v)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %s %q is not true or false", ConfigMap, key, v)
+		}
+		*into = b
 	}
 	var err error
 	if s.Tracking, err = tracking.ParseMethod(cm["application.resourceTrackingMethod"]); err != nil {

@@ -19,6 +19,7 @@ import (
 type summary struct {
 	Resync, Jitter    time.Duration
 	Tracking          tracking.Method
+	AllowFile, Signed bool
 	IgnoreDifferences []v1alpha1.ResourceIgnoreDifferences
 	Unsupported       []string
 	WidgetHealth      string
@@ -47,7 +48,7 @@ func summarize(t *testing.T, s *Settings) summary {
 		return string(st.Code) + " " + st.Message
 	}
 	return summary{
-		Resync: s.Resync, Jitter: s.Jitter, Tracking: s.Tracking, IgnoreDifferences: s.IgnoreDifferences, Unsupported: s.Unsupported,
+		Resync: s.Resync, Jitter: s.Jitter, Tracking: s.Tracking, AllowFile: s.AllowFileRepositories, Signed: s.WebhookRequireSignature, IgnoreDifferences: s.IgnoreDifferences, Unsupported: s.Unsupported,
 		WidgetHealth: code("apiVersion: example.com/v1\nkind: Widget\nmetadata: {name: w}\nstatus: {phase: Broken}"),
 		AppHealth:    code("apiVersion: argoproj.io/v1alpha1\nkind: Application\nmetadata: {name: child}\nstatus: {health: {status: Degraded}}"),
 	}
@@ -82,6 +83,8 @@ func TestParse(t *testing.T) {
 			defaults(func(s *summary) { s.Resync, s.Jitter = 180*time.Second, 0 })},
 		{"tracking method", map[string]string{"application.resourceTrackingMethod": "annotation+label"},
 			defaults(func(s *summary) { s.Tracking = tracking.MethodAnnotationAndLabel })},
+		{"capstan keys", map[string]string{"capstan.allowFileRepositories": "true", "capstan.webhook.requireSignature": " true "},
+			defaults(func(s *summary) { s.AllowFile, s.Signed = true, true })},
 		{"lua health by split key", map[string]string{"resource.customizations.health.example.com_Widget": widgetLua},
 			defaults(func(s *summary) { s.WidgetHealth = "Degraded broken" })},
 		{"cel health by split key", map[string]string{"resource.customizations.health.example.com_Widget.cel": `obj.status.phase == "Broken" ? {"status": "Suspended", "message": "cel"} : {"status": "Healthy"}`},
@@ -158,6 +161,8 @@ func TestParseErrorsNameTheKey(t *testing.T) {
 		{"duration", map[string]string{"timeout.reconciliation": "three minutes"}, "timeout.reconciliation"},
 		{"negative jitter", map[string]string{"timeout.reconciliation.jitter": "-5s"}, "timeout.reconciliation.jitter"},
 		{"tracking", map[string]string{"application.resourceTrackingMethod": "magic"}, "application.resourceTrackingMethod"},
+		{"file repositories", map[string]string{"capstan.allowFileRepositories": "yes please"}, "capstan.allowFileRepositories"},
+		{"signatures", map[string]string{"capstan.webhook.requireSignature": "on"}, "capstan.webhook.requireSignature"},
 		{"lua syntax", map[string]string{"resource.customizations.health.example.com_Widget": "return {"}, "resource.customizations.health.example.com_Widget"},
 		{"cel syntax", map[string]string{"resource.customizations.health.example.com_Widget.cel": "obj.status =="}, "resource.customizations.health.example.com_Widget.cel"},
 		{"lua and cel", map[string]string{"resource.customizations.health.example.com_Widget": widgetLua, "resource.customizations.health.example.com_Widget.cel": `"Healthy"`}, "set one of them"},
@@ -191,9 +196,12 @@ func TestCustomizationKey(t *testing.T) {
 }
 
 func TestValueReadsEveryObject(t *testing.T) {
-	s, err := Parse(Data{Secret: {"webhook.github.secret": "s3"}, RBAC: {"policy.default": "role:readonly"}})
+	s, err := Parse(Data{Secret: {"webhook.github.secret": "s3"}, RBAC: {"policy.default": "role:readonly"}, CmdParams: {"controller.status.processors": "20"}})
 	if err != nil {
 		t.Fatal(err)
+	}
+	if diff := cmp.Diff([]string{"argocd-cmd-params-cm: controller.status.processors"}, s.Unsupported); diff != "" {
+		t.Errorf("unsupported (-want +got):\n%s", diff)
 	}
 	if s.Value(Secret, "webhook.github.secret") != "s3" || s.Value(RBAC, "policy.default") != "role:readonly" || s.Value(KnownHosts, "ssh_known_hosts") != "" {
 		t.Errorf("values: %q %q", s.Value(Secret, "webhook.github.secret"), s.Value(RBAC, "policy.default"))

@@ -30,6 +30,12 @@ const (
 // Secret.
 var ConfigMaps = []string{ConfigMap, CmdParams, RBAC, KnownHosts, TLSCerts, GPGKeys}
 
+// capstan's own keys of argocd-cm.
+const (
+	KeyAllowFileRepositories   = "capstan.allowFileRepositories"
+	KeyWebhookRequireSignature = "capstan.webhook.requireSignature"
+)
+
 // Defaults, as in Argo CD.
 const (
 	// DefaultResync is timeout.reconciliation: how often an Application's
@@ -55,6 +61,12 @@ type Settings struct {
 	Jitter time.Duration
 	// Tracking is application.resourceTrackingMethod.
 	Tracking tracking.Method
+	// AllowFileRepositories is capstan.allowFileRepositories: Applications
+	// may read file:// and local-path repositories. Read at start.
+	AllowFileRepositories bool
+	// WebhookRequireSignature is capstan.webhook.requireSignature: every
+	// webhook event must be signed. Read at start.
+	WebhookRequireSignature bool
 	// Health holds the custom health checks of
 	// resource.customizations.health.<group_kind> and the
 	// resource.customizations block.

@@ -12,6 +12,8 @@ import (
 	"github.com/spf13/pflag"
 	"golang.org/x/sync/singleflight"
 	"k8s.io/utils/clock"
+
+	"github.com/capstan-cd/capstan/internal/settings"
 )
 
 // GitOptions configure a Git.
@@ -34,8 +36,8 @@ type GitOptions struct {
 // Defaults for GitOptions.
 const (
 	DefaultMaxCacheBytes = 2 << 30
-	// DefaultPollInterval matches Argo CD's default timeout.reconciliation.
-	DefaultPollInterval = 3 * time.Minute
+	// DefaultPollInterval is timeout.reconciliation's default.
+	DefaultPollInterval = settings.DefaultResync
 )
 
 // BindFlags registers the options on fs.

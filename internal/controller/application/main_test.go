@@ -103,6 +103,17 @@ func startCountingController(t *testing.T) (client.Client, *requests) {
 // client wrapped by wrap (to make some of its writes fail), when not nil.
 func startWrappedController(t *testing.T, wrap func(client.Client) client.Client) (client.Client, *requests) {
 	t.Helper()
+	return startConfiguredController(t, func(r *Reconciler) {
+		if wrap != nil {
+			r.Client = wrap(r.Client)
+		}
+	})
+}
+
+// startConfiguredController is startCountingController with configure
+// applied to the Reconciler before it is set up.
+func startConfiguredController(t *testing.T, configure func(*Reconciler)) (client.Client, *requests) {
+	t.Helper()
 	counter := &requests{}
 	ctx, cancel := context.WithCancel(context.Background())
 	scheme := runtime.NewScheme()
@@ -148,9 +159,7 @@ func startWrappedController(t *testing.T, wrap func(client.Client) client.Client
 		Clusters: NewClusters(ctx, cfg, controlPlane, tracking.MethodAnnotation),
 		Clock:    clock.RealClock{},
 	}
-	if wrap != nil {
-		r.Client = wrap(cl)
-	}
+	configure(r)
 	if err := r.SetupWithManager(mgr, 4); err != nil {
 		t.Fatal(err)
 	}

@@ -358,7 +358,7 @@ func (r *Reconciler) afterWrite(st *state, task sync.Task, stored *unstructured.
 	}
 	// The comparison of this pass now reads as after the write.
 	res.live, res.modified = metadataOf(stored), false
-	res.health, _ = health.Of(stored)
+	res.health, _ = st.assess(stored)
 	r.remember(st, key, hashObject(obj)+st.compareKey, stored, res)
 }
 
@@ -441,7 +441,7 @@ func (r *Reconciler) hookHealth(ctx context.Context, st *state, rr *v1alpha1.Res
 		rr.HookPhase, rr.Message = v1alpha1.OperationFailed, "the hook was deleted before it finished"
 		return nil, fmt.Errorf("hook %s was deleted before it finished", describeResult(rr))
 	}
-	h, err := health.Of(live)
+	h, err := st.assess(live)
 	if err != nil {
 		return nil, err
 	}
@@ -546,7 +546,7 @@ func (st *state) justApplied(rr v1alpha1.ResourceResult, stored *unstructured.Un
 	if st.applied == nil {
 		st.applied = map[string]*health.Status{}
 	}
-	h, err := health.Of(stored)
+	h, err := st.assess(stored)
 	if err != nil || stored == nil {
 		h = &health.Status{Code: v1alpha1.HealthStatusProgressing, Message: "just applied"}
 	}

@@ -19,6 +19,7 @@ import (
 
 	"github.com/capstan-cd/capstan/api/v1alpha1"
 	"github.com/capstan-cd/capstan/internal/render"
+	"github.com/capstan-cd/capstan/internal/settings"
 	"github.com/capstan-cd/capstan/internal/source"
 	"github.com/capstan-cd/capstan/internal/tracking"
 )
@@ -35,6 +36,14 @@ type Options struct {
 	Tracking tracking.Method
 }
 
+// Settings gives the installation's settings (a settings.Watcher, or a
+// settings.Static): resource customizations, and timeout.reconciliation,
+// which then replace Options.Resync and Options.Jitter.
+type Settings interface {
+	Current() *settings.Settings
+	Subscribe(func(context.Context, *settings.Settings))
+}
+
 // Reconciler reconciles Applications.
 type Reconciler struct {
 	Client   client.Client
@@ -43,6 +52,8 @@ type Reconciler struct {
 	Renders  *render.Cache
 	Clusters *Clusters
 	Clock    clock.Clock
+	// Settings are read at each reconcile; nil means the defaults.
+	Settings Settings
 	// Elected is closed once this replica leads (the manager's Elected);
 	// nil means there is no election and the replica always leads.
 	Elected <-chan struct{}
@@ -84,6 +95,7 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Resu
 	}
 	before := app.DeepCopy()
 	st := &state{app: app, now: r.Clock.Now(), saved: before}
+	st.settings, st.assess = r.customized(ctx)
 
 	for _, step := range []struct {
 		name string
@@ -128,12 +140,16 @@ func (r *Reconciler) next(st *state) time.Duration {
 	if st.requeueAfter > 0 {
 		return st.requeueAfter
 	}
-	if r.Opts.Resync <= 0 {
+	resync, spread := r.Opts.Resync, r.Opts.Jitter
+	if st.settings != nil && r.Settings != nil {
+		resync, spread = st.settings.Resync, st.settings.Jitter
+	}
+	if resync <= 0 {
 		return 0 // timeout.reconciliation 0: no polling, webhooks and watches only
 	}
 	jitter := time.Duration(0)
-	if r.Opts.Jitter > 0 {
-		jitter = time.Duration(rand.Int64N(int64(r.Opts.Jitter)))
+	if spread > 0 {
+		jitter = time.Duration(rand.Int64N(int64(spread)))
 	}
-	return r.Opts.Resync + jitter
+	return resync + jitter
 }

@@ -15,9 +15,12 @@ import (
 // SetupWithManager registers the controller. Applications are reconciled
 // when their spec, operation or annotations change (never because of the
 // controller's own status writes), when a managed object changes, and at
-// each poll.
+// each poll, and all of them when the settings change.
 func (r *Reconciler) SetupWithManager(mgr ctrl.Manager, workers int) error {
 	r.refreshes = make(chan event.GenericEvent, 1024)
+	if r.Settings != nil {
+		r.Settings.Subscribe(r.requeueAll)
+	}
 	return ctrl.NewControllerManagedBy(mgr).
 		Named("application").
 		For(&v1alpha1.Application{}, builder.WithPredicates(predicate.Or(

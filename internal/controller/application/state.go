@@ -10,6 +10,7 @@ import (
 
 	"github.com/capstan-cd/capstan/api/v1alpha1"
 	"github.com/capstan-cd/capstan/internal/health"
+	"github.com/capstan-cd/capstan/internal/settings"
 
 	"github.com/capstan-cd/capstan/internal/tracking"
 )
@@ -52,6 +53,11 @@ type state struct {
 	// operationDone is true when a requested operation has run and the
 	// operation field is to be cleared.
 	operationDone bool
+
+	// settings is the snapshot of the installation's settings this pass
+	// runs under, and assess the health of an object under them.
+	settings *settings.Settings
+	assess   func(*unstructured.Unstructured) (*health.Status, error)
 
 	// compareKey is what, besides an object, a comparison depends on (the
 	// ignoreDifferences rules, the tracking method).

@@ -110,13 +110,14 @@ func hashObject(obj *unstructured.Unstructured) string {
 // which live objects of the Application the render no longer has.
 func (r *Reconciler) compare(ctx context.Context, st *state) error {
 	defer r.waitForKinds(st)
-	ign, err := diff.NewIgnorer(st.app.Spec.IgnoreDifferences)
+	ignore := append(slices.Clone(st.settings.IgnoreDifferences), st.app.Spec.IgnoreDifferences...)
+	ign, err := diff.NewIgnorer(ignore)
 	if err != nil {
 		return err
 	}
 	t := st.target
-	rules, _ := json.Marshal(st.app.Spec.IgnoreDifferences)
-	sum := sha256.Sum256(append([]byte(r.Opts.Tracking+"\n"), rules...))
+	rules, _ := json.Marshal(ignore)
+	sum := sha256.Sum256(append([]byte(string(r.Opts.Tracking)+"\n"+st.settings.CustomizationKey()+"\n"), rules...))
 	st.compareKey = hex.EncodeToString(sum[:8])
 	wanted := map[string]bool{}
 	var resources []*resource
@@ -220,7 +221,7 @@ func (r *Reconciler) compareOne(ctx context.Context, st *state, obj *unstructure
 		// A workload's status moved on (a rollout, a replica ready): its
 		// health is read afresh, and no dry run is needed.
 		res.modified = v.modified
-		if res.health, err = health.Of(live); err != nil {
+		if res.health, err = st.assess(live); err != nil {
 			return nil, err
 		}
 		r.remember(st, key, h, live, res)
@@ -238,7 +239,7 @@ func (r *Reconciler) compareOne(ctx context.Context, st *state, obj *unstructure
 		return nil, err
 	}
 	res.modified = d.Modified
-	res.health, err = health.Of(live)
+	res.health, err = st.assess(live)
 	if err != nil {
 		return nil, err
 	}

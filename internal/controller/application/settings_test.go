@@ -1,0 +1,178 @@
+package application
+
+import (
+	"context"
+	"testing"
+
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/client-go/dynamic"
+	"k8s.io/client-go/kubernetes"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/yaml"
+
+	"github.com/capstan-cd/capstan/api/v1alpha1"
+	"github.com/capstan-cd/capstan/internal/settings"
+	"github.com/capstan-cd/capstan/internal/testenv/gitserver"
+)
+
+// startSettingsController starts the controller with the settings of the
+// control-plane namespace, watched, after writing argocd-cm with data;
+// argocd-cm is deleted when the test ends. It returns a function that
+// replaces argocd-cm's data.
+func startSettingsController(t *testing.T, data map[string]string) (client.Client, func(map[string]string)) {
+	t.Helper()
+	cs := kubernetes.NewForConfigOrDie(env.Config())
+	ctx, cancel := context.WithCancel(context.Background())
+	cm := &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Name: settings.ConfigMap, Namespace: controlPlane}, Data: data}
+	if _, err := cs.CoreV1().Namespaces().Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: controlPlane}}, metav1.CreateOptions{}); err != nil && !apierrors.IsAlreadyExists(err) {
+		t.Fatal(err)
+	}
+	if _, err := cs.CoreV1().ConfigMaps(controlPlane).Create(ctx, cm, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		_ = cs.CoreV1().ConfigMaps(controlPlane).Delete(context.Background(), settings.ConfigMap, metav1.DeleteOptions{})
+	})
+	w, err := settings.Watch(ctx, env.Config(), controlPlane)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(cancel)
+	cl, _ := startConfiguredController(t, func(r *Reconciler) { r.Settings = w })
+	set := func(data map[string]string) {
+		t.Helper()
+		cm, err := cs.CoreV1().ConfigMaps(controlPlane).Get(context.Background(), settings.ConfigMap, metav1.GetOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		cm.Data = data
+		if _, err := cs.CoreV1().ConfigMaps(controlPlane).Update(context.Background(), cm, metav1.UpdateOptions{}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return cl, set
+}
+
+const widgetCRD = `apiVersion: apiextensions.k8s.io/v1
+kind: CustomResourceDefinition
+metadata: {name: widgets.custom.capstan.dev}
+spec:
+  group: custom.capstan.dev
+  scope: Namespaced
+  names: {plural: widgets, singular: widget, kind: Widget}
+  versions:
+  - name: v1
+    served: true
+    storage: true
+    schema: {openAPIV3Schema: {type: object, x-kubernetes-preserve-unknown-fields: true}}
+`
+
+func installWidgetCRD(t *testing.T) {
+	t.Helper()
+	var crd unstructured.Unstructured
+	if err := yaml.Unmarshal([]byte(widgetCRD), &crd.Object); err != nil {
+		t.Fatal(err)
+	}
+	crds := dynamic.NewForConfigOrDie(env.Config()).Resource(schema.GroupVersionResource{Group: "apiextensions.k8s.io", Version: "v1", Resource: "customresourcedefinitions"})
+	if _, err := crds.Create(context.Background(), &crd, metav1.CreateOptions{}); err != nil && !apierrors.IsAlreadyExists(err) {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = crds.Delete(context.Background(), crd.GetName(), metav1.DeleteOptions{}) })
+}
+
+// widgetHealth is the Application's health and that of its one resource.
+func widgetHealth(t *testing.T, cl client.Client, name string) (v1alpha1.HealthStatusCode, v1alpha1.HealthStatus) {
+	t.Helper()
+	a := appStatus(t, cl, name)
+	if len(a.Status.Resources) != 1 || a.Status.Resources[0].Health == nil {
+		return a.Status.Health.Status, v1alpha1.HealthStatus{}
+	}
+	return a.Status.Health.Status, *a.Status.Resources[0].Health
+}
+
+// A Lua health customization for a custom kind decides the health of its
+// objects, and a change to it in argocd-cm takes effect without a restart.
+func TestHealthCustomizationFollowsArgocdCM(t *testing.T) {
+	installWidgetCRD(t)
+	cl, set := startSettingsController(t, map[string]string{
+		"resource.customizations.health.custom.capstan.dev_Widget": `
+hs = {}
+if obj.spec.size > 2 then
+  hs.status = "Suspended"
+  hs.message = "the script says " .. obj.metadata.name .. " is too big"
+  return hs
+end
+hs.status = "Healthy"
+return hs`,
+	})
+	repo := gitserver.NewRepo(t, t.TempDir(), "widgets")
+	repo.Commit(t, "main", map[string]string{"guestbook/widget.yaml": "apiVersion: custom.capstan.dev/v1\nkind: Widget\nmetadata:\n  name: w\nspec:\n  size: 3\n"}, "a Widget")
+	repo.SetHead(t, "main")
+	if err := cl.Create(context.Background(), seedApp("widgets", repo.URL(), "widgets")); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "the health the script gives", func(context.Context) (bool, error) {
+		app, h := widgetHealth(t, cl, "widgets")
+		return app == v1alpha1.HealthStatusSuspended && h.Status == app && h.Message == "the script says w is too big", nil
+	})
+
+	set(map[string]string{"resource.customizations.health.custom.capstan.dev_Widget.cel": `obj.spec.size > 2 ? {"status": "Degraded", "message": "cel says too big"} : {"status": "Healthy"}`})
+	waitFor(t, "the health the new expression gives", func(context.Context) (bool, error) {
+		app, h := widgetHealth(t, cl, "widgets")
+		return app == v1alpha1.HealthStatusDegraded && h.Status == app && h.Message == "cel says too big", nil
+	})
+
+	set(nil)
+	waitFor(t, "the built-in health once the customization is gone", func(context.Context) (bool, error) {
+		app, h := widgetHealth(t, cl, "widgets")
+		return app == v1alpha1.HealthStatusHealthy && h.Status == "", nil
+	})
+}
+
+// In an app of apps, a child Application that is OutOfSync and not
+// healthy leaves its parent Healthy, unless argocd-cm customizes the
+// health of Applications.
+func TestChildApplicationHealth(t *testing.T) {
+	cl, set := startSettingsController(t, nil)
+	repo := gitserver.NewRepo(t, t.TempDir(), "parent")
+	child := `apiVersion: argoproj.io/v1alpha1
+kind: Application
+metadata:
+  name: child
+spec:
+  project: default
+  source: {repoURL: "` + repo.URL() + `", targetRevision: HEAD, path: child}
+  destination: {server: "https://kubernetes.default.svc", namespace: child-ns}
+`
+	repo.Commit(t, "main", map[string]string{
+		"guestbook/child.yaml":  child,
+		"child/deployment.yaml": deploymentYAML("child-web", "registry.invalid/web:1", 1),
+	}, "app of apps")
+	repo.SetHead(t, "main")
+	parent := seedApp("parent", repo.URL(), controlPlane)
+	if err := cl.Create(context.Background(), parent); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "the parent Synced and Healthy while its child is OutOfSync", func(context.Context) (bool, error) {
+		p, c := appStatus(t, cl, "parent"), &v1alpha1.Application{}
+		if err := cl.Get(context.Background(), client.ObjectKey{Namespace: controlPlane, Name: "child"}, c); err != nil {
+			return false, nil
+		}
+		return p.Status.Sync.Status == v1alpha1.SyncStatusCodeSynced && p.Status.Health.Status == v1alpha1.HealthStatusHealthy &&
+			c.Status.Sync.Status == v1alpha1.SyncStatusCodeOutOfSync && c.Status.Health.Status != "" && c.Status.Health.Status != v1alpha1.HealthStatusHealthy, nil
+	})
+
+	set(map[string]string{"resource.customizations.health.argoproj.io_Application": `
+hs = {status = "Progressing", message = "waiting for the child"}
+if obj.status ~= nil and obj.status.health ~= nil and obj.status.health.status == "Healthy" then
+  hs.status = "Healthy"
+end
+return hs`})
+	waitFor(t, "the parent to follow its child's health", func(context.Context) (bool, error) {
+		return appStatus(t, cl, "parent").Status.Health.Status == v1alpha1.HealthStatusProgressing, nil
+	})
+}
