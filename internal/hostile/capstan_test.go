@@ -83,8 +83,10 @@ func startCapstan(ctx context.Context, binary, kubeconfig, dir string) (*capstan
 	return p, nil
 }
 
-// renderTimeout is capstan's --render-timeout in the suite.
-const renderTimeout = 20 * time.Second
+// renderTimeout is capstan's --render-timeout in the suite: shorter than
+// the default, so that an endless render costs the suite less, and long
+// enough for the 72 MB chart to reach the output limit on a busy machine.
+const renderTimeout = 60 * time.Second
 
 func (p *capstanProc) waitReady(ctx context.Context, url string) error {
 	ctx, cancel := context.WithTimeout(ctx, bounded)

@@ -4,8 +4,11 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"regexp"
+	"slices"
 	"sync"
 	"testing"
+
+	"github.com/capstan-cd/capstan/api/v1alpha1"
 )
 
 // Item 3 of the issue: Kustomize runs with no network. A kustomization
@@ -89,4 +92,29 @@ func TestKustomizeFetchesNoURL(t *testing.T) {
 		t.Run(c.name, c.run)
 	}
 	trap.untouched(t)
+}
+
+// What a tenant can do: a chart's dependency is fetched from the
+// repository URL the chart declares, which the project's sourceRepos does
+// not list. The request is a plain GET of index.yaml and of the archive it
+// names; docs/security.md says so.
+func TestHelmDependencyRepositoryIsReached(t *testing.T) {
+	a := newAttack(t, "dep-repo")
+	r := newRepo(t, suite.public, "repo")
+	a.project(func(p *v1alpha1.AppProjectSpec) { p.SourceRepos = []string{r.url} })
+	trap := newTrap(t, map[string][]byte{"/dep-1.0.0.tgz": chartArchive(t, "dep", "1.0.0")})
+	trap.serve("/index.yaml", []byte("apiVersion: v1\nentries:\n  dep:\n  - {name: dep, version: 1.0.0, apiVersion: v2, urls: ["+trap.URL+"/dep-1.0.0.tgz]}\n"))
+	r.commit(t, tree{files: map[string]string{
+		"app/Chart.yaml":        "apiVersion: v2\nname: app\nversion: 1.0.0\ndependencies:\n- name: dep\n  version: 1.0.0\n  repository: " + trap.URL + "\n",
+		"app/templates/cm.yaml": configMap("app", "", nil),
+	}})
+	a.app("dep-repo", directory(r.url), nil)
+	a.waitSynced("dep-repo")
+	trap.mu.Lock()
+	seen := append([]string(nil), trap.seen...)
+	trap.mu.Unlock()
+	if !slices.Contains(seen, "GET /index.yaml") || !slices.Contains(seen, "GET /dep-1.0.0.tgz") {
+		t.Errorf("the dependency's repository saw %v, want its index and archive fetched", seen)
+	}
+	a.survived()
 }

@@ -36,6 +36,7 @@ func postEvent(t *testing.T, header http.Header, body string) (int, string) {
 }
 
 func TestUnsignedWebhookRefused(t *testing.T) {
+	a := newAttack(t, "webhook")
 	url := suite.public.url(canary)
 	gitlab := `{"object_kind":"push","ref":"refs/heads/main","project":{"web_url":"` + strings.TrimSuffix(url, ".git") + `","git_http_url":"` + url + `"}}`
 	code, msg := postEvent(t, http.Header{"X-Gitlab-Event": {"Push Hook"}}, gitlab)
@@ -50,5 +51,5 @@ func TestUnsignedWebhookRefused(t *testing.T) {
 	if code, msg := postEvent(t, signed, github); code != http.StatusOK {
 		t.Errorf("a signed GitHub event got %d %q, want 200", code, msg)
 	}
-	suite.capstan.alive(t)
+	a.survived()
 }
