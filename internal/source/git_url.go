@@ -12,8 +12,24 @@ import (
 // and to key caches: scp-like "user@host:path" becomes "ssh://host/path", a
 // local path becomes a file:// URL, scheme and host are lower-cased, userinfo,
 // default ports, a trailing "/" and a trailing ".git" are dropped. Two URLs
-// that reach the same repository the same way normalise to the same string.
+// that reach the same repository the same way normalise to the same string,
+// and a normalised URL normalises to itself.
 func NormalizeURL(raw string) string {
+	// Malformed input can take a second step to settle (an scp-like form
+	// that only parses once its user name is gone); every step removes or
+	// lower-cases, or adds the scheme once, so a few steps reach the end.
+	s := normalizeOnce(raw)
+	for range 4 {
+		next := normalizeOnce(s)
+		if next == s {
+			break
+		}
+		s = next
+	}
+	return s
+}
+
+func normalizeOnce(raw string) string {
 	s := strings.TrimSpace(raw)
 	if s == "" {
 		return ""
@@ -26,16 +42,19 @@ func NormalizeURL(raw string) string {
 	if isLocalPath(s) {
 		s = (&url.URL{Scheme: "file", Path: cleanPath(s)}).String()
 	}
-	if !utf8.ValidString(s) || strings.ContainsAny(s, " \t\r\n") {
+	// The user name goes first, whatever it holds: a space or a quote in it
+	// must not decide how the rest is read.
+	s = stripUserinfo(s)
+	if !reachable(s) {
 		// Not a URL anyone can reach: key it as written.
-		return trimRepoSuffix(stripUserinfo(s))
+		return trimRepoSuffix(s)
 	}
 	if scp, ok := scpToSSH(s); ok {
-		s = scp
+		s = stripUserinfo(scp)
 	}
 	u, err := url.Parse(s)
 	if err != nil || u.Scheme == "" || u.Opaque != "" {
-		return trimRepoSuffix(stripUserinfo(s))
+		return trimRepoSuffix(s)
 	}
 	u.Scheme = strings.ToLower(u.Scheme)
 	u.User = nil
@@ -58,7 +77,10 @@ func NormalizeURL(raw string) string {
 // name, so the URL can appear in a message.
 func RedactURL(raw string) string {
 	u, err := url.Parse(raw)
-	if err != nil || u.User == nil {
+	if err != nil {
+		return stripPasswords(redactAuthority(raw))
+	}
+	if u.User == nil {
 		return stripPasswords(raw)
 	}
 	if _, has := u.User.Password(); !has {
@@ -68,8 +90,32 @@ func RedactURL(raw string) string {
 	return u.String()
 }
 
+// redactAuthority removes the password of a URL that does not parse: what
+// lies between the first ":" and the last "@" before the path, whatever it
+// holds (a space ends a URL in free text, not here).
+func redactAuthority(s string) string {
+	scheme, rest, ok := strings.Cut(s, "://")
+	if !ok {
+		return s
+	}
+	end := strings.Index(rest, "/")
+	if end < 0 {
+		end = len(rest)
+	}
+	at := strings.LastIndex(rest[:end], "@")
+	if at < 0 {
+		return s
+	}
+	user, _, hasPassword := strings.Cut(rest[:at], ":")
+	if !hasPassword {
+		return s
+	}
+	return scheme + "://" + user + "@" + rest[at+1:]
+}
+
 // userinfoPattern finds "scheme://user:password@" in free text.
-var userinfoPattern = regexp.MustCompile(`([A-Za-z][A-Za-z0-9+.\-]*://[^/@:\s]*):[^/@\s]*@`)
+// The scheme may be missing: a malformed URL still must not show a password.
+var userinfoPattern = regexp.MustCompile(`((?:[A-Za-z][A-Za-z0-9+.\-]*)?://[^/@:\s]*):[^/@\s]*@`)
 
 // stripPasswords removes the password part of every URL userinfo in s.
 func stripPasswords(s string) string {
@@ -86,6 +132,11 @@ func trimRepoSuffix(s string) string {
 		}
 		s = t
 	}
+}
+
+// reachable reports whether s could be a URL: valid UTF-8 without spaces.
+func reachable(s string) bool {
+	return utf8.ValidString(s) && !strings.ContainsAny(s, " \t\r\n")
 }
 
 func isLocalPath(s string) bool {
