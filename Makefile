@@ -79,24 +79,14 @@ test: controlplane build $(BIN)/registry
 	$(MAKE) fuzz-short
 
 # Every fuzz target of the repository for a while each: FUZZTIME_SHORT in
-# `make test`, FUZZTIME in `make fuzz`. `go test -fuzz` takes one target of
-# one package per run, hence the loop. A failing input is written under the
-# package's testdata/fuzz/ and then replayed by every plain `go test`.
+# `make test`, FUZZTIME in `make fuzz` (see hack/fuzz.sh).
 FUZZTIME       ?= 2m
 FUZZTIME_SHORT ?= 5s
-fuzz-each = set -eo pipefail; \
-	git ls-files '*_test.go' | xargs grep -l '^func Fuzz' | sort | while read -r file; do \
-		for target in $$(sed -n 's/^func \(Fuzz[A-Za-z0-9_]*\)(.*/\1/p' "$$file"); do \
-			echo "fuzz ./$$(dirname "$$file") $$target for $(1)"; \
-			$(GO) test -run '^$$' -fuzz "^$$target\$$" -fuzztime $(1) "./$$(dirname "$$file")"; \
-		done; \
-	done
-
 fuzz-short:
-	@$(call fuzz-each,$(FUZZTIME_SHORT))
+	GO=$(GO) ./hack/fuzz.sh $(FUZZTIME_SHORT)
 
 fuzz:
-	@$(call fuzz-each,$(FUZZTIME))
+	GO=$(GO) ./hack/fuzz.sh $(FUZZTIME)
 
 # Benchmarks: timings are measured here, never asserted by tests.
 # BENCH_FLAGS sizes the end-to-end run (see docs/performance.md), e.g.
