@@ -82,13 +82,13 @@ func manyObjects(n int) string {
 	return b.String()
 }
 
-// One 11 MB file of 200,000 tiny ConfigMaps (the "millions",
-// scaled down to keep the suite quick; the limit is far below either) is
+// One 3 MB file of 50,000 tiny ConfigMaps (the "millions", scaled
+// down to keep the suite quick; the limit, 10,000, is far below either) is
 // refused by the object limit before anything is applied.
 func TestMillionsOfTinyObjects(t *testing.T) {
 	refusal{
 		name:  "many-objects",
-		tree:  tree{files: map[string]string{"app/many.yaml": manyObjects(200000)}},
+		tree:  tree{files: map[string]string{"app/many.yaml": manyObjects(50000)}},
 		cause: []string{"(?i)objects"},
 	}.run(t)
 }
