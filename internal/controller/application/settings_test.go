@@ -3,12 +3,14 @@ package application
 import (
 	"context"
 	"testing"
+	"time"
 
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/kubernetes"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -176,3 +178,66 @@ return hs`})
 		return appStatus(t, cl, "parent").Status.Health.Status == v1alpha1.HealthStatusProgressing, nil
 	})
 }
+
+// An ignoreDifferences customization in argocd-cm hides a difference from
+// the comparison of every Application, and stops hiding it once removed.
+func TestIgnoreDifferencesCustomization(t *testing.T) {
+	ignoreReplicas := map[string]string{"resource.customizations.ignoreDifferences.apps_Deployment": "jsonPointers:\n- /spec/replicas\n"}
+	cl, set := startSettingsController(t, ignoreReplicas)
+	cs := kubernetes.NewForConfigOrDie(env.Config())
+	repo := gitserver.NewRepo(t, t.TempDir(), "ignored")
+	repo.Commit(t, "main", map[string]string{"guestbook/deployment.yaml": deploymentYAML("ignored-web", "registry.invalid/web:1", 1)}, "web")
+	repo.SetHead(t, "main")
+	// Synced once, by hand, so that the difference stays for all to see.
+	app := seedApp("ignored", repo.URL(), "ignored")
+	app.Spec.SyncPolicy = nil
+	app.Operation = &v1alpha1.Operation{Sync: &v1alpha1.SyncOperation{SyncOptions: []string{"CreateNamespace=true"}}}
+	if err := cl.Create(context.Background(), app); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "Synced", func(context.Context) (bool, error) {
+		return appStatus(t, cl, "ignored").Status.Sync.Status == v1alpha1.SyncStatusCodeSynced, nil
+	})
+	patch := []byte(`{"spec":{"replicas":3}}`)
+	if _, err := cs.AppsV1().Deployments("ignored").Patch(context.Background(), "ignored-web", types.MergePatchType, patch, metav1.PatchOptions{FieldManager: "kubectl-edit"}); err != nil {
+		t.Fatal(err)
+	}
+
+	set(nil)
+	waitFor(t, "OutOfSync once the customization is gone", func(context.Context) (bool, error) {
+		return appStatus(t, cl, "ignored").Status.Sync.Status == v1alpha1.SyncStatusCodeOutOfSync, nil
+	})
+	set(ignoreReplicas)
+	waitFor(t, "Synced again under the customization", func(context.Context) (bool, error) {
+		return appStatus(t, cl, "ignored").Status.Sync.Status == v1alpha1.SyncStatusCodeSynced, nil
+	})
+	d, err := cs.AppsV1().Deployments("ignored").Get(context.Background(), "ignored-web", metav1.GetOptions{})
+	if err != nil || *d.Spec.Replicas != 3 {
+		t.Errorf("the ignored replicas were changed: %v", err)
+	}
+}
+
+// The next poll follows timeout.reconciliation of the snapshot in force,
+// not the value at start.
+func TestNextPollFollowsSettings(t *testing.T) {
+	first, _ := settings.Parse(settings.Data{settings.ConfigMap: {"timeout.reconciliation": "1h", "timeout.reconciliation.jitter": "0s"}})
+	later, _ := settings.Parse(settings.Data{settings.ConfigMap: {"timeout.reconciliation": "7s", "timeout.reconciliation.jitter": "0s"}})
+	static := &switchable{s: first}
+	r := &Reconciler{Opts: Options{Resync: time.Minute}, Settings: static}
+	st := &state{}
+	st.settings, _ = r.customized(context.Background())
+	if got := r.next(st); got != time.Hour {
+		t.Errorf("next poll = %s, want 1h", got)
+	}
+	static.s = later
+	st.settings, _ = r.customized(context.Background())
+	if got := r.next(st); got != 7*time.Second {
+		t.Errorf("next poll after the change = %s, want 7s", got)
+	}
+}
+
+// switchable is a Settings whose snapshot a test replaces.
+type switchable struct{ s *settings.Settings }
+
+func (w *switchable) Current() *settings.Settings                         { return w.s }
+func (w *switchable) Subscribe(func(context.Context, *settings.Settings)) {}
