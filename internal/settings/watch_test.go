@@ -3,9 +3,12 @@ package settings
 import (
 	"context"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
+	"github.com/go-logr/logr"
+	"github.com/go-logr/logr/funcr"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/wait"
@@ -121,5 +124,57 @@ func createNamespace(t *testing.T, cs kubernetes.Interface, name string) {
 	t.Helper()
 	if _, err := cs.CoreV1().Namespaces().Create(context.Background(), &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: name}}, metav1.CreateOptions{}); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// A key set but not supported is logged once, however often the settings
+// change afterwards; a key that parses badly is logged naming it.
+func TestWatchLogs(t *testing.T) {
+	var mu sync.Mutex
+	var lines []string
+	log := funcr.New(func(prefix, args string) {
+		mu.Lock()
+		defer mu.Unlock()
+		lines = append(lines, args)
+	}, funcr.Options{})
+	count := func(s string) int {
+		mu.Lock()
+		defer mu.Unlock()
+		n := 0
+		for _, l := range lines {
+			if strings.Contains(l, s) {
+				n++
+			}
+		}
+		return n
+	}
+	ctx, cancel := context.WithCancel(logr.NewContext(context.Background(), log))
+	defer cancel()
+	cs := kubernetes.NewForConfigOrDie(env.Config())
+	const ns = "settings-logs"
+	createNamespace(t, cs, ns)
+	cm := &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Name: ConfigMap, Namespace: ns}, Data: map[string]string{"resource.exclusions": "- kinds: [Event]"}}
+	cm, err := cs.CoreV1().ConfigMaps(ns).Create(ctx, cm, metav1.CreateOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	w, err := Watch(ctx, env.Config(), ns)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, v := range []string{"1m", "2m", "bad"} {
+		cm.Data["timeout.reconciliation"] = v
+		if cm, err = cs.CoreV1().ConfigMaps(ns).Update(ctx, cm, metav1.UpdateOptions{}); err != nil {
+			t.Fatal(err)
+		}
+		if v != "bad" {
+			waitFor(t, "the change to "+v, func() bool { return w.Current().Value(ConfigMap, "timeout.reconciliation") == v })
+		}
+	}
+	waitFor(t, "the error logged, naming the key", func() bool {
+		return count(`settings not applied`) == 1 && count(`argocd-cm: timeout.reconciliation \"bad\"`) == 1
+	})
+	if n := count(`"key"="argocd-cm: resource.exclusions"`); n != 1 {
+		t.Errorf("the unsupported key was logged %d times, want once:\n%s", n, strings.Join(lines, "\n"))
 	}
 }
