@@ -158,12 +158,3 @@ func (w *Watcher) data() Data {
 	}
 	return out
 }
-
-// Static is a fixed snapshot, for commands that read settings once.
-type Static struct{ S *Settings }
-
-// Current is the fixed snapshot.
-func (s Static) Current() *Settings { return s.S }
-
-// Subscribe does nothing: a fixed snapshot never changes.
-func (Static) Subscribe(func(context.Context, *Settings)) {}

@@ -2,6 +2,7 @@ package application
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 	"testing"
@@ -13,6 +14,7 @@ import (
 	"k8s.io/apimachinery/pkg/util/wait"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/util/retry"
+	"sigs.k8s.io/controller-runtime/pkg/cache"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/capstan-cd/capstan/api/v1alpha1"
@@ -79,7 +81,8 @@ func appStatus(t *testing.T, cl client.Client, name string) *v1alpha1.Applicatio
 	app := &v1alpha1.Application{}
 	err := wait.PollUntilContextTimeout(context.Background(), 50*time.Millisecond, 10*time.Second, true, func(ctx context.Context) (bool, error) {
 		err := cl.Get(ctx, types.NamespacedName{Namespace: controlPlane, Name: name}, app)
-		if apierrors.IsNotFound(err) {
+		if apierrors.IsNotFound(err) || errors.As(err, new(*cache.ErrCacheNotStarted)) {
+			// Not there yet, or the controller just started.
 			return false, nil
 		}
 		return err == nil, err

@@ -36,9 +36,9 @@ type Options struct {
 	Tracking tracking.Method
 }
 
-// Settings gives the installation's settings (a settings.Watcher, or a
-// settings.Static): resource customizations, and timeout.reconciliation,
-// which then replace Options.Resync and Options.Jitter.
+// Settings gives the installation's settings (a settings.Watcher):
+// resource customizations, and timeout.reconciliation, which then
+// replace Options.Resync and Options.Jitter.
 type Settings interface {
 	Current() *settings.Settings
 	Subscribe(func(context.Context, *settings.Settings))
