@@ -5,30 +5,13 @@ import (
 	"testing"
 	"time"
 
-	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/client-go/dynamic"
-	"sigs.k8s.io/yaml"
 
 	"github.com/capstan-cd/capstan/api/v1alpha1"
 	"github.com/capstan-cd/capstan/internal/testenv/gitserver"
 )
-
-const gadgetCRD = `apiVersion: apiextensions.k8s.io/v1
-kind: CustomResourceDefinition
-metadata: {name: gadgets.later.capstan.dev}
-spec:
-  group: later.capstan.dev
-  scope: Namespaced
-  names: {plural: gadgets, singular: gadget, kind: Gadget}
-  versions:
-  - name: v1
-    served: true
-    storage: true
-    schema: {openAPIV3Schema: {type: object, x-kubernetes-preserve-unknown-fields: true}}
-`
 
 // An Application with a custom resource whose CRD arrives after the
 // Application was first reconciled converges without a commit: its render
@@ -50,15 +33,7 @@ func TestCustomResourceConvergesOnceItsCRDArrives(t *testing.T) {
 	})
 	time.Sleep(2 * time.Second) // a few passes without the kind
 
-	var crd unstructured.Unstructured
-	if err := yaml.Unmarshal([]byte(gadgetCRD), &crd.Object); err != nil {
-		t.Fatal(err)
-	}
-	crds := dyn.Resource(schema.GroupVersionResource{Group: "apiextensions.k8s.io", Version: "v1", Resource: "customresourcedefinitions"})
-	if _, err := crds.Create(context.Background(), &crd, metav1.CreateOptions{}); err != nil && !apierrors.IsAlreadyExists(err) {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = crds.Delete(context.Background(), crd.GetName(), metav1.DeleteOptions{}) })
+	installCRD(t, "later.capstan.dev", "Gadget", "gadgets")
 	var last *v1alpha1.Application
 	gadgets := dyn.Resource(schema.GroupVersionResource{Group: "later.capstan.dev", Version: "v1", Resource: "gadgets"}).Namespace("crd-later")
 	waitFor(t, "the Application to converge to Synced with its Gadget", func(ctx context.Context) (bool, error) {

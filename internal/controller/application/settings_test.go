@@ -2,6 +2,8 @@ package application
 
 import (
 	"context"
+	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -59,24 +61,25 @@ func startSettingsController(t *testing.T, data map[string]string) (client.Clien
 	return cl, set
 }
 
-const widgetCRD = `apiVersion: apiextensions.k8s.io/v1
+// installCRD installs a namespaced CRD of kind in group, whose objects
+// may hold any field, and removes it when the test ends.
+func installCRD(t *testing.T, group, kind, plural string) {
+	t.Helper()
+	def := fmt.Sprintf(`apiVersion: apiextensions.k8s.io/v1
 kind: CustomResourceDefinition
-metadata: {name: widgets.custom.capstan.dev}
+metadata: {name: %[3]s.%[1]s}
 spec:
-  group: custom.capstan.dev
+  group: %[1]s
   scope: Namespaced
-  names: {plural: widgets, singular: widget, kind: Widget}
+  names: {plural: %[3]s, singular: %[4]s, kind: %[2]s}
   versions:
   - name: v1
     served: true
     storage: true
     schema: {openAPIV3Schema: {type: object, x-kubernetes-preserve-unknown-fields: true}}
-`
-
-func installWidgetCRD(t *testing.T) {
-	t.Helper()
+`, group, kind, plural, strings.ToLower(kind))
 	var crd unstructured.Unstructured
-	if err := yaml.Unmarshal([]byte(widgetCRD), &crd.Object); err != nil {
+	if err := yaml.Unmarshal([]byte(def), &crd.Object); err != nil {
 		t.Fatal(err)
 	}
 	crds := dynamic.NewForConfigOrDie(env.Config()).Resource(schema.GroupVersionResource{Group: "apiextensions.k8s.io", Version: "v1", Resource: "customresourcedefinitions"})
@@ -99,7 +102,7 @@ func widgetHealth(t *testing.T, cl client.Client, name string) (v1alpha1.HealthS
 // A Lua health customization for a custom kind decides the health of its
 // objects, and a change to it in argocd-cm takes effect without a restart.
 func TestHealthCustomizationFollowsArgocdCM(t *testing.T) {
-	installWidgetCRD(t)
+	installCRD(t, "custom.capstan.dev", "Widget", "widgets")
 	cl, set := startSettingsController(t, map[string]string{
 		"resource.customizations.health.custom.capstan.dev_Widget": `
 hs = {}
