@@ -139,6 +139,15 @@ func (r *replica) reconciles() float64 {
 	return v
 }
 
+// reconciled waits up to 10 seconds for the replica to count a finished
+// reconcile.
+func reconciled(ctx context.Context, r *replica) bool {
+	err := wait.PollUntilContextTimeout(ctx, 100*time.Millisecond, 10*time.Second, true, func(context.Context) (bool, error) {
+		return r.reconciles() > 0, nil
+	})
+	return err == nil
+}
+
 func (r *replica) tail(t *testing.T) {
 	data, _ := os.ReadFile(r.log)
 	lines := strings.Split(strings.TrimSpace(string(data)), "\n")
@@ -238,7 +247,7 @@ func TestTwoReplicasElectOneLeader(t *testing.T) {
 	if n := follower.reconciles(); n != 0 {
 		t.Errorf("replica %s is not the leader but ran %v reconciles", follower.name, n)
 	}
-	if n := leader.reconciles(); n == 0 {
+	if !reconciled(ctx, leader) {
 		t.Errorf("the leader %s ran no reconcile, yet the Application was synced", leader.name)
 	}
 	lease := &coordinationv1.Lease{}
@@ -270,7 +279,9 @@ func TestTwoReplicasElectOneLeader(t *testing.T) {
 	if leads, _ := follower.leads(); !leads {
 		t.Errorf("replica %s synced without saying it leads", follower.name)
 	}
-	if n := follower.reconciles(); n == 0 {
+	// The reconcile counter moves when a reconcile returns, which is after
+	// the apply the poll above saw: wait for it rather than read it once.
+	if !reconciled(ctx, follower) {
 		t.Errorf("replica %s ran no reconcile, yet the commit was synced", follower.name)
 	}
 	if err := cl.Get(ctx, client.ObjectKeyFromObject(lease), lease); err != nil || lease.Spec.HolderIdentity == nil || *lease.Spec.HolderIdentity == first {
