@@ -127,8 +127,8 @@ func walkRemote(v any, key string, found *string) {
 // isRemoteValue tells whether s, the value of key, names something
 // kustomize would fetch.
 func isRemoteValue(key, s string) bool {
-	if strings.Contains(s, "\n") {
-		return false // an inline patch or configuration
+	if strings.Contains(s, "\n") && (inlineKeys[key] || key == "patchesStrategicMerge") {
+		return false // an inline patch or configuration, walked on its own
 	}
 	switch {
 	case dirKeys[key]:

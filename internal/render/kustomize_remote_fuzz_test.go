@@ -32,3 +32,22 @@ func FuzzRefuseRemote(f *testing.F) {
 		}
 	})
 }
+
+// TestRefuseRemoteAcrossLines holds what FuzzRefuseRemote found: a
+// reference that spans lines is no inline document where kustomize
+// expects a path, and is refused like any other URL.
+func TestRefuseRemoteAcrossLines(t *testing.T) {
+	for _, doc := range []string{
+		"resources: [\"\\n://\"]\n",
+		"resources: [\"a\\nhttps://x\"]\n",
+		"configMapGenerator:\n- name: g\n  files: [\"\\nhttps://x\"]\n",
+	} {
+		if refuseRemote("kustomization.yaml", []byte(doc), true) == nil {
+			t.Errorf("kustomization %q is not refused", doc)
+		}
+	}
+	inline := "patchesStrategicMerge:\n- |\n  apiVersion: v1\n  kind: ConfigMap\n  metadata: {name: a}\n  data: {u: \"https://x\"}\n"
+	if err := refuseRemote("kustomization.yaml", []byte(inline), true); err != nil {
+		t.Errorf("an inline patch holding a URL as data is refused: %v", err)
+	}
+}
