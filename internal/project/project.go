@@ -1,6 +1,7 @@
 // Package project holds the rules of an AppProject: which repositories its
 // Applications may read, which clusters and namespaces they may deploy to,
-// and which kinds of object they may create. The rules are pure functions
+// which kinds of object they may create, and when they may sync (sync
+// windows). The rules are pure functions
 // over the AppProject, asked alike by the controller, the server and
 // ApplicationSet, so that a project means the same thing everywhere.
 package project
