@@ -1,6 +1,8 @@
 // Package sync plans and runs a sync: which objects go in which phase and
-// wave, in what order, which are hooks, and what is pruned. Its decisions
-// are pure functions over the rendered and live objects.
+// wave, in what order, which are hooks, and what is pruned (pure functions
+// over the rendered and live objects), and the Engine that runs an
+// operation as a resumable state machine over its recorded state, through
+// a small Cluster interface.
 package sync
 
 import (
@@ -157,3 +159,6 @@ func DeletePoliciesOf(obj *unstructured.Unstructured) []v1alpha1.HookDeletePolic
 	}
 	return out
 }
+
+// Runs reports whether the hook runs in phase p.
+func (h Hook) Runs(p Phase) bool { return slices.Contains(h.Phases, p) }

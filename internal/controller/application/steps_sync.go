@@ -130,7 +130,7 @@ func retryStrategy(app *v1alpha1.Application, op v1alpha1.Operation) *v1alpha1.R
 // marks the failed attempt and its message says when the next starts.
 func (r *Reconciler) scheduleRetry(st *state, os *v1alpha1.OperationState) bool {
 	strategy := retryStrategy(st.app, os.Operation)
-	if os.Message == terminated || !sync.RetryAllowed(strategy, os.RetryCount) {
+	if strings.HasPrefix(os.Message, sync.MessageTerminated) || !sync.RetryAllowed(strategy, os.RetryCount) {
 		return false
 	}
 	delay, err := sync.RetryDelay(strategy, os.RetryCount)
@@ -281,18 +281,6 @@ func syncCode(st *state) v1alpha1.SyncStatusCode {
 		return v1alpha1.SyncStatusCodeSynced
 	}
 	return v1alpha1.SyncStatusCodeOutOfSync
-}
-
-func syncPhase(p sync.Phase) v1alpha1.SyncPhase {
-	switch p {
-	case sync.PhasePreSync:
-		return v1alpha1.SyncPhasePreSync
-	case sync.PhasePostSync:
-		return v1alpha1.SyncPhasePostSync
-	case sync.PhaseSyncFail:
-		return v1alpha1.SyncPhaseSyncFail
-	}
-	return v1alpha1.SyncPhaseSync
 }
 
 // appendHistory records a successful sync, keeping revisionHistoryLimit

@@ -1,0 +1,78 @@
+package application
+
+import (
+	"context"
+
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/utils/clock"
+
+	"github.com/capstan-cd/capstan/api/v1alpha1"
+	"github.com/capstan-cd/capstan/internal/apply"
+	"github.com/capstan-cd/capstan/internal/health"
+	"github.com/capstan-cd/capstan/internal/sync"
+)
+
+// operationCluster is the destination and record of one pass's operation,
+// as the sync engine sees them: writes go through the target's applier and
+// update this pass's comparison; checkpoints patch the Application's
+// status.
+type operationCluster struct {
+	r  *Reconciler
+	st *state
+}
+
+var _ sync.Cluster = operationCluster{}
+
+// engine is the sync engine for one pass over st.
+func (r *Reconciler) engine(st *state) *sync.Engine {
+	var c clock.PassiveClock = r.Clock
+	if c == nil {
+		c = clock.RealClock{}
+	}
+	return &sync.Engine{Cluster: operationCluster{r: r, st: st}, Clock: c}
+}
+
+// Apply writes obj with the task's options. A destination namespace that
+// went away since it was ensured is created again; a dry run does not fail
+// for a namespace the sync itself creates first.
+func (c operationCluster) Apply(ctx context.Context, task sync.Task, obj *unstructured.Unstructured, dryRun bool) error {
+	r, st := c.r, c.st
+	t := st.target
+	opts := apply.Options{DryRun: dryRun, Validate: task.Options.Validate, Replace: task.Options.Replace, Force: task.Options.Force}
+	stored, err := t.applier.Apply(ctx, obj, opts)
+	if err != nil && !dryRun && missingNamespace(err) && task.Options.CreateNamespace && obj.GetNamespace() == st.app.Spec.Destination.Namespace {
+		if err = r.ensureNamespace(ctx, st, false, true); err == nil {
+			stored, err = t.applier.Apply(ctx, obj, opts)
+		}
+	}
+	if dryRun && err != nil && st.namespaceCreatedBySync(obj.GetNamespace(), task.Options) && missingNamespace(err) {
+		err = nil
+	}
+	if !dryRun && err == nil && !task.Hook {
+		st.justApplied(sync.ResultFor(obj, task.Phase), stored)
+	}
+	r.afterWrite(st, task, stored, err == nil && !dryRun)
+	return err
+}
+
+func (c operationCluster) Delete(ctx context.Context, obj *unstructured.Unstructured, policy metav1.DeletionPropagation) error {
+	return c.st.target.applier.Delete(ctx, obj, policy)
+}
+
+func (c operationCluster) Get(ctx context.Context, obj *unstructured.Unstructured) (*unstructured.Unstructured, error) {
+	return c.st.target.applier.Get(ctx, obj)
+}
+
+func (c operationCluster) Health(live *unstructured.Unstructured) (*health.Status, error) {
+	return c.st.assess(live)
+}
+
+func (c operationCluster) Applied(rr *v1alpha1.ResourceResult) *health.Status {
+	return c.st.healthOf(rr)
+}
+
+func (c operationCluster) Persist(ctx context.Context, os *v1alpha1.OperationState) error {
+	c.st.operation = os
+	return c.r.persist(ctx, c.st)
+}
