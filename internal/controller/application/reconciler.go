@@ -85,16 +85,20 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Resu
 	if !app.DeletionTimestamp.IsZero() {
 		return r.finalize(ctx, app)
 	}
+	if skipReconcile(app) {
+		return ctrl.Result{}, nil
+	}
 	if r.expected.stale(appKey(app), app.ResourceVersion, r.Clock.Now()) {
 		// The cache has not seen the last status write yet.
 		return ctrl.Result{RequeueAfter: 200 * time.Millisecond}, nil
 	}
 	read := app.ResourceVersion
-	if err := r.takeRefreshRequest(ctx, app); err != nil {
+	refresh, err := r.takeRefreshRequest(ctx, app)
+	if err != nil {
 		return ctrl.Result{}, client.IgnoreNotFound(err)
 	}
 	before := app.DeepCopy()
-	st := &state{app: app, now: r.Clock.Now(), saved: before}
+	st := &state{app: app, now: r.Clock.Now(), saved: before, refresh: refresh}
 	st.settings, st.assess = r.customized(ctx)
 
 	for _, step := range []struct {

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"path"
+	"strconv"
 	"strings"
 	"time"
 
@@ -134,15 +135,34 @@ func (r *Reconciler) requestRefresh(ctx context.Context, app *v1alpha1.Applicati
 
 // takeRefreshRequest handles the argocd.argoproj.io/refresh annotation: the
 // Application's repositories are asked again now, and the annotation is
-// removed. Renders need no flushing: they are cached by content.
-func (r *Reconciler) takeRefreshRequest(ctx context.Context, app *v1alpha1.Application) error {
-	if _, ok := app.Annotations[v1alpha1.AnnotationRefresh]; !ok {
-		return nil
+// removed. A normal refresh needs no more (renders are cached by
+// content). A hard one also drops what the controller concluded about the
+// Application's objects, and its renders are built again (see
+// renderSources): nothing cached is trusted. It returns the refresh that
+// was requested, "" for none.
+func (r *Reconciler) takeRefreshRequest(ctx context.Context, app *v1alpha1.Application) (string, error) {
+	kind, ok := app.Annotations[v1alpha1.AnnotationRefresh]
+	if !ok {
+		return "", nil
 	}
 	for _, src := range app.Spec.GetSources() {
 		r.Fetcher.Git.Invalidate(src.RepoURL)
 	}
+	if kind == v1alpha1.RefreshTypeHard {
+		r.verdicts.retain(appKey(app), nil)
+	} else {
+		kind = v1alpha1.RefreshTypeNormal
+	}
 	before := app.DeepCopy()
 	delete(app.Annotations, v1alpha1.AnnotationRefresh)
-	return r.Client.Patch(ctx, app, client.MergeFrom(before))
+	return kind, r.Client.Patch(ctx, app, client.MergeFrom(before))
+}
+
+// skipReconcile reports whether the Application asks, through the
+// argocd.argoproj.io/skip-reconcile annotation, to be left alone: no
+// comparison, no sync, no status write, until the annotation is removed
+// or set to a false value.
+func skipReconcile(app *v1alpha1.Application) bool {
+	skip, err := strconv.ParseBool(app.Annotations[v1alpha1.AnnotationSkipReconcile])
+	return err == nil && skip
 }

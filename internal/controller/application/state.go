@@ -31,6 +31,10 @@ type state struct {
 	// another write and is retried with backoff.
 	persistErr error
 
+	// refresh is the refresh the Application requested for this pass
+	// ("normal" or "hard"), "" for none.
+	refresh string
+
 	target     *target
 	project    *v1alpha1.AppProject
 	revisions  []string

@@ -97,8 +97,12 @@ func (r *Reconciler) renderSources(ctx context.Context, st *state) error {
 	}
 	var desired []*unstructured.Unstructured
 	st.sourceType = nil
+	renderer := r.Renders.Render
+	if st.refresh == v1alpha1.RefreshTypeHard {
+		renderer = r.Renders.Refresh
+	}
 	for i, src := range sources {
-		res, _, err := r.Renders.Render(ctx, render.Request{
+		res, _, err := renderer(ctx, render.Request{
 			AppName:   st.app.Name,
 			Project:   st.app.Spec.Project,
 			Source:    src,

@@ -123,9 +123,12 @@ func mergeConditions(old, current []v1alpha1.ApplicationCondition) []v1alpha1.Ap
 func (r *Reconciler) patchStatus(ctx context.Context, read string, before *v1alpha1.Application, st *state) error {
 	app, saved := st.app, st.saved
 	defer r.expectWrites(st, read, before)
-	if !equality.Semantic.DeepEqual(saved.Status, app.Status) {
+	// A refresh a user asked for is answered with a new reconciledAt
+	// (what a script waits on) even when nothing else changed; a poll
+	// that found nothing new writes nothing.
+	if st.refresh != "" || !equality.Semantic.DeepEqual(saved.Status, app.Status) {
 		now := metav1.NewTime(r.Clock.Now())
-		app.Status.ReconciledAt = &now
+		app.Status.ReconciledAt, app.Status.ObservedAt = &now, &now
 		if err := r.Client.Status().Patch(ctx, app, client.MergeFrom(saved)); err != nil {
 			return err
 		}
