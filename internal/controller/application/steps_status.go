@@ -48,6 +48,7 @@ func (r *Reconciler) buildStatus(st *state) {
 		}
 	}
 	s.Sync.Status = syncCode(st)
+	s.Summary.Images = imagesOf(st.desired)
 	s.Sync.ComparedTo = v1alpha1.ComparedTo{Destination: st.app.Spec.Destination, IgnoreDifferences: st.app.Spec.IgnoreDifferences}
 	if src := st.app.Spec.Source; src != nil {
 		s.Sync.ComparedTo.Source = *src
