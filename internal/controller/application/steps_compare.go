@@ -375,6 +375,11 @@ func (r *Reconciler) extraneous(ctx context.Context, st *state, wanted map[strin
 			if wanted[objectKey(t.cluster.Server, gvk, meta.Namespace, meta.Name)] {
 				continue
 			}
+			if sync.HookOf(u).IsHook {
+				// A hook's earlier runs (generateName gives each run its
+				// own name) are not kept in sync, nor pruned.
+				continue
+			}
 			out = append(out, &resource{live: u, extraneous: true})
 		}
 	}
