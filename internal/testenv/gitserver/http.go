@@ -4,9 +4,11 @@ import (
 	"encoding/pem"
 	"net/http"
 	"net/http/httptest"
+	"sync/atomic"
 	"testing"
 
 	"github.com/capstan-cd/capstan/internal/gitserve"
+	"github.com/capstan-cd/capstan/internal/testenv/testca"
 )
 
 // Counts are the Git requests a server received for one repository.
@@ -16,8 +18,10 @@ type Counts = gitserve.Counts
 type HTTPServer struct {
 	*gitserve.Handler
 	// URL is the server's base URL; a repository is at URL/<name>.git.
-	URL string
-	srv *httptest.Server
+	URL   string
+	srv   *httptest.Server
+	caPEM string
+	app   atomic.Pointer[GitHubApp]
 }
 
 // HTTPOption configures NewHTTP.
@@ -26,6 +30,7 @@ type HTTPOption func(*httpConfig)
 type httpConfig struct {
 	user, password string
 	tls            bool
+	ca, clients    *testca.CA
 }
 
 // WithBasicAuth sets the credentials the server requires; empty ones turn
@@ -37,6 +42,13 @@ func WithBasicAuth(user, password string) HTTPOption {
 // WithTLS serves HTTPS with a certificate from a test CA; see CAPEM.
 func WithTLS() HTTPOption {
 	return func(c *httpConfig) { c.tls = true }
+}
+
+// WithCA serves HTTPS with a certificate that ca issues; with clients
+// set, the server also requires a client certificate that clients signed
+// (mutual TLS). CAPEM is then ca's certificate.
+func WithCA(ca, clients *testca.CA) HTTPOption {
+	return func(c *httpConfig) { c.tls, c.ca, c.clients = true, ca, clients }
 }
 
 // NewHTTP starts git http-backend behind a Go HTTP server on 127.0.0.1. The
@@ -53,15 +65,31 @@ func NewHTTP(t testing.TB, opts ...HTTPOption) *HTTPServer {
 	}
 	h.Username, h.Password, h.Token = cfg.user, cfg.password, "t0ken-capstan"
 	s := &HTTPServer{Handler: h}
-	handler := http.Handler(h)
-	if cfg.tls {
-		s.srv = httptest.NewTLSServer(handler)
-	} else {
-		s.srv = httptest.NewServer(handler)
+	s.srv = httptest.NewUnstartedServer(http.HandlerFunc(s.serve))
+	switch {
+	case cfg.ca != nil:
+		s.srv.TLS, s.caPEM = cfg.ca.ServerTLS(t, cfg.clients), cfg.ca.PEM
+		s.srv.StartTLS()
+	case cfg.tls:
+		s.srv.StartTLS()
+	default:
+		s.srv.Start()
 	}
 	s.URL = s.srv.URL
 	t.Cleanup(s.Close)
 	return s
+}
+
+// serve lets the installation tokens of the GitHub App, if any, in as
+// GitHub does: basic auth x-access-token:<token>.
+func (s *HTTPServer) serve(w http.ResponseWriter, r *http.Request) {
+	if u, p, ok := r.BasicAuth(); ok && u == "x-access-token" {
+		if app := s.app.Load(); app != nil && app.valid(p) {
+			r = r.Clone(r.Context())
+			r.SetBasicAuth(s.Username, s.Password)
+		}
+	}
+	s.Handler.ServeHTTP(w, r)
 }
 
 // NewRepo creates an empty bare repository served as <URL>/<name>.git.
@@ -76,6 +104,9 @@ func (s *HTTPServer) RepoURL(name string) string { return s.URL + "/" + name + "
 // CAPEM is the PEM certificate that signs the HTTPS server's certificate;
 // empty for plain HTTP.
 func (s *HTTPServer) CAPEM() string {
+	if s.caPEM != "" {
+		return s.caPEM
+	}
 	if s.srv.Certificate() == nil {
 		return ""
 	}

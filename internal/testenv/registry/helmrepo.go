@@ -2,6 +2,7 @@ package registry
 
 import (
 	"crypto/subtle"
+	"crypto/tls"
 	"encoding/pem"
 	"net/http"
 	"net/http/httptest"
@@ -17,6 +18,9 @@ type HelmRepoOptions struct {
 	// TLS serves HTTPS with a certificate for 127.0.0.1 whose PEM is in
 	// HelmRepo.CAData.
 	TLS bool
+	// TLSConfig, when set, serves HTTPS with it instead (its certificates,
+	// its client certificate checks); CAData is then left empty.
+	TLSConfig *tls.Config
 }
 
 // HelmRepo is a directory (index.yaml and chart archives) served over HTTP,
@@ -47,10 +51,15 @@ func ServeHelmRepo(t testing.TB, dir string, opts HelmRepoOptions) *HelmRepo {
 		files.ServeHTTP(w, r)
 	})
 	var srv *httptest.Server
-	if opts.TLS {
+	switch {
+	case opts.TLSConfig != nil:
+		srv = httptest.NewUnstartedServer(handler)
+		srv.TLS = opts.TLSConfig
+		srv.StartTLS()
+	case opts.TLS:
 		srv = httptest.NewTLSServer(handler)
 		h.CAData = pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: srv.Certificate().Raw})
-	} else {
+	default:
 		srv = httptest.NewServer(handler)
 	}
 	t.Cleanup(srv.Close)
