@@ -174,6 +174,9 @@ func (o *serverOptions) run(ctx context.Context) error {
 		o.git.PollInterval = s.Resync
 	}
 	o.git.AllowFileRepositories = o.git.AllowFileRepositories || s.AllowFileRepositories
+	// Known hosts and TLS certificates are read at each request, so that
+	// an edit of their ConfigMaps applies at once.
+	o.git.Trust, o.charts.Trust = watcher, watcher
 	o.webhook.RequireSignature = o.webhook.RequireSignature || s.WebhookRequireSignature
 	git, err := source.NewGit(o.git)
 	if err != nil {

@@ -26,6 +26,9 @@ type ChartsOptions struct {
 	Timeout time.Duration
 	// Clock is the time source; nil means the real clock.
 	Clock clock.PassiveClock
+	// Trust gives the TLS certificates repositories are verified against;
+	// nil means none beyond the system's and a Repository's own CAData.
+	Trust Trust
 }
 
 // DefaultChartTimeout is Helm's own default for one HTTP download.

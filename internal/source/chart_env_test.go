@@ -16,15 +16,29 @@ import (
 func testCharts(t *testing.T) (*Charts, *clocktesting.FakePassiveClock) {
 	t.Helper()
 	clk := clocktesting.NewFakePassiveClock(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC))
+	return testChartsWith(t, ChartsOptions{Clock: clk}), clk
+}
+
+// testChartsWith is a Charts on a fresh cache with opts, a poll interval
+// of a minute and a timeout of 30 s unless opts set them.
+func testChartsWith(t *testing.T, opts ChartsOptions) *Charts {
+	t.Helper()
 	dir := t.TempDir()
 	// Extracted charts are read-only; give the temporary directory's own
 	// cleanup, which runs after this one, a tree it can remove.
 	t.Cleanup(func() { _ = removeAll(dir) })
-	c, err := NewCharts(ChartsOptions{CacheDir: dir, Clock: clk, PollInterval: time.Minute, Timeout: 30 * time.Second})
+	opts.CacheDir = dir
+	if opts.PollInterval == 0 {
+		opts.PollInterval = time.Minute
+	}
+	if opts.Timeout == 0 {
+		opts.Timeout = 30 * time.Second
+	}
+	c, err := NewCharts(opts)
 	if err != nil {
 		t.Fatal(err)
 	}
-	return c, clk
+	return c
 }
 
 // packageChart writes the archive of a small chart named name at version

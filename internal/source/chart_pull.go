@@ -20,6 +20,7 @@ import (
 // and extracted once into a read-only directory of the cache, which every
 // later caller shares; concurrent callers share one download.
 func (c *Charts) Pull(ctx context.Context, repo Repository, chart, version string) (string, error) {
+	repo = trusted(repo, current(c.opts.Trust))
 	loc, err := locateChart(repo, chart)
 	if err != nil {
 		return "", err

@@ -14,6 +14,7 @@ import (
 // index, or an OCI repository's tag list, is read at most once per poll
 // interval for every caller.
 func (c *Charts) Resolve(ctx context.Context, repo Repository, chart, constraint string) (string, error) {
+	repo = trusted(repo, current(c.opts.Trust))
 	loc, err := locateChart(repo, chart)
 	if err != nil {
 		return "", err

@@ -40,7 +40,13 @@ func chartTransport(repo Repository) (*http.Transport, error) {
 		if err != nil {
 			return nil, fmt.Errorf("repository %s: invalid proxy URL", RedactURL(repo.URL))
 		}
-		t.Proxy = http.ProxyURL(p)
+		// Per request: an index may point at archives on other hosts.
+		t.Proxy = func(req *http.Request) (*url.URL, error) {
+			if bypassesProxy(repo.NoProxy, req.URL.String()) {
+				return nil, nil
+			}
+			return p, nil
+		}
 	}
 	return t, nil
 }

@@ -87,7 +87,7 @@ func (c *Credentials) Repositories() []Repository {
 
 func hasCredentials(r Repository) bool {
 	return r.Username != "" || r.Password != "" || r.BearerToken != "" ||
-		r.SSHPrivateKey != "" || r.TLSClientCertData != ""
+		r.SSHPrivateKey != "" || r.TLSClientCertData != "" || r.GitHubAppPrivateKey != ""
 }
 
 // withCredentials copies the credential fields of from into r.
@@ -95,17 +95,19 @@ func withCredentials(r, from Repository) Repository {
 	r.Username, r.Password, r.BearerToken = from.Username, from.Password, from.BearerToken
 	r.SSHPrivateKey = from.SSHPrivateKey
 	r.TLSClientCertData, r.TLSClientCertKey = from.TLSClientCertData, from.TLSClientCertKey
+	r.GitHubAppID, r.GitHubAppInstallationID = from.GitHubAppID, from.GitHubAppInstallationID
+	r.GitHubAppPrivateKey, r.GitHubAppEnterpriseBaseURL = from.GitHubAppPrivateKey, from.GitHubAppEnterpriseBaseURL
 	if !r.Insecure && !r.InsecureIgnoreHostKey {
 		r.Insecure, r.InsecureIgnoreHostKey = from.Insecure, from.InsecureIgnoreHostKey
 	}
 	if r.Proxy == "" {
-		r.Proxy = from.Proxy
+		r.Proxy, r.NoProxy = from.Proxy, from.NoProxy
 	}
 	return r
 }
 
-// repositoryFromSecret reads Argo CD's keys. The githubApp* and GCP keys are
-// not supported and are ignored.
+// repositoryFromSecret reads Argo CD's keys. The GCP and Azure keys are not
+// supported and are ignored.
 func repositoryFromSecret(s *corev1.Secret) Repository {
 	get := func(k string) string {
 		if v, ok := s.Data[k]; ok {
@@ -131,7 +133,13 @@ func repositoryFromSecret(s *corev1.Secret) Repository {
 		InsecureIgnoreHostKey: flag("insecureIgnoreHostKey"),
 		TLSClientCertData:     get("tlsClientCertData"),
 		TLSClientCertKey:      get("tlsClientCertKey"),
-		Proxy:                 get("proxy"),
+		Proxy:                 strings.TrimSpace(get("proxy")),
+		NoProxy:               get("noProxy"),
+
+		GitHubAppID:                strings.TrimSpace(get("githubAppID")),
+		GitHubAppInstallationID:    strings.TrimSpace(get("githubAppInstallationID")),
+		GitHubAppPrivateKey:        get("githubAppPrivateKey"),
+		GitHubAppEnterpriseBaseURL: strings.TrimSpace(get("githubAppEnterpriseBaseUrl")),
 	}
 	if r.Type == "" {
 		r.Type = "git"

@@ -2,8 +2,11 @@ package source
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"io/fs"
 	"os"
+	"path/filepath"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes"
@@ -26,6 +29,9 @@ const (
 	EnvRepoUsername          = "CAPSTAN_REPO_USERNAME"
 	EnvRepoPassword          = "CAPSTAN_REPO_PASSWORD"
 	EnvRepoSSHPrivateKeyPath = "CAPSTAN_REPO_SSH_PRIVATE_KEY_PATH"
+	// EnvRepoSSHKnownHostsPath names the known_hosts file SSH hosts are
+	// verified against; unset, it is ~/.ssh/known_hosts when that exists.
+	EnvRepoSSHKnownHostsPath = "CAPSTAN_REPO_SSH_KNOWN_HOSTS_PATH"
 )
 
 // RepositoryFromEnv builds a Repository for repoURL from the CAPSTAN_REPO_*
@@ -45,5 +51,31 @@ func RepositoryFromEnv(repoURL string, getenv func(string) string) (Repository, 
 		}
 		r.SSHPrivateKey = string(key)
 	}
+	if isSSHURL(repoURL) {
+		hosts, err := knownHostsFromEnv(getenv)
+		if err != nil {
+			return Repository{}, fmt.Errorf("read ssh known hosts for %s: %w", RedactURL(repoURL), err)
+		}
+		r.KnownHosts = hosts
+	}
 	return r, nil
+}
+
+// knownHostsFromEnv reads the known_hosts file that
+// EnvRepoSSHKnownHostsPath names, or the user's own when it is unset; a
+// user without one trusts no host.
+func knownHostsFromEnv(getenv func(string) string) (string, error) {
+	path := getenv(EnvRepoSSHKnownHostsPath)
+	if path == "" {
+		if home := getenv("HOME"); home != "" {
+			b, err := os.ReadFile(filepath.Join(home, ".ssh", "known_hosts"))
+			if errors.Is(err, fs.ErrNotExist) {
+				return "", nil
+			}
+			return string(b), err
+		}
+		return "", nil
+	}
+	b, err := os.ReadFile(path)
+	return string(b), err
 }

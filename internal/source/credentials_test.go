@@ -141,12 +141,16 @@ func TestCredentialsGitSecretKeys(t *testing.T) {
 		"enableOCI": "true", "username": "u", "password": "pw", "bearerToken": "tok",
 		"sshPrivateKey": "k", "insecure": "true", "insecureIgnoreHostKey": "true",
 		"tlsClientCertData": "cert", "tlsClientCertKey": "key", "proxy": "http://proxy:3128",
-		"githubAppID": "1", "githubAppPrivateKey": "ignored",
+		"noProxy":     "internal.example,10.0.0.0/8",
+		"githubAppID": "1", "githubAppInstallationID": "2", "githubAppPrivateKey": "PEM",
+		"githubAppEnterpriseBaseUrl": "https://ghe.example/api/v3",
 	})
 	want := Repository{
 		URL: "https://charts.example", Type: "helm", Name: "charts", Project: "p", EnableOCI: true,
 		Username: "u", Password: "pw", BearerToken: "tok", SSHPrivateKey: "k", Insecure: true,
 		InsecureIgnoreHostKey: true, TLSClientCertData: "cert", TLSClientCertKey: "key", Proxy: "http://proxy:3128",
+		NoProxy: "internal.example,10.0.0.0/8", GitHubAppID: "1", GitHubAppInstallationID: "2", GitHubAppPrivateKey: "PEM",
+		GitHubAppEnterpriseBaseURL: "https://ghe.example/api/v3",
 	}
 	if diff := cmp.Diff(want, repositoryFromSecret(&s)); diff != "" {
 		t.Errorf("repositoryFromSecret (-want +got):\n%s", diff)
@@ -172,6 +176,35 @@ func TestCredentialsGitFromEnv(t *testing.T) {
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("RepositoryFromEnv (-want +got):\n%s", diff)
 	}
+	// An SSH URL gets the known hosts of the file named, or of the user.
+	home := t.TempDir()
+	if err := os.MkdirAll(filepath.Join(home, ".ssh"), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(home, ".ssh", "known_hosts"), []byte("user's hosts\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	named := filepath.Join(t.TempDir(), "hosts")
+	if err := os.WriteFile(named, []byte("named hosts\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	env["HOME"] = home
+	for _, tt := range []struct{ url, path, want string }{
+		{"ssh://git@git.example/r.git", "", "user's hosts\n"},
+		{"git@git.example:r.git", named, "named hosts\n"},
+		{"https://git.example/r.git", named, ""},
+	} {
+		env[EnvRepoSSHKnownHostsPath] = tt.path
+		got, err := RepositoryFromEnv(tt.url, func(k string) string { return env[k] })
+		if err != nil || got.KnownHosts != tt.want {
+			t.Errorf("RepositoryFromEnv(%s) with known hosts path %q: KnownHosts %q, %v; want %q", tt.url, tt.path, got.KnownHosts, err, tt.want)
+		}
+	}
+	env[EnvRepoSSHKnownHostsPath] = filepath.Join(t.TempDir(), "missing")
+	if _, err := RepositoryFromEnv("ssh://git@git.example/r.git", func(k string) string { return env[k] }); err == nil {
+		t.Error("RepositoryFromEnv with a missing known hosts file named: no error")
+	}
+	env[EnvRepoSSHKnownHostsPath] = ""
 	env[EnvRepoSSHPrivateKeyPath] = filepath.Join(t.TempDir(), "missing")
 	if _, err := RepositoryFromEnv("https://u:secret@git.example/r", func(k string) string { return env[k] }); err == nil {
 		t.Error("RepositoryFromEnv with a missing key file: no error")

@@ -31,6 +31,10 @@ type GitOptions struct {
 	// AllowFileRepositories lets Applications read file:// URLs and local
 	// paths, that is the controller's own disk. Off by default.
 	AllowFileRepositories bool
+	// Trust gives the SSH known hosts and TLS certificates repositories
+	// are verified against; nil means none, and then an SSH host is
+	// trusted only through a Repository's own KnownHosts.
+	Trust Trust
 }
 
 // Defaults for GitOptions.
@@ -74,6 +78,7 @@ type Git struct {
 	ids        identities
 	trees      *treeCache
 	treeHashes memo
+	apps       *githubApps
 
 	lsGroup    singleflight.Group
 	fetchGroup singleflight.Group
@@ -123,6 +128,7 @@ func NewGit(opts GitOptions) (*Git, error) {
 		ids:        ids,
 		trees:      trees,
 		treeHashes: memo{max: 100_000},
+		apps:       newGitHubApps(opts.Clock),
 		refs:       map[gitKey]refList{},
 		repos:      map[gitKey]*localRepo{},
 		stats:      map[string]*GitStats{},

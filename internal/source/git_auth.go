@@ -14,6 +14,8 @@ import (
 	"github.com/go-git/go-git/v5/plumbing/transport/server"
 	gitssh "github.com/go-git/go-git/v5/plumbing/transport/ssh"
 	"golang.org/x/crypto/ssh"
+
+	"github.com/capstan-cd/capstan/internal/settings"
 )
 
 func init() {
@@ -42,15 +44,19 @@ func accessFor(repo Repository) (access, error) {
 		caBundle:   []byte(repo.CAData),
 		clientCert: []byte(repo.TLSClientCertData),
 		clientKey:  []byte(repo.TLSClientCertKey),
-		proxy:      transport.ProxyOptions{URL: repo.Proxy},
 	}
-	switch {
-	case isSSHURL(repo.URL):
+	if isSSHURL(repo.URL) {
+		// An SSH repository is dialled directly: the proxy of a repository
+		// Secret is an HTTP proxy.
 		auth, err := sshAuth(repo)
 		if err != nil {
 			return access{}, err
 		}
 		a.auth = auth
+		return a, nil
+	}
+	a.proxy = transport.ProxyOptions{URL: proxyFor(repo, a.url)}
+	switch {
 	case repo.BearerToken != "":
 		a.auth = &githttp.TokenAuth{Token: repo.BearerToken}
 	case repo.Username != "" || repo.Password != "":
@@ -71,21 +77,23 @@ func sshAuth(repo Repository) (transport.AuthMethod, error) {
 		// The parser's message never quotes the key.
 		return nil, fmt.Errorf("parse ssh private key: %w", err)
 	}
-	switch {
-	case repo.InsecureIgnoreHostKey || repo.Insecure:
+	if repo.InsecureIgnoreHostKey || repo.Insecure {
 		keys.HostKeyCallback = ssh.InsecureIgnoreHostKey()
-	case repo.KnownHosts != "":
-		cb, algos, err := knownHostsCheck(repo.KnownHosts, sshAddr(repo.URL))
-		if err != nil {
-			return nil, err
-		}
-		keys.HostKeyCallback, keys.HostKeyAlgorithms = cb, algos
+		return keys, nil
 	}
+	// Without known hosts every host is unknown, and refused.
+	cb, algos, err := knownHostsCheck(repo.KnownHosts, sshAddr(repo.URL))
+	if err != nil {
+		return nil, err
+	}
+	keys.HostKeyCallback, keys.HostKeyAlgorithms = cb, algos
 	return keys, nil
 }
 
 // knownHostsCheck builds a host key callback from known_hosts content, and
 // the key algorithms it knows for addr so the server offers a matching key.
+// A host whose key is not among them is refused with an error that says
+// where to add it.
 func knownHostsCheck(content, addr string) (ssh.HostKeyCallback, []string, error) {
 	f, err := os.CreateTemp("", "capstan-known-hosts-*")
 	if err != nil {
@@ -101,7 +109,15 @@ func knownHostsCheck(content, addr string) (ssh.HostKeyCallback, []string, error
 	if err != nil {
 		return nil, nil, fmt.Errorf("parse known hosts: %w", err)
 	}
-	return db.HostKeyCallback(), db.HostKeyAlgorithms(addr), nil
+	check := db.HostKeyCallback()
+	refuse := func(host string, remote net.Addr, key ssh.PublicKey) error {
+		if err := check(host, remote, key); err != nil {
+			return fmt.Errorf("ssh host key %s of %s is not in %s (ssh_known_hosts); add it there, or set insecure: \"true\" on the repository Secret: %w",
+				ssh.FingerprintSHA256(key), host, settings.KnownHosts, err)
+		}
+		return nil
+	}
+	return refuse, db.HostKeyAlgorithms(addr), nil
 }
 
 // sshUser is the user of an ssh:// or scp-like URL, "git" when none is given.

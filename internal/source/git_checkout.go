@@ -14,6 +14,7 @@ import (
 // call that returned it.
 func (g *Git) Checkout(ctx context.Context, repo Repository, sha string) (string, error) {
 	sha = strings.ToLower(sha)
+	repo = trusted(repo, current(g.opts.Trust))
 	if err := g.allowed(repo); err != nil {
 		return "", err
 	}
@@ -70,6 +71,7 @@ func (g *Git) checkout(ctx context.Context, repo Repository, sha, key string) (s
 // caches.
 func (g *Git) TreeHash(ctx context.Context, repo Repository, sha, path string) (string, error) {
 	sha = strings.ToLower(sha)
+	repo = trusted(repo, current(g.opts.Trust))
 	if err := g.allowed(repo); err != nil {
 		return "", err
 	}

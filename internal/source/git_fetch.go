@@ -113,7 +113,7 @@ func (g *Git) fetchAll(ctx context.Context, repo Repository, lr *localRepo) erro
 
 // fetch runs one fetch into lr. "Already up to date" is success.
 func (g *Git) fetch(ctx context.Context, repo Repository, lr *localRepo, specs []config.RefSpec, depth int) error {
-	a, err := accessFor(repo)
+	a, err := g.access(ctx, repo)
 	if err != nil {
 		return err
 	}

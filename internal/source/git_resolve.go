@@ -27,6 +27,7 @@ const failureTTL = 10 * time.Second
 // returned as is, without asking the server; a short one is looked up among
 // the ref tips, then among the fetched objects.
 func (g *Git) Resolve(ctx context.Context, repo Repository, revision string) (string, error) {
+	repo = trusted(repo, current(g.opts.Trust))
 	if err := g.allowed(repo); err != nil {
 		return "", err
 	}
@@ -108,7 +109,7 @@ func (g *Git) cachedRefs(key gitKey) (refList, bool) {
 
 // listRefs sends one ls-remote to the server.
 func (g *Git) listRefs(ctx context.Context, repo Repository) (refList, error) {
-	a, err := accessFor(repo)
+	a, err := g.access(ctx, repo)
 	if err != nil {
 		return refList{}, err
 	}

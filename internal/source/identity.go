@@ -64,7 +64,8 @@ func (ids identities) of(repo Repository) string {
 	mac := hmac.New(sha256.New, ids.key)
 	for _, s := range []string{
 		repo.Username, repo.Password, repo.BearerToken, repo.SSHPrivateKey,
-		repo.TLSClientCertData, repo.TLSClientCertKey, repo.CAData, repo.KnownHosts, repo.Proxy,
+		repo.TLSClientCertData, repo.TLSClientCertKey, repo.CAData, repo.KnownHosts, repo.Proxy, repo.NoProxy,
+		repo.GitHubAppID, repo.GitHubAppInstallationID, repo.GitHubAppPrivateKey, repo.GitHubAppEnterpriseBaseURL,
 		strconv.FormatBool(repo.Insecure), strconv.FormatBool(repo.InsecureIgnoreHostKey),
 		strconv.FormatBool(repo.InsecureOCIForceHTTP),
 	} {

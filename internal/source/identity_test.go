@@ -31,6 +31,11 @@ func TestIdentityOf(t *testing.T) {
 		{"CA", func(r *Repository) { r.CAData = "ca" }, false},
 		{"known hosts", func(r *Repository) { r.KnownHosts = "h" }, false},
 		{"proxy", func(r *Repository) { r.Proxy = "http://proxy" }, false},
+		{"hosts without proxy", func(r *Repository) { r.NoProxy = "git.example" }, false},
+		{"GitHub App", func(r *Repository) { r.GitHubAppID = "1" }, false},
+		{"GitHub App installation", func(r *Repository) { r.GitHubAppInstallationID = "2" }, false},
+		{"GitHub App key", func(r *Repository) { r.GitHubAppPrivateKey = "k" }, false},
+		{"GitHub Enterprise", func(r *Repository) { r.GitHubAppEnterpriseBaseURL = "https://ghe.example/api/v3" }, false},
 		{"fields do not run together", func(r *Repository) { r.Username, r.Password = "up", "4ssword-secret" }, false},
 	}
 	for _, tt := range tests {

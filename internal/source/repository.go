@@ -40,8 +40,23 @@ type Repository struct {
 	CAData string
 	// KnownHosts is an ssh_known_hosts file's content used to verify SSH hosts.
 	KnownHosts string
-	// Proxy is an HTTP(S) proxy URL.
+	// Proxy is the URL of the HTTP proxy that HTTP(S) requests to the
+	// repository go through; empty means the environment's (HTTPS_PROXY).
 	Proxy string
+	// NoProxy lists the hosts reached without Proxy, comma-separated: host
+	// names (with their subdomains; ".domain" for the subdomains only), IP
+	// addresses and CIDR ranges, each with an optional ":port", or "*".
+	NoProxy string
+
+	// GitHubAppID, GitHubAppInstallationID and GitHubAppPrivateKey (PEM)
+	// authenticate as a GitHub App installation: capstan exchanges them
+	// for an installation token, sent as basic auth x-access-token:<token>.
+	GitHubAppID             string
+	GitHubAppInstallationID string
+	GitHubAppPrivateKey     string
+	// GitHubAppEnterpriseBaseURL is the API of a GitHub Enterprise Server
+	// (https://host/api/v3); empty means https://api.github.com.
+	GitHubAppEnterpriseBaseURL string
 }
 
 // Redacted returns a copy with every secret replaced, safe to log or print.
@@ -56,5 +71,6 @@ func (r Repository) Redacted() Repository {
 	r.BearerToken = mask(r.BearerToken)
 	r.SSHPrivateKey = mask(r.SSHPrivateKey)
 	r.TLSClientCertKey = mask(r.TLSClientCertKey)
+	r.GitHubAppPrivateKey = mask(r.GitHubAppPrivateKey)
 	return r
 }
