@@ -82,12 +82,16 @@ func (r *Reconciler) sync(ctx context.Context, st *state) error {
 		st.requeueAfter = wait
 		return nil
 	}
+	started := os != nil
 	if os == nil {
 		op, ok := r.nextOperation(st, revision)
 		if !ok {
 			return nil
 		}
 		os = r.newOperationState(st, op, revision)
+	}
+	if r.windowHolds(st, os, started) {
+		return nil
 	}
 	r.advance(ctx, st, os)
 	app.Status.OperationState = os
