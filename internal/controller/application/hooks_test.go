@@ -33,6 +33,12 @@ metadata:
 `
 }
 
+// dynamicChecks reads and writes Checks.
+func dynamicChecks(t *testing.T) dynamic.NamespaceableResourceInterface {
+	t.Helper()
+	return dynamic.NewForConfigOrDie(env.Config()).Resource(checks)
+}
+
 // generatedJob is a hook Job named by generateName, as in the sync-waves
 // example app.
 func generatedJob(prefix, hook string, wave int, policy string) string {
@@ -80,7 +86,6 @@ func TestHooksAcrossWaves(t *testing.T) {
 	installCRD(t, "hooks.capstan.dev", "Check", "checks")
 	cl := startController(t)
 	cs := kubernetes.NewForConfigOrDie(env.Config())
-	dyn := dynamic.NewForConfigOrDie(env.Config())
 	ctx := context.Background()
 	files := map[string]string{
 		"guestbook/schema.yaml":   generatedJob("upgrade-sql-schema-", "PreSync", 0, ""),
@@ -126,7 +131,7 @@ metadata:
 	if rr := resultOf(os, "ConfigMap", "frontend"); rr != nil {
 		t.Errorf("wave 4 ran while the wave 3 hook runs: %+v", rr)
 	}
-	if _, err := dyn.Resource(checks).Namespace("hooks").Patch(ctx, "gate", types.MergePatchType,
+	if _, err := dynamicChecks(t).Namespace("hooks").Patch(ctx, "gate", types.MergePatchType,
 		[]byte(`{"status":{"conditions":[{"type":"Ready","status":"True"}]}}`), metav1.PatchOptions{}); err != nil {
 		t.Fatal(err)
 	}
@@ -171,7 +176,6 @@ func TestFailedHookDeletedAndSyncFailRuns(t *testing.T) {
 	installCRD(t, "hooks.capstan.dev", "Check", "checks")
 	cl := startController(t)
 	cs := kubernetes.NewForConfigOrDie(env.Config())
-	dyn := dynamic.NewForConfigOrDie(env.Config())
 	ctx := context.Background()
 	repo := gitserver.NewRepo(t, t.TempDir(), "hookfailed")
 	repo.Commit(t, "main", map[string]string{
@@ -196,7 +200,7 @@ metadata:
 		return os.Phase == v1alpha1.OperationFailed && strings.Contains(os.Message, "Check hookfailed/doomed failed"), nil
 	})
 	waitFor(t, "the failed hook deleted (HookFailed)", func(context.Context) (bool, error) {
-		_, err := dyn.Resource(checks).Namespace("hookfailed").Get(ctx, "doomed", metav1.GetOptions{})
+		_, err := dynamicChecks(t).Namespace("hookfailed").Get(ctx, "doomed", metav1.GetOptions{})
 		return apierrors.IsNotFound(err), nil
 	})
 	var alert string

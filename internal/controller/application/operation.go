@@ -24,13 +24,14 @@ func (r *Reconciler) advance(ctx context.Context, st *state, os *v1alpha1.Operat
 	op := os.Operation
 	st.operation = os
 	eng := r.engine(st)
-	syncFail := sync.SyncFailHooks(st.desired)
+	var syncFail []*unstructured.Unstructured
+	if sync.HooksRun(op.Sync) {
+		syncFail = sync.SyncFailHooks(st.desired)
+	}
 	var err error
 	switch {
 	case os.Phase == v1alpha1.OperationTerminating:
 		err = eng.Terminate(ctx, os)
-	case op.Sync.Revision != "" && op.Sync.Revision != os.SyncResult.Revision && !st.targets(op.Sync.Revision):
-		err = eng.Fail(ctx, os, fmt.Errorf("syncing to revision %s, other than the target revision, is not supported yet; change targetRevision instead", op.Sync.Revision), nil)
 	default:
 		var plan sync.Plan
 		plan, err = r.planFor(ctx, st, os)
@@ -105,7 +106,7 @@ func (r *Reconciler) planFor(ctx context.Context, st *state, os *v1alpha1.Operat
 		}
 	}
 	for _, obj := range st.desired {
-		if sync.HookOf(obj).IsHook && len(op.Sync.Resources) == 0 {
+		if sync.HookOf(obj).IsHook && len(op.Sync.Resources) == 0 && sync.HooksRun(op.Sync) {
 			desired = append(desired, obj)
 		}
 	}

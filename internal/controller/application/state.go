@@ -117,17 +117,6 @@ func (st *state) sharedWarning(obj *unstructured.Unstructured) {
 		fmt.Sprintf("%s is also managed by another application; %s leaves it alone", tracking.Describe(obj), st.app.Name))
 }
 
-// targets reports whether rev is what the sources already target (a branch
-// or tag name rather than the commit it resolved to).
-func (st *state) targets(rev string) bool {
-	for _, src := range st.app.Spec.GetSources() {
-		if src.TargetRevision == rev {
-			return true
-		}
-	}
-	return false
-}
-
 // hasOption reports whether a comma-separated option list holds option.
 func hasOption(list, option string) bool {
 	for _, o := range strings.Split(list, ",") {

@@ -54,7 +54,7 @@ func (r *Reconciler) checkProject(ctx context.Context, st *state) error {
 		return err
 	}
 	st.project = p
-	for _, src := range st.app.Spec.GetSources() {
+	for _, src := range st.sources() {
 		if err := project.PermitsSource(p, src.RepoURL); err != nil {
 			return err
 		}
@@ -77,7 +77,7 @@ func (r *Reconciler) renderSources(ctx context.Context, st *state) error {
 		return fmt.Errorf("list repository Secrets: %w", err)
 	}
 	creds := source.NewCredentials(secrets.Items)
-	sources := st.app.Spec.GetSources()
+	sources := st.sources()
 	roots := make([]string, len(sources))
 	refs := map[string]string{}
 	st.revisions = make([]string, len(sources))

@@ -233,11 +233,7 @@ func (r *Reconciler) nextOperation(st *state, revision string) (v1alpha1.Operati
 func (r *Reconciler) newOperationState(st *state, op v1alpha1.Operation, revision string) *v1alpha1.OperationState {
 	os := &v1alpha1.OperationState{Operation: op, Phase: v1alpha1.OperationRunning, StartedAt: metav1.NewTime(r.Clock.Now()).Rfc3339Copy(),
 		SyncResult: &v1alpha1.SyncOperationResult{Revision: revision, Revisions: st.revisions}}
-	if src := st.app.Spec.Source; src != nil {
-		os.SyncResult.Source = *src
-	} else {
-		os.SyncResult.Sources = st.app.Spec.Sources
-	}
+	syncedSources(os.SyncResult, &st.app.Spec, op.Sync)
 	return os
 }
 
