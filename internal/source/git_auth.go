@@ -66,27 +66,33 @@ func accessFor(repo Repository) (access, error) {
 }
 
 // sshAuth builds public-key authentication and host key checking for an
-// SSH URL. Without a key it returns nil, leaving go-git to its defaults.
+// SSH URL. Without a key it offers none, rather than leaving go-git to its
+// defaults, which would read the process's SSH agent and
+// ~/.ssh/known_hosts: the host is still checked, and then refused or asked
+// for a key it will not get.
 func sshAuth(repo Repository) (transport.AuthMethod, error) {
-	if repo.SSHPrivateKey == "" {
-		return nil, nil
+	var check gitssh.HostKeyCallbackHelper
+	if repo.InsecureIgnoreHostKey || repo.Insecure {
+		check.HostKeyCallback = ssh.InsecureIgnoreHostKey()
+	} else {
+		// Without known hosts every host is unknown, and refused.
+		cb, algos, err := knownHostsCheck(repo.KnownHosts, sshAddr(repo.URL))
+		if err != nil {
+			return nil, err
+		}
+		check.HostKeyCallback, check.HostKeyAlgorithms = cb, algos
 	}
 	user := sshUser(repo.URL)
+	if repo.SSHPrivateKey == "" {
+		none := func() ([]ssh.Signer, error) { return nil, nil }
+		return &gitssh.PublicKeysCallback{User: user, Callback: none, HostKeyCallbackHelper: check}, nil
+	}
 	keys, err := gitssh.NewPublicKeys(user, []byte(repo.SSHPrivateKey), "")
 	if err != nil {
 		// The parser's message never quotes the key.
 		return nil, fmt.Errorf("parse ssh private key: %w", err)
 	}
-	if repo.InsecureIgnoreHostKey || repo.Insecure {
-		keys.HostKeyCallback = ssh.InsecureIgnoreHostKey()
-		return keys, nil
-	}
-	// Without known hosts every host is unknown, and refused.
-	cb, algos, err := knownHostsCheck(repo.KnownHosts, sshAddr(repo.URL))
-	if err != nil {
-		return nil, err
-	}
-	keys.HostKeyCallback, keys.HostKeyAlgorithms = cb, algos
+	keys.HostKeyCallbackHelper = check
 	return keys, nil
 }
 

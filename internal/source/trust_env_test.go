@@ -3,6 +3,8 @@ package source
 import (
 	"context"
 	"errors"
+	"os"
+	"path/filepath"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -87,6 +89,32 @@ func TestTrustSSHKnownHosts(t *testing.T) {
 	if sha, err := g.Resolve(ctx, insecure, "main"); err != nil || sha != f.main {
 		t.Errorf("resolve with insecure: %s, %v; want %s", sha, err, f.main)
 	}
+
+	// Without a private key, the process's own known hosts and agent are
+	// not consulted either: the host is checked against the ConfigMap.
+	t.Run("no private key", func(t *testing.T) {
+		home := t.TempDir()
+		if err := os.MkdirAll(filepath.Join(home, ".ssh"), 0o700); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(home, ".ssh", "known_hosts"), []byte(srv.KnownHosts()), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		t.Setenv("HOME", home)
+		t.Setenv("SSH_KNOWN_HOSTS", filepath.Join(home, ".ssh", "known_hosts"))
+		keyless := Repository{URL: srv.RepoURL("app")}
+		trust.set(t, nil)
+		_, err := g.Resolve(ctx, keyless, "main")
+		if !errors.Is(err, ErrAuth) {
+			t.Fatalf("resolve without a key from an unknown host: %v, want the host refused", err)
+		}
+		mustContain(t, err.Error(), settings.KnownHosts)
+		trust.set(t, knownHosts(srv.KnownHosts()))
+		_, err = g.Resolve(ctx, keyless, "main")
+		if !errors.Is(err, ErrAuth) || strings.Contains(err.Error(), settings.KnownHosts) {
+			t.Fatalf("resolve without a key from a known host: %v, want the key asked for", err)
+		}
+	})
 }
 
 // Certificates of argocd-tls-certs-cm, by host name, verify HTTPS Git
