@@ -115,9 +115,6 @@ func (r *Reconciler) planFor(ctx context.Context, st *state, os *v1alpha1.Operat
 	if err != nil {
 		return sync.Plan{}, err
 	}
-	if err := respectIgnoreDifferences(app, plan); err != nil {
-		return sync.Plan{}, err
-	}
 	if plan.NeedsPruneConfirmation {
 		st.condition(v1alpha1.ApplicationConditionSyncError, "some resources wait for the deletion-approved annotation to be pruned (Prune=confirm)")
 	}
@@ -169,24 +166,6 @@ func deletionApproved(app *v1alpha1.Application, started time.Time) bool {
 	}
 	at, err := time.Parse(time.RFC3339, strings.TrimSpace(v))
 	return err == nil && !at.Before(started.Truncate(time.Second))
-}
-
-// respectIgnoreDifferences refuses a sync that asks, with
-// RespectIgnoreDifferences=true, to keep the live values of ignored
-// fields: capstan does not carry them over yet, and applying the desired
-// values would overwrite what the user asked to keep.
-func respectIgnoreDifferences(app *v1alpha1.Application, plan sync.Plan) error {
-	if len(app.Spec.IgnoreDifferences) == 0 {
-		return nil
-	}
-	for _, step := range plan.Steps {
-		for _, task := range step.Tasks {
-			if task.Action == sync.ActionApply && task.Options.RespectIgnoreDifferences {
-				return fmt.Errorf("%s: RespectIgnoreDifferences=true is not supported yet; nothing was applied, so the ignored fields keep their live values", tracking.Describe(task.Object))
-			}
-		}
-	}
-	return nil
 }
 
 // syncOptions are the Application's sync options followed by the

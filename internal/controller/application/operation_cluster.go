@@ -40,6 +40,12 @@ func (c operationCluster) Apply(ctx context.Context, task sync.Task, obj *unstru
 	r, st := c.r, c.st
 	t := st.target
 	opts := apply.Options{DryRun: dryRun, Validate: task.Options.Validate, Replace: task.Options.Replace, Force: task.Options.Force}
+	if task.Options.RespectIgnoreDifferences && !task.Hook {
+		var err error
+		if obj, err = st.respect(ctx, obj); err != nil {
+			return err
+		}
+	}
 	stored, err := t.applier.Apply(ctx, obj, opts)
 	if err != nil && !dryRun && missingNamespace(err) && task.Options.CreateNamespace && obj.GetNamespace() == st.app.Spec.Destination.Namespace {
 		if err = r.ensureNamespace(ctx, st, false, true); err == nil {

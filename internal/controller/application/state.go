@@ -9,6 +9,7 @@ import (
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 
 	"github.com/capstan-cd/capstan/api/v1alpha1"
+	"github.com/capstan-cd/capstan/internal/diff"
 	"github.com/capstan-cd/capstan/internal/health"
 	"github.com/capstan-cd/capstan/internal/settings"
 
@@ -62,6 +63,10 @@ type state struct {
 	// runs under, and assess the health of an object under them.
 	settings *settings.Settings
 	assess   func(*unstructured.Unstructured) (*health.Status, error)
+
+	// ignorer holds the ignoreDifferences rules the comparison ran
+	// under, for RespectIgnoreDifferences.
+	ignorer *diff.Ignorer
 
 	// compareKey is what, besides an object, a comparison depends on (the
 	// ignoreDifferences rules, the tracking method).

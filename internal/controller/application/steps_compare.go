@@ -115,6 +115,7 @@ func (r *Reconciler) compare(ctx context.Context, st *state) error {
 	if err != nil {
 		return err
 	}
+	st.ignorer = ign
 	t := st.target
 	rules, _ := json.Marshal(ignore)
 	sum := sha256.Sum256(append([]byte(string(r.Opts.Tracking)+"\n"+st.settings.CustomizationKey()+"\n"), rules...))
