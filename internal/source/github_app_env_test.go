@@ -10,16 +10,20 @@ import (
 	corev1 "k8s.io/api/core/v1"
 
 	"github.com/capstan-cd/capstan/internal/testenv/gitserver"
+	"github.com/capstan-cd/capstan/internal/testenv/testca"
 )
 
 // A repository Secret's GitHub App credentials are exchanged for an
 // installation token, which reads the repository; the token is reused
-// until shortly before it expires, then replaced.
+// until shortly before it expires, then replaced. The token endpoint of a
+// GitHub Enterprise Server is verified through argocd-tls-certs-cm.
 func TestGitHubAppCredentials(t *testing.T) {
 	srv := gitserver.NewHTTP(t)
 	f := newFixture(t, srv.NewRepo(t, "app"))
-	app := srv.NewGitHubApp(t)
-	g, clk := testGit(t, GitOptions{PollInterval: time.Minute})
+	ca := testca.New(t, "GitHub Enterprise CA")
+	app := srv.NewGitHubApp(t, ca)
+	trust := newTrust(t, tlsCerts("127.0.0.1", ca.PEM))
+	g, clk := testGit(t, GitOptions{PollInterval: time.Minute, Trust: trust})
 	clk.SetTime(time.Now())
 	app.Now = clk.Now
 	secretData := map[string]string{
@@ -65,7 +69,7 @@ func TestGitHubAppCredentials(t *testing.T) {
 	checkoutMatches(t, g, repo, f.dev, map[string]string{"dev.txt": "dev\n"})
 
 	t.Run("refused", func(t *testing.T) {
-		other := gitserver.NewHTTP(t).NewGitHubApp(t) // another App, another key
+		other := gitserver.NewHTTP(t).NewGitHubApp(t, nil) // another App, another key
 		tests := map[string]func(*Repository){
 			"key of another App":   func(r *Repository) { r.GitHubAppPrivateKey = other.PrivateKey },
 			"other App ID":         func(r *Repository) { r.GitHubAppID = "999" },
@@ -91,5 +95,16 @@ func TestGitHubAppCredentials(t *testing.T) {
 				}
 			})
 		}
+	})
+
+	t.Run("endpoint certificate not trusted", func(t *testing.T) {
+		trust.set(t, nil)
+		defer trust.set(t, tlsCerts("127.0.0.1", ca.PEM))
+		fresh, _ := testGit(t, GitOptions{Trust: trust})
+		_, err := fresh.Resolve(ctx, repo, "main")
+		if err == nil || !strings.Contains(err.Error(), "certificate") {
+			t.Fatalf("resolve: %v, want a certificate error from the token endpoint", err)
+		}
+		mustContain(t, err.Error(), "GitHub App")
 	})
 }

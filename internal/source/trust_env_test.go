@@ -223,3 +223,23 @@ func TestTrustMutualTLS(t *testing.T) {
 		})
 	}
 }
+
+// argocd-tls-certs-cm also verifies an OCI registry.
+func TestTrustTLSCertificatesOCI(t *testing.T) {
+	reg := registry.Start(t, registry.Options{TLS: true})
+	pushCharts(t, reg)
+	trust := newTrust(t, nil)
+	c := testChartsWith(t, ChartsOptions{Trust: trust})
+	repo := Repository{URL: reg.URL("charts"), Type: "helm", EnableOCI: true, Username: reg.Username, Password: reg.Password}
+	ctx := context.Background()
+	if _, err := c.Resolve(ctx, repo, "guestbook", "1.0.0"); err == nil || !strings.Contains(err.Error(), "certificate") {
+		t.Fatalf("resolve with no argocd-tls-certs-cm: %v, want a certificate error", err)
+	}
+	trust.set(t, tlsCerts("127.0.0.1", string(reg.CAData)))
+	if v, err := c.Resolve(ctx, repo, "guestbook", "1.0.0"); err != nil || v != "1.0.0" {
+		t.Fatalf("resolve with the certificate in argocd-tls-certs-cm: %s, %v; want 1.0.0", v, err)
+	}
+	if _, err := c.Pull(ctx, repo, "guestbook", "1.0.0"); err != nil {
+		t.Fatalf("pull with the certificate in argocd-tls-certs-cm: %v", err)
+	}
+}

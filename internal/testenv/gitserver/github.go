@@ -16,6 +16,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/capstan-cd/capstan/internal/testenv/testca"
 )
 
 // GitHubApp plays GitHub's installation token endpoint for one App
@@ -43,8 +45,9 @@ type GitHubApp struct {
 }
 
 // NewGitHubApp starts the token endpoint of a new App installed with
-// access to the server's repositories. It stops when the test ends.
-func (s *HTTPServer) NewGitHubApp(t testing.TB) *GitHubApp {
+// access to the server's repositories: over HTTPS with a certificate from
+// ca, or plain HTTP when ca is nil. It stops when the test ends.
+func (s *HTTPServer) NewGitHubApp(t testing.TB, ca *testca.CA) *GitHubApp {
 	t.Helper()
 	key, err := rsa.GenerateKey(rand.Reader, 2048)
 	if err != nil {
@@ -59,7 +62,13 @@ func (s *HTTPServer) NewGitHubApp(t testing.TB) *GitHubApp {
 		public:         &key.PublicKey,
 		tokens:         map[string]time.Time{},
 	}
-	srv := httptest.NewServer(http.HandlerFunc(a.serve))
+	srv := httptest.NewUnstartedServer(http.HandlerFunc(a.serve))
+	if ca != nil {
+		srv.TLS = ca.ServerTLS(t, nil)
+		srv.StartTLS()
+	} else {
+		srv.Start()
+	}
 	t.Cleanup(srv.Close)
 	a.URL = srv.URL + "/api/v3"
 	s.app.Store(a)
