@@ -27,7 +27,7 @@ func trusted(repo Repository, s *settings.Settings) Repository {
 	}
 	if isSSHURL(repo.URL) {
 		if repo.KnownHosts == "" {
-			repo.KnownHosts = s.SSHKnownHosts()
+			repo.KnownHosts = knownHostsFor(s.SSHKnownHosts(), hostOf(repo.URL))
 		}
 		return repo
 	}
@@ -60,4 +60,49 @@ func hostOf(raw string) string {
 		return ""
 	}
 	return u.Hostname()
+}
+
+// knownHostsFor keeps the lines of known_hosts content that may concern
+// host: those whose host patterns name it, and those it cannot tell
+// without matching (hashed names, wildcards, negations). Lines for other
+// hosts are dropped, so that adding or removing them does not change
+// the identity, and so the caches, of this host's repositories. What is
+// kept is still checked in full when the host connects.
+func knownHostsFor(content, host string) string {
+	host = strings.ToLower(host)
+	var b strings.Builder
+	for _, line := range strings.Split(content, "\n") {
+		fields := strings.Fields(line)
+		if len(fields) == 0 || strings.HasPrefix(fields[0], "#") {
+			continue
+		}
+		patterns := fields[0]
+		if strings.HasPrefix(patterns, "@") && len(fields) > 1 { // @cert-authority, @revoked
+			patterns = fields[1]
+		}
+		if mayMatchHost(patterns, host) {
+			b.WriteString(strings.TrimSpace(line))
+			b.WriteByte('\n')
+		}
+	}
+	return b.String()
+}
+
+// mayMatchHost reports whether a comma-separated list of known_hosts host
+// patterns could name host.
+func mayMatchHost(patterns, host string) bool {
+	for _, p := range strings.Split(strings.ToLower(patterns), ",") {
+		if strings.HasPrefix(p, "|") || strings.ContainsAny(p, "*?!") {
+			return true
+		}
+		if strings.HasPrefix(p, "[") {
+			if end := strings.Index(p, "]"); end > 0 {
+				p = p[1:end]
+			}
+		}
+		if p == host {
+			return true
+		}
+	}
+	return false
 }

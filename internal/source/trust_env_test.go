@@ -73,6 +73,14 @@ func TestTrustSSHKnownHosts(t *testing.T) {
 	}
 	checkoutMatches(t, g, repo, f.main, f.files)
 
+	// Another host added to the ConfigMap leaves this host's cache alone.
+	trust.set(t, knownHosts("git.example ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl\n"+srv.KnownHosts()))
+	before := srv.Counts("app")
+	checkoutMatches(t, g, repo, f.main, f.files)
+	if after := srv.Counts("app"); after != before {
+		t.Errorf("a checkout after another host was added asked the server: %+v, before %+v", after, before)
+	}
+
 	// The ConfigMap now lists another host's key: the next request is
 	// refused, cached answers notwithstanding.
 	trust.set(t, knownHosts(gitserver.NewSSH(t).KnownHosts()))
