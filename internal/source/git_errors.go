@@ -180,7 +180,7 @@ func classify(err error) error {
 
 // scrub removes from msg every credential of repo and every URL password.
 func scrub(msg string, repo Repository) string {
-	for _, secret := range []string{repo.Password, repo.BearerToken, repo.SSHPrivateKey, repo.TLSClientCertKey} {
+	for _, secret := range []string{repo.Password, repo.BearerToken, repo.SSHPrivateKey, repo.TLSClientCertKey, repo.GitHubAppPrivateKey} {
 		if len(secret) >= 1 {
 			msg = strings.ReplaceAll(msg, secret, "******")
 		}
