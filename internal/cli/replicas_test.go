@@ -19,10 +19,8 @@ import (
 	coordinationv1 "k8s.io/api/coordination/v1"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/util/wait"
 	"k8s.io/client-go/kubernetes"
-	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/capstan-cd/capstan/api/v1alpha1"
@@ -60,8 +58,9 @@ type replica struct {
 }
 
 // startReplica runs `capstan controller` with leader election against the
-// test cluster, in namespace, until stopped or the test ends.
-func startReplica(t *testing.T, name, namespace string) *replica {
+// test cluster, in namespace, until stopped or the test ends; flags are
+// added to (and override) the defaults.
+func startReplica(t *testing.T, name, namespace string, flags ...string) *replica {
 	t.Helper()
 	r := &replica{name: name, metrics: freeAddress(t), log: filepath.Join(t.TempDir(), name+".log"), exited: make(chan error, 1)}
 	logFile, err := os.Create(r.log)
@@ -71,6 +70,7 @@ func startReplica(t *testing.T, name, namespace string) *replica {
 	r.cmd = exec.Command(os.Args[0], "controller", "--kubeconfig", env.Cluster.Kubeconfig, "--namespace", namespace,
 		"--leader-elect=true", "--metrics-bind-address", r.metrics, "--health-probe-bind-address", "127.0.0.1:0",
 		"--cache-dir", t.TempDir(), "--allow-file-repositories")
+	r.cmd.Args = append(r.cmd.Args, flags...)
 	r.cmd.Env = append(os.Environ(), replicaEnv+"=1")
 	r.cmd.Stdout, r.cmd.Stderr = logFile, logFile
 	// A test binary that dies takes its replicas with it.
@@ -165,13 +165,7 @@ func TestTwoReplicasElectOneLeader(t *testing.T) {
 	const namespace = "capstan-replicas"
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
-	scheme := runtime.NewScheme()
-	_ = clientgoscheme.AddToScheme(scheme)
-	_ = v1alpha1.AddToScheme(scheme)
-	cl, err := client.New(env.Config(), client.Options{Scheme: scheme})
-	if err != nil {
-		t.Fatal(err)
-	}
+	cl := clusterClient(t)
 	cs := kubernetes.NewForConfigOrDie(env.Config())
 	repo := gitserver.NewRepo(t, t.TempDir(), "apps")
 	repo.Commit(t, "main", guestbook, "guestbook")
@@ -211,7 +205,7 @@ func TestTwoReplicasElectOneLeader(t *testing.T) {
 		}
 		return *d.Spec.Replicas, nil
 	}
-	err = wait.PollUntilContextCancel(ctx, 200*time.Millisecond, true, func(ctx context.Context) (bool, error) {
+	err := wait.PollUntilContextCancel(ctx, 200*time.Millisecond, true, func(ctx context.Context) (bool, error) {
 		n, err := replicasOf(ctx)
 		return n == 1, err
 	})
