@@ -121,3 +121,57 @@ func createObject(t *testing.T, cl client.Client, obj client.Object) {
 	}
 	t.Cleanup(func() { _ = cl.Delete(context.Background(), obj) })
 }
+
+// TestRepositorySecretTrustKeys syncs from three repositories that need
+// what their Secrets say: a client certificate (mutual TLS), a GitHub App
+// installation token, and a proxy, which counts what it carried.
+func TestRepositorySecretTrustKeys(t *testing.T) {
+	cl, setConfigMap := startTrustController(t)
+	ca, clients := testca.New(t, "server CA"), testca.New(t, "client CA")
+	cert, key := clients.ClientCert(t, "capstan")
+	mtls := gitserver.NewHTTP(t, gitserver.WithCA(ca, clients))
+	github := gitserver.NewHTTP(t)
+	app := github.NewGitHubApp(t, nil)
+	proxied := gitserver.NewHTTP(t)
+	proxy := gitserver.NewProxy(t)
+	setConfigMap(settings.TLSCerts, map[string]string{"127.0.0.1": ca.PEM})
+	for _, srv := range []*gitserver.HTTPServer{mtls, github, proxied} {
+		r := srv.NewRepo(t, "keys")
+		r.Commit(t, "main", map[string]string{"guestbook/deployment.yaml": deploymentYAML("keys-web", "registry.invalid/web:1", 1)}, "web")
+		r.SetHead(t, "main")
+	}
+	apps := []struct {
+		name, url, kind string
+		secret          map[string]string
+	}{
+		{"keys-mtls", mtls.RepoURL("keys"), v1alpha1.SecretTypeRepository, map[string]string{
+			"url": mtls.RepoURL("keys"), "username": mtls.Username, "password": mtls.Password, "tlsClientCertData": cert, "tlsClientCertKey": key,
+		}},
+		{"keys-github", github.RepoURL("keys"), v1alpha1.SecretTypeRepoCreds, map[string]string{
+			"url": github.URL, "githubAppID": app.AppID, "githubAppInstallationID": app.InstallationID,
+			"githubAppPrivateKey": app.PrivateKey, "githubAppEnterpriseBaseUrl": app.URL,
+		}},
+		{"keys-proxy", proxied.RepoURL("keys"), v1alpha1.SecretTypeRepository, map[string]string{
+			"url": proxied.RepoURL("keys"), "username": proxied.Username, "password": proxied.Password, "proxy": proxy.URL, "noProxy": "git.example",
+		}},
+	}
+	for _, a := range apps {
+		createObject(t, cl, &corev1.Secret{
+			ObjectMeta: metav1.ObjectMeta{Name: a.name, Namespace: controlPlane, Labels: map[string]string{v1alpha1.LabelSecretType: a.kind}},
+			StringData: a.secret,
+		})
+		createObject(t, cl, seedApp(a.name, a.url, a.name))
+	}
+	for _, a := range apps {
+		waitFor(t, a.name+" Synced and Healthy", func(ctx context.Context) (bool, error) {
+			app := appStatus(t, cl, a.name)
+			return app.Status.Sync.Status == v1alpha1.SyncStatusCodeSynced && app.Status.Health.Status == v1alpha1.HealthStatusHealthy, nil
+		})
+	}
+	if app.Issued() == 0 {
+		t.Error("no GitHub App token was issued")
+	}
+	if proxy.Requests(strings.TrimPrefix(proxied.URL, "http://")) == 0 {
+		t.Error("no request went through the proxy")
+	}
+}
