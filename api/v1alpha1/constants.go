@@ -241,6 +241,8 @@ const (
 	// BackgroundResourcesFinalizer deletes an Application's resources with
 	// background propagation.
 	BackgroundResourcesFinalizer = "resources-finalizer.argocd.argoproj.io/background"
+	// ForegroundResourcesFinalizer is ResourcesFinalizer spelt out.
+	ForegroundResourcesFinalizer = "resources-finalizer.argocd.argoproj.io/foreground"
 	// PreDeleteFinalizer holds an Application until its PreDelete hooks ran.
 	PreDeleteFinalizer = "pre-delete-finalizer.argocd.argoproj.io"
 	// PostDeleteFinalizer holds an Application until its PostDelete hooks ran.

@@ -39,14 +39,22 @@ func TestDeleteResourcesDoesNotWaitAndSkipsVanishedKinds(t *testing.T) {
 	}
 	r := &Reconciler{Client: directClient(t), Opts: Options{Namespace: controlPlane, Tracking: tracking.MethodAnnotation},
 		Clusters: NewClusters(ctx, env.Config(), controlPlane, tracking.MethodAnnotation), Clock: clock.RealClock{}}
+	target, err := r.Clusters.resolve(ctx, r.Client, app.Spec.Destination)
+	if err != nil {
+		t.Fatal(err)
+	}
 
 	// The ConfigMap's own finalizer holds it: the pass returns at once with
 	// one object remaining, and again without deleting it twice.
-	for range 2 {
+	for pass := range 2 {
 		began := time.Now()
-		remaining, err := r.deleteResources(ctx, app, metav1.DeletePropagationForeground)
+		remaining, held, err := r.deleteResources(ctx, app, target, metav1.DeletePropagationForeground)
 		if err != nil || remaining != 1 {
 			t.Fatalf("deleteResources = %d, %v; want 1 remaining", remaining, err)
+		}
+		// Once it is being deleted, the finalizer holding it is named.
+		if want := "ConfigMap finalize/settings (finalizers capstan.dev/test-hold)"; pass == 1 && (len(held) != 1 || held[0] != want) {
+			t.Errorf("held = %q; want [%q]", held, want)
 		}
 		if d := time.Since(began); d > 10*time.Second {
 			t.Errorf("deleteResources took %s: it waited for the deletion", d)
@@ -61,7 +69,7 @@ func TestDeleteResourcesDoesNotWaitAndSkipsVanishedKinds(t *testing.T) {
 		t.Fatal(err)
 	}
 	err = wait.PollUntilContextTimeout(ctx, 100*time.Millisecond, 30*time.Second, true, func(ctx context.Context) (bool, error) {
-		remaining, err := r.deleteResources(ctx, app, metav1.DeletePropagationForeground)
+		remaining, _, err := r.deleteResources(ctx, app, target, metav1.DeletePropagationForeground)
 		return remaining == 0, err
 	})
 	if err != nil {
@@ -98,13 +106,17 @@ func TestDeleteOptionsKeepOrHoldObjects(t *testing.T) {
 	}
 	r := &Reconciler{Client: directClient(t), Opts: Options{Namespace: controlPlane, Tracking: tracking.MethodAnnotation},
 		Clusters: NewClusters(ctx, env.Config(), controlPlane, tracking.MethodAnnotation), Clock: clock.RealClock{}}
+	target, err := r.Clusters.resolve(ctx, r.Client, app.Spec.Destination)
+	if err != nil {
+		t.Fatal(err)
+	}
 
-	if _, err := r.deleteResources(ctx, app, metav1.DeletePropagationForeground); err == nil || !strings.Contains(err.Error(), "ConfigMap delete-opts/held") {
+	if _, _, err := r.deleteResources(ctx, app, target, metav1.DeletePropagationForeground); err == nil || !strings.Contains(err.Error(), "ConfigMap delete-opts/held") {
 		t.Fatalf("deleteResources = %v; want it to wait for the confirmation of the held ConfigMap", err)
 	}
 	app.Annotations = map[string]string{AnnotationDeletionApproved: time.Now().UTC().Format(time.RFC3339)}
-	err := wait.PollUntilContextTimeout(ctx, 100*time.Millisecond, 30*time.Second, true, func(ctx context.Context) (bool, error) {
-		remaining, err := r.deleteResources(ctx, app, metav1.DeletePropagationForeground)
+	err = wait.PollUntilContextTimeout(ctx, 100*time.Millisecond, 30*time.Second, true, func(ctx context.Context) (bool, error) {
+		remaining, _, err := r.deleteResources(ctx, app, target, metav1.DeletePropagationForeground)
 		return remaining == 0, err
 	})
 	if err != nil {

@@ -57,25 +57,14 @@ type timeline struct {
 // every namespace until the test ends.
 func watchManaged(t *testing.T, cs kubernetes.Interface) *timeline {
 	t.Helper()
-	ctx, cancel := context.WithCancel(context.Background())
-	t.Cleanup(cancel)
 	tl := &timeline{deleting: map[string]moment{}, available: map[string]moment{}}
 	opts := metav1.ListOptions{LabelSelector: "capstan.dev/managed=true"}
-	for _, start := range []func() (watch.Interface, error){
-		func() (watch.Interface, error) { return cs.CoreV1().ConfigMaps("").Watch(ctx, opts) },
-		func() (watch.Interface, error) { return cs.AppsV1().Deployments("").Watch(ctx, opts) },
-	} {
-		w, err := start()
-		if err != nil {
-			t.Fatal(err)
-		}
-		go func() {
-			defer w.Stop()
-			for ev := range w.ResultChan() {
-				tl.record(ev)
-			}
-		}()
-	}
+	onEvents(t, tl.record,
+		func(ctx context.Context) (watch.Interface, error) { return cs.CoreV1().ConfigMaps("").Watch(ctx, opts) },
+		func(ctx context.Context) (watch.Interface, error) {
+			return cs.AppsV1().Deployments("").Watch(ctx, opts)
+		},
+	)
 	return tl
 }
 

@@ -108,6 +108,7 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Resu
 		{"destination", r.resolveDestination},
 		{"project", r.checkProject},
 		{"sources", r.renderFresh},
+		{"finalizers", r.deleteHookFinalizers},
 		{"compare", r.compare},
 		{"sync", r.sync},
 		{"health", r.assessHealth},
