@@ -11,6 +11,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/wait"
 	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/util/retry"
 	"k8s.io/utils/clock"
 
 	"github.com/capstan-cd/capstan/api/v1alpha1"
@@ -60,12 +61,17 @@ func TestDeleteResourcesDoesNotWaitAndSkipsVanishedKinds(t *testing.T) {
 			t.Errorf("deleteResources took %s: it waited for the deletion", d)
 		}
 	}
-	live, err := cs.CoreV1().ConfigMaps("finalize").Get(ctx, "settings", metav1.GetOptions{})
-	if err != nil || live.DeletionTimestamp == nil {
-		t.Fatalf("the ConfigMap is not being deleted: %v", err)
-	}
-	live.Finalizers = nil
-	if _, err := cs.CoreV1().ConfigMaps("finalize").Update(ctx, live, metav1.UpdateOptions{}); err != nil {
+	// The garbage collector may be removing its own finalizer meanwhile.
+	err = retry.RetryOnConflict(retry.DefaultRetry, func() error {
+		live, err := cs.CoreV1().ConfigMaps("finalize").Get(ctx, "settings", metav1.GetOptions{})
+		if err != nil || live.DeletionTimestamp == nil {
+			t.Fatalf("the ConfigMap is not being deleted: %v", err)
+		}
+		live.Finalizers = nil
+		_, err = cs.CoreV1().ConfigMaps("finalize").Update(ctx, live, metav1.UpdateOptions{})
+		return err
+	})
+	if err != nil {
 		t.Fatal(err)
 	}
 	err = wait.PollUntilContextTimeout(ctx, 100*time.Millisecond, 30*time.Second, true, func(ctx context.Context) (bool, error) {
