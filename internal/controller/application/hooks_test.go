@@ -16,13 +16,14 @@ import (
 	"github.com/capstan-cd/capstan/internal/testenv/gitserver"
 )
 
-// checks are the objects of a custom kind used as hooks: their health
-// comes from their status conditions, which the test sets.
-var checks = schema.GroupVersionResource{Group: "hooks.capstan.dev", Version: "v1", Resource: "checks"}
+// Checks are objects of a custom kind used as hooks: their health comes
+// from their status conditions, which the tests set. Each test installs
+// the kind in a group of its own (a CRD removed by one test and installed
+// again by the next would leave the controller's discovery behind).
 
-// checkYAML is a Check hook whose Ready condition has the given status.
-func checkYAML(name, hook, ready string, annotations string) string {
-	return `apiVersion: hooks.capstan.dev/v1
+// checkYAML is a Check of group whose Ready condition has the given status.
+func checkYAML(group, name, hook, ready string, annotations string) string {
+	return `apiVersion: ` + group + `/v1
 kind: Check
 metadata:
   name: ` + name + `
@@ -33,10 +34,10 @@ metadata:
 `
 }
 
-// dynamicChecks reads and writes Checks.
-func dynamicChecks(t *testing.T) dynamic.NamespaceableResourceInterface {
+// dynamicChecks reads and writes the Checks of group.
+func dynamicChecks(t *testing.T, group string) dynamic.NamespaceableResourceInterface {
 	t.Helper()
-	return dynamic.NewForConfigOrDie(env.Config()).Resource(checks)
+	return dynamic.NewForConfigOrDie(env.Config()).Resource(schema.GroupVersionResource{Group: group, Version: "v1", Resource: "checks"})
 }
 
 // generatedJob is a hook Job named by generateName, as in the sync-waves
@@ -83,7 +84,8 @@ func jobsNamed(t *testing.T, cs kubernetes.Interface, ns, prefix string) []strin
 // sync creates the hooks again (BeforeHookCreation replaces a named one)
 // without the earlier runs making the Application OutOfSync.
 func TestHooksAcrossWaves(t *testing.T) {
-	installCRD(t, "hooks.capstan.dev", "Check", "checks")
+	const group = "waves.hooks.capstan.dev"
+	installCRD(t, group, "Check", "checks")
 	cl := startController(t)
 	cs := kubernetes.NewForConfigOrDie(env.Config())
 	ctx := context.Background()
@@ -91,7 +93,7 @@ func TestHooksAcrossWaves(t *testing.T) {
 		"guestbook/schema.yaml":   generatedJob("upgrade-sql-schema-", "PreSync", 0, ""),
 		"guestbook/backend.yaml":  withWave(configMapYAML("backend", nil), 1),
 		"guestbook/maint.yaml":    generatedJob("maint-page-up-", "Sync", 2, ""),
-		"guestbook/gate.yaml":     checkYAML("gate", "Sync", "Unknown", "    argocd.argoproj.io/sync-wave: \"3\"\n"),
+		"guestbook/gate.yaml":     checkYAML(group, "gate", "Sync", "Unknown", "    argocd.argoproj.io/sync-wave: \"3\"\n"),
 		"guestbook/frontend.yaml": withWave(configMapYAML("frontend", nil), 4),
 		"guestbook/down.yaml":     generatedJob("maint-page-down-", "PostSync", 0, "HookSucceeded"),
 		"guestbook/before.yaml": `apiVersion: v1
@@ -131,7 +133,7 @@ metadata:
 	if rr := resultOf(os, "ConfigMap", "frontend"); rr != nil {
 		t.Errorf("wave 4 ran while the wave 3 hook runs: %+v", rr)
 	}
-	if _, err := dynamicChecks(t).Namespace("hooks").Patch(ctx, "gate", types.MergePatchType,
+	if _, err := dynamicChecks(t, group).Namespace("hooks").Patch(ctx, "gate", types.MergePatchType,
 		[]byte(`{"status":{"conditions":[{"type":"Ready","status":"True"}]}}`), metav1.PatchOptions{}); err != nil {
 		t.Fatal(err)
 	}
@@ -154,7 +156,7 @@ metadata:
 	}
 
 	files["guestbook/backend.yaml"] = withWave(configMapYAML("backend", nil), 1) + "  changed: \"yes\"\n"
-	files["guestbook/gate.yaml"] = checkYAML("gate", "Sync", "True", "    argocd.argoproj.io/sync-wave: \"3\"\n")
+	files["guestbook/gate.yaml"] = checkYAML(group, "gate", "Sync", "True", "    argocd.argoproj.io/sync-wave: \"3\"\n")
 	repo.Commit(t, "main", files, "again")
 	waitFor(t, "the second sync to succeed, Synced", func(context.Context) (bool, error) {
 		app := appStatus(t, cl, "hooks")
@@ -173,13 +175,14 @@ metadata:
 // A failed hook is deleted under HookFailed; the sync fails and runs its
 // SyncFail hook, named by generateName, whose name is in the result.
 func TestFailedHookDeletedAndSyncFailRuns(t *testing.T) {
-	installCRD(t, "hooks.capstan.dev", "Check", "checks")
+	const group = "failed.hooks.capstan.dev"
+	installCRD(t, group, "Check", "checks")
 	cl := startController(t)
 	cs := kubernetes.NewForConfigOrDie(env.Config())
 	ctx := context.Background()
 	repo := gitserver.NewRepo(t, t.TempDir(), "hookfailed")
 	repo.Commit(t, "main", map[string]string{
-		"guestbook/doomed.yaml": checkYAML("doomed", "PreSync", "False", "    argocd.argoproj.io/hook-delete-policy: HookFailed\n"),
+		"guestbook/doomed.yaml": checkYAML(group, "doomed", "PreSync", "False", "    argocd.argoproj.io/hook-delete-policy: HookFailed\n"),
 		"guestbook/app.yaml":    configMapYAML("app", nil),
 		"guestbook/alert.yaml": `apiVersion: v1
 kind: ConfigMap
@@ -200,7 +203,7 @@ metadata:
 		return os.Phase == v1alpha1.OperationFailed && strings.Contains(os.Message, "Check hookfailed/doomed failed"), nil
 	})
 	waitFor(t, "the failed hook deleted (HookFailed)", func(context.Context) (bool, error) {
-		_, err := dynamicChecks(t).Namespace("hookfailed").Get(ctx, "doomed", metav1.GetOptions{})
+		_, err := dynamicChecks(t, group).Namespace("hookfailed").Get(ctx, "doomed", metav1.GetOptions{})
 		return apierrors.IsNotFound(err), nil
 	})
 	var alert string

@@ -97,11 +97,12 @@ func TestSyncToATagAndRollback(t *testing.T) {
 // Terminating an operation (what `argocd app terminate-op` does) deletes
 // the hook it runs and ends it Failed, "Operation terminated".
 func TestTerminateDeletesRunningHook(t *testing.T) {
-	installCRD(t, "hooks.capstan.dev", "Check", "checks")
+	const group = "terminate.hooks.capstan.dev"
+	installCRD(t, group, "Check", "checks")
 	cl := startController(t)
 	ctx := context.Background()
 	repo := gitserver.NewRepo(t, t.TempDir(), "terminate")
-	repo.Commit(t, "main", map[string]string{"guestbook/forever.yaml": checkYAML("forever", "Sync", "Unknown", ""), "guestbook/cm.yaml": configMapYAML("app", nil)}, "a hook that never ends")
+	repo.Commit(t, "main", map[string]string{"guestbook/forever.yaml": checkYAML(group, "forever", "Sync", "Unknown", ""), "guestbook/cm.yaml": configMapYAML("app", nil)}, "a hook that never ends")
 	repo.SetHead(t, "main")
 	if err := cl.Create(ctx, seedApp("terminate", repo.URL(), "terminate")); err != nil {
 		t.Fatal(err)
@@ -132,7 +133,7 @@ func TestTerminateDeletesRunningHook(t *testing.T) {
 		t.Errorf("terminated operation: %s %q, want Failed %q", os.Phase, os.Message, sync.MessageTerminated)
 	}
 	waitFor(t, "the running hook deleted", func(context.Context) (bool, error) {
-		_, err := dynamicChecks(t).Namespace("terminate").Get(ctx, "forever", metav1.GetOptions{})
+		_, err := dynamicChecks(t, group).Namespace("terminate").Get(ctx, "forever", metav1.GetOptions{})
 		return apierrors.IsNotFound(err), nil
 	})
 }
