@@ -9,6 +9,21 @@ import (
 	"github.com/capstan-cd/capstan/api/v1alpha1"
 )
 
+// AutomatedRetryLimit is how many times an automated sync is retried when
+// its Application sets no syncPolicy.retry, as Argo CD does: five times,
+// with the default backoff (5s, 10s, 20s, 40s, 80s).
+const AutomatedRetryLimit = 5
+
+// AutomatedRetry is the retry strategy of an automated sync under the
+// Application's syncPolicy.retry: that one when set (a limit of 0 turns
+// retries off), else AutomatedRetryLimit retries.
+func AutomatedRetry(retry *v1alpha1.RetryStrategy) v1alpha1.RetryStrategy {
+	if retry != nil {
+		return *retry
+	}
+	return v1alpha1.RetryStrategy{Limit: AutomatedRetryLimit}
+}
+
 // RetryAllowed reports whether a sync that failed after retries earlier
 // retries may run again under strategy (nil: never; a negative limit:
 // always).

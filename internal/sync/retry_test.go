@@ -4,6 +4,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/go-cmp/cmp"
 	"k8s.io/utils/ptr"
 
 	"github.com/capstan-cd/capstan/api/v1alpha1"
@@ -52,5 +53,37 @@ func TestRetryDelay(t *testing.T) {
 	}
 	if _, err := RetryDelay(&v1alpha1.RetryStrategy{Limit: 1, Backoff: &v1alpha1.Backoff{Duration: "soon"}}, 0); err == nil {
 		t.Error("a malformed duration was accepted")
+	}
+}
+
+func TestAutomatedRetry(t *testing.T) {
+	custom := &v1alpha1.RetryStrategy{Limit: 2, Backoff: &v1alpha1.Backoff{Duration: "1s"}}
+	tests := []struct {
+		name   string
+		policy *v1alpha1.RetryStrategy
+		want   v1alpha1.RetryStrategy
+	}{
+		{"no retry set: five retries, default backoff", nil, v1alpha1.RetryStrategy{Limit: 5}},
+		{"a retry set is used as is", custom, *custom},
+		{"a limit of 0 turns retries off", &v1alpha1.RetryStrategy{}, v1alpha1.RetryStrategy{}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if diff := cmp.Diff(tt.want, AutomatedRetry(tt.policy)); diff != "" {
+				t.Errorf("AutomatedRetry (-want +got):\n%s", diff)
+			}
+		})
+	}
+	var delays []time.Duration
+	for retries := range int64(AutomatedRetryLimit) {
+		d, err := RetryDelay(&v1alpha1.RetryStrategy{Limit: AutomatedRetryLimit}, retries)
+		if err != nil {
+			t.Fatal(err)
+		}
+		delays = append(delays, d)
+	}
+	want := []time.Duration{5 * time.Second, 10 * time.Second, 20 * time.Second, 40 * time.Second, 80 * time.Second}
+	if diff := cmp.Diff(want, delays); diff != "" {
+		t.Errorf("default backoff (-want +got):\n%s", diff)
 	}
 }

@@ -49,7 +49,9 @@ spec:
   selector: {app: guestbook-ui}
 `
 
-// seedApp is the article's Application, pointed at the test repository.
+// seedApp is the article's Application, pointed at the test repository,
+// with retries off (retry.limit 0) so that a failed sync ends at once:
+// without syncPolicy.retry an automated sync is retried five times.
 func seedApp(name, repoURL, namespace string) *v1alpha1.Application {
 	return &v1alpha1.Application{
 		ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: controlPlane},
@@ -60,6 +62,7 @@ func seedApp(name, repoURL, namespace string) *v1alpha1.Application {
 			SyncPolicy: &v1alpha1.SyncPolicy{
 				Automated:   &v1alpha1.SyncPolicyAutomated{Prune: true, SelfHeal: true},
 				SyncOptions: []string{"Validate=true", "CreateNamespace=true", "PrunePropagationPolicy=foreground", "PruneLast=true"},
+				Retry:       &v1alpha1.RetryStrategy{},
 			},
 		},
 	}

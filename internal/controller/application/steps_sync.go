@@ -224,9 +224,7 @@ func (r *Reconciler) nextOperation(st *state, revision string) (v1alpha1.Operati
 		Sync:        &v1alpha1.SyncOperation{Revision: revision, Prune: app.Spec.SyncPolicy.GetAutomated().Prune},
 		InitiatedBy: v1alpha1.OperationInitiator{Automated: true},
 	}
-	if retry := app.Spec.SyncPolicy.Retry; retry != nil {
-		op.Retry = *retry
-	}
+	op.Retry = sync.AutomatedRetry(app.Spec.SyncPolicy.Retry)
 	return op, true
 }
 
