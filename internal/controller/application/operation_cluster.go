@@ -3,6 +3,7 @@ package application
 import (
 	"context"
 
+	apimeta "k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/utils/clock"
@@ -47,12 +48,17 @@ func (c operationCluster) Apply(ctx context.Context, task sync.Task, obj *unstru
 		}
 	}
 	stored, err := t.applier.Apply(ctx, obj, opts)
+	if err != nil && !dryRun && apimeta.IsNoMatchError(err) && crdInSync(obj, st.desired) && st.awaitKind(ctx, obj) {
+		// Its CRD, applied just before, is now served.
+		stored, err = t.applier.Apply(ctx, obj, opts)
+	}
 	if err != nil && !dryRun && missingNamespace(err) && task.Options.CreateNamespace && obj.GetNamespace() == st.app.Spec.Destination.Namespace {
 		if err = r.ensureNamespace(ctx, st, false, true); err == nil {
 			stored, err = t.applier.Apply(ctx, obj, opts)
 		}
 	}
-	if dryRun && err != nil && st.namespaceCreatedBySync(obj.GetNamespace(), task.Options) && missingNamespace(err) {
+	if dryRun && err != nil && (st.namespaceCreatedBySync(obj.GetNamespace(), task.Options) && missingNamespace(err) ||
+		dryRunSkips(obj, task.Options, err, st.desired)) {
 		err = nil
 	}
 	if !dryRun && err == nil && !task.Hook {
