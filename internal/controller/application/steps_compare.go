@@ -142,7 +142,7 @@ func (r *Reconciler) compare(ctx context.Context, st *state) error {
 	// Only a complete comparison replaces the last one.
 	st.resources = append(resources, extraneous...)
 	r.verdicts.retain(appKey(st.app), wanted)
-	st.synced = inSync(st.resources)
+	st.synced = inSync(st.resources) && !namespaceMetadataMoved(st.app)
 	return nil
 }
 

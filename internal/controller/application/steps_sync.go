@@ -232,6 +232,7 @@ func (r *Reconciler) newOperationState(st *state, op v1alpha1.Operation, revisio
 	os := &v1alpha1.OperationState{Operation: op, Phase: v1alpha1.OperationRunning, StartedAt: metav1.NewTime(r.Clock.Now()).Rfc3339Copy(),
 		SyncResult: &v1alpha1.SyncOperationResult{Revision: revision, Revisions: st.revisions}}
 	syncedSources(os.SyncResult, &st.app.Spec, op.Sync)
+	os.SyncResult.ManagedNamespaceMetadata = managedNamespaceMetadata(st.app)
 	return os
 }
 
@@ -241,6 +242,9 @@ func sourceChanged(app *v1alpha1.Application) bool {
 	last := app.Status.OperationState
 	if last == nil || last.SyncResult == nil {
 		return false
+	}
+	if namespaceMetadataMoved(app) {
+		return true
 	}
 	if app.Spec.Source != nil {
 		return !equality.Semantic.DeepEqual(*app.Spec.Source, last.SyncResult.Source)
