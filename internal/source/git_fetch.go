@@ -123,6 +123,7 @@ func (g *Git) fetch(ctx context.Context, repo Repository, lr *localRepo, specs [
 		depth = 0
 	}
 	g.count(NormalizeURL(repo.URL), func(s *GitStats) { s.Fetch++ })
+	defer g.observe(repo, requestFetch, g.opts.Clock.Now())
 	logr.FromContextOrDiscard(ctx).V(1).Info("fetching", "repository", RedactURL(repo.URL), "refspecs", specs, "depth", depth)
 	err = lr.repo.FetchContext(ctx, &git.FetchOptions{
 		RemoteName:      "origin",

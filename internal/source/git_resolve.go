@@ -114,6 +114,7 @@ func (g *Git) listRefs(ctx context.Context, repo Repository) (refList, error) {
 		return refList{}, err
 	}
 	g.count(NormalizeURL(repo.URL), func(s *GitStats) { s.LsRemote++ })
+	defer g.observe(repo, requestLsRemote, g.opts.Clock.Now())
 	logr.FromContextOrDiscard(ctx).V(1).Info("listing refs", "repository", RedactURL(repo.URL))
 	if isFileURL(repo.URL) {
 		refs, err := listLocal(repo.URL)
