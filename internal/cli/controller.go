@@ -2,6 +2,7 @@ package cli
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/http"
 	"net/http/pprof"
@@ -9,16 +10,18 @@ import (
 	"path/filepath"
 	"runtime/debug"
 
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/spf13/cobra"
 	"k8s.io/apimachinery/pkg/runtime"
 	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/clientcmd"
+	"k8s.io/klog/v2"
 	"k8s.io/utils/clock"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/cache"
 	"sigs.k8s.io/controller-runtime/pkg/healthz"
-	"sigs.k8s.io/controller-runtime/pkg/log/zap"
+	ctrlmetrics "sigs.k8s.io/controller-runtime/pkg/metrics"
 	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 
 	"github.com/capstan-cd/capstan/api/v1alpha1"
@@ -47,6 +50,7 @@ type serverOptions struct {
 	git     source.GitOptions
 	charts  source.ChartsOptions
 	render  sandbox.Options
+	log     logOptions
 }
 
 func (o *serverOptions) bindFlags(cmd *cobra.Command) {
@@ -62,6 +66,7 @@ func (o *serverOptions) bindFlags(cmd *cobra.Command) {
 	o.git.BindFlags(fs)
 	o.charts.BindFlags(fs)
 	o.render.BindFlags(fs)
+	o.log.BindFlags(fs)
 }
 
 func newControllerCommand(use, short string, serve bool) *cobra.Command {
@@ -123,7 +128,13 @@ func (o *serverOptions) profiles() map[string]http.Handler {
 }
 
 func (o *serverOptions) run(ctx context.Context) error {
-	ctrl.SetLogger(zap.New())
+	logger, err := o.log.logger(os.Stderr)
+	if err != nil {
+		return err
+	}
+	ctrl.SetLogger(logger)
+	// client-go's own lines (leader election, warnings) in the same format.
+	klog.SetLogger(logger)
 	if os.Getenv("GOGC") == "" {
 		// A long-running controller trades a little CPU for memory: the
 		// heap may grow half over what is live, not double (GOGC=100).
@@ -178,6 +189,9 @@ func (o *serverOptions) run(ctx context.Context) error {
 	// an edit of their ConfigMaps applies at once.
 	o.git.Trust, o.charts.Trust = watcher, watcher
 	o.webhook.RequireSignature = o.webhook.RequireSignature || s.WebhookRequireSignature
+	if err := registerMetrics(source.GitMetrics()...); err != nil {
+		return err
+	}
 	git, err := source.NewGit(o.git)
 	if err != nil {
 		return err
@@ -190,6 +204,10 @@ func (o *serverOptions) run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	events, err := application.NewEventRecorder(ctx, cfg, scheme)
+	if err != nil {
+		return err
+	}
 	r := &application.Reconciler{
 		Client:   mgr.GetClient(),
 		Opts:     application.Options{Namespace: o.namespace, Tracking: s.Tracking},
@@ -199,6 +217,7 @@ func (o *serverOptions) run(ctx context.Context) error {
 		Clusters: application.NewClusters(ctx, cfg, o.namespace, s.Tracking),
 		Clock:    clock.RealClock{},
 		Elected:  mgr.Elected(),
+		Events:   events,
 	}
 	if err := r.SetupWithManager(mgr, o.workers); err != nil {
 		return err
@@ -215,4 +234,16 @@ func (o *serverOptions) run(ctx context.Context) error {
 		return err
 	}
 	return mgr.Start(ctx)
+}
+
+// registerMetrics adds collectors to the /metrics of the controllers; a
+// command run again in the same process finds them there already.
+func registerMetrics(cs ...prometheus.Collector) error {
+	for _, c := range cs {
+		var already prometheus.AlreadyRegisteredError
+		if err := ctrlmetrics.Registry.Register(c); err != nil && !errors.As(err, &already) {
+			return fmt.Errorf("register metrics: %w", err)
+		}
+	}
+	return nil
 }

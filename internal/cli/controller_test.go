@@ -103,8 +103,14 @@ func TestRunSyncsAndTakesWebhooks(t *testing.T) {
 	}
 	metrics := scrape(t, metricsAddress)
 	for _, want := range []string{
-		`capstan_app_info{dest_namespace="guestbook",dest_server="https://kubernetes.default.svc",health_status="Healthy",name="guestbook",namespace="argocd",project="default",sync_status="Synced"} 1`,
-		`capstan_app_sync_total{name="guestbook",namespace="argocd",phase="Succeeded",project="default"} 1`,
+		`argocd_app_info{autosync_enabled="true",dest_namespace="guestbook",dest_server="https://kubernetes.default.svc",health_status="Healthy",name="guestbook",namespace="argocd",operation="",project="default",repo="` + repo.URL() + `",sync_status="Synced"} 1`,
+		`argocd_app_sync_total{dest_server="https://kubernetes.default.svc",dry_run="false",name="guestbook",namespace="argocd",phase="Succeeded",project="default"} 1`,
+		`argocd_app_sync_duration_seconds_total{dest_server="https://kubernetes.default.svc",name="guestbook",namespace="argocd",project="default"} `,
+		`argocd_app_reconcile_bucket{dest_server="https://kubernetes.default.svc",namespace="argocd",le="0.25"} `,
+		`argocd_git_request_total{repo="` + repo.URL() + `",request_type="ls-remote"} `,
+		`argocd_git_request_total{repo="` + repo.URL() + `",request_type="fetch"} `,
+		`argocd_git_request_duration_seconds_bucket{repo="` + repo.URL() + `",request_type="ls-remote",le="0.1"} `,
+		`capstan_app_sync_duration_seconds_bucket{project="default",le=`,
 		`rest_client_requests_total{`,
 	} {
 		if !strings.Contains(metrics, want) {

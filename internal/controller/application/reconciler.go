@@ -57,6 +57,8 @@ type Reconciler struct {
 	// Elected is closed once this replica leads (the manager's Elected);
 	// nil means there is no election and the replica always leads.
 	Elected <-chan struct{}
+	// Events records Events on Applications; nil records none.
+	Events EventRecorder
 
 	verdicts  verdicts
 	heals     heals
@@ -88,6 +90,7 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Resu
 	if skipReconcile(app) {
 		return ctrl.Result{}, nil
 	}
+	defer func(began time.Time) { recordReconcile(app, r.Clock.Since(began)) }(r.Clock.Now())
 	if r.expected.stale(appKey(app), app.ResourceVersion, r.Clock.Now()) {
 		// The cache has not seen the last status write yet.
 		return ctrl.Result{RequeueAfter: 200 * time.Millisecond}, nil
@@ -101,6 +104,7 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Resu
 	st := &state{app: app, now: r.Clock.Now(), saved: before, refresh: refresh}
 	st.settings, st.assess = r.customized(ctx)
 
+	var stepErr error
 	for _, step := range []struct {
 		name string
 		run  func(context.Context, *state) error
@@ -116,6 +120,7 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Resu
 		if err := step.run(ctx, st); err != nil {
 			log.V(1).Info("step stopped the reconcile", "step", step.name, "error", err.Error())
 			st.fail(step.name, err)
+			stepErr = err
 			break
 		}
 		if st.stop {
@@ -126,6 +131,7 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Resu
 		// A step with effects did not run for want of a checkpoint: no
 		// other write either; the workqueue retries with backoff.
 		r.expectWrites(st, read, before)
+		r.announce(ctx, before, st.saved)
 		return ctrl.Result{}, st.persistErr
 	}
 	r.buildStatus(st)
@@ -135,6 +141,12 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Resu
 			return ctrl.Result{}, nil
 		}
 		return ctrl.Result{}, fmt.Errorf("update status of Application %s: %w", app.Name, err)
+	}
+	r.announce(ctx, before, st.app)
+	if transient(stepErr) {
+		// Backoff by the workqueue, not the next poll: the server may be
+		// back in a moment.
+		return ctrl.Result{}, fmt.Errorf("application %s: step %s: %w", app.Name, st.failedStep, stepErr)
 	}
 	return ctrl.Result{RequeueAfter: r.next(st)}, nil
 }

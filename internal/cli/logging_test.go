@@ -1,0 +1,138 @@
+package cli
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/util/wait"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	"github.com/capstan-cd/capstan/api/v1alpha1"
+	"github.com/capstan-cd/capstan/internal/testenv/gitserver"
+)
+
+func TestLogFlagsRefuseUnknownValues(t *testing.T) {
+	for _, tc := range []struct {
+		name          string
+		level, format string
+		wantErr       string
+	}{
+		{name: "defaults", level: "info", format: "text"},
+		{name: "debug json", level: "debug", format: "json"},
+		{name: "warn", level: "warn", format: "text"},
+		{name: "unknown level", level: "verbose", format: "text", wantErr: `--log-level "verbose"`},
+		{name: "unknown format", level: "info", format: "logfmt", wantErr: `--log-format "logfmt"`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			o := logOptions{level: tc.level, format: tc.format}
+			_, err := o.logger(os.Stderr)
+			if tc.wantErr == "" && err != nil || tc.wantErr != "" && (err == nil || !strings.Contains(err.Error(), tc.wantErr)) {
+				t.Errorf("logger() error %v, want %q", err, tc.wantErr)
+			}
+		})
+	}
+}
+
+// An operator reads what capstan did in its log, in the format and at the
+// level the flags ask for: JSON lines at info name the operation and the
+// objects applied and hold no debug line; text lines at debug hold them.
+func TestLogFlags(t *testing.T) {
+	for _, tc := range []struct {
+		namespace string
+		flags     []string
+		// line checks every line; want are substrings some line has,
+		// and never substrings no line may have.
+		line        func(string) error
+		want, never []string
+	}{
+		{namespace: "logs-json", flags: []string{"--log-format", "json", "--log-level", "info"},
+			line:  func(l string) error { var v map[string]any; return json.Unmarshal([]byte(l), &v) },
+			want:  []string{`"msg":"operation started"`, `"msg":"operation completed"`, `"msg":"object applied"`, `"object":"logs-json-guestbook/guestbook-ui"`},
+			never: []string{`"level":"DEBUG"`}},
+		{namespace: "logs-text", flags: []string{"--log-format", "text", "--log-level", "debug"},
+			line: func(l string) error {
+				if !strings.HasPrefix(l, "time=") {
+					return errors.New("no time= first")
+				}
+				return nil
+			},
+			want: []string{`level=DEBUG`, `msg="object applied"`, `object=logs-text-guestbook/guestbook-ui`}},
+	} {
+		t.Run(tc.namespace, func(t *testing.T) {
+			cl := logTestApp(t, tc.namespace)
+			r := startReplica(t, tc.namespace, tc.namespace, tc.flags...)
+			ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+			defer cancel()
+			got := &v1alpha1.Application{}
+			err := wait.PollUntilContextCancel(ctx, 200*time.Millisecond, true, func(ctx context.Context) (bool, error) {
+				if err := cl.Get(ctx, client.ObjectKey{Namespace: tc.namespace, Name: "guestbook"}, got); err != nil {
+					return false, err
+				}
+				op := got.Status.OperationState
+				return op != nil && op.Phase == v1alpha1.OperationSucceeded, nil
+			})
+			if err != nil {
+				r.tail(t)
+				t.Fatalf("the sync did not finish: %v", err)
+			}
+			if err := r.stop(); err != nil {
+				t.Fatal(err)
+			}
+			data, err := os.ReadFile(r.log)
+			if err != nil {
+				t.Fatal(err)
+			}
+			lines := strings.Split(strings.TrimSpace(string(data)), "\n")
+			for _, l := range lines {
+				if err := tc.line(l); err != nil {
+					t.Errorf("a line not in the format asked for: %v: %.300s", err, l)
+					break
+				}
+			}
+			for _, w := range tc.want {
+				if !strings.Contains(string(data), w) {
+					t.Errorf("no line has %s", w)
+				}
+			}
+			for _, n := range tc.never {
+				if strings.Contains(string(data), n) {
+					t.Errorf("a line has %s", n)
+				}
+			}
+		})
+	}
+}
+
+// logTestApp creates the control-plane namespace and an automated
+// Application of the guestbook there.
+func logTestApp(t *testing.T, namespace string) client.Client {
+	t.Helper()
+	cl := clusterClient(t)
+	ctx := context.Background()
+	if err := cl.Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: namespace}}); err != nil {
+		t.Fatal(err)
+	}
+	repo := gitserver.NewRepo(t, t.TempDir(), namespace)
+	repo.Commit(t, "main", guestbook, "guestbook")
+	repo.SetHead(t, "main")
+	app := &v1alpha1.Application{
+		ObjectMeta: metav1.ObjectMeta{Name: "guestbook", Namespace: namespace},
+		Spec: v1alpha1.ApplicationSpec{
+			Project:     "default",
+			Source:      &v1alpha1.ApplicationSource{RepoURL: repo.URL(), TargetRevision: "HEAD", Path: "guestbook"},
+			Destination: v1alpha1.ApplicationDestination{Server: "https://kubernetes.default.svc", Namespace: namespace + "-guestbook"},
+			SyncPolicy:  &v1alpha1.SyncPolicy{Automated: &v1alpha1.SyncPolicyAutomated{}, SyncOptions: []string{"CreateNamespace=true"}},
+		},
+	}
+	if err := cl.Create(ctx, app); err != nil {
+		t.Fatal(err)
+	}
+	return cl
+}

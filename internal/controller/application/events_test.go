@@ -1,0 +1,183 @@
+package application
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/util/wait"
+	"k8s.io/client-go/kubernetes"
+	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
+
+	"github.com/capstan-cd/capstan/api/v1alpha1"
+	"github.com/capstan-cd/capstan/internal/testenv/gitserver"
+)
+
+func TestTransitions(t *testing.T) {
+	started := metav1.NewTime(time.Date(2026, 11, 30, 12, 0, 0, 0, time.UTC))
+	later := metav1.NewTime(started.Add(time.Minute))
+	op := func(phase v1alpha1.OperationPhase, at metav1.Time, automated bool, msg string) *v1alpha1.OperationState {
+		return &v1alpha1.OperationState{Phase: phase, StartedAt: at, Message: msg,
+			Operation:  v1alpha1.Operation{Sync: &v1alpha1.SyncOperation{}, InitiatedBy: v1alpha1.OperationInitiator{Automated: automated}},
+			SyncResult: &v1alpha1.SyncOperationResult{Revision: "abc"}}
+	}
+	app := func(sync v1alpha1.SyncStatusCode, health v1alpha1.HealthStatusCode, os *v1alpha1.OperationState) *v1alpha1.Application {
+		return &v1alpha1.Application{Status: v1alpha1.ApplicationStatus{Sync: v1alpha1.SyncStatus{Status: sync},
+			Health: v1alpha1.AppHealthStatus{Status: health}, OperationState: os}}
+	}
+	partial := op(v1alpha1.OperationSucceeded, later, false, "")
+	partial.Operation.Sync.Resources = []v1alpha1.SyncOperationResource{{Kind: "ConfigMap", Name: "a"}}
+	const (
+		synced, outOfSync = v1alpha1.SyncStatusCodeSynced, v1alpha1.SyncStatusCodeOutOfSync
+		healthy, missing  = v1alpha1.HealthStatusHealthy, v1alpha1.HealthStatusMissing
+	)
+	normal := func(reason, msg string) appEvent {
+		return appEvent{Type: corev1.EventTypeNormal, Reason: reason, Message: msg}
+	}
+	for _, tc := range []struct {
+		name          string
+		before, after *v1alpha1.Application
+		want          []appEvent
+	}{
+		{name: "nothing changed", before: app(synced, healthy, op(v1alpha1.OperationSucceeded, started, true, "")),
+			after: app(synced, healthy, op(v1alpha1.OperationSucceeded, started, true, ""))},
+		{name: "first look", before: app("", "", nil), after: app(outOfSync, missing, nil), want: []appEvent{
+			normal(ReasonResourceUpdated, "Updated sync status:  -> OutOfSync"),
+			normal(ReasonResourceUpdated, "Updated health status:  -> Missing"),
+		}},
+		{name: "automated sync started and finished in one pass", before: app(outOfSync, missing, nil),
+			after: app(synced, healthy, op(v1alpha1.OperationSucceeded, started, true, "")), want: []appEvent{
+				normal(ReasonOperationStarted, "Initiated automated sync to 'abc'"),
+				normal(ReasonResourceUpdated, "Updated sync status: OutOfSync -> Synced"),
+				normal(ReasonResourceUpdated, "Updated health status: Missing -> Healthy"),
+				normal(ReasonOperationCompleted, "Sync operation to abc succeeded"),
+			}},
+		{name: "requested sync still running", before: app(outOfSync, healthy, op(v1alpha1.OperationSucceeded, started, true, "")),
+			after: app(outOfSync, healthy, op(v1alpha1.OperationRunning, later, false, "")), want: []appEvent{
+				normal(ReasonOperationStarted, "Initiated sync to 'abc'"),
+			}},
+		{name: "running sync goes on", before: app(outOfSync, healthy, op(v1alpha1.OperationRunning, later, false, "")),
+			after: app(outOfSync, healthy, op(v1alpha1.OperationRunning, later, false, "waiting"))},
+		{name: "running sync fails", before: app(outOfSync, healthy, op(v1alpha1.OperationRunning, later, false, "")),
+			after: app(outOfSync, healthy, op(v1alpha1.OperationFailed, later, false, "one or more objects failed to apply")), want: []appEvent{
+				{Type: corev1.EventTypeWarning, Reason: ReasonOperationCompleted, Message: "Sync operation to abc failed: one or more objects failed to apply"},
+			}},
+		{name: "partial sync", before: app(outOfSync, healthy, nil), after: app(outOfSync, healthy, partial), want: []appEvent{
+			normal(ReasonOperationStarted, "Initiated sync to 'abc'"),
+			normal(ReasonOperationCompleted, "Partial sync operation to abc succeeded"),
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if diff := cmp.Diff(tc.want, transitions(tc.before, tc.after)); diff != "" {
+				t.Errorf("events (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+func TestWritten(t *testing.T) {
+	started := metav1.NewTime(time.Date(2026, 11, 30, 12, 0, 0, 0, time.UTC))
+	res := func(name string, code v1alpha1.ResultCode) v1alpha1.ResourceResult {
+		return v1alpha1.ResourceResult{Kind: "ConfigMap", Namespace: "ns", Name: name, Status: code, SyncPhase: v1alpha1.SyncPhaseSync}
+	}
+	op := func(at metav1.Time, retry int64, dryRun bool, results ...v1alpha1.ResourceResult) *v1alpha1.OperationState {
+		return &v1alpha1.OperationState{StartedAt: at, RetryCount: retry, Operation: v1alpha1.Operation{Sync: &v1alpha1.SyncOperation{DryRun: dryRun}},
+			SyncResult: &v1alpha1.SyncOperationResult{Resources: results}}
+	}
+	for _, tc := range []struct {
+		name          string
+		before, after *v1alpha1.OperationState
+		want          []v1alpha1.ResourceResult
+	}{
+		{name: "no operation"},
+		{name: "new operation", after: op(started, 0, false, res("a", v1alpha1.ResultCodeSynced), res("b", v1alpha1.ResultCodePruned), res("c", v1alpha1.ResultCodeSyncFailed)),
+			want: []v1alpha1.ResourceResult{res("a", v1alpha1.ResultCodeSynced), res("b", v1alpha1.ResultCodePruned)}},
+		{name: "only what this pass added", before: op(started, 0, false, res("a", v1alpha1.ResultCodeSynced)),
+			after: op(started, 0, false, res("a", v1alpha1.ResultCodeSynced), res("b", v1alpha1.ResultCodeSynced)),
+			want:  []v1alpha1.ResourceResult{res("b", v1alpha1.ResultCodeSynced)}},
+		{name: "a retry applies again", before: op(started, 0, false, res("a", v1alpha1.ResultCodeSynced)),
+			after: op(started, 1, false, res("a", v1alpha1.ResultCodeSynced)),
+			want:  []v1alpha1.ResourceResult{res("a", v1alpha1.ResultCodeSynced)}},
+		{name: "dry run writes nothing", after: op(started, 0, true, res("a", v1alpha1.ResultCodeSynced))},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if diff := cmp.Diff(tc.want, written(tc.before, tc.after)); diff != "" {
+				t.Errorf("written (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+// The Events an operator reads with `kubectl describe application`: a
+// sync that starts and succeeds, statuses that change, and a sync that
+// fails, with Argo CD's reasons.
+func TestEventsOnTheApplication(t *testing.T) {
+	cs := kubernetes.NewForConfigOrDie(env.Config())
+	ctx, cancel := context.WithCancel(context.Background())
+	t.Cleanup(cancel)
+	scheme := runtime.NewScheme()
+	_ = clientgoscheme.AddToScheme(scheme)
+	_ = v1alpha1.AddToScheme(scheme)
+	recorder, err := NewEventRecorder(ctx, env.Config(), scheme)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cl, _ := startConfiguredController(t, func(r *Reconciler) { r.Events = recorder })
+
+	repo := gitserver.NewRepo(t, t.TempDir(), "events")
+	good := repo.Commit(t, "main", map[string]string{"guestbook/cm.yaml": configMapYAML("one", nil)}, "one ConfigMap")
+	repo.SetHead(t, "main")
+	if err := cl.Create(ctx, seedApp("events", repo.URL(), "events")); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "the first sync", func(ctx context.Context) (bool, error) {
+		os := appStatus(t, cl, "events").Status.OperationState
+		return os != nil && os.Phase == v1alpha1.OperationSucceeded, nil
+	})
+	// The ConfigMap goes to a namespace nobody created: the sync fails.
+	bad := repo.Commit(t, "main", map[string]string{"guestbook/lost.yaml": "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: lost\n  namespace: events-nowhere\n"}, "lost")
+
+	want := []string{
+		"Normal OperationStarted Initiated automated sync to '" + good + "'",
+		"Normal ResourceUpdated Updated sync status: ",
+		"Normal ResourceUpdated Updated health status: ",
+		"Normal OperationCompleted Sync operation to " + good + " succeeded",
+		"Normal OperationStarted Initiated automated sync to '" + bad + "'",
+		"Warning OperationCompleted Sync operation to " + bad + " failed: ",
+	}
+	var got []string
+	_ = wait.PollUntilContextTimeout(ctx, 200*time.Millisecond, time.Minute, true, func(ctx context.Context) (bool, error) {
+		list, err := cs.CoreV1().Events(controlPlane).List(ctx, metav1.ListOptions{FieldSelector: "involvedObject.kind=Application,involvedObject.name=events"})
+		if err != nil {
+			return false, err
+		}
+		got = got[:0]
+		for _, e := range list.Items {
+			got = append(got, e.Type+" "+e.Reason+" "+e.Message)
+		}
+		return len(missing(want, got)) == 0, nil
+	})
+	if m := missing(want, got); len(m) > 0 {
+		t.Errorf("Events lack %q; got %q", m, got)
+	}
+}
+
+// missing lists the prefixes of want that no line of got starts with.
+func missing(want, got []string) []string {
+	var out []string
+	for _, w := range want {
+		found := false
+		for _, g := range got {
+			found = found || strings.HasPrefix(g, w)
+		}
+		if !found {
+			out = append(out, w)
+		}
+	}
+	return out
+}
