@@ -2,6 +2,8 @@ package application
 
 import (
 	"context"
+	"encoding/base64"
+	"encoding/json"
 	"slices"
 	"strconv"
 	"strings"
@@ -9,11 +11,13 @@ import (
 	"testing"
 
 	batchv1 "k8s.io/api/batch/v1"
+	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/apimachinery/pkg/watch"
 	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/util/retry"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/capstan-cd/capstan/api/v1alpha1"
@@ -405,5 +409,64 @@ func onEvents(t *testing.T, record func(watch.Event), starts ...func(context.Con
 				record(ev)
 			}
 		}()
+	}
+}
+
+// TestDeletionOnAnUnreachableCluster: an Application whose cluster refuses
+// the controller keeps trying, with a DeletionError saying how to let it
+// go; once the cluster's Secret is removed it goes, its resources left.
+func TestDeletionOnAnUnreachableCluster(t *testing.T) {
+	cl := startController(t)
+	cs := kubernetes.NewForConfigOrDie(env.Config())
+	ctx := context.Background()
+	cfg := env.Config()
+	secretFor := func(token string) *corev1.Secret {
+		config, err := json.Marshal(map[string]any{"bearerToken": token,
+			"tlsClientConfig": map[string]any{"caData": base64.StdEncoding.EncodeToString(cfg.CAData)}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		// The test cluster again, under a name and server URL of its own.
+		return &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: "cluster-flaky", Namespace: controlPlane,
+			Labels: map[string]string{v1alpha1.LabelSecretType: v1alpha1.SecretTypeCluster}},
+			StringData: map[string]string{"name": "flaky", "server": cfg.Host + "/", "config": string(config)}}
+	}
+	secret := secretFor(cfg.BearerToken)
+	if err := cl.Create(ctx, secret); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = cl.Delete(context.Background(), secret) })
+	repo := gitserver.NewRepo(t, t.TempDir(), "flaky")
+	rev := repo.Commit(t, "main", map[string]string{"guestbook/settings.yaml": configMapYAML("settings", nil)}, "a ConfigMap")
+	repo.SetHead(t, "main")
+	app := seedApp("flaky", repo.URL(), "flaky")
+	app.Spec.Destination = v1alpha1.ApplicationDestination{Name: "flaky", Namespace: "flaky"}
+	app.Finalizers = []string{v1alpha1.ResourcesFinalizer}
+	if err := cl.Create(ctx, app); err != nil {
+		t.Fatal(err)
+	}
+	waitSynced(t, cl, "flaky", rev)
+
+	revoked := secretFor("revoked")
+	if err := retry.RetryOnConflict(retry.DefaultRetry, func() error {
+		cur := &corev1.Secret{}
+		if err := cl.Get(ctx, client.ObjectKeyFromObject(secret), cur); err != nil {
+			return err
+		}
+		revoked.ResourceVersion = cur.ResourceVersion
+		return cl.Update(ctx, revoked)
+	}); err != nil {
+		t.Fatal(err)
+	}
+	deleteApp(t, cl, "flaky")
+	waitFor(t, "a DeletionError saying how to let the Application go", func(ctx context.Context) (bool, error) {
+		return hasCondition(appStatus(t, cl, "flaky"), v1alpha1.ApplicationConditionDeletionError, "or the cluster's Secret if the cluster is gone for good"), nil
+	})
+	if err := cl.Delete(ctx, revoked); err != nil {
+		t.Fatal(err)
+	}
+	waitGone(t, cl, "flaky")
+	if _, err := cs.CoreV1().ConfigMaps("flaky").Get(ctx, "settings", metav1.GetOptions{}); err != nil {
+		t.Errorf("the resources on a cluster that is no longer known should stay: %v", err)
 	}
 }

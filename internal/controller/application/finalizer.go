@@ -34,6 +34,11 @@ const (
 	deletionPoll  = 2 * time.Second
 )
 
+// unreachableWayOut tells a user how to let go an Application whose
+// cluster cannot be reached.
+const unreachableWayOut = "tried again until it can be reached; to let the Application go without deleting anything, " +
+	"remove its finalizers, or the cluster's Secret if the cluster is gone for good"
+
 // errStillDeleting: the resources are being deleted, with nothing
 // holding them that a user should hear of.
 var errStillDeleting = errors.New("resources still being deleted")
@@ -76,7 +81,7 @@ func (r *Reconciler) finalize(ctx context.Context, app *v1alpha1.Application) (c
 			}
 			return ctrl.Result{}, r.release(ctx, app, all)
 		}
-		return r.deletionError(ctx, app, fmt.Errorf("cannot reach the destination cluster: %w; remove the Application's finalizers to let it go without deleting anything", err))
+		return r.deletionError(ctx, app, fmt.Errorf("cannot reach the destination cluster: %w; %s", err, unreachableWayOut))
 	}
 	for _, s := range stages {
 		if !holdsAny(app, s.finalizers) {
@@ -191,7 +196,7 @@ func (r *Reconciler) deleteResources(ctx context.Context, app *v1alpha1.Applicat
 			continue
 		}
 		if err != nil {
-			return 0, nil, fmt.Errorf("cannot delete the resources on cluster %s: %w", t.cluster.Server, err)
+			return 0, nil, fmt.Errorf("cannot delete the resources on cluster %s: %w; %s", t.cluster.Server, err, unreachableWayOut)
 		}
 		if live == nil {
 			continue
