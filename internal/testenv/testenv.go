@@ -38,12 +38,23 @@ type Env struct {
 // Config returns a fresh admin client configuration for the cluster.
 func (e *Env) Config() *rest.Config { return e.Cluster.Config() }
 
+// Options change what Start sets up; the zero value is the usual cluster
+// with capstan's CRDs.
+type Options struct {
+	// NoCRDs leaves capstan's CRDs out, for tests that install them their
+	// own way (the Helm chart does, and refuses objects it did not create).
+	NoCRDs bool
+}
+
 // Run starts a cluster, runs the package's tests on it and stops it. It
 // returns the exit code for os.Exit.
-func Run(m *testing.M, env **Env) int {
+func Run(m *testing.M, env **Env) int { return RunWith(m, env, Options{}) }
+
+// RunWith is Run with options.
+func RunWith(m *testing.M, env **Env, opts Options) int {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	e, err := Start(ctx)
+	e, err := StartWith(ctx, opts)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "testenv:", err)
 		return 1
@@ -68,7 +79,10 @@ func Run(m *testing.M, env **Env) int {
 
 // Start starts a cluster in a new temporary directory and installs the CRDs.
 // Several may run at once, for tests that need more than one cluster.
-func Start(ctx context.Context) (*Env, error) {
+func Start(ctx context.Context) (*Env, error) { return StartWith(ctx, Options{}) }
+
+// StartWith is Start with options.
+func StartWith(ctx context.Context, opts Options) (*Env, error) {
 	root, err := RepoRoot()
 	if err != nil {
 		return nil, err
@@ -87,6 +101,10 @@ func Start(ctx context.Context) (*Env, error) {
 		return nil, err
 	}
 	e := &Env{Cluster: c, Root: root}
+	if opts.NoCRDs {
+		fmt.Fprintf(os.Stderr, "testenv: control plane ready in %.1fs (%s), no CRDs\n", time.Since(began).Seconds(), dir)
+		return e, nil
+	}
 	if err := InstallCRDs(ctx, e.Config(), filepath.Join(root, "config", "crd")); err != nil {
 		_ = e.Stop(false)
 		return nil, err
