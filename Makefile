@@ -23,7 +23,7 @@ KWOK_STAGES := node/fast/node-initialize.yaml node/heartbeat-with-lease/node-hea
 
 TEST_FLAGS ?= -count=1 -timeout=15m
 
-.PHONY: all build controlplane generate verify lint test fuzz fuzz-short bench demo demo-down clean
+.PHONY: all build controlplane generate verify lint test fuzz fuzz-short bench demo demo-down clean chart
 
 all: build
 
@@ -60,12 +60,19 @@ $(BIN)/registry bin/registry: tools/registry/go.mod tools/registry/go.sum
 generate: controlplane
 	$(BIN)/controller-gen object:headerFile="" paths=./api/...
 	$(BIN)/controller-gen crd:crdVersions=v1,maxDescLen=0 paths=./api/... output:crd:artifacts:config=config/crd
+	rm -f charts/capstan/files/crds/*.yaml && cp config/crd/*.yaml charts/capstan/files/crds/
+	$(GO) run ./cmd/capstan-chart manifests --out config
+
+# The Helm chart packaged for a release: chart version VERSION without its
+# "v", appVersion (the image tag) VERSION.
+chart:
+	$(GO) run ./cmd/capstan-chart package --version $(VERSION) --out $(BIN)/chart
 
 # Fails when anything generated or tidied is stale, or the tree is unformatted.
 verify: generate lint
 	$(GO) mod tidy -diff
 	cd tools && $(GO) mod tidy -diff
-	@changed=$$(git diff --name-only -- api config; git ls-files --others --exclude-standard -- api config); \
+	@changed=$$(git diff --name-only -- api config charts; git ls-files --others --exclude-standard -- api config charts); \
 	if [ -n "$$changed" ]; then echo "generated files are stale; run make generate and commit:"; echo "$$changed"; exit 1; fi
 
 lint:

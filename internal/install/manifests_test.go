@@ -1,0 +1,80 @@
+package install
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"helm.sh/helm/v3/pkg/chart"
+	"sigs.k8s.io/yaml"
+)
+
+// TestPlainManifestsUpToDate fails when config/install.yaml or its
+// namespace-scoped variant is not what the chart renders now.
+func TestPlainManifestsUpToDate(t *testing.T) {
+	ch := loadChart(t)
+	for _, v := range Variants {
+		want, err := v.Manifest(ch)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := os.ReadFile(filepath.Join(env.Root, "config", v.File))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if string(got) != want {
+			t.Errorf("config/%s is stale: run make generate (first difference at line %d)", v.File, firstDiff(string(got), want))
+		}
+	}
+}
+
+// TestPlainManifestKinds checks what each variant holds: the
+// namespace-scoped one has no CRD and nothing cluster-wide.
+func TestPlainManifestKinds(t *testing.T) {
+	ch := loadChart(t)
+	clusterWide := map[string]bool{"CustomResourceDefinition": true, "ClusterRole": true, "ClusterRoleBinding": true}
+	for _, v := range Variants {
+		m, err := v.Manifest(ch)
+		if err != nil {
+			t.Fatal(err)
+		}
+		kinds := map[string]int{}
+		for _, doc := range strings.Split(m, "\n---\n") {
+			var obj struct{ Kind string }
+			if err := yaml.Unmarshal([]byte(doc), &obj); err != nil {
+				t.Fatalf("%s: %v", v.File, err)
+			}
+			kinds[obj.Kind]++
+		}
+		namespaced := v.Values != nil
+		for kind := range clusterWide {
+			if has := kinds[kind] > 0; has == namespaced {
+				t.Errorf("%s: %d objects of kind %s", v.File, kinds[kind], kind)
+			}
+		}
+		if kinds["Deployment"] != 1 || kinds["Role"] != 1 || kinds["ServiceAccount"] != 1 {
+			t.Errorf("%s: kinds %v, want one Deployment, Role and ServiceAccount", v.File, kinds)
+		}
+	}
+}
+
+func loadChart(t *testing.T) *chart.Chart {
+	t.Helper()
+	ch, err := Load(filepath.Join(env.Root, ChartDir))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ch
+}
+
+// firstDiff is the 1-based number of the first line where a and b differ.
+func firstDiff(a, b string) int {
+	al, bl := strings.Split(a, "\n"), strings.Split(b, "\n")
+	for i := range min(len(al), len(bl)) {
+		if al[i] != bl[i] {
+			return i + 1
+		}
+	}
+	return min(len(al), len(bl)) + 1
+}
