@@ -14,6 +14,7 @@ import (
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/runtime/schema"
+	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/capstan-cd/capstan/api/v1alpha1"
 	"github.com/capstan-cd/capstan/internal/source"
@@ -90,4 +91,41 @@ func TestUnreachableRepositoryIsRetriedWithBackoff(t *testing.T) {
 		a := appStatus(t, cl, "flaky")
 		return a.Status.Sync.Status == v1alpha1.SyncStatusCodeSynced, nil
 	})
+}
+
+// failingProjects is a client whose reads of AppProjects fail with the
+// API server's 503 until fail says otherwise.
+type failingProjects struct {
+	client.Client
+	fail func() bool
+}
+
+func (c *failingProjects) Get(ctx context.Context, key client.ObjectKey, obj client.Object, opts ...client.GetOption) error {
+	if _, ok := obj.(*v1alpha1.AppProject); ok && c.fail() {
+		return apierrors.NewServiceUnavailable("the API server is restarting (test)")
+	}
+	return c.Client.Get(ctx, key, obj, opts...)
+}
+
+// An API server that answers 503 for a moment does not leave the
+// Application waiting for the next poll either.
+func TestFailingAPIServerIsRetriedWithBackoff(t *testing.T) {
+	var reads atomic.Int64
+	cl, _ := startConfiguredController(t, func(r *Reconciler) {
+		r.Opts.Resync = time.Hour
+		r.Client = &failingProjects{Client: r.Client, fail: func() bool { return reads.Add(1) <= 3 }}
+	})
+	repo := gitserver.NewRepo(t, t.TempDir(), "apifail")
+	repo.Commit(t, "main", map[string]string{"guestbook/cm.yaml": configMapYAML("apifail", nil)}, "one ConfigMap")
+	repo.SetHead(t, "main")
+	if err := cl.Create(context.Background(), seedApp("apifail", repo.URL(), "apifail")); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "the Application to sync once the API server answers", func(ctx context.Context) (bool, error) {
+		a := appStatus(t, cl, "apifail")
+		return a.Status.Sync.Status == v1alpha1.SyncStatusCodeSynced, nil
+	})
+	if n := reads.Load(); n < 4 {
+		t.Errorf("the project was read %d times, want the 3 failures and a success", n)
+	}
 }
