@@ -2,8 +2,6 @@ package source
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"errors"
 	"slices"
 )
@@ -100,8 +98,7 @@ func (c *Charts) freshList(key string) (chartList, bool) {
 // list of an OCI repository, as one identity sees it, so that what one
 // credential may read, or a failure, is never served to another.
 func (c *Charts) listKey(repo Repository, loc chartLocation) string {
-	sum := sha256.Sum256([]byte(loc.IndexURL + "\x00" + loc.Ref))
-	return hex.EncodeToString(sum[:8]) + "-" + c.ids.of(repo)
+	return listPrefix(loc) + c.ids.of(repo)
 }
 
 // withVersion names version in a ChartError built by a listing shared by

@@ -136,9 +136,9 @@ func (r *Reconciler) requestRefresh(ctx context.Context, app *v1alpha1.Applicati
 // takeRefreshRequest handles the argocd.argoproj.io/refresh annotation: the
 // Application's repositories are asked again now, and the annotation is
 // removed. A normal refresh needs no more (renders are cached by
-// content). A hard one also drops what the controller concluded about the
-// Application's objects, and its renders are built again (see
-// renderSources): nothing cached is trusted. It returns the refresh that
+// content). A hard one also asks Helm repositories for their charts again,
+// drops what the controller concluded about the Application's objects, and
+// builds its renders again (see renderSources): nothing cached is trusted. It returns the refresh that
 // was requested, "" for none.
 func (r *Reconciler) takeRefreshRequest(ctx context.Context, app *v1alpha1.Application) (string, error) {
 	kind, ok := app.Annotations[v1alpha1.AnnotationRefresh]
@@ -147,6 +147,9 @@ func (r *Reconciler) takeRefreshRequest(ctx context.Context, app *v1alpha1.Appli
 	}
 	for _, src := range app.Spec.GetSources() {
 		r.Fetcher.Git.Invalidate(src.RepoURL)
+		if kind == v1alpha1.RefreshTypeHard && source.IsChart(src) && r.Fetcher.Charts != nil {
+			r.Fetcher.Charts.InvalidateChart(src.RepoURL, src.Chart)
+		}
 	}
 	if kind == v1alpha1.RefreshTypeHard {
 		r.verdicts.retain(appKey(app), nil)
