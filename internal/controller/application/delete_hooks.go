@@ -71,7 +71,8 @@ func deleteHooks(desired []*unstructured.Unstructured, phase sync.Phase) []*unst
 
 // runDeleteHooks runs the Application's hooks of phase (PreDelete or
 // PostDelete), rendered from its sources as they are now: it creates
-// those not created yet for this deletion and reads the others. When all
+// those not created yet for this deletion (once sure that the Application
+// it read is current, see confirmCurrent) and reads the others. When all
 // have succeeded, those whose delete policy says HookSucceeded are deleted
 // and it returns "". It returns what it waits for while one runs, and an
 // error when one failed: the Application stays, and deleting the failed
@@ -89,7 +90,7 @@ func (r *Reconciler) runDeleteHooks(ctx context.Context, app *v1alpha1.Applicati
 		}
 	}
 	var finished []*unstructured.Unstructured
-	waiting := ""
+	waiting, confirmed := "", false
 	for _, hook := range deleteHooks(st.desired, phase) {
 		obj := deleteRun(hook, app, r.Opts.Tracking)
 		live, err := t.applier.Get(ctx, obj)
@@ -98,10 +99,16 @@ func (r *Reconciler) runDeleteHooks(ctx context.Context, app *v1alpha1.Applicati
 		}
 		switch {
 		case live == nil:
+			waiting = fmt.Sprintf("waiting for %s hook %s to finish", kind, tracking.Describe(obj))
+			if !confirmed {
+				if err := r.confirmCurrent(ctx, app, waiting); err != nil {
+					return "", err
+				}
+				confirmed = true
+			}
 			if _, err := t.applier.Apply(ctx, obj, apply.Options{Validate: true}); err != nil {
 				return "", fmt.Errorf("create %s hook %s: %w", kind, tracking.Describe(obj), err)
 			}
-			waiting = fmt.Sprintf("waiting for %s hook %s to finish", kind, tracking.Describe(obj))
 			continue
 		case live.GetAnnotations()[annotationDeleteRun] != string(app.UID):
 			// Left by an earlier Application of the same name.

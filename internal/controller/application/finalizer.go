@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"k8s.io/apimachinery/pkg/api/equality"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
@@ -148,6 +149,26 @@ func (r *Reconciler) showDeletion(ctx context.Context, app *v1alpha1.Application
 	before := app.DeepCopy()
 	app.Status.Conditions = want
 	return client.IgnoreNotFound(r.Client.Status().Patch(ctx, app, client.MergeFrom(before)))
+}
+
+// confirmCurrent writes msg as the Application's DeletionError condition,
+// on condition that the Application is still the version this pass read.
+// A pass that read a copy an earlier pass already replaced (by removing a
+// finalizer, or the Application altogether) learns it here, before it
+// creates a hook the earlier pass had run and cleaned up: it gets
+// errStillDeleting, and the Application is looked at again.
+func (r *Reconciler) confirmCurrent(ctx context.Context, app *v1alpha1.Application, msg string) error {
+	now := metav1.NewTime(r.Clock.Now())
+	before := app.DeepCopy()
+	app.Status.Conditions = mergeConditions(app.Status.Conditions, []v1alpha1.ApplicationCondition{{Type: v1alpha1.ApplicationConditionDeletionError, Message: msg, LastTransitionTime: &now}})
+	err := r.Client.Status().Patch(ctx, app, client.MergeFromWithOptions(before, client.MergeFromWithOptimisticLock{}))
+	if apierrors.IsConflict(err) || apierrors.IsNotFound(err) {
+		return errStillDeleting
+	}
+	if err != nil {
+		return fmt.Errorf("update the status of Application %s: %w", app.Name, err)
+	}
+	return nil
 }
 
 // deleteAll deletes the Application's resources with the propagation its
