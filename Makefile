@@ -23,7 +23,7 @@ KWOK_STAGES := node/fast/node-initialize.yaml node/heartbeat-with-lease/node-hea
 
 TEST_FLAGS ?= -count=1 -timeout=15m
 
-.PHONY: all build controlplane generate verify lint test fuzz fuzz-short bench demo demo-down clean chart
+.PHONY: all build controlplane generate verify lint test fuzz fuzz-short bench demo demo-down clean image chart
 
 all: build
 
@@ -62,6 +62,21 @@ generate: controlplane
 	$(BIN)/controller-gen crd:crdVersions=v1,maxDescLen=0 paths=./api/... output:crd:artifacts:config=config/crd
 	rm -f charts/capstan/files/crds/*.yaml && cp config/crd/*.yaml charts/capstan/files/crds/
 	$(GO) run ./cmd/capstan-chart manifests --out config
+
+# The container image (docs/install.md): a static binary per platform in an
+# OCI layout under bin/image, pushed to IMAGE when it is set.
+IMAGE_PLATFORMS  ?= linux/amd64 linux/arm64
+IMAGE            ?=
+IMAGE_PUSH_FLAGS ?=
+LICENSES         ?= NOASSERTION
+image:
+	@set -e; bins=; for p in $(IMAGE_PLATFORMS); do \
+		out=$(BIN)/image/$${p/\//-}/capstan; \
+		CGO_ENABLED=0 GOOS=$${p%/*} GOARCH=$${p#*/} $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $$out ./cmd/capstan; \
+		bins="$$bins --binary $$p=$$out"; \
+	done; \
+	$(GO) run ./cmd/capstan-image $$bins --version $(VERSION) --revision $(COMMIT) --licenses '$(LICENSES)' \
+		--layout $(BIN)/image/oci $(if $(IMAGE),--push $(IMAGE) $(IMAGE_PUSH_FLAGS))
 
 # The Helm chart packaged for a release: chart version VERSION without its
 # "v", appVersion (the image tag) VERSION.
