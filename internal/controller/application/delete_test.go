@@ -180,23 +180,24 @@ func TestDeletionIsNeverStuckSilently(t *testing.T) {
 	}
 }
 
-// preDeleteJob is a PreDelete hook Job named by generateName. Unschedulable,
-// with a deadline of a second, it fails.
-func preDeleteJob(unschedulable bool) string {
-	extra := ""
+// deleteHookJob is a hook Job of kind hook (PreDelete or PostDelete),
+// named by generateName. Unschedulable, with a deadline of a second, it
+// fails.
+func deleteHookJob(hook string, unschedulable bool) string {
+	name, extra, deadline := "before-delete-", "", ""
+	if hook == "PostDelete" {
+		name = "after-delete-"
+	}
 	if unschedulable {
 		extra = "      nodeSelector: {capstan.dev/nowhere: \"true\"}\n"
-	}
-	deadline := ""
-	if unschedulable {
 		deadline = "  activeDeadlineSeconds: 1\n"
 	}
 	return `apiVersion: batch/v1
 kind: Job
 metadata:
-  generateName: before-delete-
+  generateName: ` + name + `
   annotations:
-    argocd.argoproj.io/hook: PreDelete
+    argocd.argoproj.io/hook: ` + hook + `
 spec:
 ` + deadline + `  backoffLimit: 0
   template:
@@ -234,7 +235,7 @@ func TestDeleteHooks(t *testing.T) {
 	repo := gitserver.NewRepo(t, t.TempDir(), "hooked")
 	rev := repo.Commit(t, "main", map[string]string{
 		"guestbook/settings.yaml": configMapYAML("settings", nil),
-		"guestbook/before.yaml":   preDeleteJob(false),
+		"guestbook/before.yaml":   deleteHookJob("PreDelete", false),
 		"guestbook/after.yaml":    postDeleteHook,
 	}, "delete hooks")
 	repo.SetHead(t, "main")
@@ -283,13 +284,13 @@ func TestPreDeleteHookFailureBlocksDeletion(t *testing.T) {
 	repo := gitserver.NewRepo(t, t.TempDir(), "doomed")
 	rev := repo.Commit(t, "main", map[string]string{
 		"guestbook/settings.yaml": configMapYAML("settings", nil),
-		"guestbook/before.yaml":   preDeleteJob(true),
+		"guestbook/before.yaml":   deleteHookJob("PreDelete", true),
 	}, "a PreDelete hook that fails")
 	repo.SetHead(t, "main")
 	broken := gitserver.NewRepo(t, t.TempDir(), "unrenderable")
 	brokenRev := broken.Commit(t, "main", map[string]string{
 		"guestbook/settings.yaml": configMapYAML("settings", nil),
-		"guestbook/before.yaml":   preDeleteJob(false),
+		"guestbook/before.yaml":   deleteHookJob("PreDelete", false),
 	}, "a PreDelete hook")
 	broken.SetHead(t, "main")
 	for name, url := range map[string]string{"doomed": repo.URL(), "unrenderable": broken.URL()} {
@@ -311,7 +312,7 @@ func TestPreDeleteHookFailureBlocksDeletion(t *testing.T) {
 	deleteApp(t, cl, "doomed")
 	deleteApp(t, cl, "unrenderable")
 	waitFor(t, "a DeletionError naming the failed hook", func(ctx context.Context) (bool, error) {
-		return hasCondition(appStatus(t, cl, "doomed"), v1alpha1.ApplicationConditionDeletionError, "PreDelete hook Job doomed/before-delete-"), nil
+		return failedHook(appStatus(t, cl, "doomed"), "PreDelete hook Job doomed/before-delete-"), nil
 	})
 	waitFor(t, "a DeletionError saying the hooks cannot be rendered", func(ctx context.Context) (bool, error) {
 		return hasCondition(appStatus(t, cl, "unrenderable"), v1alpha1.ApplicationConditionDeletionError, "cannot run the PreDelete hooks"), nil
@@ -330,6 +331,52 @@ func TestPreDeleteHookFailureBlocksDeletion(t *testing.T) {
 			t.Errorf("%s: the resources outlived the Application: %v", name, err)
 		}
 	}
+}
+
+// TestPostDeleteHookFailureBlocksDeletion: a PostDelete hook that fails
+// runs after the resources are gone and keeps the Application, with a
+// DeletionError naming it, until its finalizer is removed.
+func TestPostDeleteHookFailureBlocksDeletion(t *testing.T) {
+	cl := startController(t)
+	cs := kubernetes.NewForConfigOrDie(env.Config())
+	ctx := context.Background()
+	repo := gitserver.NewRepo(t, t.TempDir(), "after-doomed")
+	rev := repo.Commit(t, "main", map[string]string{
+		"guestbook/settings.yaml": configMapYAML("settings", nil),
+		"guestbook/after.yaml":    deleteHookJob("PostDelete", true),
+	}, "a PostDelete hook that fails")
+	repo.SetHead(t, "main")
+	app := seedApp("after-doomed", repo.URL(), "after-doomed")
+	app.Finalizers = []string{v1alpha1.ResourcesFinalizer}
+	if err := cl.Create(ctx, app); err != nil {
+		t.Fatal(err)
+	}
+	waitSynced(t, cl, "after-doomed", rev)
+	waitFor(t, "the PostDelete finalizer", func(ctx context.Context) (bool, error) {
+		return contains(appStatus(t, cl, "after-doomed").Finalizers, v1alpha1.PostDeleteFinalizer), nil
+	})
+	deleteApp(t, cl, "after-doomed")
+	waitFor(t, "a DeletionError naming the failed hook", func(ctx context.Context) (bool, error) {
+		return failedHook(appStatus(t, cl, "after-doomed"), "PostDelete hook Job after-doomed/after-delete-"), nil
+	})
+	if _, err := cs.CoreV1().ConfigMaps("after-doomed").Get(ctx, "settings", metav1.GetOptions{}); !apierrors.IsNotFound(err) {
+		t.Errorf("the PostDelete hook ran before the resources were deleted: %v", err)
+	}
+	updateApp(t, cl, "after-doomed", func(a *v1alpha1.Application) {
+		a.Finalizers = slices.DeleteFunc(a.Finalizers, func(f string) bool { return f == v1alpha1.PostDeleteFinalizer })
+	})
+	waitGone(t, cl, "after-doomed")
+}
+
+// failedHook reports whether the Application's DeletionError says that
+// the hook named by prefix failed.
+func failedHook(app *v1alpha1.Application, prefix string) bool {
+	for _, c := range app.Status.Conditions {
+		if c.Type == v1alpha1.ApplicationConditionDeletionError && strings.HasPrefix(c.Message, prefix) && strings.Contains(c.Message, " failed: ") {
+			return true
+		}
+	}
+	return false
 }
 
 // hookEvent is a change to a hook, at a moment of the API server's order
