@@ -64,8 +64,8 @@ func TestTransient(t *testing.T) {
 func TestUnreachableRepositoryIsRetriedWithBackoff(t *testing.T) {
 	cl, _ := startConfiguredController(t, func(r *Reconciler) { r.Opts.Resync = time.Hour })
 	git := gitserver.NewHTTP(t, gitserver.WithBasicAuth("", ""))
-	repo := git.NewRepo(t, "flaky")
-	repo.Commit(t, "main", map[string]string{"guestbook/cm.yaml": configMapYAML("flaky", nil)}, "one ConfigMap")
+	repo := git.NewRepo(t, "gitdown")
+	repo.Commit(t, "main", map[string]string{"guestbook/cm.yaml": configMapYAML("gitdown", nil)}, "one ConfigMap")
 	repo.SetHead(t, "main")
 	var requests atomic.Int64
 	flaky := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
@@ -81,14 +81,14 @@ func TestUnreachableRepositoryIsRetriedWithBackoff(t *testing.T) {
 	}))
 	t.Cleanup(flaky.Close)
 
-	if err := cl.Create(context.Background(), seedApp("flaky", flaky.URL+"/flaky.git", "flaky")); err != nil {
+	if err := cl.Create(context.Background(), seedApp("gitdown", flaky.URL+"/gitdown.git", "gitdown")); err != nil {
 		t.Fatal(err)
 	}
 	waitFor(t, "the unreachable repository to be reported", func(ctx context.Context) (bool, error) {
-		return hasCondition(appStatus(t, cl, "flaky"), v1alpha1.ApplicationConditionComparisonError, "unreachable"), nil
+		return hasCondition(appStatus(t, cl, "gitdown"), v1alpha1.ApplicationConditionComparisonError, "unreachable"), nil
 	})
 	waitFor(t, "the Application to sync once the server answers", func(ctx context.Context) (bool, error) {
-		a := appStatus(t, cl, "flaky")
+		a := appStatus(t, cl, "gitdown")
 		return a.Status.Sync.Status == v1alpha1.SyncStatusCodeSynced, nil
 	})
 }
