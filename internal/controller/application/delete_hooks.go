@@ -107,7 +107,7 @@ func (r *Reconciler) runDeleteHooks(ctx context.Context, app *v1alpha1.Applicati
 				confirmed = true
 			}
 			if _, err := t.applier.Apply(ctx, obj, apply.Options{Validate: true}); err != nil {
-				return "", fmt.Errorf("create %s hook %s: %w", kind, tracking.Describe(obj), err)
+				return "", fmt.Errorf("create %s hook %s: %w; remove the finalizer %s to delete the Application without it", kind, tracking.Describe(obj), err, finalizerOf(phase))
 			}
 			continue
 		case live.GetAnnotations()[annotationDeleteRun] != string(app.UID):
