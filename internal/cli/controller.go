@@ -43,7 +43,9 @@ type serverOptions struct {
 	probeAddr   string
 	leaderElect bool
 	workers     int
-	cacheDir    string
+	// recordEvents records Events on Applications.
+	recordEvents bool
+	cacheDir     string
 	// address serves the webhook (capstan run only); empty means none.
 	address string
 	webhook server.WebhookOptions
@@ -61,6 +63,7 @@ func (o *serverOptions) bindFlags(cmd *cobra.Command) {
 	fs.StringVar(&o.probeAddr, "health-probe-bind-address", ":8081", "address of the /healthz and /readyz endpoints")
 	fs.BoolVar(&o.leaderElect, "leader-elect", true, "elect a leader through a Lease so that only one replica acts")
 	fs.IntVar(&o.workers, "workers", 10, "Applications reconciled in parallel")
+	fs.BoolVar(&o.recordEvents, "record-events", true, "record Kubernetes Events on Applications (OperationStarted, ResourceUpdated, OperationCompleted); each is a write to the API server")
 	fs.BoolVar(&o.profiling, "profiling", false, "serve Go's profiles (/debug/pprof/) on the metrics address")
 	fs.StringVar(&o.cacheDir, "cache-dir", filepath.Join(os.TempDir(), "capstan"), "directory for repository and chart caches (throw-away)")
 	o.git.BindFlags(fs)
@@ -204,10 +207,6 @@ func (o *serverOptions) run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	events, err := application.NewEventRecorder(ctx, cfg, scheme)
-	if err != nil {
-		return err
-	}
 	r := &application.Reconciler{
 		Client:   mgr.GetClient(),
 		Opts:     application.Options{Namespace: o.namespace, Tracking: s.Tracking},
@@ -217,7 +216,11 @@ func (o *serverOptions) run(ctx context.Context) error {
 		Clusters: application.NewClusters(ctx, cfg, o.namespace, s.Tracking),
 		Clock:    clock.RealClock{},
 		Elected:  mgr.Elected(),
-		Events:   events,
+	}
+	if o.recordEvents {
+		if r.Events, err = application.NewEventRecorder(ctx, cfg, scheme); err != nil {
+			return err
+		}
 	}
 	if err := r.SetupWithManager(mgr, o.workers); err != nil {
 		return err

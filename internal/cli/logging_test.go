@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"os"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -12,6 +13,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/wait"
+	"k8s.io/client-go/kubernetes"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/capstan-cd/capstan/api/v1alpha1"
@@ -43,20 +45,22 @@ func TestLogFlagsRefuseUnknownValues(t *testing.T) {
 // An operator reads what capstan did in its log, in the format and at the
 // level the flags ask for: JSON lines at info name the operation and the
 // objects applied and hold no debug line; text lines at debug hold them.
+// The Application's Events are there, unless --record-events=false.
 func TestLogFlags(t *testing.T) {
 	for _, tc := range []struct {
 		namespace string
 		flags     []string
+		events    bool
 		// line checks every line; want are substrings some line has,
 		// and never substrings no line may have.
 		line        func(string) error
 		want, never []string
 	}{
-		{namespace: "logs-json", flags: []string{"--log-format", "json", "--log-level", "info"},
+		{namespace: "logs-json", flags: []string{"--log-format", "json", "--log-level", "info"}, events: true,
 			line:  func(l string) error { var v map[string]any; return json.Unmarshal([]byte(l), &v) },
 			want:  []string{`"msg":"operation started"`, `"msg":"operation completed"`, `"msg":"object applied"`, `"object":"logs-json-guestbook/guestbook-ui"`},
 			never: []string{`"level":"DEBUG"`}},
-		{namespace: "logs-text", flags: []string{"--log-format", "text", "--log-level", "debug"},
+		{namespace: "logs-text", flags: []string{"--log-format", "text", "--log-level", "debug", "--record-events=false"},
 			line: func(l string) error {
 				if !strings.HasPrefix(l, "time=") {
 					return errors.New("no time= first")
@@ -82,8 +86,14 @@ func TestLogFlags(t *testing.T) {
 				r.tail(t)
 				t.Fatalf("the sync did not finish: %v", err)
 			}
+			if tc.events {
+				waitEvent(ctx, t, tc.namespace, "OperationCompleted")
+			}
 			if err := r.stop(); err != nil {
 				t.Fatal(err)
+			}
+			if events := appEvents(ctx, t, tc.namespace); !tc.events && len(events) > 0 {
+				t.Errorf("Events recorded with --record-events=false: %v", events)
 			}
 			data, err := os.ReadFile(r.log)
 			if err != nil {
@@ -107,6 +117,32 @@ func TestLogFlags(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// appEvents lists the reasons of the Events on the guestbook Application.
+func appEvents(ctx context.Context, t *testing.T, namespace string) []string {
+	t.Helper()
+	list, err := kubernetes.NewForConfigOrDie(env.Config()).CoreV1().Events(namespace).List(ctx,
+		metav1.ListOptions{FieldSelector: "involvedObject.kind=Application,involvedObject.name=guestbook"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var reasons []string
+	for _, e := range list.Items {
+		reasons = append(reasons, e.Reason)
+	}
+	return reasons
+}
+
+// waitEvent waits for an Event of reason on the guestbook Application.
+func waitEvent(ctx context.Context, t *testing.T, namespace, reason string) {
+	t.Helper()
+	err := wait.PollUntilContextCancel(ctx, 200*time.Millisecond, true, func(ctx context.Context) (bool, error) {
+		return slices.Contains(appEvents(ctx, t, namespace), reason), nil
+	})
+	if err != nil {
+		t.Fatalf("no %s Event on the Application: %v; Events %v", reason, err, appEvents(context.Background(), t, namespace))
 	}
 }
 
