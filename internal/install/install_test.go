@@ -64,11 +64,19 @@ func TestChartInstallRunsGitOps(t *testing.T) {
 	}, "guestbook")
 	repoURL := git.RepoURL("apps")
 
+	// The namespace enforces the restricted Pod Security Standard, which
+	// the chart's Pods must meet.
+	cl := env.Client(t)
+	restricted := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: controlPlane, Labels: map[string]string{
+		"pod-security.kubernetes.io/enforce": "restricted",
+	}}}
+	if err := cl.Create(t.Context(), restricted); err != nil {
+		t.Fatal(err)
+	}
 	rel := helmInstall(t, chartValues(t, fmt.Sprintf(installValues, repoURL)))
 	t.Logf("installed %s", describe(checkReleaseObjects(t, rel)))
-	cl := env.Client(t)
 	// kwok plays the kubelet: the Deployment becomes Available, so its
-	// Pod template (security context, probes, volumes) was admitted.
+	// Pod (security context, probes, volumes) was admitted.
 	waitFor(t, "the Deployment to be available", func(ctx context.Context) (bool, error) {
 		var d appsv1.Deployment
 		if err := cl.Get(ctx, client.ObjectKey{Namespace: controlPlane, Name: releaseName}, &d); err != nil {

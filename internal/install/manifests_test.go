@@ -78,3 +78,39 @@ func firstDiff(a, b string) int {
 	}
 	return min(len(al), len(bl)) + 1
 }
+
+// TestCRDsKeep checks that crds.keep marks the CRDs for Helm to leave
+// behind on uninstall, and that crds.keep=false does not.
+func TestCRDsKeep(t *testing.T) {
+	ch := loadChart(t)
+	for _, keep := range []bool{true, false} {
+		out, err := Render(ch, Options{ReleaseName: "capstan", Namespace: "argocd", Values: map[string]any{"crds": map[string]any{"keep": keep}}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		crds, kept := 0, 0
+		for _, doc := range strings.Split(out, "\n---\n") {
+			var obj struct {
+				Kind     string
+				Metadata struct{ Annotations map[string]string }
+			}
+			if err := yaml.Unmarshal([]byte(doc), &obj); err != nil {
+				t.Fatal(err)
+			}
+			if obj.Kind != "CustomResourceDefinition" {
+				continue
+			}
+			crds++
+			if obj.Metadata.Annotations["helm.sh/resource-policy"] == "keep" {
+				kept++
+			}
+		}
+		want := 0
+		if keep {
+			want = crds
+		}
+		if crds != 3 || kept != want {
+			t.Errorf("crds.keep=%v: %d CRDs, %d kept; want 3 CRDs, %d kept", keep, crds, kept, want)
+		}
+	}
+}
