@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"helm.sh/helm/v3/pkg/action"
+	"helm.sh/helm/v3/pkg/chartutil"
 	"helm.sh/helm/v3/pkg/release"
 	"helm.sh/helm/v3/pkg/releaseutil"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -117,14 +118,19 @@ func namespaceInstall() Variant {
 	panic("no namespace-install.yaml variant")
 }
 
-// chartValues turns a YAML values file into Helm values.
-func chartValues(t *testing.T, doc string) map[string]any {
+// chartValues turns YAML values files into Helm values, a later file's
+// keys over an earlier's, as `-f a.yaml -f b.yaml` does.
+func chartValues(t *testing.T, docs ...string) map[string]any {
 	t.Helper()
-	v := map[string]any{}
-	if err := yaml.Unmarshal([]byte(doc), &v); err != nil {
-		t.Fatal(err)
+	merged := map[string]any{}
+	for _, doc := range docs {
+		v := map[string]any{}
+		if err := yaml.Unmarshal([]byte(doc), &v); err != nil {
+			t.Fatal(err)
+		}
+		merged = chartutil.CoalesceTables(v, merged)
 	}
-	return v
+	return merged
 }
 
 func describe(objs []string) string {

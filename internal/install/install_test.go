@@ -37,9 +37,25 @@ configs:
       password: s3cret-pass
 `
 
+// optionalValues turn on the optional objects the API server can take
+// without more CRDs, so that they too are shown to be accepted.
+const optionalValues = `
+controller:
+  pdb:
+    enabled: true
+server:
+  ingress:
+    enabled: true
+    tls: true
+global:
+  networkPolicy:
+    create: true
+    defaultDenyIngress: true
+`
+
 // narrowValues replace the chart's cluster-wide rules with rules that
 // allow ConfigMaps and Namespaces only.
-const narrowValues = installValues + `
+const narrowValues = `
 controller:
   clusterRoleRules:
     enabled: true
@@ -73,7 +89,8 @@ func TestChartInstallRunsGitOps(t *testing.T) {
 	if err := cl.Create(t.Context(), restricted); err != nil {
 		t.Fatal(err)
 	}
-	rel := helmInstall(t, chartValues(t, fmt.Sprintf(installValues, repoURL)))
+	values := fmt.Sprintf(installValues, repoURL)
+	rel := helmInstall(t, chartValues(t, values, optionalValues))
 	t.Logf("installed %s", describe(checkReleaseObjects(t, rel)))
 	// kwok plays the kubelet: the Deployment becomes Available, so its
 	// Pod (security context, probes, volumes) was admitted.
@@ -107,7 +124,7 @@ func TestChartInstallRunsGitOps(t *testing.T) {
 	}
 
 	t.Run("narrower RBAC fails clearly", func(t *testing.T) {
-		helmUpgrade(t, chartValues(t, fmt.Sprintf(narrowValues, repoURL)))
+		helmUpgrade(t, chartValues(t, values, optionalValues, narrowValues))
 		key := createApp(t, cl, "narrow", repoURL, "narrow")
 		var msg string
 		waitApp(t, cl, key, "a condition naming deployments", func(app *v1alpha1.Application) bool {
