@@ -360,6 +360,7 @@ func (r *Reconciler) extraneous(ctx context.Context, st *state, wanted map[strin
 		kinds[schema.GroupVersionKind{Group: rs.Group, Version: rs.Version, Kind: rs.Kind}] = true
 	}
 	var out []*resource
+	seen := map[string]bool{}
 	for gvk := range kinds {
 		m, err := t.applier.Mapping(gvk)
 		if err != nil {
@@ -381,10 +382,12 @@ func (r *Reconciler) extraneous(ctx context.Context, st *state, wanted map[strin
 				// own name) are not kept in sync, nor pruned.
 				continue
 			}
+			seen[objectKey(t.cluster.Server, gvk, meta.Namespace, meta.Name)] = true
 			out = append(out, &resource{live: u, extraneous: true})
 		}
 	}
-	return out, nil
+	unwatched, err := r.unwatchedExtraneous(ctx, st, wanted, seen)
+	return append(out, unwatched...), err
 }
 
 // metadataObject is an object known only by its metadata: enough to name,

@@ -1,0 +1,53 @@
+package application
+
+import (
+	"context"
+
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+
+	"github.com/capstan-cd/capstan/internal/sync"
+	"github.com/capstan-cd/capstan/internal/tracking"
+)
+
+// unwatchedExtraneous finds the objects the Application's status lists
+// that are no longer rendered and that the watch did not report: objects
+// Argo CD applied, which carry its tracking but not capstan's managed label
+// (the watch selects by that label) until capstan labels them. Without this
+// look-up, an object removed from Git after capstan took the Application
+// over would be neither reported nor pruned. Each is read by name, so the
+// cost is that of the objects left to prune, and nothing once they are
+// gone from the status.
+func (r *Reconciler) unwatchedExtraneous(ctx context.Context, st *state, wanted, seen map[string]bool) ([]*resource, error) {
+	t := st.target
+	var out []*resource
+	for _, rs := range st.app.Status.Resources {
+		gvk := schema.GroupVersionKind{Group: rs.Group, Version: rs.Version, Kind: rs.Kind}
+		key := objectKey(t.cluster.Server, gvk, rs.Namespace, rs.Name)
+		if wanted[key] || seen[key] {
+			continue
+		}
+		seen[key] = true
+		ref := &unstructured.Unstructured{}
+		ref.SetGroupVersionKind(gvk)
+		ref.SetNamespace(rs.Namespace)
+		ref.SetName(rs.Name)
+		live, err := t.applier.Get(ctx, ref)
+		if err != nil {
+			if _, mapErr := t.applier.Mapping(gvk); mapErr != nil {
+				continue // the kind is gone from the cluster, and its objects with it
+			}
+			return nil, err
+		}
+		if live == nil || !unlabelled(live) {
+			// Gone, or labelled: a labelled object the watch did not
+			// report no longer names this Application.
+			continue
+		}
+		if owner, ok := tracking.Owner(live, r.Opts.Tracking); !ok || owner != st.app.Name || sync.HookOf(live).IsHook {
+			continue
+		}
+		out = append(out, &resource{live: metadataOf(live), extraneous: true})
+	}
+	return out, nil
+}
