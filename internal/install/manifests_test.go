@@ -114,3 +114,32 @@ func TestCRDsKeep(t *testing.T) {
 		}
 	}
 }
+
+// TestChartCRDsMatchConfig fails when the chart's copy of the CRDs is not
+// config/crd, which controller-gen writes: make generate copies them.
+func TestChartCRDsMatchConfig(t *testing.T) {
+	want, err := filepath.Glob(filepath.Join(env.Root, "config", "crd", "*.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := filepath.Glob(filepath.Join(env.Root, ChartDir, "files", "crds", "*.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != len(want) || len(want) == 0 {
+		t.Fatalf("the chart has %d CRD files, config/crd %d: run make generate", len(got), len(want))
+	}
+	for _, f := range want {
+		a, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, err := os.ReadFile(filepath.Join(env.Root, ChartDir, "files", "crds", filepath.Base(f)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if string(a) != string(b) {
+			t.Errorf("%s differs from the chart's copy: run make generate", filepath.Base(f))
+		}
+	}
+}
