@@ -30,6 +30,7 @@ import (
 	"github.com/capstan-cd/capstan/internal/sandbox"
 	"github.com/capstan-cd/capstan/internal/server"
 	"github.com/capstan-cd/capstan/internal/settings"
+	"github.com/capstan-cd/capstan/internal/shard"
 	"github.com/capstan-cd/capstan/internal/source"
 )
 
@@ -53,6 +54,7 @@ type serverOptions struct {
 	charts  source.ChartsOptions
 	render  sandbox.Options
 	log     logOptions
+	shard   shard.Options
 }
 
 func (o *serverOptions) bindFlags(cmd *cobra.Command) {
@@ -70,6 +72,7 @@ func (o *serverOptions) bindFlags(cmd *cobra.Command) {
 	o.charts.BindFlags(fs)
 	o.render.BindFlags(fs)
 	o.log.BindFlags(fs)
+	o.shard.BindFlags(fs)
 }
 
 func newControllerCommand(use, short string, serve bool) *cobra.Command {
@@ -157,12 +160,18 @@ func (o *serverOptions) run(ctx context.Context) error {
 	if err := v1alpha1.AddToScheme(scheme); err != nil {
 		return err
 	}
+	hostname, _ := os.Hostname()
+	// The shard, known before the settings are read, names the Lease.
+	sharding, err := o.shard.Resolve(hostname, "")
+	if err != nil {
+		return err
+	}
 	mgr, err := ctrl.NewManager(cfg, ctrl.Options{
 		Scheme:                        scheme,
 		Metrics:                       metricsserver.Options{BindAddress: o.metricsAddr, ExtraHandlers: o.profiles()},
 		HealthProbeBindAddress:        o.probeAddr,
 		LeaderElection:                o.leaderElect,
-		LeaderElectionID:              "capstan-controller",
+		LeaderElectionID:              leaseName(sharding),
 		LeaderElectionNamespace:       o.namespace,
 		LeaderElectionReleaseOnCancel: true,
 		// Managed fields are a large part of a cached Application and are
@@ -222,6 +231,15 @@ func (o *serverOptions) run(ctx context.Context) error {
 			return err
 		}
 	}
+	// The algorithm may come from argocd-cmd-params-cm, read only now.
+	if sharding, err = o.shard.Resolve(hostname, s.Value(settings.CmdParams, shard.ParamAlgorithm)); err != nil {
+		return err
+	}
+	if sharding.Enabled() {
+		filter := &shard.Filter{Config: sharding, Namespace: o.namespace, Reader: mgr.GetClient()}
+		r.InShard = filter.Selects(ctrl.LoggerInto(ctx, ctrl.Log.WithName("shard")))
+		ctrl.Log.Info("sharding destination clusters", "shard", sharding.Shard, "shards", sharding.Shards, "algorithm", sharding.Algorithm)
+	}
 	if err := r.SetupWithManager(mgr, o.workers); err != nil {
 		return err
 	}
@@ -237,6 +255,15 @@ func (o *serverOptions) run(ctx context.Context) error {
 		return err
 	}
 	return mgr.Start(ctx)
+}
+
+// leaseName is the leader Lease: one per shard when clusters are sharded,
+// so that a replica standing by for a shard takes it over alone.
+func leaseName(c shard.Config) string {
+	if !c.Enabled() {
+		return "capstan-controller"
+	}
+	return fmt.Sprintf("capstan-controller-shard-%d", c.Shard)
 }
 
 // registerMetrics adds collectors to the /metrics of the controllers; a

@@ -62,12 +62,19 @@ type replica struct {
 // added to (and override) the defaults.
 func startReplica(t *testing.T, name, namespace string, flags ...string) *replica {
 	t.Helper()
+	return startCommand(t, "controller", name, namespace, flags...)
+}
+
+// startCommand is startReplica for another command (run serves the
+// webhook too).
+func startCommand(t *testing.T, command, name, namespace string, flags ...string) *replica {
+	t.Helper()
 	r := &replica{name: name, metrics: freeAddress(t), log: filepath.Join(t.TempDir(), name+".log"), exited: make(chan error, 1)}
 	logFile, err := os.Create(r.log)
 	if err != nil {
 		t.Fatal(err)
 	}
-	r.cmd = exec.Command(os.Args[0], "controller", "--kubeconfig", env.Cluster.Kubeconfig, "--namespace", namespace,
+	r.cmd = exec.Command(os.Args[0], command, "--kubeconfig", env.Cluster.Kubeconfig, "--namespace", namespace,
 		"--leader-elect=true", "--metrics-bind-address", r.metrics, "--health-probe-bind-address", "127.0.0.1:0",
 		"--cache-dir", t.TempDir(), "--allow-file-repositories")
 	r.cmd.Args = append(r.cmd.Args, flags...)

@@ -59,6 +59,9 @@ type Reconciler struct {
 	Elected <-chan struct{}
 	// Events records Events on Applications; nil records none.
 	Events EventRecorder
+	// InShard selects the Applications of this replica's shard; nil
+	// selects all.
+	InShard func(client.Object) bool
 
 	verdicts  verdicts
 	heals     heals

@@ -21,9 +21,10 @@ import (
 // cached refs are dropped and the Applications are queued. Those whose
 // files the push changed go first; the others (whose status still moves
 // to the new revision) follow untouchedDelay later, so that the change a
-// push carries is not queued behind a thousand no-op passes. A replica
-// that is not the leader (any replica takes webhooks) asks the leader
-// instead, through the refresh annotation. It returns how many
+// push carries is not queued behind a thousand no-op passes. Any replica
+// takes webhooks: for the Applications it does not reconcile (it is not
+// the leader, or they are in another shard) it asks the replica that does,
+// through the refresh annotation. It returns how many
 // Applications it refreshed.
 func (r *Reconciler) Refresh(ctx context.Context, push source.Push) (int, error) {
 	if r.refreshes == nil {
@@ -33,23 +34,30 @@ func (r *Reconciler) Refresh(ctx context.Context, push source.Push) (int, error)
 	if err := r.Client.List(ctx, &apps, client.InNamespace(r.Opts.Namespace)); err != nil {
 		return 0, fmt.Errorf("list Applications: %w", err)
 	}
-	var touched, untouched []*v1alpha1.Application
+	var touched, untouched, elsewhere []*v1alpha1.Application
+	leading := r.leading()
 	for i := range apps.Items {
 		app := &apps.Items[i]
-		switch concerned, changed := pushConcerns(push, app); {
-		case concerned && changed:
+		concerned, changed := pushConcerns(push, app)
+		switch {
+		case !concerned:
+		case !leading || !r.selects(app):
+			// Reconciled by another replica (the leader, or the leader
+			// of the Application's shard), which the annotation reaches.
+			elsewhere = append(elsewhere, app)
+		case changed:
 			touched = append(touched, app)
-		case concerned:
+		default:
 			untouched = append(untouched, app)
 		}
 	}
-	if !r.leading() {
-		for _, app := range append(touched, untouched...) {
-			if err := r.requestRefresh(ctx, app); err != nil {
-				return 0, err
-			}
+	for _, app := range elsewhere {
+		if err := r.requestRefresh(ctx, app); err != nil {
+			return 0, err
 		}
-		return len(touched) + len(untouched), nil
+	}
+	if len(touched)+len(untouched) == 0 {
+		return len(elsewhere), nil
 	}
 	for _, u := range push.URLs {
 		r.Fetcher.Git.Invalidate(u)
@@ -72,7 +80,7 @@ func (r *Reconciler) Refresh(ctx context.Context, push source.Push) (int, error)
 			}
 		})
 	}
-	return len(touched) + len(untouched), nil
+	return len(touched) + len(untouched) + len(elsewhere), nil
 }
 
 // untouchedDelay is how long the Applications a push concerns but whose

@@ -3,10 +3,12 @@ package application
 import (
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/builder"
+	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/controller"
 	"sigs.k8s.io/controller-runtime/pkg/event"
 	"sigs.k8s.io/controller-runtime/pkg/handler"
 	"sigs.k8s.io/controller-runtime/pkg/predicate"
+	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 	"sigs.k8s.io/controller-runtime/pkg/source"
 
 	"github.com/capstan-cd/capstan/api/v1alpha1"
@@ -21,13 +23,20 @@ func (r *Reconciler) SetupWithManager(mgr ctrl.Manager, workers int) error {
 	if r.Settings != nil {
 		r.Settings.Subscribe(r.requeueAll)
 	}
+	// Another shard's Applications are never queued here.
+	inShard := predicate.NewPredicateFuncs(r.selects)
 	return ctrl.NewControllerManagedBy(mgr).
 		Named("application").
-		For(&v1alpha1.Application{}, builder.WithPredicates(predicate.Or(
+		For(&v1alpha1.Application{}, builder.WithPredicates(inShard, predicate.Or(
 			predicate.GenerationChangedPredicate{}, predicate.AnnotationChangedPredicate{}, predicate.LabelChangedPredicate{},
 		))).
-		WatchesRawSource(source.Channel(r.Clusters.Events(), &handler.EnqueueRequestForObject{})).
-		WatchesRawSource(source.Channel(r.refreshes, &handler.EnqueueRequestForObject{})).
+		WatchesRawSource(source.Channel(r.Clusters.Events(), &handler.EnqueueRequestForObject{}, source.WithPredicates[client.Object, reconcile.Request](inShard))).
+		WatchesRawSource(source.Channel(r.refreshes, &handler.EnqueueRequestForObject{}, source.WithPredicates[client.Object, reconcile.Request](inShard))).
 		WithOptions(controller.Options{MaxConcurrentReconciles: workers}).
 		Complete(r)
+}
+
+// selects reports whether obj is an Application of this replica's shard.
+func (r *Reconciler) selects(obj client.Object) bool {
+	return r.InShard == nil || r.InShard(obj)
 }
