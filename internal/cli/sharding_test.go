@@ -28,7 +28,9 @@ import (
 // leads and the other stands by. Each cluster's Application is reconciled
 // by exactly one replica. Then shard 1's leader is killed, a commit is
 // pushed and announced by webhook to replica a (shard 0): the standby
-// takes shard 1 over and syncs the commit.
+// takes shard 1 over and syncs the commit. Last, the cluster Secret's shard
+// key moves the second cluster to shard 0, whose replica takes its
+// Application.
 func TestShardsDivideClustersAndFailOver(t *testing.T) {
 	const namespace = "capstan-shards"
 	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
@@ -179,5 +181,18 @@ func TestShardsDivideClustersAndFailOver(t *testing.T) {
 	}
 	if knows(standby, "near") || knows(a, "far") {
 		t.Errorf("after the failover, a replica reconciled another shard's Application")
+	}
+
+	// The shard key of the cluster Secret moves the cluster to shard 0:
+	// replica a reconciles its Application, with no other event.
+	secret := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: "cluster-far", Namespace: namespace}}
+	if err := cl.Patch(ctx, secret, client.RawPatch("application/merge-patch+json", []byte(`{"stringData":{"shard":"0"}}`))); err != nil {
+		t.Fatal(err)
+	}
+	err = wait.PollUntilContextCancel(ctx, 200*time.Millisecond, true, func(context.Context) (bool, error) {
+		return knows(a, "far"), nil
+	})
+	if err != nil {
+		t.Fatalf("replica a did not take the Application of the cluster moved to its shard: %v", err)
 	}
 }

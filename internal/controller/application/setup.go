@@ -1,6 +1,7 @@
 package application
 
 import (
+	corev1 "k8s.io/api/core/v1"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/builder"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -25,15 +26,18 @@ func (r *Reconciler) SetupWithManager(mgr ctrl.Manager, workers int) error {
 	}
 	// Another shard's Applications are never queued here.
 	inShard := predicate.NewPredicateFuncs(r.selects)
-	return ctrl.NewControllerManagedBy(mgr).
+	b := ctrl.NewControllerManagedBy(mgr).
 		Named("application").
 		For(&v1alpha1.Application{}, builder.WithPredicates(inShard, predicate.Or(
 			predicate.GenerationChangedPredicate{}, predicate.AnnotationChangedPredicate{}, predicate.LabelChangedPredicate{},
 		))).
 		WatchesRawSource(source.Channel(r.Clusters.Events(), &handler.EnqueueRequestForObject{}, source.WithPredicates[client.Object, reconcile.Request](inShard))).
 		WatchesRawSource(source.Channel(r.refreshes, &handler.EnqueueRequestForObject{}, source.WithPredicates[client.Object, reconcile.Request](inShard))).
-		WithOptions(controller.Options{MaxConcurrentReconciles: workers}).
-		Complete(r)
+		WithOptions(controller.Options{MaxConcurrentReconciles: workers})
+	if r.InShard != nil {
+		b = b.Watches(&corev1.Secret{}, handler.EnqueueRequestsFromMapFunc(r.shardApplications), builder.WithPredicates(clusterSecrets))
+	}
+	return b.Complete(r)
 }
 
 // selects reports whether obj is an Application of this replica's shard.
