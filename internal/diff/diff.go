@@ -67,7 +67,13 @@ func prepare(ctx context.Context, obj, live *unstructured.Unstructured, ign *Ign
 	if err := json.Unmarshal(data, &m); err != nil {
 		return nil, err
 	}
-	normalize(m)
+	var opts Options
+	if ign != nil {
+		opts = ign.opts
+	}
+	gk := obj.GroupVersionKind().GroupKind()
+	normalize(m, opts.dropsStatus(gk.Group, gk.Kind))
+	opts.normalizeAggregatedRole(m, gk.Group, gk.Kind)
 	if ign != nil {
 		if err := ign.apply(ctx, m, obj, live); err != nil {
 			return nil, err
@@ -82,10 +88,13 @@ var serverMetadata = []string{
 	"selfLink", "deletionTimestamp", "deletionGracePeriodSeconds",
 }
 
-// normalize removes what a user's manifest does not own: status and the
-// server's metadata, and empty maps of labels or annotations.
-func normalize(m map[string]any) {
-	delete(m, "status")
+// normalize removes what a user's manifest does not own: status (unless
+// the options keep it) and the server's metadata, and empty maps of labels
+// or annotations.
+func normalize(m map[string]any, dropStatus bool) {
+	if dropStatus {
+		delete(m, "status")
+	}
 	meta, ok := m["metadata"].(map[string]any)
 	if !ok {
 		return

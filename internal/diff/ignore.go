@@ -16,9 +16,11 @@ import (
 	"github.com/capstan-cd/capstan/api/v1alpha1"
 )
 
-// Ignorer holds an Application's ignoreDifferences rules, compiled once.
+// Ignorer holds an Application's ignoreDifferences rules, compiled once,
+// and the installation's comparison options.
 type Ignorer struct {
 	rules []rule
+	opts  Options
 }
 
 type rule struct {

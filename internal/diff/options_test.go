@@ -1,0 +1,66 @@
+package diff
+
+import (
+	"context"
+	"fmt"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+)
+
+const (
+	aggregatedRole = `{apiVersion: rbac.authorization.k8s.io/v1, kind: ClusterRole, metadata: {name: view}, aggregationRule: {clusterRoleSelectors: [{matchLabels: {agg: "true"}}]}, rules: []}`
+	filledRole     = `{apiVersion: rbac.authorization.k8s.io/v1, kind: ClusterRole, metadata: {name: view}, aggregationRule: {clusterRoleSelectors: [{matchLabels: {agg: "true"}}]}, rules: [{apiGroups: [""], resources: [pods], verbs: [get]}]}`
+	plainRole      = `{apiVersion: rbac.authorization.k8s.io/v1, kind: ClusterRole, metadata: {name: view}, rules: []}`
+	plainFilled    = `{apiVersion: rbac.authorization.k8s.io/v1, kind: ClusterRole, metadata: {name: view}, rules: [{apiGroups: [""], resources: [pods], verbs: [get]}]}`
+	widgetStatus   = `{apiVersion: example.com/v1, kind: Widget, metadata: {name: w, namespace: demo}, status: {phase: %s}}`
+	crdStatus      = `{apiVersion: apiextensions.k8s.io/v1, kind: CustomResourceDefinition, metadata: {name: widgets.example.com}, status: {phase: %s}}`
+)
+
+func TestCompareOptions(t *testing.T) {
+	status := func(tmpl, phase string) string { return fmt.Sprintf(tmpl, phase) }
+	tests := []struct {
+		name          string
+		opts          Options
+		desired, live string
+		wantPaths     []string
+	}{
+		{"aggregated role's rules compared by default", Options{}, aggregatedRole, filledRole, []string{".rules"}},
+		{"aggregated role's rules ignored", Options{IgnoreAggregatedRoles: true}, aggregatedRole, filledRole, nil},
+		{"a role without aggregation keeps its rules", Options{IgnoreAggregatedRoles: true}, plainRole, plainFilled, []string{".rules"}},
+		{"status ignored by default", Options{}, status(widgetStatus, "a"), status(widgetStatus, "b"), nil},
+		{"status ignored for all", Options{IgnoreStatus: StatusOfAll}, status(widgetStatus, "a"), status(widgetStatus, "b"), nil},
+		{"status compared for none", Options{IgnoreStatus: StatusOfNone}, status(widgetStatus, "a"), status(widgetStatus, "b"), []string{".status.phase"}},
+		{"custom resource's status compared under crd", Options{IgnoreStatus: StatusOfCRDs}, status(widgetStatus, "a"), status(widgetStatus, "b"), []string{".status.phase"}},
+		{"CRD's status ignored under crd", Options{IgnoreStatus: StatusOfCRDs}, status(crdStatus, "a"), status(crdStatus, "b"), nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			ign, err := NewIgnorer(nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got, err := Compare(context.Background(), parse(t, tt.desired), parse(t, tt.live), ign.WithOptions(tt.opts))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if diff := cmp.Diff(tt.wantPaths, got.Paths); diff != "" {
+				t.Errorf("paths (-want +got):\n%s", diff)
+			}
+			if got.Modified != (len(tt.wantPaths) > 0) {
+				t.Errorf("Modified = %v with paths %v", got.Modified, got.Paths)
+			}
+		})
+	}
+}
+
+func TestParseStatusField(t *testing.T) {
+	for in, want := range map[string]StatusField{"": StatusOfAll, "all": StatusOfAll, "crd": StatusOfCRDs, "none": StatusOfNone, "off": StatusOfNone} {
+		if got, err := ParseStatusField(in); err != nil || got != want {
+			t.Errorf("ParseStatusField(%q) = %q, %v; want %q", in, got, err, want)
+		}
+	}
+	if _, err := ParseStatusField("some"); err == nil {
+		t.Error("ParseStatusField accepted some")
+	}
+}
