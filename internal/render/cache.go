@@ -178,6 +178,7 @@ func cacheKey(req Request) (string, error) {
 		return "", err
 	}
 	fmt.Fprintf(h, "discovery\x00%s\n", req.Discovery)
+	fmt.Fprintf(h, "kustomize\x00%+v\n", req.Kustomize)
 	if err := digestTree(h, req.Root, req.Source.Path); err != nil {
 		return "", err
 	}

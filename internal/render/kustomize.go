@@ -53,6 +53,7 @@ func renderKustomize(ctx context.Context, req Request, root *tree, dir string) (
 	opts.Reorder = krusty.ReorderOptionUnspecified
 	opts.PluginConfig = types.DisabledPluginConfig()
 	opts.LoadRestrictions = types.LoadRestrictionsRootOnly
+	req.Kustomize.apply(opts)
 	if customSchema {
 		schemaLock.Lock()
 		defer func() {

@@ -51,6 +51,9 @@ type Request struct {
 	// nil) are looked up in the CRDs found in the render, then in the
 	// built-in table of Kubernetes kinds.
 	Scope ScopeFunc
+	// Kustomize are the installation's kustomize build options
+	// (kustomize.buildOptions).
+	Kustomize KustomizeOptions
 	// Discovery names the state of what Scope knows (see
 	// apply.Applier.Discovery): a cached render is not served across a
 	// change of it.

@@ -25,6 +25,7 @@ type request struct {
 	APIVersions []string                        `json:"apiVersions"`
 	Refs        map[string]string               `json:"refs"`
 	CacheDir    string                          `json:"cacheDir"`
+	Kustomize   render.KustomizeOptions         `json:"kustomize"`
 	Limits      struct{ Output, Objects int64 } `json:"limits"`
 }
 
@@ -32,7 +33,7 @@ func newRequest(req render.Request, l Limits) request {
 	r := request{
 		AppName: req.AppName, Project: req.Project, Source: req.Source, Root: req.Root,
 		Revision: req.Revision, Namespace: req.Namespace, KubeVersion: req.KubeVersion,
-		APIVersions: req.APIVersions, Refs: req.Refs, CacheDir: req.CacheDir,
+		APIVersions: req.APIVersions, Refs: req.Refs, CacheDir: req.CacheDir, Kustomize: req.Kustomize,
 	}
 	r.Limits.Output, r.Limits.Objects = l.Output, int64(l.Objects)
 	return r
@@ -42,7 +43,7 @@ func (r request) render() render.Request {
 	return render.Request{
 		AppName: r.AppName, Project: r.Project, Source: r.Source, Root: r.Root,
 		Revision: r.Revision, Namespace: r.Namespace, KubeVersion: r.KubeVersion,
-		APIVersions: r.APIVersions, Refs: r.Refs, CacheDir: r.CacheDir,
+		APIVersions: r.APIVersions, Refs: r.Refs, CacheDir: r.CacheDir, Kustomize: r.Kustomize,
 	}
 }
 
