@@ -218,11 +218,11 @@ func (o *serverOptions) run(ctx context.Context) error {
 	}
 	r := &application.Reconciler{
 		Client:   mgr.GetClient(),
-		Opts:     application.Options{Namespace: o.namespace, Tracking: s.Tracking},
+		Opts:     application.Options{Namespace: o.namespace, Tracking: s.Tracking.Method},
 		Settings: watcher,
 		Fetcher:  &source.Fetcher{Git: git, Charts: charts},
 		Renders:  renders,
-		Clusters: application.NewClusters(ctx, cfg, o.namespace, s.Tracking),
+		Clusters: application.NewClusters(ctx, cfg, o.namespace, s.Tracking.Method),
 		Clock:    clock.RealClock{},
 		Elected:  mgr.Elected(),
 	}

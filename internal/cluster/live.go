@@ -22,8 +22,9 @@ import (
 // and only their metadata. A change is reported on Events, so drift is seen
 // when it happens rather than at the next poll.
 type Live struct {
-	factory metadatainformer.SharedInformerFactory
-	events  chan Event
+	factory  metadatainformer.SharedInformerFactory
+	events   chan Event
+	labelKey string
 
 	mu       sync.Mutex
 	watching map[schema.GroupVersionResource]cache.SharedIndexInformer
@@ -38,9 +39,11 @@ type Event struct {
 	Object   *metav1.PartialObjectMetadata
 }
 
-// NewLive prepares the watches of the cluster cfg reaches. Nothing is
-// watched until Watch is called for a resource.
-func NewLive(ctx context.Context, cfg *rest.Config) (*Live, error) {
+// NewLive prepares the watches of the cluster cfg reaches, indexing
+// objects by the instance label labelKey (application.instanceLabelKey)
+// besides their tracking-id. Nothing is watched until Watch is called for
+// a resource.
+func NewLive(ctx context.Context, cfg *rest.Config, labelKey string) (*Live, error) {
 	client, err := metadata.NewForConfig(cfg)
 	if err != nil {
 		return nil, err
@@ -49,7 +52,7 @@ func NewLive(ctx context.Context, cfg *rest.Config) (*Live, error) {
 	factory := metadatainformer.NewFilteredSharedInformerFactory(client, 10*time.Hour, metav1.NamespaceAll, func(o *metav1.ListOptions) {
 		o.LabelSelector = selector
 	})
-	return &Live{factory: factory, events: make(chan Event, 1024), watching: map[schema.GroupVersionResource]cache.SharedIndexInformer{}, kinds: map[schema.GroupVersionResource]schema.GroupVersionKind{}, ctx: ctx}, nil
+	return &Live{factory: factory, events: make(chan Event, 1024), labelKey: labelKey, watching: map[schema.GroupVersionResource]cache.SharedIndexInformer{}, kinds: map[schema.GroupVersionResource]schema.GroupVersionKind{}, ctx: ctx}, nil
 }
 
 // Events delivers changes of watched objects.
@@ -67,7 +70,7 @@ func (l *Live) Watch(ctx context.Context, gvr schema.GroupVersionResource, gvk s
 			l.mu.Unlock()
 			return err
 		}
-		if err := inf.AddIndexers(cache.Indexers{ownerIndex: ownerKeys}); err != nil {
+		if err := inf.AddIndexers(cache.Indexers{ownerIndex: l.ownerKeys}); err != nil {
 			l.mu.Unlock()
 			return err
 		}
@@ -96,7 +99,7 @@ func (l *Live) Watch(ctx context.Context, gvr schema.GroupVersionResource, gvk s
 
 // Owned returns the managed objects of gvr whose tracking names the
 // Application app: by the tracking-id annotation, or by the instance label
-// when byLabel. It reads an index, so its cost is that of what it returns,
+// (under the Live's key) when byLabel. It reads an index, so its cost is that of what it returns,
 // not of every object capstan manages.
 func (l *Live) Owned(gvr schema.GroupVersionResource, app string, byLabel bool) []*metav1.PartialObjectMetadata {
 	l.mu.Lock()
@@ -127,7 +130,7 @@ func (l *Live) Owned(gvr schema.GroupVersionResource, app string, byLabel bool) 
 // the instance label.
 const ownerIndex = "owner"
 
-func ownerKeys(obj any) ([]string, error) {
+func (l *Live) ownerKeys(obj any) ([]string, error) {
 	m, ok := obj.(*metav1.PartialObjectMetadata)
 	if !ok {
 		return nil, nil
@@ -138,7 +141,7 @@ func ownerKeys(obj any) ([]string, error) {
 			keys = append(keys, "id:"+id.App)
 		}
 	}
-	if app := m.Labels[v1alpha1.LabelAppInstance]; app != "" {
+	if app := m.Labels[l.labelKey]; app != "" {
 		keys = append(keys, "label:"+app)
 	}
 	return keys, nil

@@ -34,13 +34,24 @@ func TestOwnerKeysIndexBothTrackings(t *testing.T) {
 	m := &metav1.PartialObjectMetadata{ObjectMeta: metav1.ObjectMeta{Name: "web", Namespace: "shop",
 		Annotations: map[string]string{"argocd.argoproj.io/tracking-id": "shop:apps/Deployment:shop/web"},
 		Labels:      map[string]string{"app.kubernetes.io/instance": "legacy"}}}
-	keys, err := ownerKeys(m)
+	l := &Live{labelKey: "app.kubernetes.io/instance"}
+	keys, err := l.ownerKeys(m)
 	if err != nil || len(keys) != 2 || keys[0] != "id:shop" || keys[1] != "label:legacy" {
 		t.Errorf("ownerKeys = %v, %v; want [id:shop label:legacy]", keys, err)
 	}
+	// Under another instance label key, the default label tracks nothing.
+	other := &Live{labelKey: "argocd.argoproj.io/instance"}
+	if keys, _ := other.ownerKeys(m); len(keys) != 1 || keys[0] != "id:shop" {
+		t.Errorf("ownerKeys under another label key = %v; want [id:shop]", keys)
+	}
+	m.Labels["argocd.argoproj.io/instance"] = "legacy"
+	if keys, _ := other.ownerKeys(m); len(keys) != 2 || keys[1] != "label:legacy" {
+		t.Errorf("ownerKeys under another label key = %v; want [id:shop label:legacy]", keys)
+	}
 	m.Annotations["argocd.argoproj.io/tracking-id"] = "not a tracking id"
 	delete(m.Labels, "app.kubernetes.io/instance")
-	if keys, _ := ownerKeys(m); len(keys) != 0 {
+	delete(m.Labels, "argocd.argoproj.io/instance")
+	if keys, _ := l.ownerKeys(m); len(keys) != 0 {
 		t.Errorf("a malformed tracking-id is indexed: %v", keys)
 	}
 }

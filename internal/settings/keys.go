@@ -12,7 +12,8 @@ import (
 var honoured = []string{
 	"timeout.reconciliation",
 	"timeout.reconciliation.jitter",
-	"application.resourceTrackingMethod",
+	keyTrackingMethod, keyInstanceLabel, keyHardResync,
+	keyExclusions, keyInclusions, keyCompareOptions, keyKustomizeBuild,
 	KeyAllowFileRepositories,
 	KeyWebhookRequireSignature,
 	keyBlock,
@@ -30,13 +31,12 @@ var documented = []string{
 	"dex.config", "dex.storage", "oidc.config", "oidc.tls.insecure.skip.verify",
 	"resource.customizations.actions.*", "resource.customizations.knownTypeFields.*",
 	"resource.customizations.ignoreResourceUpdates.*", "resource.customizations.useOpenLibs.*",
-	"resource.ignoreResourceUpdatesEnabled", "resource.exclusions", "resource.inclusions",
-	"resource.sensitive.mask.annotations", "resource.customLabels",
+	"resource.ignoreResourceUpdatesEnabled", "resource.sensitive.mask.annotations", "resource.customLabels",
 	"resource.includeEventLabelKeys", "resource.excludeEventLabelKeys",
-	"resource.compareoptions", "resource.respectRBAC", "resource.links",
+	"resource.respectRBAC", "resource.links",
 	"kustomize.enable", "jsonnet.enable", "helm.enable",
-	"kustomize.buildOptions", "kustomize.buildOptions.*", "kustomize.path.*", "kustomize.version.*",
-	"helm.valuesFileSchemes", "application.instanceLabelKey", "application.allowedNodeLabels",
+	"kustomize.buildOptions.*", "kustomize.path.*", "kustomize.version.*",
+	"helm.valuesFileSchemes", "application.allowedNodeLabels",
 	"installationID", "admin.enabled", "accounts.*",
 	"ui.cssurl", "ui.bannercontent", "ui.bannerurl", "ui.bannerpermanent", "ui.bannerposition", "ui.loginButtonText",
 	"webhook.refresh.jitter", "webhook.refresh.jitter.threshold", "webhook.maxPayloadSizeMB",
@@ -46,7 +46,7 @@ var documented = []string{
 	"application.sync.requireOverridePrivilegeForRevisionSync",
 	"commit.author.name", "commit.author.email",
 	"sourceHydrator.commitMessageTemplate", "sourceHydrator.readmeMessageTemplate",
-	"timeout.hard.reconciliation", "repositories", "repository.credentials", "helm.repositories",
+	"repositories", "repository.credentials", "helm.repositories",
 	"configManagementPlugins", "server.rbac.log.enforce.enable",
 }
 
@@ -62,7 +62,8 @@ func matchKey(patterns []string, key string) bool {
 
 // unsupported lists the keys of argocd-cm that Argo CD documents and
 // capstan does not honour, and every key of argocd-cmd-params-cm (whose
-// equivalents are capstan's flags), that are set.
+// equivalents are capstan's flags) but controller.diff.server.side=true,
+// that are set.
 func unsupported(data Data) []string {
 	var out []string
 	for _, key := range slices.Sorted(maps.Keys(data[ConfigMap])) {
@@ -71,6 +72,9 @@ func unsupported(data Data) []string {
 		}
 	}
 	for _, key := range slices.Sorted(maps.Keys(data[CmdParams])) {
+		if key == keyServerSideDiff && serverSideDiff(data[CmdParams]) {
+			continue // what capstan does anyway
+		}
 		out = append(out, fmt.Sprintf("%s: %s", CmdParams, key))
 	}
 	return out

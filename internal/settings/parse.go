@@ -10,15 +10,15 @@ import (
 	"strings"
 	"time"
 
-	"github.com/capstan-cd/capstan/internal/tracking"
+	"github.com/capstan-cd/capstan/internal/render"
 )
 
 // Parse builds a snapshot from data, with the defaults for what is not
 // set. An error names the object and key that could not be read.
 func Parse(data Data) (*Settings, error) {
 	cm := data[ConfigMap]
-	s := &Settings{Resync: DefaultResync, Jitter: DefaultJitter, Tracking: DefaultTracking, data: copyData(data)}
-	for key, into := range map[string]*time.Duration{"timeout.reconciliation": &s.Resync, "timeout.reconciliation.jitter": &s.Jitter} {
+	s := &Settings{Resync: DefaultResync, Jitter: DefaultJitter, data: copyData(data)}
+	for key, into := range map[string]*time.Duration{"timeout.reconciliation": &s.Resync, "timeout.reconciliation.jitter": &s.Jitter, keyHardResync: &s.HardResync} {
 		v := strings.TrimSpace(cm[key])
 		if v == "" {
 			continue
@@ -41,15 +41,34 @@ func Parse(data Data) (*Settings, error) {
 		*into = b
 	}
 	var err error
-	if s.Tracking, err = tracking.ParseMethod(cm["application.resourceTrackingMethod"]); err != nil {
-		return nil, fmt.Errorf("%s: application.resourceTrackingMethod: %w", ConfigMap, err)
+	if s.Tracking, err = parseTracking(cm); err != nil {
+		return nil, fmt.Errorf("%s: %w", ConfigMap, err)
+	}
+	if s.Resources.Exclusions, err = parseFilters(keyExclusions, cm[keyExclusions]); err != nil {
+		return nil, fmt.Errorf("%s: %w", ConfigMap, err)
+	}
+	if s.Resources.Inclusions, err = parseFilters(keyInclusions, cm[keyInclusions]); err != nil {
+		return nil, fmt.Errorf("%s: %w", ConfigMap, err)
+	}
+	compare, notHonoured, err := parseCompareOptions(cm[keyCompareOptions])
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", ConfigMap, err)
+	}
+	s.Compare = compare
+	kustomize, ignoredFlags, err := render.ParseKustomizeOptions(cm[keyKustomizeBuild])
+	if err != nil {
+		return nil, fmt.Errorf("%s: %s: %w", ConfigMap, keyKustomizeBuild, err)
+	}
+	s.Kustomize = kustomize
+	for _, f := range ignoredFlags {
+		notHonoured = append(notHonoured, fmt.Sprintf("%s: %s %s", ConfigMap, keyKustomizeBuild, f))
 	}
 	c, err := parseCustomizations(cm)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", ConfigMap, err)
 	}
 	s.Health, s.IgnoreDifferences, s.customizations = c.checks(), c.ignore, customizationDigest(cm)
-	s.Unsupported = append(unsupported(data), c.unsupported...)
+	s.Unsupported = append(append(unsupported(data), c.unsupported...), notHonoured...)
 	slices.Sort(s.Unsupported)
 	return s, nil
 }
@@ -62,11 +81,12 @@ func copyData(data Data) Data {
 	return out
 }
 
-// customizationDigest digests every resource.customizations key.
+// customizationDigest digests every key that changes how objects are
+// compared, assessed or tracked.
 func customizationDigest(cm map[string]string) string {
 	h := sha256.New()
 	for _, k := range slices.Sorted(maps.Keys(cm)) {
-		if strings.HasPrefix(k, "resource.customizations") {
+		if strings.HasPrefix(k, "resource.customizations") || k == keyCompareOptions || k == keyTrackingMethod || k == keyInstanceLabel {
 			fmt.Fprintf(h, "%q=%q\n", k, cm[k])
 		}
 	}

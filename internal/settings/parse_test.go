@@ -11,6 +11,8 @@ import (
 	"sigs.k8s.io/yaml"
 
 	"github.com/capstan-cd/capstan/api/v1alpha1"
+	"github.com/capstan-cd/capstan/internal/diff"
+	"github.com/capstan-cd/capstan/internal/render"
 	"github.com/capstan-cd/capstan/internal/tracking"
 )
 
@@ -18,7 +20,10 @@ import (
 // the health the custom checks give a Widget and a child Application.
 type summary struct {
 	Resync, Jitter    time.Duration
-	Tracking          tracking.Method
+	HardResync        time.Duration
+	Tracking          tracking.Policy
+	Compare           diff.Options
+	Kustomize         render.KustomizeOptions
 	AllowFile, Signed bool
 	IgnoreDifferences []v1alpha1.ResourceIgnoreDifferences
 	Unsupported       []string
@@ -48,14 +53,14 @@ func summarize(t *testing.T, s *Settings) summary {
 		return string(st.Code) + " " + st.Message
 	}
 	return summary{
-		Resync: s.Resync, Jitter: s.Jitter, Tracking: s.Tracking, AllowFile: s.AllowFileRepositories, Signed: s.WebhookRequireSignature, IgnoreDifferences: s.IgnoreDifferences, Unsupported: s.Unsupported,
+		Resync: s.Resync, Jitter: s.Jitter, HardResync: s.HardResync, Tracking: s.Tracking, Compare: s.Compare, Kustomize: s.Kustomize, AllowFile: s.AllowFileRepositories, Signed: s.WebhookRequireSignature, IgnoreDifferences: s.IgnoreDifferences, Unsupported: s.Unsupported,
 		WidgetHealth: code("apiVersion: example.com/v1\nkind: Widget\nmetadata: {name: w}\nstatus: {phase: Broken}"),
 		AppHealth:    code("apiVersion: argoproj.io/v1alpha1\nkind: Application\nmetadata: {name: child}\nstatus: {health: {status: Degraded}}"),
 	}
 }
 
 func defaults(change func(*summary)) summary {
-	s := summary{Resync: 120 * time.Second, Jitter: 60 * time.Second, Tracking: tracking.MethodAnnotation}
+	s := summary{Resync: 120 * time.Second, Jitter: 60 * time.Second, Tracking: tracking.Policy{Method: tracking.MethodAnnotation, LabelKey: "app.kubernetes.io/instance"}}
 	if change != nil {
 		change(&s)
 	}
@@ -82,7 +87,27 @@ func TestParse(t *testing.T) {
 		{"timeouts", map[string]string{"timeout.reconciliation": "180s", "timeout.reconciliation.jitter": "0s"},
 			defaults(func(s *summary) { s.Resync, s.Jitter = 180*time.Second, 0 })},
 		{"tracking method", map[string]string{"application.resourceTrackingMethod": "annotation+label"},
-			defaults(func(s *summary) { s.Tracking = tracking.MethodAnnotationAndLabel })},
+			defaults(func(s *summary) { s.Tracking.Method = tracking.MethodAnnotationAndLabel })},
+		{"instance label key", map[string]string{"application.resourceTrackingMethod": "label", "application.instanceLabelKey": " argocd.argoproj.io/instance "},
+			defaults(func(s *summary) {
+				s.Tracking = tracking.Policy{Method: tracking.MethodLabel, LabelKey: "argocd.argoproj.io/instance"}
+			})},
+		{"kustomize build options, the unsafe ones listed", map[string]string{"kustomize.buildOptions": "--load-restrictor LoadRestrictionsNone --enable-helm"},
+			defaults(func(s *summary) {
+				s.Kustomize = render.KustomizeOptions{LoadRestrictionsNone: true}
+				s.Unsupported = []string{"argocd-cm: kustomize.buildOptions --enable-helm (kustomize would run the helm program; render the chart with a Helm source)"}
+			})},
+		{"hard reconciliation", map[string]string{"timeout.hard.reconciliation": "1h"},
+			defaults(func(s *summary) { s.HardResync = time.Hour })},
+		{"compare options", map[string]string{"resource.compareoptions": "ignoreAggregatedRoles: true\nignoreResourceStatusField: crd\n"},
+			defaults(func(s *summary) {
+				s.Compare = diff.Options{IgnoreAggregatedRoles: true, IgnoreStatus: diff.StatusOfCRDs}
+			})},
+		{"compare options: off, and a field capstan does not know", map[string]string{"resource.compareoptions": "ignoreResourceStatusField: 'off'\nignoreDifferencesOnResourceUpdates: true\n"},
+			defaults(func(s *summary) {
+				s.Compare = diff.Options{IgnoreStatus: diff.StatusOfNone}
+				s.Unsupported = []string{"argocd-cm: resource.compareoptions.ignoreDifferencesOnResourceUpdates"}
+			})},
 		{"capstan keys", map[string]string{"capstan.allowFileRepositories": "true", "capstan.webhook.requireSignature": " true "},
 			defaults(func(s *summary) { s.AllowFile, s.Signed = true, true })},
 		{"lua health by split key", map[string]string{"resource.customizations.health.example.com_Widget": widgetLua},
@@ -127,14 +152,14 @@ ConfigMap:
 			}
 		})},
 		{"unsupported keys are listed", map[string]string{
-			"resource.exclusions": "- kinds: [Event]", "url": "https://cd.example.com", "my.own.key": "x",
+			"resource.respectRBAC": "normal", "url": "https://cd.example.com", "my.own.key": "x",
 			"resource.customizations.actions.apps_Deployment": "discovery.lua: return {}",
 			"resource.customizations":                         "apps/Deployment:\n  knownTypeFields:\n  - {field: spec.template.spec, type: core/v1/PodSpec}\n",
 		}, defaults(func(s *summary) {
 			s.Unsupported = []string{
 				"argocd-cm: resource.customizations (apps/Deployment: knownTypeFields)",
 				"argocd-cm: resource.customizations.actions.apps_Deployment",
-				"argocd-cm: resource.exclusions",
+				"argocd-cm: resource.respectRBAC",
 				"argocd-cm: url",
 			}
 		})},
@@ -161,6 +186,13 @@ func TestParseErrorsNameTheKey(t *testing.T) {
 		{"duration", map[string]string{"timeout.reconciliation": "three minutes"}, "timeout.reconciliation"},
 		{"negative jitter", map[string]string{"timeout.reconciliation.jitter": "-5s"}, "timeout.reconciliation.jitter"},
 		{"tracking", map[string]string{"application.resourceTrackingMethod": "magic"}, "application.resourceTrackingMethod"},
+		{"instance label key", map[string]string{"application.instanceLabelKey": "not a/label/key"}, "application.instanceLabelKey"},
+		{"hard reconciliation", map[string]string{"timeout.hard.reconciliation": "daily"}, "timeout.hard.reconciliation"},
+		{"exclusions not a list", map[string]string{"resource.exclusions": "kinds: [Event]"}, "resource.exclusions"},
+		{"exclusions unknown field", map[string]string{"resource.exclusions": "- kind: [Event]"}, "resource.exclusions"},
+		{"inclusions bad glob", map[string]string{"resource.inclusions": "- kinds: ['[']"}, "resource.inclusions[0]"},
+		{"compare options status", map[string]string{"resource.compareoptions": "ignoreResourceStatusField: some"}, "resource.compareoptions"},
+		{"kustomize build options", map[string]string{"kustomize.buildOptions": "--load-restrictor Everything"}, "kustomize.buildOptions"},
 		{"file repositories", map[string]string{"capstan.allowFileRepositories": "yes please"}, "capstan.allowFileRepositories"},
 		{"signatures", map[string]string{"capstan.webhook.requireSignature": "on"}, "capstan.webhook.requireSignature"},
 		{"lua syntax", map[string]string{"resource.customizations.health.example.com_Widget": "return {"}, "resource.customizations.health.example.com_Widget"},
@@ -201,6 +233,20 @@ func TestValueReadsEveryObject(t *testing.T) {
 		t.Fatal(err)
 	}
 	if diff := cmp.Diff([]string{"argocd-cmd-params-cm: controller.status.processors"}, s.Unsupported); diff != "" {
+		t.Errorf("unsupported (-want +got):\n%s", diff)
+	}
+	off, err := Parse(Data{CmdParams: {"controller.diff.server.side": "true"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(off.Unsupported) > 0 {
+		t.Errorf("controller.diff.server.side=true listed as unsupported: %v", off.Unsupported)
+	}
+	on, err := Parse(Data{CmdParams: {"controller.diff.server.side": "false"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff([]string{"argocd-cmd-params-cm: controller.diff.server.side"}, on.Unsupported); diff != "" {
 		t.Errorf("unsupported (-want +got):\n%s", diff)
 	}
 	if s.Value(Secret, "webhook.github.secret") != "s3" || s.Value(RBAC, "policy.default") != "role:readonly" || s.Value(KnownHosts, "ssh_known_hosts") != "" {

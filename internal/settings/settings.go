@@ -11,7 +11,9 @@ import (
 	"time"
 
 	"github.com/capstan-cd/capstan/api/v1alpha1"
+	"github.com/capstan-cd/capstan/internal/diff"
 	"github.com/capstan-cd/capstan/internal/health"
+	"github.com/capstan-cd/capstan/internal/render"
 	"github.com/capstan-cd/capstan/internal/tracking"
 )
 
@@ -46,6 +48,8 @@ const (
 	DefaultJitter = 60 * time.Second
 	// DefaultTracking is application.resourceTrackingMethod.
 	DefaultTracking = tracking.MethodAnnotation
+	// DefaultInstanceLabelKey is application.instanceLabelKey.
+	DefaultInstanceLabelKey = tracking.DefaultLabelKey
 )
 
 // Data is the content of the settings objects: object name to key to
@@ -59,8 +63,20 @@ type Settings struct {
 	// Resync and Jitter are timeout.reconciliation and its jitter.
 	Resync time.Duration
 	Jitter time.Duration
-	// Tracking is application.resourceTrackingMethod.
-	Tracking tracking.Method
+	// HardResync is timeout.hard.reconciliation: how often an
+	// Application is refreshed hard (its repositories asked again, every
+	// object compared afresh); 0, the default, never.
+	HardResync time.Duration
+	// Tracking is application.resourceTrackingMethod and
+	// application.instanceLabelKey.
+	Tracking tracking.Policy
+	// Resources are resource.exclusions and resource.inclusions.
+	Resources Resources
+	// Compare is resource.compareoptions.
+	Compare diff.Options
+	// Kustomize are the flags of kustomize.buildOptions that capstan
+	// honours; the others are listed in Unsupported.
+	Kustomize render.KustomizeOptions
 	// AllowFileRepositories is capstan.allowFileRepositories: Applications
 	// may read file:// and local-path repositories. Read at start.
 	AllowFileRepositories bool
@@ -96,6 +112,7 @@ func Default() *Settings {
 // have no typed field yet (webhook secrets, RBAC policy, trust material).
 func (s *Settings) Value(object, key string) string { return s.data[object][key] }
 
-// CustomizationKey digests the resource customizations in force: two
-// snapshots with the same key assess health and ignore differences alike.
+// CustomizationKey digests the resource customizations and comparison
+// settings in force: two snapshots with the same key assess health,
+// ignore differences and track objects alike.
 func (s *Settings) CustomizationKey() string { return s.customizations }

@@ -153,7 +153,7 @@ func TestWatchLogs(t *testing.T) {
 	cs := kubernetes.NewForConfigOrDie(env.Config())
 	const ns = "settings-logs"
 	createNamespace(t, cs, ns)
-	cm := &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Name: ConfigMap, Namespace: ns}, Data: map[string]string{"resource.exclusions": "- kinds: [Event]"}}
+	cm := &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Name: ConfigMap, Namespace: ns}, Data: map[string]string{"resource.respectRBAC": "normal"}}
 	cm, err := cs.CoreV1().ConfigMaps(ns).Create(ctx, cm, metav1.CreateOptions{})
 	if err != nil {
 		t.Fatal(err)
@@ -174,7 +174,7 @@ func TestWatchLogs(t *testing.T) {
 	waitFor(t, "the error logged, naming the key", func() bool {
 		return count(`settings not applied`) == 1 && count(`argocd-cm: timeout.reconciliation \"bad\"`) == 1
 	})
-	if n := count(`"key"="argocd-cm: resource.exclusions"`); n != 1 {
+	if n := count(`"key"="argocd-cm: resource.respectRBAC"`); n != 1 {
 		t.Errorf("the unsupported key was logged %d times, want once:\n%s", n, strings.Join(lines, "\n"))
 	}
 }

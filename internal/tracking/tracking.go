@@ -25,6 +25,25 @@ const (
 	MethodAnnotationAndLabel Method = "annotation+label"
 )
 
+// DefaultLabelKey is application.instanceLabelKey's default.
+const DefaultLabelKey = v1alpha1.LabelAppInstance
+
+// Policy is how an installation tracks objects: its method, and the key of
+// the instance label (application.instanceLabelKey) that the label
+// methods write; an empty key is the default.
+type Policy struct {
+	Method   Method
+	LabelKey string
+}
+
+// Label is the instance label's key.
+func (p Policy) Label() string {
+	if p.LabelKey == "" {
+		return DefaultLabelKey
+	}
+	return p.LabelKey
+}
+
 // ParseMethod reads a setting value; empty means the default.
 func ParseMethod(s string) (Method, error) {
 	switch m := Method(strings.TrimSpace(s)); m {
@@ -74,10 +93,10 @@ func Parse(s string) (ID, error) {
 	return ID{App: app, Group: group, Kind: kind, Namespace: ns, Name: name}, nil
 }
 
-// Mark sets what identifies obj as managed by app under method: the
+// Mark sets what identifies obj as managed by app under p: the
 // tracking-id and/or instance label, and always capstan's managed label.
-func Mark(obj *unstructured.Unstructured, app string, method Method) {
-	if method != MethodLabel {
+func Mark(obj *unstructured.Unstructured, app string, p Policy) {
+	if p.Method != MethodLabel {
 		ann := obj.GetAnnotations()
 		if ann == nil {
 			ann = map[string]string{}
@@ -89,19 +108,19 @@ func Mark(obj *unstructured.Unstructured, app string, method Method) {
 	if labels == nil {
 		labels = map[string]string{}
 	}
-	if method != MethodAnnotation {
-		labels[v1alpha1.LabelAppInstance] = app
+	if p.Method != MethodAnnotation {
+		labels[p.Label()] = app
 	}
 	labels[v1alpha1.LabelCapstanManaged] = "true"
 	obj.SetLabels(labels)
 }
 
-// Owner is the Application that manages obj, if any. Under the annotation
-// methods an object whose tracking-id names another object (a copy made by
-// a controller, say) belongs to no Application.
-func Owner(obj *unstructured.Unstructured, method Method) (string, bool) {
-	if method == MethodLabel {
-		app, ok := obj.GetLabels()[v1alpha1.LabelAppInstance]
+// Owner is the Application that manages obj under p, if any. Under the
+// annotation methods an object whose tracking-id names another object (a
+// copy made by a controller, say) belongs to no Application.
+func Owner(obj *unstructured.Unstructured, p Policy) (string, bool) {
+	if p.Method == MethodLabel {
+		app, ok := obj.GetLabels()[p.Label()]
 		return app, ok && app != ""
 	}
 	v, ok := obj.GetAnnotations()[v1alpha1.AnnotationTrackingID]

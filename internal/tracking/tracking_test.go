@@ -21,8 +21,8 @@ func deployment(ns, name string, annotations, labels map[string]string) *unstruc
 func TestMarkThenOwner(t *testing.T) {
 	for _, m := range []Method{MethodAnnotation, MethodLabel, MethodAnnotationAndLabel} {
 		obj := deployment("guestbook", "web", nil, nil)
-		Mark(obj, "guestbook", m)
-		if app, ok := Owner(obj, m); !ok || app != "guestbook" {
+		Mark(obj, "guestbook", Policy{Method: m})
+		if app, ok := Owner(obj, Policy{Method: m}); !ok || app != "guestbook" {
 			t.Errorf("%s: Owner = %q, %v; want guestbook", m, app, ok)
 		}
 		if obj.GetLabels()["capstan.dev/managed"] != "true" {
@@ -30,7 +30,7 @@ func TestMarkThenOwner(t *testing.T) {
 		}
 	}
 	obj := deployment("guestbook", "web", nil, nil)
-	Mark(obj, "guestbook", MethodAnnotation)
+	Mark(obj, "guestbook", Policy{Method: MethodAnnotation})
 	want := "guestbook:apps/Deployment:guestbook/web"
 	if got := obj.GetAnnotations()["argocd.argoproj.io/tracking-id"]; got != want {
 		t.Errorf("tracking-id = %q, want %q", got, want)
@@ -53,11 +53,40 @@ func TestOwner(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			app, ok := Owner(tt.obj, MethodAnnotation)
+			app, ok := Owner(tt.obj, Policy{Method: MethodAnnotation})
 			if app != tt.wantApp || ok != tt.wantOK {
 				t.Errorf("Owner = %q, %v; want %q, %v", app, ok, tt.wantApp, tt.wantOK)
 			}
 		})
+	}
+}
+
+// The label methods write and read the instance label under the key of
+// the policy; the annotation method writes none.
+func TestInstanceLabelKey(t *testing.T) {
+	const key = "argocd.argoproj.io/instance"
+	tests := []struct {
+		name       string
+		policy     Policy
+		wantLabels map[string]string
+	}{
+		{"label, default key", Policy{Method: MethodLabel}, map[string]string{"app.kubernetes.io/instance": "guestbook", "capstan.dev/managed": "true"}},
+		{"label, own key", Policy{Method: MethodLabel, LabelKey: key}, map[string]string{key: "guestbook", "capstan.dev/managed": "true"}},
+		{"annotation+label, own key", Policy{Method: MethodAnnotationAndLabel, LabelKey: key}, map[string]string{key: "guestbook", "capstan.dev/managed": "true"}},
+		{"annotation, own key", Policy{Method: MethodAnnotation, LabelKey: key}, map[string]string{"capstan.dev/managed": "true"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			obj := deployment("guestbook", "web", nil, nil)
+			Mark(obj, "guestbook", tt.policy)
+			if diff := cmp.Diff(tt.wantLabels, obj.GetLabels()); diff != "" {
+				t.Errorf("labels (-want +got):\n%s", diff)
+			}
+		})
+	}
+	byDefault := deployment("guestbook", "web", nil, map[string]string{"app.kubernetes.io/instance": "guestbook"})
+	if app, ok := Owner(byDefault, Policy{Method: MethodLabel, LabelKey: key}); ok {
+		t.Errorf("Owner under key %s of an object labelled with the default key = %q; want none", key, app)
 	}
 }
 

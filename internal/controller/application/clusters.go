@@ -41,10 +41,11 @@ func (t *target) ensured(key string) bool {
 type Clusters struct {
 	inCluster *rest.Config
 	namespace string
-	tracking  tracking.Method
 	ctx       context.Context
 
-	mu      sync.Mutex
+	mu sync.Mutex
+	// policy is how objects are tracked: by the settings in force.
+	policy  tracking.Policy
 	targets map[string]*target
 	events  chan event.GenericEvent
 }
@@ -53,9 +54,18 @@ type Clusters struct {
 // cluster is reached with inCluster. ctx bounds the watches.
 func NewClusters(ctx context.Context, inCluster *rest.Config, namespace string, method tracking.Method) *Clusters {
 	return &Clusters{
-		inCluster: inCluster, namespace: namespace, tracking: method, ctx: ctx,
+		inCluster: inCluster, namespace: namespace, policy: tracking.Policy{Method: method}, ctx: ctx,
 		targets: map[string]*target{}, events: make(chan event.GenericEvent, 1024),
 	}
+}
+
+// follow makes the watches track objects under p from now on. A new
+// instance label key makes the watches again at their next use, indexed
+// by it.
+func (c *Clusters) follow(p tracking.Policy) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.policy = p
 }
 
 // Events carries a GenericEvent naming the Application that owns each
@@ -100,7 +110,10 @@ func (c *Clusters) forgetRemoved(d *cluster.Destinations) {
 func (c *Clusters) target(cl *cluster.Cluster) (*target, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	fp := cl.Fingerprint()
+	// The watches index objects by the instance label's key: another key,
+	// other watches.
+	labelKey := c.policy.Label()
+	fp := cl.Fingerprint() + "\n" + labelKey
 	if t, ok := c.targets[cl.Server]; ok {
 		if t.fingerprint == fp {
 			return t, nil
@@ -115,7 +128,7 @@ func (c *Clusters) target(cl *cluster.Cluster) (*target, error) {
 		return nil, fmt.Errorf("cluster %s: %w", cl.Server, err)
 	}
 	ctx, stop := context.WithCancel(c.ctx)
-	live, err := cluster.NewLive(ctx, cl.Config)
+	live, err := cluster.NewLive(ctx, cl.Config, labelKey)
 	if err != nil {
 		stop()
 		return nil, fmt.Errorf("cluster %s: %w", cl.Server, err)
@@ -139,7 +152,10 @@ func (c *Clusters) forward(ctx context.Context, live *cluster.Live) {
 			u.SetName(ev.Object.Name)
 			u.SetAnnotations(ev.Object.Annotations)
 			u.SetLabels(ev.Object.Labels)
-			app, ok := tracking.Owner(u, c.tracking)
+			c.mu.Lock()
+			p := c.policy
+			c.mu.Unlock()
+			app, ok := tracking.Owner(u, p)
 			if !ok {
 				continue
 			}

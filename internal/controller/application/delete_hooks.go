@@ -92,7 +92,7 @@ func (r *Reconciler) runDeleteHooks(ctx context.Context, app *v1alpha1.Applicati
 	var finished []*unstructured.Unstructured
 	waiting, confirmed := "", false
 	for _, hook := range deleteHooks(st.desired, phase) {
-		obj := deleteRun(hook, app, r.Opts.Tracking)
+		obj := deleteRun(hook, app, r.trackingPolicy(r.current()))
 		live, err := t.applier.Get(ctx, obj)
 		if err != nil {
 			return "", fmt.Errorf("%s hook %s: %w", kind, tracking.Describe(obj), err)
@@ -157,7 +157,7 @@ func finalizerOf(phase sync.Phase) string {
 // deleteRun is the hook as this deletion of app creates it: named (a
 // generateName becomes a name of its own, the same at every pass, so one
 // deletion creates it once), marked as this deletion's and tracked.
-func deleteRun(hook *unstructured.Unstructured, app *v1alpha1.Application, method tracking.Method) *unstructured.Unstructured {
+func deleteRun(hook *unstructured.Unstructured, app *v1alpha1.Application, policy tracking.Policy) *unstructured.Unstructured {
 	obj := hook.DeepCopy()
 	if obj.GetName() == "" && obj.GetGenerateName() != "" {
 		sum := sha256.Sum256([]byte(string(app.UID) + "|" + obj.GetKind() + "|" + obj.GetNamespace() + "|" + obj.GetGenerateName()))
@@ -170,6 +170,6 @@ func deleteRun(hook *unstructured.Unstructured, app *v1alpha1.Application, metho
 	}
 	ann[annotationDeleteRun] = string(app.UID)
 	obj.SetAnnotations(ann)
-	tracking.Mark(obj, app.Name, method)
+	tracking.Mark(obj, app.Name, policy)
 	return obj
 }

@@ -32,17 +32,17 @@ func TestDeleteRunNames(t *testing.T) {
 	app := &v1alpha1.Application{ObjectMeta: metav1.ObjectMeta{Name: "guestbook", UID: "uid-1"}}
 	again := &v1alpha1.Application{ObjectMeta: metav1.ObjectMeta{Name: "guestbook", UID: "uid-2"}}
 	generated := hookObject("", "backup-", "PreDelete")
-	first := deleteRun(generated, app, tracking.MethodAnnotation)
+	first := deleteRun(generated, app, tracking.Policy{Method: tracking.MethodAnnotation})
 	if first.GetName() == "" || first.GetName()[:len("backup-")] != "backup-" || len(first.GetName()) != len("backup-")+5 || first.GetGenerateName() != "" {
 		t.Errorf("name %q, generateName %q; want backup- and five characters, and no generateName", first.GetName(), first.GetGenerateName())
 	}
-	if second := deleteRun(generated, app, tracking.MethodAnnotation); second.GetName() != first.GetName() {
+	if second := deleteRun(generated, app, tracking.Policy{Method: tracking.MethodAnnotation}); second.GetName() != first.GetName() {
 		t.Errorf("a second pass names the hook %q, the first %q", second.GetName(), first.GetName())
 	}
-	if other := deleteRun(generated, again, tracking.MethodAnnotation); other.GetName() == first.GetName() {
+	if other := deleteRun(generated, again, tracking.Policy{Method: tracking.MethodAnnotation}); other.GetName() == first.GetName() {
 		t.Errorf("two Applications' deletions share the hook name %q", other.GetName())
 	}
-	named := deleteRun(hookObject("cleanup", "", "PostDelete"), app, tracking.MethodAnnotation)
+	named := deleteRun(hookObject("cleanup", "", "PostDelete"), app, tracking.Policy{Method: tracking.MethodAnnotation})
 	want := map[string]string{
 		v1alpha1.AnnotationHook:       "PostDelete",
 		annotationDeleteRun:           "uid-1",

@@ -222,7 +222,7 @@ func (r *Reconciler) deleteResources(ctx context.Context, app *v1alpha1.Applicat
 		if live == nil {
 			continue
 		}
-		if owner, ok := tracking.Owner(live, r.Opts.Tracking); !ok || owner != app.Name {
+		if owner, ok := tracking.Owner(live, r.trackingPolicy(r.current())); !ok || owner != app.Name {
 			continue // not ours (any more): never delete another's object
 		}
 		opts, err := appOptions.For(live)

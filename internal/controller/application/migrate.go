@@ -24,8 +24,8 @@ func (r *Reconciler) unwatchedExtraneous(ctx context.Context, st *state, wanted,
 	for _, rs := range st.app.Status.Resources {
 		gvk := schema.GroupVersionKind{Group: rs.Group, Version: rs.Version, Kind: rs.Kind}
 		key := objectKey(t.cluster.Server, gvk, rs.Namespace, rs.Name)
-		if wanted[key] || seen[key] {
-			continue
+		if wanted[key] || seen[key] || st.settings.Resources.Excluded(gvk.Group, gvk.Kind, t.cluster.Server) {
+			continue // excluded kinds are never pruned
 		}
 		seen[key] = true
 		ref := &unstructured.Unstructured{}
@@ -44,7 +44,7 @@ func (r *Reconciler) unwatchedExtraneous(ctx context.Context, st *state, wanted,
 			// report no longer names this Application.
 			continue
 		}
-		if owner, ok := tracking.Owner(live, r.Opts.Tracking); !ok || owner != st.app.Name || sync.HookOf(live).IsHook {
+		if owner, ok := tracking.Owner(live, st.policy); !ok || owner != st.app.Name || sync.HookOf(live).IsHook {
 			continue
 		}
 		out = append(out, &resource{live: metadataOf(live), extraneous: true})

@@ -32,7 +32,8 @@ type Options struct {
 	// are polled. Up to Jitter is added so polls spread out.
 	Resync time.Duration
 	Jitter time.Duration
-	// Tracking is application.resourceTrackingMethod.
+	// Tracking is application.resourceTrackingMethod when there are no
+	// Settings; with Settings, theirs is used.
 	Tracking tracking.Method
 }
 
@@ -67,6 +68,7 @@ type Reconciler struct {
 	heals     heals
 	expected  expectations
 	kindWaits kindWaits
+	hard      hardRefreshes
 	refreshes chan event.GenericEvent
 }
 
@@ -84,6 +86,7 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Resu
 			r.heals.forget(req.Namespace + "/" + req.Name)
 			r.expected.forget(req.Namespace + "/" + req.Name)
 			r.kindWaits.forget(req.Namespace + "/" + req.Name)
+			r.hard.forget(req.Namespace + "/" + req.Name)
 		}
 		return ctrl.Result{}, client.IgnoreNotFound(err)
 	}
@@ -106,6 +109,9 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Resu
 	before := app.DeepCopy()
 	st := &state{app: app, now: r.Clock.Now(), saved: before, refresh: refresh}
 	st.settings, st.assess = r.customized(ctx)
+	st.policy = r.trackingPolicy(st.settings)
+	r.Clusters.follow(st.policy)
+	r.refreshHardWhenDue(st)
 
 	var stepErr error
 	for _, step := range []struct {
@@ -164,12 +170,16 @@ func (r *Reconciler) next(st *state) time.Duration {
 	if st.settings != nil && r.Settings != nil {
 		resync, spread = st.settings.Resync, st.settings.Jitter
 	}
+	hard := r.hardRefreshIn(st)
 	if resync <= 0 {
-		return 0 // timeout.reconciliation 0: no polling, webhooks and watches only
+		return hard // timeout.reconciliation 0: no polling, webhooks and watches only
 	}
 	jitter := time.Duration(0)
 	if spread > 0 {
 		jitter = time.Duration(rand.Int64N(int64(spread)))
+	}
+	if hard > 0 && hard < resync+jitter {
+		return hard
 	}
 	return resync + jitter
 }

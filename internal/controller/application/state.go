@@ -63,6 +63,8 @@ type state struct {
 	// runs under, and assess the health of an object under them.
 	settings *settings.Settings
 	assess   func(*unstructured.Unstructured) (*health.Status, error)
+	// policy is how objects are tracked under those settings.
+	policy tracking.Policy
 
 	// ignorer holds the ignoreDifferences rules the comparison ran
 	// under, for RespectIgnoreDifferences.

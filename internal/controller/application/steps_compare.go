@@ -115,10 +115,11 @@ func (r *Reconciler) compare(ctx context.Context, st *state) error {
 	if err != nil {
 		return err
 	}
+	ign = ign.WithOptions(st.settings.Compare)
 	st.ignorer = ign
 	t := st.target
 	rules, _ := json.Marshal(ignore)
-	sum := sha256.Sum256(append([]byte(string(r.Opts.Tracking)+"\n"+st.settings.CustomizationKey()+"\n"), rules...))
+	sum := sha256.Sum256(append([]byte(string(st.policy.Method)+"\n"+st.policy.Label()+"\n"+st.settings.CustomizationKey()+"\n"), rules...))
 	st.compareKey = hex.EncodeToString(sum[:8])
 	wanted := map[string]bool{}
 	var resources []*resource
@@ -213,7 +214,7 @@ func (r *Reconciler) compareOne(ctx context.Context, st *state, obj *unstructure
 		r.verdicts.forget(appKey(st.app), key)
 		return res, nil
 	}
-	if owner, ok := tracking.Owner(live, r.Opts.Tracking); ok && owner != st.app.Name {
+	if owner, ok := tracking.Owner(live, st.policy); ok && owner != st.app.Name {
 		res.shared = true
 		st.sharedWarning(obj)
 	}
@@ -362,6 +363,9 @@ func (r *Reconciler) extraneous(ctx context.Context, st *state, wanted map[strin
 	var out []*resource
 	seen := map[string]bool{}
 	for gvk := range kinds {
+		if st.settings.Resources.Excluded(gvk.Group, gvk.Kind, t.cluster.Server) {
+			continue // neither watched nor pruned
+		}
 		m, err := t.applier.Mapping(gvk)
 		if err != nil {
 			continue // the kind is gone from the cluster, and its objects with it
@@ -369,9 +373,9 @@ func (r *Reconciler) extraneous(ctx context.Context, st *state, wanted map[strin
 		if err := t.live.Watch(ctx, m.Resource, gvk); err != nil {
 			return nil, err
 		}
-		for _, meta := range t.live.Owned(m.Resource, st.app.Name, r.Opts.Tracking == tracking.MethodLabel) {
+		for _, meta := range t.live.Owned(m.Resource, st.app.Name, st.policy.Method == tracking.MethodLabel) {
 			u := metadataObject(gvk, meta)
-			if owner, ok := tracking.Owner(u, r.Opts.Tracking); !ok || owner != st.app.Name {
+			if owner, ok := tracking.Owner(u, st.policy); !ok || owner != st.app.Name {
 				continue
 			}
 			if wanted[objectKey(t.cluster.Server, gvk, meta.Namespace, meta.Name)] {

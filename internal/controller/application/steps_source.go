@@ -112,6 +112,7 @@ func (r *Reconciler) renderSources(ctx context.Context, st *state) error {
 			Refs:      refs,
 			Scope:     st.target.applier.Namespaced,
 			Discovery: st.target.applier.Discovery(),
+			Kustomize: st.settings.Kustomize,
 		})
 		if err != nil {
 			if len(sources) > 1 {
@@ -122,13 +123,14 @@ func (r *Reconciler) renderSources(ctx context.Context, st *state) error {
 		st.sourceType = append(st.sourceType, res.Type)
 		desired = append(desired, res.Objects...)
 	}
+	desired = r.dropExcluded(st, desired)
 	// Every object, hooks included, is checked before any is applied or
 	// anything pruned: one outside the project fails the whole render.
 	if err := project.PermitsObjects(st.project, st.destination(), desired, st.target.applier.Namespaced); err != nil {
 		return err
 	}
 	for _, obj := range desired {
-		tracking.Mark(obj, st.app.Name, r.Opts.Tracking)
+		tracking.Mark(obj, st.app.Name, st.policy)
 	}
 	st.desired = desired
 	return nil
