@@ -230,3 +230,29 @@ func TestHardReconciliation(t *testing.T) {
 		return err == nil && appStatus(t, cl, "hard").Status.Sync.Revision == second, nil
 	})
 }
+
+// kustomize.buildOptions --load-restrictor LoadRestrictionsNone lets a
+// kustomization read a file of the repository outside its directory;
+// without it the render fails and nothing is applied.
+func TestKustomizeBuildOptions(t *testing.T) {
+	cl, set := startSettingsController(t, polled(nil))
+	cs := kubernetes.NewForConfigOrDie(env.Config())
+	ctx := context.Background()
+	repo := gitserver.NewRepo(t, t.TempDir(), "kustomized")
+	repo.Commit(t, "main", map[string]string{
+		"guestbook/kustomization.yaml": "configMapGenerator:\n  - name: generated\n    options: {disableNameSuffixHash: true}\n    files: [../shared/setting]\n",
+		"shared/setting":               "from-shared",
+	}, "a kustomization reading a shared file")
+	repo.SetHead(t, "main")
+	if err := cl.Create(ctx, seedApp("kustomized", repo.URL(), "kustomized")); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "a comparison error while loading is restricted", func(context.Context) (bool, error) {
+		return hasCondition(appStatus(t, cl, "kustomized"), v1alpha1.ApplicationConditionComparisonError, "kustomize build guestbook"), nil
+	})
+	set(polled(map[string]string{"kustomize.buildOptions": "--load-restrictor LoadRestrictionsNone --enable-helm"}))
+	waitFor(t, "the generated ConfigMap applied", func(ctx context.Context) (bool, error) {
+		cm, err := cs.CoreV1().ConfigMaps("kustomized").Get(ctx, "generated", metav1.GetOptions{})
+		return err == nil && cm.Data["setting"] == "from-shared" && syncStatus(t, cl, "kustomized") == v1alpha1.SyncStatusCodeSynced, nil
+	})
+}
