@@ -28,6 +28,11 @@ func (r *Reconciler) unwatchedExtraneous(ctx context.Context, st *state, wanted,
 			continue // excluded kinds are never pruned
 		}
 		seen[key] = true
+		if namespaced, known := t.applier.Namespaced(gvk); known && namespaced && rs.Namespace == "" {
+			// Listed before its kind was known, when its namespace could
+			// not be told: no such object can exist.
+			continue
+		}
 		ref := &unstructured.Unstructured{}
 		ref.SetGroupVersionKind(gvk)
 		ref.SetNamespace(rs.Namespace)
