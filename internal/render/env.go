@@ -1,6 +1,7 @@
 package render
 
 import (
+	"net/url"
 	"os"
 	"strings"
 )
@@ -16,12 +17,30 @@ func buildEnv(req Request) map[string]string {
 		"ARGOCD_APP_REVISION":               req.Revision,
 		"ARGOCD_APP_REVISION_SHORT":         shortRevision(req.Revision, 7),
 		"ARGOCD_APP_REVISION_SHORT_8":       shortRevision(req.Revision, 8),
-		"ARGOCD_APP_SOURCE_REPO_URL":        req.Source.RepoURL,
+		"ARGOCD_APP_SOURCE_REPO_URL":        withoutUserinfo(req.Source.RepoURL),
 		"ARGOCD_APP_SOURCE_PATH":            req.Source.Path,
 		"ARGOCD_APP_SOURCE_TARGET_REVISION": req.Source.TargetRevision,
 		"KUBE_VERSION":                      req.KubeVersion,
 		"KUBE_API_VERSIONS":                 strings.Join(req.APIVersions, ","),
 	}
+}
+
+// withoutUserinfo is a repository URL without the credentials written into
+// it: what the build environment hands to a tool, and so to the objects it
+// renders, names the repository but holds no secret. Over HTTP(S) a user
+// name alone may be a token, and goes too; an SSH URL keeps its user (git@),
+// which is no secret.
+func withoutUserinfo(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil || u.User == nil {
+		return raw
+	}
+	if u.Scheme == "ssh" {
+		u.User = url.User(u.User.Username())
+	} else {
+		u.User = nil
+	}
+	return u.String()
 }
 
 func shortRevision(rev string, n int) string {
