@@ -37,6 +37,10 @@ const FieldManager = "capstan"
 type Applier struct {
 	client dynamic.Interface
 	mapper *restmapper.DeferredDiscoveryRESTMapper
+	// disc is the discovery the mapper reads, and capabilities what it
+	// tells charts (see capabilities.go).
+	disc         discovery.CachedDiscoveryInterface
+	capabilities capabilitiesCache
 	// learned counts the kinds discovery learned after a refresh.
 	learned atomic.Uint64
 }
@@ -51,7 +55,8 @@ func New(cfg *rest.Config) (*Applier, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Applier{client: client, mapper: restmapper.NewDeferredDiscoveryRESTMapper(memory.NewMemCacheClient(dc))}, nil
+	disc := memory.NewMemCacheClient(dc)
+	return &Applier{client: client, disc: disc, mapper: restmapper.NewDeferredDiscoveryRESTMapper(disc)}, nil
 }
 
 // Options change how one object is written.
