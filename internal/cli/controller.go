@@ -109,14 +109,9 @@ func (o *serverOptions) restConfig() (*rest.Config, error) {
 // renders is the render cache, rendering in worker processes under the
 // render limits unless --render-isolation=none.
 func (o *serverOptions) renders() (*render.Cache, error) {
-	if o.render.Isolation == sandbox.IsolationNone {
-		return render.NewCache(4096), o.render.Validate()
-	}
-	pool, err := sandbox.SelfPool(o.render, renderWorkerCommand)
-	if err != nil {
-		return nil, err
-	}
-	return render.NewCache(4096, render.WithBuild(pool.Build)), nil
+	// The workers live as long as the process.
+	renders, _, err := newRenderCache(o.render, 4096)
+	return renders, err
 }
 
 // profiles are the /debug/pprof/ handlers when --profiling asks for them.

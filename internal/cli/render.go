@@ -17,7 +17,8 @@ import (
 	"sigs.k8s.io/yaml"
 
 	"github.com/capstan-cd/capstan/api/v1alpha1"
-	"github.com/capstan-cd/capstan/internal/render"
+	"github.com/capstan-cd/capstan/internal/desired"
+	"github.com/capstan-cd/capstan/internal/sandbox"
 	"github.com/capstan-cd/capstan/internal/source"
 	"github.com/capstan-cd/capstan/internal/sync"
 )
@@ -29,16 +30,19 @@ type renderOptions struct {
 	cacheDir    string
 	kubeVersion string
 	apiVersions []string
+	render      sandbox.Options
 }
 
 func newRenderCommand() *cobra.Command {
-	o := &renderOptions{output: "yaml"}
+	o := &renderOptions{output: "yaml", render: sandbox.DefaultOptions()}
 	cmd := &cobra.Command{
 		Use:   "render -f APP.yaml",
 		Short: "Print the objects an Application's sources render to",
 		Long: `Reads one or more Applications, fetches each source (or, with --local,
 reads the repository from a working tree), renders it as the controller would
-and prints the objects in sync order: hook phase, sync wave, kind order,
+(same build environment, same render workers under the same limits; Helm
+charts see the Kubernetes version and API versions of --kube-version and
+--api-versions where the controller gives them the destination's) and prints the objects in sync order: hook phase, sync wave, kind order,
 namespace, name. Nothing is added to the objects.
 
 Credentials for private repositories come from CAPSTAN_REPO_USERNAME,
@@ -54,6 +58,7 @@ CAPSTAN_REPO_PASSWORD and CAPSTAN_REPO_SSH_PRIVATE_KEY_PATH.`,
 	cmd.Flags().StringVar(&o.cacheDir, "cache-dir", "", "where fetched repositories and charts are kept (default: the user's cache directory)")
 	cmd.Flags().StringVar(&o.kubeVersion, "kube-version", "", "Kubernetes version Helm charts are rendered for")
 	cmd.Flags().StringSliceVar(&o.apiVersions, "api-versions", nil, "API versions Helm charts see as available")
+	o.render.BindFlags(cmd.Flags())
 	_ = cmd.MarkFlagRequired("filename")
 	return cmd
 }
@@ -70,17 +75,30 @@ func (o *renderOptions) run(ctx context.Context, stdin io.Reader, stdout io.Writ
 		}
 		apps = append(apps, found...)
 	}
+	if _, err := source.RepositoryFromEnv("", os.Getenv); err != nil {
+		return err
+	}
 	fetcher, err := o.fetcher()
 	if err != nil {
 		return err
 	}
+	renders, closeRenders, err := newRenderCache(o.render, 64)
+	if err != nil {
+		return err
+	}
+	defer closeRenders()
+	cluster := desired.Cluster{KubeVersion: o.kubeVersion, APIVersions: o.apiVersions}
 	var objs []*unstructured.Unstructured
 	for _, app := range apps {
-		res, err := o.renderApp(ctx, fetcher, app)
+		b := desired.Builder{Fetcher: fetcher, Render: renders.Render, Credentials: envCredentials{}}
+		if o.local != "" && len(app.Spec.GetSources()) > 0 {
+			b.Fetcher = localFetcher{Fetcher: fetcher, dir: o.local, repoURL: app.Spec.GetSources()[0].RepoURL}
+		}
+		got, err := b.Build(ctx, app, app.Spec.GetSources(), cluster)
 		if err != nil {
 			return fmt.Errorf("application %s: %w", app.Name, err)
 		}
-		objs = append(objs, res...)
+		objs = append(objs, got.Objects...)
 	}
 	sync.Sort(objs)
 	return printObjects(stdout, objs, o.output)
@@ -108,59 +126,29 @@ func (o *renderOptions) fetcher() (*source.Fetcher, error) {
 	return &source.Fetcher{Git: git, Charts: charts}, nil
 }
 
-// renderApp fetches every source of app and renders them together, so a
-// ref source's files are there for the others' value files.
-func (o *renderOptions) renderApp(ctx context.Context, fetcher *source.Fetcher, app *v1alpha1.Application) ([]*unstructured.Unstructured, error) {
-	sources := app.Spec.GetSources()
-	if len(sources) == 0 {
-		return nil, errors.New("has no source")
-	}
-	roots := make([]string, len(sources))
-	refs := map[string]string{}
-	for i, src := range sources {
-		root, err := o.fetch(ctx, fetcher, sources[0], src)
-		if err != nil {
-			return nil, fmt.Errorf("source %s: %w", source.RedactURL(src.RepoURL), err)
-		}
-		roots[i] = root
-		if src.Ref != "" {
-			refs[src.Ref] = root
-		}
-	}
-	reqs := make([]render.Request, len(sources))
-	for i, src := range sources {
-		reqs[i] = render.Request{
-			AppName:     app.Name,
-			Source:      src,
-			Root:        roots[i],
-			Namespace:   app.Spec.Destination.Namespace,
-			KubeVersion: o.kubeVersion,
-			APIVersions: o.apiVersions,
-			Refs:        refs,
-		}
-	}
-	res, err := render.RenderSources(ctx, reqs)
-	if err != nil {
-		return nil, err
-	}
-	return res.Objects, nil
+// localFetcher reads sources of the first source's repository from a
+// working tree, and fetches the others.
+type localFetcher struct {
+	desired.Fetcher
+	dir, repoURL string
 }
 
-// fetch returns the tree of src: the working tree of --local for sources
-// of the first source's repository, else a checkout.
-func (o *renderOptions) fetch(ctx context.Context, fetcher *source.Fetcher, first, src v1alpha1.ApplicationSource) (string, error) {
-	if o.local != "" && !source.IsChart(src) && source.NormalizeURL(src.RepoURL) == source.NormalizeURL(first.RepoURL) {
-		return filepath.Abs(o.local)
+func (f localFetcher) Fetch(ctx context.Context, repo source.Repository, src v1alpha1.ApplicationSource) (source.Fetched, error) {
+	if source.IsChart(src) || source.NormalizeURL(src.RepoURL) != source.NormalizeURL(f.repoURL) {
+		return f.Fetcher.Fetch(ctx, repo, src)
 	}
-	repo, err := source.RepositoryFromEnv(src.RepoURL, os.Getenv)
-	if err != nil {
-		return "", err
-	}
-	got, err := fetcher.Fetch(ctx, repo, src)
-	if err != nil {
-		return "", err
-	}
-	return got.Root, nil
+	root, err := filepath.Abs(f.dir)
+	return source.Fetched{Root: root}, err
+}
+
+// envCredentials are the credentials of the environment, for every
+// repository.
+type envCredentials struct{}
+
+func (envCredentials) Lookup(repoURL, _ string) (source.Repository, bool) {
+	// run checked that the environment reads.
+	repo, err := source.RepositoryFromEnv(repoURL, os.Getenv)
+	return repo, err == nil
 }
 
 // readApplications decodes every document of a file as an Application.

@@ -6,6 +6,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/capstan-cd/capstan/internal/render"
 	"github.com/capstan-cd/capstan/internal/sandbox"
 )
 
@@ -26,4 +27,18 @@ func newRenderWorkerCommand() *cobra.Command {
 			return sandbox.Serve(cmd.Context(), os.Stdin, os.Stdout)
 		},
 	}
+}
+
+// newRenderCache is a render cache of capacity renders, rendering in worker
+// processes under the render limits unless opts.Isolation is none. The
+// function it returns stops the workers.
+func newRenderCache(opts sandbox.Options, capacity int) (*render.Cache, func(), error) {
+	if opts.Isolation == sandbox.IsolationNone {
+		return render.NewCache(capacity), func() {}, opts.Validate()
+	}
+	pool, err := sandbox.SelfPool(opts, renderWorkerCommand)
+	if err != nil {
+		return nil, nil, err
+	}
+	return render.NewCache(capacity, render.WithBuild(pool.Build)), pool.Close, nil
 }

@@ -6,13 +6,12 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
-	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/types"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/capstan-cd/capstan/api/v1alpha1"
+	"github.com/capstan-cd/capstan/internal/desired"
 	"github.com/capstan-cd/capstan/internal/project"
-	"github.com/capstan-cd/capstan/internal/render"
 	"github.com/capstan-cd/capstan/internal/source"
 	"github.com/capstan-cd/capstan/internal/tracking"
 )
@@ -68,70 +67,38 @@ func (st *state) destination() v1alpha1.ApplicationDestination {
 	return v1alpha1.ApplicationDestination{Server: st.target.cluster.Server, Name: st.target.cluster.Name, Namespace: st.app.Spec.Destination.Namespace}
 }
 
-// renderSources fetches every source and renders them. Any failure leaves
-// st.desired empty and stops the pipeline: nothing is applied or pruned
-// from a render that did not complete.
+// renderSources fetches every source and renders them, the way `capstan
+// render` does (see package desired), for the destination as its discovery
+// describes it. Any failure leaves st.desired empty and stops the
+// pipeline: nothing is applied or pruned from a render that did not
+// complete.
 func (r *Reconciler) renderSources(ctx context.Context, st *state) error {
 	var secrets corev1.SecretList
 	if err := r.Client.List(ctx, &secrets, client.InNamespace(r.Opts.Namespace), client.HasLabels{v1alpha1.LabelSecretType}); err != nil {
 		return fmt.Errorf("list repository Secrets: %w", err)
 	}
-	creds := source.NewCredentials(secrets.Items)
-	sources := st.sources()
-	roots := make([]string, len(sources))
-	refs := map[string]string{}
-	st.revisions = make([]string, len(sources))
-	for i, src := range sources {
-		repo, ok := creds.Lookup(src.RepoURL, st.app.Spec.Project)
-		if !ok {
-			repo = source.Repository{URL: src.RepoURL}
-		}
-		got, err := r.Fetcher.Fetch(ctx, repo, src)
-		if err != nil {
-			return err
-		}
-		roots[i], st.revisions[i] = got.Root, got.Revision
-		if src.Ref != "" {
-			refs[src.Ref] = got.Root
-		}
-	}
-	var desired []*unstructured.Unstructured
-	st.sourceType = nil
-	renderer := r.Renders.Render
-	if st.refresh == v1alpha1.RefreshTypeHard {
-		renderer = r.Renders.Refresh
-	}
-	for i, src := range sources {
-		res, _, err := renderer(ctx, render.Request{
-			AppName:   st.app.Name,
-			Project:   st.app.Spec.Project,
-			Source:    src,
-			Root:      roots[i],
-			Revision:  st.revisions[i],
-			Namespace: st.app.Spec.Destination.Namespace,
-			Refs:      refs,
-			Scope:     st.target.applier.Namespaced,
-			Discovery: st.target.applier.Discovery(),
-			Kustomize: st.settings.Kustomize,
-		})
-		if err != nil {
-			if len(sources) > 1 {
-				return fmt.Errorf("source %d (%s): %w", i+1, source.RedactURL(src.RepoURL), err)
-			}
-			return err
-		}
-		st.sourceType = append(st.sourceType, res.Type)
-		desired = append(desired, res.Objects...)
-	}
-	desired = r.dropExcluded(st, desired)
-	// Every object, hooks included, is checked before any is applied or
-	// anything pruned: one outside the project fails the whole render.
-	if err := project.PermitsObjects(st.project, st.destination(), desired, st.target.applier.Namespaced); err != nil {
+	cluster, err := st.target.clusterFacts()
+	if err != nil {
 		return err
 	}
-	for _, obj := range desired {
+	b := desired.Builder{Fetcher: r.Fetcher, Render: r.Renders.Render, Credentials: source.NewCredentials(secrets.Items), Kustomize: st.settings.Kustomize}
+	if st.refresh == v1alpha1.RefreshTypeHard {
+		b.Render = r.Renders.Refresh
+	}
+	got, err := b.Build(ctx, st.app, st.sources(), cluster)
+	if err != nil {
+		return err
+	}
+	st.revisions, st.sourceType = got.Revisions, got.Types
+	objs := r.dropExcluded(st, got.Objects)
+	// Every object, hooks included, is checked before any is applied or
+	// anything pruned: one outside the project fails the whole render.
+	if err := project.PermitsObjects(st.project, st.destination(), objs, st.target.applier.Namespaced); err != nil {
+		return err
+	}
+	for _, obj := range objs {
 		tracking.Mark(obj, st.app.Name, st.policy)
 	}
-	st.desired = desired
+	st.desired = objs
 	return nil
 }
