@@ -172,8 +172,9 @@ func cacheKey(req Request) (string, error) {
 		APIVersions                                        []string
 		Source                                             json.RawMessage
 		Refs                                               []string
+		Dependencies                                       map[string]string
 		Tools                                              string
-	}{req.AppName, req.Project, req.Namespace, req.KubeVersion, revision, req.APIVersions, source, refNames(req.Refs), toolVersions()}
+	}{req.AppName, req.Project, req.Namespace, req.KubeVersion, revision, req.APIVersions, source, refNames(req.Refs), req.Dependencies, toolVersions()}
 	if err := json.NewEncoder(h).Encode(plain); err != nil {
 		return "", err
 	}

@@ -27,13 +27,17 @@ func renderHelm(ctx context.Context, req Request, root *tree, dir string) ([]*un
 		return nil, nil, fmt.Errorf("helm chart %s: %w", name, err)
 	}
 
-	fetcher := &chartFetcher{
-		cacheDir:        req.CacheDir,
-		credentials:     req.ChartCredentials,
-		passCredentials: opts.PassCredentials,
+	var remote remoteCharts = prefetched(req.Dependencies)
+	if req.Dependencies == nil {
+		fetcher := &chartFetcher{
+			cacheDir:        req.CacheDir,
+			credentials:     req.ChartCredentials,
+			passCredentials: opts.PassCredentials,
+		}
+		defer fetcher.close()
+		remote = fetcher
 	}
-	defer fetcher.close()
-	depInputs, err := addMissingDependencies(ctx, fetcher, root, dir, ch)
+	depInputs, err := addMissingDependencies(ctx, remote, root, dir, ch)
 	if err != nil {
 		return nil, nil, fmt.Errorf("helm chart %s: %w", name, err)
 	}

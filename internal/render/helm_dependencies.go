@@ -7,17 +7,22 @@ import (
 	"strings"
 
 	"helm.sh/helm/v3/pkg/chart"
-	"helm.sh/helm/v3/pkg/chart/loader"
 )
+
+// remoteCharts gives a render the chart of a dependency declared on a Helm
+// repository or an OCI registry, at a version or version range.
+type remoteCharts interface {
+	chart(ctx context.Context, repoURL, name, version string) (*chart.Chart, error)
+}
 
 // addMissingDependencies completes ch with the dependencies its Chart.yaml
 // declares but its charts/ directory does not hold, the way `helm
-// dependency build` would, without writing into the user's tree: archives
-// from repositories go to the fetcher's cache, `file://` charts are loaded
-// where they are (inside root). Vendored charts are used as they are.
-// Helm applies condition, tags and alias afterwards. It returns the files
-// read from root.
-func addMissingDependencies(ctx context.Context, f *chartFetcher, root *tree, dir string, ch *chart.Chart) ([]string, error) {
+// dependency build` would, without writing into the user's tree: charts
+// from repositories come from f, `file://` charts are loaded where they
+// are (inside root). Vendored charts are used as they are. Helm applies
+// condition, tags and alias afterwards. It returns the files read from
+// root.
+func addMissingDependencies(ctx context.Context, f remoteCharts, root *tree, dir string, ch *chart.Chart) ([]string, error) {
 	vendored := map[string]bool{}
 	for _, sub := range ch.Dependencies() {
 		vendored[sub.Name()] = true
@@ -47,7 +52,7 @@ func addMissingDependencies(ctx context.Context, f *chartFetcher, root *tree, di
 }
 
 // loadDependency loads one declared dependency from its repository.
-func loadDependency(ctx context.Context, f *chartFetcher, root *tree, dir string, dep *chart.Dependency, locked string) (*chart.Chart, []string, error) {
+func loadDependency(ctx context.Context, f remoteCharts, root *tree, dir string, dep *chart.Dependency, locked string) (*chart.Chart, []string, error) {
 	repoURL := dep.Repository
 	switch {
 	case repoURL == "":
@@ -61,20 +66,13 @@ func loadDependency(ctx context.Context, f *chartFetcher, root *tree, dir string
 	if locked != "" {
 		version = locked
 	}
-	archive, err := f.fetch(ctx, repoURL, dep.Name, version)
-	if err != nil {
-		return nil, nil, err
-	}
-	sub, err := loader.Load(archive)
-	if err != nil {
-		return nil, nil, fmt.Errorf("load chart fetched from %s: %w", redactURL(repoURL), err)
-	}
-	return sub, nil, nil
+	sub, err := f.chart(ctx, repoURL, dep.Name, version)
+	return sub, nil, err
 }
 
 // loadLocalDependency loads a `file://` dependency: a chart directory
 // relative to the depending chart, which must stay inside the repository.
-func loadLocalDependency(ctx context.Context, f *chartFetcher, root *tree, dir, rel string) (*chart.Chart, []string, error) {
+func loadLocalDependency(ctx context.Context, f remoteCharts, root *tree, dir, rel string) (*chart.Chart, []string, error) {
 	path := filepath.Join(dir, filepath.FromSlash(rel))
 	if filepath.IsAbs(rel) || !inside(root.path, path) {
 		return nil, nil, fmt.Errorf("file://%s: path %w", rel, errEscapes)

@@ -14,6 +14,8 @@ import (
 	"regexp"
 	"strings"
 
+	"helm.sh/helm/v3/pkg/chart"
+	"helm.sh/helm/v3/pkg/chart/loader"
 	"helm.sh/helm/v3/pkg/registry"
 	"helm.sh/helm/v3/pkg/repo"
 )
@@ -93,6 +95,19 @@ func (f *chartFetcher) fetch(ctx context.Context, repoURL, name, version string)
 		return "", fmt.Errorf("fetch chart %s %s from %s: %w", name, version, redactURL(repoURL), err)
 	}
 	return path, nil
+}
+
+// chart fetches the chart and loads it.
+func (f *chartFetcher) chart(ctx context.Context, repoURL, name, version string) (*chart.Chart, error) {
+	archive, err := f.fetch(ctx, repoURL, name, version)
+	if err != nil {
+		return nil, err
+	}
+	sub, err := loader.Load(archive)
+	if err != nil {
+		return nil, fmt.Errorf("load chart fetched from %s: %w", redactURL(repoURL), err)
+	}
+	return sub, nil
 }
 
 // exactVersion matches a plain semantic version, as opposed to a range.

@@ -40,6 +40,11 @@ type Request struct {
 	// Refs maps the `ref` names of the other sources of a multi-source
 	// Application to their checked-out roots, for `$ref/path` value files.
 	Refs map[string]string
+	// Dependencies maps the Key of each chart dependency the render takes
+	// from a repository (see Dependencies) to the directory of the chart
+	// its caller pulled. Nil means the render fetches them itself, with
+	// ChartCredentials, into CacheDir.
+	Dependencies map[string]string
 	// ChartCredentials returns the credentials for a chart repository a
 	// Helm dependency is fetched from; nil means anonymous access.
 	ChartCredentials func(repoURL string) (username, password string)
@@ -103,29 +108,14 @@ func Build(ctx context.Context, req Request) (*Result, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	src := req.Source
-	if src.Ref != "" && src.Path == "" && src.Chart == "" {
-		// A source that only lends its files to the others renders nothing.
+	t, dir, typ, err := sourceTree(req)
+	if err != nil {
+		return nil, err
+	}
+	if t == nil {
 		return &Result{}, nil
 	}
-	if err := checkSourcePath(src); err != nil {
-		return nil, err
-	}
-	t, err := openTree(req.Root)
-	if err != nil {
-		return nil, err
-	}
 	defer t.close()
-	dir := t.path
-	if src.Chart == "" {
-		if dir, err = appPath(t, src); err != nil {
-			return nil, err
-		}
-	}
-	typ, err := detectType(src, fileExists(t, dir))
-	if err != nil {
-		return nil, err
-	}
 	var objs []*unstructured.Unstructured
 	var inputs []string
 	switch typ {
@@ -140,6 +130,36 @@ func Build(ctx context.Context, req Request) (*Result, error) {
 		return nil, err
 	}
 	return &Result{Objects: objs, Type: typ, Inputs: inputs}, nil
+}
+
+// sourceTree opens req's tree, and finds in it the source's directory and
+// the tool that renders it. A source that only lends its files to the
+// others renders nothing: its tree is nil. The caller closes the tree.
+func sourceTree(req Request) (*tree, string, v1alpha1.ApplicationSourceType, error) {
+	src := req.Source
+	if src.Ref != "" && src.Path == "" && src.Chart == "" {
+		return nil, "", "", nil
+	}
+	if err := checkSourcePath(src); err != nil {
+		return nil, "", "", err
+	}
+	t, err := openTree(req.Root)
+	if err != nil {
+		return nil, "", "", err
+	}
+	dir := t.path
+	if src.Chart == "" {
+		if dir, err = appPath(t, src); err != nil {
+			t.close()
+			return nil, "", "", err
+		}
+	}
+	typ, err := detectType(src, fileExists(t, dir))
+	if err != nil {
+		t.close()
+		return nil, "", "", err
+	}
+	return t, dir, typ, nil
 }
 
 // defaultNamespaces gives the objects the destination namespace or takes

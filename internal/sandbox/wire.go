@@ -13,27 +13,30 @@ import (
 // request is what a worker needs of a render.Request: everything but the
 // functions, which cannot cross a process boundary. Scope is applied by
 // the caller after the build (render.Cache does); chart repository
-// credentials for dependencies are not passed.
+// credentials are not passed: the caller fetches the dependencies.
 type request struct {
-	AppName     string                          `json:"appName"`
-	Project     string                          `json:"project"`
-	Source      v1alpha1.ApplicationSource      `json:"source"`
-	Root        string                          `json:"root"`
-	Revision    string                          `json:"revision"`
-	Namespace   string                          `json:"namespace"`
-	KubeVersion string                          `json:"kubeVersion"`
-	APIVersions []string                        `json:"apiVersions"`
-	Refs        map[string]string               `json:"refs"`
-	CacheDir    string                          `json:"cacheDir"`
-	Kustomize   render.KustomizeOptions         `json:"kustomize"`
-	Limits      struct{ Output, Objects int64 } `json:"limits"`
+	AppName     string                     `json:"appName"`
+	Project     string                     `json:"project"`
+	Source      v1alpha1.ApplicationSource `json:"source"`
+	Root        string                     `json:"root"`
+	Revision    string                     `json:"revision"`
+	Namespace   string                     `json:"namespace"`
+	KubeVersion string                     `json:"kubeVersion"`
+	APIVersions []string                   `json:"apiVersions"`
+	Refs        map[string]string          `json:"refs"`
+	CacheDir    string                     `json:"cacheDir"`
+	Kustomize   render.KustomizeOptions    `json:"kustomize"`
+	// Dependencies are the chart dependencies the caller fetched; nil
+	// (not empty) lets the render fetch them itself.
+	Dependencies map[string]string               `json:"dependencies"`
+	Limits       struct{ Output, Objects int64 } `json:"limits"`
 }
 
 func newRequest(req render.Request, l Limits) request {
 	r := request{
 		AppName: req.AppName, Project: req.Project, Source: req.Source, Root: req.Root,
 		Revision: req.Revision, Namespace: req.Namespace, KubeVersion: req.KubeVersion,
-		APIVersions: req.APIVersions, Refs: req.Refs, CacheDir: req.CacheDir, Kustomize: req.Kustomize,
+		APIVersions: req.APIVersions, Refs: req.Refs, CacheDir: req.CacheDir, Kustomize: req.Kustomize, Dependencies: req.Dependencies,
 	}
 	r.Limits.Output, r.Limits.Objects = l.Output, int64(l.Objects)
 	return r
@@ -43,7 +46,7 @@ func (r request) render() render.Request {
 	return render.Request{
 		AppName: r.AppName, Project: r.Project, Source: r.Source, Root: r.Root,
 		Revision: r.Revision, Namespace: r.Namespace, KubeVersion: r.KubeVersion,
-		APIVersions: r.APIVersions, Refs: r.Refs, CacheDir: r.CacheDir, Kustomize: r.Kustomize,
+		APIVersions: r.APIVersions, Refs: r.Refs, CacheDir: r.CacheDir, Kustomize: r.Kustomize, Dependencies: r.Dependencies,
 	}
 }
 
