@@ -2,7 +2,8 @@
 // wants in its destination: fetch every source with the credentials that
 // match it, render them together (a ref source's files serve the others'
 // value files) with the build environment and cluster facts Argo CD gives
-// its tools. `capstan render` and the application controller both go
+// its tools. Helm chart dependencies are fetched here too, like sources,
+// and handed to the render, which reaches no repository itself. `capstan render` and the application controller both go
 // through it, so that what the CLI prints is what the controller applies.
 package desired
 
@@ -54,6 +55,9 @@ type Builder struct {
 	Credentials Credentials
 	// Kustomize are the installation's kustomize build options.
 	Kustomize render.KustomizeOptions
+	// Project, when set, must permit the repository of every chart
+	// dependency, as it does the sources'.
+	Project *v1alpha1.AppProject
 }
 
 // Desired is what an Application renders to.
@@ -90,7 +94,12 @@ func (b *Builder) Build(ctx context.Context, app *v1alpha1.Application, sources 
 	for i, src := range sources {
 		req := request(app, src, roots[i], out.Revisions[i], refs, cluster)
 		req.Kustomize = b.Kustomize
-		res, _, err := b.Render(ctx, req)
+		var err error
+		req.Dependencies, err = b.dependencies(ctx, app, req)
+		var res *render.Result
+		if err == nil {
+			res, _, err = b.Render(ctx, req)
+		}
 		if err != nil {
 			if len(sources) > 1 {
 				return nil, fmt.Errorf("source %d (%s): %w", i+1, source.RedactURL(src.RepoURL), err)
