@@ -5,6 +5,7 @@ import (
 
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime/schema"
+	ctrl "sigs.k8s.io/controller-runtime"
 
 	"github.com/capstan-cd/capstan/internal/sync"
 	"github.com/capstan-cd/capstan/internal/tracking"
@@ -38,11 +39,16 @@ func (r *Reconciler) unwatchedExtraneous(ctx context.Context, st *state, wanted,
 		ref.SetNamespace(rs.Namespace)
 		ref.SetName(rs.Name)
 		live, err := t.applier.Get(ctx, ref)
+		if ctx.Err() != nil {
+			return nil, ctx.Err()
+		}
 		if err != nil {
-			if _, mapErr := t.applier.Mapping(gvk); mapErr != nil {
-				continue // the kind is gone from the cluster, and its objects with it
-			}
-			return nil, err
+			// The kind is gone or not known yet (a namespaced kind
+			// recorded without its namespace before its CRD came): this
+			// entry names no object to prune. Another error is not this
+			// Application's comparison failing: the next pass looks again.
+			ctrl.LoggerFrom(ctx).V(1).Info("cannot read an object the status lists", "object", tracking.Describe(ref), "error", err.Error())
+			continue
 		}
 		if live == nil || !unlabelled(live) {
 			// Gone, or labelled: a labelled object the watch did not
