@@ -25,27 +25,27 @@ func TestHardRefreshRendersAgain(t *testing.T) {
 	repo := gitserver.NewRepo(t, t.TempDir(), "hard")
 	repo.Commit(t, "main", map[string]string{"guestbook/cm.yaml": configMapYAML("hard", nil)}, "cm")
 	repo.SetHead(t, "main")
-	if err := cl.Create(context.Background(), seedApp("hard", repo.URL(), "hard")); err != nil {
+	if err := cl.Create(context.Background(), seedApp("hard-refresh", repo.URL(), "hard-refresh")); err != nil {
 		t.Fatal(err)
 	}
-	waitSynced(t, cl, "hard", repo.RevParse(t, "main"))
+	waitSynced(t, cl, "hard-refresh", repo.RevParse(t, "main"))
 
 	refresh := func(kind string) (rendered int64) {
 		t.Helper()
 		before := builds.Load()
-		last := appStatus(t, cl, "hard").Status.ReconciledAt
+		last := appStatus(t, cl, "hard-refresh").Status.ReconciledAt
 		// reconciledAt counts seconds: the answer must fall in a later one.
 		waitFor(t, "a new second", func(context.Context) (bool, error) {
 			return last == nil || time.Now().Truncate(time.Second).After(last.Time), nil
 		})
-		updateApp(t, cl, "hard", func(a *v1alpha1.Application) {
+		updateApp(t, cl, "hard-refresh", func(a *v1alpha1.Application) {
 			if a.Annotations == nil {
 				a.Annotations = map[string]string{}
 			}
 			a.Annotations[v1alpha1.AnnotationRefresh] = kind
 		})
 		waitFor(t, "the "+kind+" refresh to be answered", func(ctx context.Context) (bool, error) {
-			a := appStatus(t, cl, "hard")
+			a := appStatus(t, cl, "hard-refresh")
 			_, pending := a.Annotations[v1alpha1.AnnotationRefresh]
 			at := a.Status.ReconciledAt
 			return !pending && at != nil && (last == nil || at.After(last.Time)) && a.Status.ObservedAt != nil, nil
