@@ -1,5 +1,6 @@
-// Package server is capstan's HTTP side: the push webhook receiver now; the
-// REST API, sessions, RBAC and the web UI join it here.
+// Package server is capstan's HTTP side: the REST API under /api/v1 with
+// Argo CD's paths and shapes, its authentication and authorization, the
+// event stream, and the push webhook receiver.
 package server
 
 import (

@@ -1,0 +1,72 @@
+package server
+
+import (
+	"net/http"
+
+	"sigs.k8s.io/controller-runtime/pkg/cache"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	"github.com/capstan-cd/capstan/internal/settings"
+)
+
+// API serves capstan's REST API under /api/v1 with Argo CD's paths and JSON
+// shapes. Reads of Applications, AppProjects and Secrets come from Client,
+// which in `capstan run` and `capstan server` is the manager's cache-backed
+// client: a list never reaches the Kubernetes API server.
+type API struct {
+	// Namespace is the control-plane namespace.
+	Namespace string
+	// Client reads from the informer cache and writes to the API server.
+	Client client.Client
+	// Cache gives informers for the event stream; nil means none.
+	Cache cache.Informers
+	// Settings are argocd-cm and its siblings, as last read.
+	Settings *settings.Watcher
+	// Auth turns a bearer token into a Principal.
+	Auth Authenticator
+	// RBAC decides what a Principal may do.
+	RBAC Authorizer
+	// Webhook serves POST /api/webhook; nil means no webhook.
+	Webhook http.Handler
+}
+
+// route is one handler of the API: a Go ServeMux pattern such as
+// "GET /api/v1/applications/{name}", and whether it needs a signed-in
+// caller.
+type route struct {
+	pattern string
+	public  bool
+	handle  http.HandlerFunc
+}
+
+// Handler returns the API's HTTP handler.
+func (a *API) Handler() http.Handler {
+	mux := http.NewServeMux()
+	if a.Webhook != nil {
+		mux.Handle("POST /api/webhook", a.Webhook)
+	}
+	// Each group of endpoints lists its routes in its own file.
+	for _, group := range [][]route{
+		a.healthRoutes(),
+	} {
+		for _, rt := range group {
+			h := http.Handler(rt.handle)
+			if !rt.public {
+				h = a.authenticated(h)
+			}
+			mux.Handle(rt.pattern, h)
+		}
+	}
+	mux.Handle("/api/", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		writeError(w, http.StatusNotFound, "no such endpoint: %s %s", r.Method, r.URL.Path)
+	}))
+	return mux
+}
+
+// healthRoutes answer whether the server is up, without a session.
+func (a *API) healthRoutes() []route {
+	return []route{{pattern: "GET /healthz", public: true, handle: func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		_, _ = w.Write([]byte("ok"))
+	}}}
+}
