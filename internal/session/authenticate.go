@@ -1,0 +1,106 @@
+package session
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+)
+
+// Authenticate checks a token of capstan's and returns who it speaks for.
+// It refuses a token that is badly signed or expired, one of an account
+// that is gone, disabled or lacks the capability the token needs, an API
+// token that was deleted, a session that was logged out, and any token
+// issued before the account's last password change.
+func (m *Manager) Authenticate(ctx context.Context, token string) (Identity, error) {
+	id, _, err := m.verify(ctx, token)
+	return id, err
+}
+
+// verify is Authenticate, returning the token's claims too.
+func (m *Manager) verify(ctx context.Context, token string) (Identity, claims, error) {
+	if iss := issuer(token); iss != Issuer {
+		return Identity{}, claims{}, fmt.Errorf("token of unknown issuer %q", iss)
+	}
+	st, err := m.read(ctx, m.opts.Client)
+	if err != nil {
+		return Identity{}, claims{}, err
+	}
+	key, err := st.signingKey()
+	if err != nil {
+		return Identity{}, claims{}, err
+	}
+	c, err := parse(key, token, m.now())
+	if err != nil {
+		return Identity{}, c, err
+	}
+	name, apiKey := subjectAccount(c.Subject)
+	a, ok, err := st.account(name)
+	switch {
+	case err != nil:
+		return Identity{}, c, err
+	case !ok:
+		return Identity{}, c, fmt.Errorf("account %s: %w", name, ErrNoAccount)
+	case !a.Enabled:
+		return Identity{}, c, fmt.Errorf("account %s is disabled", name)
+	}
+	if err := m.checkToken(a, c, apiKey); err != nil {
+		return Identity{}, c, err
+	}
+	id := Identity{Subject: name, Issuer: Issuer}
+	if apiKey {
+		id.TokenID = c.ID
+	}
+	if c.ExpiresAt != nil {
+		id.ExpiresAt = c.ExpiresAt.Time
+	}
+	return id, c, nil
+}
+
+// checkToken refuses a token a no longer honours.
+func (m *Manager) checkToken(a Account, c claims, apiKey bool) error {
+	if mtime := m.passwordMtime(a); !mtime.IsZero() && !c.IssuedAt.After(mtime) {
+		return errors.New("account password has changed since the token was issued")
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if !apiKey {
+		if !a.Can(CapabilityLogin) {
+			return fmt.Errorf("account %s may not log in", a.Name)
+		}
+		if _, out := m.loggedOut[c.ID]; out && c.ID != "" {
+			return errors.New("session logged out")
+		}
+		return nil
+	}
+	if !a.Can(CapabilityAPIKey) {
+		return fmt.Errorf("account %s has no apiKey capability", a.Name)
+	}
+	if c.ID == "" || !a.HasToken(c.ID) || m.deletedIDs[a.Name+"/"+c.ID] {
+		return fmt.Errorf("account %s: token %s: %w", a.Name, c.ID, ErrNoToken)
+	}
+	return nil
+}
+
+// Logout refuses token from now on in this process, until it would have
+// expired anyway.
+func (m *Manager) Logout(ctx context.Context, token string) error {
+	id, c, err := m.verify(ctx, token)
+	if err != nil || c.ID == "" || id.TokenID != "" {
+		return err // an API token is deleted, not logged out
+	}
+	now := m.now()
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	for jti, exp := range m.loggedOut {
+		if now.After(exp) {
+			delete(m.loggedOut, jti)
+		}
+	}
+	exp := now.Add(DefaultSessionDuration)
+	if c.ExpiresAt != nil {
+		exp = c.ExpiresAt.Time
+	}
+	m.loggedOut[c.ID] = exp.Add(time.Second)
+	return nil
+}

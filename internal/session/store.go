@@ -1,0 +1,81 @@
+package session
+
+import (
+	"context"
+	"fmt"
+
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/util/retry"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+)
+
+// state is what identity is read from: argocd-cm and argocd-secret, each
+// empty when missing.
+type state struct {
+	cm     map[string]string
+	secret map[string][]byte
+}
+
+// read reads argocd-cm and argocd-secret through r.
+func (m *Manager) read(ctx context.Context, r client.Reader) (state, error) {
+	var st state
+	var cm corev1.ConfigMap
+	if err := r.Get(ctx, client.ObjectKey{Namespace: m.opts.Namespace, Name: ConfigMap}, &cm); err != nil && !apierrors.IsNotFound(err) {
+		return st, fmt.Errorf("read %s/%s: %w", m.opts.Namespace, ConfigMap, err)
+	}
+	var sec corev1.Secret
+	if err := r.Get(ctx, client.ObjectKey{Namespace: m.opts.Namespace, Name: Secret}, &sec); err != nil && !apierrors.IsNotFound(err) {
+		return st, fmt.Errorf("read %s/%s: %w", m.opts.Namespace, Secret, err)
+	}
+	st.cm, st.secret = cm.Data, sec.Data
+	return st, nil
+}
+
+// account is the account name in st.
+func (st state) account(name string) (Account, bool, error) {
+	accounts, err := ParseAccounts(st.cm, st.secret)
+	if err != nil {
+		return Account{}, false, err
+	}
+	a, ok := accounts[name]
+	return a, ok, nil
+}
+
+// updateSecret changes the data of argocd-secret with change, creating
+// the Secret when it is missing, and tries again on a conflict with
+// another writer. change reports whether it changed anything; when it
+// did not, nothing is written.
+func (m *Manager) updateSecret(ctx context.Context, change func(data map[string][]byte) (bool, error)) error {
+	err := retry.RetryOnConflict(retry.DefaultRetry, func() error {
+		var sec corev1.Secret
+		err := m.opts.Reader.Get(ctx, client.ObjectKey{Namespace: m.opts.Namespace, Name: Secret}, &sec)
+		missing := apierrors.IsNotFound(err)
+		if err != nil && !missing {
+			return err
+		}
+		if sec.Data == nil {
+			sec.Data = map[string][]byte{}
+		}
+		changed, err := change(sec.Data)
+		if err != nil || !changed {
+			return err
+		}
+		if missing {
+			sec.ObjectMeta = metav1.ObjectMeta{Namespace: m.opts.Namespace, Name: Secret,
+				Labels: map[string]string{"app.kubernetes.io/part-of": "argocd"}}
+			err := m.opts.Client.Create(ctx, &sec)
+			if apierrors.IsAlreadyExists(err) {
+				// Someone else created it meanwhile: read it again.
+				return apierrors.NewConflict(corev1.Resource("secrets"), Secret, err)
+			}
+			return err
+		}
+		return m.opts.Client.Update(ctx, &sec)
+	})
+	if err != nil {
+		return fmt.Errorf("update %s/%s: %w", m.opts.Namespace, Secret, err)
+	}
+	return nil
+}
