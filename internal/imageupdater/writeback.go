@@ -8,10 +8,10 @@ import (
 
 // The write-back annotations on an Application.
 const (
-	AnnotationWriteBackMethod = "argocd-image-updater.argoproj.io/write-back-method"
-	AnnotationGitBranch       = "argocd-image-updater.argoproj.io/git-branch"
-	AnnotationWriteBackTarget = "argocd-image-updater.argoproj.io/write-back-target"
-	AnnotationGitRepository   = "argocd-image-updater.argoproj.io/git-repository"
+	AnnotationWriteBackMethod = AnnotationPrefix + "write-back-method"
+	AnnotationGitBranch       = AnnotationPrefix + "git-branch"
+	AnnotationWriteBackTarget = AnnotationPrefix + "write-back-target"
+	AnnotationGitRepository   = AnnotationPrefix + "git-repository"
 )
 
 // Method is how updates reach the Application.

@@ -12,12 +12,6 @@ import (
 	"github.com/capstan-cd/capstan/api/v1alpha1"
 )
 
-// Default Helm parameter names of an image, when its annotations name none.
-const (
-	DefaultHelmImageName = "image.name"
-	DefaultHelmImageTag  = "image.tag"
-)
-
 // SetImages writes updates into the Application's spec, the way the argocd
 // write-back method does: Helm parameters (forced to strings) on every Helm
 // source, Kustomize image overrides on every Kustomize source. It reports
