@@ -54,12 +54,20 @@ func (c *celCheck) Assess(ctx context.Context, obj *unstructured.Unstructured) (
 		return nil, fmt.Errorf("health expression: %w", err)
 	}
 	if s, ok := out.Value().(string); ok {
-		return statusOf(s, "")
+		st, err := statusOf(s, "")
+		if err != nil {
+			return nil, fmt.Errorf("health expression: %w", err)
+		}
+		return st, nil
 	}
 	m, err := out.ConvertToNative(reflect.TypeFor[map[string]string]())
 	if err != nil {
 		return nil, fmt.Errorf("health expression returned %s, not a status or a map of status and message", out.Type().TypeName())
 	}
 	fields := m.(map[string]string)
-	return statusOf(fields["status"], fields["message"])
+	st, err := statusOf(fields["status"], fields["message"])
+	if err != nil {
+		return nil, fmt.Errorf("health expression: %w", err)
+	}
+	return st, nil
 }
