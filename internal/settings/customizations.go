@@ -7,9 +7,11 @@ import (
 	"slices"
 	"strings"
 
+	"k8s.io/apimachinery/pkg/runtime/schema"
 	"sigs.k8s.io/yaml"
 
 	"github.com/capstan-cd/capstan/api/v1alpha1"
+	"github.com/capstan-cd/capstan/internal/actions"
 	"github.com/capstan-cd/capstan/internal/diff"
 	"github.com/capstan-cd/capstan/internal/health"
 )
@@ -19,6 +21,7 @@ const (
 	keyBlock       = "resource.customizations"
 	prefixHealth   = "resource.customizations.health."
 	prefixIgnore   = "resource.customizations.ignoreDifferences."
+	prefixActions  = "resource.customizations.actions."
 	suffixCEL      = ".cel"
 	ignoreAllKinds = "all"
 )
@@ -27,6 +30,8 @@ const (
 type customizations struct {
 	health map[string]health.Check // by "group/kind"
 	ignore []v1alpha1.ResourceIgnoreDifferences
+	// actions are the resource actions, by group and kind.
+	actions map[schema.GroupKind]*actions.Script
 	// unsupported lists the parts of the block capstan does not honour.
 	unsupported []string
 }
@@ -53,7 +58,7 @@ type ignoreRule struct {
 // parseCustomizations reads the block and the split keys; a split key
 // replaces what the block says of the same group and kind.
 func parseCustomizations(cm map[string]string) (*customizations, error) {
-	c := &customizations{health: map[string]health.Check{}}
+	c := &customizations{health: map[string]health.Check{}, actions: map[schema.GroupKind]*actions.Script{}}
 	ignore := map[string]ignoreRule{}
 	if raw := strings.TrimSpace(cm[keyBlock]); raw != "" {
 		if err := c.readBlock(raw, ignore); err != nil {
@@ -80,6 +85,16 @@ func parseCustomizations(cm map[string]string) (*customizations, error) {
 				return nil, fmt.Errorf("%s: %s has a Lua health script too; set one of them", key, name)
 			}
 			c.health[name] = check
+		case strings.HasPrefix(key, prefixActions):
+			name, err := groupKindOfKey(strings.TrimPrefix(key, prefixActions))
+			if err != nil {
+				return nil, fmt.Errorf("%s: %w", key, err)
+			}
+			script, err := actions.Parse([]byte(value))
+			if err != nil {
+				return nil, fmt.Errorf("%s: %w", key, err)
+			}
+			c.actions[health.ParseGroupKind(name)] = script
 		case strings.HasPrefix(key, prefixIgnore):
 			gk := strings.TrimPrefix(key, prefixIgnore)
 			name := "*/*"
@@ -143,9 +158,16 @@ func (c *customizations) readBlock(raw string, ignore map[string]ignoreRule) err
 			}
 			ignore[name] = r
 		}
+		if len(e.Actions) > 0 && string(e.Actions) != "null" {
+			script, err := actions.Parse(e.Actions)
+			if err != nil {
+				return fmt.Errorf("%s: actions: %w", name, err)
+			}
+			c.actions[health.ParseGroupKind(name)] = script
+		}
 		for field, set := range map[string]bool{
 			"health.lua.useOpenLibs": e.UseOpenLibs, "knownTypeFields": len(e.KnownTypeFields) > 0,
-			"actions": len(e.Actions) > 0, "ignoreResourceUpdates": len(e.IgnoreUpdates) > 0,
+			"ignoreResourceUpdates": len(e.IgnoreUpdates) > 0,
 		} {
 			if set {
 				c.unsupported = append(c.unsupported, fmt.Sprintf("%s: %s (%s: %s)", ConfigMap, keyBlock, name, field))

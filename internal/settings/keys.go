@@ -19,6 +19,7 @@ var honoured = []string{
 	keyBlock,
 	prefixHealth + "*",
 	prefixIgnore + "*",
+	prefixActions + "*",
 }
 
 // documented are the argocd-cm keys Argo CD documents that capstan does
@@ -29,7 +30,7 @@ var documented = []string{
 	"users.anonymous.enabled", "users.session.duration", "passwordPattern",
 	"ga.trackingid", "ga.anonymizeusers", "help.chatUrl", "help.chatText", "help.download.*",
 	"dex.config", "dex.storage", "oidc.config", "oidc.tls.insecure.skip.verify",
-	"resource.customizations.actions.*", "resource.customizations.knownTypeFields.*",
+	"resource.customizations.knownTypeFields.*",
 	"resource.customizations.ignoreResourceUpdates.*", "resource.customizations.useOpenLibs.*",
 	"resource.ignoreResourceUpdatesEnabled", "resource.sensitive.mask.annotations", "resource.customLabels",
 	"resource.includeEventLabelKeys", "resource.excludeEventLabelKeys",

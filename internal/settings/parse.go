@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/capstan-cd/capstan/internal/actions"
 	"github.com/capstan-cd/capstan/internal/render"
 )
 
@@ -68,6 +69,7 @@ func Parse(data Data) (*Settings, error) {
 		return nil, fmt.Errorf("%s: %w", ConfigMap, err)
 	}
 	s.Health, s.IgnoreDifferences, s.customizations = c.checks(), c.ignore, customizationDigest(cm)
+	s.Actions = actions.NewSet(c.actions)
 	s.Unsupported = append(append(unsupported(data), c.unsupported...), notHonoured...)
 	slices.Sort(s.Unsupported)
 	return s, nil

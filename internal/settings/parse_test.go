@@ -153,12 +153,10 @@ ConfigMap:
 		})},
 		{"unsupported keys are listed", map[string]string{
 			"resource.respectRBAC": "normal", "url": "https://cd.example.com", "my.own.key": "x",
-			"resource.customizations.actions.apps_Deployment": "discovery.lua: return {}",
-			"resource.customizations":                         "apps/Deployment:\n  knownTypeFields:\n  - {field: spec.template.spec, type: core/v1/PodSpec}\n",
+			"resource.customizations": "apps/Deployment:\n  knownTypeFields:\n  - {field: spec.template.spec, type: core/v1/PodSpec}\n",
 		}, defaults(func(s *summary) {
 			s.Unsupported = []string{
 				"argocd-cm: resource.customizations (apps/Deployment: knownTypeFields)",
-				"argocd-cm: resource.customizations.actions.apps_Deployment",
 				"argocd-cm: resource.respectRBAC",
 				"argocd-cm: url",
 			}

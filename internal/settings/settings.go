@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/capstan-cd/capstan/api/v1alpha1"
+	"github.com/capstan-cd/capstan/internal/actions"
 	"github.com/capstan-cd/capstan/internal/diff"
 	"github.com/capstan-cd/capstan/internal/health"
 	"github.com/capstan-cd/capstan/internal/render"
@@ -87,6 +88,9 @@ type Settings struct {
 	// resource.customizations.health.<group_kind> and the
 	// resource.customizations block.
 	Health *health.Checks
+	// Actions are the resource actions: the built-in ones and those of
+	// resource.customizations.actions.<group_kind> and the block.
+	Actions *actions.Set
 	// IgnoreDifferences are the rules of
 	// resource.customizations.ignoreDifferences.<group_kind> and .all
 	// and of the block, each naming its group and kind ("*" for all);
