@@ -28,6 +28,9 @@ type API struct {
 	RBAC Authorizer
 	// Webhook serves POST /api/webhook; nil means no webhook.
 	Webhook http.Handler
+
+	// streams fans Application changes out to event streams.
+	streams streamHub
 }
 
 // route is one handler of the API: a Go ServeMux pattern such as
@@ -48,6 +51,7 @@ func (a *API) Handler() http.Handler {
 	// Each group of endpoints lists its routes in its own file.
 	for _, group := range [][]route{
 		a.healthRoutes(),
+		a.applicationRoutes(),
 	} {
 		for _, rt := range group {
 			h := http.Handler(rt.handle)

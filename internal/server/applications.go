@@ -1,0 +1,156 @@
+package server
+
+import (
+	"net/http"
+	"slices"
+	"strconv"
+	"strings"
+
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	"github.com/capstan-cd/capstan/api/v1alpha1"
+)
+
+// resourceApplications is the RBAC resource of Applications.
+const resourceApplications = "applications"
+
+// applicationRoutes are the Application endpoints and their event stream.
+func (a *API) applicationRoutes() []route {
+	return []route{
+		{pattern: "GET /api/v1/applications", handle: a.listApplications},
+		{pattern: "POST /api/v1/applications", handle: a.createApplication},
+		{pattern: "GET /api/v1/applications/{name}", handle: a.getApplication},
+		{pattern: "PUT /api/v1/applications/{name}", handle: a.updateApplication},
+		{pattern: "PATCH /api/v1/applications/{name}", handle: a.patchApplication},
+		{pattern: "DELETE /api/v1/applications/{name}", handle: a.deleteApplication},
+		{pattern: "PUT /api/v1/applications/{name}/spec", handle: a.updateApplicationSpec},
+		{pattern: "POST /api/v1/applications/{name}/sync", handle: a.syncApplication},
+		{pattern: "POST /api/v1/applications/{name}/rollback", handle: a.rollbackApplication},
+		{pattern: "DELETE /api/v1/applications/{name}/operation", handle: a.terminateOperation},
+		{pattern: "GET /api/v1/stream/applications", handle: a.streamApplications},
+	}
+}
+
+// appList is the answer of a list, in Argo CD's shape.
+type appList struct {
+	Metadata metav1.ListMeta        `json:"metadata"`
+	Items    []v1alpha1.Application `json:"items"`
+}
+
+// listApplications answers GET /api/v1/applications from the cache: the
+// Applications that pass the query's filters and that the caller may get,
+// sorted by name.
+func (a *API) listApplications(w http.ResponseWriter, r *http.Request) {
+	q, ok := a.readAppQuery(w, r)
+	if !ok {
+		return
+	}
+	items, version, err := a.visibleApps(r, q)
+	if err != nil {
+		writeKubeError(w, err, "list Applications")
+		return
+	}
+	body, err := selectFields(appList{Metadata: metav1.ListMeta{ResourceVersion: version}, Items: items}, q.Fields)
+	if err != nil {
+		writeError(w, http.StatusInternalServerError, "%v", err)
+		return
+	}
+	writeJSON(w, http.StatusOK, body)
+}
+
+// visibleApps lists the cached Applications that pass q and that the
+// caller of r may get, sorted by name, with the newest resourceVersion
+// among them. The items are the cache's own objects, not copies: they are
+// only read.
+func (a *API) visibleApps(r *http.Request, q appQuery) ([]v1alpha1.Application, string, error) {
+	var list v1alpha1.ApplicationList
+	if err := a.Client.List(r.Context(), &list, client.InNamespace(a.Namespace), client.UnsafeDisableDeepCopy); err != nil {
+		return nil, "", err
+	}
+	items := make([]v1alpha1.Application, 0, len(list.Items))
+	var newest int64
+	for i := range list.Items {
+		app := &list.Items[i]
+		if v, err := strconv.ParseInt(app.ResourceVersion, 10, 64); err == nil && v > newest {
+			newest = v
+		}
+		if q.matches(app) && a.can(r, resourceApplications, "get", rbacObject(app)) {
+			items = append(items, *app)
+		}
+	}
+	slices.SortFunc(items, func(x, y v1alpha1.Application) int { return strings.Compare(x.Name, y.Name) })
+	version := list.ResourceVersion
+	if version == "" && newest > 0 {
+		version = strconv.FormatInt(newest, 10)
+	}
+	return items, version, nil
+}
+
+// readAppQuery reads the query of a list or a stream, answering the
+// request when it cannot be served.
+func (a *API) readAppQuery(w http.ResponseWriter, r *http.Request) (appQuery, bool) {
+	q, err := parseAppQuery(r.URL.Query())
+	if err != nil {
+		writeError(w, http.StatusBadRequest, "%v", err)
+		return appQuery{}, false
+	}
+	return q, a.namespaceServed(w, q.AppNamespace)
+}
+
+// namespaceServed answers 403 for a namespace other than the control
+// plane's: capstan serves the Applications of that namespace only.
+func (a *API) namespaceServed(w http.ResponseWriter, ns string) bool {
+	if ns == "" || ns == a.Namespace {
+		return true
+	}
+	writeError(w, http.StatusForbidden, "namespace %s is not permitted: Applications are served from namespace %s only", ns, a.Namespace)
+	return false
+}
+
+// getApplication answers GET /api/v1/applications/{name}; with refresh
+// it first asks the controller for a refresh and waits for it.
+func (a *API) getApplication(w http.ResponseWriter, r *http.Request) {
+	app, ok := a.appFor(w, r, "get")
+	if !ok {
+		return
+	}
+	if refresh := r.URL.Query().Get("refresh"); refresh != "" {
+		if app, ok = a.refreshApp(w, r, app, refresh); !ok {
+			return
+		}
+	}
+	writeJSON(w, http.StatusOK, app)
+}
+
+// appFor reads the Application of the request's path from the cache and
+// checks that the caller may take action on it, answering the request
+// when not. As in Argo CD, a missing Application is 403 unless the caller
+// named its project (?project=) and may act in it, so that a caller
+// learns nothing of Applications outside its reach.
+func (a *API) appFor(w http.ResponseWriter, r *http.Request, action string) (*v1alpha1.Application, bool) {
+	name, inProject := r.PathValue("name"), r.URL.Query().Get("project")
+	if !a.namespaceServed(w, r.URL.Query().Get("appNamespace")) {
+		return nil, false
+	}
+	if inProject != "" && !a.allowed(w, r, resourceApplications, action, inProject+"/"+name) {
+		return nil, false
+	}
+	app := &v1alpha1.Application{}
+	err := a.Client.Get(r.Context(), client.ObjectKey{Namespace: a.Namespace, Name: name}, app)
+	switch {
+	case apierrors.IsNotFound(err) && inProject == "":
+		writeError(w, http.StatusForbidden, "permission denied")
+		return nil, false
+	case err != nil:
+		writeKubeError(w, err, "get Application %s", name)
+		return nil, false
+	case inProject != "" && projectOf(app) != inProject:
+		writeError(w, http.StatusNotFound, "application %s not found in project %s", name, inProject)
+		return nil, false
+	case inProject == "" && !a.allowed(w, r, resourceApplications, action, rbacObject(app)):
+		return nil, false
+	}
+	return app, true
+}

@@ -1,0 +1,121 @@
+package server
+
+import (
+	"fmt"
+	"net/url"
+	"slices"
+	"strconv"
+	"strings"
+
+	"k8s.io/apimachinery/pkg/labels"
+
+	"github.com/capstan-cd/capstan/api/v1alpha1"
+	"github.com/capstan-cd/capstan/internal/project"
+	"github.com/capstan-cd/capstan/internal/source"
+)
+
+// appQuery is what a list or a stream of Applications asks for, read from
+// the query string as Argo CD's gateway reads ApplicationQuery.
+type appQuery struct {
+	// Name keeps only the Application of that name (the stream's filter).
+	Name string
+	// Projects keeps the Applications of these projects; empty keeps all.
+	Projects []string
+	// Selector keeps the Applications whose labels it matches.
+	Selector labels.Selector
+	// Search keeps the Applications whose name contains it.
+	Search string
+	// Repo keeps the Applications with a source from that repository.
+	Repo string
+	// AppNamespace is the namespace asked for; empty means the control plane's.
+	AppNamespace string
+	// MinVersion leaves out Applications older than a resourceVersion the
+	// stream's client has already seen; 0 means none.
+	MinVersion int64
+	// Fields lists the paths of the answer to keep; empty keeps everything.
+	Fields []string
+}
+
+// parseAppQuery reads q. `projects` may repeat or list several projects
+// separated by commas; `project` is its older spelling.
+func parseAppQuery(q url.Values) (appQuery, error) {
+	out := appQuery{Name: q.Get("name"), Search: q.Get("search"), Repo: q.Get("repo"), AppNamespace: q.Get("appNamespace")}
+	for _, key := range []string{"projects", "project"} {
+		out.Projects = append(out.Projects, splitList(q[key])...)
+	}
+	sel, err := labels.Parse(q.Get("selector"))
+	if err != nil {
+		return appQuery{}, fmt.Errorf("selector %q: %w", q.Get("selector"), err)
+	}
+	out.Selector = sel
+	if rv := q.Get("resourceVersion"); rv != "" {
+		// An unreadable version filters nothing, as in Argo CD.
+		out.MinVersion, _ = strconv.ParseInt(rv, 10, 64)
+	}
+	out.Fields = splitList(q["fields"])
+	return out, nil
+}
+
+// splitList flattens repeated, comma-separated values, dropping blanks.
+func splitList(values []string) []string {
+	var out []string
+	for _, v := range values {
+		for part := range strings.SplitSeq(v, ",") {
+			if part = strings.TrimSpace(part); part != "" {
+				out = append(out, part)
+			}
+		}
+	}
+	return out
+}
+
+// matches reports whether app passes the query's filters; the caller's
+// permission is checked apart.
+func (q appQuery) matches(app *v1alpha1.Application) bool {
+	switch {
+	case q.Name != "" && app.Name != q.Name:
+		return false
+	case len(q.Projects) > 0 && !slices.Contains(q.Projects, projectOf(app)):
+		return false
+	case q.Search != "" && !strings.Contains(app.Name, q.Search):
+		return false
+	case q.Selector != nil && !q.Selector.Matches(labels.Set(app.Labels)):
+		return false
+	case q.Repo != "" && !readsRepo(app, q.Repo):
+		return false
+	case q.MinVersion > 0 && olderThan(app.ResourceVersion, q.MinVersion):
+		return false
+	}
+	return true
+}
+
+// olderThan reports whether resourceVersion is a number below min.
+func olderThan(resourceVersion string, min int64) bool {
+	v, err := strconv.ParseInt(resourceVersion, 10, 64)
+	return err == nil && v < min
+}
+
+// readsRepo reports whether one of app's sources is the repository repo,
+// however its URL is spelt.
+func readsRepo(app *v1alpha1.Application, repo string) bool {
+	want := source.NormalizeURL(repo)
+	for _, src := range app.Spec.GetSources() {
+		if source.NormalizeURL(src.RepoURL) == want {
+			return true
+		}
+	}
+	return false
+}
+
+// projectOf is the project app belongs to: "default" when it names none.
+func projectOf(app *v1alpha1.Application) string {
+	if app.Spec.Project == "" {
+		return project.Default
+	}
+	return app.Spec.Project
+}
+
+// rbacObject is the object of an RBAC rule about app: "<project>/<name>".
+func rbacObject(app *v1alpha1.Application) string {
+	return projectOf(app) + "/" + app.Name
+}

@@ -1,0 +1,146 @@
+package server
+
+import (
+	"errors"
+	"net/http"
+	"strings"
+	"time"
+
+	ctrl "sigs.k8s.io/controller-runtime"
+
+	"github.com/capstan-cd/capstan/api/v1alpha1"
+)
+
+// streamWriteTimeout bounds each write of a stream: a client that takes
+// longer to read one event is cut off. The stream itself has no end.
+const streamWriteTimeout = 10 * time.Second
+
+// streamHeartbeat is how often an idle server-sent event stream sends a
+// comment, so that proxies keep it open and dead clients are noticed.
+var streamHeartbeat = 15 * time.Second
+
+// streamApplications answers GET /api/v1/stream/applications: the
+// Applications that pass the list's filters (and name, resourceVersion)
+// and that the caller may get, first as ADDED (unless the client gives a
+// resourceVersion, from which it goes on), then each change as it
+// happens. The answer is server-sent events when the client accepts
+// text/event-stream, else one JSON object a line, as Argo CD's gateway
+// writes watches.
+func (a *API) streamApplications(w http.ResponseWriter, r *http.Request) {
+	q, ok := a.readAppQuery(w, r)
+	if !ok {
+		return
+	}
+	ctx := r.Context()
+	sub, cancel, err := a.appEvents(ctx)
+	if err != nil {
+		writeError(w, http.StatusServiceUnavailable, "%v", err)
+		return
+	}
+	defer cancel()
+	out := newEventWriter(w, strings.Contains(r.Header.Get("Accept"), "text/event-stream"))
+	visible := func(app *v1alpha1.Application) bool {
+		return q.matches(app) && a.can(r, resourceApplications, "get", rbacObject(app))
+	}
+	if err := out.start(); err != nil {
+		return
+	}
+	if q.MinVersion == 0 {
+		initial, _, err := a.visibleApps(r, q)
+		if err != nil {
+			ctrl.LoggerFrom(ctx).Error(err, "list Applications for a stream")
+			return
+		}
+		for i := range initial {
+			if out.send(&appEvent{Type: eventAdded, App: &initial[i]}) != nil {
+				return
+			}
+		}
+	}
+	heartbeat := time.NewTicker(streamHeartbeat)
+	defer heartbeat.Stop()
+	for {
+		var err error
+		select {
+		case <-ctx.Done():
+			return
+		case <-sub.gone:
+			ctrl.LoggerFrom(ctx).V(1).Info("stream client fell behind, dropped", "subject", callerName(r))
+			return
+		case ev := <-sub.events:
+			if visible(ev.App) {
+				err = out.send(ev)
+			}
+		case <-heartbeat.C:
+			err = out.heartbeat()
+		}
+		if err != nil {
+			return
+		}
+	}
+}
+
+// eventWriter writes a stream's events, each under its own write
+// deadline.
+type eventWriter struct {
+	w   http.ResponseWriter
+	rc  *http.ResponseController
+	sse bool
+}
+
+func newEventWriter(w http.ResponseWriter, sse bool) *eventWriter {
+	return &eventWriter{w: w, rc: http.NewResponseController(w), sse: sse}
+}
+
+// start sends the headers.
+func (e *eventWriter) start() error {
+	if e.sse {
+		e.w.Header().Set("Content-Type", "text/event-stream")
+	} else {
+		e.w.Header().Set("Content-Type", "application/json")
+	}
+	e.w.Header().Set("Cache-Control", "no-cache")
+	e.w.Header().Set("X-Accel-Buffering", "no")
+	e.w.WriteHeader(http.StatusOK)
+	return e.write()
+}
+
+// send writes one event.
+func (e *eventWriter) send(ev *appEvent) error {
+	data, err := ev.encoded()
+	if err != nil {
+		return err
+	}
+	if e.sse {
+		return e.write([]byte("data: "), data, []byte("\n\n"))
+	}
+	return e.write(data, []byte("\n"))
+}
+
+// heartbeat keeps an idle server-sent event stream open; a stream of JSON
+// lines has no place for one.
+func (e *eventWriter) heartbeat() error {
+	if !e.sse {
+		return nil
+	}
+	return e.write([]byte(": heartbeat\n\n"))
+}
+
+func (e *eventWriter) write(parts ...[]byte) error {
+	if err := e.rc.SetWriteDeadline(time.Now().Add(streamWriteTimeout)); err != nil && !errors.Is(err, http.ErrNotSupported) {
+		return err
+	}
+	for _, p := range parts {
+		if _, err := e.w.Write(p); err != nil {
+			return err
+		}
+	}
+	return e.flush()
+}
+
+func (e *eventWriter) flush() error {
+	if err := e.rc.Flush(); err != nil && !errors.Is(err, http.ErrNotSupported) {
+		return err
+	}
+	return nil
+}
