@@ -55,6 +55,7 @@ func (g *Git) Commit(ctx context.Context, repo Repository, c Commit) (string, er
 	if err := g.allowed(repo); err != nil {
 		return "", err
 	}
+	repo = trusted(repo, current(g.opts.Trust))
 	var err error
 	for range commitAttempts {
 		var sha string

@@ -32,3 +32,16 @@ func (r *Repo) Show(t testing.TB, rev, name string) string {
 	t.Helper()
 	return r.try("show", rev+":"+name)
 }
+
+// LastCommit returns the author and message of the commit at rev, as
+// "Name <email>\n\nmessage".
+func (r *Repo) LastCommit(t testing.TB, rev string) string {
+	t.Helper()
+	return r.git(t, nil, nil, "log", "-1", "--format=%an <%ae>%n%n%B", rev)
+}
+
+// Files lists the files of the tree at rev.
+func (r *Repo) Files(t testing.TB, rev string) string {
+	t.Helper()
+	return r.git(t, nil, nil, "ls-tree", "-r", "--name-only", rev)
+}
