@@ -37,7 +37,7 @@ type Options struct {
 func (o *Options) BindFlags(fs *pflag.FlagSet) {
 	fs.IntVar(&o.Shards, "shards", envInt(EnvReplicas, 1), "number of shards the destination clusters are divided into, one per replica (default $"+EnvReplicas+", else 1: no sharding)")
 	fs.IntVar(&o.Shard, "shard", envInt(EnvShard, -1), "this replica's shard, from 0 (default $"+EnvShard+", else the ordinal at the end of the hostname, as in a StatefulSet)")
-	fs.StringVar(&o.Algorithm, "sharding-algorithm", os.Getenv(EnvAlgorithm), "legacy or round-robin (default $"+EnvAlgorithm+", else "+ParamAlgorithm+" of argocd-cmd-params-cm, else legacy)")
+	fs.StringVar(&o.Algorithm, "sharding-algorithm", os.Getenv(EnvAlgorithm), "legacy, round-robin or consistent-hashing (default $"+EnvAlgorithm+", else "+ParamAlgorithm+" of argocd-cmd-params-cm, else legacy)")
 }
 
 // envInt is the integer in the environment variable name, or def when it

@@ -24,6 +24,10 @@ const (
 	// RoundRobin orders the clusters by id and deals them out in turn:
 	// even, but adding a cluster may move others.
 	RoundRobin Algorithm = "round-robin"
+	// ConsistentHashing places shards and clusters on a hash ring and
+	// gives each cluster the next shard along it that is not full (bounded
+	// loads): even, and adding or removing a cluster moves few others.
+	ConsistentHashing Algorithm = "consistent-hashing"
 )
 
 // ParseAlgorithm reads an algorithm name; empty means Legacy, Argo CD's
@@ -32,10 +36,10 @@ func ParseAlgorithm(s string) (Algorithm, error) {
 	switch a := Algorithm(strings.TrimSpace(s)); a {
 	case "":
 		return Legacy, nil
-	case Legacy, RoundRobin:
+	case Legacy, RoundRobin, ConsistentHashing:
 		return a, nil
 	}
-	return "", fmt.Errorf("unknown sharding algorithm %q: want %s or %s", s, Legacy, RoundRobin)
+	return "", fmt.Errorf("unknown sharding algorithm %q: want %s, %s or %s", s, Legacy, RoundRobin, ConsistentHashing)
 }
 
 // Cluster is what the assignment knows of a destination cluster.
@@ -60,6 +64,11 @@ func Of(c Cluster, all []Cluster, shards int, alg Algorithm) int {
 	}
 	if c.ID == "" {
 		return 0
+	}
+	if alg == ConsistentHashing {
+		if i, ok := onRing(all, shards)[c.ID]; ok {
+			return i
+		}
 	}
 	if alg == RoundRobin {
 		ids := make([]string, 0, len(all))

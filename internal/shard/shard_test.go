@@ -81,6 +81,7 @@ func TestResolve(t *testing.T) {
 		{name: "shard from the ordinal", opts: Options{Shards: 3, Shard: -1}, hostname: "capstan-2", want: Config{Shards: 3, Shard: 2, Algorithm: Legacy}},
 		{name: "shard given", opts: Options{Shards: 3, Shard: 1}, hostname: "capstan-2", want: Config{Shards: 3, Shard: 1, Algorithm: Legacy}},
 		{name: "algorithm from the params", opts: Options{Shards: 2, Shard: 0}, param: "round-robin", want: Config{Shards: 2, Algorithm: RoundRobin}},
+		{name: "consistent hashing from the params", opts: Options{Shards: 2, Shard: 1}, param: "consistent-hashing", want: Config{Shards: 2, Shard: 1, Algorithm: ConsistentHashing}},
 		{name: "the flag wins over the params", opts: Options{Shards: 2, Shard: 0, Algorithm: "legacy"}, param: "round-robin", want: Config{Shards: 2, Algorithm: Legacy}},
 		{name: "unknown algorithm", opts: Options{Shards: 2, Shard: 0, Algorithm: "random"}, wantErr: true},
 		{name: "ordinal past the shards", opts: Options{Shards: 2, Shard: -1}, hostname: "capstan-2", wantErr: true},
