@@ -4,6 +4,9 @@ import (
 	"os"
 	"testing"
 
+	"github.com/go-logr/logr"
+	ctrllog "sigs.k8s.io/controller-runtime/pkg/log"
+
 	"github.com/capstan-cd/capstan/internal/testenv"
 )
 
@@ -11,4 +14,7 @@ import (
 // Secrets or Applications: the finder's pull secrets and the write-back.
 var env *testenv.Env
 
-func TestMain(m *testing.M) { os.Exit(testenv.Run(m, &env)) }
+func TestMain(m *testing.M) {
+	ctrllog.SetLogger(logr.Discard())
+	os.Exit(testenv.Run(m, &env))
+}

@@ -1,0 +1,214 @@
+package imageupdater
+
+import (
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"net/http"
+	"sync"
+	"time"
+
+	"golang.org/x/time/rate"
+	"k8s.io/utils/clock"
+	"oras.land/oras-go/v2/registry/remote"
+	"oras.land/oras-go/v2/registry/remote/auth"
+	"oras.land/oras-go/v2/registry/remote/errcode"
+	"oras.land/oras-go/v2/registry/remote/retry"
+)
+
+// registryClient reaches one registry endpoint: every request waits for
+// the registry's rate limit, a refused or overloaded request (429, 5xx)
+// is retried with backoff, and answers are cached for a while.
+type registryClient struct {
+	ep      endpoint
+	http    *http.Client
+	limiter *rate.Limiter
+	clock   clock.PassiveClock
+	// tags caches tag lists and meta tag metadata, keyed by the
+	// credentials they were read with, so that one Application's pull
+	// secret never lets another see a private repository.
+	tags *ttlCache[[]string]
+	meta *ttlCache[tagMeta]
+
+	credMu   sync.Mutex
+	cred     *Credential
+	credTill time.Time
+
+	tokenMu sync.Mutex
+	tokens  map[string]auth.Cache
+}
+
+// requestObserver is told of every request made to a registry, by the
+// registry's name, and whether it failed (no answer, or 4xx/5xx).
+type requestObserver func(registry string, failed bool)
+
+func newRegistryClient(ep endpoint, base http.RoundTripper, clk clock.PassiveClock, ttl time.Duration, observe requestObserver) (*registryClient, error) {
+	transport, err := endpointTransport(ep, base)
+	if err != nil {
+		return nil, fmt.Errorf("registry %s: %w", ep.Name, err)
+	}
+	limiter := rate.NewLimiter(rate.Limit(ep.Limit), ep.Limit)
+	limited := &limitedTransport{limiter: limiter, next: transport, name: ep.Name, observe: observe}
+	return &registryClient{
+		ep:      ep,
+		limiter: limiter,
+		http:    &http.Client{Transport: retry.NewTransport(limited)},
+		clock:   clk,
+		tags:    newTTLCache[[]string](clk, ttl, 1024),
+		meta:    newTTLCache[tagMeta](clk, ttl, 16384),
+		tokens:  map[string]auth.Cache{},
+	}, nil
+}
+
+// endpointTransport is base with the endpoint's TLS settings: its CA
+// certificates added to the system's, or no verification when insecure.
+func endpointTransport(ep endpoint, base http.RoundTripper) (http.RoundTripper, error) {
+	if ep.CAData == "" && !ep.Insecure {
+		return base, nil
+	}
+	t, ok := base.(*http.Transport)
+	if !ok {
+		return base, nil
+	}
+	t = t.Clone()
+	cfg := &tls.Config{MinVersion: tls.VersionTLS12}
+	if t.TLSClientConfig != nil {
+		cfg = t.TLSClientConfig.Clone()
+	}
+	if ep.CAData != "" {
+		pool, err := x509.SystemCertPool()
+		if err != nil {
+			pool = x509.NewCertPool()
+		}
+		if !pool.AppendCertsFromPEM([]byte(ep.CAData)) {
+			return nil, errors.New("ca_data holds no PEM certificate")
+		}
+		cfg.RootCAs = pool
+	}
+	// The operator asked for it in registries.conf, for this registry only.
+	cfg.InsecureSkipVerify = ep.Insecure //nolint:gosec
+	t.TLSClientConfig = cfg
+	return t, nil
+}
+
+// limitedTransport holds each request until the registry's limit allows
+// it, and counts it.
+type limitedTransport struct {
+	limiter *rate.Limiter
+	next    http.RoundTripper
+	name    string
+	observe requestObserver
+}
+
+func (t *limitedTransport) RoundTrip(req *http.Request) (*http.Response, error) {
+	if err := t.limiter.Wait(req.Context()); err != nil {
+		return nil, err
+	}
+	resp, err := t.next.RoundTrip(req)
+	if t.observe != nil {
+		// A 401 is the first step of every authenticated exchange, not
+		// a failure.
+		failed := err != nil || (resp.StatusCode >= 400 && resp.StatusCode != http.StatusUnauthorized)
+		t.observe(t.name, failed)
+	}
+	return resp, err
+}
+
+// access is the identity requests are made with: a credential and the
+// key its cached answers are kept under.
+type access struct {
+	cred *Credential
+	// key names the credential's source ("" when anonymous), never the
+	// secret itself.
+	key string
+}
+
+// repository opens path on the registry with the given access.
+func (c *registryClient) repository(path string, a access) (*remote.Repository, error) {
+	repo, err := remote.NewRepository(c.ep.Host + "/" + path)
+	if err != nil {
+		return nil, fmt.Errorf("repository %s/%s: %w", c.ep.Host, path, err)
+	}
+	repo.PlainHTTP = c.ep.PlainHTTP
+	client := &auth.Client{Client: c.http, Cache: c.tokenCache(a.key)}
+	if a.cred != nil {
+		client.Credential = auth.StaticCredential(c.ep.Host, auth.Credential{Username: a.cred.Username, Password: a.cred.Password})
+	}
+	repo.Client = client
+	return repo, nil
+}
+
+// tokenCache keeps the bearer tokens of one identity, so that tokens are
+// reused across images and cycles but never across identities.
+func (c *registryClient) tokenCache(key string) auth.Cache {
+	c.tokenMu.Lock()
+	defer c.tokenMu.Unlock()
+	tc, ok := c.tokens[key]
+	if !ok {
+		tc = auth.NewCache()
+		c.tokens[key] = tc
+	}
+	return tc
+}
+
+// registryCredential returns the registry's own credentials (nil when it
+// has none), fetching them when none are cached or they expired. The
+// lock makes concurrent callers share one fetch (one run of an ext:
+// script).
+func (c *registryClient) registryCredential(ctx context.Context, fetch credentialFetcher) (access, error) {
+	if c.ep.Credentials == "" {
+		return access{}, nil
+	}
+	src, err := ParseCredentialSource(c.ep.Credentials)
+	if err != nil {
+		return access{}, err
+	}
+	c.credMu.Lock()
+	defer c.credMu.Unlock()
+	now := c.clock.Now()
+	if c.cred == nil || (c.ep.CredsExpire > 0 && !now.Before(c.credTill)) {
+		cred, err := fetch.fetch(ctx, src, c.ep.Prefix)
+		if err != nil {
+			return access{}, err
+		}
+		c.cred, c.credTill = &cred, now.Add(c.ep.CredsExpire)
+	}
+	return access{cred: c.cred, key: "registry:" + src.String()}, nil
+}
+
+// forgetCredential drops the cached registry credentials, after the
+// registry refused them.
+func (c *registryClient) forgetCredential() {
+	c.credMu.Lock()
+	c.cred = nil
+	c.credMu.Unlock()
+}
+
+// isAuthError says whether the registry refused the credentials.
+func isAuthError(err error) bool {
+	var resp *errcode.ErrorResponse
+	return errors.As(err, &resp) && (resp.StatusCode == http.StatusUnauthorized || resp.StatusCode == http.StatusForbidden)
+}
+
+// listTags lists every tag of the repository, from the cache when fresh.
+func (c *registryClient) listTags(ctx context.Context, path string, a access) ([]string, error) {
+	key := a.key + "|" + path
+	if tags, ok := c.tags.get(key); ok {
+		return tags, nil
+	}
+	repo, err := c.repository(path, a)
+	if err != nil {
+		return nil, err
+	}
+	var tags []string
+	if err := repo.Tags(ctx, "", func(page []string) error {
+		tags = append(tags, page...)
+		return nil
+	}); err != nil {
+		return nil, fmt.Errorf("list tags: %w", err)
+	}
+	c.tags.put(key, tags)
+	return tags, nil
+}
