@@ -6,6 +6,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/cache"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
+	"github.com/capstan-cd/capstan/internal/session"
 	"github.com/capstan-cd/capstan/internal/settings"
 )
 
@@ -24,6 +25,9 @@ type API struct {
 	Settings *settings.Watcher
 	// Auth turns a bearer token into a Principal.
 	Auth Authenticator
+	// Sessions logs local accounts in and keeps their passwords and API
+	// tokens; nil means no local accounts.
+	Sessions *session.Manager
 	// RBAC decides what a Principal may do.
 	RBAC Authorizer
 	// Webhook serves POST /api/webhook; nil means no webhook.
@@ -52,6 +56,8 @@ func (a *API) Handler() http.Handler {
 	for _, group := range [][]route{
 		a.healthRoutes(),
 		a.applicationRoutes(),
+		a.sessionRoutes(),
+		a.accountRoutes(),
 	} {
 		for _, rt := range group {
 			h := http.Handler(rt.handle)

@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"time"
+
+	"sigs.k8s.io/controller-runtime/pkg/client"
 )
 
 // Authenticate checks a token of capstan's and returns who it speaks for.
@@ -17,12 +19,25 @@ func (m *Manager) Authenticate(ctx context.Context, token string) (Identity, err
 	return id, err
 }
 
-// verify is Authenticate, returning the token's claims too.
+// verify is Authenticate, returning the token's claims too. What the
+// cache may not have seen yet (the signing key of a first start, a new
+// account, a token just created by another replica) is looked up again
+// at the source before the token is refused; a token whose signature
+// does not hold never gets that far.
 func (m *Manager) verify(ctx context.Context, token string) (Identity, claims, error) {
 	if iss := issuer(token); iss != Issuer {
 		return Identity{}, claims{}, fmt.Errorf("token of unknown issuer %q", iss)
 	}
-	st, err := m.read(ctx, m.opts.Client)
+	id, c, err := m.verifyWith(ctx, m.opts.Client, token)
+	if errors.Is(err, ErrNoToken) || errors.Is(err, ErrNoAccount) || errors.Is(err, errNoKey) {
+		id, c, err = m.verifyWith(ctx, m.opts.Reader, token)
+	}
+	return id, c, err
+}
+
+// verifyWith verifies token against the settings read through r.
+func (m *Manager) verifyWith(ctx context.Context, r client.Reader, token string) (Identity, claims, error) {
+	st, err := m.read(ctx, r)
 	if err != nil {
 		return Identity{}, claims{}, err
 	}

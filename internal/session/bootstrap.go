@@ -3,6 +3,7 @@ package session
 import (
 	"context"
 	"crypto/rand"
+	"errors"
 	"fmt"
 
 	"github.com/go-logr/logr"
@@ -87,7 +88,10 @@ func (m *Manager) writeInitialPassword(ctx context.Context, password string) err
 func (st state) signingKey() ([]byte, error) {
 	key := st.secret[KeySecretKey]
 	if len(key) == 0 {
-		return nil, fmt.Errorf("%s has no %s yet", Secret, KeySecretKey)
+		return nil, fmt.Errorf("%s: %w", Secret, errNoKey)
 	}
 	return key, nil
 }
+
+// errNoKey is an argocd-secret without server.secretkey.
+var errNoKey = errors.New("no " + KeySecretKey + " yet")

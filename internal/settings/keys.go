@@ -17,6 +17,8 @@ var honoured = []string{
 	KeyAllowFileRepositories,
 	KeyWebhookRequireSignature,
 	keyBlock,
+	// Local accounts and sessions, read by internal/session.
+	"users.session.duration", "passwordPattern", "admin.enabled", "accounts.*",
 	prefixHealth + "*",
 	prefixIgnore + "*",
 	prefixActions + "*",

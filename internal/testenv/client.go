@@ -14,6 +14,16 @@ import (
 // built-in kinds and capstan's.
 func (e *Env) Client(t testing.TB) client.Client {
 	t.Helper()
+	cl, err := client.New(e.Config(), client.Options{Scheme: Scheme(t)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return cl
+}
+
+// Scheme knows the built-in kinds and capstan's.
+func Scheme(t testing.TB) *runtime.Scheme {
+	t.Helper()
 	scheme := runtime.NewScheme()
 	if err := clientgoscheme.AddToScheme(scheme); err != nil {
 		t.Fatal(err)
@@ -21,9 +31,5 @@ func (e *Env) Client(t testing.TB) client.Client {
 	if err := v1alpha1.AddToScheme(scheme); err != nil {
 		t.Fatal(err)
 	}
-	cl, err := client.New(e.Config(), client.Options{Scheme: scheme})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return cl
+	return scheme
 }
