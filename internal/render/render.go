@@ -116,6 +116,10 @@ func Build(ctx context.Context, req Request) (*Result, error) {
 		return &Result{}, nil
 	}
 	defer t.close()
+	var overrides []string
+	if req.Source, overrides, err = withOverrides(t, dir, req); err != nil {
+		return nil, err
+	}
 	var objs []*unstructured.Unstructured
 	var inputs []string
 	switch typ {
@@ -129,7 +133,7 @@ func Build(ctx context.Context, req Request) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Result{Objects: objs, Type: typ, Inputs: inputs}, nil
+	return &Result{Objects: objs, Type: typ, Inputs: append(inputs, overrides...)}, nil
 }
 
 // sourceTree opens req's tree, and finds in it the source's directory and
