@@ -74,6 +74,7 @@ func prepare(ctx context.Context, obj, live *unstructured.Unstructured, ign *Ign
 	gk := obj.GroupVersionKind().GroupKind()
 	normalize(m, opts.dropsStatus(gk.Group, gk.Kind))
 	opts.normalizeAggregatedRole(m, gk.Group, gk.Kind)
+	opts.normalizeKnownTypes(m, gk)
 	if ign != nil {
 		if err := ign.apply(ctx, m, obj, live); err != nil {
 			return nil, err

@@ -35,6 +35,9 @@ type Options struct {
 	IgnoreAggregatedRoles bool
 	// IgnoreStatus says whose status is left out; empty means all.
 	IgnoreStatus StatusField
+	// KnownTypes are the fields compared as the Kubernetes type they hold
+	// (resource.customizations.knownTypeFields).
+	KnownTypes []KnownTypeField
 }
 
 // WithOptions returns an Ignorer with ign's rules that compares under o.

@@ -36,21 +36,24 @@ func TestCompareOptions(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			ign, err := NewIgnorer(nil)
-			if err != nil {
-				t.Fatal(err)
-			}
-			got, err := Compare(context.Background(), parse(t, tt.desired), parse(t, tt.live), ign.WithOptions(tt.opts))
-			if err != nil {
-				t.Fatal(err)
-			}
-			if diff := cmp.Diff(tt.wantPaths, got.Paths); diff != "" {
-				t.Errorf("paths (-want +got):\n%s", diff)
-			}
-			if got.Modified != (len(tt.wantPaths) > 0) {
-				t.Errorf("Modified = %v with paths %v", got.Modified, got.Paths)
-			}
+			comparePaths(t, tt.opts, tt.desired, tt.live, tt.wantPaths)
 		})
+	}
+}
+
+// comparePaths compares desired with live under opts and checks the paths
+// that differ.
+func comparePaths(t *testing.T, opts Options, desired, live string, wantPaths []string) {
+	t.Helper()
+	got, err := Compare(context.Background(), parse(t, desired), parse(t, live), (*Ignorer)(nil).WithOptions(opts))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(wantPaths, got.Paths); diff != "" {
+		t.Errorf("paths (-want +got):\n%s", diff)
+	}
+	if got.Modified != (len(wantPaths) > 0) {
+		t.Errorf("Modified = %v with paths %v", got.Modified, got.Paths)
 	}
 }
 

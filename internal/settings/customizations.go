@@ -22,6 +22,7 @@ const (
 	prefixHealth   = "resource.customizations.health."
 	prefixIgnore   = "resource.customizations.ignoreDifferences."
 	prefixActions  = "resource.customizations.actions."
+	prefixKnown    = "resource.customizations.knownTypeFields."
 	suffixCEL      = ".cel"
 	ignoreAllKinds = "all"
 )
@@ -30,6 +31,8 @@ const (
 type customizations struct {
 	health map[string]health.Check // by "group/kind"
 	ignore []v1alpha1.ResourceIgnoreDifferences
+	// known are the knownTypeFields, by "group/kind".
+	known map[string][]diff.KnownTypeField
 	// actions are the resource actions, by group and kind.
 	actions map[schema.GroupKind]*actions.Script
 	// unsupported lists the parts of the block capstan does not honour.
@@ -58,7 +61,7 @@ type ignoreRule struct {
 // parseCustomizations reads the block and the split keys; a split key
 // replaces what the block says of the same group and kind.
 func parseCustomizations(cm map[string]string) (*customizations, error) {
-	c := &customizations{health: map[string]health.Check{}, actions: map[schema.GroupKind]*actions.Script{}}
+	c := &customizations{health: map[string]health.Check{}, actions: map[schema.GroupKind]*actions.Script{}, known: map[string][]diff.KnownTypeField{}}
 	ignore := map[string]ignoreRule{}
 	if raw := strings.TrimSpace(cm[keyBlock]); raw != "" {
 		if err := c.readBlock(raw, ignore); err != nil {
@@ -85,6 +88,14 @@ func parseCustomizations(cm map[string]string) (*customizations, error) {
 				return nil, fmt.Errorf("%s: %s has a Lua health script too; set one of them", key, name)
 			}
 			c.health[name] = check
+		case strings.HasPrefix(key, prefixKnown):
+			name, err := groupKindOfKey(strings.TrimPrefix(key, prefixKnown))
+			if err != nil {
+				return nil, fmt.Errorf("%s: %w", key, err)
+			}
+			if c.known[name], err = readKnownTypes(name, []byte(value)); err != nil {
+				return nil, fmt.Errorf("%s: %w", key, err)
+			}
 		case strings.HasPrefix(key, prefixActions):
 			name, err := groupKindOfKey(strings.TrimPrefix(key, prefixActions))
 			if err != nil {
@@ -165,9 +176,15 @@ func (c *customizations) readBlock(raw string, ignore map[string]ignoreRule) err
 			}
 			c.actions[health.ParseGroupKind(name)] = script
 		}
+		if len(e.KnownTypeFields) > 0 && string(e.KnownTypeFields) != "null" {
+			known, err := readKnownTypes(name, e.KnownTypeFields)
+			if err != nil {
+				return fmt.Errorf("%s: knownTypeFields: %w", name, err)
+			}
+			c.known[name] = known
+		}
 		for field, set := range map[string]bool{
-			"health.lua.useOpenLibs": e.UseOpenLibs, "knownTypeFields": len(e.KnownTypeFields) > 0,
-			"ignoreResourceUpdates": len(e.IgnoreUpdates) > 0,
+			"health.lua.useOpenLibs": e.UseOpenLibs, "ignoreResourceUpdates": len(e.IgnoreUpdates) > 0,
 		} {
 			if set {
 				c.unsupported = append(c.unsupported, fmt.Sprintf("%s: %s (%s: %s)", ConfigMap, keyBlock, name, field))
@@ -175,6 +192,44 @@ func (c *customizations) readBlock(raw string, ignore map[string]ignoreRule) err
 		}
 	}
 	return nil
+}
+
+// readKnownTypes reads the knownTypeFields of the kind name ("group/kind"):
+// a list of {field, type}, or a string that holds one.
+func readKnownTypes(name string, raw []byte) ([]diff.KnownTypeField, error) {
+	var text string
+	if err := json.Unmarshal(raw, &text); err == nil {
+		raw = []byte(text)
+	}
+	var fields []struct {
+		Field string `json:"field"`
+		Type  string `json:"type"`
+	}
+	if err := yaml.UnmarshalStrict(raw, &fields); err != nil {
+		return nil, err
+	}
+	gk := health.ParseGroupKind(name)
+	out := make([]diff.KnownTypeField, 0, len(fields))
+	for i, f := range fields {
+		if f.Field == "" {
+			return nil, fmt.Errorf("[%d]: field is not set", i)
+		}
+		if err := diff.CheckKnownType(f.Type); err != nil {
+			return nil, fmt.Errorf("[%d] %s: %w", i, f.Field, err)
+		}
+		out = append(out, diff.KnownTypeField{Group: gk.Group, Kind: gk.Kind, Field: f.Field, Type: f.Type})
+	}
+	return out, nil
+}
+
+// knownTypes lists the knownTypeFields of every kind, in the order of
+// their kinds.
+func (c *customizations) knownTypes() []diff.KnownTypeField {
+	var out []diff.KnownTypeField
+	for _, name := range slices.Sorted(maps.Keys(c.known)) {
+		out = append(out, c.known[name]...)
+	}
+	return out
 }
 
 // readIgnoreRule reads a rule written as a mapping or as a string that

@@ -22,6 +22,7 @@ var honoured = []string{
 	prefixHealth + "*",
 	prefixIgnore + "*",
 	prefixActions + "*",
+	prefixKnown + "*",
 }
 
 // documented are the argocd-cm keys Argo CD documents that capstan does
@@ -32,7 +33,6 @@ var documented = []string{
 	"users.anonymous.enabled", "users.session.duration", "passwordPattern",
 	"ga.trackingid", "ga.anonymizeusers", "help.chatUrl", "help.chatText", "help.download.*",
 	"dex.config", "dex.storage", "oidc.config", "oidc.tls.insecure.skip.verify",
-	"resource.customizations.knownTypeFields.*",
 	"resource.customizations.ignoreResourceUpdates.*", "resource.customizations.useOpenLibs.*",
 	"resource.ignoreResourceUpdatesEnabled", "resource.sensitive.mask.annotations", "resource.customLabels",
 	"resource.includeEventLabelKeys", "resource.excludeEventLabelKeys",

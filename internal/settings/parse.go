@@ -70,6 +70,7 @@ func Parse(data Data) (*Settings, error) {
 	}
 	s.Health, s.IgnoreDifferences, s.customizations = c.checks(), c.ignore, customizationDigest(cm)
 	s.Actions = actions.NewSet(c.actions)
+	s.Compare.KnownTypes = c.knownTypes()
 	s.Unsupported = append(append(unsupported(data), c.unsupported...), notHonoured...)
 	slices.Sort(s.Unsupported)
 	return s, nil

@@ -153,10 +153,10 @@ ConfigMap:
 		})},
 		{"unsupported keys are listed", map[string]string{
 			"resource.respectRBAC": "normal", "url": "https://cd.example.com", "my.own.key": "x",
-			"resource.customizations": "apps/Deployment:\n  knownTypeFields:\n  - {field: spec.template.spec, type: core/v1/PodSpec}\n",
+			"resource.customizations": "apps/Deployment:\n  ignoreResourceUpdates: {jsonPointers: [/status]}\n",
 		}, defaults(func(s *summary) {
 			s.Unsupported = []string{
-				"argocd-cm: resource.customizations (apps/Deployment: knownTypeFields)",
+				"argocd-cm: resource.customizations (apps/Deployment: ignoreResourceUpdates)",
 				"argocd-cm: resource.respectRBAC",
 				"argocd-cm: url",
 			}

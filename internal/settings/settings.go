@@ -73,7 +73,8 @@ type Settings struct {
 	Tracking tracking.Policy
 	// Resources are resource.exclusions and resource.inclusions.
 	Resources Resources
-	// Compare is resource.compareoptions.
+	// Compare is resource.compareoptions, and the knownTypeFields of the
+	// resource customizations.
 	Compare diff.Options
 	// Kustomize are the flags of kustomize.buildOptions that capstan
 	// honours; the others are listed in Unsupported.
