@@ -23,28 +23,8 @@ func TestOptionalObjectsSelectCapstan(t *testing.T) {
 		"server": map[string]any{"ingress": map[string]any{"enabled": true}},
 		"global": map[string]any{"networkPolicy": map[string]any{"create": true}},
 	}
-	out, err := Render(loadChart(t), Options{ReleaseName: "capstan", Namespace: "argocd", Values: values})
-	if err != nil {
-		t.Fatal(err)
-	}
-	objs := map[string]*unstructured.Unstructured{}
-	for _, doc := range strings.Split(out, "\n---\n") {
-		obj := &unstructured.Unstructured{}
-		if err := yaml.Unmarshal([]byte(doc), &obj.Object); err != nil {
-			t.Fatal(err)
-		}
-		if obj.Object != nil {
-			objs[obj.GetKind()+"/"+obj.GetName()] = obj
-		}
-	}
-	get := func(key string) *unstructured.Unstructured {
-		t.Helper()
-		o, ok := objs[key]
-		if !ok {
-			t.Fatalf("no %s rendered", key)
-		}
-		return o
-	}
+	objs := renderObjects(t, "argocd", values)
+	get := objs.get(t)
 	podLabels := labels.Set(toStrings(nested[map[string]any](t, get("Deployment/capstan"), "spec", "template", "metadata", "labels")))
 	selects := func(what string, selector map[string]any, set labels.Set) {
 		t.Helper()
@@ -63,6 +43,41 @@ func TestOptionalObjectsSelectCapstan(t *testing.T) {
 	ports := nested[[]any](t, get("Service/capstan"), "spec", "ports")
 	if backend["name"] != "capstan" || backend["port"].(map[string]any)["name"] != ports[0].(map[string]any)["name"] {
 		t.Errorf("the Ingress leads to %v, not to Service capstan port %v", backend, ports[0])
+	}
+}
+
+// rendered are the chart's objects by kind/name.
+type rendered map[string]*unstructured.Unstructured
+
+// renderObjects renders the chart as release capstan in namespace.
+func renderObjects(t *testing.T, namespace string, values map[string]any) rendered {
+	t.Helper()
+	out, err := Render(loadChart(t), Options{ReleaseName: "capstan", Namespace: namespace, Values: values})
+	if err != nil {
+		t.Fatal(err)
+	}
+	objs := rendered{}
+	for _, doc := range strings.Split(out, "\n---\n") {
+		obj := &unstructured.Unstructured{}
+		if err := yaml.Unmarshal([]byte(doc), &obj.Object); err != nil {
+			t.Fatal(err)
+		}
+		if obj.Object != nil {
+			objs[obj.GetKind()+"/"+obj.GetName()] = obj
+		}
+	}
+	return objs
+}
+
+// get returns a lookup that fails the test when an object is missing.
+func (r rendered) get(t *testing.T) func(key string) *unstructured.Unstructured {
+	return func(key string) *unstructured.Unstructured {
+		t.Helper()
+		o, ok := r[key]
+		if !ok {
+			t.Fatalf("no %s rendered", key)
+		}
+		return o
 	}
 }
 
