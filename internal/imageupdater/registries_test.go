@@ -1,6 +1,8 @@
 package imageupdater
 
 import (
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -129,4 +131,21 @@ func FuzzParseRegistriesConf(f *testing.F) {
 		}
 		_ = conf.locate("x/y")
 	})
+}
+
+func TestParseRegistriesConfCAFile(t *testing.T) {
+	ca := filepath.Join(t.TempDir(), "ca.pem")
+	if err := os.WriteFile(ca, []byte("-----BEGIN CERTIFICATE-----\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	conf, err := ParseRegistriesConf([]byte("registries:\n- {name: a, api_url: 'https://a.io', prefix: a.io, ca_file: '" + ca + "'}\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := conf.locate("a.io/x").Endpoint.CAData; got != "-----BEGIN CERTIFICATE-----\n" {
+		t.Errorf("CAData = %q, want the file's content", got)
+	}
+	if _, err := ParseRegistriesConf([]byte("registries:\n- {name: a, api_url: 'https://a.io', ca_file: '" + ca + ".missing'}\n")); err == nil || !strings.Contains(err.Error(), "ca_file") {
+		t.Errorf("missing ca_file: error = %v, want one naming ca_file", err)
+	}
 }
