@@ -75,16 +75,27 @@ func (o *renderOptions) run(ctx context.Context, stdin io.Reader, stdout io.Writ
 		}
 		apps = append(apps, found...)
 	}
-	if _, err := source.RepositoryFromEnv("", os.Getenv); err != nil {
+	objs, err := o.objects(ctx, apps)
+	if err != nil {
 		return err
+	}
+	sync.Sort(objs)
+	return printObjects(stdout, objs, o.output)
+}
+
+// objects renders apps as the controller would, the first source's
+// repository read from o.local when set.
+func (o *renderOptions) objects(ctx context.Context, apps []*v1alpha1.Application) ([]*unstructured.Unstructured, error) {
+	if _, err := source.RepositoryFromEnv("", os.Getenv); err != nil {
+		return nil, err
 	}
 	fetcher, err := o.fetcher()
 	if err != nil {
-		return err
+		return nil, err
 	}
 	renders, closeRenders, err := newRenderCache(o.render, 64)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	defer closeRenders()
 	cluster := desired.Cluster{KubeVersion: o.kubeVersion, APIVersions: o.apiVersions}
@@ -96,12 +107,11 @@ func (o *renderOptions) run(ctx context.Context, stdin io.Reader, stdout io.Writ
 		}
 		got, err := b.Build(ctx, app, app.Spec.GetSources(), cluster)
 		if err != nil {
-			return fmt.Errorf("application %s: %w", app.Name, err)
+			return nil, fmt.Errorf("application %s: %w", app.Name, err)
 		}
 		objs = append(objs, got.Objects...)
 	}
-	sync.Sort(objs)
-	return printObjects(stdout, objs, o.output)
+	return objs, nil
 }
 
 func (o *renderOptions) fetcher() (*source.Fetcher, error) {
