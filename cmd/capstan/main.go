@@ -17,7 +17,10 @@ func main() {
 	err := cli.NewRootCommand().ExecuteContext(ctx)
 	stop()
 	if err != nil {
-		fmt.Fprintln(os.Stderr, "capstan:", err)
-		os.Exit(1)
+		code, silent := cli.ExitCode(err)
+		if !silent {
+			fmt.Fprintln(os.Stderr, "capstan:", err)
+		}
+		os.Exit(code)
 	}
 }

@@ -20,6 +20,15 @@ func NewRootCommand() *cobra.Command {
 		newControllerCommand("run", "Run capstan: the Application controller and the webhook receiver", true),
 		newControllerCommand("controller", "Run the Application controller alone", false),
 		newRenderWorkerCommand(),
+		newLoginCommand(),
+		newLogoutCommand(),
+		newContextCommand(),
+		newAccountCommand(),
+		newAppCommand(),
+		newProjCommand(),
+		newRepoCommand(),
+		newRepoCredsCommand(),
+		newClusterCommand(),
 	)
 	return root
 }
