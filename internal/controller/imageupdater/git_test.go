@@ -1,0 +1,119 @@
+package imageupdater
+
+import (
+	"strings"
+	"testing"
+
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"github.com/capstan-cd/capstan/api/v1alpha1"
+	"github.com/capstan-cd/capstan/internal/source"
+	"github.com/capstan-cd/capstan/internal/testenv/gitserver"
+)
+
+// gitApp is an Application of a Helm chart at path in a repository of srv,
+// running image at from, written back to Git.
+func (w *world) gitApp(t *testing.T, srv *gitserver.HTTPServer, repo, name, path, image, from string) {
+	t.Helper()
+	app := &v1alpha1.Application{
+		ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: w.ns, Annotations: map[string]string{
+			"argocd-image-updater.argoproj.io/image-list":        image,
+			"argocd-image-updater.argoproj.io/write-back-method": "git",
+		}},
+		Spec: v1alpha1.ApplicationSpec{
+			Project:     "default",
+			Destination: v1alpha1.ApplicationDestination{Server: "https://kubernetes.default.svc", Namespace: "default"},
+			Source: &v1alpha1.ApplicationSource{RepoURL: srv.RepoURL(repo), Path: path, TargetRevision: "main",
+				Helm: &v1alpha1.ApplicationSourceHelm{Parameters: []v1alpha1.HelmParameter{{Name: "image.name", Value: image}, {Name: "image.tag", Value: from}}}},
+		},
+	}
+	create(t, w.c, app)
+	app.Status.Summary.Images = []string{image + ":" + from}
+	app.Status.SourceType = v1alpha1.ApplicationSourceTypeHelm
+	if err := w.c.Status().Update(t.Context(), app); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// gitWorld is a world whose updater commits to a real Git server, with a
+// repo-creds Secret for it.
+func gitWorld(t *testing.T) (*world, *gitserver.HTTPServer) {
+	t.Helper()
+	w := newWorld(t, map[string]string{"git.user": "bot", "git.email": "bot@example.com"})
+	srv := gitserver.NewHTTP(t)
+	create(t, w.c, &corev1.Secret{
+		ObjectMeta: metav1.ObjectMeta{Name: "creds", Namespace: w.ns, Labels: map[string]string{source.SecretTypeLabel: source.SecretTypeRepoCreds}},
+		StringData: map[string]string{"url": srv.URL, "username": srv.Username, "password": srv.Password},
+	})
+	g, err := source.NewGit(source.GitOptions{CacheDir: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.u.Git = g
+	return w, srv
+}
+
+func TestCycleGitWriteBackOneCommitForTwoApps(t *testing.T) {
+	w, srv := gitWorld(t)
+	repo := srv.NewRepo(t, "deploy")
+	repo.AllowPush(t)
+	before := repo.Commit(t, "main", map[string]string{"web/Chart.yaml": "name: web\n", "api/Chart.yaml": "name: api\n"}, "initial")
+	pushTags(t, w.reg, "org/web", "1.0.0", "1.1.0")
+	pushTags(t, w.reg, "org/api", "2.0.0", "2.1.0")
+	w.gitApp(t, srv, "deploy", "web", "web", w.reg.Host+"/org/web", "1.0.0")
+	w.gitApp(t, srv, "deploy", "api", "api", w.reg.Host+"/org/api", "2.0.0")
+
+	r := w.cycle(t)
+	for _, a := range r.Apps {
+		if a.Err != nil || !a.Written || a.Commit == "" {
+			t.Fatalf("%s: %+v", a.Name(), a)
+		}
+	}
+	if repo.RevParse(t, "main^") != before {
+		t.Errorf("more than one commit for two apps:\n%s", repo.LastCommit(t, "main"))
+	}
+	if msg := repo.LastCommit(t, "main"); !strings.HasPrefix(msg, "bot <bot@example.com>") {
+		t.Errorf("commit author: %q", msg)
+	}
+	if got := repo.Show(t, "main", "web/.argocd-source-web.yaml"); !strings.Contains(got, "value: 1.1.0") {
+		t.Errorf("web's override file:\n%s", got)
+	}
+	if got := repo.Show(t, "main", "api/.argocd-source-api.yaml"); !strings.Contains(got, "value: 2.1.0") {
+		t.Errorf("api's override file:\n%s", got)
+	}
+}
+
+func TestCycleGitRefusedPushBacksOff(t *testing.T) {
+	w, srv := gitWorld(t)
+	repo := srv.NewRepo(t, "locked")
+	repo.AllowPush(t)
+	repo.Protect(t, "main")
+	before := repo.Commit(t, "main", map[string]string{"web/Chart.yaml": "name: web\n"}, "initial")
+	pushTags(t, w.reg, "org/web", "1.0.0", "1.1.0")
+	w.gitApp(t, srv, "locked", "web", "web", w.reg.Host+"/org/web", "1.0.0")
+
+	r := w.cycle(t)
+	if a := r.Apps[0]; a.Err == nil || a.Written || !strings.Contains(a.Err.Error(), "declined") {
+		t.Fatalf("report = %+v, want a declined push", a)
+	}
+	if repo.RevParse(t, "refs/heads/main") != before {
+		t.Error("main moved")
+	}
+	eventually(t, "an ImageUpdateFailed Event", func() bool {
+		return strings.Contains(w.eventReasons(t, "web")[ReasonImageUpdateFailed], "declined")
+	})
+	// The next cycle retries; after a second failure the one after waits.
+	w.clk.Step(w.u.interval())
+	if a := w.cycle(t).Apps[0]; a.Skipped != "" || a.Err == nil {
+		t.Fatalf("second cycle: %+v, want another attempt", a)
+	}
+	w.clk.Step(w.u.interval())
+	if a := w.cycle(t).Apps[0]; a.Skipped == "" {
+		t.Fatalf("third cycle: %+v, want the write-back to wait", a)
+	}
+	w.clk.Step(w.u.interval())
+	if a := w.cycle(t).Apps[0]; a.Skipped != "" {
+		t.Fatalf("fourth cycle: %+v, want another attempt", a)
+	}
+}

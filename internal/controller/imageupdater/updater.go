@@ -1,0 +1,154 @@
+// Package imageupdater runs the image updater's loop: every interval, for
+// each Application with an image list, it asks the finder which images have
+// a newer version and writes them back, by patching the Application or by
+// committing to its repository. It orchestrates; the decisions and the
+// write-back live in internal/imageupdater.
+package imageupdater
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/go-logr/logr"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/utils/clock"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	"github.com/capstan-cd/capstan/api/v1alpha1"
+	iu "github.com/capstan-cd/capstan/internal/imageupdater"
+)
+
+// DefaultInterval is how often the updater looks for new images.
+const DefaultInterval = 2 * time.Minute
+
+// Finder tells which images of an Application have a newer version:
+// imageupdater.Finder.
+type Finder interface {
+	Updates(ctx context.Context, app *v1alpha1.Application) ([]iu.Update, error)
+}
+
+// Registries is told the registries.conf read at the start of each cycle:
+// imageupdater.Finder.
+type Registries interface {
+	SetRegistries(conf *iu.RegistriesConf)
+}
+
+// EventRecorder records Events on Applications.
+type EventRecorder interface {
+	AnnotatedEventf(object runtime.Object, annotations map[string]string, eventtype, reason, messageFmt string, args ...any)
+}
+
+// Options configure the Updater.
+type Options struct {
+	// Namespace is the control-plane namespace: Applications, repository
+	// Secrets and argocd-image-updater-config are read there.
+	Namespace string
+	// Interval between cycles; DefaultInterval when zero.
+	Interval time.Duration
+	// DryRun finds updates and reports them without writing anything.
+	DryRun bool
+	// Concurrency bounds the Applications whose updates are looked up at
+	// once; 10 when zero.
+	Concurrency int
+}
+
+// Updater is the image updater's loop. Start runs it until its context
+// ends; Cycle runs one pass.
+type Updater struct {
+	Client client.Client
+	Finder Finder
+	// Git commits the git write-back; nil refuses that method.
+	Git iu.Committer
+	// Events records Events on Applications; nil records none.
+	Events EventRecorder
+	Clock  clock.Clock
+	Opts   Options
+
+	mu sync.Mutex
+	// failures are the consecutive failed commits, by repository and
+	// branch, and when the last one happened.
+	failures map[string]failure
+}
+
+// Start runs a cycle every interval until ctx ends: a manager.Runnable, so
+// that only the elected leader writes back.
+func (u *Updater) Start(ctx context.Context) error {
+	log := logr.FromContextOrDiscard(ctx).WithName("image-updater")
+	ctx = logr.NewContext(ctx, log)
+	for {
+		if _, err := u.Cycle(ctx); err != nil {
+			log.Error(err, "image update cycle failed")
+		}
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-u.clock().After(u.interval()):
+		}
+	}
+}
+
+// Cycle looks for updates of every Application with an image list and,
+// unless a dry run, writes them back. The report lists what changed (or
+// would change) and what failed; the error is for a cycle that could not
+// run at all.
+func (u *Updater) Cycle(ctx context.Context) (*Report, error) {
+	git, err := u.loadSettings(ctx)
+	if err != nil {
+		return nil, err
+	}
+	apps, err := u.listApps(ctx)
+	if err != nil {
+		return nil, err
+	}
+	report := u.findUpdates(ctx, apps)
+	if !u.Opts.DryRun {
+		u.writeBack(ctx, report, git)
+	}
+	u.record(report)
+	return report, nil
+}
+
+func (u *Updater) interval() time.Duration {
+	if u.Opts.Interval <= 0 {
+		return DefaultInterval
+	}
+	return u.Opts.Interval
+}
+
+func (u *Updater) clock() clock.Clock {
+	if u.Clock == nil {
+		return clock.RealClock{}
+	}
+	return u.Clock
+}
+
+// loadSettings reads registries.conf and the commit settings of
+// argocd-image-updater-config afresh, so that an edit applies at the next
+// cycle.
+func (u *Updater) loadSettings(ctx context.Context) (iu.GitConfig, error) {
+	if r, ok := u.Finder.(Registries); ok {
+		conf, err := iu.ReadRegistriesConf(ctx, u.Client, u.Opts.Namespace)
+		if err != nil {
+			return iu.GitConfig{}, err
+		}
+		r.SetRegistries(conf)
+	}
+	return iu.ReadGitConfig(ctx, u.Client, u.Opts.Namespace)
+}
+
+// listApps returns the Applications of the namespace with an image list.
+func (u *Updater) listApps(ctx context.Context) ([]*v1alpha1.Application, error) {
+	var list v1alpha1.ApplicationList
+	if err := u.Client.List(ctx, &list, client.InNamespace(u.Opts.Namespace)); err != nil {
+		return nil, fmt.Errorf("list applications in %s: %w", u.Opts.Namespace, err)
+	}
+	var apps []*v1alpha1.Application
+	for i := range list.Items {
+		if list.Items[i].Annotations[iu.AnnotationImageList] != "" {
+			apps = append(apps, &list.Items[i])
+		}
+	}
+	return apps, nil
+}
