@@ -12,6 +12,10 @@ type config struct {
 	Htpasswd string
 	CertFile string // TLS when set, with KeyFile
 	KeyFile  string
+	// TokenRealm and TokenCert, when set, replace htpasswd with token
+	// authentication: tokens come from the realm, signed by the key of
+	// the certificate.
+	TokenRealm, TokenCert string
 }
 
 // yaml renders the registry's configuration file. Paths are quoted as JSON
@@ -25,6 +29,11 @@ func (c config) yaml() []byte {
 	fmt.Fprintf(&b, "http:\n  addr: %q\n", c.Addr)
 	if c.CertFile != "" {
 		fmt.Fprintf(&b, "  tls:\n    certificate: %q\n    key: %q\n", c.CertFile, c.KeyFile)
+	}
+	if c.TokenRealm != "" {
+		fmt.Fprintf(&b, "auth:\n  token:\n    realm: %q\n    service: %s\n    issuer: %s\n    rootcertbundle: %q\n",
+			c.TokenRealm, tokenService, tokenIssuer, c.TokenCert)
+		return []byte(b.String())
 	}
 	fmt.Fprintf(&b, "auth:\n  htpasswd:\n    realm: capstan-test\n    path: %q\n", c.Htpasswd)
 	return []byte(b.String())

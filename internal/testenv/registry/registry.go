@@ -1,7 +1,8 @@
-// Package registry starts the servers that capstan's chart tests pull from: a
-// real CNCF Distribution registry (bin/registry) with htpasswd auth and
-// optional TLS, and a static Helm chart repository served over HTTP with basic
-// auth. Both listen on 127.0.0.1 and stop when the test ends. Test-only.
+// Package registry starts the servers that capstan's chart and image tests
+// pull from: a real CNCF Distribution registry (bin/registry) with htpasswd
+// or token auth and optional TLS, and a static Helm chart repository served
+// over HTTP with basic auth. Both listen on 127.0.0.1 and stop when the test
+// ends. Test-only.
 package registry
 
 import (
@@ -30,6 +31,9 @@ type Options struct {
 	// TLS serves HTTPS with a self-signed certificate for 127.0.0.1, whose
 	// PEM is in Registry.CAData.
 	TLS bool
+	// Token authenticates with bearer tokens from a token service that
+	// accepts Username and Password, instead of basic auth.
+	Token bool
 }
 
 // Registry is a running Distribution registry.
@@ -42,6 +46,17 @@ type Registry struct {
 	CAData []byte
 	// Dir holds the configuration, the storage and the registry's log.
 	Dir string
+
+	tokens *tokenServer
+}
+
+// TokensIssued returns how many tokens the token service gave out; 0
+// without Options.Token.
+func (r *Registry) TokensIssued() int {
+	if r.tokens == nil {
+		return 0
+	}
+	return int(r.tokens.issued.Load())
 }
 
 // URL returns the oci:// URL of a repository path in the registry, such as
@@ -79,13 +94,21 @@ func Start(t testing.TB, opts Options) *Registry {
 			t.Fatal(err)
 		}
 	}
+	var tokenRealm, tokenCert string
+	if opts.Token {
+		tokenCert = filepath.Join(r.Dir, "token.crt")
+		if r.tokens, err = startTokenServer(t, r.Username, r.Password, tokenCert); err != nil {
+			t.Fatal(err)
+		}
+		tokenRealm = r.tokens.url
+	}
 	for attempt := 1; ; attempt++ {
 		port, err := freePort()
 		if err != nil {
 			t.Fatal(err)
 		}
 		r.Host = fmt.Sprintf("127.0.0.1:%d", port)
-		cfg := config{Addr: r.Host, Root: filepath.Join(r.Dir, "storage"), Htpasswd: filepath.Join(r.Dir, "htpasswd"), CertFile: certFile, KeyFile: keyFile}
+		cfg := config{Addr: r.Host, Root: filepath.Join(r.Dir, "storage"), Htpasswd: filepath.Join(r.Dir, "htpasswd"), CertFile: certFile, KeyFile: keyFile, TokenRealm: tokenRealm, TokenCert: tokenCert}
 		err = r.run(t, bin, cfg)
 		if err == nil {
 			return r
