@@ -17,12 +17,32 @@ import (
 // same manager would take it away again.
 const FieldManager = "capstan-action"
 
+// Writer writes objects to a cluster.
+type Writer interface {
+	// MergePatch applies a JSON merge patch to the object obj names.
+	MergePatch(ctx context.Context, obj *unstructured.Unstructured, patch []byte) error
+	// Create creates obj.
+	Create(ctx context.Context, obj *unstructured.Unstructured) error
+}
+
+// ClientWriter writes through a controller-runtime client, as
+// FieldManager.
+type ClientWriter struct{ Client client.Client }
+
+func (c ClientWriter) MergePatch(ctx context.Context, obj *unstructured.Unstructured, patch []byte) error {
+	return c.Client.Patch(ctx, obj, client.RawPatch(types.MergePatchType, patch), client.FieldOwner(FieldManager))
+}
+
+func (c ClientWriter) Create(ctx context.Context, obj *unstructured.Unstructured) error {
+	return c.Client.Create(ctx, obj, client.FieldOwner(FieldManager))
+}
+
 // Apply writes ops: a patch as a JSON merge patch from original (the
 // object the action ran on, as read) to the operation's object, guarded by
 // original's resourceVersion so that an object changed since it was read
 // is not overwritten; a create as a create, in original's namespace when
 // the new object names none.
-func Apply(ctx context.Context, c client.Client, original *unstructured.Unstructured, ops []Operation) error {
+func Apply(ctx context.Context, c Writer, original *unstructured.Unstructured, ops []Operation) error {
 	for _, op := range ops {
 		switch op.Type {
 		case OpPatch:
@@ -34,7 +54,7 @@ func Apply(ctx context.Context, c client.Client, original *unstructured.Unstruct
 			if obj.GetNamespace() == "" {
 				obj.SetNamespace(original.GetNamespace())
 			}
-			if err := c.Create(ctx, obj, client.FieldOwner(FieldManager)); err != nil {
+			if err := c.Create(ctx, obj); err != nil {
 				return fmt.Errorf("create %s: %w", describe(obj), err)
 			}
 		default:
@@ -44,7 +64,7 @@ func Apply(ctx context.Context, c client.Client, original *unstructured.Unstruct
 	return nil
 }
 
-func patch(ctx context.Context, c client.Client, original, changed *unstructured.Unstructured) error {
+func patch(ctx context.Context, c Writer, original, changed *unstructured.Unstructured) error {
 	base := original.Object
 	if !sameObject(original, changed) {
 		// The list form may patch another object; its patch is what
@@ -71,7 +91,7 @@ func patch(ctx context.Context, c client.Client, original, changed *unstructured
 	target.SetGroupVersionKind(changed.GroupVersionKind())
 	target.SetNamespace(changed.GetNamespace())
 	target.SetName(changed.GetName())
-	if err := c.Patch(ctx, target, client.RawPatch(types.MergePatchType, data), client.FieldOwner(FieldManager)); err != nil {
+	if err := c.MergePatch(ctx, target, data); err != nil {
 		return fmt.Errorf("patch %s: %w", describe(changed), err)
 	}
 	return nil

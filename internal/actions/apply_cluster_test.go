@@ -83,7 +83,7 @@ func TestRestartRollsTheDeploymentOut(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := Apply(ctx, c, current, ops); err != nil {
+	if err := Apply(ctx, ClientWriter{c}, current, ops); err != nil {
 		t.Fatal(err)
 	}
 	if err := wait.PollUntilContextCancel(ctx, 100*time.Millisecond, true, rolledOut(before+1)); err != nil {
@@ -130,7 +130,7 @@ func TestApplyRefusesAStaleObject(t *testing.T) {
 	if err := c.Patch(ctx, obj.DeepCopy(), client.RawPatch("application/merge-patch+json", []byte(`{"spec":{"replicas":1}}`))); err != nil {
 		t.Fatal(err)
 	}
-	if err := Apply(ctx, c, obj, ops); !apierrors.IsConflict(err) {
+	if err := Apply(ctx, ClientWriter{c}, obj, ops); !apierrors.IsConflict(err) {
 		t.Errorf("apply on a stale object: %v, want a conflict", err)
 	}
 }
@@ -154,7 +154,7 @@ spec:
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := Apply(ctx, c, obj, ops); err != nil {
+	if err := Apply(ctx, ClientWriter{c}, obj, ops); err != nil {
 		t.Fatal(err)
 	}
 	jobs := &batchv1.JobList{}
