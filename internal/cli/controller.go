@@ -129,6 +129,15 @@ func (o *serverOptions) profiles() map[string]http.Handler {
 }
 
 func (o *serverOptions) run(ctx context.Context) error {
+	cfg, err := o.restConfig()
+	if err != nil {
+		return fmt.Errorf("find the cluster: %w", err)
+	}
+	params, err := readParams(ctx, cfg, o.namespace)
+	if err != nil {
+		return err
+	}
+	o.log.withParams(params, "controller")
 	logger, err := o.log.logger(os.Stderr)
 	if err != nil {
 		return err
@@ -140,10 +149,6 @@ func (o *serverOptions) run(ctx context.Context) error {
 		// A long-running controller trades a little CPU for memory: the
 		// heap may grow half over what is live, not double (GOGC=100).
 		debug.SetGCPercent(50)
-	}
-	cfg, err := o.restConfig()
-	if err != nil {
-		return fmt.Errorf("find the cluster: %w", err)
 	}
 	// Client-side throttling would make capstan, not the API server, the
 	// limit; the server's priority and fairness protects it.

@@ -1,23 +1,79 @@
 package cli
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"log/slog"
+	"strings"
 
 	"github.com/go-logr/logr"
 	"github.com/spf13/pflag"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/rest"
+
+	"github.com/capstan-cd/capstan/internal/settings"
 )
 
 // logOptions are Argo CD's --log-level and --log-format.
 type logOptions struct {
 	level  string
 	format string
+	// flags tells which of them were given.
+	flags *pflag.FlagSet
+	// from names where a value came from, by flag, for errors: the key
+	// of argocd-cmd-params-cm, when not the flag.
+	from map[string]string
+}
+
+// source names where the value of flag came from.
+func (o *logOptions) source(flag string) string {
+	if key, ok := o.from[flag]; ok {
+		return settings.CmdParams + " " + key
+	}
+	return "--" + flag
 }
 
 func (o *logOptions) BindFlags(fs *pflag.FlagSet) {
-	fs.StringVar(&o.level, "log-level", "info", "log level: debug, info, warn or error")
-	fs.StringVar(&o.format, "log-format", "text", "log format: text (key=value) or json")
+	o.flags = fs
+	fs.StringVar(&o.level, "log-level", "info", "log level: debug, info, warn or error (default: <component>.log.level of argocd-cmd-params-cm, else info)")
+	fs.StringVar(&o.format, "log-format", "text", "log format: text (key=value) or json (default: <component>.log.format of argocd-cmd-params-cm, else text)")
+}
+
+// withParams takes the level and the format that were not given as flags
+// from argocd-cmd-params-cm's keys <component>.log.level and
+// <component>.log.format, as Argo CD's components do: a flag wins.
+func (o *logOptions) withParams(params map[string]string, component string) {
+	for flag, into := range map[string]*string{"log-level": &o.level, "log-format": &o.format} {
+		key := component + "." + strings.ReplaceAll(flag, "-", ".")
+		if v := strings.TrimSpace(params[key]); v != "" && (o.flags == nil || !o.flags.Changed(flag)) {
+			*into = v
+			if o.from == nil {
+				o.from = map[string]string{}
+			}
+			o.from[flag] = key
+		}
+	}
+}
+
+// readParams reads argocd-cmd-params-cm of namespace once, before the
+// settings are watched: the logger they choose logs the watch itself. A
+// missing ConfigMap is no parameters.
+func readParams(ctx context.Context, cfg *rest.Config, namespace string) (map[string]string, error) {
+	cs, err := kubernetes.NewForConfig(cfg)
+	if err != nil {
+		return nil, err
+	}
+	cm, err := cs.CoreV1().ConfigMaps(namespace).Get(ctx, settings.CmdParams, metav1.GetOptions{})
+	switch {
+	case apierrors.IsNotFound(err):
+		return nil, nil
+	case err != nil:
+		return nil, fmt.Errorf("read %s/%s: %w", namespace, settings.CmdParams, err)
+	}
+	return cm.Data, nil
 }
 
 // logLevels maps --log-level to slog's levels. logr's V(1) lines are
@@ -29,7 +85,7 @@ var logLevels = map[string]slog.Level{"debug": slog.LevelDebug, "info": slog.Lev
 func (o *logOptions) logger(w io.Writer) (logr.Logger, error) {
 	level, ok := logLevels[o.level]
 	if !ok {
-		return logr.Logger{}, fmt.Errorf("--log-level %q: want debug, info, warn or error", o.level)
+		return logr.Logger{}, fmt.Errorf("%s %q: want debug, info, warn or error", o.source("log-level"), o.level)
 	}
 	opts := &slog.HandlerOptions{Level: level}
 	switch o.format {
@@ -38,5 +94,5 @@ func (o *logOptions) logger(w io.Writer) (logr.Logger, error) {
 	case "json":
 		return logr.FromSlogHandler(slog.NewJSONHandler(w, opts)), nil
 	}
-	return logr.Logger{}, fmt.Errorf("--log-format %q: want text or json", o.format)
+	return logr.Logger{}, fmt.Errorf("%s %q: want text or json", o.source("log-format"), o.format)
 }

@@ -17,6 +17,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/capstan-cd/capstan/api/v1alpha1"
+	"github.com/capstan-cd/capstan/internal/settings"
 	"github.com/capstan-cd/capstan/internal/testenv/gitserver"
 )
 
@@ -50,7 +51,9 @@ func TestLogFlags(t *testing.T) {
 	for _, tc := range []struct {
 		namespace string
 		flags     []string
-		events    bool
+		// params is argocd-cmd-params-cm's data, when not nil.
+		params map[string]string
+		events bool
 		// line checks every line; want are substrings some line has,
 		// and never substrings no line may have.
 		line        func(string) error
@@ -68,9 +71,19 @@ func TestLogFlags(t *testing.T) {
 				return nil
 			},
 			want: []string{`level=DEBUG`, `msg="object applied"`, `object=logs-text-guestbook/guestbook-ui`}},
+		// No flags: argocd-cmd-params-cm chooses.
+		{namespace: "logs-params", params: map[string]string{"controller.log.format": "json", "controller.log.level": "debug"}, events: true,
+			line: func(l string) error { var v map[string]any; return json.Unmarshal([]byte(l), &v) },
+			want: []string{`"level":"DEBUG"`, `"msg":"object applied"`}},
 	} {
 		t.Run(tc.namespace, func(t *testing.T) {
 			cl := logTestApp(t, tc.namespace)
+			if tc.params != nil {
+				cm := &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Namespace: tc.namespace, Name: settings.CmdParams}, Data: tc.params}
+				if err := cl.Create(context.Background(), cm); err != nil {
+					t.Fatal(err)
+				}
+			}
 			r := startReplica(t, tc.namespace, tc.namespace, tc.flags...)
 			ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 			defer cancel()

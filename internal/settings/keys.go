@@ -53,6 +53,10 @@ var documented = []string{
 	"configManagementPlugins", "server.rbac.log.enforce.enable",
 }
 
+// honouredParams are the keys of argocd-cmd-params-cm that capstan's
+// commands read at start as the defaults of their flags.
+var honouredParams = []string{"controller.log.level", "controller.log.format"}
+
 // matchKey reports whether key is one of patterns.
 func matchKey(patterns []string, key string) bool {
 	for _, p := range patterns {
@@ -65,8 +69,8 @@ func matchKey(patterns []string, key string) bool {
 
 // unsupported lists the keys of argocd-cm that Argo CD documents and
 // capstan does not honour, and every key of argocd-cmd-params-cm (whose
-// equivalents are capstan's flags) but controller.diff.server.side=true,
-// that are set.
+// equivalents are capstan's flags) but controller.diff.server.side=true
+// and honouredParams, that are set.
 func unsupported(data Data) []string {
 	var out []string
 	for _, key := range slices.Sorted(maps.Keys(data[ConfigMap])) {
@@ -77,6 +81,9 @@ func unsupported(data Data) []string {
 	for _, key := range slices.Sorted(maps.Keys(data[CmdParams])) {
 		if key == keyServerSideDiff && serverSideDiff(data[CmdParams]) {
 			continue // what capstan does anyway
+		}
+		if slices.Contains(honouredParams, key) {
+			continue
 		}
 		out = append(out, fmt.Sprintf("%s: %s", CmdParams, key))
 	}
