@@ -8,6 +8,7 @@
 package settings
 
 import (
+	"maps"
 	"time"
 
 	"github.com/capstan-cd/capstan/api/v1alpha1"
@@ -116,6 +117,10 @@ func Default() *Settings {
 // Value is the value of key in object, "" when not set. For keys that
 // have no typed field yet (webhook secrets, RBAC policy, trust material).
 func (s *Settings) Value(object, key string) string { return s.data[object][key] }
+
+// Object is a copy of every key of object, for objects whose keys are
+// not all known in advance (argocd-rbac-cm's policy.<name>.csv).
+func (s *Settings) Object(object string) map[string]string { return maps.Clone(s.data[object]) }
 
 // CustomizationKey digests the resource customizations and comparison
 // settings in force: two snapshots with the same key assess health,
