@@ -40,12 +40,17 @@ type FinderOptions struct {
 	MetadataFetches int
 	// OnRequest, when set, is told of every registry request.
 	OnRequest func(registry string, failed bool)
+	// RequestTimeout bounds each registry request, retries included, so
+	// that a registry that stops answering cannot hold a cycle;
+	// DefaultRequestTimeout when zero.
+	RequestTimeout time.Duration
 }
 
 // Defaults of FinderOptions.
 const (
 	DefaultCacheTTL        = time.Minute
 	DefaultMetadataFetches = 10
+	DefaultRequestTimeout  = 30 * time.Second
 )
 
 // Finder decides which images of an Application have a newer version, by
@@ -74,6 +79,9 @@ func NewFinder(opts FinderOptions) *Finder {
 	}
 	if opts.Transport == nil {
 		opts.Transport = http.DefaultTransport
+	}
+	if opts.RequestTimeout <= 0 {
+		opts.RequestTimeout = DefaultRequestTimeout
 	}
 	if opts.MetadataFetches <= 0 {
 		opts.MetadataFetches = DefaultMetadataFetches
@@ -104,7 +112,7 @@ func (f *Finder) client(ep endpoint) (*registryClient, error) {
 	if c, ok := f.clients[ep]; ok {
 		return c, nil
 	}
-	c, err := newRegistryClient(ep, f.opts.Transport, f.opts.Clock, f.opts.CacheTTL, f.opts.OnRequest)
+	c, err := newRegistryClient(ep, f.opts)
 	if err != nil {
 		return nil, err
 	}

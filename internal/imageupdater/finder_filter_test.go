@@ -4,6 +4,7 @@ import (
 	"net"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 	"golang.org/x/time/rate"
@@ -191,5 +192,43 @@ func TestRegistryRateLimit(t *testing.T) {
 		if got := rc.limiter.Limit(); got != rate.Limit(want) || rc.limiter.Burst() != want {
 			t.Errorf("%s: %v requests per second, burst %d; want %d", image, got, rc.limiter.Burst(), want)
 		}
+	}
+}
+
+// TestFinderRegistryHangs: a registry that takes connections and never
+// answers gives an error once the request timeout passes, not a cycle
+// that waits forever.
+func TestFinderRegistryHangs(t *testing.T) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { l.Close() })
+	go func() {
+		var held []net.Conn
+		defer func() {
+			for _, c := range held {
+				c.Close()
+			}
+		}()
+		for {
+			c, err := l.Accept()
+			if err != nil {
+				return
+			}
+			held = append(held, c)
+		}
+	}()
+	host := l.Addr().String()
+	conf, err := ParseRegistriesConf([]byte("registries:\n- {name: silent, api_url: 'http://" + host + "', prefix: '" + host + "'}\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := NewFinder(FinderOptions{RequestTimeout: 100 * time.Millisecond})
+	f.SetRegistries(conf)
+	image := host + "/app"
+	got, err := f.Updates(t.Context(), app(map[string]string{AnnotationImageList: "app=" + image}, image+":1.0.0"))
+	if err == nil || !strings.Contains(err.Error(), "registry silent") || len(got) != 0 {
+		t.Errorf("Updates = %+v, %v; want no update and an error naming registry silent", got, err)
 	}
 }

@@ -44,20 +44,20 @@ type registryClient struct {
 // registry's name, and whether it failed (no answer, or 4xx/5xx).
 type requestObserver func(registry string, failed bool)
 
-func newRegistryClient(ep endpoint, base http.RoundTripper, clk clock.PassiveClock, ttl time.Duration, observe requestObserver) (*registryClient, error) {
-	transport, err := endpointTransport(ep, base)
+func newRegistryClient(ep endpoint, opts FinderOptions) (*registryClient, error) {
+	transport, err := endpointTransport(ep, opts.Transport)
 	if err != nil {
 		return nil, fmt.Errorf("registry %s: %w", ep.Name, err)
 	}
 	limiter := rate.NewLimiter(rate.Limit(ep.Limit), ep.Limit)
-	limited := &limitedTransport{limiter: limiter, next: transport, name: ep.Name, observe: observe}
+	limited := &limitedTransport{limiter: limiter, next: transport, name: ep.Name, observe: opts.OnRequest}
 	return &registryClient{
 		ep:      ep,
 		limiter: limiter,
-		http:    &http.Client{Transport: retry.NewTransport(limited)},
-		clock:   clk,
-		tags:    newTTLCache[[]string](clk, ttl, 1024),
-		meta:    newTTLCache[tagMeta](clk, ttl, 16384),
+		http:    &http.Client{Transport: retry.NewTransport(limited), Timeout: opts.RequestTimeout},
+		clock:   opts.Clock,
+		tags:    newTTLCache[[]string](opts.Clock, opts.CacheTTL, 1024),
+		meta:    newTTLCache[tagMeta](opts.Clock, opts.CacheTTL, 16384),
 		tokens:  map[string]auth.Cache{},
 	}, nil
 }
