@@ -2,7 +2,10 @@ package cluster
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"sort"
+	"strings"
 	"sync"
 	"time"
 
@@ -21,13 +24,19 @@ import (
 // the label capstan.dev/managed=true, only of the kinds Applications use,
 // and only their metadata. A change is reported on Events, so drift is seen
 // when it happens rather than at the next poll.
+//
+// On a cluster limited to some namespaces (the `namespaces` key of its
+// Secret), each kind is watched in each of those namespaces, which a Role
+// there allows, and cluster-scoped kinds are not watched at all.
 type Live struct {
-	factory  metadatainformer.SharedInformerFactory
-	events   chan Event
-	labelKey string
+	// factories are one per namespace watched; the key "" (every
+	// namespace) when the cluster is not limited.
+	factories map[string]metadatainformer.SharedInformerFactory
+	events    chan Event
+	labelKey  string
 
 	mu       sync.Mutex
-	watching map[schema.GroupVersionResource]cache.SharedIndexInformer
+	watching map[schema.GroupVersionResource]map[string]cache.SharedIndexInformer
 	kinds    map[schema.GroupVersionResource]schema.GroupVersionKind
 	ctx      context.Context
 }
@@ -41,60 +50,119 @@ type Event struct {
 
 // NewLive prepares the watches of the cluster cfg reaches, indexing
 // objects by the instance label labelKey (application.instanceLabelKey)
-// besides their tracking-id. Nothing is watched until Watch is called for
-// a resource.
-func NewLive(ctx context.Context, cfg *rest.Config, labelKey string) (*Live, error) {
+// besides their tracking-id; with namespaces, only in those. Nothing is
+// watched until Watch is called for a resource.
+func NewLive(ctx context.Context, cfg *rest.Config, labelKey string, namespaces []string) (*Live, error) {
 	client, err := metadata.NewForConfig(cfg)
 	if err != nil {
 		return nil, err
 	}
 	selector := v1alpha1.LabelCapstanManaged + "=true"
-	factory := metadatainformer.NewFilteredSharedInformerFactory(client, 10*time.Hour, metav1.NamespaceAll, func(o *metav1.ListOptions) {
-		o.LabelSelector = selector
-	})
-	return &Live{factory: factory, events: make(chan Event, 1024), labelKey: labelKey, watching: map[schema.GroupVersionResource]cache.SharedIndexInformer{}, kinds: map[schema.GroupVersionResource]schema.GroupVersionKind{}, ctx: ctx}, nil
+	if len(namespaces) == 0 {
+		namespaces = []string{metav1.NamespaceAll}
+	}
+	factories := make(map[string]metadatainformer.SharedInformerFactory, len(namespaces))
+	for _, ns := range namespaces {
+		factories[ns] = metadatainformer.NewFilteredSharedInformerFactory(client, 10*time.Hour, ns, func(o *metav1.ListOptions) {
+			o.LabelSelector = selector
+		})
+	}
+	return &Live{factories: factories, events: make(chan Event, 1024), labelKey: labelKey, watching: map[schema.GroupVersionResource]map[string]cache.SharedIndexInformer{}, kinds: map[schema.GroupVersionResource]schema.GroupVersionKind{}, ctx: ctx}, nil
+}
+
+// limited reports whether the cluster is limited to some namespaces.
+func (l *Live) limited() bool {
+	_, all := l.factories[metav1.NamespaceAll]
+	return !all
+}
+
+// Manages reports whether an object in namespace (empty for a
+// cluster-scoped one) is within what capstan manages on the cluster, and
+// why not.
+func (l *Live) Manages(namespace string) error {
+	if !l.limited() {
+		return nil
+	}
+	if namespace == "" {
+		return errors.New("cluster-scoped objects are not managed on a cluster limited to namespaces " + strings.Join(l.namespaces(), ", "))
+	}
+	if _, ok := l.factories[namespace]; !ok {
+		return fmt.Errorf("namespace %s is not managed on a cluster limited to namespaces %s", namespace, strings.Join(l.namespaces(), ", "))
+	}
+	return nil
+}
+
+func (l *Live) namespaces() []string {
+	out := make([]string, 0, len(l.factories))
+	for ns := range l.factories {
+		out = append(out, ns)
+	}
+	sort.Strings(out)
+	return out
 }
 
 // Events delivers changes of watched objects.
 func (l *Live) Events() <-chan Event { return l.events }
 
-// Watch starts watching gvr (whose kind is gvk), once, and waits until its
-// first list is in.
-func (l *Live) Watch(ctx context.Context, gvr schema.GroupVersionResource, gvk schema.GroupVersionKind) error {
+// Watch starts watching gvr (whose kind is gvk, namespaced or not), once,
+// and waits until its first list is in. On a cluster limited to
+// namespaces, a cluster-scoped kind is not watched: Owned and Get find
+// nothing of it.
+func (l *Live) Watch(ctx context.Context, gvr schema.GroupVersionResource, gvk schema.GroupVersionKind, namespaced bool) error {
+	if l.limited() && !namespaced {
+		return nil
+	}
 	l.mu.Lock()
-	inf, ok := l.watching[gvr]
+	infs, ok := l.watching[gvr]
 	if !ok {
 		l.kinds[gvr] = gvk
-		inf = l.factory.ForResource(gvr).Informer()
-		if err := inf.SetTransform(slim); err != nil {
-			l.mu.Unlock()
-			return err
+		infs = make(map[string]cache.SharedIndexInformer, len(l.factories))
+		for ns, f := range l.factories {
+			inf, err := l.informer(f, gvr)
+			if err != nil {
+				l.mu.Unlock()
+				return err
+			}
+			infs[ns] = inf
 		}
-		if err := inf.AddIndexers(cache.Indexers{ownerIndex: l.ownerKeys}); err != nil {
-			l.mu.Unlock()
-			return err
+		l.watching[gvr] = infs
+		for _, inf := range infs {
+			go inf.Run(l.ctx.Done())
 		}
-		_, err := inf.AddEventHandler(cache.ResourceEventHandlerFuncs{
-			AddFunc:    func(obj any) { l.emit(gvr, obj) },
-			UpdateFunc: func(_, obj any) { l.emit(gvr, obj) },
-			DeleteFunc: func(obj any) { l.emit(gvr, obj) },
-		})
-		if err != nil {
-			l.mu.Unlock()
-			return err
-		}
-		l.watching[gvr] = inf
-		go inf.Run(l.ctx.Done())
 	}
 	l.mu.Unlock()
 	// A kind that cannot be listed (forbidden, or gone) must not hold a
 	// worker forever: the caller reports it and tries again later.
 	waitCtx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
-	if !cache.WaitForCacheSync(waitCtx.Done(), inf.HasSynced) {
-		return fmt.Errorf("watch %s: the first list did not complete: %w", gvr, waitCtx.Err())
+	for ns, inf := range infs {
+		if !cache.WaitForCacheSync(waitCtx.Done(), inf.HasSynced) {
+			where := ""
+			if ns != metav1.NamespaceAll {
+				where = " in namespace " + ns
+			}
+			return fmt.Errorf("watch %s%s: the first list did not complete: %w", gvr, where, waitCtx.Err())
+		}
 	}
 	return nil
+}
+
+// informer makes the informer of gvr from f, slimmed and indexed by owner,
+// reporting its changes on Events.
+func (l *Live) informer(f metadatainformer.SharedInformerFactory, gvr schema.GroupVersionResource) (cache.SharedIndexInformer, error) {
+	inf := f.ForResource(gvr).Informer()
+	if err := inf.SetTransform(slim); err != nil {
+		return nil, err
+	}
+	if err := inf.AddIndexers(cache.Indexers{ownerIndex: l.ownerKeys}); err != nil {
+		return nil, err
+	}
+	_, err := inf.AddEventHandler(cache.ResourceEventHandlerFuncs{
+		AddFunc:    func(obj any) { l.emit(gvr, obj) },
+		UpdateFunc: func(_, obj any) { l.emit(gvr, obj) },
+		DeleteFunc: func(obj any) { l.emit(gvr, obj) },
+	})
+	return inf, err
 }
 
 // Owned returns the managed objects of gvr whose tracking names the
@@ -103,23 +171,22 @@ func (l *Live) Watch(ctx context.Context, gvr schema.GroupVersionResource, gvk s
 // not of every object capstan manages.
 func (l *Live) Owned(gvr schema.GroupVersionResource, app string, byLabel bool) []*metav1.PartialObjectMetadata {
 	l.mu.Lock()
-	inf, ok := l.watching[gvr]
+	infs := l.watching[gvr]
 	l.mu.Unlock()
-	if !ok {
-		return nil
-	}
 	key := "id:" + app
 	if byLabel {
 		key = "label:" + app
 	}
-	items, err := inf.GetIndexer().ByIndex(ownerIndex, key)
-	if err != nil {
-		return nil
-	}
-	out := make([]*metav1.PartialObjectMetadata, 0, len(items))
-	for _, it := range items {
-		if m, ok := it.(*metav1.PartialObjectMetadata); ok {
-			out = append(out, m)
+	var out []*metav1.PartialObjectMetadata
+	for _, inf := range infs {
+		items, err := inf.GetIndexer().ByIndex(ownerIndex, key)
+		if err != nil {
+			continue
+		}
+		for _, it := range items {
+			if m, ok := it.(*metav1.PartialObjectMetadata); ok {
+				out = append(out, m)
+			}
 		}
 	}
 	return out
@@ -150,7 +217,10 @@ func (l *Live) ownerKeys(obj any) ([]string, error) {
 // Get returns the metadata of one managed object from memory.
 func (l *Live) Get(gvr schema.GroupVersionResource, namespace, name string) (*metav1.PartialObjectMetadata, bool) {
 	l.mu.Lock()
-	inf, ok := l.watching[gvr]
+	inf, ok := l.watching[gvr][metav1.NamespaceAll]
+	if !ok {
+		inf, ok = l.watching[gvr][namespace]
+	}
 	l.mu.Unlock()
 	if !ok {
 		return nil, false

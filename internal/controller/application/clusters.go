@@ -6,6 +6,7 @@ import (
 	"sync"
 
 	corev1 "k8s.io/api/core/v1"
+	apimeta "k8s.io/apimachinery/pkg/api/meta"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/client-go/rest"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -128,7 +129,7 @@ func (c *Clusters) target(cl *cluster.Cluster) (*target, error) {
 		return nil, fmt.Errorf("cluster %s: %w", cl.Server, err)
 	}
 	ctx, stop := context.WithCancel(c.ctx)
-	live, err := cluster.NewLive(ctx, cl.Config, labelKey)
+	live, err := cluster.NewLive(ctx, cl.Config, labelKey, cl.Namespaces)
 	if err != nil {
 		stop()
 		return nil, fmt.Errorf("cluster %s: %w", cl.Server, err)
@@ -169,4 +170,29 @@ func (c *Clusters) forward(ctx context.Context, live *cluster.Live) {
 			}
 		}
 	}
+}
+
+// namespaced reports whether the kind of m lives in namespaces.
+func namespaced(m *apimeta.RESTMapping) bool {
+	return m.Scope.Name() == apimeta.RESTScopeNameNamespace
+}
+
+// manages checks that every object is within what capstan manages on the
+// target cluster: on one limited to namespaces, an object of another
+// namespace, or a cluster-scoped one, fails the render, naming it.
+func (t *target) manages(objs []*unstructured.Unstructured) error {
+	for _, obj := range objs {
+		ns := obj.GetNamespace()
+		if isNs, known := t.applier.Namespaced(obj.GroupVersionKind()); known && !isNs {
+			ns = ""
+		}
+		if err := t.live.Manages(ns); err != nil {
+			name := obj.GetName()
+			if ns != "" {
+				name = ns + "/" + name
+			}
+			return fmt.Errorf("%s %s: %w", obj.GetKind(), name, err)
+		}
+	}
+	return nil
 }

@@ -169,7 +169,7 @@ func (r *Reconciler) compareOne(ctx context.Context, st *state, obj *unstructure
 		res.modified = true
 		return res, nil
 	}
-	if err := t.live.Watch(ctx, m.Resource, gvk); err != nil {
+	if err := t.live.Watch(ctx, m.Resource, gvk, namespaced(m)); err != nil {
 		return nil, err
 	}
 	key := objectKey(t.cluster.Server, gvk, obj.GetNamespace(), obj.GetName())
@@ -370,7 +370,7 @@ func (r *Reconciler) extraneous(ctx context.Context, st *state, wanted map[strin
 		if err != nil {
 			continue // the kind is gone from the cluster, and its objects with it
 		}
-		if err := t.live.Watch(ctx, m.Resource, gvk); err != nil {
+		if err := t.live.Watch(ctx, m.Resource, gvk, namespaced(m)); err != nil {
 			return nil, err
 		}
 		for _, meta := range t.live.Owned(m.Resource, st.app.Name, st.policy.Method == tracking.MethodLabel) {

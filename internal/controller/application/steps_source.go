@@ -96,6 +96,9 @@ func (r *Reconciler) renderSources(ctx context.Context, st *state) error {
 	if err := project.PermitsObjects(st.project, st.destination(), objs, st.target.applier.Namespaced); err != nil {
 		return err
 	}
+	if err := st.target.manages(objs); err != nil {
+		return err
+	}
 	for _, obj := range objs {
 		tracking.Mark(obj, st.app.Name, st.policy)
 	}
