@@ -26,6 +26,7 @@ import (
 
 	"github.com/capstan-cd/capstan/api/v1alpha1"
 	"github.com/capstan-cd/capstan/internal/controller/application"
+	ctrliu "github.com/capstan-cd/capstan/internal/controller/imageupdater"
 	"github.com/capstan-cd/capstan/internal/render"
 	"github.com/capstan-cd/capstan/internal/sandbox"
 	"github.com/capstan-cd/capstan/internal/server"
@@ -55,6 +56,8 @@ type serverOptions struct {
 	render  sandbox.Options
 	log     logOptions
 	shard   shard.Options
+	// images runs the image updater (capstan run only).
+	images imageUpdaterOptions
 }
 
 func (o *serverOptions) bindFlags(cmd *cobra.Command) {
@@ -89,6 +92,8 @@ func newControllerCommand(use, short string, serve bool) *cobra.Command {
 	if serve {
 		cmd.Flags().StringVar(&o.address, "address", ":8080", "address of the HTTP server (POST /api/webhook)")
 		o.webhook.BindFlags(cmd.Flags())
+		cmd.Flags().BoolVar(&o.images.enabled, "image-updater", true, "run the image updater, every --image-updater-interval")
+		cmd.Flags().DurationVar(&o.images.interval, "image-updater-interval", ctrliu.DefaultInterval, "how often the image updater looks for new images")
 	}
 	return cmd
 }
@@ -242,6 +247,11 @@ func (o *serverOptions) run(ctx context.Context) error {
 	}
 	if err := r.SetupWithManager(mgr, o.workers); err != nil {
 		return err
+	}
+	if o.images.enabled {
+		if err := o.images.addTo(ctx, mgr, cfg, o.namespace, git); err != nil {
+			return err
+		}
 	}
 	if o.address != "" {
 		if err := mgr.Add(httpServer(o.address, webhookHandler(watcher, r, o.webhook), o.webhook)); err != nil {

@@ -20,6 +20,7 @@ func NewRootCommand() *cobra.Command {
 		newControllerCommand("run", "Run capstan: the Application controller and the webhook receiver", true),
 		newControllerCommand("controller", "Run the Application controller alone", false),
 		newRenderWorkerCommand(),
+		newImageUpdaterCommand(),
 		newLoginCommand(),
 		newLogoutCommand(),
 		newContextCommand(),

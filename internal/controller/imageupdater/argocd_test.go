@@ -35,7 +35,7 @@ func (w *world) kustomizeApp(t *testing.T, name, image, from string, annotations
 func TestCycleArgoCDWriteBack(t *testing.T) {
 	w := newWorld(t, nil)
 	image := w.reg.Host + "/org/web"
-	pushTags(t, w.reg, "org/web", "1.0.0", "1.0.5", "1.1.0", "2.0.0", "latest")
+	w.reg.PushTags(t, "org/web", "1.0.0", "1.0.5", "1.1.0", "2.0.0", "latest")
 	w.kustomizeApp(t, "web", image, "1.0.0", map[string]string{
 		"argocd-image-updater.argoproj.io/image-list": "web=" + image + ":~1.0",
 	})
@@ -78,7 +78,7 @@ func TestCycleArgoCDWriteBack(t *testing.T) {
 func TestCycleDryRunWritesNothing(t *testing.T) {
 	w := newWorld(t, nil)
 	image := w.reg.Host + "/org/api"
-	pushTags(t, w.reg, "org/api", "1.0.0", "1.2.0")
+	w.reg.PushTags(t, "org/api", "1.0.0", "1.2.0")
 	w.kustomizeApp(t, "api", image, "1.0.0", map[string]string{"argocd-image-updater.argoproj.io/image-list": image})
 	w.u.Opts.DryRun = true
 
@@ -102,7 +102,7 @@ func TestCycleDryRunWritesNothing(t *testing.T) {
 func TestCycleFailingRegistryWritesNothing(t *testing.T) {
 	w := newWorld(t, nil)
 	image := w.reg.Host + "/org/web"
-	pushTags(t, w.reg, "org/web", "1.0.0", "1.1.0")
+	w.reg.PushTags(t, "org/web", "1.0.0", "1.1.0")
 	w.kustomizeApp(t, "web", image, "1.0.0", map[string]string{
 		"argocd-image-updater.argoproj.io/image-list":        image,
 		"argocd-image-updater.argoproj.io/pull-secret":       "secret:" + w.ns + "/missing#creds",

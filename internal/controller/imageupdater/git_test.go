@@ -59,8 +59,8 @@ func TestCycleGitWriteBackOneCommitForTwoApps(t *testing.T) {
 	repo := srv.NewRepo(t, "deploy")
 	repo.AllowPush(t)
 	before := repo.Commit(t, "main", map[string]string{"web/Chart.yaml": "name: web\n", "api/Chart.yaml": "name: api\n"}, "initial")
-	pushTags(t, w.reg, "org/web", "1.0.0", "1.1.0")
-	pushTags(t, w.reg, "org/api", "2.0.0", "2.1.0")
+	w.reg.PushTags(t, "org/web", "1.0.0", "1.1.0")
+	w.reg.PushTags(t, "org/api", "2.0.0", "2.1.0")
 	w.gitApp(t, srv, "deploy", "web", "web", w.reg.Host+"/org/web", "1.0.0")
 	w.gitApp(t, srv, "deploy", "api", "api", w.reg.Host+"/org/api", "2.0.0")
 
@@ -90,7 +90,7 @@ func TestCycleGitRefusedPushBacksOff(t *testing.T) {
 	repo.AllowPush(t)
 	repo.Protect(t, "main")
 	before := repo.Commit(t, "main", map[string]string{"web/Chart.yaml": "name: web\n"}, "initial")
-	pushTags(t, w.reg, "org/web", "1.0.0", "1.1.0")
+	w.reg.PushTags(t, "org/web", "1.0.0", "1.1.0")
 	w.gitApp(t, srv, "locked", "web", "web", w.reg.Host+"/org/web", "1.0.0")
 
 	r := w.cycle(t)

@@ -2,23 +2,15 @@ package imageupdater
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
-	"net/http"
 	"os"
 	"testing"
 	"time"
 
 	"github.com/go-logr/logr"
-	"github.com/opencontainers/go-digest"
-	"github.com/opencontainers/image-spec/specs-go"
-	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	clocktesting "k8s.io/utils/clock/testing"
-	"oras.land/oras-go/v2"
-	"oras.land/oras-go/v2/registry/remote"
-	"oras.land/oras-go/v2/registry/remote/auth"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	ctrllog "sigs.k8s.io/controller-runtime/pkg/log"
 
@@ -32,40 +24,6 @@ var env *testenv.Env
 func TestMain(m *testing.M) {
 	ctrllog.SetLogger(logr.Discard())
 	os.Exit(testenv.Run(m, &env))
-}
-
-// pushTags pushes one linux/amd64 image per tag to path in the registry.
-func pushTags(t *testing.T, reg *registry.Registry, path string, tags ...string) {
-	t.Helper()
-	repo, err := remote.NewRepository(reg.Host + "/" + path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	repo.PlainHTTP = true
-	repo.Client = &auth.Client{Client: http.DefaultClient, Cache: auth.NewCache(),
-		Credential: auth.StaticCredential(reg.Host, auth.Credential{Username: reg.Username, Password: reg.Password})}
-	push := func(mediaType string, v any) ocispec.Descriptor {
-		data, err := json.Marshal(v)
-		if err != nil {
-			t.Fatal(err)
-		}
-		desc, err := oras.PushBytes(t.Context(), repo, mediaType, data)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return desc
-	}
-	for i, tag := range tags {
-		created := time.Date(2026, 1, 1, 0, i, 0, 0, time.UTC)
-		layer := push(ocispec.MediaTypeImageLayer, "layer "+tag)
-		cfg := push(ocispec.MediaTypeImageConfig, ocispec.Image{Created: &created, Platform: ocispec.Platform{OS: "linux", Architecture: "amd64"},
-			RootFS: ocispec.RootFS{Type: "layers", DiffIDs: []digest.Digest{layer.Digest}}})
-		m := push(ocispec.MediaTypeImageManifest, ocispec.Manifest{Versioned: specs.Versioned{SchemaVersion: 2},
-			MediaType: ocispec.MediaTypeImageManifest, Config: cfg, Layers: []ocispec.Descriptor{layer}})
-		if err := repo.Tag(t.Context(), m, tag); err != nil {
-			t.Fatal(err)
-		}
-	}
 }
 
 // world is a namespace of the test cluster with argocd-image-updater-config
