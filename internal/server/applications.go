@@ -2,12 +2,10 @@ package server
 
 import (
 	"net/http"
-	"slices"
-	"strconv"
-	"strings"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/capstan-cd/capstan/api/v1alpha1"
@@ -33,12 +31,6 @@ func (a *API) applicationRoutes() []route {
 	}
 }
 
-// appList is the answer of a list, in Argo CD's shape.
-type appList struct {
-	Metadata metav1.ListMeta        `json:"metadata"`
-	Items    []v1alpha1.Application `json:"items"`
-}
-
 // listApplications answers GET /api/v1/applications from the cache: the
 // Applications that pass the query's filters and that the caller may get,
 // sorted by name.
@@ -52,39 +44,26 @@ func (a *API) listApplications(w http.ResponseWriter, r *http.Request) {
 		writeKubeError(w, err, "list Applications")
 		return
 	}
-	body, err := selectFields(appList{Metadata: metav1.ListMeta{ResourceVersion: version}, Items: items}, q.Fields)
-	if err != nil {
-		writeError(w, http.StatusInternalServerError, "%v", err)
-		return
+	if err := writeAppList(w, metav1.ListMeta{ResourceVersion: version}, items, q.Fields); err != nil {
+		ctrl.LoggerFrom(r.Context()).Error(err, "write a list of Applications")
 	}
-	writeJSON(w, http.StatusOK, body)
 }
 
 // visibleApps lists the cached Applications that pass q and that the
-// caller of r may get, sorted by name, with the newest resourceVersion
-// among them. The items are the cache's own objects, not copies: they are
-// only read.
-func (a *API) visibleApps(r *http.Request, q appQuery) ([]v1alpha1.Application, string, error) {
-	var list v1alpha1.ApplicationList
-	if err := a.Client.List(r.Context(), &list, client.InNamespace(a.Namespace), client.UnsafeDisableDeepCopy); err != nil {
+// caller of r may get, sorted by name, with the resourceVersion of the
+// list. They are the cache's own objects, to be read only.
+func (a *API) visibleApps(r *http.Request, q appQuery) ([]*v1alpha1.Application, string, error) {
+	all, version, err := a.cachedApps(r.Context())
+	if err != nil {
 		return nil, "", err
 	}
-	items := make([]v1alpha1.Application, 0, len(list.Items))
-	var newest int64
-	for i := range list.Items {
-		app := &list.Items[i]
-		if v, err := strconv.ParseInt(app.ResourceVersion, 10, 64); err == nil && v > newest {
-			newest = v
-		}
+	items := make([]*v1alpha1.Application, 0, len(all))
+	for _, app := range all {
 		if q.matches(app) && a.can(r, resourceApplications, "get", rbacObject(app)) {
-			items = append(items, *app)
+			items = append(items, app)
 		}
 	}
-	slices.SortFunc(items, func(x, y v1alpha1.Application) int { return strings.Compare(x.Name, y.Name) })
-	version := list.ResourceVersion
-	if version == "" && newest > 0 {
-		version = strconv.FormatInt(newest, 10)
-	}
+	sortByName(items)
 	return items, version, nil
 }
 

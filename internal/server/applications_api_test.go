@@ -94,6 +94,12 @@ func (s *testServer) status(t *testing.T, token, method, path string, body any, 
 	s.decode(t, s.do(t, token, method, path, body), want, nil)
 }
 
+// appList is the answer of a list.
+type appList struct {
+	Metadata metav1.ListMeta        `json:"metadata"`
+	Items    []v1alpha1.Application `json:"items"`
+}
+
 func names(apps []v1alpha1.Application) []string {
 	out := []string{}
 	for _, a := range apps {

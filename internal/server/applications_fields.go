@@ -1,9 +1,15 @@
 package server
 
 import (
+	"bufio"
 	"encoding/json"
 	"fmt"
+	"net/http"
 	"strings"
+
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"github.com/capstan-cd/capstan/api/v1alpha1"
 )
 
 // fieldTree is a set of dotted paths ("items.metadata.name") as a tree: a
@@ -57,19 +63,66 @@ func (t fieldTree) keep(v any) any {
 	return v
 }
 
-// selectFields encodes v keeping only the given paths; with none it is v
-// as is.
-func selectFields(v any, paths []string) (any, error) {
-	if len(paths) == 0 {
-		return v, nil
+// part is the tree of what to keep under key, and whether anything is.
+func (t fieldTree) part(key string) (fieldTree, bool) {
+	if len(t) == 0 {
+		return nil, true
 	}
+	sub, ok := t[key]
+	return sub, ok
+}
+
+// encode is v as JSON, with only the tree's paths.
+func (t fieldTree) encode(v any) ([]byte, error) {
 	raw, err := json.Marshal(v)
-	if err != nil {
-		return nil, fmt.Errorf("encode the answer: %w", err)
+	if err != nil || len(t) == 0 {
+		return raw, err
 	}
 	var generic any
 	if err := json.Unmarshal(raw, &generic); err != nil {
-		return nil, fmt.Errorf("decode the answer: %w", err)
+		return nil, err
 	}
-	return newFieldTree(paths).keep(generic), nil
+	return json.Marshal(t.keep(generic))
+}
+
+// writeAppList answers with a list in Argo CD's shape,
+// {"metadata":{...},"items":[...]}, keeping only the paths of fields
+// when given. The items are encoded and written one at a time, so that a
+// list of thousands of Applications is never held encoded whole.
+func writeAppList(w http.ResponseWriter, meta metav1.ListMeta, items []*v1alpha1.Application, fields []string) error {
+	tree := newFieldTree(fields)
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(http.StatusOK)
+	out := bufio.NewWriterSize(w, 64<<10)
+	_ = out.WriteByte('{')
+	sub, keepMeta := tree.part("metadata")
+	if keepMeta {
+		data, err := sub.encode(meta)
+		if err != nil {
+			return fmt.Errorf("encode the list's metadata: %w", err)
+		}
+		_, _ = out.WriteString(`"metadata":`)
+		_, _ = out.Write(data)
+	}
+	if sub, ok := tree.part("items"); ok {
+		if keepMeta {
+			_ = out.WriteByte(',')
+		}
+		_, _ = out.WriteString(`"items":[`)
+		for i, app := range items {
+			data, err := sub.encode(app)
+			if err != nil {
+				return fmt.Errorf("encode Application %s: %w", app.Name, err)
+			}
+			if i > 0 {
+				_ = out.WriteByte(',')
+			}
+			if _, err := out.Write(data); err != nil {
+				return err
+			}
+		}
+		_ = out.WriteByte(']')
+	}
+	_, _ = out.WriteString("}\n")
+	return out.Flush()
 }

@@ -1,48 +1,55 @@
 package server
 
 import (
+	"encoding/json"
+	"net/http/httptest"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"github.com/capstan-cd/capstan/api/v1alpha1"
 )
 
-func TestSelectFields(t *testing.T) {
-	list := map[string]any{
-		"metadata": map[string]any{"resourceVersion": "7"},
-		"items": []any{
-			map[string]any{"metadata": map[string]any{"name": "a", "labels": map[string]any{"x": "y"}}, "status": map[string]any{"sync": map[string]any{"status": "Synced", "revision": "abc"}}},
-			map[string]any{"metadata": map[string]any{"name": "b"}},
-		},
-	}
+func TestWriteAppList(t *testing.T) {
+	a := &v1alpha1.Application{ObjectMeta: metav1.ObjectMeta{Name: "a", Labels: map[string]string{"x": "y"}}}
+	a.Status.Sync.Status, a.Status.Sync.Revision = v1alpha1.SyncStatusCodeSynced, "abc"
+	b := &v1alpha1.Application{ObjectMeta: metav1.ObjectMeta{Name: "b"}}
+	meta := metav1.ListMeta{ResourceVersion: "7"}
 	tests := []struct {
 		name   string
 		fields []string
-		want   any
+		items  []*v1alpha1.Application
+		want   string
 	}{
-		{"none keeps all", nil, list},
-		{"through the list", []string{"items.metadata.name", "items.status.sync.status"}, map[string]any{"items": []any{
-			map[string]any{"metadata": map[string]any{"name": "a"}, "status": map[string]any{"sync": map[string]any{"status": "Synced"}}},
-			map[string]any{"metadata": map[string]any{"name": "b"}},
-		}}},
-		{"a shorter path keeps all under it", []string{"items.metadata.name", "items.metadata"}, map[string]any{"items": []any{
-			map[string]any{"metadata": map[string]any{"name": "a", "labels": map[string]any{"x": "y"}}},
-			map[string]any{"metadata": map[string]any{"name": "b"}},
-		}}},
-		{"shorter first", []string{"items.metadata", "items.metadata.name"}, map[string]any{"items": []any{
-			map[string]any{"metadata": map[string]any{"name": "a", "labels": map[string]any{"x": "y"}}},
-			map[string]any{"metadata": map[string]any{"name": "b"}},
-		}}},
-		{"list metadata", []string{"metadata.resourceVersion"}, map[string]any{"metadata": map[string]any{"resourceVersion": "7"}}},
-		{"unknown path", []string{"items.nope"}, map[string]any{"items": []any{map[string]any{}, map[string]any{}}}},
+		{"everything", nil, []*v1alpha1.Application{b},
+			`{"metadata":{"resourceVersion":"7"},"items":[{"metadata":{"name":"b"},"spec":{"destination":{},"project":""}}]}`},
+		{"no items", nil, nil, `{"metadata":{"resourceVersion":"7"},"items":[]}`},
+		{"through the list", []string{"items.metadata.name", "items.status.sync.status"}, []*v1alpha1.Application{a, b},
+			`{"items":[{"metadata":{"name":"a"},"status":{"sync":{"status":"Synced"}}},{"metadata":{"name":"b"}}]}`},
+		{"a shorter path keeps all under it", []string{"items.metadata.name", "items.metadata"}, []*v1alpha1.Application{a},
+			`{"items":[{"metadata":{"labels":{"x":"y"},"name":"a"}}]}`},
+		{"shorter first", []string{"items.metadata", "items.metadata.name"}, []*v1alpha1.Application{a},
+			`{"items":[{"metadata":{"labels":{"x":"y"},"name":"a"}}]}`},
+		{"list metadata only", []string{"metadata.resourceVersion"}, []*v1alpha1.Application{a}, `{"metadata":{"resourceVersion":"7"}}`},
+		{"both", []string{"metadata", "items.metadata.name"}, []*v1alpha1.Application{a}, `{"metadata":{"resourceVersion":"7"},"items":[{"metadata":{"name":"a"}}]}`},
+		{"unknown path", []string{"items.nope"}, []*v1alpha1.Application{a, b}, `{"items":[{},{}]}`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got, err := selectFields(list, tt.fields)
-			if err != nil {
+			w := httptest.NewRecorder()
+			if err := writeAppList(w, meta, tt.items, tt.fields); err != nil {
 				t.Fatal(err)
 			}
-			if diff := cmp.Diff(tt.want, got); diff != "" {
-				t.Errorf("selected (-want +got):\n%s", diff)
+			var got, want any
+			if err := json.Unmarshal(w.Body.Bytes(), &got); err != nil {
+				t.Fatalf("not JSON: %s: %v", w.Body, err)
+			}
+			if err := json.Unmarshal([]byte(tt.want), &want); err != nil {
+				t.Fatal(err)
+			}
+			if diff := cmp.Diff(want, got); diff != "" {
+				t.Errorf("list (-want +got):\n%s", diff)
 			}
 		})
 	}

@@ -51,10 +51,14 @@ func (a *API) streamApplications(w http.ResponseWriter, r *http.Request) {
 			ctrl.LoggerFrom(ctx).Error(err, "list Applications for a stream")
 			return
 		}
-		for i := range initial {
-			if out.send(&appEvent{Type: eventAdded, App: &initial[i]}) != nil {
+		// One flush for the whole initial list, not one per Application.
+		for _, app := range initial {
+			if out.queue(&appEvent{Type: eventAdded, App: app}) != nil {
 				return
 			}
+		}
+		if out.flush() != nil {
+			return
 		}
 	}
 	heartbeat := time.NewTicker(streamHeartbeat)
@@ -102,11 +106,22 @@ func (e *eventWriter) start() error {
 	e.w.Header().Set("Cache-Control", "no-cache")
 	e.w.Header().Set("X-Accel-Buffering", "no")
 	e.w.WriteHeader(http.StatusOK)
-	return e.write()
+	if err := e.write(); err != nil {
+		return err
+	}
+	return e.flush()
 }
 
-// send writes one event.
+// send writes one event and flushes it.
 func (e *eventWriter) send(ev *appEvent) error {
+	if err := e.queue(ev); err != nil {
+		return err
+	}
+	return e.flush()
+}
+
+// queue writes one event, to be flushed later.
+func (e *eventWriter) queue(ev *appEvent) error {
 	data, err := ev.encoded()
 	if err != nil {
 		return err
@@ -123,9 +138,13 @@ func (e *eventWriter) heartbeat() error {
 	if !e.sse {
 		return nil
 	}
-	return e.write([]byte(": heartbeat\n\n"))
+	if err := e.write([]byte(": heartbeat\n\n")); err != nil {
+		return err
+	}
+	return e.flush()
 }
 
+// write writes parts under a fresh write deadline, without flushing.
 func (e *eventWriter) write(parts ...[]byte) error {
 	if err := e.rc.SetWriteDeadline(time.Now().Add(streamWriteTimeout)); err != nil && !errors.Is(err, http.ErrNotSupported) {
 		return err
@@ -135,7 +154,7 @@ func (e *eventWriter) write(parts ...[]byte) error {
 			return err
 		}
 	}
-	return e.flush()
+	return nil
 }
 
 func (e *eventWriter) flush() error {
