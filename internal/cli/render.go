@@ -18,6 +18,7 @@ import (
 
 	"github.com/capstan-cd/capstan/api/v1alpha1"
 	"github.com/capstan-cd/capstan/internal/desired"
+	"github.com/capstan-cd/capstan/internal/render"
 	"github.com/capstan-cd/capstan/internal/sandbox"
 	"github.com/capstan-cd/capstan/internal/source"
 	"github.com/capstan-cd/capstan/internal/sync"
@@ -30,7 +31,10 @@ type renderOptions struct {
 	cacheDir    string
 	kubeVersion string
 	apiVersions []string
-	render      sandbox.Options
+	// kustomize is --kustomize-build-options: argocd-cm's
+	// kustomize.buildOptions, for a render without the cluster.
+	kustomize string
+	render    sandbox.Options
 }
 
 func newRenderCommand() *cobra.Command {
@@ -42,14 +46,17 @@ func newRenderCommand() *cobra.Command {
 reads the repository from a working tree), renders it as the controller would
 (same build environment, same render workers under the same limits; Helm
 charts see the Kubernetes version and API versions of --kube-version and
---api-versions where the controller gives them the destination's) and prints the objects in sync order: hook phase, sync wave, kind order,
+--api-versions where the controller gives them the destination's, and
+Kustomize the flags of --kustomize-build-options where the controller
+reads argocd-cm's kustomize.buildOptions) and prints the objects in sync
+order: hook phase, sync wave, kind order,
 namespace, name. Nothing is added to the objects.
 
 Credentials for private repositories come from CAPSTAN_REPO_USERNAME,
 CAPSTAN_REPO_PASSWORD and CAPSTAN_REPO_SSH_PRIVATE_KEY_PATH.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			return o.run(cmd.Context(), cmd.InOrStdin(), cmd.OutOrStdout())
+			return o.run(cmd.Context(), cmd.InOrStdin(), cmd.OutOrStdout(), cmd.ErrOrStderr())
 		},
 	}
 	cmd.Flags().StringArrayVarP(&o.files, "filename", "f", nil, "file with one or more Applications, - for standard input (repeatable)")
@@ -58,14 +65,19 @@ CAPSTAN_REPO_PASSWORD and CAPSTAN_REPO_SSH_PRIVATE_KEY_PATH.`,
 	cmd.Flags().StringVar(&o.cacheDir, "cache-dir", "", "where fetched repositories and charts are kept (default: the user's cache directory)")
 	cmd.Flags().StringVar(&o.kubeVersion, "kube-version", "", "Kubernetes version Helm charts are rendered for")
 	cmd.Flags().StringSliceVar(&o.apiVersions, "api-versions", nil, "API versions Helm charts see as available")
+	cmd.Flags().StringVar(&o.kustomize, "kustomize-build-options", "", "kustomize build flags, as argocd-cm's kustomize.buildOptions (e.g. \"--load-restrictor LoadRestrictionsNone\")")
 	o.render.BindFlags(cmd.Flags())
 	_ = cmd.MarkFlagRequired("filename")
 	return cmd
 }
 
-func (o *renderOptions) run(ctx context.Context, stdin io.Reader, stdout io.Writer) error {
+func (o *renderOptions) run(ctx context.Context, stdin io.Reader, stdout, stderr io.Writer) error {
 	if o.output != "yaml" && o.output != "json" {
 		return fmt.Errorf("unknown output format %q: want yaml or json", o.output)
+	}
+	_, ignored, _ := render.ParseKustomizeOptions(o.kustomize)
+	for _, note := range ignored {
+		fmt.Fprintf(stderr, "--kustomize-build-options: %s: not supported by capstan; it has no effect\n", note)
 	}
 	var apps []*v1alpha1.Application
 	for _, f := range o.files {
@@ -89,6 +101,10 @@ func (o *renderOptions) objects(ctx context.Context, apps []*v1alpha1.Applicatio
 	if _, err := source.RepositoryFromEnv("", os.Getenv); err != nil {
 		return nil, err
 	}
+	kustomize, _, err := render.ParseKustomizeOptions(o.kustomize)
+	if err != nil {
+		return nil, fmt.Errorf("--kustomize-build-options: %w", err)
+	}
 	fetcher, err := o.fetcher()
 	if err != nil {
 		return nil, err
@@ -101,7 +117,7 @@ func (o *renderOptions) objects(ctx context.Context, apps []*v1alpha1.Applicatio
 	cluster := desired.Cluster{KubeVersion: o.kubeVersion, APIVersions: o.apiVersions}
 	var objs []*unstructured.Unstructured
 	for _, app := range apps {
-		b := desired.Builder{Fetcher: fetcher, Render: renders.Render, Credentials: envCredentials{}}
+		b := desired.Builder{Fetcher: fetcher, Render: renders.Render, Credentials: envCredentials{}, Kustomize: kustomize}
 		if o.local != "" && len(app.Spec.GetSources()) > 0 {
 			b.Fetcher = localFetcher{Fetcher: fetcher, dir: o.local, repoURL: app.Spec.GetSources()[0].RepoURL}
 		}

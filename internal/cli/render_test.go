@@ -79,6 +79,22 @@ func writeApp(t *testing.T, repoURL, path string) string {
 	return f
 }
 
+// writeTree writes files (path to content) into a new directory.
+func writeTree(t *testing.T, files map[string]string) string {
+	t.Helper()
+	dir := t.TempDir()
+	for name, body := range files {
+		p := filepath.Join(dir, name)
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte(body), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return dir
+}
+
 func runCapstan(t *testing.T, args ...string) (string, error) {
 	t.Helper()
 	cmd := NewRootCommand()
@@ -147,16 +163,7 @@ func TestRenderFromGitOverHTTPWithBasicAuth(t *testing.T) {
 }
 
 func TestRenderLocalWorkingTree(t *testing.T) {
-	dir := t.TempDir()
-	for name, body := range guestbook {
-		p := filepath.Join(dir, name)
-		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(p, []byte(body), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
+	dir := writeTree(t, guestbook)
 	// The repository need not be reachable: --local replaces it.
 	app := writeApp(t, "https://git.invalid/apps.git", "guestbook")
 	out, err := runCapstan(t, "render", "-f", app, "--local", dir)
