@@ -32,6 +32,9 @@ type API struct {
 	RBAC Authorizer
 	// Webhook serves POST /api/webhook; nil means no webhook.
 	Webhook http.Handler
+	// Backends reach destination clusters and repositories for the
+	// endpoints on an Application's resources and on repositories.
+	Backends *Backends
 
 	// streams fans Application changes out to event streams.
 	streams streamHub
@@ -58,6 +61,7 @@ func (a *API) Handler() http.Handler {
 		a.applicationRoutes(),
 		a.sessionRoutes(),
 		a.accountRoutes(),
+		a.appResourceRoutes(), a.settingsRoutes(), a.versionRoutes(),
 	} {
 		for _, rt := range group {
 			h := http.Handler(rt.handle)

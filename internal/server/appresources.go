@@ -1,0 +1,132 @@
+package server
+
+import (
+	"context"
+	"net/http"
+
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/api/meta"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	"github.com/capstan-cd/capstan/api/v1alpha1"
+)
+
+// appResourceRoutes are the endpoints on what an Application deploys:
+// its resource tree, managed resources, manifests, events, single
+// resources and revision metadata.
+func (a *API) appResourceRoutes() []route {
+	const app = "/api/v1/applications/{name}"
+	return []route{
+		{pattern: "GET " + app + "/resource-tree", handle: a.resourceTree},
+		{pattern: "GET " + app + "/managed-resources", handle: a.managedResources},
+		{pattern: "GET " + app + "/manifests", handle: a.manifests},
+		{pattern: "GET " + app + "/events", handle: a.events},
+		{pattern: "GET " + app + "/resource", handle: a.getResource},
+		{pattern: "POST " + app + "/resource", handle: a.patchResource},
+		{pattern: "DELETE " + app + "/resource", handle: a.deleteResource},
+		{pattern: "GET " + app + "/revisions/{revision}/metadata", handle: a.revisionMetadata},
+	}
+}
+
+// appObject is the RBAC object of an Application: <project>/<name>.
+func appObject(app *v1alpha1.Application) string {
+	return app.Spec.Project + "/" + app.Name
+}
+
+// loadApp reads the Application of the request's {name} and checks that
+// the caller may take action on it. A missing Application is 404 only to
+// a caller who could see it if it existed; to others it is 403, as a
+// refusal, so that names do not leak.
+func (a *API) loadApp(w http.ResponseWriter, r *http.Request, action string) (*v1alpha1.Application, bool) {
+	name := r.PathValue("name")
+	ns := a.Namespace
+	if q := r.URL.Query().Get("appNamespace"); q != "" && q != ns {
+		writeError(w, http.StatusBadRequest, "application namespace %s is not the control-plane namespace %s", q, ns)
+		return nil, false
+	}
+	app := &v1alpha1.Application{}
+	if err := a.Client.Get(r.Context(), client.ObjectKey{Namespace: ns, Name: name}, app); err != nil {
+		if apierrors.IsNotFound(err) && !a.can(r, "applications", action, "*/"+name) {
+			writeError(w, http.StatusForbidden, "permission denied: applications, %s, %s", action, name)
+			return nil, false
+		}
+		writeKubeError(w, err, "get application %s", name)
+		return nil, false
+	}
+	if !a.allowed(w, r, "applications", action, appObject(app)) {
+		return nil, false
+	}
+	return app, true
+}
+
+// appWithDestination loads the app as loadApp does, with the clients of
+// its destination cluster.
+func (a *API) appWithDestination(w http.ResponseWriter, r *http.Request, action string) (*v1alpha1.Application, *destination, bool) {
+	app, ok := a.loadApp(w, r, action)
+	if !ok {
+		return nil, nil, false
+	}
+	dst, ok := a.destinationFor(w, r, app)
+	return app, dst, ok
+}
+
+// destinationFor is destinationOf, answering its error.
+func (a *API) destinationFor(w http.ResponseWriter, r *http.Request, app *v1alpha1.Application) (*destination, bool) {
+	dst, err := a.destinationOf(r.Context(), app)
+	if err != nil {
+		writeBackendError(w, err, "application %s: destination", app.Name)
+		return nil, false
+	}
+	return dst, true
+}
+
+// resourceRef names one object in a destination cluster.
+type resourceRef struct {
+	Group, Version, Kind, Namespace, Name string
+}
+
+func (ref resourceRef) gvk() schema.GroupVersionKind {
+	return schema.GroupVersionKind{Group: ref.Group, Version: ref.Version, Kind: ref.Kind}
+}
+
+// stub is an object carrying only ref's identity, to name it to a client.
+func (ref resourceRef) stub() *unstructured.Unstructured {
+	u := &unstructured.Unstructured{}
+	u.SetGroupVersionKind(ref.gvk())
+	u.SetNamespace(ref.Namespace)
+	u.SetName(ref.Name)
+	return u
+}
+
+// statusRefs are the objects an Application's status lists.
+func statusRefs(app *v1alpha1.Application) []resourceRef {
+	out := make([]resourceRef, 0, len(app.Status.Resources))
+	for _, rs := range app.Status.Resources {
+		out = append(out, resourceRef{Group: rs.Group, Version: rs.Version, Kind: rs.Kind, Namespace: rs.Namespace, Name: rs.Name})
+	}
+	return out
+}
+
+// liveOf reads the live objects of refs that app tracks, skipping those
+// missing and those tracked by another Application.
+func (a *API) liveOf(ctx context.Context, dst *destination, app *v1alpha1.Application, refs []resourceRef) ([]*unstructured.Unstructured, error) {
+	policy := a.trackingPolicy()
+	var out []*unstructured.Unstructured
+	for _, ref := range refs {
+		live, err := dst.applier.Get(ctx, ref.stub())
+		if meta.IsNoMatchError(err) {
+			// A kind the cluster no longer serves has no live object.
+			continue
+		}
+		if err != nil {
+			return nil, err
+		}
+		if live == nil || !ownedBy(live, app.Name, policy) {
+			continue
+		}
+		out = append(out, live)
+	}
+	return out, nil
+}
