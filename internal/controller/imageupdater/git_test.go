@@ -16,10 +16,15 @@ import (
 // running image at from, written back to Git.
 func (w *world) gitApp(t *testing.T, srv *gitserver.HTTPServer, repo, name, path, image, from string) {
 	t.Helper()
+	w.gitAppWith(t, srv, repo, name, path, image, from, "git")
+}
+
+func (w *world) gitAppWith(t *testing.T, srv *gitserver.HTTPServer, repo, name, path, image, from, method string) {
+	t.Helper()
 	app := &v1alpha1.Application{
 		ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: w.ns, Annotations: map[string]string{
 			"argocd-image-updater.argoproj.io/image-list":        image,
-			"argocd-image-updater.argoproj.io/write-back-method": "git",
+			"argocd-image-updater.argoproj.io/write-back-method": method,
 		}},
 		Spec: v1alpha1.ApplicationSpec{
 			Project:     "default",
@@ -40,12 +45,19 @@ func (w *world) gitApp(t *testing.T, srv *gitserver.HTTPServer, repo, name, path
 // repo-creds Secret for it.
 func gitWorld(t *testing.T) (*world, *gitserver.HTTPServer) {
 	t.Helper()
-	w := newWorld(t, map[string]string{"git.user": "bot", "git.email": "bot@example.com"})
-	srv := gitserver.NewHTTP(t)
+	w, srv := gitWorldWithoutCreds(t)
 	create(t, w.c, &corev1.Secret{
 		ObjectMeta: metav1.ObjectMeta{Name: "creds", Namespace: w.ns, Labels: map[string]string{source.SecretTypeLabel: source.SecretTypeRepoCreds}},
 		StringData: map[string]string{"url": srv.URL, "username": srv.Username, "password": srv.Password},
 	})
+	return w, srv
+}
+
+// gitWorldWithoutCreds is gitWorld with no repository Secret.
+func gitWorldWithoutCreds(t *testing.T) (*world, *gitserver.HTTPServer) {
+	t.Helper()
+	w := newWorld(t, map[string]string{"git.user": "bot", "git.email": "bot@example.com"})
+	srv := gitserver.NewHTTP(t)
 	g, err := source.NewGit(source.GitOptions{CacheDir: t.TempDir()})
 	if err != nil {
 		t.Fatal(err)
@@ -115,5 +127,29 @@ func TestCycleGitRefusedPushBacksOff(t *testing.T) {
 	w.clk.Step(w.u.interval())
 	if a := w.cycle(t).Apps[0]; a.Skipped != "" {
 		t.Fatalf("fourth cycle: %+v, want another attempt", a)
+	}
+}
+
+// The article's form: the credentials in a Secret the annotation names,
+// git:secret:<namespace>/<name>, with no repository Secret at all.
+func TestCycleGitWriteBackWithSecretCredentials(t *testing.T) {
+	w, srv := gitWorldWithoutCreds(t)
+	repo := srv.NewRepo(t, "deploy")
+	repo.AllowPush(t)
+	repo.Commit(t, "main", map[string]string{"web/Chart.yaml": "name: web\n"}, "initial")
+	w.reg.PushTags(t, "org/web", "1.0.0", "1.1.0")
+	w.gitAppWith(t, srv, "deploy", "web", "web", w.reg.Host+"/org/web", "1.0.0", "git:secret:"+w.ns+"/git-creds")
+
+	if a := w.cycle(t).Apps[0]; a.Err == nil || a.Written {
+		t.Fatalf("without the Secret: %+v, want an error", a)
+	}
+	create(t, w.c, &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: "git-creds", Namespace: w.ns},
+		StringData: map[string]string{"username": srv.Username, "password": srv.Password}})
+	w.clk.Step(w.u.interval())
+	if a := w.cycle(t).Apps[0]; a.Err != nil || !a.Written {
+		t.Fatalf("with the Secret: %+v", a)
+	}
+	if got := repo.Show(t, "main", "web/.argocd-source-web.yaml"); !strings.Contains(got, "value: 1.1.0") {
+		t.Errorf("override file:\n%s", got)
 	}
 }
