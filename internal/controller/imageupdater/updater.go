@@ -103,7 +103,9 @@ func (u *Updater) Cycle(ctx context.Context) (*Report, error) {
 		return nil, err
 	}
 	report := u.findUpdates(ctx, apps)
-	if !u.Opts.DryRun {
+	if u.Opts.DryRun {
+		logDryRun(ctx, report)
+	} else {
 		u.writeBack(ctx, report, git)
 	}
 	u.record(report)
@@ -151,4 +153,14 @@ func (u *Updater) listApps(ctx context.Context) ([]*v1alpha1.Application, error)
 		}
 	}
 	return apps, nil
+}
+
+// logDryRun logs each update a dry run leaves unwritten.
+func logDryRun(ctx context.Context, r *Report) {
+	log := logr.FromContextOrDiscard(ctx)
+	for _, a := range r.Apps {
+		for _, up := range a.Updates {
+			log.Info("would update image (dry run)", "application", a.Name(), "image", up.Image, "from", up.From, "to", up.Version(), "method", a.WriteBack.Method)
+		}
+	}
 }
