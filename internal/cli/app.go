@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -178,6 +179,7 @@ func newAppDeleteCommand(o *clientOptions) *cobra.Command {
 		propagation string
 		yes         bool
 		wait        bool
+		timeout     uint
 	)
 	cmd := &cobra.Command{
 		Use:   "delete APPNAME...",
@@ -207,7 +209,10 @@ func newAppDeleteCommand(o *clientOptions) *cobra.Command {
 					return err
 				}
 				if wait {
-					if err := c.waitDeleted(cmd.Context(), a); err != nil {
+					ctx, cancel := commandTimeout(cmd.Context(), time.Duration(timeout)*time.Second)
+					err := c.waitDeleted(ctx, a)
+					cancel()
+					if err != nil {
 						return err
 					}
 				}
@@ -220,6 +225,7 @@ func newAppDeleteCommand(o *clientOptions) *cobra.Command {
 	cmd.Flags().StringVarP(&propagation, "propagation-policy", "p", "", "how the objects are deleted: foreground or background")
 	cmd.Flags().BoolVarP(&yes, "yes", "y", false, "do not ask for confirmation")
 	cmd.Flags().BoolVar(&wait, "wait", false, "wait until the Application is gone")
+	cmd.Flags().UintVar(&timeout, "timeout", 0, "with --wait, seconds to wait at most; 0 waits without end")
 	return cmd
 }
 

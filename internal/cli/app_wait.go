@@ -15,6 +15,8 @@ import (
 // when none is asked for.
 type waitFor struct {
 	health, sync, operation, suspended, degraded bool
+	// deleted waits for the Application to be deleted, and nothing else.
+	deleted bool
 }
 
 func (w waitFor) orAll() waitFor {
@@ -28,6 +30,9 @@ func (w waitFor) orAll() waitFor {
 // pending or running, synced, and healthy (or, when asked, suspended or
 // degraded).
 func (w waitFor) satisfied(app *v1alpha1.Application) bool {
+	if w.deleted {
+		return false
+	}
 	op := app.Status.OperationState
 	if w.operation && (app.Operation != nil || (op != nil && !op.Phase.Completed())) {
 		return false
@@ -88,7 +93,11 @@ func (c *apiClient) waitApp(ctx context.Context, qualified string, cond waitFor,
 		done := false
 		err := c.watchApplication(ctx, name, func(ev appEvent) (bool, error) {
 			if ev.Type == "DELETED" {
-				return true, errDeleted
+				done = cond.deleted
+				if !done {
+					return true, errDeleted
+				}
+				return true, nil
 			}
 			app := ev.Application
 			last = &app
@@ -116,20 +125,35 @@ func (c *apiClient) waitApp(ctx context.Context, qualified string, cond waitFor,
 	}
 }
 
-// waitDeleted waits until the Application is gone.
+// waitDeleted waits until the Application is gone: its DELETED event, or
+// a read that finds nothing, since a deletion that ends before the stream
+// opens has no event to show. The API answers a missing Application as
+// forbidden, as Argo CD's does, so as not to tell what exists.
 func (c *apiClient) waitDeleted(ctx context.Context, qualified string) error {
-	if _, err := c.getApp(ctx, qualified, ""); isNotFound(err) {
-		return nil
+	for {
+		if _, err := c.getApp(ctx, qualified, ""); isNotFound(err) || isForbidden(err) {
+			return nil
+		} else if err != nil {
+			return err
+		}
+		watch, cancel := context.WithTimeout(ctx, deleteRecheck)
+		_, err := c.waitApp(watch, qualified, waitFor{deleted: true}, nil, nil)
+		cancel()
+		if err == nil {
+			return nil
+		}
+		if ctx.Err() != nil {
+			return fmt.Errorf("timed out waiting for application %s to be deleted: %w", qualified, ctx.Err())
+		}
+		if !errors.Is(err, context.DeadlineExceeded) {
+			return err
+		}
 	}
-	_, err := c.waitApp(ctx, qualified, waitFor{}, nil, nil)
-	if errors.Is(err, errDeleted) {
-		return nil
-	}
-	if err == nil {
-		err = fmt.Errorf("application %s is still there", qualified)
-	}
-	return err
 }
+
+// deleteRecheck is how long a wait for a deletion follows the stream
+// before it reads the Application again.
+const deleteRecheck = 10 * time.Second
 
 func newAppWaitCommand(o *clientOptions) *cobra.Command {
 	var (

@@ -40,6 +40,12 @@ func isNotFound(err error) bool {
 	return errors.As(err, &e) && e.Status == http.StatusNotFound
 }
 
+// isForbidden reports whether err is the API's 403.
+func isForbidden(err error) bool {
+	var e *apiError
+	return errors.As(err, &e) && e.Status == http.StatusForbidden
+}
+
 // serverURL turns what a user types (host:port, or a URL) into the
 // server's base URL.
 func serverURL(server string, plaintext bool) (*url.URL, error) {

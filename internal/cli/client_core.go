@@ -8,12 +8,14 @@ import (
 	"net/url"
 	"sync"
 
+	"github.com/go-logr/logr"
 	"k8s.io/apimachinery/pkg/runtime"
 	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/clientcmd"
 	"sigs.k8s.io/controller-runtime/pkg/cache"
 	"sigs.k8s.io/controller-runtime/pkg/cluster"
+	ctrllog "sigs.k8s.io/controller-runtime/pkg/log"
 
 	"github.com/capstan-cd/capstan/api/v1alpha1"
 	"github.com/capstan-cd/capstan/internal/server"
@@ -33,6 +35,8 @@ func (o *clientOptions) coreClient(ctx context.Context) (*apiClient, error) {
 	if err != nil {
 		return nil, fmt.Errorf("--core: find the cluster: %w", err)
 	}
+	// The in-process server's logs are not the command's output.
+	ctrllog.SetLogger(logr.Discard())
 	api, err := coreAPI(ctx, cfg, o.kube.namespace)
 	if err != nil {
 		return nil, err

@@ -1,0 +1,97 @@
+package cli
+
+import (
+	"os"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/capstan-cd/capstan/internal/session"
+)
+
+// TestLoginLogoutContext logs in through the CLI against a real server,
+// with the password asked for and given as a flag, switches contexts and
+// logs out.
+func TestLoginLogoutContext(t *testing.T) {
+	s := newCLIServer(t, false)
+
+	out, err := s.run(t, "", "login", s.address, "--insecure", "--username", session.Admin, "--password", "wrong")
+	if err == nil || !strings.Contains(err.Error(), "401") {
+		t.Fatalf("a wrong password logged in: %v\n%s", err, out)
+	}
+	if _, err := os.Stat(s.config); err == nil {
+		t.Error("a failed login wrote the configuration file")
+	}
+
+	// No flags: the name and the password are asked for.
+	out, err = s.run(t, session.Admin+"\n"+s.adminPassword+"\n", "login", s.address, "--insecure", "--name", "first")
+	if err != nil {
+		t.Fatalf("login with prompts: %v\n%s", err, out)
+	}
+	if !strings.Contains(out, "Username: ") || !strings.Contains(out, "Password: ") || strings.Contains(out, s.adminPassword) {
+		t.Errorf("login did not ask, or echoed the password:\n%s", out)
+	}
+	fi, err := os.Stat(s.config)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fi.Mode().Perm() != 0o600 {
+		t.Errorf("configuration file mode %v, want 0600", fi.Mode().Perm())
+	}
+	if cfg := readFile(t, s.config); !strings.Contains(cfg, "auth-token: ey") || !strings.Contains(cfg, "current-context: first") {
+		t.Errorf("configuration file after login:\n%s", cfg)
+	}
+	if out := s.must(t, "account", "get-user-info"); !strings.Contains(out, "Logged In:          true") || !strings.Contains(out, "Username:           admin") {
+		t.Errorf("get-user-info:\n%s", out)
+	}
+	if out := s.must(t, "app", "list"); !strings.HasPrefix(out, "NAME  CLUSTER") {
+		t.Errorf("app list with the session:\n%s", out)
+	}
+
+	s.must(t, "login", s.address, "--insecure", "--username", session.Admin, "--password", s.adminPassword, "--name", "second")
+	out = s.must(t, "context")
+	if !regexp.MustCompile(`(?m)^ +first +`+s.address+`$`).MatchString(out) || !regexp.MustCompile(`(?m)^\* +second +`+s.address+`$`).MatchString(out) {
+		t.Errorf("contexts after a second login:\n%s", out)
+	}
+	s.must(t, "context", "first")
+	if out := s.must(t, "context"); !regexp.MustCompile(`(?m)^\* +first `).MatchString(out) {
+		t.Errorf("context did not switch:\n%s", out)
+	}
+	if _, err := s.run(t, "", "context", "nope"); err == nil {
+		t.Error("switched to a context that does not exist")
+	}
+
+	s.must(t, "logout")
+	if cfg := readFile(t, s.config); strings.Count(cfg, "auth-token:") != 1 {
+		t.Errorf("logout of first should leave second's token only:\n%s", cfg)
+	}
+	out, err = s.run(t, "", "app", "list")
+	if err == nil || !strings.Contains(err.Error(), "no session information") {
+		t.Errorf("app list after logout: %v\n%s", err, out)
+	}
+	// The other context keeps its session.
+	if out := s.must(t, "app", "list", "--capstan-context", "second"); !strings.HasPrefix(out, "NAME") {
+		t.Errorf("app list with the other context:\n%s", out)
+	}
+}
+
+// TestAccountCommands changes the admin's password through the CLI, which
+// logs in again with it, and makes an API token usable with --auth-token.
+func TestAccountCommands(t *testing.T) {
+	s := newCLIServer(t, false)
+	s.login(t)
+	newPassword := "n3w-Passw0rd!"
+	out := s.must(t, "account", "update-password", "--current-password", s.adminPassword, "--new-password", newPassword)
+	if !strings.Contains(out, "Password updated") {
+		t.Errorf("update-password:\n%s", out)
+	}
+	// The old session ended with the change; the CLI took a new one.
+	s.must(t, "app", "list")
+	if _, err := s.run(t, "", "login", s.address, "--insecure", "--username", session.Admin, "--password", s.adminPassword); err == nil {
+		t.Error("the old password still logs in")
+	}
+	s.must(t, "login", s.address, "--insecure", "--username", session.Admin, "--password", newPassword)
+	if out := s.must(t, "account", "list"); !strings.Contains(out, "admin") {
+		t.Errorf("account list:\n%s", out)
+	}
+}
