@@ -2,6 +2,7 @@ package server
 
 import (
 	"net/http"
+	"time"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -99,6 +100,8 @@ func (a *API) getApplication(w http.ResponseWriter, r *http.Request) {
 		if app, ok = a.refreshApp(w, r, app, refresh); !ok {
 			return
 		}
+		// The wait may have outlasted the server's write timeout.
+		_ = http.NewResponseController(w).SetWriteDeadline(time.Now().Add(streamWriteTimeout))
 	}
 	writeJSON(w, http.StatusOK, app)
 }

@@ -2,7 +2,10 @@ package server
 
 import (
 	"context"
+	"fmt"
+	"io"
 	"net/http"
+	"net/http/httptest"
 	"slices"
 	"strings"
 	"testing"
@@ -216,5 +219,48 @@ func TestApplicationGetRefresh(t *testing.T) {
 	s.decode(t, <-answer, http.StatusOK, &got)
 	if _, pending := got.Annotations[v1alpha1.AnnotationRefresh]; pending || got.Labels["refreshed"] != "yes" {
 		t.Errorf("answered %v %v; want the refreshed Application", got.Annotations, got.Labels)
+	}
+}
+
+// A refresh may wait longer than the server's write timeout, and is
+// still answered.
+func TestApplicationGetRefreshOutlastsWriteTimeout(t *testing.T) {
+	s := newTestServer(t)
+	admin := s.loginAdmin(t)
+	createApps(t, s, appIn(s, "slow", "", "https://git.example.com/a"))
+	const timeout = 50 * time.Millisecond
+	srv := httptest.NewUnstartedServer(s.API.Handler())
+	srv.Config.WriteTimeout = timeout
+	srv.Start()
+	t.Cleanup(srv.Close)
+	req, err := http.NewRequestWithContext(t.Context(), http.MethodGet, srv.URL+"/api/v1/applications/slow?refresh=normal", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Authorization", "Bearer "+admin)
+	sent := time.Now()
+	answer := make(chan error, 1)
+	go func() {
+		resp, err := srv.Client().Do(req)
+		if err == nil {
+			defer resp.Body.Close()
+			if _, err = io.ReadAll(resp.Body); err == nil && resp.StatusCode != http.StatusOK {
+				err = fmt.Errorf("status %d", resp.StatusCode)
+			}
+		}
+		answer <- err
+	}()
+	eventually(t, "the refresh annotation, past the write timeout", func(context.Context) (bool, error) {
+		_, asked := stored(t, s, "slow").Annotations[v1alpha1.AnnotationRefresh]
+		return asked && time.Since(sent) > 2*timeout, nil
+	})
+	app := stored(t, s, "slow")
+	patch := client.MergeFrom(app.DeepCopy())
+	delete(app.Annotations, v1alpha1.AnnotationRefresh)
+	if err := s.Client.Patch(t.Context(), app, patch); err != nil {
+		t.Fatal(err)
+	}
+	if err := <-answer; err != nil {
+		t.Errorf("a refresh that outlasted the write timeout: %v", err)
 	}
 }
