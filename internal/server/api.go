@@ -62,6 +62,7 @@ func (a *API) Handler() http.Handler {
 		a.sessionRoutes(),
 		a.accountRoutes(),
 		a.appResourceRoutes(), a.settingsRoutes(), a.versionRoutes(),
+		a.projectTokenRoutes(),
 	} {
 		for _, rt := range group {
 			h := http.Handler(rt.handle)

@@ -16,6 +16,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/cache"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
+	"github.com/capstan-cd/capstan/internal/rbac"
 	"github.com/capstan-cd/capstan/internal/session"
 	"github.com/capstan-cd/capstan/internal/settings"
 	"github.com/capstan-cd/capstan/internal/testenv"
@@ -79,24 +80,17 @@ func withLockout(p session.LockoutPolicy) testServerOption {
 	return func(o *testServerOptions) { o.lockout = p }
 }
 
-// withAuthorizer replaces the server's authorizer.
+// withAuthorizer replaces the server's authorizer, which is otherwise
+// capstan's RBAC over the namespace's argocd-rbac-cm and AppProjects.
 func withAuthorizer(a Authorizer) testServerOption {
 	return func(o *testServerOptions) { o.authorizer = a }
-}
-
-// adminOnly allows the admin everything and everyone else nothing.
-// TEMPORARY: it stands in for the RBAC of internal/rbac until that lands.
-type adminOnly struct{}
-
-func (adminOnly) Enforce(_ context.Context, p Principal, _, _, _ string) bool {
-	return p.Subject == session.Admin && p.Issuer == session.Issuer
 }
 
 // newTestServer starts an API in a new namespace and stops it at the end
 // of the test.
 func newTestServer(t *testing.T, opts ...testServerOption) *testServer {
 	t.Helper()
-	o := testServerOptions{configMaps: map[string]map[string]string{}, passwords: map[string]string{}, authorizer: adminOnly{}}
+	o := testServerOptions{configMaps: map[string]map[string]string{}, passwords: map[string]string{}}
 	for _, opt := range opts {
 		opt(&o)
 	}
@@ -131,6 +125,9 @@ func newTestServer(t *testing.T, opts ...testServerOption) *testServer {
 	watcher, err := settings.Watch(ctx, env.Config(), ns.Name)
 	if err != nil {
 		t.Fatal(err)
+	}
+	if o.authorizer == nil {
+		o.authorizer = NewAuthorizer(rbac.Watch(ctx, watcher, cached, ns.Name))
 	}
 	api := &API{
 		Namespace: ns.Name,

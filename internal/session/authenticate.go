@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	"github.com/capstan-cd/capstan/internal/rbac"
 )
 
 // Authenticate checks a token of capstan's and returns who it speaks for.
@@ -48,6 +50,10 @@ func (m *Manager) verifyWith(ctx context.Context, r client.Reader, token string)
 	c, err := parse(key, token, m.now())
 	if err != nil {
 		return Identity{}, c, err
+	}
+	if project, role, ok := rbac.ParseProjectSubject(c.Subject); ok {
+		id, err := m.verifyProjectToken(ctx, r, c, project, role)
+		return id, c, err
 	}
 	name, apiKey := subjectAccount(c.Subject)
 	a, ok, err := st.account(name)
