@@ -56,7 +56,15 @@ func TestAppLifecycleThroughCLI(t *testing.T) {
 		t.Errorf("app list -o name: %q", out)
 	}
 
-	out := s.must(t, "app", "sync", "web", "--timeout", "120")
+	out, err := s.run(t, "", "app", "diff", "web")
+	if code, _ := ExitCode(err); err == nil || code != 1 || !strings.Contains(out, "===== apps/Deployment "+dest+"/guestbook-ui ======") {
+		t.Errorf("app diff before the first sync: %v (exit %d)\n%s", err, code, out)
+	}
+	if out := s.must(t, "app", "manifests", "web"); !strings.Contains(out, "kind: Deployment") || !strings.Contains(out, "kind: Service") {
+		t.Errorf("app manifests:\n%s", out)
+	}
+
+	out = s.must(t, "app", "sync", "web", "--timeout", "120")
 	for _, want := range []string{"TIMESTAMP", "Deployment", "guestbook-ui", "Phase:              Succeeded", "Sync Status:        Synced to main (" + first[:7] + ")"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("app sync printed no %q:\n%s", want, out)
@@ -66,6 +74,19 @@ func TestAppLifecycleThroughCLI(t *testing.T) {
 	app := s.getApp(t, "web")
 	if app.Status.Sync.Status != v1alpha1.SyncStatusCodeSynced || app.Status.Health.Status != v1alpha1.HealthStatusHealthy {
 		t.Fatalf("after sync and wait: sync %s, health %s", app.Status.Sync.Status, app.Status.Health.Status)
+	}
+	if out, err := s.run(t, "", "app", "diff", "web"); err != nil {
+		t.Errorf("app diff of a synced Application: %v\n%s", err, out)
+	}
+	local := writeTree(t, webApp)
+	if out, err := s.run(t, "", "app", "diff", "web", "--local", local); err != nil {
+		t.Errorf("app diff --local of the synced tree: %v\n%s", err, out)
+	}
+	changed := writeTree(t, map[string]string{"web/service.yaml": webApp["web/service.yaml"],
+		"web/deployment.yaml": strings.Replace(webApp["web/deployment.yaml"], "replicas: 1", "replicas: 3", 1)})
+	out, err = s.run(t, "", "app", "diff", "web", "--local", changed)
+	if code, _ := ExitCode(err); code != 1 || !strings.Contains(out, "-  replicas: 1\n+  replicas: 3\n") {
+		t.Errorf("app diff --local of a changed tree: %v (exit %d)\n%s", err, code, out)
 	}
 
 	second := repo.Commit(t, "main", map[string]string{"web/configmap.yaml": webConfigMap}, "v2")

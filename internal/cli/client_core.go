@@ -18,6 +18,7 @@ import (
 	ctrllog "sigs.k8s.io/controller-runtime/pkg/log"
 
 	"github.com/capstan-cd/capstan/api/v1alpha1"
+	"github.com/capstan-cd/capstan/internal/sandbox"
 	"github.com/capstan-cd/capstan/internal/server"
 	"github.com/capstan-cd/capstan/internal/settings"
 )
@@ -80,6 +81,10 @@ func coreAPI(ctx context.Context, cfg *rest.Config, namespace string) (*server.A
 	if err != nil {
 		return nil, fmt.Errorf("--core: read the settings of %s: %w", namespace, err)
 	}
+	backends, err := coreBackends(ctx, cfg)
+	if err != nil {
+		return nil, err
+	}
 	return &server.API{
 		Namespace: namespace,
 		Client:    c.GetClient(),
@@ -87,7 +92,28 @@ func coreAPI(ctx context.Context, cfg *rest.Config, namespace string) (*server.A
 		Settings:  watcher,
 		Auth:      coreAdmin{},
 		RBAC:      coreAdmin{},
+		Backends:  backends,
 	}, nil
+}
+
+// coreBackends reach the kubeconfig's cluster as the in-cluster
+// destination, and fetch and render repositories here, as `capstan
+// render` does, so that manifests and diffs work without a server.
+func coreBackends(ctx context.Context, cfg *rest.Config) (*server.Backends, error) {
+	r := &renderOptions{render: sandbox.DefaultOptions()}
+	fetcher, err := r.fetcher()
+	if err != nil {
+		return nil, fmt.Errorf("--core: %w", err)
+	}
+	renders, closeRenders, err := newRenderCache(r.render, 64)
+	if err != nil {
+		return nil, fmt.Errorf("--core: %w", err)
+	}
+	go func() {
+		<-ctx.Done()
+		closeRenders()
+	}()
+	return &server.Backends{InCluster: cfg, Fetcher: fetcher, Render: renders.Render, Git: fetcher.Git}, nil
 }
 
 // coreAdmin authenticates the in-process client as admin and allows it

@@ -44,6 +44,12 @@ func TestLoginLogoutContext(t *testing.T) {
 	if out := s.must(t, "account", "get-user-info"); !strings.Contains(out, "Logged In:          true") || !strings.Contains(out, "Username:           admin") {
 		t.Errorf("get-user-info:\n%s", out)
 	}
+	if out := s.must(t, "version"); !strings.Contains(out, "\nserver: ") {
+		t.Errorf("version with a current context printed no server version:\n%s", out)
+	}
+	if out := s.must(t, "version", "--client"); strings.Contains(out, "server: ") {
+		t.Errorf("version --client asked the server:\n%s", out)
+	}
 	if out := s.must(t, "app", "list"); !strings.HasPrefix(out, "NAME  CLUSTER") {
 		t.Errorf("app list with the session:\n%s", out)
 	}
