@@ -14,21 +14,21 @@ import (
 
 // rollbackRequest is the body of POST /api/v1/applications/{name}/rollback.
 type rollbackRequest struct {
-	ID     historyID `json:"id"`
-	Prune  bool      `json:"prune,omitempty"`
-	DryRun bool      `json:"dryRun,omitempty"`
+	ID     int64String `json:"id"`
+	Prune  bool        `json:"prune,omitempty"`
+	DryRun bool        `json:"dryRun,omitempty"`
 }
 
-// historyID is a history entry's id, which Argo CD's gateway writes as a
-// string (an int64 in JSON) and clients may send as a number.
-type historyID int64
+// int64String is an int64 of a request, which Argo CD's gateway reads
+// from a JSON string (as it writes one) and clients may send as a number.
+type int64String int64
 
-func (id *historyID) UnmarshalJSON(b []byte) error {
+func (n *int64String) UnmarshalJSON(b []byte) error {
 	v, err := strconv.ParseInt(string(bytes.Trim(b, `"`)), 10, 64)
 	if err != nil {
-		return fmt.Errorf("id %s is not a number", b)
+		return fmt.Errorf("%s is not an integer", b)
 	}
-	*id = historyID(v)
+	*n = int64String(v)
 	return nil
 }
 

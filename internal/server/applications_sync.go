@@ -18,7 +18,7 @@ import (
 type syncRequest struct {
 	Revision      string                           `json:"revision,omitempty"`
 	Revisions     []string                         `json:"revisions,omitempty"`
-	Positions     []int64                          `json:"sourcePositions,omitempty"`
+	Positions     []int64String                    `json:"sourcePositions,omitempty"`
 	DryRun        bool                             `json:"dryRun,omitempty"`
 	Prune         bool                             `json:"prune,omitempty"`
 	Strategy      *v1alpha1.SyncStrategy           `json:"strategy,omitempty"`
@@ -36,8 +36,9 @@ var errBusy = errors.New("another operation is already in progress")
 
 // syncApplication answers POST /api/v1/applications/{name}/sync: it
 // writes the requested sync as the Application's operation, initiated by
-// the caller, for the controller to run. Local manifests need the
-// override permission, as in Argo CD.
+// the caller, for the controller to run. Local manifests, or a revision
+// other than what the Application follows, need the override
+// permission, as in Argo CD.
 func (a *API) syncApplication(w http.ResponseWriter, r *http.Request) {
 	var req syncRequest
 	if !readJSON(w, r, &req) {
@@ -47,7 +48,7 @@ func (a *API) syncApplication(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	if len(req.Manifests) > 0 && !a.allowed(w, r, resourceApplications, "override", rbacObject(app)) {
+	if overrides(app, req) && !a.allowed(w, r, resourceApplications, "override", rbacObject(app)) {
 		return
 	}
 	op, err := syncOperation(app, req, callerName(r))
@@ -92,6 +93,21 @@ func syncOperation(app *v1alpha1.Application, req syncRequest, user string) (v1a
 	return op, nil
 }
 
+// overrides reports whether req syncs something else than what app
+// follows: local manifests, or another revision of a source.
+func overrides(app *v1alpha1.Application, req syncRequest) bool {
+	if len(req.Manifests) > 0 || (req.Revision != "" && req.Revision != targetRevision(app)) {
+		return true
+	}
+	for i, pos := range req.Positions {
+		if i < len(req.Revisions) && pos >= 1 && int(pos) <= len(app.Spec.Sources) &&
+			req.Revisions[i] != "" && req.Revisions[i] != app.Spec.Sources[pos-1].TargetRevision {
+			return true
+		}
+	}
+	return false
+}
+
 // targetRevision is the revision app follows: its first source's, HEAD
 // when unset.
 func targetRevision(app *v1alpha1.Application) string {
@@ -103,7 +119,7 @@ func targetRevision(app *v1alpha1.Application) string {
 
 // sourceRevisions places revisions at their sources' positions (counted
 // from 1) among app's sources; a source without one keeps its target.
-func sourceRevisions(app *v1alpha1.Application, revisions []string, positions []int64) ([]string, error) {
+func sourceRevisions(app *v1alpha1.Application, revisions []string, positions []int64String) ([]string, error) {
 	if len(revisions) == 0 && len(positions) == 0 {
 		return nil, nil
 	}
@@ -116,7 +132,7 @@ func sourceRevisions(app *v1alpha1.Application, revisions []string, positions []
 	}
 	out := make([]string, n)
 	for i, pos := range positions {
-		if pos < 1 || pos > int64(n) {
+		if pos < 1 || int(pos) > n {
 			return nil, fmt.Errorf("source position %d is out of range: the Application has %d sources", pos, n)
 		}
 		out[pos-1] = revisions[i]

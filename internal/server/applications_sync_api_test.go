@@ -30,8 +30,9 @@ func setStatus(t *testing.T, s *testServer, name string, status func(*v1alpha1.A
 // withdraws a pending operation and stops a running one.
 func TestApplicationSyncAndTerminate(t *testing.T) {
 	s := newTestServer(t, withAccount("alice", "login", "alice-password"), withAccount("bob", "login", "bob-password"),
-		withAuthorizer(grants{"alice": {"get team-a", "sync team-a"}, "bob": {"get team-a"}}))
-	alice, bob := s.login(t, "alice", "alice-password"), s.login(t, "bob", "bob-password")
+		withAccount("carol", "login", "carol-password"),
+		withAuthorizer(grants{"alice": {"get team-a", "sync team-a", "override team-a"}, "bob": {"get team-a"}, "carol": {"get team-a", "sync team-a"}}))
+	alice, bob, carol := s.login(t, "alice", "alice-password"), s.login(t, "bob", "bob-password"), s.login(t, "carol", "carol-password")
 	createApps(t, s, appIn(s, "guestbook", "team-a", "https://git.example.com/a"))
 	path := "/api/v1/applications/guestbook"
 
@@ -40,7 +41,9 @@ func TestApplicationSyncAndTerminate(t *testing.T) {
 		"syncOptions":{"items":["CreateNamespace=true"]},"retryStrategy":{"limit":2,"backoff":{"duration":"1s"}},
 		"infos":[{"name":"reason","value":"release"}]}`
 	s.status(t, bob, http.MethodPost, path+"/sync", body, http.StatusForbidden)
-	s.status(t, alice, http.MethodPost, path+"/sync", `{"manifests":["{}"]}`, http.StatusForbidden) // override
+	// Another revision, or local manifests, need override too.
+	s.status(t, carol, http.MethodPost, path+"/sync", body, http.StatusForbidden)
+	s.status(t, carol, http.MethodPost, path+"/sync", `{"manifests":["{}"]}`, http.StatusForbidden)
 	s.status(t, alice, http.MethodPost, "/api/v1/applications/missing/sync", body, http.StatusForbidden)
 	var answered v1alpha1.Application
 	s.decode(t, s.do(t, alice, http.MethodPost, path+"/sync", body), http.StatusOK, &answered)
@@ -85,7 +88,7 @@ func TestApplicationSyncAndTerminate(t *testing.T) {
 
 	setStatus(t, s, "guestbook", func(st *v1alpha1.ApplicationStatus) { st.OperationState.Phase = v1alpha1.OperationFailed })
 	s.status(t, alice, http.MethodDelete, path+"/operation", nil, http.StatusBadRequest)
-	s.status(t, alice, http.MethodPost, path+"/sync", `{"dryRun":true}`, http.StatusOK)
+	s.status(t, carol, http.MethodPost, path+"/sync", `{"revision":"main","dryRun":true}`, http.StatusOK)
 }
 
 // A rollback syncs a history entry's revision and source without hooks,

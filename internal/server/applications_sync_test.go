@@ -1,6 +1,7 @@
 package server
 
 import (
+	"encoding/json"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -38,11 +39,11 @@ func TestSyncOperation(t *testing.T) {
 		{"automated elsewhere", auto, syncRequest{Revision: "v1"}, v1alpha1.Operation{}, true},
 		{"automated elsewhere, dry run", auto, syncRequest{Revision: "v1", DryRun: true}, v1alpha1.Operation{Sync: &v1alpha1.SyncOperation{Revision: "v1", DryRun: true}, InitiatedBy: user}, false},
 		{"automated with local manifests", auto, syncRequest{Manifests: []string{"{}"}}, v1alpha1.Operation{}, true},
-		{"revisions by position", multi, syncRequest{Revisions: []string{"v3", "v1"}, Positions: []int64{3, 1}},
+		{"revisions by position", multi, syncRequest{Revisions: []string{"v3", "v1"}, Positions: []int64String{3, 1}},
 			v1alpha1.Operation{Sync: &v1alpha1.SyncOperation{Revisions: []string{"v1", "", "v3"}}, InitiatedBy: user}, false},
-		{"position out of range", multi, syncRequest{Revisions: []string{"v"}, Positions: []int64{4}}, v1alpha1.Operation{}, true},
+		{"position out of range", multi, syncRequest{Revisions: []string{"v"}, Positions: []int64String{4}}, v1alpha1.Operation{}, true},
 		{"revisions without positions", multi, syncRequest{Revisions: []string{"v"}}, v1alpha1.Operation{}, true},
-		{"revisions of one source", manual, syncRequest{Revisions: []string{"v"}, Positions: []int64{1}}, v1alpha1.Operation{}, true},
+		{"revisions of one source", manual, syncRequest{Revisions: []string{"v"}, Positions: []int64String{1}}, v1alpha1.Operation{}, true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -85,5 +86,50 @@ func TestBusy(t *testing.T) {
 				t.Errorf("busy = %v, want %v", got, tt.want)
 			}
 		})
+	}
+}
+
+func TestOverrides(t *testing.T) {
+	one := &v1alpha1.Application{Spec: v1alpha1.ApplicationSpec{Source: &v1alpha1.ApplicationSource{RepoURL: "r", TargetRevision: "main"}}}
+	head := &v1alpha1.Application{Spec: v1alpha1.ApplicationSpec{Source: &v1alpha1.ApplicationSource{RepoURL: "r"}}}
+	multi := &v1alpha1.Application{Spec: v1alpha1.ApplicationSpec{Sources: v1alpha1.ApplicationSources{{RepoURL: "a", TargetRevision: "v1"}, {RepoURL: "b"}}}}
+	tests := []struct {
+		name string
+		app  *v1alpha1.Application
+		req  syncRequest
+		want bool
+	}{
+		{"the target", one, syncRequest{}, false},
+		{"the target named", one, syncRequest{Revision: "main"}, false},
+		{"another revision", one, syncRequest{Revision: "v2"}, true},
+		{"HEAD when no target", head, syncRequest{Revision: "HEAD"}, false},
+		{"local manifests", one, syncRequest{Manifests: []string{"{}"}}, true},
+		{"a source's own target", multi, syncRequest{Revisions: []string{"v1"}, Positions: []int64String{1}}, false},
+		{"another revision of a source", multi, syncRequest{Revisions: []string{"v1", "v9"}, Positions: []int64String{1, 2}}, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := overrides(tt.app, tt.req); got != tt.want {
+				t.Errorf("overrides = %v, want %v", got, tt.want)
+			}
+		})
+	}
+}
+
+// int64 fields come as JSON strings from Argo CD's clients, or as numbers.
+func TestRequestsReadInt64Strings(t *testing.T) {
+	var sync syncRequest
+	if err := json.Unmarshal([]byte(`{"revisions":["a","b"],"sourcePositions":["2",1]}`), &sync); err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff([]int64String{2, 1}, sync.Positions); diff != "" {
+		t.Errorf("positions (-want +got):\n%s", diff)
+	}
+	var rollback rollbackRequest
+	if err := json.Unmarshal([]byte(`{"id":"12"}`), &rollback); err != nil || rollback.ID != 12 {
+		t.Errorf("id %d (%v), want 12", rollback.ID, err)
+	}
+	if err := json.Unmarshal([]byte(`{"id":"x"}`), &rollback); err == nil {
+		t.Error("an id that is no number was read")
 	}
 }
