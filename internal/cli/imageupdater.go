@@ -19,6 +19,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/manager"
 	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 
+	iuv1 "github.com/capstan-cd/capstan/api/imageupdater/v1alpha1"
 	"github.com/capstan-cd/capstan/api/v1alpha1"
 	ctrliu "github.com/capstan-cd/capstan/internal/controller/imageupdater"
 	"github.com/capstan-cd/capstan/internal/imageupdater"
@@ -61,7 +62,11 @@ func (o imageUpdaterOptions) updater(ctx context.Context, cfg *rest.Config, sche
 // through its own uncached client: a cycle every few minutes reads little,
 // and pull secrets may live outside the namespace mgr caches.
 func (o imageUpdaterOptions) addTo(ctx context.Context, mgr manager.Manager, cfg *rest.Config, namespace string, git imageupdater.Committer) error {
-	c, err := client.New(cfg, client.Options{Scheme: mgr.GetScheme()})
+	scheme, err := capstanScheme()
+	if err != nil {
+		return err
+	}
+	c, err := client.New(cfg, client.Options{Scheme: scheme})
 	if err != nil {
 		return err
 	}
@@ -177,6 +182,9 @@ func (o *imageUpdaterCommand) run(ctx context.Context, cmd *cobra.Command) error
 func capstanScheme() (*runtime.Scheme, error) {
 	scheme := runtime.NewScheme()
 	if err := clientgoscheme.AddToScheme(scheme); err != nil {
+		return nil, err
+	}
+	if err := iuv1.AddToScheme(scheme); err != nil {
 		return nil, err
 	}
 	return scheme, v1alpha1.AddToScheme(scheme)

@@ -14,6 +14,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	ctrllog "sigs.k8s.io/controller-runtime/pkg/log"
 
+	iuv1 "github.com/capstan-cd/capstan/api/imageupdater/v1alpha1"
 	iu "github.com/capstan-cd/capstan/internal/imageupdater"
 	"github.com/capstan-cd/capstan/internal/testenv"
 	"github.com/capstan-cd/capstan/internal/testenv/registry"
@@ -38,7 +39,14 @@ type world struct {
 
 func newWorld(t *testing.T, configData map[string]string) *world {
 	t.Helper()
-	c := env.Client(t)
+	scheme := testenv.Scheme(t)
+	if err := iuv1.AddToScheme(scheme); err != nil {
+		t.Fatal(err)
+	}
+	c, err := client.New(env.Config(), client.Options{Scheme: scheme})
+	if err != nil {
+		t.Fatal(err)
+	}
 	ns := fmt.Sprintf("iu-%d", time.Now().UnixNano())
 	create(t, c, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns}})
 	reg := registry.Start(t, registry.Options{})
@@ -50,7 +58,7 @@ func newWorld(t *testing.T, configData map[string]string) *world {
 		data[k] = v
 	}
 	create(t, c, &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Name: iu.ConfigMapName, Namespace: ns}, Data: data})
-	events, err := NewEventRecorder(t.Context(), env.Config(), testenv.Scheme(t))
+	events, err := NewEventRecorder(t.Context(), env.Config(), scheme)
 	if err != nil {
 		t.Fatal(err)
 	}

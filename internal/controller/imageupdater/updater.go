@@ -12,10 +12,12 @@ import (
 	"time"
 
 	"github.com/go-logr/logr"
+	"k8s.io/apimachinery/pkg/api/meta"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/utils/clock"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
+	iuv1 "github.com/capstan-cd/capstan/api/imageupdater/v1alpha1"
 	"github.com/capstan-cd/capstan/api/v1alpha1"
 	iu "github.com/capstan-cd/capstan/internal/imageupdater"
 )
@@ -140,19 +142,64 @@ func (u *Updater) loadSettings(ctx context.Context) (iu.GitConfig, error) {
 	return iu.ReadGitConfig(ctx, u.Client, u.Opts.Namespace)
 }
 
-// listApps returns the Applications of the namespace with an image list.
+// listApps returns the Applications of the namespace to look at: those an
+// ImageUpdater selects, with its settings as annotations (or their own, when
+// it says useAnnotations), and those with an image-list annotation of their
+// own. The first ImageUpdater by name that selects an Application wins.
 func (u *Updater) listApps(ctx context.Context) ([]*v1alpha1.Application, error) {
 	var list v1alpha1.ApplicationList
 	if err := u.Client.List(ctx, &list, client.InNamespace(u.Opts.Namespace)); err != nil {
 		return nil, fmt.Errorf("list applications in %s: %w", u.Opts.Namespace, err)
 	}
+	updaters, err := u.listImageUpdaters(ctx)
+	if err != nil {
+		return nil, err
+	}
 	var apps []*v1alpha1.Application
 	for i := range list.Items {
-		if list.Items[i].Annotations[iu.AnnotationImageList] != "" {
-			apps = append(apps, &list.Items[i])
+		app := &list.Items[i]
+		if spec, ref, ok := selecting(updaters, app); ok {
+			if ref.UseAnnotations == nil || !*ref.UseAnnotations {
+				app = withResourceAnnotations(app, resourceAnnotations(spec, ref))
+			}
+		}
+		if app.Annotations[iu.AnnotationImageList] != "" {
+			apps = append(apps, app)
 		}
 	}
 	return apps, nil
+}
+
+// listImageUpdaters lists the ImageUpdaters of the namespace whose
+// Applications are there too; none when the resource is not installed.
+func (u *Updater) listImageUpdaters(ctx context.Context) ([]iuv1.ImageUpdater, error) {
+	var list iuv1.ImageUpdaterList
+	err := u.Client.List(ctx, &list, client.InNamespace(u.Opts.Namespace))
+	if meta.IsNoMatchError(err) || runtime.IsNotRegisteredError(err) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("list imageupdaters in %s: %w", u.Opts.Namespace, err)
+	}
+	out := list.Items[:0]
+	for _, r := range list.Items {
+		if r.Spec.Namespace == "" || r.Spec.Namespace == u.Opts.Namespace {
+			out = append(out, r)
+		}
+	}
+	return out, nil
+}
+
+// selecting finds the first ref of the ImageUpdaters that selects app.
+func selecting(updaters []iuv1.ImageUpdater, app *v1alpha1.Application) (iuv1.ImageUpdaterSpec, iuv1.ApplicationRef, bool) {
+	for _, r := range updaters {
+		for _, ref := range r.Spec.ApplicationRefs {
+			if selects(ref, app) {
+				return r.Spec, ref, true
+			}
+		}
+	}
+	return iuv1.ImageUpdaterSpec{}, iuv1.ApplicationRef{}, false
 }
 
 // logDryRun logs each update a dry run leaves unwritten.
