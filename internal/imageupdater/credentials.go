@@ -15,6 +15,8 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	"github.com/capstan-cd/capstan/api/v1alpha1"
 )
 
 // The kinds of credential source, the part before the first colon of a
@@ -99,13 +101,22 @@ type credentialFetcher struct {
 	extTimeout time.Duration
 }
 
+// origin says who named a credential source: the operator, in
+// registries.conf, or whoever may annotate an Application.
+type origin int
+
+const (
+	fromRegistriesConf origin = iota
+	fromAnnotation
+)
+
 // fetch reads the credential of src for the registry named prefix (the
 // host images are named with, which picks the entry of a
 // dockerconfigjson).
-func (f credentialFetcher) fetch(ctx context.Context, src CredentialSource, prefix string) (Credential, error) {
+func (f credentialFetcher) fetch(ctx context.Context, src CredentialSource, prefix string, o origin) (Credential, error) {
 	switch src.Kind {
 	case CredsPullSecret, CredsSecret:
-		return f.fromSecret(ctx, src, prefix)
+		return f.fromSecret(ctx, src, prefix, o)
 	case CredsEnv:
 		v, ok := os.LookupEnv(src.Env)
 		if !ok {
@@ -118,13 +129,16 @@ func (f credentialFetcher) fetch(ctx context.Context, src CredentialSource, pref
 	return Credential{}, fmt.Errorf("credentials %s: unknown source", src)
 }
 
-func (f credentialFetcher) fromSecret(ctx context.Context, src CredentialSource, prefix string) (Credential, error) {
+func (f credentialFetcher) fromSecret(ctx context.Context, src CredentialSource, prefix string, o origin) (Credential, error) {
 	if f.secrets == nil {
 		return Credential{}, fmt.Errorf("credentials %s: no access to Secrets", src)
 	}
 	var secret corev1.Secret
 	if err := f.secrets.Get(ctx, client.ObjectKey{Namespace: src.Namespace, Name: src.Name}, &secret); err != nil {
 		return Credential{}, fmt.Errorf("credentials %s: read Secret: %w", src, err)
+	}
+	if o == fromAnnotation && holdsOwnCredentials(&secret) {
+		return Credential{}, fmt.Errorf("credentials %s: the Secret holds capstan's own credentials and is no image's pull secret", src)
 	}
 	if src.Kind == CredsSecret {
 		v, ok := secret.Data[src.Field]
@@ -142,6 +156,19 @@ func (f credentialFetcher) fromSecret(ctx context.Context, src CredentialSource,
 		return Credential{}, fmt.Errorf("credentials %s: %w", src, err)
 	}
 	return cred, nil
+}
+
+// holdsOwnCredentials says whether a Secret is one capstan keeps its own
+// credentials in: a cluster, repository or repository-credentials Secret,
+// or the settings Secret. An Application's annotations name the image,
+// hence the registry the credential is sent to, so reading these for an
+// annotation would hand a cluster's token to whoever may annotate an
+// Application.
+func holdsOwnCredentials(s *corev1.Secret) bool {
+	if _, ok := s.Labels[v1alpha1.LabelSecretType]; ok {
+		return true
+	}
+	return s.Name == "argocd-secret" || s.Name == "argocd-initial-admin-secret"
 }
 
 // dockerConfig is the content of a .dockerconfigjson.

@@ -234,7 +234,7 @@ func (f *Finder) access(ctx context.Context, rc *registryClient, spec ImageSpec,
 	if err != nil {
 		return access{}, err
 	}
-	cred, err := f.fetch.fetch(ctx, src, loc.Endpoint.Prefix)
+	cred, err := f.fetch.fetch(ctx, src, loc.Endpoint.Prefix, fromAnnotation)
 	if err != nil {
 		return access{}, err
 	}

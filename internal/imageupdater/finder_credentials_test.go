@@ -50,7 +50,13 @@ func TestFinderSecretCredentials(t *testing.T) {
 		ObjectMeta: metav1.ObjectMeta{Name: "creds"},
 		Data:       map[string][]byte{"registry": []byte(reg.Username + ":" + reg.Password), "wrong": []byte(reg.Username + ":nope")},
 	}
-	secretsNamespace(t, pull, field)
+	// A cluster Secret's config holds a colon, so it reads as
+	// user:password; an annotation must not send it to a registry.
+	cluster := &corev1.Secret{
+		ObjectMeta: metav1.ObjectMeta{Name: "cluster-prod", Labels: map[string]string{"argocd.argoproj.io/secret-type": "cluster"}},
+		Data:       map[string][]byte{"config": []byte(`{"bearerToken":"cluster-token"}`)},
+	}
+	secretsNamespace(t, pull, field, cluster)
 	f := NewFinder(FinderOptions{Secrets: env.Client(t)})
 	f.SetRegistries(confFor(t, reg))
 	tests := []struct {
@@ -64,6 +70,7 @@ func TestFinderSecretCredentials(t *testing.T) {
 		{"missing field", "secret:" + field.Namespace + "/creds#none", "no field"},
 		{"missing secret", "pullsecret:" + field.Namespace + "/none", "not found"},
 		{"no credentials", "", "credential"},
+		{"a cluster Secret", "secret:" + cluster.Namespace + "/cluster-prod#config", "capstan's own credentials"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -234,7 +241,7 @@ func TestExtCredentialsScriptFailures(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			_, err := fetch.fetch(t.Context(), CredentialSource{Kind: CredsExt, Path: tt.path}, "example.com")
+			_, err := fetch.fetch(t.Context(), CredentialSource{Kind: CredsExt, Path: tt.path}, "example.com", fromRegistriesConf)
 			if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
 				t.Errorf("error = %v, want one with %q", err, tt.wantErr)
 			}

@@ -169,7 +169,7 @@ func (c *registryClient) registryCredential(ctx context.Context, fetch credentia
 	defer c.credMu.Unlock()
 	now := c.clock.Now()
 	if c.cred == nil || (c.ep.CredsExpire > 0 && !now.Before(c.credTill)) {
-		cred, err := fetch.fetch(ctx, src, c.ep.Prefix)
+		cred, err := fetch.fetch(ctx, src, c.ep.Prefix, fromRegistriesConf)
 		if err != nil {
 			return access{}, err
 		}
