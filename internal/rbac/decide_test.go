@@ -116,7 +116,11 @@ p, carol, applications, get, secret/*, deny
 }
 
 func TestDefaultRole(t *testing.T) {
-	decideAll(t, map[string]string{"policy.default": "role:readonly", "policy.csv": "p, role:readonly, applications, get, hidden/*, deny"}, []decision{
+	policy := "p, role:readonly, applications, get, hidden/*, deny\np, carol, applications, get, a/*, deny"
+	decideAll(t, map[string]string{"policy.default": "role:readonly", "policy.csv": policy}, []decision{
+		// As in Argo CD, the default role is decided on its own: a deny
+		// of the user's does not take away what it gives.
+		{who: user("carol"), resource: "applications", action: "get", object: "a/web", want: true},
 		{who: user("anyone"), resource: "applications", action: "get", object: "a/web", want: true},
 		{who: user("anyone"), resource: "applications", action: "get", object: "hidden/web", want: false},
 		{who: user("anyone"), resource: "applications", action: "sync", object: "a/web", want: false},
@@ -169,6 +173,8 @@ func TestProjectRoles(t *testing.T) {
 		{who: token, proj: a, resource: "applications", action: "get", object: "a/secret", want: true}, // the default role allows it
 		{who: token, proj: a, resource: "applications", action: "delete", object: "a/web", want: false},
 		{who: token, proj: a, resource: "projects", action: "update", object: "a", want: false},
+		{who: token, proj: a, resource: "projects", action: "get", object: "a", want: true},
+		{who: token, proj: b, resource: "projects", action: "get", object: "b", want: false},
 		// A project role's token sees nothing of another project, not
 		// even what the default role would show.
 		{who: token, proj: b, resource: "applications", action: "get", object: "b/web", want: false},
@@ -185,6 +191,7 @@ func TestProjectRoles(t *testing.T) {
 	})
 	decideAll(t, nil, []decision{
 		{who: token, proj: a, resource: "applications", action: "get", object: "a/secret", want: false},
+		{who: token, proj: a, resource: "projects", action: "get", object: "a", want: true},
 		{who: user("proj:b:ci"), proj: b, resource: "applications", action: "get", object: "b/web", want: true},
 	})
 }
@@ -200,7 +207,7 @@ func TestRolePolicyReportsWhatItLeavesOut(t *testing.T) {
 	}})
 	got, errs := RolePolicy(a)
 	want := Policy{
-		Permissions: []Permission{{"proj:a:r", "applications", "get", "a/*", Allow}},
+		Permissions: []Permission{{"proj:a:r", "applications", "get", "a/*", Allow}, {"proj:a:r", "projects", "get", "a", Allow}},
 		Grants:      []Grant{{"g1", "proj:a:r"}},
 	}
 	if diff := cmp.Diff(want, got); diff != "" {

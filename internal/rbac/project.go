@@ -53,7 +53,8 @@ func ProjectOf(resource, object string) string {
 }
 
 // RolePolicy is the policy that proj's roles add: each role's
-// permissions, and a grant of the role to each of its groups. A role may
+// permissions, get on the project itself, and a grant of the role to each
+// of its groups. A role may
 // only give permissions to itself, on objects of its own project, of the
 // resources that live in a project: a line that breaks this, or does not
 // parse, is left out and returned among the errors, so that whoever may
@@ -75,6 +76,8 @@ func RolePolicy(proj *v1alpha1.AppProject) (Policy, []error) {
 			}
 			out.add(p)
 		}
+		// Every role may read its own project, as in Argo CD.
+		out.Permissions = append(out.Permissions, Permission{subject, ResourceProjects, ActionGet, proj.Name, Allow})
 		for _, group := range role.Groups {
 			out.Grants = append(out.Grants, Grant{Member: group, Role: subject})
 		}
