@@ -61,7 +61,7 @@ func (a *API) Handler() http.Handler {
 		a.applicationRoutes(),
 		a.sessionRoutes(),
 		a.accountRoutes(),
-		a.appResourceRoutes(), a.settingsRoutes(), a.versionRoutes(),
+		a.appResourceRoutes(), a.projectRoutes(), a.repositoryRoutes(), a.clusterRoutes(), a.settingsRoutes(), a.versionRoutes(),
 		a.projectTokenRoutes(),
 	} {
 		for _, rt := range group {

@@ -8,14 +8,15 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
-	"path"
 	"strings"
 	"testing"
+	"time"
 
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
+	"github.com/capstan-cd/capstan/api/v1alpha1"
 	"github.com/capstan-cd/capstan/internal/render"
 	"github.com/capstan-cd/capstan/internal/source"
 )
@@ -31,8 +32,8 @@ type resEnv struct {
 	ns     string
 }
 
-// grant is one allowed (subject, resource, action, object pattern); the
-// pattern is a path.Match glob, "*" matching anything.
+// grant is one allowed (subject, resource, action, object pattern); a
+// pattern ending in "*" matches any object it prefixes, slashes included.
 type grant struct{ subject, resource, action, object string }
 
 // allowList decides with a list of allowList.
@@ -46,10 +47,7 @@ func (g allowList) Enforce(_ context.Context, p Principal, resource, action, obj
 		if x.action != "*" && x.action != action {
 			continue
 		}
-		if x.object == "*" {
-			return true
-		}
-		if ok, _ := path.Match(x.object, object); ok {
+		if prefix, ok := strings.CutSuffix(x.object, "*"); ok && strings.HasPrefix(object, prefix) || x.object == object {
 			return true
 		}
 	}
@@ -73,7 +71,7 @@ var adminGrant = grant{"admin", "*", "*", "*"}
 func newResEnv(t *testing.T, g ...grant) *resEnv {
 	t.Helper()
 	ctx := context.Background()
-	cl := env.Client(t)
+	cl := servingClient(t)
 	ns := strings.ToLower(strings.NewReplacer("/", "-", "_", "-").Replace(t.Name()))
 	if len(ns) > 50 {
 		ns = ns[:50]
@@ -150,5 +148,24 @@ func decode(t *testing.T, data []byte, v any) {
 	t.Helper()
 	if err := json.Unmarshal(data, v); err != nil {
 		t.Fatalf("answer is not JSON: %v\n%s", err, data)
+	}
+}
+
+// servingClient is an admin client whose discovery knows capstan's kinds:
+// a CRD can be established a moment before discovery lists it, and a
+// client that missed it would answer "no matches for kind".
+func servingClient(t *testing.T) client.Client {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		cl := env.Client(t)
+		err := cl.List(context.Background(), &v1alpha1.AppProjectList{}, client.Limit(1))
+		if err == nil {
+			return cl
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("capstan's kinds are not served: %v", err)
+		}
+		time.Sleep(100 * time.Millisecond)
 	}
 }
