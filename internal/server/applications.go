@@ -29,6 +29,7 @@ func (a *API) applicationRoutes() []route {
 		{pattern: "POST /api/v1/applications/{name}/rollback", handle: a.rollbackApplication},
 		{pattern: "DELETE /api/v1/applications/{name}/operation", handle: a.terminateOperation},
 		{pattern: "GET /api/v1/stream/applications", handle: a.streamApplications},
+		{pattern: "GET /api/v1/stream/applications/{name}/resource-tree", handle: a.streamResourceTree},
 	}
 }
 

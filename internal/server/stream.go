@@ -7,8 +7,6 @@ import (
 	"time"
 
 	ctrl "sigs.k8s.io/controller-runtime"
-
-	"github.com/capstan-cd/capstan/api/v1alpha1"
 )
 
 // streamWriteTimeout bounds each write of a stream: a client that takes
@@ -32,19 +30,11 @@ func (a *API) streamApplications(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	ctx := r.Context()
-	sub, cancel, err := a.appEvents(ctx)
-	if err != nil {
-		writeError(w, http.StatusServiceUnavailable, "%v", err)
+	sub, out, cancel, ok := a.openEvents(w, r)
+	if !ok {
 		return
 	}
 	defer cancel()
-	out := newEventWriter(w, strings.Contains(r.Header.Get("Accept"), "text/event-stream"))
-	visible := func(app *v1alpha1.Application) bool {
-		return q.matches(app) && a.can(r, resourceApplications, "get", rbacObject(app))
-	}
-	if err := out.start(); err != nil {
-		return
-	}
 	if q.MinVersion == 0 {
 		initial, _, err := a.visibleApps(r, q)
 		if err != nil {
@@ -61,24 +51,51 @@ func (a *API) streamApplications(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
+	follow(r, sub, out, func(ev *appEvent) (bool, error) {
+		if !q.matches(ev.App) || !a.can(r, resourceApplications, "get", rbacObject(ev.App)) {
+			return false, nil
+		}
+		return false, out.send(ev)
+	})
+}
+
+// openEvents subscribes to the changes of Applications and starts the
+// answer of a stream, answering the request itself when it cannot.
+func (a *API) openEvents(w http.ResponseWriter, r *http.Request) (*subscriber, *eventWriter, func(), bool) {
+	sub, cancel, err := a.appEvents(r.Context())
+	if err != nil {
+		writeError(w, http.StatusServiceUnavailable, "%v", err)
+		return nil, nil, nil, false
+	}
+	out := newEventWriter(w, strings.Contains(r.Header.Get("Accept"), "text/event-stream"))
+	if out.start() != nil {
+		cancel()
+		return nil, nil, nil, false
+	}
+	return sub, out, cancel, true
+}
+
+// follow hands each event of sub to handle, and keeps the stream alive
+// with heartbeats, until the request ends, sub is dropped, or handle
+// stops or fails.
+func follow(r *http.Request, sub *subscriber, out *eventWriter, handle func(*appEvent) (stop bool, err error)) {
 	heartbeat := time.NewTicker(streamHeartbeat)
 	defer heartbeat.Stop()
 	for {
+		var stop bool
 		var err error
 		select {
-		case <-ctx.Done():
+		case <-r.Context().Done():
 			return
 		case <-sub.gone:
-			ctrl.LoggerFrom(ctx).V(1).Info("stream client fell behind, dropped", "subject", callerName(r))
+			ctrl.LoggerFrom(r.Context()).V(1).Info("stream client fell behind, dropped", "subject", callerName(r))
 			return
 		case ev := <-sub.events:
-			if visible(ev.App) {
-				err = out.send(ev)
-			}
+			stop, err = handle(ev)
 		case <-heartbeat.C:
 			err = out.heartbeat()
 		}
-		if err != nil {
+		if stop || err != nil {
 			return
 		}
 	}
@@ -126,6 +143,11 @@ func (e *eventWriter) queue(ev *appEvent) error {
 	if err != nil {
 		return err
 	}
+	return e.writeData(data)
+}
+
+// writeData writes one event's encoded data, to be flushed later.
+func (e *eventWriter) writeData(data []byte) error {
 	if e.sse {
 		return e.write([]byte("data: "), data, []byte("\n\n"))
 	}

@@ -25,9 +25,29 @@ type streamEvent struct {
 // ends.
 func openStream(t *testing.T, s *testServer, token, query string, sse bool) <-chan streamEvent {
 	t.Helper()
+	lines := streamLines(t, s, token, "/api/v1/stream/applications"+query, sse)
+	events := make(chan streamEvent, 100)
+	go func() {
+		defer close(events)
+		for line := range lines {
+			var ev streamEvent
+			if err := json.Unmarshal(line, &ev); err != nil {
+				t.Errorf("stream line %q: %v", line, err)
+				return
+			}
+			events <- ev
+		}
+	}()
+	return events
+}
+
+// streamLines opens a stream at path and gives the data of each of its
+// events, until the stream or the test ends.
+func streamLines(t *testing.T, s *testServer, token, path string, sse bool) <-chan []byte {
+	t.Helper()
 	ctx, cancel := context.WithCancel(t.Context())
 	t.Cleanup(cancel)
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, s.URL+"/api/v1/stream/applications"+query, nil)
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, s.URL+path, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -46,8 +66,9 @@ func openStream(t *testing.T, s *testServer, token, query string, sse bool) <-ch
 	if ct := resp.Header.Get("Content-Type"); sse != (ct == "text/event-stream") {
 		t.Errorf("stream content type %q (server-sent events asked: %v)", ct, sse)
 	}
-	events := make(chan streamEvent, 100)
+	out := make(chan []byte, 100)
 	go func() {
+		defer close(out)
 		defer resp.Body.Close()
 		lines := bufio.NewScanner(resp.Body)
 		lines.Buffer(nil, 1<<20)
@@ -60,15 +81,10 @@ func openStream(t *testing.T, s *testServer, token, query string, sse bool) <-ch
 				}
 				line = data
 			}
-			var ev streamEvent
-			if err := json.Unmarshal([]byte(line), &ev); err != nil {
-				t.Errorf("stream line %q: %v", line, err)
-				return
-			}
-			events <- ev
+			out <- []byte(line)
 		}
 	}()
-	return events
+	return out
 }
 
 // next is the stream's next event, as "TYPE name"; the test fails if none
@@ -76,7 +92,10 @@ func openStream(t *testing.T, s *testServer, token, query string, sse bool) <-ch
 func next(t *testing.T, events <-chan streamEvent) string {
 	t.Helper()
 	select {
-	case ev := <-events:
+	case ev, ok := <-events:
+		if !ok {
+			t.Fatal("the stream ended")
+		}
 		return ev.Result.Type + " " + ev.Result.Application.Name
 	case <-time.After(30 * time.Second):
 		t.Fatal("no stream event")
