@@ -1,6 +1,9 @@
 package imageupdater
 
 import (
+	"net/http"
+	"strings"
+	"sync"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -112,5 +115,64 @@ func TestFinderDigest(t *testing.T) {
 	want = []Update{{Namespace: "argocd", App: "guestbook", Alias: "app", Image: image, From: "@" + first, Tag: "latest", Digest: second}}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("after the tag moved (-want +got):\n%s", diff)
+	}
+}
+
+// methodCounter counts the requests a Finder sends, by method and kind
+// of path (manifests, blobs, tags).
+type methodCounter struct {
+	mu     sync.Mutex
+	counts map[string]int
+	next   http.RoundTripper
+}
+
+func (c *methodCounter) RoundTrip(req *http.Request) (*http.Response, error) {
+	kind := "other"
+	for _, k := range []string{"/manifests/", "/blobs/", "/tags/"} {
+		if strings.Contains(req.URL.Path, k) {
+			kind = strings.Trim(k, "/")
+		}
+	}
+	c.mu.Lock()
+	c.counts[req.Method+" "+kind]++
+	c.mu.Unlock()
+	return c.next.RoundTrip(req)
+}
+
+func (c *methodCounter) take() map[string]int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	counts := c.counts
+	c.counts = map[string]int{}
+	return counts
+}
+
+// TestFinderReadsADigestOnce: once the tag caches expire, newest-build
+// resolves each tag with a HEAD request and reads no manifest or config
+// it has read before.
+func TestFinderReadsADigestOnce(t *testing.T) {
+	clk := clocktesting.NewFakePassiveClock(at(0))
+	counter := &methodCounter{counts: map[string]int{}, next: http.DefaultTransport}
+	reg, f := startRegistry(t, FinderOptions{Clock: clk, Transport: counter, Platform: "linux/amd64"})
+	p := newPusher(t, reg, "app")
+	p.tagged(at(1), "build-1")
+	p.tag(p.index(p.image(at(2), amd64), p.image(at(3), arm64)), "build-2")
+	image := reg.Host + "/app"
+	annotations := map[string]string{AnnotationImageList: "app=" + image, AnnotationPrefix + "app.update-strategy": "newest-build"}
+
+	if got := updates(t, f, annotations, image+":build-1"); len(got) != 1 || got[0].Tag != "build-2" {
+		t.Fatalf("Updates = %+v, want one to build-2", got)
+	}
+	if first := counter.take(); first["GET manifests"] == 0 || first["GET blobs"] == 0 {
+		t.Fatalf("first cycle read no manifest or config: %v", first)
+	}
+	clk.SetTime(at(0).Add(DefaultCacheTTL))
+	if got := updates(t, f, annotations, image+":build-1"); len(got) != 1 || got[0].Tag != "build-2" {
+		t.Fatalf("Updates after the cache expired = %+v, want one to build-2", got)
+	}
+	second := counter.take()
+	want := map[string]int{"GET tags": 1, "HEAD manifests": 2}
+	if diff := cmp.Diff(want, second); diff != "" {
+		t.Errorf("requests of the second cycle (-want +got):\n%s", diff)
 	}
 }

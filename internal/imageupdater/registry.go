@@ -26,11 +26,13 @@ type registryClient struct {
 	http    *http.Client
 	limiter *rate.Limiter
 	clock   clock.PassiveClock
-	// tags caches tag lists and meta tag metadata, keyed by the
-	// credentials they were read with, so that one Application's pull
-	// secret never lets another see a private repository.
-	tags *ttlCache[[]string]
-	meta *ttlCache[tagMeta]
+	// tags caches tag lists, meta what each tag resolved to and images
+	// what each digest holds, keyed by the credentials they were read
+	// with, so that one Application's pull secret never lets another see
+	// a private repository.
+	tags   *ttlCache[[]string]
+	meta   *ttlCache[tagMeta]
+	images *ttlCache[tagMeta]
 
 	credMu   sync.Mutex
 	cred     *Credential
@@ -39,6 +41,10 @@ type registryClient struct {
 	tokenMu sync.Mutex
 	tokens  map[string]auth.Cache
 }
+
+// digestCacheTTL is how long what a digest holds is kept: it cannot
+// change, the bound only lets deleted images go.
+const digestCacheTTL = 24 * time.Hour
 
 // requestObserver is told of every request made to a registry, by the
 // registry's name, and whether it failed (no answer, or 4xx/5xx).
@@ -58,6 +64,7 @@ func newRegistryClient(ep endpoint, opts FinderOptions) (*registryClient, error)
 		clock:   opts.Clock,
 		tags:    newTTLCache[[]string](opts.Clock, opts.CacheTTL, 1024),
 		meta:    newTTLCache[tagMeta](opts.Clock, opts.CacheTTL, 16384),
+		images:  newTTLCache[tagMeta](opts.Clock, digestCacheTTL, 16384),
 		tokens:  map[string]auth.Cache{},
 	}, nil
 }

@@ -52,7 +52,10 @@ func (w platformWant) matches(p ocispec.Platform) bool {
 }
 
 // tagMetadata reads the tag's manifest: its digest and, when created is
-// set, the build time of its images for the wanted platforms.
+// set, the build time of its images for the wanted platforms. The tag is
+// resolved with a HEAD request, which registries such as Docker Hub do
+// not count as a pull; what a digest holds never changes, so a digest
+// read before is not read again.
 func (c *registryClient) tagMetadata(ctx context.Context, path string, a access, tag string, want platformWant, created bool) (tagMeta, error) {
 	key := fmt.Sprintf("%s|%s|%s|%s|%t", a.key, path, tag, want, created)
 	if m, ok := c.meta.get(key); ok {
@@ -62,9 +65,17 @@ func (c *registryClient) tagMetadata(ctx context.Context, path string, a access,
 	if err != nil {
 		return tagMeta{}, err
 	}
-	m, err := inspectTag(ctx, repo, tag, want, created)
+	desc, err := repo.Resolve(ctx, tag)
 	if err != nil {
-		return tagMeta{}, fmt.Errorf("read manifest of tag %s: %w", tag, err)
+		return tagMeta{}, fmt.Errorf("resolve tag %s: %w", tag, err)
+	}
+	byDigest := fmt.Sprintf("%s|%s|%s|%s|%t", a.key, path, desc.Digest, want, created)
+	m, ok := c.images.get(byDigest)
+	if !ok {
+		if m, err = inspectManifest(ctx, repo, desc, want, created); err != nil {
+			return tagMeta{}, fmt.Errorf("read manifest %s of tag %s: %w", desc.Digest, tag, err)
+		}
+		c.images.put(byDigest, m)
 	}
 	c.meta.put(key, m)
 	return m, nil
@@ -73,16 +84,12 @@ func (c *registryClient) tagMetadata(ctx context.Context, path string, a access,
 // maxManifestSize bounds what is read of a manifest or config.
 const maxManifestSize = 4 << 20
 
-func inspectTag(ctx context.Context, repo *remote.Repository, tag string, want platformWant, created bool) (tagMeta, error) {
-	desc, rc, err := repo.FetchReference(ctx, tag)
-	if err != nil {
-		return tagMeta{}, err
-	}
-	defer rc.Close()
+// inspectManifest reads the manifest or index desc resolved to.
+func inspectManifest(ctx context.Context, repo *remote.Repository, desc ocispec.Descriptor, want platformWant, created bool) (tagMeta, error) {
 	if desc.Size > maxManifestSize {
 		return tagMeta{}, fmt.Errorf("manifest of %d bytes is too large", desc.Size)
 	}
-	data, err := content.ReadAll(rc, desc)
+	data, err := content.FetchAll(ctx, repo, desc)
 	if err != nil {
 		return tagMeta{}, err
 	}
