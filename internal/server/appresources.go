@@ -4,11 +4,9 @@ import (
 	"context"
 	"net/http"
 
-	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime/schema"
-	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/capstan-cd/capstan/api/v1alpha1"
 )
@@ -30,41 +28,10 @@ func (a *API) appResourceRoutes() []route {
 	}
 }
 
-// appObject is the RBAC object of an Application: <project>/<name>.
-func appObject(app *v1alpha1.Application) string {
-	return app.Spec.Project + "/" + app.Name
-}
-
-// loadApp reads the Application of the request's {name} and checks that
-// the caller may take action on it. A missing Application is 404 only to
-// a caller who could see it if it existed; to others it is 403, as a
-// refusal, so that names do not leak.
-func (a *API) loadApp(w http.ResponseWriter, r *http.Request, action string) (*v1alpha1.Application, bool) {
-	name := r.PathValue("name")
-	ns := a.Namespace
-	if q := r.URL.Query().Get("appNamespace"); q != "" && q != ns {
-		writeError(w, http.StatusBadRequest, "application namespace %s is not the control-plane namespace %s", q, ns)
-		return nil, false
-	}
-	app := &v1alpha1.Application{}
-	if err := a.Client.Get(r.Context(), client.ObjectKey{Namespace: ns, Name: name}, app); err != nil {
-		if apierrors.IsNotFound(err) && !a.can(r, "applications", action, "*/"+name) {
-			writeError(w, http.StatusForbidden, "permission denied: applications, %s, %s", action, name)
-			return nil, false
-		}
-		writeKubeError(w, err, "get application %s", name)
-		return nil, false
-	}
-	if !a.allowed(w, r, "applications", action, appObject(app)) {
-		return nil, false
-	}
-	return app, true
-}
-
-// appWithDestination loads the app as loadApp does, with the clients of
+// appWithDestination loads the app as appFor does, with the clients of
 // its destination cluster.
 func (a *API) appWithDestination(w http.ResponseWriter, r *http.Request, action string) (*v1alpha1.Application, *destination, bool) {
-	app, ok := a.loadApp(w, r, action)
+	app, ok := a.appFor(w, r, action)
 	if !ok {
 		return nil, nil, false
 	}

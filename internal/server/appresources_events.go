@@ -17,7 +17,7 @@ var eventsResource = schema.GroupVersionResource{Version: "v1", Resource: "event
 // resourceUID or resourceName and resourceNamespace, those of one object
 // of its tree (and of no other object).
 func (a *API) events(w http.ResponseWriter, r *http.Request) {
-	app, ok := a.loadApp(w, r, "get")
+	app, ok := a.appFor(w, r, "get")
 	if !ok {
 		return
 	}

@@ -8,13 +8,11 @@ import (
 	"strconv"
 
 	corev1 "k8s.io/api/core/v1"
-	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/capstan-cd/capstan/api/v1alpha1"
 	"github.com/capstan-cd/capstan/internal/desired"
-	"github.com/capstan-cd/capstan/internal/project"
 	"github.com/capstan-cd/capstan/internal/source"
 	"github.com/capstan-cd/capstan/internal/tracking"
 )
@@ -29,7 +27,7 @@ type manifestResponse struct {
 }
 
 func (a *API) manifests(w http.ResponseWriter, r *http.Request) {
-	app, ok := a.loadApp(w, r, "get")
+	app, ok := a.appFor(w, r, "get")
 	if !ok {
 		return
 	}
@@ -76,7 +74,7 @@ func (a *API) render(ctx context.Context, dst *destination, app *v1alpha1.Applic
 	if err := a.Client.List(ctx, &secrets, client.InNamespace(a.Namespace), client.HasLabels{v1alpha1.LabelSecretType}); err != nil {
 		return nil, fmt.Errorf("list repository Secrets: %w", err)
 	}
-	proj, err := a.projectOf(ctx, app.Spec.Project)
+	proj, err := a.projectNamed(ctx, app.Spec.Project)
 	if err != nil {
 		return nil, err
 	}
@@ -97,19 +95,6 @@ func (a *API) render(ctx context.Context, dst *destination, app *v1alpha1.Applic
 		tracking.Mark(obj, app.Name, st.Tracking)
 	}
 	return got, nil
-}
-
-// projectOf reads an AppProject; a missing "default" is the default one.
-func (a *API) projectOf(ctx context.Context, name string) (*v1alpha1.AppProject, error) {
-	p := &v1alpha1.AppProject{}
-	err := a.Client.Get(ctx, client.ObjectKey{Namespace: a.Namespace, Name: name}, p)
-	if apierrors.IsNotFound(err) && name == project.Default {
-		return project.DefaultProject(), nil
-	}
-	if err != nil {
-		return nil, fmt.Errorf("get project %s: %w", name, err)
-	}
-	return p, nil
 }
 
 // resourceDiff is Argo CD's ResourceDiff: the states as JSON strings.

@@ -26,7 +26,7 @@ type revisionMetadata struct {
 // revisionMetadata reads a commit of the app's Git source (the first, or
 // the one sourceIndex names): only the app's own repository is asked.
 func (a *API) revisionMetadata(w http.ResponseWriter, r *http.Request) {
-	app, ok := a.loadApp(w, r, "get")
+	app, ok := a.appFor(w, r, "get")
 	if !ok {
 		return
 	}

@@ -212,3 +212,56 @@ func TestGetResourceMasksSecrets(t *testing.T) {
 		t.Errorf("answer has no mask: %s", body)
 	}
 }
+
+func event(ns, name string, about corev1.ObjectReference, message string) *corev1.Event {
+	return &corev1.Event{
+		ObjectMeta:     metav1.ObjectMeta{Namespace: ns, Name: name},
+		InvolvedObject: about,
+		Reason:         "Test",
+		Message:        message,
+		Type:           corev1.EventTypeNormal,
+	}
+}
+
+// TestEventsOfAppAndItsResources lists the Events of an Application, and of
+// one of its objects; an object outside the app is refused, and a caller
+// of another project is refused the app.
+func TestEventsOfAppAndItsResources(t *testing.T) {
+	e := newResEnv(t, grant{"other-team", "applications", "get", "team-b/*"})
+	mine := &corev1.ConfigMap{ObjectMeta: tracked("web", "", "ConfigMap", e.ns, "mine")}
+	loose := &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Namespace: e.ns, Name: "loose"}}
+	e.create(t, mine, loose)
+	app := e.createApp(t, "web", "https://example.invalid/repo.git", "default",
+		v1alpha1.ResourceStatus{Version: "v1", Kind: "ConfigMap", Namespace: e.ns, Name: "mine"})
+	e.create(t,
+		event(e.ns, "about-app", corev1.ObjectReference{Kind: "Application", Namespace: e.ns, Name: "web", UID: app.UID}, "the app synced"),
+		event(e.ns, "about-mine", corev1.ObjectReference{Kind: "ConfigMap", Namespace: e.ns, Name: "mine", UID: mine.UID}, "mine changed"),
+		event(e.ns, "about-loose", corev1.ObjectReference{Kind: "ConfigMap", Namespace: e.ns, Name: "loose", UID: loose.UID}, "loose changed"),
+	)
+	for _, tc := range []struct {
+		query, want string
+		code        int
+	}{
+		{"", "the app synced", http.StatusOK},
+		{"?resourceUID=" + string(mine.UID), "mine changed", http.StatusOK},
+		{"?resourceName=mine&resourceNamespace=" + e.ns, "mine changed", http.StatusOK},
+		{"?resourceUID=" + string(loose.UID), "", http.StatusNotFound},
+	} {
+		code, body := e.do(t, "admin", "GET", "/api/v1/applications/web/events"+tc.query, nil)
+		if code != tc.code {
+			t.Errorf("events%s: %d %s, want %d", tc.query, code, body, tc.code)
+			continue
+		}
+		var list corev1.EventList
+		decode(t, body, &list)
+		if tc.want != "" && (len(list.Items) != 1 || list.Items[0].Message != tc.want) {
+			t.Errorf("events%s = %s, want only %q", tc.query, body, tc.want)
+		}
+	}
+	if code, _ := e.do(t, "other-team", "GET", "/api/v1/applications/web/events", nil); code != http.StatusForbidden {
+		t.Errorf("events for a caller of another project: %d, want 403", code)
+	}
+	if code, _ := e.do(t, "other-team", "GET", "/api/v1/applications/web/resource-tree", nil); code != http.StatusForbidden {
+		t.Errorf("tree for a caller of another project: %d, want 403", code)
+	}
+}
