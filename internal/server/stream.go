@@ -1,6 +1,7 @@
 package server
 
 import (
+	"encoding/json"
 	"errors"
 	"net/http"
 	"strings"
@@ -35,6 +36,7 @@ func (a *API) streamApplications(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	defer cancel()
+	out.fields = newFieldTree(q.Fields)
 	if q.MinVersion == 0 {
 		initial, _, err := a.visibleApps(r, q)
 		if err != nil {
@@ -107,6 +109,8 @@ type eventWriter struct {
 	w   http.ResponseWriter
 	rc  *http.ResponseController
 	sse bool
+	// fields keeps only these paths of each event; empty keeps all.
+	fields fieldTree
 }
 
 func newEventWriter(w http.ResponseWriter, sse bool) *eventWriter {
@@ -137,11 +141,18 @@ func (e *eventWriter) send(ev *appEvent) error {
 	return e.flush()
 }
 
-// queue writes one event, to be flushed later.
+// queue writes one event, to be flushed later. The event's encoding is
+// shared by every stream; one that keeps only some fields filters its own
+// copy.
 func (e *eventWriter) queue(ev *appEvent) error {
 	data, err := ev.encoded()
 	if err != nil {
 		return err
+	}
+	if len(e.fields) > 0 {
+		if data, err = e.fields.encode(json.RawMessage(data)); err != nil {
+			return err
+		}
 	}
 	return e.writeData(data)
 }

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/capstan-cd/capstan/api/v1alpha1"
+	"github.com/google/go-cmp/cmp"
 )
 
 // streamEvent is one event of the Application stream, as a client reads it.
@@ -186,5 +187,27 @@ func TestApplicationStreamHeartbeat(t *testing.T) {
 	line, err := bufio.NewReader(resp.Body).ReadString('\n')
 	if err != nil || line != ": heartbeat\n" {
 		t.Errorf("an idle stream sent %q (%v), want a heartbeat comment", line, err)
+	}
+}
+
+// A stream keeps only the fields asked for, as the web UI asks.
+func TestApplicationStreamFields(t *testing.T) {
+	s := newTestServer(t)
+	admin := s.loginAdmin(t)
+	createApps(t, s, appIn(s, "a1", "team-a", "https://git.example.com/a"))
+	lines := streamLines(t, s, admin, "/api/v1/stream/applications?fields=result.type,result.application.metadata.name,result.application.spec.project", true)
+	var got any
+	select {
+	case line := <-lines:
+		if err := json.Unmarshal(line, &got); err != nil {
+			t.Fatal(err)
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("no stream event")
+	}
+	want := map[string]any{"result": map[string]any{"type": "ADDED", "application": map[string]any{
+		"metadata": map[string]any{"name": "a1"}, "spec": map[string]any{"project": "team-a"}}}}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("event (-want +got):\n%s", diff)
 	}
 }
