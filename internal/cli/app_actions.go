@@ -35,6 +35,19 @@ func selectResources(app *v1alpha1.Application, f resourceFlags) []resourceFlags
 	return out
 }
 
+// oneResource is the one object of app that f names, with the version the
+// API needs, which users seldom give.
+func oneResource(app *v1alpha1.Application, f resourceFlags) (resourceFlags, error) {
+	found := selectResources(app, f)
+	switch len(found) {
+	case 0:
+		return resourceFlags{}, fmt.Errorf("application %s has no object matching the flags", app.Name)
+	case 1:
+		return found[0], nil
+	}
+	return resourceFlags{}, fmt.Errorf("%d objects of application %s match: name one with --resource-name, --namespace or --group", len(found), app.Name)
+}
+
 func newAppActionsListCommand(o *clientOptions) *cobra.Command {
 	var res resourceFlags
 	cmd := &cobra.Command{

@@ -1,12 +1,17 @@
 package cli
 
 import (
+	"context"
 	"encoding/json"
+	"regexp"
 	"strings"
 	"testing"
+	"time"
 
+	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/util/wait"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/capstan-cd/capstan/api/v1alpha1"
@@ -74,6 +79,25 @@ func TestAppLifecycleThroughCLI(t *testing.T) {
 	app := s.getApp(t, "web")
 	if app.Status.Sync.Status != v1alpha1.SyncStatusCodeSynced || app.Status.Health.Status != v1alpha1.HealthStatusHealthy {
 		t.Fatalf("after sync and wait: sync %s, health %s", app.Status.Sync.Status, app.Status.Health.Status)
+	}
+	s.must(t, "app", "set", "web", "--label", "team=blue")
+	// The list is served from the server's cache, which follows the write.
+	var listed string
+	_ = wait.PollUntilContextTimeout(t.Context(), 100*time.Millisecond, 30*time.Second, true, func(context.Context) (bool, error) {
+		listed = s.must(t, "app", "list", "-l", "team=blue", "-o", "name")
+		return listed != "", nil
+	})
+	if listed != s.namespace+"/web\n" {
+		t.Errorf("app list -l after app set --label: %q", listed)
+	}
+	if out := s.must(t, "app", "resources", "web"); !regexp.MustCompile(`(?m)^apps +Deployment +` + dest + ` +guestbook-ui +No$`).MatchString(out) {
+		t.Errorf("app resources:\n%s", out)
+	}
+	s.must(t, "app", "patch-resource", "web", "--kind", "Deployment", "--group", "apps", "--resource-name", "guestbook-ui",
+		"--namespace", dest, "--patch", `{"metadata":{"labels":{"patched":"yes"}}}`)
+	var deploy appsv1.Deployment
+	if err := s.direct.Get(t.Context(), client.ObjectKey{Namespace: dest, Name: "guestbook-ui"}, &deploy); err != nil || deploy.Labels["patched"] != "yes" {
+		t.Errorf("app patch-resource: %v, labels %v", err, deploy.Labels)
 	}
 	if out, err := s.run(t, "", "app", "diff", "web"); err != nil {
 		t.Errorf("app diff of a synced Application: %v\n%s", err, out)

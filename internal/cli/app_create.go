@@ -99,21 +99,27 @@ func newAppSetCommand(o *clientOptions) *cobra.Command {
 }
 
 // updateApp reads an Application, changes it and writes it back; the
-// resource version makes a concurrent change fail instead of being lost.
+// resource version makes a concurrent change fail instead of being lost,
+// and the change is made again on the fresh Application, a few times.
 func (o *clientOptions) updateApp(cmd *cobra.Command, qualified string, change func(*v1alpha1.Application) error) error {
 	c, err := o.client(cmd.Context())
 	if err != nil {
 		return err
 	}
-	app, err := c.getApp(cmd.Context(), qualified, "")
-	if err != nil {
-		return err
-	}
-	if err := change(app); err != nil {
-		return fmt.Errorf("application %s: %w", qualified, err)
-	}
 	ns, name := splitAppName(qualified)
-	return c.do(cmd.Context(), http.MethodPut, appPath(name), appQuery(ns), app, nil)
+	for attempt := 0; ; attempt++ {
+		app, err := c.getApp(cmd.Context(), qualified, "")
+		if err != nil {
+			return err
+		}
+		if err := change(app); err != nil {
+			return fmt.Errorf("application %s: %w", qualified, err)
+		}
+		err = c.do(cmd.Context(), http.MethodPut, appPath(name), appQuery(ns), app, nil)
+		if !isConflict(err) || attempt == 4 {
+			return err
+		}
+	}
 }
 
 // unsetFlags are the flags of `app unset`: what to remove from the

@@ -81,7 +81,7 @@ func newAppRollbackCommand(o *clientOptions) *cobra.Command {
 				_, _ = fmt.Fprintf(out, "application '%s' rollback to %d requested\n", args[0], id)
 				return nil
 			}
-			track := &opTracker{before: before.Status.OperationState}
+			track := newOpTracker(&before)
 			done, err := c.waitApp(ctx, args[0], waitFor{operation: true}, track, newProgress(out, time.Now))
 			if err != nil {
 				return err

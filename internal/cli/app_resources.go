@@ -222,8 +222,16 @@ func newAppPatchResourceCommand(o *clientOptions) *cobra.Command {
 			if err != nil {
 				return err
 			}
+			app, err := c.getApp(cmd.Context(), args[0], "")
+			if err != nil {
+				return err
+			}
+			target, err := oneResource(app, res)
+			if err != nil {
+				return err
+			}
 			ns, name := splitAppName(args[0])
-			q := res.query(ns)
+			q := target.query(ns)
 			q.Set("patchType", pt)
 			// Argo CD's API takes the patch as a JSON string.
 			if err := c.do(cmd.Context(), http.MethodPost, appPath(name, "resource"), q, patch, nil); err != nil {

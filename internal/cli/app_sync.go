@@ -138,7 +138,7 @@ state until the operation ends. Fails when the operation does not succeed.`,
 				if output == outputWide || output == outputTable {
 					prog = newProgress(out, time.Now)
 				}
-				track := &opTracker{before: before.Status.OperationState}
+				track := newOpTracker(&before)
 				app, err := c.waitApp(ctx, a, waitFor{operation: true}, track, prog)
 				if err != nil {
 					return err

@@ -119,6 +119,19 @@ func TestOpTrackerIgnoresTheOperationBefore(t *testing.T) {
 		t.Fatal("the finished operation did not end the wait")
 	}
 
+	// Resource versions: a view older than the write is not current,
+	// whatever its operation state says.
+	byVersion := &opTracker{written: "120", before: old.DeepCopy()}
+	lagging := &v1alpha1.Application{Status: v1alpha1.ApplicationStatus{OperationState: &v1alpha1.OperationState{Phase: v1alpha1.OperationSucceeded, StartedAt: t0, Message: "an older one"}}}
+	lagging.ResourceVersion = "119"
+	if byVersion.current(lagging) {
+		t.Error("a view older than the write is current")
+	}
+	lagging.ResourceVersion = "120"
+	if !byVersion.current(lagging) {
+		t.Error("the view of the write is not current")
+	}
+
 	fresh := &opTracker{before: nil}
 	first := &v1alpha1.Application{Status: v1alpha1.ApplicationStatus{OperationState: &v1alpha1.OperationState{Phase: v1alpha1.OperationSucceeded, StartedAt: t0}}}
 	if !fresh.current(first) {

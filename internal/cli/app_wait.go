@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strconv"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -54,18 +55,36 @@ func (w waitFor) satisfied(app *v1alpha1.Application) bool {
 
 // opTracker tells, for an operation this client asked for, whether a view
 // of the Application is from after the request: the stream may first show
-// the Application as it was, with the previous operation finished.
+// the Application as it was, with the previous operation finished, and its
+// cache may lag behind the write that asked for the operation.
 type opTracker struct {
-	// before is the operation state the Application had when asked.
-	before *v1alpha1.OperationState
-	seen   bool
+	// written is the resource version of the write that asked for the
+	// operation; before is the operation state the Application had then.
+	written string
+	before  *v1alpha1.OperationState
+	seen    bool
+}
+
+// newOpTracker tracks the operation asked for by the write that returned
+// app.
+func newOpTracker(app *v1alpha1.Application) *opTracker {
+	return &opTracker{written: app.ResourceVersion, before: app.Status.OperationState}
 }
 
 // current reports whether app shows the operation asked for, pending,
-// running or done; once it has, every later view does.
+// running or done; once it has, every later view does. Resource versions
+// are compared as the numbers the API server gives (as the server's own
+// refresh does); without them, a pending operation or an operation state
+// other than the one before tell.
 func (t *opTracker) current(app *v1alpha1.Application) bool {
 	if t == nil || t.seen {
 		return true
+	}
+	written, err1 := strconv.ParseUint(t.written, 10, 64)
+	got, err2 := strconv.ParseUint(app.ResourceVersion, 10, 64)
+	if err1 == nil && err2 == nil {
+		t.seen = got >= written
+		return t.seen
 	}
 	if app.Operation != nil || !sameOperationState(app.Status.OperationState, t.before) {
 		t.seen = true

@@ -40,6 +40,12 @@ func isNotFound(err error) bool {
 	return errors.As(err, &e) && e.Status == http.StatusNotFound
 }
 
+// isConflict reports whether err is the API's 409.
+func isConflict(err error) bool {
+	var e *apiError
+	return errors.As(err, &e) && e.Status == http.StatusConflict
+}
+
 // isForbidden reports whether err is the API's 403.
 func isForbidden(err error) bool {
 	var e *apiError

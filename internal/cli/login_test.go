@@ -67,7 +67,15 @@ func TestLoginLogoutContext(t *testing.T) {
 		t.Error("switched to a context that does not exist")
 	}
 
+	token := regexp.MustCompile(`auth-token: (\S+)\n  name: first`).FindStringSubmatch(readFile(t, s.config))
 	s.must(t, "logout")
+	if len(token) != 2 {
+		t.Fatal("no token of context first in the configuration file")
+	}
+	// The server refuses the session from now on, not only this file.
+	if _, err := runCLI(t, "", "app", "list", "--server", s.address, "--insecure", "--auth-token", token[1]); err == nil || !strings.Contains(err.Error(), "401") {
+		t.Errorf("the token of a logged-out session still works: %v", err)
+	}
 	if cfg := readFile(t, s.config); strings.Count(cfg, "auth-token:") != 1 {
 		t.Errorf("logout of first should leave second's token only:\n%s", cfg)
 	}
@@ -78,6 +86,10 @@ func TestLoginLogoutContext(t *testing.T) {
 	// The other context keeps its session.
 	if out := s.must(t, "app", "list", "--capstan-context", "second"); !strings.HasPrefix(out, "NAME") {
 		t.Errorf("app list with the other context:\n%s", out)
+	}
+	s.must(t, "context", "second", "--delete")
+	if cfg := readFile(t, s.config); strings.Contains(cfg, "second") {
+		t.Errorf("context --delete left the context:\n%s", cfg)
 	}
 }
 
