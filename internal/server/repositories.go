@@ -146,8 +146,8 @@ func (a *API) getRepository(w http.ResponseWriter, r *http.Request) {
 
 // connectionState is Argo CD's ConnectionState.
 type connectionState struct {
-	Status      string    `json:"status"`
-	Message     string    `json:"message"`
+	Status      string     `json:"status"`
+	Message     string     `json:"message"`
 	AttemptedAt *time.Time `json:"attemptedAt,omitempty"`
 }
 
