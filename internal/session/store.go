@@ -43,14 +43,20 @@ func (st state) account(name string) (Account, bool, error) {
 	return a, ok, nil
 }
 
-// updateSecret changes the data of argocd-secret with change, creating
-// the Secret when it is missing, and tries again on a conflict with
-// another writer. change reports whether it changed anything; when it
-// did not, nothing is written.
+// updateSecret changes the data of argocd-secret with change.
 func (m *Manager) updateSecret(ctx context.Context, change func(data map[string][]byte) (bool, error)) error {
+	return UpdateSecret(ctx, m.opts.Client, m.opts.Reader, m.opts.Namespace, change)
+}
+
+// UpdateSecret changes the data of argocd-secret in namespace with
+// change, reading it through r and writing it through c, creating the
+// Secret when it is missing, and tries again on a conflict with another
+// writer. change reports whether it changed anything; when it did not,
+// nothing is written.
+func UpdateSecret(ctx context.Context, c client.Client, r client.Reader, namespace string, change func(data map[string][]byte) (bool, error)) error {
 	err := retry.RetryOnConflict(retry.DefaultRetry, func() error {
 		var sec corev1.Secret
-		err := m.opts.Reader.Get(ctx, client.ObjectKey{Namespace: m.opts.Namespace, Name: Secret}, &sec)
+		err := r.Get(ctx, client.ObjectKey{Namespace: namespace, Name: Secret}, &sec)
 		missing := apierrors.IsNotFound(err)
 		if err != nil && !missing {
 			return err
@@ -63,19 +69,19 @@ func (m *Manager) updateSecret(ctx context.Context, change func(data map[string]
 			return err
 		}
 		if missing {
-			sec.ObjectMeta = metav1.ObjectMeta{Namespace: m.opts.Namespace, Name: Secret,
+			sec.ObjectMeta = metav1.ObjectMeta{Namespace: namespace, Name: Secret,
 				Labels: map[string]string{"app.kubernetes.io/part-of": "argocd"}}
-			err := m.opts.Client.Create(ctx, &sec)
+			err := c.Create(ctx, &sec)
 			if apierrors.IsAlreadyExists(err) {
 				// Someone else created it meanwhile: read it again.
 				return apierrors.NewConflict(corev1.Resource("secrets"), Secret, err)
 			}
 			return err
 		}
-		return m.opts.Client.Update(ctx, &sec)
+		return c.Update(ctx, &sec)
 	})
 	if err != nil {
-		return fmt.Errorf("update %s/%s: %w", m.opts.Namespace, Secret, err)
+		return fmt.Errorf("update %s/%s: %w", namespace, Secret, err)
 	}
 	return nil
 }
