@@ -62,7 +62,7 @@ k create namespace argocd >/dev/null
 sed "s|REPO|$repo|" hack/demo/apps.yaml | k apply -f - >/dev/null
 
 bin/capstan run --kubeconfig "$kubeconfig" --namespace argocd --leader-elect=false \
-	--address 127.0.0.1:18080 --metrics-bind-address 127.0.0.1:18082 --health-probe-bind-address 127.0.0.1:18081 \
+	--server-address 127.0.0.1:18080 --metrics-bind-address 127.0.0.1:18082 --health-probe-bind-address 127.0.0.1:18081 \
 	--cache-dir "$dir/cache" >"$dir/capstan.log" 2>&1 &
 capstan_pid=$!
 echo "capstan is running (log: $dir/capstan.log); waiting for the Applications to converge"
@@ -85,6 +85,9 @@ while :; do
 	echo
 done
 k get deployments,services -A -l capstan.dev/managed=true
+echo
+echo "API: https://127.0.0.1:18080 (self-signed certificate, in Secret argocd/argocd-secret)"
+echo "log in as admin with password: $(k -n argocd get secret argocd-initial-admin-secret -o jsonpath='{.data.password}' | base64 -d)"
 
 [ "${DEMO_EXIT:-}" = 1 ] && exit 0
 echo

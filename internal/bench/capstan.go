@@ -51,7 +51,7 @@ func startCapstan(cfg capstanConfig, run int) (*capstanProc, error) {
 	}
 	p.cmd = exec.Command(cfg.binary, "run",
 		"--kubeconfig", cfg.kubeconfig, "--namespace", controlNamespace, "--leader-elect=false",
-		"--address", p.webhook, "--metrics-bind-address", p.metrics, "--health-probe-bind-address", p.probes,
+		"--server-address", p.webhook, "--insecure", "--metrics-bind-address", p.metrics, "--health-probe-bind-address", p.probes,
 		"--cache-dir", filepath.Join(cfg.dir, "capstan-cache"), "--workers", strconv.Itoa(cfg.workers),
 		// Heap profiles on the metrics address (see heapProfile).
 		"--profiling")

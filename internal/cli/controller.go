@@ -21,6 +21,7 @@ import (
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/cache"
 	"sigs.k8s.io/controller-runtime/pkg/healthz"
+	"sigs.k8s.io/controller-runtime/pkg/manager"
 	ctrlmetrics "sigs.k8s.io/controller-runtime/pkg/metrics"
 	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 
@@ -48,8 +49,8 @@ type serverOptions struct {
 	// recordEvents records Events on Applications.
 	recordEvents bool
 	cacheDir     string
-	// address serves the webhook (capstan run only); empty means none.
-	address string
+	// api serves the API and the webhook (capstan run only).
+	api     apiOptions
 	webhook server.WebhookOptions
 	git     source.GitOptions
 	charts  source.ChartsOptions
@@ -90,10 +91,13 @@ func newControllerCommand(use, short string, serve bool) *cobra.Command {
 	}
 	o.bindFlags(cmd)
 	if serve {
-		cmd.Flags().StringVar(&o.address, "address", ":8080", "address of the HTTP server (POST /api/webhook)")
-		o.webhook.BindFlags(cmd.Flags())
-		cmd.Flags().BoolVar(&o.images.enabled, "image-updater", true, "run the image updater, every --image-updater-interval")
-		cmd.Flags().DurationVar(&o.images.interval, "image-updater-interval", ctrliu.DefaultInterval, "how often the image updater looks for new images")
+		fs := cmd.Flags()
+		o.api.bindFlags(fs, "server-address", "address of the API server (and POST /api/webhook); empty turns it off")
+		fs.StringVar(&o.api.address, "address", ":8080", "the former name of --server-address")
+		_ = fs.MarkDeprecated("address", "use --server-address")
+		o.webhook.BindFlags(fs)
+		fs.BoolVar(&o.images.enabled, "image-updater", true, "run the image updater, every --image-updater-interval")
+		fs.DurationVar(&o.images.interval, "image-updater-interval", ctrliu.DefaultInterval, "how often the image updater looks for new images")
 	}
 	return cmd
 }
@@ -158,11 +162,8 @@ func (o *serverOptions) run(ctx context.Context) error {
 	// Client-side throttling would make capstan, not the API server, the
 	// limit; the server's priority and fairness protects it.
 	cfg.QPS, cfg.Burst = -1, 0
-	scheme := runtime.NewScheme()
-	if err := clientgoscheme.AddToScheme(scheme); err != nil {
-		return err
-	}
-	if err := v1alpha1.AddToScheme(scheme); err != nil {
+	scheme, err := newScheme()
+	if err != nil {
 		return err
 	}
 	hostname, _ := os.Hostname()
@@ -179,9 +180,7 @@ func (o *serverOptions) run(ctx context.Context) error {
 		LeaderElectionID:              leaseName(sharding),
 		LeaderElectionNamespace:       o.namespace,
 		LeaderElectionReleaseOnCancel: true,
-		// Managed fields are a large part of a cached Application and are
-		// never read from the cache.
-		Cache: cache.Options{DefaultNamespaces: map[string]cache.Config{o.namespace: {}}, DefaultTransform: cache.TransformStripManagedFields()},
+		Cache:                         cacheOptions(o.namespace),
 	})
 	if err != nil {
 		return err
@@ -253,11 +252,17 @@ func (o *serverOptions) run(ctx context.Context) error {
 			return err
 		}
 	}
-	if o.address != "" {
-		if err := mgr.Add(httpServer(o.address, webhookHandler(watcher, r, o.webhook), o.webhook)); err != nil {
+	if o.api.address != "" {
+		if err := o.api.addAPI(ctx, mgr, o.namespace, watcher, webhookHandler(watcher, r, o.webhook)); err != nil {
 			return err
 		}
 	}
+	return startWithProbes(ctx, mgr)
+}
+
+// startWithProbes answers /healthz and /readyz once mgr runs, and runs it
+// until ctx ends.
+func startWithProbes(ctx context.Context, mgr manager.Manager) error {
 	if err := mgr.AddHealthzCheck("healthz", healthz.Ping); err != nil {
 		return err
 	}
@@ -286,4 +291,23 @@ func registerMetrics(cs ...prometheus.Collector) error {
 		}
 	}
 	return nil
+}
+
+// newScheme knows the built-in kinds and capstan's.
+func newScheme() (*runtime.Scheme, error) {
+	scheme := runtime.NewScheme()
+	if err := clientgoscheme.AddToScheme(scheme); err != nil {
+		return nil, err
+	}
+	if err := v1alpha1.AddToScheme(scheme); err != nil {
+		return nil, err
+	}
+	return scheme, nil
+}
+
+// cacheOptions read the control-plane namespace into the informer cache.
+// Managed fields are a large part of a cached Application and are never
+// read from the cache.
+func cacheOptions(namespace string) cache.Options {
+	return cache.Options{DefaultNamespaces: map[string]cache.Config{namespace: {}}, DefaultTransform: cache.TransformStripManagedFields()}
 }

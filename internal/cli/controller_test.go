@@ -80,7 +80,7 @@ func TestRunSyncsAndTakesWebhooks(t *testing.T) {
 	runCtx, stop := context.WithCancel(ctx)
 	cmd := NewRootCommand()
 	address, metricsAddress := freeAddress(t), freeAddress(t)
-	cmd.SetArgs([]string{"run", "--kubeconfig", env.Cluster.Kubeconfig, "--namespace", "argocd", "--address", address,
+	cmd.SetArgs([]string{"run", "--kubeconfig", env.Cluster.Kubeconfig, "--namespace", "argocd", "--server-address", address,
 		"--metrics-bind-address", metricsAddress, "--health-probe-bind-address", "127.0.0.1:0", "--cache-dir", t.TempDir(), "--profiling"})
 	exited := make(chan error, 1)
 	go func() { exited <- cmd.ExecuteContext(runCtx) }()
@@ -122,23 +122,31 @@ func TestRunSyncsAndTakesWebhooks(t *testing.T) {
 		t.Errorf("no leader-election Lease: %v", err)
 	}
 
+	// The API answers over TLS with the generated certificate, and the
+	// admin logs in with the initial password.
+	api := trustingClient(t, cl, "argocd")
+	token := apiLogin(t, api, "https://"+address, "admin", initialAdminPassword(t, cl, "argocd"))
+	if info := apiGet(t, api, "https://"+address+"/api/v1/session/userinfo", token); !strings.Contains(info, `"username":"admin"`) {
+		t.Errorf("userinfo of the admin's session: %s", info)
+	}
+
 	// A push, announced by a correctly signed GitHub webhook, is applied.
 	repo.Commit(t, "main", map[string]string{"guestbook/deployment.yaml": strings.Replace(guestbook["guestbook/deployment.yaml"], "replicas: 1", "replicas: 2", 1)}, "scale")
 	payload := `{"ref":"refs/heads/main","repository":{"clone_url":"` + repo.URL() + `","default_branch":"main"}}`
-	if code := postWebhook(t, address, payload, "wrong-secret"); code != http.StatusUnauthorized {
+	if code := postWebhook(t, api, "https://"+address, payload, "wrong-secret"); code != http.StatusUnauthorized {
 		t.Errorf("a wrongly signed webhook got %d, want 401", code)
 	}
 	// GitLab has no secret, GitHub has one: with signatures required, an
 	// unsigned GitLab event is refused.
-	unsigned, _ := http.NewRequestWithContext(ctx, http.MethodPost, "http://"+address+"/api/webhook", strings.NewReader(`{"ref":"refs/heads/main","project":{"web_url":"`+repo.URL()+`"}}`))
+	unsigned, _ := http.NewRequestWithContext(ctx, http.MethodPost, "https://"+address+"/api/webhook", strings.NewReader(`{"ref":"refs/heads/main","project":{"web_url":"`+repo.URL()+`"}}`))
 	unsigned.Header.Set("X-Gitlab-Event", "Push Hook")
-	if resp, err := http.DefaultClient.Do(unsigned); err != nil || resp.StatusCode != http.StatusUnauthorized {
+	if resp, err := api.Do(unsigned); err != nil || resp.StatusCode != http.StatusUnauthorized {
 		t.Errorf("an unsigned GitLab event with signatures required: %v, %v; want 401", resp, err)
 	} else {
 		resp.Body.Close()
 	}
 	pushed := time.Now()
-	if code := postWebhook(t, address, payload, "hook-secret"); code != http.StatusOK {
+	if code := postWebhook(t, api, "https://"+address, payload, "hook-secret"); code != http.StatusOK {
 		t.Fatalf("webhook answered %d", code)
 	}
 	cs := kubernetes.NewForConfigOrDie(env.Config())
@@ -172,19 +180,20 @@ func freeAddress(t *testing.T) string {
 	return l.Addr().String()
 }
 
-// postWebhook sends a GitHub push event signed with secret and returns the
-// status, retrying while the server is not listening yet.
-func postWebhook(t *testing.T, address, payload, secret string) int {
+// postWebhook sends a GitHub push event signed with secret to the server
+// at base (http:// or https://) through c and returns the status,
+// retrying while the server is not listening yet.
+func postWebhook(t *testing.T, c *http.Client, base, payload, secret string) int {
 	t.Helper()
 	mac := hmac.New(sha256.New, []byte(secret))
 	mac.Write([]byte(payload))
 	code := 0
 	var lastErr error
 	err := wait.PollUntilContextTimeout(context.Background(), 100*time.Millisecond, 10*time.Second, true, func(ctx context.Context) (bool, error) {
-		req, _ := http.NewRequestWithContext(ctx, http.MethodPost, "http://"+address+"/api/webhook", strings.NewReader(payload))
+		req, _ := http.NewRequestWithContext(ctx, http.MethodPost, base+"/api/webhook", strings.NewReader(payload))
 		req.Header.Set("X-GitHub-Event", "push")
 		req.Header.Set("X-Hub-Signature-256", "sha256="+hex.EncodeToString(mac.Sum(nil)))
-		resp, err := http.DefaultClient.Do(req)
+		resp, err := c.Do(req)
 		if err != nil {
 			lastErr = err
 			return false, nil

@@ -17,7 +17,8 @@ func NewRootCommand() *cobra.Command {
 	root.AddCommand(
 		newVersionCommand(),
 		newRenderCommand(),
-		newControllerCommand("run", "Run capstan: the Application controller and the webhook receiver", true),
+		newControllerCommand("run", "Run capstan: the Application controller, the API server and the webhook receiver", true),
+		newServerCommand(),
 		newControllerCommand("controller", "Run the Application controller alone", false),
 		newRenderWorkerCommand(),
 		newImageUpdaterCommand(),

@@ -14,10 +14,9 @@ import (
 )
 
 // webhookHandler serves POST /api/webhook with the secrets of argocd-secret,
-// as the settings watcher last read them.
+// as the settings watcher last read them, within the webhook's deadlines.
 func webhookHandler(w *settings.Watcher, refresher server.Refresher, opts server.WebhookOptions) http.Handler {
-	mux := http.NewServeMux()
-	mux.Handle("/api/webhook", &server.Webhook{
+	return server.WebhookDeadlines(&server.Webhook{
 		Refresher: refresher,
 		Options:   opts,
 		Secrets: func(context.Context) (server.WebhookSecrets, error) {
@@ -30,8 +29,7 @@ func webhookHandler(w *settings.Watcher, refresher server.Refresher, opts server
 				Gogs:            s.Value(settings.Secret, "webhook.gogs.secret"),
 			}, nil
 		},
-	})
-	return mux
+	}, opts)
 }
 
 // everyReplica is a runnable that runs on every replica, leader or not.
@@ -42,11 +40,11 @@ func (f everyReplica) Start(ctx context.Context) error { return f(ctx) }
 // NeedLeaderElection is false: followers serve too.
 func (everyReplica) NeedLeaderElection() bool { return false }
 
-// httpServer runs handler on address for as long as the manager runs, on
+// httpServer runs srv on address for as long as the manager runs, on
 // every replica: a webhook reaching a follower is passed to the leader.
-func httpServer(address string, handler http.Handler, opts server.WebhookOptions) everyReplica {
+// It serves TLS when srv has a TLS configuration.
+func httpServer(address string, srv *http.Server) everyReplica {
 	return func(ctx context.Context) error {
-		srv := server.NewHTTPServer(handler, opts)
 		l, err := net.Listen("tcp", address)
 		if err != nil {
 			return err
@@ -57,7 +55,11 @@ func httpServer(address string, handler http.Handler, opts server.WebhookOptions
 			defer cancel()
 			_ = srv.Shutdown(shutdown)
 		}()
-		if err := srv.Serve(l); !errors.Is(err, http.ErrServerClosed) {
+		serve := func() error { return srv.Serve(l) }
+		if srv.TLSConfig != nil {
+			serve = func() error { return srv.ServeTLS(l, "", "") }
+		}
+		if err := serve(); !errors.Is(err, http.ErrServerClosed) {
 			return err
 		}
 		return nil

@@ -89,9 +89,9 @@ func TestShardsDivideClustersAndFailOver(t *testing.T) {
 		}
 	}
 	webhook := freeAddress(t)
-	a := startCommand(t, "run", "a", namespace, "--shards", "2", "--shard", "0", "--address", webhook)
-	b := startCommand(t, "run", "b", namespace, "--shards", "2", "--shard", "1", "--address", "127.0.0.1:0")
-	c := startCommand(t, "run", "c", namespace, "--shards", "2", "--shard", "1", "--address", "127.0.0.1:0")
+	a := startCommand(t, "run", "a", namespace, "--shards", "2", "--shard", "0", "--server-address", webhook, "--insecure")
+	b := startCommand(t, "run", "b", namespace, "--shards", "2", "--shard", "1", "--server-address", "127.0.0.1:0", "--insecure")
+	c := startCommand(t, "run", "c", namespace, "--shards", "2", "--shard", "1", "--server-address", "127.0.0.1:0", "--insecure")
 	replicas := []*replica{a, b, c}
 	defer func() {
 		if t.Failed() {
@@ -164,7 +164,7 @@ func TestShardsDivideClustersAndFailOver(t *testing.T) {
 	}
 	repo.Commit(t, "main", map[string]string{"near/cm.yaml": configMap("near", "green"), "far/cm.yaml": configMap("far", "green")}, "green")
 	payload := `{"ref":"refs/heads/main","repository":{"clone_url":"` + repo.URL() + `","default_branch":"main"}}`
-	if code := postWebhook(t, webhook, payload, "hook-secret"); code != http.StatusOK {
+	if code := postWebhook(t, http.DefaultClient, "http://"+webhook, payload, "hook-secret"); code != http.StatusOK {
 		t.Fatalf("webhook answered %d", code)
 	}
 	for _, cluster := range []string{"near", "far"} {

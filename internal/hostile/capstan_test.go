@@ -53,7 +53,7 @@ func startCapstan(ctx context.Context, binary, kubeconfig, dir string) (*capstan
 	}
 	args := []string{"run",
 		"--kubeconfig", kubeconfig, "--namespace", controlPlane, "--leader-elect=false",
-		"--address", ports[0], "--metrics-bind-address", "0", "--health-probe-bind-address", ports[1],
+		"--server-address", ports[0], "--insecure", "--metrics-bind-address", "0", "--health-probe-bind-address", ports[1],
 		"--cache-dir", p.cacheDir}
 	if help, _ := exec.Command(binary, "run", "--help").Output(); bytes.Contains(help, []byte("--render-timeout")) {
 		// A render that never ends is stopped after renderTimeout rather

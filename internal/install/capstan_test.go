@@ -87,7 +87,7 @@ func startCapstan(t *testing.T, kubeconfig, namespace string) *capstanProc {
 	// The Deployment's arguments (templates/deployment.yaml), on loopback ports.
 	p.cmd = exec.Command(bin, "run", "--kubeconfig", kubeconfig,
 		"--namespace="+namespace, "--leader-elect=true", "--workers=10",
-		"--address="+ports[0], "--health-probe-bind-address="+ports[1], "--metrics-bind-address="+ports[2],
+		"--server-address="+ports[0], "--health-probe-bind-address="+ports[1], "--metrics-bind-address="+ports[2],
 		"--cache-dir="+filepath.Join(dir, "cache"))
 	p.cmd.Env = append(os.Environ(), "TMPDIR="+dir)
 	p.cmd.Stdout, p.cmd.Stderr = logFile, logFile
