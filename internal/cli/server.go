@@ -16,6 +16,7 @@ import (
 	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 
 	"github.com/capstan-cd/capstan/internal/controller/application"
+	"github.com/capstan-cd/capstan/internal/rbac"
 	"github.com/capstan-cd/capstan/internal/server"
 	"github.com/capstan-cd/capstan/internal/session"
 	"github.com/capstan-cd/capstan/internal/settings"
@@ -58,18 +59,10 @@ func (o apiOptions) addAPI(ctx context.Context, mgr manager.Manager, namespace s
 		Settings:  watcher,
 		Auth:      server.Sessions{Manager: sessions},
 		Sessions:  sessions,
-		RBAC:      adminOnly{},
+		RBAC:      server.NewAuthorizer(rbac.Watch(ctx, watcher, mgr.GetClient(), namespace)),
 		Webhook:   webhook,
 	}
 	return mgr.Add(httpServer(o.address, server.NewAPIServer(api.Handler(), tlsConfig)))
-}
-
-// adminOnly lets the admin do everything and everyone else nothing.
-// TEMPORARY: it stands in for internal/rbac until that is wired here.
-type adminOnly struct{}
-
-func (adminOnly) Enforce(_ context.Context, p server.Principal, _, _, _ string) bool {
-	return p.Subject == session.Admin && p.Issuer == session.Issuer
 }
 
 // apiServerOptions are the flags of `capstan server`.
