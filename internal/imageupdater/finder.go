@@ -40,9 +40,9 @@ type FinderOptions struct {
 	MetadataFetches int
 	// OnRequest, when set, is told of every registry request.
 	OnRequest func(registry string, failed bool)
-	// RequestTimeout bounds each registry request, retries included, so
-	// that a registry that stops answering cannot hold a cycle;
-	// DefaultRequestTimeout when zero.
+	// RequestTimeout bounds each registry request from when the rate
+	// limit lets it go, so that a registry that stops answering cannot
+	// hold a cycle; DefaultRequestTimeout when zero.
 	RequestTimeout time.Duration
 }
 

@@ -6,6 +6,7 @@ import (
 	"crypto/x509"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"sync"
 	"time"
@@ -56,11 +57,11 @@ func newRegistryClient(ep endpoint, opts FinderOptions) (*registryClient, error)
 		return nil, fmt.Errorf("registry %s: %w", ep.Name, err)
 	}
 	limiter := rate.NewLimiter(rate.Limit(ep.Limit), ep.Limit)
-	limited := &limitedTransport{limiter: limiter, next: transport, name: ep.Name, observe: opts.OnRequest}
+	limited := &limitedTransport{limiter: limiter, next: transport, name: ep.Name, observe: opts.OnRequest, timeout: opts.RequestTimeout}
 	return &registryClient{
 		ep:      ep,
 		limiter: limiter,
-		http:    &http.Client{Transport: retry.NewTransport(limited), Timeout: opts.RequestTimeout},
+		http:    &http.Client{Transport: &retry.Transport{Base: limited, Policy: retryPolicy}},
 		clock:   opts.Clock,
 		tags:    newTTLCache[[]string](opts.Clock, opts.CacheTTL, 1024),
 		meta:    newTTLCache[tagMeta](opts.Clock, opts.CacheTTL, 16384),
@@ -100,27 +101,68 @@ func endpointTransport(ep endpoint, base http.RoundTripper) (http.RoundTripper, 
 	return t, nil
 }
 
+// retryPolicy retries a request the registry answered 429 (after its
+// Retry-After), 408 or 5xx, a few times with backoff. A request that got
+// no answer is not retried: a registry that is down or silent fails the
+// image at once rather than holding the cycle through retries.
+func retryPolicy() retry.Policy {
+	return &retry.GenericPolicy{
+		Retryable: func(resp *http.Response, err error) (bool, error) {
+			if err != nil {
+				return false, err
+			}
+			c := resp.StatusCode
+			return c == http.StatusTooManyRequests || c == http.StatusRequestTimeout || c >= 500, nil
+		},
+		Backoff:  retry.DefaultBackoff,
+		MinWait:  200 * time.Millisecond,
+		MaxWait:  3 * time.Second,
+		MaxRetry: 3,
+	}
+}
+
 // limitedTransport holds each request until the registry's limit allows
-// it, and counts it.
+// it, bounds it by the request timeout from then on (so that waiting for
+// the limit is not counted), and counts it.
 type limitedTransport struct {
 	limiter *rate.Limiter
 	next    http.RoundTripper
 	name    string
 	observe requestObserver
+	timeout time.Duration
 }
 
 func (t *limitedTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 	if err := t.limiter.Wait(req.Context()); err != nil {
 		return nil, err
 	}
-	resp, err := t.next.RoundTrip(req)
+	ctx, cancel := context.WithTimeout(req.Context(), t.timeout)
+	resp, err := t.next.RoundTrip(req.WithContext(ctx))
 	if t.observe != nil {
 		// A 401 is the first step of every authenticated exchange, not
 		// a failure.
 		failed := err != nil || (resp.StatusCode >= 400 && resp.StatusCode != http.StatusUnauthorized)
 		t.observe(t.name, failed)
 	}
-	return resp, err
+	if err != nil {
+		cancel()
+		return nil, err
+	}
+	resp.Body = &cancelOnClose{ReadCloser: resp.Body, cancel: cancel}
+	return resp, nil
+}
+
+// cancelOnClose ends a request's context once its body is read and
+// closed, so that the timeout also bounds reading the body.
+type cancelOnClose struct {
+	io.ReadCloser
+	cancel context.CancelFunc
+}
+
+func (c *cancelOnClose) Close() error {
+	err := c.ReadCloser.Close()
+	c.cancel()
+	return err
 }
 
 // access is the identity requests are made with: a credential and the
