@@ -100,22 +100,19 @@ func (w *GitWriter) Write(ctx context.Context, changes []AppUpdates) []CommitRes
 		b.targets = append(b.targets, t)
 	}
 	for _, b := range batches {
-		results = append(results, w.commit(ctx, b))
+		results = append(results, w.commit(ctx, b)...)
 	}
 	return results
 }
 
-func (w *GitWriter) commit(ctx context.Context, b *batch) CommitResult {
-	res := CommitResult{Repository: b.target.repoURL, Branch: b.target.branch}
-	var msgs []string
-	for _, a := range b.apps {
-		res.Apps = append(res.Apps, a.App)
+func (w *GitWriter) commit(ctx context.Context, b *batch) []CommitResult {
+	msgs := make([]string, len(b.apps))
+	for i, a := range b.apps {
 		msg, err := CommitMessage(w.Config.MessageTemplate, a.App.Name, a.Updates)
 		if err != nil {
-			res.Err = err
-			return res
+			return []CommitResult{{Repository: b.target.repoURL, Branch: b.target.branch, Apps: appsOf(b.apps), Err: err}}
 		}
-		msgs = append(msgs, strings.TrimSpace(msg))
+		msgs[i] = strings.TrimSpace(msg)
 	}
 	user, email := w.Config.User, w.Config.Email
 	if user == "" {
@@ -124,24 +121,57 @@ func (w *GitWriter) commit(ctx context.Context, b *batch) CommitResult {
 	if email == "" {
 		email = DefaultGitEmail
 	}
+	var failed []error
 	sha, err := w.Git.Commit(ctx, b.repo, source.Commit{
-		Base: b.target.base, Branch: b.target.branch,
-		Message: strings.Join(msgs, "\n\n") + "\n", AuthorName: user, AuthorEmail: email,
+		Base: b.target.base, Branch: b.target.branch, AuthorName: user, AuthorEmail: email,
 		Edit: func(read func(string) ([]byte, error)) (map[string][]byte, error) {
-			return editFiles(b, read)
+			var files map[string][]byte
+			files, failed = editFiles(b, read)
+			return files, nil
+		},
+		Describe: func() string {
+			var kept []string
+			for i, m := range msgs {
+				if failed[i] == nil {
+					kept = append(kept, m)
+				}
+			}
+			return strings.Join(kept, "\n\n") + "\n"
 		},
 	})
 	if errors.Is(err, source.ErrNothingToCommit) {
 		err = nil
 	}
-	res.SHA, res.Err = sha, err
-	return res
+	res := CommitResult{Repository: b.target.repoURL, Branch: b.target.branch, SHA: sha, Err: err}
+	out := []CommitResult{}
+	for i, a := range b.apps {
+		if failed != nil && failed[i] != nil {
+			out = append(out, CommitResult{Repository: b.target.repoURL, Branch: b.target.branch, Apps: []*v1alpha1.Application{a.App}, Err: failed[i]})
+			continue
+		}
+		res.Apps = append(res.Apps, a.App)
+	}
+	if len(res.Apps) > 0 {
+		out = append(out, res)
+	}
+	return out
+}
+
+func appsOf(apps []AppUpdates) []*v1alpha1.Application {
+	out := make([]*v1alpha1.Application, len(apps))
+	for i, a := range apps {
+		out[i] = a.App
+	}
+	return out
 }
 
 // editFiles makes every Application's edits of a batch, each seeing those
-// made before it, and returns the files to write.
-func editFiles(b *batch, read func(string) ([]byte, error)) (map[string][]byte, error) {
+// made before it, and returns the files to write and, per Application, the
+// error that left its edit out: one broken Application does not hold back
+// the others of its repository.
+func editFiles(b *batch, read func(string) ([]byte, error)) (map[string][]byte, []error) {
 	out := map[string][]byte{}
+	failed := make([]error, len(b.apps))
 	current := func(name string) ([]byte, error) {
 		if data, ok := out[name]; ok {
 			return data, nil
@@ -155,11 +185,12 @@ func editFiles(b *batch, read func(string) ([]byte, error)) (map[string][]byte, 
 	for i, a := range b.apps {
 		name, data, err := editFile(a, b.targets[i], current)
 		if err != nil {
-			return nil, fmt.Errorf("application %s/%s: %s: %w", a.App.Namespace, a.App.Name, name, err)
+			failed[i] = fmt.Errorf("application %s/%s: %s: %w", a.App.Namespace, a.App.Name, name, err)
+			continue
 		}
 		out[name] = data
 	}
-	return out, nil
+	return out, failed
 }
 
 // editFile makes one Application's edit of its target file.

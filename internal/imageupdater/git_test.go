@@ -175,3 +175,27 @@ func TestGitWriteBackRefusedPushWritesNothing(t *testing.T) {
 		t.Errorf("error %q does not say the push was declined", res[0].Err)
 	}
 }
+
+func TestGitWriteBackBrokenAppDoesNotHoldBackOthers(t *testing.T) {
+	f := newGitFixture(t, map[string]string{"apps/a/x.yaml": "a\n", "apps/b/x.yaml": "b\n"})
+	a := f.app("a", "apps/a", v1alpha1.ApplicationSourceTypeKustomize, map[string]string{AnnotationWriteBackMethod: "git"})
+	broken := f.app("b", "apps/b", v1alpha1.ApplicationSourceTypeKustomize, map[string]string{
+		AnnotationWriteBackMethod: "git", AnnotationWriteBackTarget: "kustomization",
+	})
+	res := f.write(t, AppUpdates{App: a, Updates: []Update{webUpdate}}, AppUpdates{App: broken, Updates: []Update{webUpdate}})
+	byApp := map[string]CommitResult{}
+	for _, r := range res {
+		for _, app := range r.Apps {
+			byApp[app.Name] = r
+		}
+	}
+	if r := byApp["a"]; r.Err != nil || r.SHA == "" {
+		t.Errorf("a: %+v, want a commit", r)
+	}
+	if r := byApp["b"]; r.Err == nil || !strings.Contains(r.Err.Error(), "no kustomization in apps/b") {
+		t.Errorf("b: %+v, want an error naming the missing kustomization", r)
+	}
+	if msg := f.repo.LastCommit(t, "main"); strings.Contains(msg, "update of b") || !strings.Contains(msg, "update of a") {
+		t.Errorf("commit message speaks of the wrong apps:\n%s", msg)
+	}
+}

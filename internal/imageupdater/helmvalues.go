@@ -3,6 +3,7 @@ package imageupdater
 import (
 	"fmt"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/capstan-cd/capstan/api/v1alpha1"
 )
@@ -21,6 +22,9 @@ func SetHelmValues(data []byte, params []v1alpha1.HelmParameter) ([]byte, error)
 		return nil, fmt.Errorf("parse values: %w", err)
 	}
 	for _, p := range params {
+		if !utf8.ValidString(p.Value) {
+			return nil, fmt.Errorf("values key %q: the value is not UTF-8", p.Name)
+		}
 		keys := strings.Split(p.Name, ".")
 		m := doc.root
 		for _, k := range keys[:len(keys)-1] {

@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"unicode"
 
 	"gopkg.in/yaml.v3"
 )
@@ -151,8 +152,9 @@ func scalarEnd(src []byte, from int, n *yaml.Node) (int, bool) {
 	}
 	switch n.Style {
 	case 0:
+		// An empty plain scalar (key: with nothing after) has no extent.
 		end := from + len(n.Value)
-		return end, end <= len(src) && string(src[from:end]) == n.Value
+		return end, n.Value != "" && end <= len(src) && string(src[from:end]) == n.Value
 	case yaml.DoubleQuotedStyle:
 		for i := from + 1; i < len(src) && src[i] != '\n'; i++ {
 			switch src[i] {
@@ -180,12 +182,18 @@ func scalarEnd(src []byte, from int, n *yaml.Node) (int, bool) {
 // replaces, quoted when a plain scalar would read as something else.
 func scalarText(value string, style yaml.Style) string {
 	switch {
-	case style == yaml.SingleQuotedStyle:
+	case style == yaml.SingleQuotedStyle && printable(value):
 		return "'" + strings.ReplaceAll(value, "'", "''") + "'"
 	case style == yaml.DoubleQuotedStyle || !plainString(value):
 		return strconv.Quote(value)
 	}
 	return value
+}
+
+// printable reports whether value has only printable characters, which is
+// all a single-quoted scalar can hold.
+func printable(value string) bool {
+	return !strings.ContainsFunc(value, func(r rune) bool { return !unicode.IsPrint(r) })
 }
 
 // plainString reports whether value reads back as the same string when

@@ -32,6 +32,9 @@ type Commit struct {
 	Branch string
 	// Message, AuthorName and AuthorEmail describe the commit.
 	Message, AuthorName, AuthorEmail string
+	// Describe, when set, gives the message instead of Message, once Edit
+	// has run: what the commit says may depend on what the edit did.
+	Describe func() string
 	// Edit reads files of the checked-out tree (paths from the
 	// repository's root, slash-separated; a missing file reads as an
 	// error wrapping fs.ErrNotExist) and returns the files to write. It
@@ -112,7 +115,11 @@ func (g *Git) commitOnce(ctx context.Context, repo Repository, c Commit) (string
 		return "", fmt.Errorf("stage changes: %w", err)
 	}
 	sig := &object.Signature{Name: c.AuthorName, Email: c.AuthorEmail, When: time.Now()}
-	sha, err := wt.Commit(c.Message, &git.CommitOptions{Author: sig, Committer: sig})
+	msg := c.Message
+	if c.Describe != nil {
+		msg = c.Describe()
+	}
+	sha, err := wt.Commit(msg, &git.CommitOptions{Author: sig, Committer: sig})
 	if err != nil {
 		return "", fmt.Errorf("commit: %w", err)
 	}
