@@ -60,10 +60,10 @@ func TestFinderAllowAndIgnoreTags(t *testing.T) {
 		annotations map[string]string
 		want        string
 	}{
-		// The article's annotation, on an entry with an empty alias; a
-		// -0 constraint admits the pre-release tags.
+		// The article's annotations as written: an entry with an empty
+		// alias, no constraint (so pre-releases count), and .allow-tags.
 		{"the article's allow-tags", map[string]string{
-			AnnotationImageList:              "=" + image + ":>=2.0.0-0",
+			AnnotationImageList:              "=" + image,
 			AnnotationPrefix + ".allow-tags": `regexp:2\.\d+\.\d+-SNAPSHOT`,
 		}, "2.9.0-SNAPSHOT"},
 		{"ignore-tags", map[string]string{

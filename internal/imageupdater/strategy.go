@@ -80,15 +80,16 @@ func Pick(s Strategy, constraint, current string, candidates []Candidate) (Candi
 }
 
 // pickSemver takes the highest version the constraint allows. Without a
-// constraint every release is allowed, and no pre-release (as in
-// semver, a constraint must end in -0 to admit pre-releases).
+// constraint every tag that is a version is allowed, pre-releases
+// included; a constraint admits pre-releases only when it names one
+// (>=2.0.0-0), as semver constraints do.
 func pickSemver(constraint string, candidates []Candidate) (Candidate, bool) {
-	if constraint == "" {
-		constraint = "*"
-	}
-	c, err := semver.NewConstraint(constraint)
-	if err != nil {
-		return Candidate{}, false
+	var c *semver.Constraints
+	if constraint != "" {
+		var err error
+		if c, err = semver.NewConstraint(constraint); err != nil {
+			return Candidate{}, false
+		}
 	}
 	type versioned struct {
 		Candidate
@@ -97,7 +98,7 @@ func pickSemver(constraint string, candidates []Candidate) (Candidate, bool) {
 	var allowed []versioned
 	for _, cand := range candidates {
 		v, err := semver.NewVersion(cand.Tag)
-		if err != nil || !c.Check(v) {
+		if err != nil || (c != nil && !c.Check(v)) {
 			continue
 		}
 		allowed = append(allowed, versioned{cand, v})

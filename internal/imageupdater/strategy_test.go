@@ -26,7 +26,8 @@ func TestPick(t *testing.T) {
 		wantOK     bool
 	}{
 		{"semver highest", StrategySemver, "", "", tags("1.2.0", "1.10.0", "1.9.3", "latest"), "1.10.0", true},
-		{"semver skips pre-releases without -0", StrategySemver, "", "", tags("1.2.0", "1.3.0-rc1"), "1.2.0", true},
+		{"semver without constraint takes pre-releases", StrategySemver, "", "", tags("1.2.0", "1.3.0-rc1"), "1.3.0-rc1", true},
+		{"semver constraint skips pre-releases", StrategySemver, ">=1.2.0", "", tags("1.2.0", "1.3.0-rc1"), "1.2.0", true},
 		{"semver pre-releases with -0", StrategySemver, ">=1.2.0-0", "", tags("1.2.0", "1.3.0-rc1"), "1.3.0-rc1", true},
 		{"semver constraint", StrategySemver, "~1.26", "", tags("1.25.4", "1.26.1", "1.26.3", "1.27.0"), "1.26.3", true},
 		{"semver v prefix", StrategySemver, "1.x", "", tags("v1.1.0", "v1.2.0", "v2.0.0"), "v1.2.0", true},
