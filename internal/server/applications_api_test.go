@@ -6,7 +6,6 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
-	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -18,20 +17,24 @@ import (
 
 	"github.com/capstan-cd/capstan/api/v1alpha1"
 	"github.com/capstan-cd/capstan/internal/cluster"
-	"github.com/capstan-cd/capstan/internal/session"
+	"github.com/capstan-cd/capstan/internal/settings"
 )
 
-// grants authorizes the tests of the Application endpoints: the admin may
-// do anything, another subject the listed "<action> <project>" on the
-// Applications of those projects.
+// grants are RBAC grants for the tests of the Application endpoints:
+// subject → "<action> <project>" on the Applications of that project.
 type grants map[string][]string
 
-func (g grants) Enforce(_ context.Context, p Principal, resource, action, object string) bool {
-	if p.Subject == session.Admin {
-		return true
+// withGrants writes g as the policy of argocd-rbac-cm, which the server's
+// real RBAC reads; the admin may do anything, as always.
+func withGrants(g grants) testServerOption {
+	var lines []string
+	for subject, list := range g {
+		for _, grant := range list {
+			action, project, _ := strings.Cut(grant, " ")
+			lines = append(lines, fmt.Sprintf("p, %s, applications, %s, %s/*, allow", subject, action, project))
+		}
 	}
-	project, _, _ := strings.Cut(object, "/")
-	return resource == resourceApplications && slices.Contains(g[p.Subject], action+" "+project)
+	return withConfigMap(settings.RBAC, map[string]string{"policy.csv": strings.Join(lines, "\n")})
 }
 
 // appIn is an Application of project in the server's namespace, from
@@ -112,7 +115,7 @@ func names(apps []v1alpha1.Application) []string {
 }
 
 func TestApplicationList(t *testing.T) {
-	s := newTestServer(t, withAccount("alice", "login", "alice-password"), withAuthorizer(grants{"alice": {"get team-a"}}))
+	s := newTestServer(t, withAccount("alice", "login", "alice-password"), withGrants(grants{"alice": {"get team-a"}}))
 	admin, alice := s.loginAdmin(t), s.login(t, "alice", "alice-password")
 	repo := "https://git.example.com/apps.git"
 	a1, a2, b1, d1 := appIn(s, "a1", "team-a", repo), appIn(s, "a2", "team-a", repo), appIn(s, "b1", "team-b", "https://git.example.com/other"), appIn(s, "d1", "", repo)
@@ -161,7 +164,7 @@ func TestApplicationList(t *testing.T) {
 }
 
 func TestApplicationGet(t *testing.T) {
-	s := newTestServer(t, withAccount("alice", "login", "alice-password"), withAuthorizer(grants{"alice": {"get team-a"}}))
+	s := newTestServer(t, withAccount("alice", "login", "alice-password"), withGrants(grants{"alice": {"get team-a"}}))
 	admin, alice := s.loginAdmin(t), s.login(t, "alice", "alice-password")
 	createApps(t, s, appIn(s, "mine", "team-a", "https://git.example.com/a"), appIn(s, "theirs", "team-b", "https://git.example.com/b"))
 

@@ -31,7 +31,7 @@ func setStatus(t *testing.T, s *testServer, name string, status func(*v1alpha1.A
 func TestApplicationSyncAndTerminate(t *testing.T) {
 	s := newTestServer(t, withAccount("alice", "login", "alice-password"), withAccount("bob", "login", "bob-password"),
 		withAccount("carol", "login", "carol-password"),
-		withAuthorizer(grants{"alice": {"get team-a", "sync team-a", "override team-a"}, "bob": {"get team-a"}, "carol": {"get team-a", "sync team-a"}}))
+		withGrants(grants{"alice": {"get team-a", "sync team-a", "override team-a"}, "bob": {"get team-a"}, "carol": {"get team-a", "sync team-a"}}))
 	alice, bob, carol := s.login(t, "alice", "alice-password"), s.login(t, "bob", "bob-password"), s.login(t, "carol", "carol-password")
 	createApps(t, s, appIn(s, "guestbook", "team-a", "https://git.example.com/a"))
 	path := "/api/v1/applications/guestbook"

@@ -43,7 +43,7 @@ func (s *testServer) errorOf(t *testing.T, token, method, path string, body any,
 }
 
 func TestApplicationCreate(t *testing.T) {
-	s := newTestServer(t, withAccount("alice", "login", "alice-password"), withAuthorizer(grants{"alice": {"get team-a"}}))
+	s := newTestServer(t, withAccount("alice", "login", "alice-password"), withGrants(grants{"alice": {"get team-a"}}))
 	admin, alice := s.loginAdmin(t), s.login(t, "alice", "alice-password")
 	teamProject(t, s)
 	allowed := "https://git.example.com/allowed/apps"
@@ -107,7 +107,7 @@ func TestApplicationCreate(t *testing.T) {
 }
 
 func TestApplicationUpdateAndPatch(t *testing.T) {
-	s := newTestServer(t, withAccount("alice", "login", "alice-password"), withAuthorizer(grants{"alice": {"get team-a"}}))
+	s := newTestServer(t, withAccount("alice", "login", "alice-password"), withGrants(grants{"alice": {"get team-a"}}))
 	admin, alice := s.loginAdmin(t), s.login(t, "alice", "alice-password")
 	teamProject(t, s)
 	createApps(t, s, appIn(s, "guestbook", "team-a", "https://git.example.com/allowed/apps"))
@@ -149,7 +149,7 @@ func TestApplicationUpdateAndPatch(t *testing.T) {
 // the Application goes and its objects stay; a cascading delete sets the
 // finalizer of its propagation policy for the controller to honour.
 func TestApplicationDelete(t *testing.T) {
-	s := newTestServer(t, withAccount("alice", "login", "alice-password"), withAuthorizer(grants{"alice": {"get default"}}))
+	s := newTestServer(t, withAccount("alice", "login", "alice-password"), withGrants(grants{"alice": {"get default"}}))
 	admin, alice := s.loginAdmin(t), s.login(t, "alice", "alice-password")
 	keep := appIn(s, "keep", "", "https://git.example.com/a")
 	keep.Finalizers = []string{v1alpha1.ResourcesFinalizer}

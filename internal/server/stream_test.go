@@ -107,7 +107,7 @@ func next(t *testing.T, events <-chan streamEvent) string {
 // The stream starts with what the caller may see, then sends each change
 // of those Applications, and nothing of the others.
 func TestApplicationStream(t *testing.T) {
-	s := newTestServer(t, withAccount("alice", "login", "alice-password"), withAuthorizer(grants{"alice": {"get team-a"}}))
+	s := newTestServer(t, withAccount("alice", "login", "alice-password"), withGrants(grants{"alice": {"get team-a"}}))
 	admin, alice := s.loginAdmin(t), s.login(t, "alice", "alice-password")
 	createApps(t, s, appIn(s, "a1", "team-a", "https://git.example.com/a"), appIn(s, "b1", "team-b", "https://git.example.com/b"))
 
