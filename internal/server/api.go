@@ -63,6 +63,7 @@ func (a *API) Handler() http.Handler {
 		a.accountRoutes(),
 		a.appResourceRoutes(), a.projectRoutes(), a.repositoryRoutes(), a.clusterRoutes(), a.settingsRoutes(), a.versionRoutes(),
 		a.projectTokenRoutes(),
+		a.actionRoutes(),
 	} {
 		for _, rt := range group {
 			h := http.Handler(rt.handle)

@@ -52,6 +52,17 @@ func (a *API) appResource(w http.ResponseWriter, r *http.Request, verb string) (
 	if verb != "get" {
 		action = subresourceAction(verb, ref)
 	}
+	return a.appResourceAs(w, r, action)
+}
+
+// appResourceAs is appResource with the RBAC action given whole (a
+// resource action's action/<group>/<kind>/<name>).
+func (a *API) appResourceAs(w http.ResponseWriter, r *http.Request, action string) (*v1alpha1.Application, *destination, *unstructured.Unstructured, bool) {
+	ref, err := queryRef(r)
+	if err != nil {
+		writeError(w, http.StatusBadRequest, "%v", err)
+		return nil, nil, nil, false
+	}
 	app, dst, ok := a.appWithDestination(w, r, action)
 	if !ok {
 		return nil, nil, nil, false

@@ -1,16 +1,11 @@
 package server
 
 import (
-	"context"
 	"net/http"
 	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
-	corev1 "k8s.io/api/core/v1"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-
-	"github.com/capstan-cd/capstan/internal/settings"
 )
 
 func TestResourceOverrides(t *testing.T) {
@@ -90,21 +85,12 @@ func TestPublicSettings(t *testing.T) {
 // details.
 func TestSettingsAndVersionEndpoints(t *testing.T) {
 	e := newResEnv(t)
-	ctx, cancel := context.WithCancel(context.Background())
-	t.Cleanup(cancel)
-	if err := e.client.Create(ctx, &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Namespace: e.ns, Name: settings.ConfigMap}, Data: map[string]string{
+	e.withSettings(t, map[string]string{
 		"url":                          "https://cd.example",
 		"oidc.config":                  "name: Okta\nissuer: https://idp.example\nclientID: capstan\nclientSecret: do-not-show-me\n",
 		"application.instanceLabelKey": "argocd.argoproj.io/instance",
 		"statusbadge.enabled":          "true",
-	}}); err != nil {
-		t.Fatal(err)
-	}
-	w, err := settings.Watch(ctx, env.Config(), e.ns)
-	if err != nil {
-		t.Fatal(err)
-	}
-	e.api.Settings = w
+	})
 	code, anon := e.do(t, "", "GET", "/api/v1/settings", nil)
 	if code != http.StatusOK {
 		t.Fatalf("settings: %d %s", code, anon)
