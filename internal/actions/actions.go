@@ -82,7 +82,7 @@ func (s *Set) Discover(ctx context.Context, obj *unstructured.Unstructured) ([]A
 	for _, sc := range s.scripts(obj.GroupVersionKind().GroupKind()) {
 		list, err := sc.discover(ctx, obj)
 		if err != nil {
-			return nil, fmt.Errorf("discover actions of %s: %w", describe(obj), err)
+			return nil, &ScriptError{fmt.Errorf("discover actions of %s: %w", describe(obj), err)}
 		}
 		for _, a := range list {
 			found[a.Name] = a
@@ -115,13 +115,20 @@ func (s *Set) Run(ctx context.Context, obj *unstructured.Unstructured, name stri
 		if def, ok := sc.definitions[name]; ok {
 			ops, err := run(ctx, def, obj, params)
 			if err != nil {
-				return nil, fmt.Errorf("run action %s on %s: %w", name, describe(obj), err)
+				return nil, &ScriptError{fmt.Errorf("run action %s on %s: %w", name, describe(obj), err)}
 			}
 			return ops, nil
 		}
 	}
 	return nil, &UnknownError{Action: name, Object: describe(obj)}
 }
+
+// ScriptError is a discovery or action script that failed: an error of
+// the settings, not of the object or the caller.
+type ScriptError struct{ err error }
+
+func (e *ScriptError) Error() string { return e.err.Error() }
+func (e *ScriptError) Unwrap() error { return e.err }
 
 // UnknownError says an object does not offer an action, or offers it
 // disabled.

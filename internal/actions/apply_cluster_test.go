@@ -14,6 +14,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/util/wait"
+	"k8s.io/client-go/util/retry"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/capstan-cd/capstan/internal/testenv"
@@ -74,16 +75,21 @@ func TestRestartRollsTheDeploymentOut(t *testing.T) {
 		t.Fatalf("the deployment never became available: %v (status %+v)", err, dep.Status)
 	}
 	before := dep.Generation
-	current := &unstructured.Unstructured{}
-	current.SetGroupVersionKind(obj.GroupVersionKind())
-	if err := c.Get(ctx, client.ObjectKeyFromObject(obj), current); err != nil {
-		t.Fatal(err)
-	}
-	ops, err := (*Set)(nil).Run(ctx, current, "restart", nil)
+	// The Deployment's status may still move: read, run and write again
+	// on a conflict, as the API does.
+	err := retry.RetryOnConflict(retry.DefaultRetry, func() error {
+		current := &unstructured.Unstructured{}
+		current.SetGroupVersionKind(obj.GroupVersionKind())
+		if err := c.Get(ctx, client.ObjectKeyFromObject(obj), current); err != nil {
+			return err
+		}
+		ops, err := (*Set)(nil).Run(ctx, current, "restart", nil)
+		if err != nil {
+			return err
+		}
+		return Apply(ctx, ClientWriter{c}, current, ops)
+	})
 	if err != nil {
-		t.Fatal(err)
-	}
-	if err := Apply(ctx, ClientWriter{c}, current, ops); err != nil {
 		t.Fatal(err)
 	}
 	if err := wait.PollUntilContextCancel(ctx, 100*time.Millisecond, true, rolledOut(before+1)); err != nil {

@@ -8,11 +8,14 @@ import (
 	"net/http"
 	"strings"
 
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/dynamic"
+	"k8s.io/client-go/util/retry"
 	ctrl "sigs.k8s.io/controller-runtime"
 
 	"github.com/capstan-cd/capstan/api/v1alpha1"
@@ -116,27 +119,59 @@ func (a *API) runAction(w http.ResponseWriter, r *http.Request) {
 	for _, p := range req.Params {
 		params[p.Name] = p.Value
 	}
-	ops, err := a.settingsNow().Actions.Run(r.Context(), live, req.Action, params)
+	// An object that changed between the read and the write (a
+	// Deployment's status, as it rolls out) is read again and the action
+	// run again on it, as kubectl does: the write never undoes a change
+	// it did not see, and a busy object does not fail the request.
+	first := true
+	err := retry.RetryOnConflict(retry.DefaultRetry, func() error {
+		if !first {
+			fresh, err := dst.applier.Get(r.Context(), live)
+			if err != nil {
+				return err
+			}
+			if fresh == nil {
+				return apierrors.NewNotFound(schema.GroupResource{Group: live.GroupVersionKind().Group, Resource: live.GetKind()}, live.GetName())
+			}
+			live = fresh
+		}
+		first = false
+		return a.runOnce(r.Context(), app, dst, live, req.Action, params)
+	})
 	var unknown *actions.UnknownError
+	var refused *refusedError
 	switch {
 	case errors.As(err, &unknown):
 		writeError(w, http.StatusBadRequest, "%v", err)
-		return
-	case err != nil:
-		writeError(w, http.StatusInternalServerError, "%v", err)
-		return
-	}
-	if err := a.permitOperations(r.Context(), app, dst, live, ops); err != nil {
+	case errors.As(err, &refused):
 		writeError(w, http.StatusForbidden, "action %s: %v", req.Action, err)
-		return
-	}
-	if err := actions.Apply(r.Context(), destWriter{dst}, live, ops); err != nil {
+	case errors.As(err, new(*actions.ScriptError)):
+		writeError(w, http.StatusInternalServerError, "%v", err)
+	case err != nil:
 		writeKubeError(w, err, "action %s on %s", req.Action, tracking.Describe(live))
-		return
+	default:
+		ctrl.LoggerFrom(r.Context()).Info("resource action run", "application", app.Name, "action", req.Action, "object", tracking.Describe(live), "user", callerName(r))
+		writeJSON(w, http.StatusOK, struct{}{})
 	}
-	ctrl.LoggerFrom(r.Context()).Info("resource action run", "application", app.Name, "action", req.Action, "object", tracking.Describe(live), "user", callerName(r))
-	writeJSON(w, http.StatusOK, struct{}{})
 }
+
+// runOnce runs action on live and writes what it asks for.
+func (a *API) runOnce(ctx context.Context, app *v1alpha1.Application, dst *destination, live *unstructured.Unstructured, action string, params map[string]string) error {
+	ops, err := a.settingsNow().Actions.Run(ctx, live, action, params)
+	if err != nil {
+		return err
+	}
+	if err := a.permitOperations(ctx, app, dst, live, ops); err != nil {
+		return err
+	}
+	return actions.Apply(ctx, destWriter{dst}, live, ops)
+}
+
+// refusedError is an action's write that the Application may not make.
+type refusedError struct{ err error }
+
+func (e *refusedError) Error() string { return e.err.Error() }
+func (e *refusedError) Unwrap() error { return e.err }
 
 // permitOperations checks what an action asks for: another object it
 // patches must be the Application's, an object it creates must pass the
@@ -155,10 +190,14 @@ func (a *API) permitOperations(ctx context.Context, app *v1alpha1.Application, d
 				return err
 			}
 			if other == nil {
-				return fmt.Errorf("%s does not exist", tracking.Describe(obj))
+				return &refusedError{fmt.Errorf("%s does not exist", tracking.Describe(obj))}
 			}
-			if ok, err := a.belongs(ctx, dst, app.Name, other); err != nil || !ok {
-				return fmt.Errorf("%s is not a resource of application %s", tracking.Describe(obj), app.Name)
+			ok, err := a.belongs(ctx, dst, app.Name, other)
+			if err != nil {
+				return err
+			}
+			if !ok {
+				return &refusedError{fmt.Errorf("%s is not a resource of application %s", tracking.Describe(obj), app.Name)}
 			}
 		case actions.OpCreate:
 			if proj == nil {
@@ -172,7 +211,7 @@ func (a *API) permitOperations(ctx context.Context, app *v1alpha1.Application, d
 			}
 			namespaced, known := dst.applier.Namespaced(obj.GroupVersionKind())
 			if err := project.PermitsObject(proj, app.Spec.Destination, obj, namespaced, known); err != nil {
-				return err
+				return &refusedError{err}
 			}
 		}
 	}
