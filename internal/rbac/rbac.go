@@ -15,7 +15,6 @@ import (
 	"sync"
 	"sync/atomic"
 
-	"github.com/casbin/casbin/v2"
 	"github.com/go-logr/logr"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -101,7 +100,7 @@ type policy struct {
 	cfg      Config
 	rules    Policy
 	patterns patterns
-	global   *casbin.SyncedEnforcer
+	global   *engine
 
 	mu       sync.Mutex
 	projects map[string]projectEnforcer
@@ -111,7 +110,7 @@ type policy struct {
 // roles it was built from.
 type projectEnforcer struct {
 	key string
-	enf *casbin.SyncedEnforcer
+	enf *engine
 }
 
 func newPolicy(cfg Config) (*policy, error) {
@@ -121,7 +120,7 @@ func newPolicy(cfg Config) (*policy, error) {
 	if err != nil {
 		return nil, err
 	}
-	enf, err := newCasbin(rules, pats)
+	enf, err := newEngine(rules, pats)
 	if err != nil {
 		return nil, err
 	}
@@ -156,11 +155,11 @@ func (p *policy) decide(ctx context.Context, proj *v1alpha1.AppProject, c Claims
 }
 
 // allows asks enf whether subject may make r; an empty subject may not.
-func (p *policy) allows(ctx context.Context, enf *casbin.SyncedEnforcer, subject string, r request) bool {
+func (p *policy) allows(ctx context.Context, enf *engine, subject string, r request) bool {
 	if subject == "" {
 		return false
 	}
-	ok, err := enf.Enforce(subject, r.resource, r.action, r.object)
+	ok, err := enf.enforce(subject, r)
 	if err != nil {
 		logr.FromContextOrDiscard(ctx).Error(err, "rbac enforcement failed; denied", "subject", subject, "resource", r.resource, "action", r.action)
 		return false
@@ -170,7 +169,7 @@ func (p *policy) allows(ctx context.Context, enf *casbin.SyncedEnforcer, subject
 
 // forProject is the enforcer of the global policy with proj's roles
 // added, built once per content of the roles.
-func (p *policy) forProject(ctx context.Context, proj *v1alpha1.AppProject) *casbin.SyncedEnforcer {
+func (p *policy) forProject(ctx context.Context, proj *v1alpha1.AppProject) *engine {
 	key := rolesKey(proj)
 	p.mu.Lock()
 	defer p.mu.Unlock()
@@ -198,7 +197,7 @@ func (p *policy) forProject(ctx context.Context, proj *v1alpha1.AppProject) *cas
 		}
 		rules.Permissions = append(rules.Permissions, perm)
 	}
-	enf, err := newCasbin(rules, pats)
+	enf, err := newEngine(rules, pats)
 	if err != nil {
 		log.Error(err, "project roles not applied", "project", proj.Name)
 		return p.global
