@@ -253,7 +253,10 @@ func (o *serverOptions) run(ctx context.Context) error {
 		}
 	}
 	if o.api.address != "" {
-		if err := o.api.addAPI(ctx, mgr, o.namespace, watcher, webhookHandler(watcher, r, o.webhook)); err != nil {
+		// The API renders through the controller's fetcher and render
+		// cache: what it shows is what the controller applies.
+		backends := &server.Backends{InCluster: cfg, Fetcher: r.Fetcher, Render: renders.Render, Git: git}
+		if err := o.api.addAPI(ctx, mgr, o.namespace, watcher, webhookHandler(watcher, r, o.webhook), backends); err != nil {
 			return err
 		}
 	}

@@ -40,7 +40,7 @@ func (o *apiOptions) bindFlags(fs *pflag.FlagSet, addressFlag, addressUsage stri
 // addAPI adds the API server, with webhook on its mux, to mgr: it writes
 // what a first start needs (server.secretkey, the initial admin password,
 // a self-signed certificate unless --insecure) before the manager starts.
-func (o apiOptions) addAPI(ctx context.Context, mgr manager.Manager, namespace string, watcher *settings.Watcher, webhook http.Handler) error {
+func (o apiOptions) addAPI(ctx context.Context, mgr manager.Manager, namespace string, watcher *settings.Watcher, webhook http.Handler, backends *server.Backends) error {
 	sessions := session.New(session.Options{Namespace: namespace, Client: mgr.GetClient(), Reader: mgr.GetAPIReader(), Lockout: o.lockout})
 	if err := sessions.Bootstrap(ctx); err != nil {
 		return fmt.Errorf("first-start secrets: %w", err)
@@ -61,6 +61,7 @@ func (o apiOptions) addAPI(ctx context.Context, mgr manager.Manager, namespace s
 		Sessions:  sessions,
 		RBAC:      server.NewAuthorizer(rbac.Watch(ctx, watcher, mgr.GetClient(), namespace)),
 		Webhook:   webhook,
+		Backends:  backends,
 	}
 	return mgr.Add(httpServer(o.address, server.NewAPIServer(api.Handler(), tlsConfig)))
 }
@@ -130,7 +131,10 @@ func (o *apiServerOptions) run(ctx context.Context) error {
 	}
 	o.webhook.RequireSignature = o.webhook.RequireSignature || watcher.Current().WebhookRequireSignature
 	refresher := application.RemoteRefresher{Client: mgr.GetClient(), Namespace: o.namespace}
-	if err := o.api.addAPI(ctx, mgr, o.namespace, watcher, webhookHandler(watcher, refresher, o.webhook)); err != nil {
+	// Alone, the server reaches the clusters but renders nothing: the
+	// endpoints that render or read repositories answer 503.
+	backends := &server.Backends{InCluster: cfg}
+	if err := o.api.addAPI(ctx, mgr, o.namespace, watcher, webhookHandler(watcher, refresher, o.webhook), backends); err != nil {
 		return err
 	}
 	return startWithProbes(ctx, mgr)
