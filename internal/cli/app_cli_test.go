@@ -1,17 +1,14 @@
 package cli
 
 import (
-	"context"
 	"encoding/json"
 	"regexp"
 	"strings"
 	"testing"
-	"time"
 
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
-	"k8s.io/apimachinery/pkg/util/wait"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/capstan-cd/capstan/api/v1alpha1"
@@ -83,9 +80,9 @@ func TestAppLifecycleThroughCLI(t *testing.T) {
 	s.must(t, "app", "set", "web", "--label", "team=blue")
 	// The list is served from the server's cache, which follows the write.
 	var listed string
-	_ = wait.PollUntilContextTimeout(t.Context(), 100*time.Millisecond, 30*time.Second, true, func(context.Context) (bool, error) {
+	eventually(t, func() bool {
 		listed = s.must(t, "app", "list", "-l", "team=blue", "-o", "name")
-		return listed != "", nil
+		return listed != ""
 	})
 	if listed != s.namespace+"/web\n" {
 		t.Errorf("app list -l after app set --label: %q", listed)

@@ -100,14 +100,14 @@ func newAppSetCommand(o *clientOptions) *cobra.Command {
 
 // updateApp reads an Application, changes it and writes it back; the
 // resource version makes a concurrent change fail instead of being lost,
-// and the change is made again on the fresh Application, a few times.
+// and the change is made again on the fresh Application.
 func (o *clientOptions) updateApp(cmd *cobra.Command, qualified string, change func(*v1alpha1.Application) error) error {
 	c, err := o.client(cmd.Context())
 	if err != nil {
 		return err
 	}
 	ns, name := splitAppName(qualified)
-	for attempt := 0; ; attempt++ {
+	return retryConflict(cmd.Context(), func() error {
 		app, err := c.getApp(cmd.Context(), qualified, "")
 		if err != nil {
 			return err
@@ -115,11 +115,8 @@ func (o *clientOptions) updateApp(cmd *cobra.Command, qualified string, change f
 		if err := change(app); err != nil {
 			return fmt.Errorf("application %s: %w", qualified, err)
 		}
-		err = c.do(cmd.Context(), http.MethodPut, appPath(name), appQuery(ns), app, nil)
-		if !isConflict(err) || attempt == 4 {
-			return err
-		}
-	}
+		return c.do(cmd.Context(), http.MethodPut, appPath(name), appQuery(ns), app, nil)
+	})
 }
 
 // unsetFlags are the flags of `app unset`: what to remove from the

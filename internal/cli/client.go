@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"time"
 )
 
 // apiClient calls capstan's REST API: over the network, or, with --core, a
@@ -46,6 +47,23 @@ func isConflict(err error) bool {
 	return errors.As(err, &e) && e.Status == http.StatusConflict
 }
 
+// retryConflict runs a read-change-write until it does not meet a
+// conflict, five times at most: the server reads from a cache that may lag
+// behind the last write.
+func retryConflict(ctx context.Context, fn func() error) error {
+	for attempt := 1; ; attempt++ {
+		err := fn()
+		if !isConflict(err) || attempt == 5 {
+			return err
+		}
+		select {
+		case <-ctx.Done():
+			return err
+		case <-time.After(time.Duration(attempt) * 200 * time.Millisecond):
+		}
+	}
+}
+
 // isForbidden reports whether err is the API's 403.
 func isForbidden(err error) bool {
 	var e *apiError
@@ -78,8 +96,12 @@ func serverURL(server string, plaintext bool) (*url.URL, error) {
 // request builds a request of the API; body, when not nil, is sent as
 // JSON.
 func (c *apiClient) request(ctx context.Context, method, path string, query url.Values, body any) (*http.Request, error) {
-	u := *c.base
-	u.Path += path
+	// path is escaped already (pathEscape): parse it, so that an escaped
+	// slash in a name stays escaped.
+	u, err := url.Parse(c.base.String() + path)
+	if err != nil {
+		return nil, fmt.Errorf("%s %s: %w", method, path, err)
+	}
 	u.RawQuery = query.Encode()
 	var r io.Reader
 	if body != nil {

@@ -8,18 +8,21 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/util/wait"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
+	"github.com/capstan-cd/capstan/internal/rbac"
 	"github.com/capstan-cd/capstan/internal/server"
 	"github.com/capstan-cd/capstan/internal/session"
 	"github.com/capstan-cd/capstan/internal/settings"
 )
 
 // cliServer is a real capstan server for the client commands to talk to:
-// the API with local accounts over TLS and, when asked, the Application
+// the API with local accounts and RBAC over TLS and, when asked, the Application
 // controller (`capstan controller`), both on a control-plane namespace of their
 // own.
 type cliServer struct {
@@ -57,7 +60,15 @@ func newCLIServer(t *testing.T, controller bool) *cliServer {
 	if err := direct.Get(ctx, client.ObjectKey{Namespace: ns.Name, Name: session.InitialAdminSecret}, &initial); err != nil {
 		t.Fatal(err)
 	}
-	api.Auth, api.Sessions, api.RBAC = server.Sessions{Manager: sessions}, sessions, adminOnly{}
+	cfg, err := rbac.ParseConfig(nil) // the built-in roles: the admin may do anything
+	if err != nil {
+		t.Fatal(err)
+	}
+	enf, err := rbac.New(cfg, api.Client, ns.Name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	api.Auth, api.Sessions, api.RBAC = server.Sessions{Manager: sessions}, sessions, server.NewAuthorizer(enf)
 	srv := httptest.NewUnstartedServer(api.Handler())
 	srv.StartTLS()
 	s := &cliServer{namespace: ns.Name, address: strings.TrimPrefix(srv.URL, "https://"), adminPassword: string(initial.Data["password"]),
@@ -71,14 +82,6 @@ func newCLIServer(t *testing.T, controller bool) *cliServer {
 		cancel()
 	})
 	return s
-}
-
-// adminOnly allows the admin everything and everyone else nothing, in
-// place of the server's RBAC, which has tests of its own.
-type adminOnly struct{}
-
-func (adminOnly) Enforce(_ context.Context, p server.Principal, _, _, _ string) bool {
-	return p.Subject == session.Admin
 }
 
 // run runs the capstan command args with the server's configuration file
@@ -124,4 +127,13 @@ func readFile(t *testing.T, path string) string {
 		t.Fatal(err)
 	}
 	return string(data)
+}
+
+// eventually waits, at most 30 seconds, for cond: what the API serves
+// from its cache follows a write, it does not come with it.
+func eventually(t *testing.T, cond func() bool) {
+	t.Helper()
+	_ = wait.PollUntilContextTimeout(t.Context(), 100*time.Millisecond, 30*time.Second, true, func(context.Context) (bool, error) {
+		return cond(), nil
+	})
 }

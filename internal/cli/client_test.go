@@ -131,3 +131,23 @@ func mustURL(t *testing.T, s string) *url.URL {
 	}
 	return u
 }
+
+func TestRetryConflict(t *testing.T) {
+	conflict := &apiError{Status: http.StatusConflict, Message: "the object has been modified"}
+	calls := 0
+	err := retryConflict(context.Background(), func() error {
+		calls++
+		if calls < 3 {
+			return conflict
+		}
+		return nil
+	})
+	if err != nil || calls != 3 {
+		t.Errorf("two conflicts then success: %v after %d calls", err, calls)
+	}
+	calls = 0
+	notFound := &apiError{Status: http.StatusNotFound}
+	if err := retryConflict(context.Background(), func() error { calls++; return notFound }); err != notFound || calls != 1 {
+		t.Errorf("a 404 was retried: %v after %d calls", err, calls)
+	}
+}

@@ -89,14 +89,16 @@ func newProjEditCommand(o *clientOptions, use, short string, nargs int, edit fun
 		Short: short,
 		Args:  cobra.ExactArgs(nargs),
 		RunE: o.runE(func(cmd *cobra.Command, c *apiClient, args []string) error {
-			p, err := c.getProject(cmd.Context(), args[0])
-			if err != nil {
-				return err
-			}
-			if err := edit(p, args); err != nil {
-				return fmt.Errorf("project %s: %w", args[0], err)
-			}
-			return c.updateProject(cmd.Context(), p)
+			return retryConflict(cmd.Context(), func() error {
+				p, err := c.getProject(cmd.Context(), args[0])
+				if err != nil {
+					return err
+				}
+				if err := edit(p, args); err != nil {
+					return fmt.Errorf("project %s: %w", args[0], err)
+				}
+				return c.updateProject(cmd.Context(), p)
+			})
 		}),
 	}
 }

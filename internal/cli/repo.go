@@ -134,10 +134,20 @@ func printRepos(w io.Writer, format string, repos []repository) error {
 }
 
 func newRepoListCommand(o *clientOptions) *cobra.Command {
-	return getCommand(o, &cobra.Command{Use: "list", Short: "List repositories", Args: cobra.NoArgs},
-		fixedPath("/api/v1/repositories"), func(w io.Writer, format string, resp items[repository]) error {
+	var refresh string
+	cmd := getCommand(o, &cobra.Command{Use: "list", Short: "List repositories", Args: cobra.NoArgs},
+		func([]string) (string, url.Values) {
+			q := url.Values{}
+			if refresh == "hard" {
+				q.Set("forceRefresh", "true")
+			}
+			return "/api/v1/repositories", q
+		},
+		func(w io.Writer, format string, resp items[repository]) error {
 			return printRepos(w, format, resp.Items)
 		})
+	cmd.Flags().StringVar(&refresh, "refresh", "", "hard: check the connection to each repository now")
+	return cmd
 }
 
 func newRepoGetCommand(o *clientOptions) *cobra.Command {
