@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"reflect"
 	"runtime"
 	"sync"
 	"time"
@@ -94,14 +95,19 @@ func NewFinder(opts FinderOptions) *Finder {
 	}
 }
 
-// SetRegistries replaces the registries.conf in use. Registries whose
-// entry did not change keep their caches, limits and credentials.
+// SetRegistries replaces the registries.conf in use. When it is the same
+// as before (it is read again every cycle), registries keep their caches,
+// limits and credentials; when it changed, they start afresh, so that
+// clients of entries gone or edited do not pile up.
 func (f *Finder) SetRegistries(conf *RegistriesConf) {
 	if conf == nil {
 		conf = &RegistriesConf{}
 	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
+	if !reflect.DeepEqual(f.conf, conf) {
+		clear(f.clients)
+	}
 	f.conf = conf
 }
 

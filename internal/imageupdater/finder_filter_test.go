@@ -1,6 +1,7 @@
 package imageupdater
 
 import (
+	"fmt"
 	"net"
 	"strings"
 	"testing"
@@ -230,5 +231,39 @@ func TestFinderRegistryHangs(t *testing.T) {
 	got, err := f.Updates(t.Context(), app(map[string]string{AnnotationImageList: "app=" + image}, image+":1.0.0"))
 	if err == nil || !strings.Contains(err.Error(), "registry silent") || len(got) != 0 {
 		t.Errorf("Updates = %+v, %v; want no update and an error naming registry silent", got, err)
+	}
+}
+
+// TestSetRegistriesKeepsClientsWhileUnchanged: the conf is read again each
+// cycle; the same conf keeps the registries' clients (caches, limits,
+// credentials), an edited one replaces them rather than adding to them.
+func TestSetRegistriesKeepsClientsWhileUnchanged(t *testing.T) {
+	conf := func(limit int) *RegistriesConf {
+		c, err := ParseRegistriesConf(fmt.Appendf(nil, "registries:\n- {name: a, api_url: 'https://a.io', prefix: a.io, limit: %d}\n", limit))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return c
+	}
+	f := NewFinder(FinderOptions{})
+	client := func() *registryClient {
+		rc, err := f.client(f.registries().locate("a.io/app").Endpoint)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return rc
+	}
+	f.SetRegistries(conf(1))
+	first := client()
+	f.SetRegistries(conf(1))
+	if client() != first {
+		t.Error("the same registries.conf read again replaced the registry's client")
+	}
+	for limit := 2; limit < 5; limit++ {
+		f.SetRegistries(conf(limit))
+		client()
+	}
+	if n := len(f.clients); n != 1 {
+		t.Errorf("%d registry clients after four edits, want 1", n)
 	}
 }
