@@ -51,6 +51,8 @@ func serviceAccountKubeconfig(t *testing.T, namespace, name string) string {
 // capstanProc is `capstan run` out of the cluster, with the flags the
 // chart's Deployment gives it, as a child process.
 type capstanProc struct {
+	// api is the address of its API server (HTTPS).
+	api    string
 	cmd    *exec.Cmd
 	log    string
 	exited chan struct{}
@@ -79,7 +81,7 @@ func startCapstan(t *testing.T, kubeconfig, namespace string) *capstanProc {
 	dir := t.TempDir()
 	bin := capstanBinary(t)
 	ports := freePorts(t, 3)
-	p := &capstanProc{log: filepath.Join(dir, "capstan.log"), exited: make(chan struct{})}
+	p := &capstanProc{api: ports[0], log: filepath.Join(dir, "capstan.log"), exited: make(chan struct{})}
 	logFile, err := os.Create(p.log)
 	if err != nil {
 		t.Fatal(err)

@@ -1,8 +1,12 @@
 package install
 
 import (
+	"bytes"
 	"context"
+	"crypto/tls"
+	"encoding/json"
 	"fmt"
+	"net/http"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -102,7 +106,7 @@ func TestChartInstallRunsGitOps(t *testing.T) {
 		return d.Status.AvailableReplicas == 1, nil
 	})
 
-	startCapstan(t, serviceAccountKubeconfig(t, controlPlane, releaseName), controlPlane)
+	proc := startCapstan(t, serviceAccountKubeconfig(t, controlPlane, releaseName), controlPlane)
 
 	if !t.Run("chart RBAC syncs and prunes", func(t *testing.T) {
 		key := createApp(t, cl, "guestbook", repoURL, "guestbook")
@@ -122,6 +126,43 @@ func TestChartInstallRunsGitOps(t *testing.T) {
 	}) {
 		return
 	}
+
+	t.Run("chart RBAC runs the API server", func(t *testing.T) {
+		// Its first start wrote the admin password and certificate with
+		// the chart's ServiceAccount; admin logs in over HTTPS and sees
+		// the Application.
+		var initial corev1.Secret
+		waitFor(t, "argocd-initial-admin-secret", func(ctx context.Context) (bool, error) {
+			err := cl.Get(ctx, client.ObjectKey{Namespace: controlPlane, Name: "argocd-initial-admin-secret"}, &initial)
+			return err == nil, client.IgnoreNotFound(err)
+		})
+		https := &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{InsecureSkipVerify: true}}}
+		body, _ := json.Marshal(map[string]string{"username": "admin", "password": string(initial.Data["password"])})
+		resp, err := https.Post("https://"+proc.api+"/api/v1/session", "application/json", bytes.NewReader(body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var session struct{ Token string }
+		err = json.NewDecoder(resp.Body).Decode(&session)
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusOK || err != nil || session.Token == "" {
+			t.Fatalf("log in as admin: %s, %v", resp.Status, err)
+		}
+		req, _ := http.NewRequestWithContext(t.Context(), http.MethodGet, "https://"+proc.api+"/api/v1/applications", nil)
+		req.Header.Set("Authorization", "Bearer "+session.Token)
+		resp, err = https.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		var list v1alpha1.ApplicationList
+		if err := json.NewDecoder(resp.Body).Decode(&list); err != nil || resp.StatusCode != http.StatusOK {
+			t.Fatalf("list Applications: %s, %v", resp.Status, err)
+		}
+		if len(list.Items) != 1 || list.Items[0].Name != "guestbook" {
+			t.Errorf("the API lists %d Applications, want guestbook alone", len(list.Items))
+		}
+	})
 
 	t.Run("narrower RBAC fails clearly", func(t *testing.T) {
 		helmUpgrade(t, chartValues(t, values, optionalValues, narrowValues))

@@ -46,6 +46,26 @@ func TestOptionalObjectsSelectCapstan(t *testing.T) {
 	}
 }
 
+// configs.params."server.insecure", as in the argo-cd chart, serves the API
+// over plain HTTP; by default it speaks HTTPS.
+func TestServerInsecureParam(t *testing.T) {
+	for _, insecure := range []bool{false, true} {
+		values := map[string]any{}
+		if insecure {
+			values["configs"] = map[string]any{"params": map[string]any{"create": true, "server.insecure": true}}
+		}
+		objs := renderObjects(t, "argocd", values)
+		container := nested[[]any](t, objs.get(t)("Deployment/capstan"), "spec", "template", "spec", "containers")[0].(map[string]any)
+		has := false
+		for _, a := range container["args"].([]any) {
+			has = has || a == "--insecure"
+		}
+		if has != insecure {
+			t.Errorf("server.insecure %v: --insecure in the arguments is %v", insecure, has)
+		}
+	}
+}
+
 // rendered are the chart's objects by kind/name.
 type rendered map[string]*unstructured.Unstructured
 
