@@ -55,7 +55,7 @@ var documented = []string{
 
 // honouredParams are the keys of argocd-cmd-params-cm that capstan's
 // commands read at start as the defaults of their flags.
-var honouredParams = []string{"controller.log.level", "controller.log.format"}
+var honouredParams = []string{"controller.log.level", "controller.log.format", "server.log.level", "server.log.format"}
 
 // matchKey reports whether key is one of patterns.
 func matchKey(patterns []string, key string) bool {

@@ -226,7 +226,7 @@ func TestCustomizationKey(t *testing.T) {
 }
 
 func TestValueReadsEveryObject(t *testing.T) {
-	s, err := Parse(Data{Secret: {"webhook.github.secret": "s3"}, RBAC: {"policy.default": "role:readonly"}, CmdParams: {"controller.status.processors": "20", "controller.log.level": "debug", "controller.log.format": "json"}})
+	s, err := Parse(Data{Secret: {"webhook.github.secret": "s3"}, RBAC: {"policy.default": "role:readonly"}, CmdParams: {"controller.status.processors": "20", "controller.log.level": "debug", "controller.log.format": "json", "server.log.level": "debug", "server.log.format": "json"}})
 	if err != nil {
 		t.Fatal(err)
 	}
