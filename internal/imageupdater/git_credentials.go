@@ -15,8 +15,8 @@ import (
 // GitCredentials finds the credentials a Git write-back pushes with: those
 // of the repository and repo-creds Secrets of the control-plane namespace,
 // as for reading the repository, or the Secret git:secret:<ns>/<name>
-// names (with the keys of a repository Secret: username and password, or
-// sshPrivateKey).
+// names, which must be in the control-plane namespace (with the keys of a
+// repository Secret: username and password, or sshPrivateKey).
 type GitCredentials struct {
 	Client    client.Reader
 	Namespace string
@@ -26,6 +26,11 @@ type GitCredentials struct {
 func (c GitCredentials) For(ctx context.Context, app *v1alpha1.Application, wb WriteBack, repoURL string) (source.Repository, error) {
 	if wb.Secret != "" {
 		ns, name, _ := strings.Cut(wb.Secret, "/")
+		if ns != c.Namespace {
+			// Whoever writes an Application's annotations must not make
+			// capstan read, and push with, a Secret of another namespace.
+			return source.Repository{}, fmt.Errorf("git credentials secret %s: only Secrets of the control-plane namespace %s may be named", wb.Secret, c.Namespace)
+		}
 		var s corev1.Secret
 		if err := c.Client.Get(ctx, client.ObjectKey{Namespace: ns, Name: name}, &s); err != nil {
 			return source.Repository{}, fmt.Errorf("git credentials secret %s: %w", wb.Secret, err)

@@ -1,6 +1,7 @@
 package imageupdater
 
 import (
+	"context"
 	"strings"
 	"testing"
 
@@ -143,6 +144,32 @@ func TestCycleGitWriteBackWithSecretCredentials(t *testing.T) {
 	if a := w.cycle(t).Apps[0]; a.Err == nil || a.Written {
 		t.Fatalf("without the Secret: %+v, want an error", a)
 	}
+	// A Secret of another namespace is never read.
+	create(t, w.c, &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: "git-creds", Namespace: "default"},
+		StringData: map[string]string{"username": srv.Username, "password": srv.Password}})
+	t.Cleanup(func() {
+		_ = w.c.Delete(context.Background(), &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: "git-creds", Namespace: "default"}})
+	})
+	var other v1alpha1.Application
+	if err := w.c.Get(t.Context(), keyOf(w.ns, "web"), &other); err != nil {
+		t.Fatal(err)
+	}
+	other.Annotations["argocd-image-updater.argoproj.io/write-back-method"] = "git:secret:default/git-creds"
+	if err := w.c.Update(t.Context(), &other); err != nil {
+		t.Fatal(err)
+	}
+	w.clk.Step(w.u.interval())
+	if a := w.cycle(t).Apps[0]; a.Err == nil || !strings.Contains(a.Err.Error(), "control-plane namespace") {
+		t.Fatalf("with a Secret of another namespace: %+v, want a refusal", a)
+	}
+	if err := w.c.Get(t.Context(), keyOf(w.ns, "web"), &other); err != nil {
+		t.Fatal(err)
+	}
+	other.Annotations["argocd-image-updater.argoproj.io/write-back-method"] = "git:secret:" + w.ns + "/git-creds"
+	if err := w.c.Update(t.Context(), &other); err != nil {
+		t.Fatal(err)
+	}
+	w.clk.Step(4 * w.u.interval())
 	create(t, w.c, &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: "git-creds", Namespace: w.ns},
 		StringData: map[string]string{"username": srv.Username, "password": srv.Password}})
 	w.clk.Step(w.u.interval())
