@@ -26,6 +26,7 @@ g, alice, role:team-a
 g, reader, role:readonly
 p, patcher, applications, get, */*, allow
 p, patcher, applications, update/apps/Deployment/*, team-a/*, allow
+p, patcher, applications, action/apps/Deployment/restart, team-a/*, allow
 `,
 	"policy.default.csv": "p, role:basic, applications, get, public/*, allow",
 	"policy.default":     "role:basic",
@@ -90,6 +91,8 @@ var (
 	patchConfig  = matrixRequest{"patch ConfigMap", http.MethodPost, "/api/v1/applications/%s/resource?version=v1&kind=ConfigMap&namespace=team-a&resourceName=web", `"{}"`, http.StatusNotFound}
 	deleteDeploy = matrixRequest{"delete Deployment", http.MethodDelete, "/api/v1/applications/%s/resource?group=apps&version=v1&kind=Deployment&namespace=team-a&resourceName=web", nil, http.StatusNotFound}
 	deleteApp    = matrixRequest{"delete", http.MethodDelete, "/api/v1/applications/%s", nil, http.StatusOK}
+	restart      = matrixRequest{"restart", http.MethodPost, "/api/v1/applications/%s/resource/actions?group=apps&version=v1&kind=Deployment&namespace=team-a&resourceName=web", `"restart"`, http.StatusNotFound}
+	pause        = matrixRequest{"pause", http.MethodPost, "/api/v1/applications/%s/resource/actions?group=apps&version=v1&kind=Deployment&namespace=team-a&resourceName=web", `"pause"`, http.StatusNotFound}
 )
 
 // TestRBACMatrix walks callers × endpoints × verbs through the real
@@ -125,7 +128,10 @@ func TestRBACMatrix(t *testing.T) {
 		// update/apps/Deployment/* allows patching Deployments only, and
 		// update alone (alice's * aside) would not cover them.
 		row{patchDeploy, "team-a", []string{"admin", "alice", "patcher"}}, row{patchDeploy, "team-b", []string{"admin"}},
-		row{patchConfig, "team-a", []string{"admin", "alice"}})
+		row{patchConfig, "team-a", []string{"admin", "alice"}},
+		// action/apps/Deployment/restart allows that action only.
+		row{restart, "team-a", []string{"admin", "alice", "patcher"}}, row{restart, "team-b", []string{"admin"}},
+		row{pause, "team-a", []string{"admin", "alice"}})
 
 	var apps []*v1alpha1.Application
 	type call struct {
@@ -164,7 +170,7 @@ func TestRBACMatrix(t *testing.T) {
 }
 
 // TestRBACMatrixOutsideApplications: creating Applications, project role
-// tokens and reading accounts, by caller.
+// tokens, reading and creating projects, and reading accounts, by caller.
 func TestRBACMatrixOutsideApplications(t *testing.T) {
 	s, tokens := matrixServer(t)
 	want, got := map[string]int{}, map[string]int{}
@@ -187,9 +193,31 @@ func TestRBACMatrixOutsideApplications(t *testing.T) {
 		resp.Body.Close()
 		got[key] = resp.StatusCode
 
+		for _, project := range []string{"team-a", "team-b"} {
+			key := fmt.Sprintf("%s get project %s", who, project)
+			// A project role may get its own project.
+			want[key] = map[bool]int{true: http.StatusOK, false: http.StatusForbidden}[who == "admin" || who == "reader" || who == "ci" && project == "team-a"]
+			resp := s.do(t, tokens[who], http.MethodGet, "/api/v1/projects/"+project, nil)
+			resp.Body.Close()
+			got[key] = resp.StatusCode
+		}
+		var projects v1alpha1.AppProjectList
+		s.decode(t, s.do(t, tokens[who], http.MethodGet, "/api/v1/projects", nil), http.StatusOK, &projects)
+		key = who + " list projects"
+		want[key] = map[string]int{"admin": 3, "reader": 3, "ci": 1}[who]
+		got[key] = len(projects.Items)
+
 		key = who + " get account reader"
 		want[key] = map[bool]int{true: http.StatusOK, false: http.StatusForbidden}[who == "admin" || who == "reader"]
 		resp = s.do(t, tokens[who], http.MethodGet, "/api/v1/account/reader", nil)
+		resp.Body.Close()
+		got[key] = resp.StatusCode
+	}
+	// Projects are created once every list above is done.
+	for _, who := range matrixCallers {
+		key := who + " create project"
+		want[key] = map[bool]int{true: http.StatusOK, false: http.StatusForbidden}[who == "admin"]
+		resp := s.do(t, tokens[who], http.MethodPost, "/api/v1/projects", map[string]any{"project": map[string]any{"metadata": map[string]string{"name": "new-" + who}}})
 		resp.Body.Close()
 		got[key] = resp.StatusCode
 	}
