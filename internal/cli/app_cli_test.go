@@ -96,6 +96,14 @@ func TestAppLifecycleThroughCLI(t *testing.T) {
 	if err := s.direct.Get(t.Context(), client.ObjectKey{Namespace: dest, Name: "guestbook-ui"}, &deploy); err != nil || deploy.Labels["patched"] != "yes" {
 		t.Errorf("app patch-resource: %v, labels %v", err, deploy.Labels)
 	}
+	if out := s.must(t, "app", "actions", "list", "web", "--kind", "Deployment"); !regexp.MustCompile(`(?m)^apps +Deployment +guestbook-ui +restart +false$`).MatchString(out) {
+		t.Errorf("app actions list:\n%s", out)
+	}
+	s.must(t, "app", "actions", "run", "web", "restart", "--kind", "Deployment")
+	if err := s.direct.Get(t.Context(), client.ObjectKey{Namespace: dest, Name: "guestbook-ui"}, &deploy); err != nil ||
+		deploy.Spec.Template.Annotations["kubectl.kubernetes.io/restartedAt"] == "" {
+		t.Errorf("app actions run restart: %v, template annotations %v", err, deploy.Spec.Template.Annotations)
+	}
 	if out, err := s.run(t, "", "app", "diff", "web"); err != nil {
 		t.Errorf("app diff of a synced Application: %v\n%s", err, out)
 	}
