@@ -98,6 +98,7 @@ func newControllerCommand(use, short string, serve bool) *cobra.Command {
 		o.webhook.BindFlags(fs)
 		fs.BoolVar(&o.images.enabled, "image-updater", true, "run the image updater, every --image-updater-interval")
 		fs.DurationVar(&o.images.interval, "image-updater-interval", ctrliu.DefaultInterval, "how often the image updater looks for new images")
+		fs.BoolVar(&o.images.annotationScripts, "image-updater-annotation-scripts", false, annotationScriptsUsage)
 	}
 	return cmd
 }

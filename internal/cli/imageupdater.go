@@ -32,11 +32,18 @@ type imageUpdaterOptions struct {
 	enabled  bool
 	interval time.Duration
 	dryRun   bool
+	// annotationScripts lets pull-secret annotations name env: and ext:.
+	annotationScripts bool
 }
+
+// annotationScriptsUsage is the help of the flag that allows env: and ext:
+// credentials in annotations.
+const annotationScriptsUsage = "let the pull-secret annotation name env: and ext: credentials; off, only registries.conf may, since whoever may annotate an Application would run a program of capstan's machine or read its environment"
 
 func (o *imageUpdaterOptions) bindFlags(fs *pflag.FlagSet) {
 	fs.DurationVar(&o.interval, "interval", ctrliu.DefaultInterval, "how often the image updater looks for new images")
 	fs.BoolVar(&o.dryRun, "dry-run", false, "find new images and log them, but write nothing back")
+	fs.BoolVar(&o.annotationScripts, "annotation-scripts", false, annotationScriptsUsage)
 }
 
 // updater builds the image updater on c, committing through git (nil
@@ -51,7 +58,7 @@ func (o imageUpdaterOptions) updater(ctx context.Context, cfg *rest.Config, sche
 	}
 	return &ctrliu.Updater{
 		Client: c,
-		Finder: imageupdater.NewFinder(imageupdater.FinderOptions{Secrets: c, OnRequest: imageupdater.ObserveRegistryRequest}),
+		Finder: imageupdater.NewFinder(imageupdater.FinderOptions{Secrets: c, OnRequest: imageupdater.ObserveRegistryRequest, AnnotationScripts: o.annotationScripts}),
 		Git:    git,
 		Events: events,
 		Opts:   ctrliu.Options{Namespace: namespace, Interval: o.interval, DryRun: o.dryRun},

@@ -99,6 +99,8 @@ type credentialFetcher struct {
 	secrets client.Reader
 	// extTimeout bounds an ext: script.
 	extTimeout time.Duration
+	// annotationScripts allows env: and ext: from annotations.
+	annotationScripts bool
 }
 
 // origin says who named a credential source: the operator, in
@@ -114,6 +116,9 @@ const (
 // host images are named with, which picks the entry of a
 // dockerconfigjson).
 func (f credentialFetcher) fetch(ctx context.Context, src CredentialSource, prefix string, o origin) (Credential, error) {
+	if o == fromAnnotation && !f.annotationScripts && (src.Kind == CredsEnv || src.Kind == CredsExt) {
+		return Credential{}, fmt.Errorf("credentials %s: %s: sources are refused in the pull-secret annotation unless the operator allows them (--image-updater-annotation-scripts of capstan run, --annotation-scripts of capstan image-updater); name them in registries.conf", src, src.Kind)
+	}
 	switch src.Kind {
 	case CredsPullSecret, CredsSecret:
 		return f.fromSecret(ctx, src, prefix, o)

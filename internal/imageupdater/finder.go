@@ -33,6 +33,12 @@ type FinderOptions struct {
 	Platform string
 	// ExtTimeout bounds ext: scripts; DefaultExtTimeout when zero.
 	ExtTimeout time.Duration
+	// AnnotationScripts lets a pull-secret annotation name env: and ext:
+	// sources. Off, only registries.conf may: whoever may annotate an
+	// Application would otherwise run a program of the controller's
+	// machine, or send one of its environment variables to a registry of
+	// their choosing.
+	AnnotationScripts bool
 	// Transport is the base of every registry request;
 	// http.DefaultTransport when nil.
 	Transport http.RoundTripper
@@ -89,7 +95,7 @@ func NewFinder(opts FinderOptions) *Finder {
 	}
 	return &Finder{
 		opts:    opts,
-		fetch:   credentialFetcher{secrets: opts.Secrets, extTimeout: opts.ExtTimeout},
+		fetch:   credentialFetcher{secrets: opts.Secrets, extTimeout: opts.ExtTimeout, annotationScripts: opts.AnnotationScripts},
 		conf:    &RegistriesConf{},
 		clients: map[endpoint]*registryClient{},
 	}

@@ -102,7 +102,16 @@ func TestFinderEnvCredentials(t *testing.T) {
 	image := reg.Host + "/app"
 	t.Setenv("GOOD_CREDS", reg.Username+":"+reg.Password)
 	t.Setenv("BAD_CREDS", "no-colon")
-	f := NewFinder(FinderOptions{})
+	// By default an annotation may not name env: or ext: at all.
+	refusing := NewFinder(FinderOptions{})
+	refusing.SetRegistries(confFor(t, reg))
+	for _, creds := range []string{"env:GOOD_CREDS", "ext:/bin/true"} {
+		annotations := map[string]string{AnnotationImageList: "app=" + image, AnnotationPrefix + "pull-secret": creds}
+		if got, err := refusing.Updates(t.Context(), app(annotations, image+":1.0.0")); err == nil || !strings.Contains(err.Error(), "refused in the pull-secret annotation") {
+			t.Errorf("%s in an annotation, not allowed: Updates = %+v, %v; want it refused", creds, got, err)
+		}
+	}
+	f := NewFinder(FinderOptions{AnnotationScripts: true})
 	f.SetRegistries(confFor(t, reg))
 	for creds, wantErr := range map[string]string{"env:GOOD_CREDS": "", "env:BAD_CREDS": "not user:password", "env:UNSET_CREDS": "not set"} {
 		annotations := map[string]string{AnnotationImageList: "app=" + image, AnnotationPrefix + "pull-secret": creds}
