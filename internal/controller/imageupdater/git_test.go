@@ -180,3 +180,36 @@ func TestCycleGitWriteBackWithSecretCredentials(t *testing.T) {
 		t.Errorf("override file:\n%s", got)
 	}
 }
+
+// git-repository may only name a repository the Application's project
+// permits: the annotation must not open every repository capstan can push
+// to.
+func TestCycleGitRepositoryMustBePermitted(t *testing.T) {
+	w, srv := gitWorld(t)
+	own := srv.NewRepo(t, "own")
+	other := srv.NewRepo(t, "other")
+	for _, r := range []*gitserver.Repo{own, other} {
+		r.AllowPush(t)
+		r.Commit(t, "main", map[string]string{"web/Chart.yaml": "name: web\n"}, "initial")
+	}
+	before := other.RevParse(t, "refs/heads/main")
+	create(t, w.c, &v1alpha1.AppProject{ObjectMeta: metav1.ObjectMeta{Name: "team", Namespace: w.ns},
+		Spec: v1alpha1.AppProjectSpec{SourceRepos: []string{srv.RepoURL("own")}, Destinations: []v1alpha1.ApplicationDestination{{Server: "*", Namespace: "*"}}}})
+	w.reg.PushTags(t, "org/web", "1.0.0", "1.1.0")
+	w.gitApp(t, srv, "own", "web", "web", w.reg.Host+"/org/web", "1.0.0")
+	var app v1alpha1.Application
+	if err := w.c.Get(t.Context(), keyOf(w.ns, "web"), &app); err != nil {
+		t.Fatal(err)
+	}
+	app.Spec.Project = "team"
+	app.Annotations["argocd-image-updater.argoproj.io/git-repository"] = srv.RepoURL("other")
+	if err := w.c.Update(t.Context(), &app); err != nil {
+		t.Fatal(err)
+	}
+	if a := w.cycle(t).Apps[0]; a.Err == nil || a.Written || !strings.Contains(a.Err.Error(), "not permitted") {
+		t.Fatalf("report = %+v, want the repository refused", a)
+	}
+	if other.RevParse(t, "refs/heads/main") != before {
+		t.Error("a commit reached a repository the project does not permit")
+	}
+}

@@ -33,6 +33,12 @@ func (u *Updater) writeBack(ctx context.Context, r *Report, cfg iu.GitConfig) {
 			a.Written, a.Err = changed, errors.Join(a.Err, err)
 			u.outcome(a.Name(), err, now)
 		case iu.MethodGit:
+			if repo := a.WriteBack.Repository; repo != "" {
+				if err := u.permitsRepository(ctx, a.App, repo); err != nil {
+					a.Err = errors.Join(a.Err, err)
+					continue
+				}
+			}
 			changes = append(changes, iu.AppUpdates{App: a.App, WriteBack: a.WriteBack, Updates: a.Updates})
 			pending = append(pending, a)
 		}
