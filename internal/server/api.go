@@ -61,6 +61,7 @@ func (a *API) Handler() http.Handler {
 		a.applicationRoutes(),
 		a.sessionRoutes(),
 		a.accountRoutes(),
+		a.ssoRoutes(),
 		a.appResourceRoutes(), a.projectRoutes(), a.repositoryRoutes(), a.clusterRoutes(), a.settingsRoutes(), a.versionRoutes(),
 		a.projectTokenRoutes(),
 		a.actionRoutes(),

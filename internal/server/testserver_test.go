@@ -45,6 +45,7 @@ type testServer struct {
 // testServerOptions are what a test sets before the server starts.
 type testServerOptions struct {
 	configMaps map[string]map[string]string
+	secret     map[string]string
 	passwords  map[string]string
 	lockout    session.LockoutPolicy
 	authorizer Authorizer
@@ -61,6 +62,16 @@ func withConfigMap(name string, data map[string]string) testServerOption {
 			o.configMaps[name] = map[string]string{}
 		}
 		maps.Copy(o.configMaps[name], data)
+	}
+}
+
+// withSecret puts data into argocd-secret before the server starts.
+func withSecret(data map[string]string) testServerOption {
+	return func(o *testServerOptions) {
+		if o.secret == nil {
+			o.secret = map[string]string{}
+		}
+		maps.Copy(o.secret, data)
 	}
 }
 
@@ -104,6 +115,12 @@ func newTestServer(t *testing.T, opts ...testServerOption) *testServer {
 	for name, data := range o.configMaps {
 		cm := &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Namespace: ns.Name, Name: name}, Data: data}
 		if err := direct.Create(ctx, cm); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if o.secret != nil {
+		sec := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: ns.Name, Name: session.Secret}, StringData: o.secret}
+		if err := direct.Create(ctx, sec); err != nil {
 			t.Fatal(err)
 		}
 	}

@@ -11,12 +11,17 @@ import (
 	"github.com/capstan-cd/capstan/internal/rbac"
 )
 
-// Authenticate checks a token of capstan's and returns who it speaks for.
+// Authenticate checks a token of capstan's, or an ID token of the SSO
+// provider of oidc.config, and returns who it speaks for.
 // It refuses a token that is badly signed or expired, one of an account
 // that is gone, disabled or lacks the capability the token needs, an API
 // token that was deleted, a session that was logged out, and any token
 // issued before the account's last password change.
 func (m *Manager) Authenticate(ctx context.Context, token string) (Identity, error) {
+	if issuer(token) != Issuer {
+		// An ID token of the SSO provider, or nothing valid.
+		return m.verifySSO(ctx, token)
+	}
 	id, _, err := m.verify(ctx, token)
 	return id, err
 }

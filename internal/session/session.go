@@ -76,8 +76,9 @@ type Options struct {
 
 // Manager signs in local accounts and checks their tokens.
 type Manager struct {
-	opts     Options
-	failures *failures
+	opts      Options
+	failures  *failures
+	providers providers
 
 	// mu guards what this process revoked or changed itself, so that a
 	// change is in force at once even while the cache lags behind.

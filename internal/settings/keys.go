@@ -19,6 +19,7 @@ var honoured = []string{
 	keyBlock,
 	// Local accounts and sessions, read by internal/session.
 	"users.session.duration", "passwordPattern", "admin.enabled", "accounts.*",
+	"oidc.config", "url",
 	prefixHealth + "*",
 	prefixIgnore + "*",
 	prefixActions + "*",

@@ -152,13 +152,13 @@ ConfigMap:
 			}
 		})},
 		{"unsupported keys are listed", map[string]string{
-			"resource.respectRBAC": "normal", "url": "https://cd.example.com", "my.own.key": "x",
+			"resource.respectRBAC": "normal", "statusbadge.enabled": "true", "my.own.key": "x",
 			"resource.customizations": "apps/Deployment:\n  ignoreResourceUpdates: {jsonPointers: [/status]}\n",
 		}, defaults(func(s *summary) {
 			s.Unsupported = []string{
 				"argocd-cm: resource.customizations (apps/Deployment: ignoreResourceUpdates)",
 				"argocd-cm: resource.respectRBAC",
-				"argocd-cm: url",
+				"argocd-cm: statusbadge.enabled",
 			}
 		})},
 	}
