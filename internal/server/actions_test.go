@@ -224,13 +224,21 @@ definitions:
 	}
 }
 
-// withSettings writes argocd-cm with data and has the API read its
+// withSettings merges data into argocd-cm and has the API read its
 // settings from the env's namespace, watched until the test ends.
 func (e *resEnv) withSettings(t *testing.T, data map[string]string) {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	t.Cleanup(cancel)
-	if err := e.client.Create(ctx, &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Namespace: e.ns, Name: settings.ConfigMap}, Data: data}); err != nil {
+	var cm corev1.ConfigMap
+	if err := e.client.Get(ctx, client.ObjectKey{Namespace: e.ns, Name: settings.ConfigMap}, &cm); err != nil {
+		t.Fatal(err)
+	}
+	if cm.Data == nil {
+		cm.Data = map[string]string{}
+	}
+	maps.Copy(cm.Data, data)
+	if err := e.client.Update(ctx, &cm); err != nil {
 		t.Fatal(err)
 	}
 	w, err := settings.Watch(ctx, env.Config(), e.ns)
