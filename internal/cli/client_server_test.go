@@ -21,10 +21,9 @@ import (
 	"github.com/capstan-cd/capstan/internal/settings"
 )
 
-// cliServer is a real capstan server for the client commands to talk to:
-// the API with local accounts and RBAC over TLS and, when asked, the Application
-// controller (`capstan controller`), both on a control-plane namespace of their
-// own.
+// cliServer is a real capstan server for the client commands to talk to,
+// with local accounts and RBAC over TLS, on a control-plane namespace of
+// its own.
 type cliServer struct {
 	namespace     string
 	address       string // host:port of the API
@@ -33,10 +32,13 @@ type cliServer struct {
 	config        string // the client's configuration file
 }
 
-// newCLIServer starts the API, and the controller when controller is true.
+// newCLIServer starts a capstan server: with controller, `capstan run` as
+// a process of its own (controller, API and webhook, as users run it);
+// without, the API alone in the test's process, which starts faster.
 func newCLIServer(t *testing.T, controller bool) *cliServer {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
+	t.Cleanup(cancel)
 	direct := clusterClient(t)
 	ns := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{GenerateName: "cli-"}}
 	if err := direct.Create(ctx, ns); err != nil {
@@ -47,41 +49,48 @@ func newCLIServer(t *testing.T, controller bool) *cliServer {
 	if err := direct.Create(ctx, cm); err != nil {
 		t.Fatal(err)
 	}
-	// The API of --core, with local accounts in place of its admin.
-	api, err := coreAPI(ctx, env.Config(), ns.Name)
+	s := &cliServer{namespace: ns.Name, direct: direct, config: filepath.Join(t.TempDir(), "config")}
+	if controller {
+		// A process of its own: controllers register names once a process.
+		s.address = freeAddress(t)
+		startCommand(t, "run", "run", ns.Name, "--leader-elect=false", "--server-address", s.address)
+	} else {
+		s.address = startAPI(ctx, t, ns.Name, direct)
+	}
+	var initial corev1.Secret
+	eventually(t, func() bool {
+		return direct.Get(ctx, client.ObjectKey{Namespace: ns.Name, Name: session.InitialAdminSecret}, &initial) == nil
+	})
+	s.adminPassword = string(initial.Data["password"])
+	return s
+}
+
+// startAPI serves the API of namespace in the test's process, over TLS,
+// and returns its address: the API of --core, with local accounts and the
+// built-in RBAC roles in place of its admin.
+func startAPI(ctx context.Context, t *testing.T, namespace string, direct client.Client) string {
+	t.Helper()
+	api, err := coreAPI(ctx, env.Config(), namespace)
 	if err != nil {
 		t.Fatal(err)
 	}
-	sessions := session.New(session.Options{Namespace: ns.Name, Client: api.Client, Reader: direct})
+	sessions := session.New(session.Options{Namespace: namespace, Client: api.Client, Reader: direct})
 	if err := sessions.Bootstrap(ctx); err != nil {
 		t.Fatal(err)
 	}
-	var initial corev1.Secret
-	if err := direct.Get(ctx, client.ObjectKey{Namespace: ns.Name, Name: session.InitialAdminSecret}, &initial); err != nil {
-		t.Fatal(err)
-	}
-	cfg, err := rbac.ParseConfig(nil) // the built-in roles: the admin may do anything
+	cfg, err := rbac.ParseConfig(nil) // the admin may do anything
 	if err != nil {
 		t.Fatal(err)
 	}
-	enf, err := rbac.New(cfg, api.Client, ns.Name)
+	enf, err := rbac.New(cfg, api.Client, namespace)
 	if err != nil {
 		t.Fatal(err)
 	}
 	api.Auth, api.Sessions, api.RBAC = server.Sessions{Manager: sessions}, sessions, server.NewAuthorizer(enf)
 	srv := httptest.NewUnstartedServer(api.Handler())
 	srv.StartTLS()
-	s := &cliServer{namespace: ns.Name, address: strings.TrimPrefix(srv.URL, "https://"), adminPassword: string(initial.Data["password"]),
-		direct: direct, config: filepath.Join(t.TempDir(), "config")}
-	if controller {
-		// A process of its own: controllers register names once a process.
-		startReplica(t, "controller", ns.Name, "--leader-elect=false")
-	}
-	t.Cleanup(func() {
-		srv.Close()
-		cancel()
-	})
-	return s
+	t.Cleanup(srv.Close)
+	return strings.TrimPrefix(srv.URL, "https://")
 }
 
 // run runs the capstan command args with the server's configuration file
@@ -101,10 +110,12 @@ func (s *cliServer) must(t *testing.T, args ...string) string {
 	return out
 }
 
-// login logs the admin in through the CLI.
+// login logs the admin in through the CLI, once the server answers.
 func (s *cliServer) login(t *testing.T) {
 	t.Helper()
-	s.must(t, "login", s.address, "--insecure", "--username", session.Admin, "--password", s.adminPassword)
+	args := []string{"login", s.address, "--insecure", "--username", session.Admin, "--password", s.adminPassword}
+	eventually(t, func() bool { _, err := s.run(t, "", args...); return err == nil })
+	s.must(t, args...)
 }
 
 func runCLI(t *testing.T, stdin string, args ...string) (string, error) {
