@@ -6,7 +6,11 @@ import (
 	"strings"
 	"testing"
 
+	corev1 "k8s.io/api/core/v1"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
 	"github.com/capstan-cd/capstan/internal/session"
+	"github.com/capstan-cd/capstan/internal/settings"
 )
 
 // TestLoginLogoutContext logs in through the CLI against a real server,
@@ -109,7 +113,30 @@ func TestAccountCommands(t *testing.T) {
 		t.Error("the old password still logs in")
 	}
 	s.must(t, "login", s.address, "--insecure", "--username", session.Admin, "--password", newPassword)
-	if out := s.must(t, "account", "list"); !strings.Contains(out, "admin") {
+	if out := s.must(t, "account", "can-i", "sync", "applications", "default/*"); out != "yes\n" {
+		t.Errorf("account can-i of the admin: %q", out)
+	}
+
+	// An account with the apiKey capability gets tokens, usable as
+	// --auth-token.
+	var cm corev1.ConfigMap
+	if err := s.direct.Get(t.Context(), client.ObjectKey{Namespace: s.namespace, Name: settings.ConfigMap}, &cm); err != nil {
+		t.Fatal(err)
+	}
+	cm.Data["accounts.ci"] = "apiKey"
+	if err := s.direct.Update(t.Context(), &cm); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, func() bool { return strings.Contains(s.must(t, "account", "list"), "ci ") })
+	if out := s.must(t, "account", "list"); !regexp.MustCompile(`(?m)^ci +true +apiKey$`).MatchString(out) {
 		t.Errorf("account list:\n%s", out)
+	}
+	token := strings.TrimSpace(s.must(t, "account", "generate-token", "--account", "ci", "--id", "pipeline"))
+	out = s.must(t, "account", "get-user-info", "--server", s.address, "--insecure", "--auth-token", token)
+	if !strings.Contains(out, "Username:           ci") {
+		t.Errorf("get-user-info with ci's token:\n%s", out)
+	}
+	if out, err := runCLI(t, "", "account", "can-i", "sync", "applications", "default/*", "--server", s.address, "--insecure", "--auth-token", token); err != nil || out != "no\n" {
+		t.Errorf("account can-i of ci, who has no role: %v %q", err, out)
 	}
 }
