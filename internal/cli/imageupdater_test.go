@@ -102,18 +102,19 @@ func TestRunUpdatesImageAndSyncs(t *testing.T) {
 	reg.PushTags(t, "org/web", "1.0.0", "1.1.0", "2.0.0")
 	app, cl := imageApp(t, reg, map[string]string{})
 
-	runCtx, stop := context.WithCancel(ctx)
-	defer stop()
-	cmd := NewRootCommand()
-	cmd.SetArgs([]string{"run", "--kubeconfig", env.Cluster.Kubeconfig, "--namespace", app.Namespace, "--address", freeAddress(t),
-		"--metrics-bind-address", freeAddress(t), "--health-probe-bind-address", "127.0.0.1:0", "--cache-dir", t.TempDir(),
-		"--leader-elect=false", "--image-updater-interval", "1s"})
-	exited := make(chan error, 1)
-	go func() { exited <- cmd.ExecuteContext(runCtx) }()
+	// Its own process, as a user runs it: controllers register by name
+	// once per process, and other tests of the package run capstan in
+	// theirs.
+	r := startCommand(t, "run", "iu", app.Namespace, "--server-address", freeAddress(t), "--image-updater-interval", "1s")
+	defer func() {
+		if t.Failed() {
+			r.tail(t)
+		}
+	}()
 
 	want := reg.Host + "/org/web:1.1.0"
 	var dep appsv1.Deployment
-	err := wait.PollUntilContextTimeout(ctx, 200*time.Millisecond, time.Minute, true, func(ctx context.Context) (bool, error) {
+	err := wait.PollUntilContextCancel(ctx, 200*time.Millisecond, true, func(ctx context.Context) (bool, error) {
 		if err := cl.Get(ctx, client.ObjectKey{Namespace: app.Namespace, Name: "guestbook-ui"}, &dep); err != nil {
 			return false, client.IgnoreNotFound(err)
 		}
@@ -131,8 +132,7 @@ func TestRunUpdatesImageAndSyncs(t *testing.T) {
 	if k := got.Spec.Source.Kustomize; k == nil || len(k.Images) != 1 || k.Images[0] != v1alpha1.KustomizeImage(want) {
 		t.Errorf("spec.source.kustomize = %+v, want the image %s", k, want)
 	}
-	stop()
-	if err := <-exited; err != nil {
+	if err := r.stop(); err != nil {
 		t.Errorf("capstan run: %v", err)
 	}
 }
