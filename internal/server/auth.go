@@ -17,6 +17,9 @@ type Principal struct {
 	Issuer string
 	// TokenID is the jti of an API token; empty for a login session.
 	TokenID string
+	// Claims are the claims of an SSO ID token, nil for capstan's own
+	// tokens: argocd-rbac-cm's scopes name those that hold groups.
+	Claims map[string]any
 }
 
 // Authenticator verifies a bearer token: a session JWT, an API token or

@@ -14,5 +14,10 @@ type rbacAuthorizer struct{ enf *rbac.Enforcer }
 func NewAuthorizer(enf *rbac.Enforcer) Authorizer { return rbacAuthorizer{enf: enf} }
 
 func (a rbacAuthorizer) Enforce(ctx context.Context, p Principal, resource, action, object string) bool {
-	return a.enf.Enforce(ctx, rbac.Claims{Subject: p.Subject, Groups: p.Groups}, resource, action, object)
+	groups := p.Groups
+	if p.Claims != nil {
+		// An SSO user's groups are the values of the claims scopes name.
+		groups = rbac.ScopeValues(p.Claims, a.enf.Config().Scopes)
+	}
+	return a.enf.Enforce(ctx, rbac.Claims{Subject: p.Subject, Groups: groups}, resource, action, object)
 }

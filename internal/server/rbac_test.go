@@ -18,7 +18,10 @@ import (
 // TestAuthorizerDecidesAsThePrincipal: the caller's subject and groups
 // both reach the policy, and a refusal is a 403.
 func TestAuthorizerDecidesAsThePrincipal(t *testing.T) {
-	cfg, err := rbac.ParseConfig(map[string]string{"policy.csv": "g, team-a, role:readonly\np, bob, clusters, get, *, allow"})
+	cfg, err := rbac.ParseConfig(map[string]string{
+		"policy.csv": "g, team-a, role:readonly\np, bob, clusters, get, *, allow\ng, ops@example.com, role:admin",
+		"scopes":     "[groups, email]",
+	})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -32,6 +35,9 @@ func TestAuthorizerDecidesAsThePrincipal(t *testing.T) {
 		"sso user of team-a": {Subject: "sso|123", Groups: []string{"team-a"}},
 		"bob":                {Subject: "bob"},
 		"admin":              {Subject: "admin"},
+		// SSO groups come from the claims scopes name: here the email.
+		"sso user by email":                   {Subject: "sso|456", Claims: map[string]any{"email": "ops@example.com", "groups": []any{"nobody"}}},
+		"sso user whose claims hold no scope": {Subject: "sso|789", Groups: []string{"team-a"}, Claims: map[string]any{"groups": "other"}},
 	} {
 		for _, q := range [][3]string{{"applications", "get", "a/web"}, {"clusters", "get", "https://x"}, {"applications", "sync", "a/web"}} {
 			r := httptest.NewRequestWithContext(context.WithValue(context.Background(), principalKey{}, p), "GET", "/", nil)
@@ -47,6 +53,8 @@ func TestAuthorizerDecidesAsThePrincipal(t *testing.T) {
 		"sso user of team-a: applications get": 200, "sso user of team-a: clusters get": 200, "sso user of team-a: applications sync": 403,
 		"bob: applications get": 403, "bob: clusters get": 200, "bob: applications sync": 403,
 		"admin: applications get": 200, "admin: clusters get": 200, "admin: applications sync": 200,
+		"sso user by email: applications get": 200, "sso user by email: clusters get": 200, "sso user by email: applications sync": 200,
+		"sso user whose claims hold no scope: applications get": 403, "sso user whose claims hold no scope: clusters get": 403, "sso user whose claims hold no scope: applications sync": 403,
 	}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("status by caller and request (-want +got):\n%s", diff)

@@ -21,7 +21,7 @@ func (s Sessions) Authenticate(ctx context.Context, token string) (Principal, er
 	if err != nil {
 		return Principal{}, err
 	}
-	return Principal{Subject: id.Subject, Groups: id.Groups, Issuer: id.Issuer, TokenID: id.TokenID}, nil
+	return Principal{Subject: id.Subject, Groups: id.Groups, Issuer: id.Issuer, TokenID: id.TokenID, Claims: id.Claims}, nil
 }
 
 // sessionRoutes log in and out, and tell who is logged in.

@@ -119,4 +119,7 @@ type Identity struct {
 	TokenID string
 	// ExpiresAt is when the token ends; zero for never.
 	ExpiresAt time.Time
+	// Claims are every claim of an SSO ID token, from which RBAC's scopes
+	// pick a user's groups; nil for capstan's own tokens.
+	Claims map[string]any
 }

@@ -155,10 +155,14 @@ func (m *Manager) verifySSO(ctx context.Context, token string) (Identity, error)
 	var claims struct {
 		Groups json.RawMessage `json:"groups"`
 	}
+	var all map[string]any
 	if err := idt.Claims(&claims); err != nil {
 		return Identity{}, fmt.Errorf("read the ID token's claims: %w", err)
 	}
-	return Identity{Subject: idt.Subject, Groups: groupsOf(claims.Groups), Issuer: idt.Issuer, ExpiresAt: idt.Expiry}, nil
+	if err := idt.Claims(&all); err != nil {
+		return Identity{}, fmt.Errorf("read the ID token's claims: %w", err)
+	}
+	return Identity{Subject: idt.Subject, Groups: groupsOf(claims.Groups), Issuer: idt.Issuer, ExpiresAt: idt.Expiry, Claims: all}, nil
 }
 
 // groupsOf reads a groups claim: a list of names, or one name.
