@@ -16,7 +16,6 @@ import (
 	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/clientcmd"
-	"k8s.io/klog/v2"
 	"k8s.io/utils/clock"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/cache"
@@ -143,18 +142,9 @@ func (o *serverOptions) run(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("find the cluster: %w", err)
 	}
-	params, err := readParams(ctx, cfg, o.namespace)
-	if err != nil {
+	if err := o.log.install(ctx, cfg, o.namespace, "controller"); err != nil {
 		return err
 	}
-	o.log.withParams(params, "controller")
-	logger, err := o.log.logger(os.Stderr)
-	if err != nil {
-		return err
-	}
-	ctrl.SetLogger(logger)
-	// client-go's own lines (leader election, warnings) in the same format.
-	klog.SetLogger(logger)
 	if os.Getenv("GOGC") == "" {
 		// A long-running controller trades a little CPU for memory: the
 		// heap may grow half over what is live, not double (GOGC=100).

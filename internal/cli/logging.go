@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"os"
 	"strings"
 
 	"github.com/go-logr/logr"
@@ -13,6 +14,8 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
+	"k8s.io/klog/v2"
+	ctrl "sigs.k8s.io/controller-runtime"
 
 	"github.com/capstan-cd/capstan/internal/settings"
 )
@@ -74,6 +77,25 @@ func readParams(ctx context.Context, cfg *rest.Config, namespace string) (map[st
 		return nil, fmt.Errorf("read %s/%s: %w", namespace, settings.CmdParams, err)
 	}
 	return cm.Data, nil
+}
+
+// install reads argocd-cmd-params-cm's log keys of component as the
+// defaults of the log flags, and makes the logger they choose, writing to
+// standard error, the logger of controller-runtime and of client-go (its
+// leader election and warnings then log in the same format).
+func (o *logOptions) install(ctx context.Context, cfg *rest.Config, namespace, component string) error {
+	params, err := readParams(ctx, cfg, namespace)
+	if err != nil {
+		return err
+	}
+	o.withParams(params, component)
+	logger, err := o.logger(os.Stderr)
+	if err != nil {
+		return err
+	}
+	ctrl.SetLogger(logger)
+	klog.SetLogger(logger)
+	return nil
 }
 
 // logLevels maps --log-level to slog's levels. logr's V(1) lines are

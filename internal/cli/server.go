@@ -5,12 +5,10 @@ import (
 	"crypto/tls"
 	"fmt"
 	"net/http"
-	"os"
 	"time"
 
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
-	"k8s.io/klog/v2"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/manager"
 	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
@@ -101,17 +99,9 @@ func (o *apiServerOptions) run(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("find the cluster: %w", err)
 	}
-	params, err := readParams(ctx, cfg, o.namespace)
-	if err != nil {
+	if err := o.log.install(ctx, cfg, o.namespace, "server"); err != nil {
 		return err
 	}
-	o.log.withParams(params, "server")
-	logger, err := o.log.logger(os.Stderr)
-	if err != nil {
-		return err
-	}
-	ctrl.SetLogger(logger)
-	klog.SetLogger(logger)
 	scheme, err := newScheme()
 	if err != nil {
 		return err
