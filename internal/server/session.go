@@ -69,13 +69,18 @@ func (a *API) login(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, tokenResponse{Token: token})
 }
 
-// logout refuses the caller's session from now on and clears the
-// cookie. Without a valid session it only clears the cookie.
+// logout refuses the caller's session from now on, on every replica, and
+// clears the cookie. Without a valid session it only clears the cookie.
+// When the logout cannot be recorded for the other replicas, the answer
+// is 500: the session is refused only by this one.
 func (a *API) logout(w http.ResponseWriter, r *http.Request) {
-	if token := bearer(r); token != "" && a.Sessions != nil {
-		_ = a.Sessions.Logout(r.Context(), token)
-	}
 	setTokenCookie(w, r, "", time.Unix(1, 0))
+	if token := bearer(r); token != "" && a.Sessions != nil {
+		if err := a.Sessions.Logout(r.Context(), token); err != nil {
+			writeError(w, http.StatusInternalServerError, "log out: %v", err)
+			return
+		}
+	}
 	writeJSON(w, http.StatusOK, struct{}{})
 }
 

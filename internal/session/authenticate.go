@@ -70,7 +70,7 @@ func (m *Manager) verifyWith(ctx context.Context, r client.Reader, token string)
 	case !a.Enabled:
 		return Identity{}, c, fmt.Errorf("account %s is disabled", name)
 	}
-	if err := m.checkToken(a, c, apiKey); err != nil {
+	if err := m.checkToken(st, a, c, apiKey); err != nil {
 		return Identity{}, c, err
 	}
 	id := Identity{Subject: name, Issuer: Issuer}
@@ -83,8 +83,9 @@ func (m *Manager) verifyWith(ctx context.Context, r client.Reader, token string)
 	return id, c, nil
 }
 
-// checkToken refuses a token a no longer honours.
-func (m *Manager) checkToken(a Account, c claims, apiKey bool) error {
+// checkToken refuses a token a no longer honours, as st or this process
+// knows.
+func (m *Manager) checkToken(st state, a Account, c claims, apiKey bool) error {
 	if mtime := m.passwordMtime(a); !mtime.IsZero() && !c.IssuedAt.After(mtime) {
 		return errors.New("account password has changed since the token was issued")
 	}
@@ -94,7 +95,7 @@ func (m *Manager) checkToken(a Account, c claims, apiKey bool) error {
 		if !a.Can(CapabilityLogin) {
 			return fmt.Errorf("account %s may not log in", a.Name)
 		}
-		if _, out := m.loggedOut[c.ID]; out && c.ID != "" {
+		if _, out := m.loggedOut[c.ID]; out && c.ID != "" || st.loggedOut(c.ID) {
 			return errors.New("session logged out")
 		}
 		return nil
@@ -108,25 +109,32 @@ func (m *Manager) checkToken(a Account, c claims, apiKey bool) error {
 	return nil
 }
 
-// Logout refuses token from now on in this process, until it would have
-// expired anyway.
+// Logout refuses session token from now on, on every replica: its id is
+// kept in RevokedSecret until the session would have ended anyway, and in
+// this process at once, before the caches of the others see it. A token
+// that is no valid session has nothing to log out: an API token is
+// deleted instead, and one that is refused already stays refused.
 func (m *Manager) Logout(ctx context.Context, token string) error {
 	id, c, err := m.verify(ctx, token)
 	if err != nil || c.ID == "" || id.TokenID != "" {
-		return err // an API token is deleted, not logged out
+		return nil
 	}
 	now := m.now()
+	end := now.Add(DefaultSessionDuration)
+	if c.ExpiresAt != nil {
+		end = c.ExpiresAt.Time
+	}
+	end = end.Add(time.Second) // the leeway parse allows
 	m.mu.Lock()
-	defer m.mu.Unlock()
 	for jti, exp := range m.loggedOut {
 		if now.After(exp) {
 			delete(m.loggedOut, jti)
 		}
 	}
-	exp := now.Add(DefaultSessionDuration)
-	if c.ExpiresAt != nil {
-		exp = c.ExpiresAt.Time
-	}
-	m.loggedOut[c.ID] = exp.Add(time.Second)
-	return nil
+	m.loggedOut[c.ID] = end
+	m.mu.Unlock()
+	key := client.ObjectKey{Namespace: m.opts.Namespace, Name: RevokedSecret}
+	return updateNamedSecret(ctx, m.opts.Client, m.opts.Reader, key, "capstan", func(data map[string][]byte) (bool, error) {
+		return revoke(data, c.ID, end, now)
+	})
 }

@@ -11,14 +11,15 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 )
 
-// state is what identity is read from: argocd-cm and argocd-secret, each
-// empty when missing.
+// state is what identity is read from: argocd-cm, argocd-secret and the
+// logged-out sessions of RevokedSecret, each empty when missing.
 type state struct {
-	cm     map[string]string
-	secret map[string][]byte
+	cm      map[string]string
+	secret  map[string][]byte
+	revoked map[string][]byte
 }
 
-// read reads argocd-cm and argocd-secret through r.
+// read reads argocd-cm, argocd-secret and RevokedSecret through r.
 func (m *Manager) read(ctx context.Context, r client.Reader) (state, error) {
 	var st state
 	var cm corev1.ConfigMap
@@ -29,7 +30,11 @@ func (m *Manager) read(ctx context.Context, r client.Reader) (state, error) {
 	if err := r.Get(ctx, client.ObjectKey{Namespace: m.opts.Namespace, Name: Secret}, &sec); err != nil && !apierrors.IsNotFound(err) {
 		return st, fmt.Errorf("read %s/%s: %w", m.opts.Namespace, Secret, err)
 	}
-	st.cm, st.secret = cm.Data, sec.Data
+	var revoked corev1.Secret
+	if err := r.Get(ctx, client.ObjectKey{Namespace: m.opts.Namespace, Name: RevokedSecret}, &revoked); err != nil && !apierrors.IsNotFound(err) {
+		return st, fmt.Errorf("read %s/%s: %w", m.opts.Namespace, RevokedSecret, err)
+	}
+	st.cm, st.secret, st.revoked = cm.Data, sec.Data, revoked.Data
 	return st, nil
 }
 
@@ -54,9 +59,15 @@ func (m *Manager) updateSecret(ctx context.Context, change func(data map[string]
 // writer. change reports whether it changed anything; when it did not,
 // nothing is written.
 func UpdateSecret(ctx context.Context, c client.Client, r client.Reader, namespace string, change func(data map[string][]byte) (bool, error)) error {
+	return updateNamedSecret(ctx, c, r, client.ObjectKey{Namespace: namespace, Name: Secret}, "argocd", change)
+}
+
+// updateNamedSecret is UpdateSecret for the Secret key, labelled part of
+// partOf when it is created.
+func updateNamedSecret(ctx context.Context, c client.Client, r client.Reader, key client.ObjectKey, partOf string, change func(data map[string][]byte) (bool, error)) error {
 	err := retry.RetryOnConflict(retry.DefaultRetry, func() error {
 		var sec corev1.Secret
-		err := r.Get(ctx, client.ObjectKey{Namespace: namespace, Name: Secret}, &sec)
+		err := r.Get(ctx, key, &sec)
 		missing := apierrors.IsNotFound(err)
 		if err != nil && !missing {
 			return err
@@ -69,19 +80,19 @@ func UpdateSecret(ctx context.Context, c client.Client, r client.Reader, namespa
 			return err
 		}
 		if missing {
-			sec.ObjectMeta = metav1.ObjectMeta{Namespace: namespace, Name: Secret,
-				Labels: map[string]string{"app.kubernetes.io/part-of": "argocd"}}
+			sec.ObjectMeta = metav1.ObjectMeta{Namespace: key.Namespace, Name: key.Name,
+				Labels: map[string]string{"app.kubernetes.io/part-of": partOf}}
 			err := c.Create(ctx, &sec)
 			if apierrors.IsAlreadyExists(err) {
 				// Someone else created it meanwhile: read it again.
-				return apierrors.NewConflict(corev1.Resource("secrets"), Secret, err)
+				return apierrors.NewConflict(corev1.Resource("secrets"), key.Name, err)
 			}
 			return err
 		}
 		return c.Update(ctx, &sec)
 	})
 	if err != nil {
-		return fmt.Errorf("update %s/%s: %w", namespace, Secret, err)
+		return fmt.Errorf("update %s: %w", key, err)
 	}
 	return nil
 }
