@@ -23,7 +23,7 @@ KWOK_STAGES := node/fast/node-initialize.yaml node/heartbeat-with-lease/node-hea
 
 TEST_FLAGS ?= -count=1 -timeout=15m
 
-.PHONY: all build controlplane generate verify lint test fuzz fuzz-short bench demo demo-down clean image chart
+.PHONY: all build controlplane generate verify lint test fuzz fuzz-short bench demo demo-down clean image chart ui-screenshots
 
 all: build
 
@@ -109,6 +109,11 @@ fuzz-short:
 
 fuzz:
 	GO=$(GO) ./hack/fuzz.sh $(FUZZTIME)
+
+# The screenshots of docs/ui.md, taken by the UI's browser tests.
+ui-screenshots: controlplane
+	@mkdir -p docs/ui
+	CAPSTAN_UI_SCREENSHOTS=$(CURDIR)/docs/ui $(GO) test -count=1 ./internal/ui/
 
 # Benchmarks: timings are measured here, never asserted by tests.
 # BENCH_FLAGS sizes the end-to-end run (see docs/performance.md), e.g.

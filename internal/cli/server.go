@@ -18,6 +18,7 @@ import (
 	"github.com/capstan-cd/capstan/internal/server"
 	"github.com/capstan-cd/capstan/internal/session"
 	"github.com/capstan-cd/capstan/internal/settings"
+	"github.com/capstan-cd/capstan/internal/ui"
 )
 
 // apiOptions are the flags of the API server.
@@ -61,7 +62,12 @@ func (o apiOptions) addAPI(ctx context.Context, mgr manager.Manager, namespace s
 		Webhook:   webhook,
 		Backends:  backends,
 	}
-	return mgr.Add(httpServer(o.address, server.NewAPIServer(api.Handler(), tlsConfig)))
+	// The web UI serves its pages and passes every API path on.
+	dashboard, err := ui.New(api.Handler())
+	if err != nil {
+		return fmt.Errorf("web UI: %w", err)
+	}
+	return mgr.Add(httpServer(o.address, server.NewAPIServer(dashboard.Handler(), tlsConfig)))
 }
 
 // apiServerOptions are the flags of `capstan server`.

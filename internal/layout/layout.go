@@ -14,7 +14,7 @@ const Module = "github.com/capstan-cd/capstan"
 const (
 	LayerAPI        = 0 // api/...: the CRD types
 	LayerStage      = 1 // internal/<stage> and small leaf packages
-	LayerController = 2 // internal/controller/..., internal/server
+	LayerController = 2 // internal/controller/..., internal/server, internal/ui
 	LayerCLI        = 3 // internal/cli: wires controllers and server to commands
 	LayerCommand    = 4 // cmd/...
 )
@@ -29,7 +29,7 @@ func LayerOf(rel string) (int, bool) {
 		return LayerCommand, true
 	case rel == "internal/cli" || strings.HasPrefix(rel, "internal/cli/"):
 		return LayerCLI, true
-	case strings.HasPrefix(rel, "internal/controller/"), rel == "internal/server" || strings.HasPrefix(rel, "internal/server/"):
+	case strings.HasPrefix(rel, "internal/controller/"), rel == "internal/server" || strings.HasPrefix(rel, "internal/server/"), rel == "internal/ui":
 		return LayerController, true
 	case strings.HasPrefix(rel, "internal/"):
 		return LayerStage, true
