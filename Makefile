@@ -62,6 +62,7 @@ generate: controlplane
 	$(BIN)/controller-gen crd:crdVersions=v1,maxDescLen=0 paths=./api/... output:crd:artifacts:config=config/crd
 	rm -f charts/capstan/files/crds/*.yaml && cp config/crd/*.yaml charts/capstan/files/crds/
 	$(GO) run ./cmd/capstan-chart manifests --out config
+	$(GO) run ./cmd/capstan-apidoc
 
 # The container image (docs/install.md): a static binary per platform in an
 # OCI layout under bin/image, pushed to IMAGE when it is set.

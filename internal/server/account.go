@@ -15,12 +15,12 @@ import (
 // tokens, and answer can-i.
 func (a *API) accountRoutes() []route {
 	return []route{
-		{pattern: "GET /api/v1/account", handle: a.listAccounts},
-		{pattern: "GET /api/v1/account/{name}", handle: a.getAccount},
-		{pattern: "GET /api/v1/account/can-i/{resource}/{action}/{subresource...}", handle: a.canI},
-		{pattern: "PUT /api/v1/account/password", handle: a.updatePassword},
-		{pattern: "POST /api/v1/account/{name}/token", handle: a.createToken},
-		{pattern: "DELETE /api/v1/account/{name}/token/{id}", handle: a.deleteToken},
+		{pattern: "GET /api/v1/account", handle: a.listAccounts, doc: "List the local accounts the caller may see"},
+		{pattern: "GET /api/v1/account/{name}", handle: a.getAccount, doc: "Get a local account and its API tokens"},
+		{pattern: "GET /api/v1/account/can-i/{resource}/{action}/{subresource...}", handle: a.canI, doc: "Answer yes or no: may the caller take an action on an object"},
+		{pattern: "PUT /api/v1/account/password", handle: a.updatePassword, doc: "Change the password of the caller or of another local account"},
+		{pattern: "POST /api/v1/account/{name}/token", handle: a.createToken, doc: "Create an API token for a local account"},
+		{pattern: "DELETE /api/v1/account/{name}/token/{id}", handle: a.deleteToken, doc: "Delete an API token of a local account"},
 	}
 }
 

@@ -29,9 +29,9 @@ import (
 func (a *API) actionRoutes() []route {
 	const path = "/api/v1/applications/{name}/resource/actions"
 	return []route{
-		{pattern: "GET " + path, handle: a.listActions},
-		{pattern: "POST " + path, handle: a.runAction},
-		{pattern: "POST " + path + "/v2", handle: a.runAction},
+		{pattern: "GET " + path, handle: a.listActions, doc: "List the resource actions an object of the Application offers", query: appResourceQuery},
+		{pattern: "POST " + path, handle: a.runAction, doc: "Run a resource action on an object of the Application", query: queryOf(appResourceQuery, "action")},
+		{pattern: "POST " + path + "/v2", handle: a.runAction, doc: "Run a resource action on an object of the Application", query: queryOf(appResourceQuery, "action")},
 	}
 }
 

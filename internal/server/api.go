@@ -42,22 +42,45 @@ type API struct {
 
 // route is one handler of the API: a Go ServeMux pattern such as
 // "GET /api/v1/applications/{name}", and whether it needs a signed-in
-// caller.
+// caller. The route table is also the API's reference: /swagger.json and
+// docs/api.md are made from it, so each route says what it does and which
+// query parameters it reads.
 type route struct {
 	pattern string
 	public  bool
 	handle  http.HandlerFunc
+	// doc says in one line what the endpoint does.
+	doc string
+	// query names the query parameters the handler reads.
+	query []string
 }
 
 // Handler returns the API's HTTP handler.
 func (a *API) Handler() http.Handler {
 	mux := http.NewServeMux()
-	if a.Webhook != nil {
-		mux.Handle("POST /api/webhook", a.Webhook)
+	for _, rt := range a.routes() {
+		h := http.Handler(rt.handle)
+		if !rt.public {
+			h = a.authenticated(h)
+		}
+		mux.Handle(rt.pattern, h)
 	}
+	mux.Handle("/api/", http.HandlerFunc(noSuchEndpoint))
+	return mux
+}
+
+// noSuchEndpoint answers a path the API does not serve.
+func noSuchEndpoint(w http.ResponseWriter, r *http.Request) {
+	writeError(w, http.StatusNotFound, "no such endpoint: %s %s", r.Method, r.URL.Path)
+}
+
+// routes are every route of the API.
+func (a *API) routes() []route {
+	var all []route
 	// Each group of endpoints lists its routes in its own file.
 	for _, group := range [][]route{
 		a.healthRoutes(),
+		a.webhookRoutes(),
 		a.applicationRoutes(),
 		a.sessionRoutes(),
 		a.accountRoutes(),
@@ -65,25 +88,29 @@ func (a *API) Handler() http.Handler {
 		a.appResourceRoutes(), a.projectRoutes(), a.repositoryRoutes(), a.clusterRoutes(), a.settingsRoutes(), a.versionRoutes(),
 		a.projectTokenRoutes(),
 		a.actionRoutes(),
+		a.openAPIRoutes(),
 	} {
-		for _, rt := range group {
-			h := http.Handler(rt.handle)
-			if !rt.public {
-				h = a.authenticated(h)
-			}
-			mux.Handle(rt.pattern, h)
-		}
+		all = append(all, group...)
 	}
-	mux.Handle("/api/", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		writeError(w, http.StatusNotFound, "no such endpoint: %s %s", r.Method, r.URL.Path)
-	}))
-	return mux
+	return all
 }
 
 // healthRoutes answer whether the server is up, without a session.
 func (a *API) healthRoutes() []route {
-	return []route{{pattern: "GET /healthz", public: true, handle: func(w http.ResponseWriter, _ *http.Request) {
+	return []route{{pattern: "GET /healthz", public: true, doc: "Answer ok while the server is up", handle: func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 		_, _ = w.Write([]byte("ok"))
+	}}}
+}
+
+// webhookRoutes take push events from Git hosts; without a Webhook the
+// path answers as an unknown one.
+func (a *API) webhookRoutes() []route {
+	return []route{{pattern: "POST /api/webhook", public: true, doc: "Take a push event from GitHub, GitLab, Bitbucket, Gitea or Gogs and refresh the Applications it concerns", handle: func(w http.ResponseWriter, r *http.Request) {
+		if a.Webhook == nil {
+			noSuchEndpoint(w, r)
+			return
+		}
+		a.Webhook.ServeHTTP(w, r)
 	}}}
 }

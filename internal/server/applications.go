@@ -18,18 +18,18 @@ const resourceApplications = "applications"
 // applicationRoutes are the Application endpoints and their event stream.
 func (a *API) applicationRoutes() []route {
 	return []route{
-		{pattern: "GET /api/v1/applications", handle: a.listApplications},
-		{pattern: "POST /api/v1/applications", handle: a.createApplication},
-		{pattern: "GET /api/v1/applications/{name}", handle: a.getApplication},
-		{pattern: "PUT /api/v1/applications/{name}", handle: a.updateApplication},
-		{pattern: "PATCH /api/v1/applications/{name}", handle: a.patchApplication},
-		{pattern: "DELETE /api/v1/applications/{name}", handle: a.deleteApplication},
-		{pattern: "PUT /api/v1/applications/{name}/spec", handle: a.updateApplicationSpec},
-		{pattern: "POST /api/v1/applications/{name}/sync", handle: a.syncApplication},
-		{pattern: "POST /api/v1/applications/{name}/rollback", handle: a.rollbackApplication},
-		{pattern: "DELETE /api/v1/applications/{name}/operation", handle: a.terminateOperation},
-		{pattern: "GET /api/v1/stream/applications", handle: a.streamApplications},
-		{pattern: "GET /api/v1/stream/applications/{name}/resource-tree", handle: a.streamResourceTree},
+		{pattern: "GET /api/v1/applications", handle: a.listApplications, doc: "List the Applications the caller may get", query: appListQuery},
+		{pattern: "POST /api/v1/applications", handle: a.createApplication, doc: "Create an Application", query: []string{"upsert", "validate"}},
+		{pattern: "GET /api/v1/applications/{name}", handle: a.getApplication, doc: "Get an Application, after a refresh when asked", query: queryOf(appLookupQuery, "refresh")},
+		{pattern: "PUT /api/v1/applications/{name}", handle: a.updateApplication, doc: "Replace an Application's spec, labels, annotations and finalizers", query: queryOf(appLookupQuery, "validate")},
+		{pattern: "PATCH /api/v1/applications/{name}", handle: a.patchApplication, doc: "Patch an Application with a JSON patch or a merge patch", query: queryOf(appLookupQuery, "validate")},
+		{pattern: "DELETE /api/v1/applications/{name}", handle: a.deleteApplication, doc: "Delete an Application, with its resources unless told not to", query: queryOf(appLookupQuery, "cascade", "propagationPolicy")},
+		{pattern: "PUT /api/v1/applications/{name}/spec", handle: a.updateApplicationSpec, doc: "Replace an Application's spec", query: queryOf(appLookupQuery, "validate")},
+		{pattern: "POST /api/v1/applications/{name}/sync", handle: a.syncApplication, doc: "Request a sync of an Application", query: appLookupQuery},
+		{pattern: "POST /api/v1/applications/{name}/rollback", handle: a.rollbackApplication, doc: "Request a sync back to an entry of the Application's history", query: appLookupQuery},
+		{pattern: "DELETE /api/v1/applications/{name}/operation", handle: a.terminateOperation, doc: "Terminate the Application's running operation", query: appLookupQuery},
+		{pattern: "GET /api/v1/stream/applications", handle: a.streamApplications, doc: "Stream changes of the Applications the caller may get", query: queryOf(appListQuery, "name", "resourceVersion")},
+		{pattern: "GET /api/v1/stream/applications/{name}/resource-tree", handle: a.streamResourceTree, doc: "Stream an Application's resource tree as it changes", query: appLookupQuery},
 	}
 }
 
@@ -106,6 +106,9 @@ func (a *API) getApplication(w http.ResponseWriter, r *http.Request) {
 	}
 	writeJSON(w, http.StatusOK, app)
 }
+
+// appLookupQuery are the query parameters appFor reads.
+var appLookupQuery = []string{"project", "appNamespace"}
 
 // appFor reads the Application of the request's path from the cache and
 // checks that the caller may take action on it, answering the request

@@ -36,6 +36,10 @@ type appQuery struct {
 	Fields []string
 }
 
+// appListQuery are the query parameters parseAppQuery reads for a list;
+// a stream reads name and resourceVersion too.
+var appListQuery = []string{"projects", "project", "selector", "search", "repo", "appNamespace", "fields"}
+
 // parseAppQuery reads q. `projects` may repeat or list several projects
 // separated by commas; `project` is its older spelling.
 func parseAppQuery(q url.Values) (appQuery, error) {

@@ -17,14 +17,14 @@ import (
 func (a *API) appResourceRoutes() []route {
 	const app = "/api/v1/applications/{name}"
 	return []route{
-		{pattern: "GET " + app + "/resource-tree", handle: a.resourceTree},
-		{pattern: "GET " + app + "/managed-resources", handle: a.managedResources},
-		{pattern: "GET " + app + "/manifests", handle: a.manifests},
-		{pattern: "GET " + app + "/events", handle: a.events},
-		{pattern: "GET " + app + "/resource", handle: a.getResource},
-		{pattern: "POST " + app + "/resource", handle: a.patchResource},
-		{pattern: "DELETE " + app + "/resource", handle: a.deleteResource},
-		{pattern: "GET " + app + "/revisions/{revision}/metadata", handle: a.revisionMetadata},
+		{pattern: "GET " + app + "/resource-tree", handle: a.resourceTree, doc: "Get the tree of live objects an Application manages", query: appLookupQuery},
+		{pattern: "GET " + app + "/managed-resources", handle: a.managedResources, doc: "Compare the rendered and live state of each object of an Application", query: appLookupQuery},
+		{pattern: "GET " + app + "/manifests", handle: a.manifests, doc: "Render an Application's sources", query: queryOf(appLookupQuery, "revision")},
+		{pattern: "GET " + app + "/events", handle: a.events, doc: "List the Kubernetes events of an Application or of one of its objects", query: queryOf(appLookupQuery, "resourceUID", "resourceName", "resourceNamespace")},
+		{pattern: "GET " + app + "/resource", handle: a.getResource, doc: "Get a live object of an Application", query: appResourceQuery},
+		{pattern: "POST " + app + "/resource", handle: a.patchResource, doc: "Patch a live object of an Application", query: queryOf(appResourceQuery, "patchType")},
+		{pattern: "DELETE " + app + "/resource", handle: a.deleteResource, doc: "Delete a live object of an Application", query: queryOf(appResourceQuery, "orphan", "force")},
+		{pattern: "GET " + app + "/revisions/{revision}/metadata", handle: a.revisionMetadata, doc: "Get the author, date and message of a revision of an Application's source", query: queryOf(appLookupQuery, "sourceIndex")},
 	}
 }
 

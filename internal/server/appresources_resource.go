@@ -23,6 +23,10 @@ type resourceResponse struct {
 	Manifest string `json:"manifest"`
 }
 
+// appResourceQuery are the query parameters of the endpoints on one
+// object of an Application: the Application's, and those queryRef reads.
+var appResourceQuery = queryOf(appLookupQuery, "namespace", "resourceName", "version", "group", "kind")
+
 // queryRef reads the object a /resource request names from its query:
 // resourceName, namespace, group, version, kind.
 func queryRef(r *http.Request) (resourceRef, error) {

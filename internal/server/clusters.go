@@ -20,11 +20,11 @@ import (
 func (a *API) clusterRoutes() []route {
 	const base = "/api/v1/clusters"
 	return []route{
-		{pattern: "GET " + base, handle: a.listClusters},
-		{pattern: "POST " + base, handle: a.createCluster},
-		{pattern: "GET " + base + "/{server}", handle: a.getCluster},
-		{pattern: "PUT " + base + "/{server}", handle: a.updateCluster},
-		{pattern: "DELETE " + base + "/{server}", handle: a.deleteCluster},
+		{pattern: "GET " + base, handle: a.listClusters, doc: "List the clusters the caller may get", query: []string{"server", "name"}},
+		{pattern: "POST " + base, handle: a.createCluster, doc: "Add a cluster", query: []string{"upsert"}},
+		{pattern: "GET " + base + "/{server}", handle: a.getCluster, doc: "Get a cluster by server URL or name", query: clusterIDQuery},
+		{pattern: "PUT " + base + "/{server}", handle: a.updateCluster, doc: "Update a cluster", query: clusterIDQuery},
+		{pattern: "DELETE " + base + "/{server}", handle: a.deleteCluster, doc: "Remove a cluster added through the API", query: clusterIDQuery},
 	}
 }
 
@@ -85,6 +85,9 @@ func (a *API) listClusters(w http.ResponseWriter, r *http.Request) {
 func sameServer(a, b string) bool {
 	return strings.EqualFold(strings.TrimRight(a, "/"), strings.TrimRight(b, "/"))
 }
+
+// clusterIDQuery are the query parameters loadCluster reads.
+var clusterIDQuery = []string{"id.type", "id.value"}
 
 // loadCluster finds the cluster of the request's {server} (path-escaped),
 // or of name when the query says id.type=name, once the caller may take

@@ -18,13 +18,13 @@ import (
 func (a *API) projectRoutes() []route {
 	const base = "/api/v1/projects"
 	return []route{
-		{pattern: "GET " + base, handle: a.listProjects},
-		{pattern: "POST " + base, handle: a.createProject},
-		{pattern: "GET " + base + "/{name}", handle: a.getProject},
-		{pattern: "PUT " + base + "/{name}", handle: a.updateProject},
-		{pattern: "DELETE " + base + "/{name}", handle: a.deleteProject},
-		{pattern: "GET " + base + "/{name}/detailed", handle: a.detailedProject},
-		{pattern: "GET " + base + "/{name}/syncwindows", handle: a.projectSyncWindows},
+		{pattern: "GET " + base, handle: a.listProjects, doc: "List the AppProjects the caller may get"},
+		{pattern: "POST " + base, handle: a.createProject, doc: "Create an AppProject"},
+		{pattern: "GET " + base + "/{name}", handle: a.getProject, doc: "Get an AppProject"},
+		{pattern: "PUT " + base + "/{name}", handle: a.updateProject, doc: "Update an AppProject"},
+		{pattern: "DELETE " + base + "/{name}", handle: a.deleteProject, doc: "Delete an AppProject that no Application uses"},
+		{pattern: "GET " + base + "/{name}/detailed", handle: a.detailedProject, doc: "Get an AppProject with its global projects, repositories and clusters"},
+		{pattern: "GET " + base + "/{name}/syncwindows", handle: a.projectSyncWindows, doc: "Get the sync windows of an AppProject"},
 	}
 }
 

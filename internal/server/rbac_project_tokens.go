@@ -21,8 +21,8 @@ import (
 // projectTokenRoutes issue and revoke the tokens of project roles.
 func (a *API) projectTokenRoutes() []route {
 	return []route{
-		{pattern: "POST /api/v1/projects/{project}/roles/{role}/token", handle: a.createProjectToken},
-		{pattern: "DELETE /api/v1/projects/{project}/roles/{role}/token/{iat}", handle: a.deleteProjectToken},
+		{pattern: "POST /api/v1/projects/{project}/roles/{role}/token", handle: a.createProjectToken, doc: "Create a token for a role of an AppProject"},
+		{pattern: "DELETE /api/v1/projects/{project}/roles/{role}/token/{iat}", handle: a.deleteProjectToken, doc: "Revoke a token of a role of an AppProject", query: []string{"id"}},
 	}
 }
 

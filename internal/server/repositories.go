@@ -19,15 +19,15 @@ import (
 func (a *API) repositoryRoutes() []route {
 	const repos, creds = "/api/v1/repositories", "/api/v1/repocreds"
 	return []route{
-		{pattern: "GET " + repos, handle: a.listRepositories},
-		{pattern: "POST " + repos, handle: a.createRepository},
-		{pattern: "GET " + repos + "/{repo}", handle: a.getRepository},
-		{pattern: "PUT " + repos + "/{repo}", handle: a.updateRepository},
-		{pattern: "DELETE " + repos + "/{repo}", handle: a.deleteRepository},
-		{pattern: "GET " + creds, handle: a.listRepoCreds},
-		{pattern: "POST " + creds, handle: a.createRepoCreds},
-		{pattern: "PUT " + creds + "/{url}", handle: a.updateRepoCreds},
-		{pattern: "DELETE " + creds + "/{url}", handle: a.deleteRepoCreds},
+		{pattern: "GET " + repos, handle: a.listRepositories, doc: "List the repositories the caller may get", query: []string{"forceRefresh"}},
+		{pattern: "POST " + repos, handle: a.createRepository, doc: "Add a repository after checking its credentials", query: []string{"upsert"}},
+		{pattern: "GET " + repos + "/{repo}", handle: a.getRepository, doc: "Get a repository and its connection state", query: []string{"appProject", "forceRefresh"}},
+		{pattern: "PUT " + repos + "/{repo}", handle: a.updateRepository, doc: "Update a repository"},
+		{pattern: "DELETE " + repos + "/{repo}", handle: a.deleteRepository, doc: "Remove a repository added through the API", query: []string{"appProject"}},
+		{pattern: "GET " + creds, handle: a.listRepoCreds, doc: "List the credentials templates", query: []string{"url"}},
+		{pattern: "POST " + creds, handle: a.createRepoCreds, doc: "Add a credentials template", query: []string{"upsert"}},
+		{pattern: "PUT " + creds + "/{url}", handle: a.updateRepoCreds, doc: "Update a credentials template"},
+		{pattern: "DELETE " + creds + "/{url}", handle: a.deleteRepoCreds, doc: "Remove a credentials template added through the API", query: []string{"appProject"}},
 	}
 }
 

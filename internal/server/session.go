@@ -27,9 +27,9 @@ func (s Sessions) Authenticate(ctx context.Context, token string) (Principal, er
 // sessionRoutes log in and out, and tell who is logged in.
 func (a *API) sessionRoutes() []route {
 	return []route{
-		{pattern: "POST /api/v1/session", public: true, handle: a.login},
-		{pattern: "DELETE /api/v1/session", public: true, handle: a.logout},
-		{pattern: "GET /api/v1/session/userinfo", public: true, handle: a.userInfo},
+		{pattern: "POST /api/v1/session", public: true, handle: a.login, doc: "Log in with a local account's name and password"},
+		{pattern: "DELETE /api/v1/session", public: true, handle: a.logout, doc: "Log out: the session's token is refused from then on"},
+		{pattern: "GET /api/v1/session/userinfo", public: true, handle: a.userInfo, doc: "Tell who the caller is"},
 	}
 }
 

@@ -77,7 +77,7 @@ type oidcConfig struct {
 // settingsRoutes serve GET /api/v1/settings: to anyone, what a login page
 // needs; to a signed-in caller, the rest.
 func (a *API) settingsRoutes() []route {
-	return []route{{pattern: "GET /api/v1/settings", public: true, handle: func(w http.ResponseWriter, r *http.Request) {
+	return []route{{pattern: "GET /api/v1/settings", public: true, doc: "Get the settings a login page needs, and more for a signed-in caller", handle: func(w http.ResponseWriter, r *http.Request) {
 		cm := a.settingsNow().Values(settings.ConfigMap)
 		pub := publicFrom(cm)
 		if !a.signedIn(r) {

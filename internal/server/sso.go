@@ -26,8 +26,8 @@ const ssoTimeout = 5 * time.Minute
 // ssoRoutes sign users in through the OIDC provider of oidc.config.
 func (a *API) ssoRoutes() []route {
 	return []route{
-		{pattern: "GET /auth/login", public: true, handle: a.ssoLogin},
-		{pattern: "GET /auth/callback", public: true, handle: a.ssoCallback},
+		{pattern: "GET /auth/login", public: true, handle: a.ssoLogin, doc: "Send the browser to the OIDC provider to sign in", query: []string{"return_url"}},
+		{pattern: "GET /auth/callback", public: true, handle: a.ssoCallback, doc: "Finish a sign-in at the OIDC provider", query: []string{"code", "state", "error", "error_description"}},
 	}
 }
 

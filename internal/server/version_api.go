@@ -23,7 +23,7 @@ type versionMessage struct {
 // build details (commit, Go version, platform), which help an attacker
 // pick an exploit, are for signed-in callers only.
 func (a *API) versionRoutes() []route {
-	return []route{{pattern: "GET /api/version", public: true, handle: func(w http.ResponseWriter, r *http.Request) {
+	return []route{{pattern: "GET /api/version", public: true, doc: "Get the server's version, and its build details for a signed-in caller", handle: func(w http.ResponseWriter, r *http.Request) {
 		msg := versionMessage{Version: version.Version}
 		if a.signedIn(r) {
 			msg.GitCommit = version.Commit
