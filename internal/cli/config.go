@@ -37,10 +37,12 @@ type serverEntry struct {
 	Core      bool   `json:"core,omitempty"`
 }
 
-// userEntry is a session: the token a login gave.
+// userEntry is a session: the token a login gave, and the SSO provider's
+// refresh token when it gave one.
 type userEntry struct {
-	Name      string `json:"name"`
-	AuthToken string `json:"auth-token,omitempty"`
+	Name         string `json:"name"`
+	AuthToken    string `json:"auth-token,omitempty"`
+	RefreshToken string `json:"refresh-token,omitempty"`
 }
 
 // configPath is where the configuration file lives: $CAPSTAN_CONFIG, else
@@ -146,6 +148,16 @@ func (c *localConfig) login(name string, srv serverEntry, token string) {
 	c.CurrentContext = name
 }
 
+// setRefreshToken records the SSO refresh token of the named context's
+// user, which login just recorded.
+func (c *localConfig) setRefreshToken(name, token string) {
+	for i := range c.Users {
+		if c.Users[i].Name == name {
+			c.Users[i].RefreshToken = token
+		}
+	}
+}
+
 // logout forgets the token of the named context's user, keeping the context
 // so that a later login finds the server again.
 func (c *localConfig) logout(name string) error {
@@ -155,7 +167,7 @@ func (c *localConfig) logout(name string) error {
 	}
 	for i := range c.Users {
 		if c.Users[i].Name == ctx.User {
-			c.Users[i].AuthToken = ""
+			c.Users[i].AuthToken, c.Users[i].RefreshToken = "", ""
 		}
 	}
 	return nil

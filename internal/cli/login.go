@@ -56,13 +56,15 @@ func newLoginCommand() *cobra.Command {
 	var (
 		username, password, name string
 		sso                      bool
+		ssoPort                  int
 	)
 	cmd := clientCommand(o, &cobra.Command{
 		Use:   "login SERVER",
 		Short: "Log in to a capstan server and make it the current context",
 		Long: `Logs in with a local account's name and password (asked for when the flags
-leave them out; the password is not echoed) and records the session in the
-configuration file, readable by its owner only. With --core no server is
+leave them out; the password is not echoed), or with --sso at the server's
+OIDC provider in a browser, and records the session in the configuration
+file, readable by its owner only. With --core no server is
 involved: the context says to talk to Kubernetes with the kubeconfig.`,
 		Args: cobra.RangeArgs(0, 1),
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -84,13 +86,16 @@ involved: the context says to talk to Kubernetes with the kubeconfig.`,
 			if len(args) != 1 {
 				return errors.New("name the server to log in to")
 			}
-			if sso {
-				return errors.New("--sso is not supported by this version of the CLI: log in with a local account, or pass an SSO token with --auth-token")
-			}
 			srv := serverEntry{Server: args[0], Insecure: o.insecure, PlainText: o.plaintext, GRPCWeb: o.grpcWeb}
 			c, err := o.clientFor(endpoint{server: srv.Server, insecure: srv.Insecure, plaintext: srv.PlainText})
 			if err != nil {
 				return err
+			}
+			if name == "" {
+				name = srv.Server
+			}
+			if sso {
+				return o.loginSSO(cmd, c, path, cfg, name, srv, ssoPort)
 			}
 			p := newPrompter(cmd)
 			if username == "" {
@@ -107,9 +112,6 @@ involved: the context says to talk to Kubernetes with the kubeconfig.`,
 			if err != nil {
 				return err
 			}
-			if name == "" {
-				name = srv.Server
-			}
 			cfg.login(name, srv, token)
 			if err := writeConfig(path, cfg); err != nil {
 				return err
@@ -121,7 +123,8 @@ involved: the context says to talk to Kubernetes with the kubeconfig.`,
 	cmd.Flags().StringVar(&username, "username", "", "account name")
 	cmd.Flags().StringVar(&password, "password", "", "password (asked for without echo when left out)")
 	cmd.Flags().StringVar(&name, "name", "", "name of the context (default: the server)")
-	cmd.Flags().BoolVar(&sso, "sso", false, "log in through the server's SSO provider")
+	cmd.Flags().BoolVar(&sso, "sso", false, "sign in at the server's OIDC provider, in a browser")
+	cmd.Flags().IntVar(&ssoPort, "sso-port", defaultSSOPort, "port of 127.0.0.1 where --sso waits for the provider's answer (0: any free port)")
 	return cmd
 }
 

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"sync"
 
@@ -31,6 +32,9 @@ type OIDCConfig struct {
 	// RequestedIDTokenClaims is accepted; the groups of a user are read
 	// from the "groups" claim of the ID token whatever it asks for.
 	RequestedIDTokenClaims map[string]json.RawMessage `json:"requestedIDTokenClaims"`
+	// CLIClientID is the client `capstan login --sso` signs in as; its ID
+	// tokens are accepted beside the clientID's.
+	CLIClientID string `json:"cliClientID"`
 }
 
 // ParseOIDCConfig reads oidc.config of argocd-cm (nil when unset). A
@@ -139,7 +143,7 @@ func (m *Manager) Exchange(ctx context.Context, conf *oauth2.Config, code, verif
 }
 
 // verifySSO checks an ID token of the configured provider: its signature,
-// audience (the clientID) and expiry.
+// audience (the clientID, or the CLI's cliClientID) and expiry.
 func (m *Manager) verifySSO(ctx context.Context, token string) (Identity, error) {
 	cfg, pr, err := m.oidc(ctx)
 	if err != nil {
@@ -148,9 +152,12 @@ func (m *Manager) verifySSO(ctx context.Context, token string) (Identity, error)
 	if iss := issuer(token); iss != cfg.Issuer {
 		return Identity{}, fmt.Errorf("token of unknown issuer %q", iss)
 	}
-	idt, err := pr.Verifier(&oidc.Config{ClientID: cfg.ClientID, Now: m.now}).Verify(ctx, token)
+	idt, err := pr.Verifier(&oidc.Config{SkipClientIDCheck: true, Now: m.now}).Verify(ctx, token)
 	if err != nil {
 		return Identity{}, fmt.Errorf("verify the ID token: %w", err)
+	}
+	if !slices.ContainsFunc(idt.Audience, cfg.audience) {
+		return Identity{}, fmt.Errorf("verify the ID token: audience %q is neither clientID nor cliClientID", idt.Audience)
 	}
 	var claims struct {
 		Groups json.RawMessage `json:"groups"`
@@ -163,6 +170,11 @@ func (m *Manager) verifySSO(ctx context.Context, token string) (Identity, error)
 		return Identity{}, fmt.Errorf("read the ID token's claims: %w", err)
 	}
 	return Identity{Subject: idt.Subject, Groups: groupsOf(claims.Groups), Issuer: idt.Issuer, ExpiresAt: idt.Expiry, Claims: all}, nil
+}
+
+// audience reports whether aud is a client of capstan's.
+func (c *OIDCConfig) audience(aud string) bool {
+	return aud != "" && (aud == c.ClientID || aud == c.CLIClientID)
 }
 
 // groupsOf reads a groups claim: a list of names, or one name.
