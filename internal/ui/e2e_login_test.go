@@ -94,3 +94,15 @@ func TestFormsNeedTheSessionToken(t *testing.T) {
 		t.Errorf("an API answer carries the pages' Content-Security-Policy %q", got)
 	}
 }
+
+// TestReadOnlyUserSignsIn signs a second, read-only account in; the
+// header names it.
+func TestReadOnlyUserSignsIn(t *testing.T) {
+	s := startCapstan(t)
+	addUser(t, "viewer", "viewer-pass-1", "g, NAME, role:readonly")
+	ctx := browser(t)
+	login(t, ctx, s, "viewer", "viewer-pass-1")
+	if user := read(t, ctx, "the user", chromedp.Text(css(`header.top .user`))); user != "viewer" {
+		t.Errorf("the header names %q, want viewer", user)
+	}
+}
