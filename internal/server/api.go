@@ -18,6 +18,8 @@ type API struct {
 	// Namespace is the control-plane namespace.
 	Namespace string
 	// Client reads from the informer cache and writes to the API server.
+	// Handler makes its writes wait until the cache shows them (see
+	// readYourWrites), so that a read after a write finds it.
 	Client client.Client
 	// Cache gives informers for the event stream; nil means none.
 	Cache cache.Informers
@@ -57,6 +59,7 @@ type route struct {
 
 // Handler returns the API's HTTP handler.
 func (a *API) Handler() http.Handler {
+	a.Client = awaitingCache(a.Client)
 	mux := http.NewServeMux()
 	for _, rt := range a.routes() {
 		h := http.Handler(rt.handle)
