@@ -8,6 +8,7 @@ import (
 	"slices"
 	"time"
 
+	"github.com/capstan-cd/capstan/internal/rbac"
 	"github.com/capstan-cd/capstan/internal/session"
 )
 
@@ -111,10 +112,18 @@ func (a *API) accounts(w http.ResponseWriter, r *http.Request) (map[string]sessi
 }
 
 // canI answers whether the caller may take action on subresource of
-// resource: {"value": "yes"} or {"value": "no"}.
+// resource: {"value": "yes"} or {"value": "no"}, as Argo CD answers. The
+// object is matched as a plain value against the policy's patterns, so
+// "*" is not "every application" ("*/*" is); an unknown resource or
+// action is 400 rather than a no that would hide a typo.
 func (a *API) canI(w http.ResponseWriter, r *http.Request) {
+	resource, action := r.PathValue("resource"), r.PathValue("action")
+	if err := rbac.CheckQuestion(resource, action); err != nil {
+		writeError(w, http.StatusBadRequest, "%v", err)
+		return
+	}
 	value := "no"
-	if a.can(r, r.PathValue("resource"), r.PathValue("action"), r.PathValue("subresource")) {
+	if a.can(r, resource, action, rbac.QuestionObject(resource, r.PathValue("subresource"), a.Namespace)) {
 		value = "yes"
 	}
 	writeJSON(w, http.StatusOK, struct {

@@ -33,15 +33,43 @@ func TestAccountList(t *testing.T) {
 }
 
 func TestAccountCanI(t *testing.T) {
-	ts := newTestServer(t, withAccount("alice", "login", "password-alice"))
-	var out struct{ Value string }
-	ts.decode(t, ts.do(t, ts.loginAdmin(t), http.MethodGet, "/api/v1/account/can-i/applications/get/default/guestbook", nil), http.StatusOK, &out)
-	if out.Value != "yes" {
-		t.Errorf("admin can-i = %q, want yes", out.Value)
+	ts := newTestServer(t, withAccount("alice", "login", "password-alice"), withAccount("bob", "login", "password-bob"),
+		withConfigMap("argocd-rbac-cm", map[string]string{"policy.csv": "p, bob, applications, get, default/guestbook, allow\ng, alice, role:readonly"}))
+	tokens := map[string]string{"admin": ts.loginAdmin(t), "alice": ts.login(t, "alice", "password-alice"), "bob": ts.login(t, "bob", "password-bob")}
+	type question struct{ who, path string }
+	want := map[question]string{
+		{"admin", "applications/get/default/guestbook"}: "yes",
+		{"admin", "applications/sync/*"}:                "no", // as Argo CD: "*" has no project to match "*/*"
+		{"admin", "applications/sync/default%2F*"}:      "yes",
+		{"admin", "applications/sync/*%2F*"}:            "yes",
+		{"admin", "clusters/create/*"}:                  "yes",
+		{"alice", "applications/get/*"}:                 "no",
+		{"alice", "applications/get/default%2F*"}:       "yes",
+		{"alice", "applications/sync/default%2F*"}:      "no",
+		{"alice", "clusters/get/*"}:                     "yes",
+		{"bob", "applications/get/default/guestbook"}:   "yes",
+		{"bob", "applications/get/default/guestbook2"}:  "no",
+		// The control-plane namespace in the object is the same Application.
+		{"bob", "applications/get/default/" + ts.Namespace + "/guestbook"}: "yes",
+		{"bob", "applications/get/default/elsewhere/guestbook"}:            "no",
+		// Unknown names are refused, not answered no.
+		{"admin", "application/get/*"}:     "400",
+		{"admin", "applications/deploy/*"}: "400",
 	}
-	ts.decode(t, ts.do(t, ts.login(t, "alice", "password-alice"), http.MethodGet, "/api/v1/account/can-i/applications/get/default/guestbook", nil), http.StatusOK, &out)
-	if out.Value != "no" {
-		t.Errorf("alice can-i = %q, want no", out.Value)
+	got := map[question]string{}
+	for q := range want {
+		var out struct{ Value string }
+		resp := ts.do(t, tokens[q.who], http.MethodGet, "/api/v1/account/can-i/"+q.path, nil)
+		if resp.StatusCode == http.StatusBadRequest {
+			got[q] = "400"
+			resp.Body.Close()
+			continue
+		}
+		ts.decode(t, resp, http.StatusOK, &out)
+		got[q] = out.Value
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("can-i answers (-want +got):\n%s", diff)
 	}
 }
 
