@@ -50,8 +50,7 @@ func newClusterCommand() *cobra.Command {
 	cmd := clientCommand(o, &cobra.Command{
 		Use:   "cluster",
 		Short: "Manage destination clusters",
-		Long: `Lists, shows and removes destination clusters. Adding one is done with a
-cluster Secret (see docs/cli.md): this CLI has no "cluster add".`,
+		Long:  `Adds, lists, shows and removes destination clusters.`,
 	})
 	list := getCommand(o, &cobra.Command{Use: "list", Short: "List clusters", Args: cobra.NoArgs},
 		fixedPath("/api/v1/clusters"), func(w io.Writer, format string, resp items[clusterInfo]) error {
@@ -80,7 +79,7 @@ cluster Secret (see docs/cli.md): this CLI has no "cluster add".`,
 			return nil
 		}),
 	}
-	cmd.AddCommand(list, get, rm)
+	cmd.AddCommand(newClusterAddCommand(o), list, get, rm)
 	return cmd
 }
 
