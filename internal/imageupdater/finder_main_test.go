@@ -1,7 +1,6 @@
 package imageupdater
 
 import (
-	"flag"
 	"os"
 	"testing"
 
@@ -17,11 +16,5 @@ var env *testenv.Env
 
 func TestMain(m *testing.M) {
 	ctrllog.SetLogger(logr.Discard())
-	flag.Parse()
-	// A fuzzing worker runs only the fuzz target, a pure parser: it needs
-	// no cluster, and one per worker would starve the fuzzer.
-	if f := flag.Lookup("test.fuzzworker"); f != nil && f.Value.String() == "true" {
-		os.Exit(m.Run())
-	}
 	os.Exit(testenv.Run(m, &env))
 }

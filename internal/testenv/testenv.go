@@ -11,6 +11,7 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"flag"
 	"fmt"
 	"os"
 	"os/signal"
@@ -52,6 +53,9 @@ func Run(m *testing.M, env **Env) int { return RunWith(m, env, Options{}) }
 
 // RunWith is Run with options.
 func RunWith(m *testing.M, env **Env, opts Options) int {
+	if fuzzingOnly() {
+		return m.Run()
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	e, err := StartWith(ctx, opts)
@@ -75,6 +79,23 @@ func RunWith(m *testing.M, env **Env, opts Options) int {
 		}
 	}
 	return code
+}
+
+// fuzzingOnly reports whether this run of the package only fuzzes: a
+// fuzzing worker, or `go test -run '^$' -fuzz X` as hack/fuzz.sh runs it.
+// Fuzz targets are pure, so such a run starts no cluster: one per run (and
+// per worker) would cost more than the fuzzing itself.
+func fuzzingOnly() bool {
+	if !flag.Parsed() {
+		flag.Parse()
+	}
+	value := func(name string) string {
+		if f := flag.Lookup(name); f != nil {
+			return f.Value.String()
+		}
+		return ""
+	}
+	return value("test.fuzzworker") == "true" || (value("test.fuzz") != "" && value("test.run") == "^$")
 }
 
 // Start starts a cluster in a new temporary directory and installs the CRDs.
