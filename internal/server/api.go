@@ -92,6 +92,7 @@ func (a *API) routes() []route {
 		a.projectTokenRoutes(),
 		a.actionRoutes(),
 		a.openAPIRoutes(),
+		a.pageRoutes(),
 	} {
 		all = append(all, group...)
 	}
