@@ -102,10 +102,7 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Resu
 		return ctrl.Result{RequeueAfter: 200 * time.Millisecond}, nil
 	}
 	read := app.ResourceVersion
-	refresh, err := r.takeRefreshRequest(ctx, app)
-	if err != nil {
-		return ctrl.Result{}, client.IgnoreNotFound(err)
-	}
+	refresh := r.takeRefreshRequest(app)
 	before := app.DeepCopy()
 	st := &state{app: app, now: r.Clock.Now(), saved: before, refresh: refresh}
 	st.settings, st.assess = r.customized(ctx)

@@ -142,16 +142,17 @@ func (r *Reconciler) requestRefresh(ctx context.Context, app *v1alpha1.Applicati
 }
 
 // takeRefreshRequest handles the argocd.argoproj.io/refresh annotation: the
-// Application's repositories are asked again now, and the annotation is
-// removed. A normal refresh needs no more (renders are cached by
-// content). A hard one also asks Helm repositories for their charts again,
-// drops what the controller concluded about the Application's objects, and
-// builds its renders again (see renderSources): nothing cached is trusted. It returns the refresh that
-// was requested, "" for none.
-func (r *Reconciler) takeRefreshRequest(ctx context.Context, app *v1alpha1.Application) (string, error) {
+// Application's repositories are asked again now. A normal refresh needs
+// no more (renders are cached by content). A hard one also asks Helm
+// repositories for their charts again, drops what the controller
+// concluded about the Application's objects, and builds its renders again
+// (see renderSources): nothing cached is trusted. The annotation is
+// removed once the pass has written its status (see clearRequests). It
+// returns the refresh that was requested, "" for none.
+func (r *Reconciler) takeRefreshRequest(app *v1alpha1.Application) string {
 	kind, ok := app.Annotations[v1alpha1.AnnotationRefresh]
 	if !ok {
-		return "", nil
+		return ""
 	}
 	for _, src := range app.Spec.GetSources() {
 		r.Fetcher.Git.Invalidate(src.RepoURL)
@@ -159,14 +160,11 @@ func (r *Reconciler) takeRefreshRequest(ctx context.Context, app *v1alpha1.Appli
 			r.Fetcher.Charts.InvalidateChart(src.RepoURL, src.Chart)
 		}
 	}
-	if kind == v1alpha1.RefreshTypeHard {
-		r.verdicts.retain(appKey(app), nil)
-	} else {
-		kind = v1alpha1.RefreshTypeNormal
+	if kind != v1alpha1.RefreshTypeHard {
+		return v1alpha1.RefreshTypeNormal
 	}
-	before := app.DeepCopy()
-	delete(app.Annotations, v1alpha1.AnnotationRefresh)
-	return kind, r.Client.Patch(ctx, app, client.MergeFrom(before))
+	r.verdicts.retain(appKey(app), nil)
+	return kind
 }
 
 // skipReconcile reports whether the Application asks, through the

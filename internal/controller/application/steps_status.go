@@ -2,10 +2,11 @@ package application
 
 import (
 	"context"
-	"fmt"
+	"encoding/json"
 	"sort"
 
 	"k8s.io/apimachinery/pkg/api/equality"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -112,15 +113,15 @@ func mergeConditions(old, current []v1alpha1.ApplicationCondition) []v1alpha1.Ap
 }
 
 // patchStatus writes the status when it changed (a no-op reconcile writes
-// nothing) and clears the operation request when it is done. When the
-// operation changed, the versions of the Application these writes (and the
-// pass's checkpoints) replace are remembered, so that no pass acts on them
-// again (see expectations). A write that fails is remembered as not
-// made: the cache may show a checkpoint, never the failed write.
+// nothing), then clears what the Application asked of this pass (see
+// clearRequests). When the operation changed, the versions of the
+// Application these writes (and the pass's checkpoints) replace are
+// remembered, so that no pass acts on them again (see expectations). A
+// write that fails is remembered as not made: the cache may show a
+// checkpoint, never the failed write.
 //
-// read is the version the pass started from, which the refresh
-// annotation's removal may already have replaced; before is the
-// Application as the pass started from it.
+// read is the version the pass started from; before is the Application
+// as the pass started from it.
 func (r *Reconciler) patchStatus(ctx context.Context, read string, before *v1alpha1.Application, st *state) error {
 	app, saved := st.app, st.saved
 	defer r.expectWrites(st, read, before)
@@ -135,14 +136,41 @@ func (r *Reconciler) patchStatus(ctx context.Context, read string, before *v1alp
 		}
 		st.replaced = append(st.replaced, saved.ResourceVersion)
 	}
-	if st.operationDone && before.Operation != nil {
-		// Conditional on the version just written: a new request written
-		// meanwhile is not cleared unseen.
-		st.replaced = append(st.replaced, app.ResourceVersion)
-		patch := fmt.Sprintf(`{"metadata":{"resourceVersion":%q},"operation":null}`, app.ResourceVersion)
-		return r.Client.Patch(ctx, app, client.RawPatch(types.MergePatchType, []byte(patch)))
+	return r.clearRequests(ctx, before, st)
+}
+
+// clearRequests clears, in one write after the status, the requests this
+// pass answered: the operation once it is done, and the refresh
+// annotation. Whoever waits for the annotation to go (the API's GET with
+// ?refresh) thus finds the refreshed status with it. The write is
+// conditional on the version just written: a request written meanwhile is
+// not cleared unseen; when only the annotation was to go, the write that
+// came between queues another pass, which takes the request again.
+func (r *Reconciler) clearRequests(ctx context.Context, before *v1alpha1.Application, st *state) error {
+	app := st.app
+	_, refresh := app.Annotations[v1alpha1.AnnotationRefresh]
+	operation := st.operationDone && before.Operation != nil
+	if !refresh && !operation {
+		return nil
 	}
-	return nil
+	metadata := map[string]any{"resourceVersion": app.ResourceVersion}
+	patch := map[string]any{"metadata": metadata}
+	if refresh {
+		metadata["annotations"] = map[string]any{v1alpha1.AnnotationRefresh: nil}
+	}
+	if operation {
+		patch["operation"] = nil
+	}
+	data, err := json.Marshal(patch)
+	if err != nil {
+		return err
+	}
+	st.replaced = append(st.replaced, app.ResourceVersion)
+	err = r.Client.Patch(ctx, app, client.RawPatch(types.MergePatchType, data))
+	if apierrors.IsConflict(err) && !operation {
+		return nil
+	}
+	return err
 }
 
 // expectWrites remembers the versions of the Application this pass's
