@@ -2,6 +2,7 @@ package server
 
 import (
 	"net/http"
+	"time"
 
 	"sigs.k8s.io/controller-runtime/pkg/cache"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -40,6 +41,8 @@ type API struct {
 
 	// streams fans Application changes out to event streams.
 	streams streamHub
+	// refreshTimeout replaces refreshTimeout when positive (in tests).
+	refreshTimeout time.Duration
 }
 
 // route is one handler of the API: a Go ServeMux pattern such as

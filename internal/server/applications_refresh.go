@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net/http"
 	"strconv"
+	"time"
 
 	"k8s.io/apimachinery/pkg/types"
 	ctrl "sigs.k8s.io/controller-runtime"
@@ -13,10 +14,17 @@ import (
 	"github.com/capstan-cd/capstan/api/v1alpha1"
 )
 
+// refreshTimeout bounds how long a GET with ?refresh waits for the
+// controller: long enough for a hard refresh to fetch and render again.
+const refreshTimeout = 2 * time.Minute
+
 // refreshApp asks the controller to refresh app (the refresh annotation,
 // "normal" or "hard") and waits until it has: the controller removes the
-// annotation once it compared the Application afresh. The wait ends with
-// the request; without an informer cache the answer comes at once.
+// annotation in a write after the refreshed status, so the first version
+// without it carries the status of the refresh. The wait ends with the
+// request, or after refreshTimeout with 504 (the annotation stays, for the
+// controller to act on); without an informer cache the answer comes at
+// once.
 func (a *API) refreshApp(w http.ResponseWriter, r *http.Request, app *v1alpha1.Application, refresh string) (*v1alpha1.Application, bool) {
 	if refresh != v1alpha1.RefreshTypeNormal && refresh != v1alpha1.RefreshTypeHard {
 		writeError(w, http.StatusBadRequest, "refresh must be %q or %q, not %q", v1alpha1.RefreshTypeNormal, v1alpha1.RefreshTypeHard, refresh)
@@ -42,9 +50,18 @@ func (a *API) refreshApp(w http.ResponseWriter, r *http.Request, app *v1alpha1.A
 		return app, true
 	}
 	asked := app.ResourceVersion
+	timeout := a.refreshTimeout
+	if timeout <= 0 {
+		timeout = refreshTimeout
+	}
+	deadline := time.NewTimer(timeout)
+	defer deadline.Stop()
 	for {
 		select {
 		case <-ctx.Done():
+			return nil, false
+		case <-deadline.C:
+			writeError(w, http.StatusGatewayTimeout, "application refresh of %s: the controller did not answer within %s", app.Name, timeout)
 			return nil, false
 		case <-sub.gone:
 			writeError(w, http.StatusServiceUnavailable, "application refresh of %s: fell behind the event stream", app.Name)

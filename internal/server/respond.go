@@ -33,6 +33,7 @@ var grpcCodes = map[int]int{
 	http.StatusPreconditionFailed:  9,  // FailedPrecondition
 	http.StatusInternalServerError: 13, // Internal
 	http.StatusServiceUnavailable:  14, // Unavailable
+	http.StatusGatewayTimeout:      4,  // DeadlineExceeded
 }
 
 // writeError answers status with a message.
