@@ -119,7 +119,7 @@ func openAPI(routes []route) openAPIDocument {
 			op.Parameters = append(op.Parameters, p)
 		}
 		for _, name := range rt.query {
-			op.Parameters = append(op.Parameters, parameter{Name: name, In: "query", Schema: map[string]string{"type": "string"}})
+			op.Parameters = append(op.Parameters, parameter{Name: name, In: "query", Description: queryDocs[name], Schema: map[string]string{"type": "string"}})
 		}
 		if !rt.public {
 			op.Security = []map[string][]any{{schemeBearer: {}}, {schemeCookie: {}}}

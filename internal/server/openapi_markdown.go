@@ -17,7 +17,7 @@ const (
 // APIIndex is the endpoint index of docs/api.md, made from the route
 // table as /swagger.json is: one row per endpoint, in the order of the
 // table, with its summary, query parameters and whether it needs a
-// session, sorted by path.
+// session, sorted by path; then what each query parameter means.
 func APIIndex() string {
 	routes := (&API{}).routes()
 	slices.SortStableFunc(routes, func(x, y route) int {
@@ -37,6 +37,15 @@ func APIIndex() string {
 			session = "—"
 		}
 		fmt.Fprintf(&b, "| `%s` | %s | %s | %s |\n", rt.pattern, rt.doc, query, session)
+	}
+	b.WriteString("\n| query parameter | meaning |\n| --- | --- |\n")
+	var names []string
+	for _, rt := range routes {
+		names = append(names, rt.query...)
+	}
+	slices.Sort(names)
+	for _, name := range slices.Compact(names) {
+		fmt.Fprintf(&b, "| `%s` | %s |\n", name, queryDocs[name])
 	}
 	return b.String()
 }

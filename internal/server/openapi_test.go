@@ -2,6 +2,7 @@ package server
 
 import (
 	"encoding/json"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -14,9 +15,9 @@ import (
 	"github.com/google/go-cmp/cmp"
 )
 
-// TestRoutesDocumented fails for a route without a one-line summary, or
-// with a pattern another route has: /swagger.json and docs/api.md are
-// made from the route table.
+// TestRoutesDocumented fails for a route without a one-line summary, with
+// a query parameter that is not described, or with a pattern another
+// route has: /swagger.json and docs/api.md are made from the route table.
 func TestRoutesDocumented(t *testing.T) {
 	seen := map[string]bool{}
 	for _, rt := range (&API{}).routes() {
@@ -26,6 +27,11 @@ func TestRoutesDocumented(t *testing.T) {
 		}
 		if rt.doc == "" || strings.ContainsAny(rt.doc, "|\n") || strings.HasSuffix(rt.doc, ".") {
 			t.Errorf("route %q: doc %q, want one line without | or a final period", rt.pattern, rt.doc)
+		}
+		for _, q := range rt.query {
+			if queryDocs[q] == "" {
+				t.Errorf("route %q: query parameter %q has no description in queryDocs", rt.pattern, q)
+			}
 		}
 		if seen[rt.pattern] {
 			t.Errorf("route %q is in the table twice", rt.pattern)
@@ -47,9 +53,36 @@ func TestSwaggerJSON(t *testing.T) {
 	if resp.StatusCode != http.StatusOK {
 		t.Fatalf("GET /swagger.json without a session: %s, want 200", resp.Status)
 	}
-	var doc openAPIDocument
-	if err := json.NewDecoder(resp.Body).Decode(&doc); err != nil {
+	body, err := io.ReadAll(resp.Body)
+	if err != nil {
 		t.Fatal(err)
+	}
+	var doc openAPIDocument
+	if err := json.Unmarshal(body, &doc); err != nil {
+		t.Fatal(err)
+	}
+	// The names OpenAPI 3 gives its fields, read without this package's
+	// types: a bearer scheme, and an operation's security and parameters.
+	var raw struct {
+		Components struct {
+			SecuritySchemes map[string]map[string]string `json:"securitySchemes"`
+		} `json:"components"`
+		Paths map[string]map[string]struct {
+			Security   []map[string][]string `json:"security"`
+			Parameters []map[string]any      `json:"parameters"`
+		} `json:"paths"`
+	}
+	if err := json.Unmarshal(body, &raw); err != nil {
+		t.Fatal(err)
+	}
+	if s := raw.Components.SecuritySchemes[schemeBearer]; s["type"] != "http" || s["scheme"] != "bearer" {
+		t.Errorf("security scheme %s = %v, want type http, scheme bearer", schemeBearer, s)
+	}
+	if c := raw.Components.SecuritySchemes[schemeCookie]; c["type"] != "apiKey" || c["in"] != "cookie" || c["name"] != TokenCookie {
+		t.Errorf("security scheme %s = %v, want an apiKey in cookie %s", schemeCookie, c, TokenCookie)
+	}
+	if op := raw.Paths["/api/v1/applications/{name}"]["get"]; len(op.Security) != 2 || op.Parameters[0]["in"] != "path" || op.Parameters[0]["required"] != true {
+		t.Errorf("GET /api/v1/applications/{name}: security %v, parameters %v", op.Security, op.Parameters)
 	}
 	if doc.OpenAPI != "3.0.3" {
 		t.Errorf("openapi = %q, want 3.0.3", doc.OpenAPI)
@@ -87,10 +120,10 @@ func TestSwaggerJSON(t *testing.T) {
 	}
 	want = []parameter{
 		{Name: "name", In: "path", Required: true, Schema: map[string]string{"type": "string"}},
-		{Name: "project", In: "query", Schema: map[string]string{"type": "string"}},
-		{Name: "appNamespace", In: "query", Schema: map[string]string{"type": "string"}},
-		{Name: "cascade", In: "query", Schema: map[string]string{"type": "string"}},
-		{Name: "propagationPolicy", In: "query", Schema: map[string]string{"type": "string"}},
+		{Name: "project", In: "query", Description: queryDocs["project"], Schema: map[string]string{"type": "string"}},
+		{Name: "appNamespace", In: "query", Description: queryDocs["appNamespace"], Schema: map[string]string{"type": "string"}},
+		{Name: "cascade", In: "query", Description: "false: leave the Application's resources in place", Schema: map[string]string{"type": "string"}},
+		{Name: "propagationPolicy", In: "query", Description: queryDocs["propagationPolicy"], Schema: map[string]string{"type": "string"}},
 	}
 	if diff := cmp.Diff(want, doc.Paths["/api/v1/applications/{name}"]["delete"].Parameters); diff != "" {
 		t.Errorf("delete Application parameters (-want +got):\n%s", diff)
