@@ -134,7 +134,7 @@ func (o *clientOptions) client(ctx context.Context) (*apiClient, error) {
 }
 
 func (o *clientOptions) newClient(ctx context.Context) (*apiClient, error) {
-	_, cfg, err := o.loadConfig()
+	path, cfg, err := o.loadConfig()
 	if err != nil {
 		return nil, err
 	}
@@ -144,6 +144,9 @@ func (o *clientOptions) newClient(ctx context.Context) (*apiClient, error) {
 	}
 	if e.core {
 		return o.coreClient(ctx)
+	}
+	if e, err = o.renewSSO(ctx, path, cfg, e, time.Now()); err != nil {
+		return nil, err
 	}
 	return o.clientFor(e)
 }

@@ -148,12 +148,12 @@ func (c *localConfig) login(name string, srv serverEntry, token string) {
 	c.CurrentContext = name
 }
 
-// setRefreshToken records the SSO refresh token of the named context's
-// user, which login just recorded.
-func (c *localConfig) setRefreshToken(name, token string) {
+// setSession records the tokens of a user: an SSO session and its
+// refresh token.
+func (c *localConfig) setSession(user, token, refresh string) {
 	for i := range c.Users {
-		if c.Users[i].Name == name {
-			c.Users[i].RefreshToken = token
+		if c.Users[i].Name == user {
+			c.Users[i].AuthToken, c.Users[i].RefreshToken = token, refresh
 		}
 	}
 }

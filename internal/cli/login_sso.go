@@ -100,31 +100,17 @@ type ssoTokens struct {
 // provider's answer, prints the URL to open (and opens it with $BROWSER
 // when set), and exchanges the code at the provider itself.
 func (c *apiClient) ssoLogin(ctx context.Context, out io.Writer, port int, browser string) (ssoTokens, error) {
-	var set ssoSettings
-	if err := c.do(ctx, http.MethodGet, "/api/v1/settings", nil, nil, &set); err != nil {
-		return ssoTokens{}, err
-	}
-	sc, err := ssoClientFrom(c.base.Host, set)
+	ctx, client, err := c.ssoClient(ctx)
 	if err != nil {
 		return ssoTokens{}, err
-	}
-	// The provider is reached as the server is: --insecure holds for both.
-	ctx = oidc.ClientContext(ctx, c.http)
-	provider, err := oidc.NewProvider(ctx, sc.Issuer)
-	if err != nil {
-		return ssoTokens{}, fmt.Errorf("OIDC provider %s: %w", sc.Issuer, err)
 	}
 	ln, err := net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", port))
 	if err != nil {
 		return ssoTokens{}, fmt.Errorf("listen for the provider's answer (choose another port with --sso-port): %w", err)
 	}
-	// The CLI is a public client: no secret, its ID in the request's body.
-	endpoint := provider.Endpoint()
-	endpoint.AuthStyle = oauth2.AuthStyleInParams
+	client.conf.RedirectURL = fmt.Sprintf("http://localhost:%d/auth/callback", ln.Addr().(*net.TCPAddr).Port)
 	flow := &ssoFlow{
-		conf: &oauth2.Config{ClientID: sc.ClientID, Endpoint: endpoint, Scopes: sc.Scopes,
-			RedirectURL: fmt.Sprintf("http://localhost:%d/auth/callback", ln.Addr().(*net.TCPAddr).Port)},
-		verifier: provider.Verifier(&oidc.Config{ClientID: sc.ClientID}),
+		ssoOAuth: client,
 		state:    rand.Text(),
 		pkce:     oauth2.GenerateVerifier(),
 		done:     make(chan ssoResult, 1),
@@ -158,15 +144,59 @@ type ssoResult struct {
 	err    error
 }
 
+// ssoOAuth is the CLI as a client of the server's provider, and the
+// checker of the provider's ID tokens for it.
+type ssoOAuth struct {
+	conf     *oauth2.Config
+	verifier *oidc.IDTokenVerifier
+}
+
+// ssoClient is the CLI's client of the provider the server's settings
+// name, and a context that reaches the provider as the server is reached
+// (--insecure holds for both).
+func (c *apiClient) ssoClient(ctx context.Context) (context.Context, ssoOAuth, error) {
+	var set ssoSettings
+	if err := c.do(ctx, http.MethodGet, "/api/v1/settings", nil, nil, &set); err != nil {
+		return ctx, ssoOAuth{}, err
+	}
+	sc, err := ssoClientFrom(c.base.Host, set)
+	if err != nil {
+		return ctx, ssoOAuth{}, err
+	}
+	ctx = oidc.ClientContext(ctx, c.http)
+	provider, err := oidc.NewProvider(ctx, sc.Issuer)
+	if err != nil {
+		return ctx, ssoOAuth{}, fmt.Errorf("OIDC provider %s: %w", sc.Issuer, err)
+	}
+	// The CLI is a public client: no secret, its ID in the request's body.
+	endpoint := provider.Endpoint()
+	endpoint.AuthStyle = oauth2.AuthStyleInParams
+	return ctx, ssoOAuth{
+		conf:     &oauth2.Config{ClientID: sc.ClientID, Endpoint: endpoint, Scopes: sc.Scopes},
+		verifier: provider.Verifier(&oidc.Config{ClientID: sc.ClientID}),
+	}, nil
+}
+
+// idToken checks the ID token of a token answer of the provider.
+func (o ssoOAuth) idToken(ctx context.Context, tok *oauth2.Token) (ssoTokens, error) {
+	raw, _ := tok.Extra("id_token").(string)
+	if raw == "" {
+		return ssoTokens{}, errors.New("the provider answered no ID token")
+	}
+	if _, err := o.verifier.Verify(ctx, raw); err != nil {
+		return ssoTokens{}, fmt.Errorf("the provider's ID token: %w", err)
+	}
+	return ssoTokens{IDToken: raw, RefreshToken: tok.RefreshToken}, nil
+}
+
 // ssoFlow answers the provider's redirect to the CLI's callback: the
 // first answer ends the sign-in, whatever it says.
 type ssoFlow struct {
-	conf     *oauth2.Config
-	verifier *oidc.IDTokenVerifier
-	state    string
-	pkce     string
-	once     sync.Once
-	done     chan ssoResult
+	ssoOAuth
+	state string
+	pkce  string
+	once  sync.Once
+	done  chan ssoResult
 }
 
 func (f *ssoFlow) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -203,14 +233,7 @@ func (f *ssoFlow) finish(r *http.Request) (ssoTokens, error) {
 	if err != nil {
 		return ssoTokens{}, fmt.Errorf("exchange the sign-in code at the provider: %w", err)
 	}
-	raw, _ := tok.Extra("id_token").(string)
-	if raw == "" {
-		return ssoTokens{}, errors.New("the provider answered no ID token")
-	}
-	if _, err := f.verifier.Verify(r.Context(), raw); err != nil {
-		return ssoTokens{}, fmt.Errorf("the provider's ID token: %w", err)
-	}
-	return ssoTokens{IDToken: raw, RefreshToken: tok.RefreshToken}, nil
+	return f.idToken(r.Context(), tok)
 }
 
 // loginSSO signs in at the provider, checks that the server takes the ID
@@ -232,7 +255,7 @@ func (o *clientOptions) loginSSO(cmd *cobra.Command, c *apiClient, path string, 
 		return fmt.Errorf("%s does not take the provider's ID token as a session: check oidc.config (issuer, clientID, cliClientID)", srv.Server)
 	}
 	cfg.login(name, srv, tokens.IDToken)
-	cfg.setRefreshToken(name, tokens.RefreshToken)
+	cfg.setSession(name, tokens.IDToken, tokens.RefreshToken)
 	if err := writeConfig(path, cfg); err != nil {
 		return err
 	}

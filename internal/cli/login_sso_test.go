@@ -2,6 +2,7 @@ package cli
 
 import (
 	"bytes"
+	"encoding/base64"
 	"fmt"
 	"net"
 	"net/http"
@@ -10,6 +11,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/oauth2-proxy/mockoidc"
@@ -65,6 +67,32 @@ func TestSSOClientFrom(t *testing.T) {
 	}
 }
 
+func TestExpired(t *testing.T) {
+	now := time.Unix(1_000_000, 0)
+	jwt := func(payload string) string {
+		return "e30." + base64.RawURLEncoding.EncodeToString([]byte(payload)) + ".sig"
+	}
+	tests := []struct {
+		name  string
+		input string
+		want  bool
+	}{
+		{name: "expired", input: jwt(`{"exp": 999999}`), want: true},
+		{name: "expires now", input: jwt(`{"exp": 1000000}`), want: true},
+		{name: "valid", input: jwt(`{"exp": 1000001}`), want: false},
+		{name: "no exp", input: jwt(`{"sub": "jane"}`), want: false},
+		{name: "not a JWT", input: "opaque", want: false},
+		{name: "bad payload", input: "a.!!.c", want: false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := expired(tt.input, now); got != tt.want {
+				t.Errorf("expired = %v, want %v", got, tt.want)
+			}
+		})
+	}
+}
+
 func TestCallbackCode(t *testing.T) {
 	tests := []struct {
 		name    string
@@ -101,7 +129,8 @@ func TestCallbackCode(t *testing.T) {
 // TestLoginSSO signs in through the CLI at a real OIDC provider
 // (mockoidc), as the CLI's own client (cliClientID), against a real
 // server: the test is the browser, following the printed URL to the
-// provider and back to the CLI.
+// provider and back to the CLI. An expired session is then renewed with
+// the refresh token.
 func TestLoginSSO(t *testing.T) {
 	s := newCLIServer(t, false)
 	provider := startProvider(t)
@@ -146,6 +175,32 @@ func TestLoginSSO(t *testing.T) {
 		if !strings.Contains(out, want) {
 			t.Errorf("get-user-info lacks %q:\n%s", want, out)
 		}
+	}
+
+	// An expired session is renewed with the refresh token, and recorded.
+	expiredConf := provider.Config()
+	expiredConf.AccessTTL = -time.Minute
+	janeSession, err := provider.SessionStore.NewSession("openid email groups", "", &mockoidc.MockUser{Subject: "jane", Groups: []string{"team-a"}}, "", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	stale, err := janeSession.IDToken(expiredConf, provider.Keypair, provider.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	local, err := readConfig(s.config)
+	if err != nil {
+		t.Fatal(err)
+	}
+	local.Users[0].AuthToken = stale
+	if err := writeConfig(s.config, local); err != nil {
+		t.Fatal(err)
+	}
+	if out := s.must(t, "account", "get-user-info"); !strings.Contains(out, "Logged In:          true") || !strings.Contains(out, "Username:           jane") {
+		t.Errorf("get-user-info with an expired session:\n%s", out)
+	}
+	if local, err = readConfig(s.config); err != nil || local.Users[0].AuthToken == stale || expired(local.Users[0].AuthToken, time.Now()) {
+		t.Errorf("the renewed session was not recorded: %v", err)
 	}
 
 	// An ID token of the same provider for another application is no
@@ -245,7 +300,8 @@ func TestLoginSSOFailures(t *testing.T) {
 // startProvider runs mockoidc. The CLI is a public client, with PKCE and
 // no secret, as Dex's argo-cd-cli or a native application of Okta or
 // Keycloak are; mockoidc only knows confidential clients, so its token
-// endpoint is given the secret when the request proves PKCE instead.
+// endpoint is given the secret when the request proves PKCE instead, or
+// refreshes.
 func startProvider(t *testing.T) *mockoidc.MockOIDC {
 	t.Helper()
 	provider, err := mockoidc.NewServer(nil)
@@ -254,8 +310,8 @@ func startProvider(t *testing.T) *mockoidc.MockOIDC {
 	}
 	err = provider.AddMiddleware(func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			if r.URL.Path == mockoidc.TokenEndpoint && r.ParseForm() == nil &&
-				r.Form.Get("client_secret") == "" && r.Form.Get("code_verifier") != "" {
+			if r.URL.Path == mockoidc.TokenEndpoint && r.ParseForm() == nil && r.Form.Get("client_secret") == "" &&
+				(r.Form.Get("code_verifier") != "" || r.Form.Get("grant_type") == "refresh_token") {
 				r.Form.Set("client_secret", provider.ClientSecret)
 			}
 			next.ServeHTTP(w, r)
