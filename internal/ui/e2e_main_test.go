@@ -31,6 +31,7 @@ import (
 
 	"github.com/capstan-cd/capstan/api/v1alpha1"
 	"github.com/capstan-cd/capstan/internal/cli"
+	"github.com/capstan-cd/capstan/internal/sandbox"
 	"github.com/capstan-cd/capstan/internal/testenv"
 	"github.com/capstan-cd/capstan/internal/testenv/gitserver"
 )
@@ -46,7 +47,11 @@ const childEnv = "CAPSTAN_UI_TEST_CHILD"
 var env *testenv.Env
 
 func TestMain(m *testing.M) {
-	if os.Getenv(childEnv) == "1" {
+	// capstan starts its render workers with a clean environment, without
+	// childEnv: they are told by sandbox's own variable. Running the tests
+	// there instead would start a control plane and a capstan per render,
+	// each starting more.
+	if os.Getenv(childEnv) == "1" || sandbox.IsWorker() {
 		ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 		cmd := cli.NewRootCommand()
 		cmd.SetArgs(os.Args[1:])
