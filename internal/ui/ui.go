@@ -52,6 +52,7 @@ func (u *UI) Handler() http.Handler {
 	// Each group of pages lists its routes in its own file.
 	for _, group := range [][]route{
 		u.loginRoutes(),
+		u.settingsRoutes(),
 		{{pattern: "/", handle: func(w http.ResponseWriter, r *http.Request, c *call) {
 			u.renderError(w, r, c, http.StatusNotFound, "There is no page at "+r.URL.Path+".")
 		}}},
