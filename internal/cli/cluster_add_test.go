@@ -127,6 +127,12 @@ func TestClusterAdd(t *testing.T) {
 	if who := whoAmI(t, clusterSecret(t, s, "core-twin")); who != "system:serviceaccount:kube-system:argocd-manager" {
 		t.Errorf("the token stored with --core authenticates as %q", who)
 	}
+	// Removing the cluster leaves the ServiceAccount, which an Argo CD
+	// beside capstan may share.
+	s.must(t, "cluster", "rm", "core-twin")
+	if _, err := cs.CoreV1().ServiceAccounts("kube-system").Get(ctx, clusterManager, metav1.GetOptions{}); err != nil {
+		t.Errorf("cluster rm: the ServiceAccount: %v", err)
+	}
 
 	// --namespace: a Role in each namespace, no ClusterRole binding.
 	s.must(t, "cluster", "add", "second", "--kubeconfig", kubeconfig, "--name", "scoped", "--in-cluster",
