@@ -84,7 +84,9 @@ func newAccountCanICommand(o *clientOptions) *cobra.Command {
 	return &cobra.Command{
 		Use:   "can-i ACTION RESOURCE SUBRESOURCE",
 		Short: "Say yes or no: may the session take ACTION on RESOURCE's SUBRESOURCE",
-		Example: `  capstan account can-i sync applications 'default/*'
+		Example: `  # Any Application of project default; '*/*' for any Application at all
+  # ('*' alone is not matched by the built-in roles' '*/*', as in Argo CD)
+  capstan account can-i sync applications 'default/*'
   capstan account can-i create projects '*'`,
 		Args: cobra.ExactArgs(3),
 		RunE: o.runE(func(cmd *cobra.Command, c *apiClient, args []string) error {
