@@ -53,6 +53,7 @@ func (u *UI) Handler() http.Handler {
 	for _, group := range [][]route{
 		u.loginRoutes(),
 		u.settingsRoutes(),
+		u.appOpsRoutes(),
 		{{pattern: "/", handle: func(w http.ResponseWriter, r *http.Request, c *call) {
 			u.renderError(w, r, c, http.StatusNotFound, "There is no page at "+r.URL.Path+".")
 		}}},
