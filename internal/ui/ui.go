@@ -54,6 +54,7 @@ func (u *UI) Handler() http.Handler {
 		u.loginRoutes(),
 		u.settingsRoutes(),
 		u.appOpsRoutes(),
+		u.appsListRoutes(),
 		{{pattern: "/", handle: func(w http.ResponseWriter, r *http.Request, c *call) {
 			u.renderError(w, r, c, http.StatusNotFound, "There is no page at "+r.URL.Path+".")
 		}}},
