@@ -134,9 +134,10 @@ func TestClusterAdd(t *testing.T) {
 		t.Errorf("cluster rm: the ServiceAccount: %v", err)
 	}
 
-	// --namespace: a Role in each namespace, no ClusterRole binding.
+	// --namespace: a Role in each namespace, no ClusterRole binding; the
+	// ServiceAccount in --system-namespace.
 	s.must(t, "cluster", "add", "second", "--kubeconfig", kubeconfig, "--name", "scoped", "--in-cluster",
-		"--service-account", "scoped-manager", "--namespace", dest, "--yes", "--upsert")
+		"--service-account", "scoped-manager", "--system-namespace", dest, "--namespace", dest, "--yes", "--upsert")
 	if _, err := cs.RbacV1().RoleBindings(dest).Get(ctx, "scoped-manager-role-binding", metav1.GetOptions{}); err != nil {
 		t.Errorf("RoleBinding in %s: %v", dest, err)
 	}
@@ -146,6 +147,9 @@ func TestClusterAdd(t *testing.T) {
 	scoped := clusterSecret(t, s, "scoped")
 	if string(scoped.Data["server"]) != "https://kubernetes.default.svc" || string(scoped.Data["namespaces"]) != dest {
 		t.Errorf("cluster Secret of --in-cluster --namespace: server %q, namespaces %q", scoped.Data["server"], scoped.Data["namespaces"])
+	}
+	if who := whoAmI(t, scoped); who != "system:serviceaccount:"+dest+":scoped-manager" {
+		t.Errorf("the scoped token authenticates as %q", who)
 	}
 	sc := kubernetes.NewForConfigOrDie(tokenConfig(t, scoped))
 	if _, err := sc.CoreV1().ConfigMaps(dest).List(ctx, metav1.ListOptions{}); err != nil {

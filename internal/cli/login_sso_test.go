@@ -7,6 +7,7 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"sync"
@@ -222,11 +223,13 @@ func TestLoginSSO(t *testing.T) {
 
 // TestLoginSSOFailures: an answer with another state, the provider's
 // refusal and a failed exchange each end the login with a message saying
-// so, and write no session.
+// so, and write no session. A $BROWSER that does not start fails nothing.
 func TestLoginSSOFailures(t *testing.T) {
 	s := newCLIServer(t, false)
 	provider := startProvider(t)
 	s.configureSSO(t, provider, provider.ClientID, "")
+	// A $BROWSER that does not start leaves the URL to open by hand.
+	t.Setenv("BROWSER", filepath.Join(t.TempDir(), "no-browser"))
 	noRedirects := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 	// callback signs in at the provider and returns where it sends the
 	// browser back to.
@@ -287,8 +290,8 @@ func TestLoginSSOFailures(t *testing.T) {
 			if resp.StatusCode != http.StatusBadRequest {
 				t.Errorf("the CLI's page: %d, want 400", resp.StatusCode)
 			}
-			if strings.Contains(out, "logged in") {
-				t.Errorf("a failed sign-in logged in:\n%s", out)
+			if strings.Contains(out, "logged in") || !strings.Contains(out, "Could not start $BROWSER") {
+				t.Errorf("a failed sign-in logged in, or did not say $BROWSER failed:\n%s", out)
 			}
 		})
 	}
