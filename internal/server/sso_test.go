@@ -9,6 +9,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"github.com/oauth2-proxy/mockoidc"
 
+	"github.com/capstan-cd/capstan/internal/session"
 	"github.com/capstan-cd/capstan/internal/settings"
 )
 
@@ -91,4 +92,12 @@ func TestSSOLogin(t *testing.T) {
 	}
 	// A token that is not the provider's is refused.
 	ts.decode(t, ts.do(t, token+"x", http.MethodGet, "/api/v1/account", nil), http.StatusUnauthorized, nil)
+	// Logging out ends the session, though the provider's token has not
+	// expired, on this replica and on another.
+	ts.status(t, token, http.MethodDelete, "/api/v1/session", nil, http.StatusOK)
+	ts.decode(t, ts.do(t, token, http.MethodGet, "/api/v1/account", nil), http.StatusUnauthorized, nil)
+	other := session.New(session.Options{Namespace: ts.Namespace, Client: ts.Client})
+	if _, err := other.Authenticate(t.Context(), token); err == nil {
+		t.Error("another replica accepted an SSO session logged out")
+	}
 }

@@ -20,7 +20,14 @@ import (
 func (m *Manager) Authenticate(ctx context.Context, token string) (Identity, error) {
 	if issuer(token) != Issuer {
 		// An ID token of the SSO provider, or nothing valid.
-		return m.verifySSO(ctx, token)
+		id, err := m.verifySSO(ctx, token)
+		if err != nil {
+			return Identity{}, err
+		}
+		if err := m.checkSSOSession(ctx, ssoSessionID(token)); err != nil {
+			return Identity{}, err
+		}
+		return id, nil
 	}
 	id, _, err := m.verify(ctx, token)
 	return id, err
@@ -111,18 +118,15 @@ func (m *Manager) checkToken(st state, a Account, c claims, apiKey bool) error {
 
 // Logout refuses session token from now on, on every replica: its id is
 // kept in RevokedSecret until the session would have ended anyway, and in
-// this process at once, before the caches of the others see it. A token
-// that is no valid session has nothing to log out: an API token is
+// this process at once, before the caches of the others see it. A session
+// is a login of a local account or an ID token of the SSO provider. A
+// token that is no valid session has nothing to log out: an API token is
 // deleted instead, and one that is refused already stays refused.
 func (m *Manager) Logout(ctx context.Context, token string) error {
-	id, c, err := m.verify(ctx, token)
-	if err != nil || c.ID == "" || id.TokenID != "" {
-		return nil
-	}
 	now := m.now()
-	end := now.Add(DefaultSessionDuration)
-	if c.ExpiresAt != nil {
-		end = c.ExpiresAt.Time
+	sid, end, ok := m.session(ctx, token, now)
+	if !ok {
+		return nil
 	}
 	end = end.Add(time.Second) // the leeway parse allows
 	m.mu.Lock()
@@ -131,10 +135,35 @@ func (m *Manager) Logout(ctx context.Context, token string) error {
 			delete(m.loggedOut, jti)
 		}
 	}
-	m.loggedOut[c.ID] = end
+	m.loggedOut[sid] = end
 	m.mu.Unlock()
 	key := client.ObjectKey{Namespace: m.opts.Namespace, Name: RevokedSecret}
 	return updateNamedSecret(ctx, m.opts.Client, m.opts.Reader, key, "capstan", func(data map[string][]byte) (bool, error) {
-		return revoke(data, c.ID, end, now)
+		return revoke(data, sid, end, now)
 	})
+}
+
+// session is the id of the session token is, and when it ends, when it
+// is a live session: the jti of a login of capstan's, the hash of an ID
+// token of the SSO provider.
+func (m *Manager) session(ctx context.Context, token string, now time.Time) (string, time.Time, bool) {
+	end := now.Add(DefaultSessionDuration)
+	if issuer(token) != Issuer {
+		id, err := m.Authenticate(ctx, token)
+		if err != nil {
+			return "", end, false
+		}
+		if !id.ExpiresAt.IsZero() {
+			end = id.ExpiresAt
+		}
+		return ssoSessionID(token), end, true
+	}
+	id, c, err := m.verify(ctx, token)
+	if err != nil || c.ID == "" || id.TokenID != "" {
+		return "", end, false
+	}
+	if c.ExpiresAt != nil {
+		end = c.ExpiresAt.Time
+	}
+	return c.ID, end, true
 }

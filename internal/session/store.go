@@ -30,11 +30,11 @@ func (m *Manager) read(ctx context.Context, r client.Reader) (state, error) {
 	if err := r.Get(ctx, client.ObjectKey{Namespace: m.opts.Namespace, Name: Secret}, &sec); err != nil && !apierrors.IsNotFound(err) {
 		return st, fmt.Errorf("read %s/%s: %w", m.opts.Namespace, Secret, err)
 	}
-	var revoked corev1.Secret
-	if err := r.Get(ctx, client.ObjectKey{Namespace: m.opts.Namespace, Name: RevokedSecret}, &revoked); err != nil && !apierrors.IsNotFound(err) {
-		return st, fmt.Errorf("read %s/%s: %w", m.opts.Namespace, RevokedSecret, err)
+	revoked, err := m.readRevoked(ctx, r)
+	if err != nil {
+		return st, err
 	}
-	st.cm, st.secret, st.revoked = cm.Data, sec.Data, revoked.Data
+	st.cm, st.secret, st.revoked = cm.Data, sec.Data, revoked
 	return st, nil
 }
 
