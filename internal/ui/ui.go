@@ -55,6 +55,7 @@ func (u *UI) Handler() http.Handler {
 		u.settingsRoutes(),
 		u.appOpsRoutes(),
 		u.appsListRoutes(),
+		u.appRoutes(),
 		{{pattern: "/", handle: func(w http.ResponseWriter, r *http.Request, c *call) {
 			u.renderError(w, r, c, http.StatusNotFound, "There is no page at "+r.URL.Path+".")
 		}}},
