@@ -12,7 +12,7 @@ import (
 var noRedirects = &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 
 // apiLogin signs in through the API and returns the session token.
-func apiLogin(t *testing.T, s *server, user, password string) string {
+func apiLogin(t testing.TB, s *server, user, password string) string {
 	t.Helper()
 	body, _ := json.Marshal(map[string]string{"username": user, "password": password})
 	resp, err := http.Post(s.URL+"/api/v1/session", "application/json", strings.NewReader(string(body)))
@@ -29,7 +29,7 @@ func apiLogin(t *testing.T, s *server, user, password string) string {
 }
 
 // decode reads a 2xx JSON answer into out.
-func decode(t *testing.T, resp *http.Response, out any) {
+func decode(t testing.TB, resp *http.Response, out any) {
 	t.Helper()
 	if resp.StatusCode/100 != 2 {
 		t.Fatalf("%s %s answered %s", resp.Request.Method, resp.Request.URL, resp.Status)

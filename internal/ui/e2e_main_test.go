@@ -197,11 +197,11 @@ func freeAddress() (string, error) {
 
 // kube is a client of the control plane, for what a test sets up or checks
 // behind the UI's back.
-func kube(t *testing.T) client.Client { return env.Client(t) }
+func kube(t testing.TB) client.Client { return env.Client(t) }
 
 // chromium is the browser's executable: $CHROMIUM, or Debian's chromium
 // package, which .ci/run installs.
-func chromium(t *testing.T) string {
+func chromium(t testing.TB) string {
 	t.Helper()
 	if p := os.Getenv("CHROMIUM"); p != "" {
 		return p
@@ -220,7 +220,7 @@ var viewport = [2]int{1280, 800}
 
 // browser starts a headless Chromium for the test, with its own profile
 // (so its own cookies), and returns a context for chromedp actions.
-func browser(t *testing.T) context.Context {
+func browser(t testing.TB) context.Context {
 	t.Helper()
 	opts := append(chromedp.DefaultExecAllocatorOptions[:],
 		chromedp.ExecPath(chromium(t)),
@@ -243,7 +243,7 @@ func browser(t *testing.T) context.Context {
 
 // run runs chromedp actions in order and fails the test, naming what and
 // where the browser was, on an error.
-func run(t *testing.T, ctx context.Context, what string, steps ...chromedp.Action[chromedp.Void]) {
+func run(t testing.TB, ctx context.Context, what string, steps ...chromedp.Action[chromedp.Void]) {
 	t.Helper()
 	if err := chromedp.Do(ctx, steps...); err != nil {
 		at, _ := chromedp.Run(ctx, chromedp.Location())
@@ -253,7 +253,7 @@ func run(t *testing.T, ctx context.Context, what string, steps ...chromedp.Actio
 
 // read runs one chromedp action that answers a value, such as
 // chromedp.Text, and fails the test on an error.
-func read[T any](t *testing.T, ctx context.Context, what string, a chromedp.Action[T]) T {
+func read[T any](t testing.TB, ctx context.Context, what string, a chromedp.Action[T]) T {
 	t.Helper()
 	v, err := chromedp.Run(ctx, a)
 	if err != nil {
