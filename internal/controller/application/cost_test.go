@@ -9,6 +9,7 @@ import (
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes"
+	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/capstan-cd/capstan/api/v1alpha1"
 	"github.com/capstan-cd/capstan/internal/testenv/gitserver"
@@ -20,33 +21,8 @@ import (
 func TestSyncCostsTheChangedObjectsAndOneStatusWrite(t *testing.T) {
 	cl, requests := startCountingController(t)
 	cs := kubernetes.NewForConfigOrDie(env.Config())
-	configMap := func(name, value string) string {
-		return fmt.Sprintf("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: %s\ndata: {v: %q}\n", name, value)
-	}
-	files := map[string]string{}
-	for i := range 5 {
-		files[fmt.Sprintf("guestbook/cm%d.yaml", i)] = configMap(fmt.Sprintf("cm%d", i), "1")
-	}
-	repo := gitserver.NewRepo(t, t.TempDir(), "cost")
-	repo.Commit(t, "main", files, "five ConfigMaps")
-	repo.SetHead(t, "main")
-	if err := cl.Create(context.Background(), seedApp("cost", repo.URL(), "cost")); err != nil {
-		t.Fatal(err)
-	}
-	var synced string
-	waitFor(t, "Synced", func(ctx context.Context) (bool, error) {
-		a := appStatus(t, cl, "cost")
-		synced = a.Status.Sync.Revision
-		return a.Status.Sync.Status == v1alpha1.SyncStatusCodeSynced && a.Status.OperationState != nil && a.Status.OperationState.Phase == v1alpha1.OperationSucceeded, nil
-	})
-	// Quiet first: the passes that follow the first sync settle.
-	for quiet := 0; quiet < 2; {
-		before := requests.n.Load()
-		time.Sleep(1500 * time.Millisecond)
-		if requests.n.Load() == before {
-			quiet++
-		}
-	}
+	repo := syncedConfigMaps(t, cl, requests, "cost", 5)
+	synced := appStatus(t, cl, "cost").Status.Sync.Revision
 
 	before := requests.n.Load()
 	repo.Commit(t, "main", map[string]string{"guestbook/cm2.yaml": configMap("cm2", "2")}, "change one")
@@ -65,4 +41,52 @@ func TestSyncCostsTheChangedObjectsAndOneStatusWrite(t *testing.T) {
 		t.Errorf("one changed object cost %d API requests, want ≤ 2 (1 apply + 1 status write):\n%s", len(made), strings.Join(made, "\n"))
 	}
 	t.Logf("one changed object: %d API requests: %v", len(made), made)
+}
+
+// configMap is a ConfigMap's manifest with one data value.
+func configMap(name, value string) string {
+	return fmt.Sprintf("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: %s\ndata: {v: %q}\n", name, value)
+}
+
+// waitSucceeded waits for the Application to be Synced by a sync that
+// succeeded.
+func waitSucceeded(t *testing.T, cl client.Client, name string) {
+	t.Helper()
+	waitFor(t, name+" Synced", func(ctx context.Context) (bool, error) {
+		a := appStatus(t, cl, name)
+		return a.Status.Sync.Status == v1alpha1.SyncStatusCodeSynced && a.Status.OperationState != nil && a.Status.OperationState.Phase == v1alpha1.OperationSucceeded, nil
+	})
+}
+
+// waitQuiet waits until the controller has made no request for two
+// periods of 1.5 s: the passes that follow a sync have settled.
+func (r *requests) waitQuiet() {
+	for quiet := 0; quiet < 2; {
+		before := r.n.Load()
+		time.Sleep(1500 * time.Millisecond)
+		if r.n.Load() == before {
+			quiet++
+		}
+	}
+}
+
+// syncedConfigMaps creates the Application name, deploying n ConfigMaps
+// (cm0, cm1...) from a repository of its own to the namespace name, and
+// returns the repository once the Application is synced and the
+// controller quiet.
+func syncedConfigMaps(t *testing.T, cl client.Client, requests *requests, name string, n int) *gitserver.Repo {
+	t.Helper()
+	files := map[string]string{}
+	for i := range n {
+		files[fmt.Sprintf("guestbook/cm%d.yaml", i)] = configMap(fmt.Sprintf("cm%d", i), "1")
+	}
+	repo := gitserver.NewRepo(t, t.TempDir(), name)
+	repo.Commit(t, "main", files, "ConfigMaps")
+	repo.SetHead(t, "main")
+	if err := cl.Create(context.Background(), seedApp(name, repo.URL(), name)); err != nil {
+		t.Fatal(err)
+	}
+	waitSucceeded(t, cl, name)
+	requests.waitQuiet()
+	return repo
 }
