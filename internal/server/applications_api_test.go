@@ -189,19 +189,7 @@ func TestApplicationGetRefresh(t *testing.T) {
 	s := newTestServer(t)
 	admin := s.loginAdmin(t)
 	createApps(t, s, appIn(s, "refresh", "", "https://git.example.com/a"))
-	answer := make(chan *http.Response, 1)
-	req, err := http.NewRequestWithContext(t.Context(), http.MethodGet, s.URL+"/api/v1/applications/refresh?refresh=hard", nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	req.Header.Set("Authorization", "Bearer "+admin)
-	go func() {
-		resp, err := s.http.Do(req)
-		if err != nil {
-			t.Error(err)
-		}
-		answer <- resp
-	}()
+	answer := s.getLater(t, admin, "/api/v1/applications/refresh?refresh=hard")
 	eventually(t, "the hard refresh annotation", func(context.Context) (bool, error) {
 		return stored(t, s, "refresh").Annotations[v1alpha1.AnnotationRefresh] == v1alpha1.RefreshTypeHard, nil
 	})
