@@ -288,7 +288,8 @@ func screenshot(t *testing.T, ctx context.Context, name string) {
 	if dir == "" {
 		return
 	}
-	png := read(t, ctx, "take a screenshot", chromedp.FullScreenshot(90))
+	// Quality 100 makes Chromium answer a PNG; below it, a JPEG.
+	png := read(t, ctx, "take a screenshot", chromedp.FullScreenshot(100))
 	if err := os.WriteFile(filepath.Join(dir, name+".png"), png, 0o644); err != nil {
 		t.Fatal(err)
 	}
