@@ -54,7 +54,7 @@ type opsApp struct {
 }
 
 func init() {
-	addFuncs(template.FuncMap{"opsHas": slices.Contains[[]string], "opsShort": opsShort, "opsFirstLine": opsFirstLine})
+	addFuncs(template.FuncMap{"opsHas": slices.Contains[[]string], "opsShort": opsShort, "opsFirstLine": opsFirstLine, "opsSyncFlags": opsSyncFlags})
 }
 
 // opsShort shortens a commit SHA to the 7 characters people quote; any

@@ -1,8 +1,10 @@
 package ui
 
 import (
+	"fmt"
 	"net/http"
 	"net/url"
+	"strings"
 
 	"github.com/capstan-cd/capstan/api/v1alpha1"
 )
@@ -77,4 +79,20 @@ func (u *UI) opsRefresh(w http.ResponseWriter, r *http.Request, c *call) {
 		return
 	}
 	opsRedirect(w, r, back, done)
+}
+
+// opsSyncFlags says in a line how a sync was asked for: dry run, prune,
+// a selection of resources, its sync options.
+func opsSyncFlags(s *v1alpha1.SyncOperation) string {
+	var out []string
+	if s.DryRun {
+		out = append(out, "dry run")
+	}
+	if s.Prune {
+		out = append(out, "prune")
+	}
+	if n := len(s.Resources); n > 0 {
+		out = append(out, fmt.Sprintf("%d selected resources", n))
+	}
+	return strings.Join(append(out, s.SyncOptions...), ", ")
 }

@@ -200,3 +200,19 @@ func TestOpsPagesParse(t *testing.T) {
 		}
 	}
 }
+
+func TestSyncFlags(t *testing.T) {
+	tests := []struct {
+		op   v1alpha1.SyncOperation
+		want string
+	}{
+		{v1alpha1.SyncOperation{}, ""},
+		{v1alpha1.SyncOperation{DryRun: true, Prune: true, Resources: []v1alpha1.SyncOperationResource{{Kind: "ConfigMap", Name: "a"}},
+			SyncOptions: v1alpha1.SyncOptions{"Validate=false"}}, "dry run, prune, 1 selected resources, Validate=false"},
+	}
+	for _, tt := range tests {
+		if got := opsSyncFlags(&tt.op); got != tt.want {
+			t.Errorf("opsSyncFlags(%+v) = %q, want %q", tt.op, got, tt.want)
+		}
+	}
+}

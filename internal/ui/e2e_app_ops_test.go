@@ -268,6 +268,10 @@ func TestOpsDryRunAndSelected(t *testing.T) {
 	if !opsApp(t, name).Status.OperationState.Operation.Sync.DryRun {
 		t.Error("the operation run was not a dry run")
 	}
+	run(t, ctx, "open the operation", chromedp.Navigate(opsPage(s, name, "operation")), chromedp.WaitVisible(css(`#ops-options`)))
+	if got := read(t, ctx, "the options", chromedp.Text(css(`#ops-options`))); !strings.Contains(got, "dry run") {
+		t.Errorf("the operation page shows options %q, want a dry run", got)
+	}
 	for _, cm := range []string{"chosen", "left"} {
 		if _, ok := opsValue(t, name, cm); ok {
 			t.Errorf("a dry run created ConfigMap %s", cm)
