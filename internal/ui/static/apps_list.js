@@ -11,6 +11,12 @@
   }
   const kinds = { sync: "Sync status", health: "Health" };
 
+  // On a phone the filters start folded, unless some are set.
+  const filters = root.querySelector(".apps-filter-box");
+  if (filters && window.matchMedia("(max-width: 800px)").matches && !root.querySelector(".apps-clear")) {
+    filters.open = false;
+  }
+
   // badge draws a status badge as the page's template does.
   const badge = (kind, value) => {
     const b = document.createElement("span");
@@ -55,7 +61,7 @@
         const page = await resp.json();
         for (const el of root.querySelectorAll("[data-count]")) {
           const [kind, name] = el.dataset.count.split(":");
-          el.textContent = kind === "total" ? page.total : (page.counts[kind] || {})[name] || 0;
+          el.textContent = name === undefined ? page[kind] : (page.counts[kind] || {})[name] || 0;
         }
       } catch (err) {
         console.error("capstan: recount", err);
