@@ -302,3 +302,22 @@ func TestApplicationPageHidesDeniedActions(t *testing.T) {
 		t.Errorf("a read-only user's toolbar shows %q, want %q", shown, want)
 	}
 }
+
+// TestApplicationShowsConditions shows the error condition of an app
+// whose manifest does not parse, naming the file, in the header.
+func TestApplicationShowsConditions(t *testing.T) {
+	s := startCapstan(t)
+	const name = "uiapp-broken"
+	newApp(t, name, map[string]string{"broken.yaml": "kind: ConfigMap\nmetadata: [\n"}, false)
+	waitApp(t, name, "in error", func(app *v1alpha1.Application) bool { return len(app.Status.Conditions) > 0 })
+	ctx := browser(t)
+	login(t, ctx, s, "admin", s.Password)
+	run(t, ctx, "open the application",
+		chromedp.Navigate(appURL(s, name, "")),
+		chromedp.WaitVisible(css(`#app-conditions li.error`)),
+	)
+	cond := read(t, ctx, "the conditions", chromedp.Text(css(`#app-conditions li.error`)))
+	if !strings.Contains(cond, "Error") || !strings.Contains(cond, "broken.yaml") {
+		t.Errorf("the header's condition says %q, want an error naming broken.yaml", cond)
+	}
+}
