@@ -146,6 +146,7 @@ func TestOpsSyncHistoryRollback(t *testing.T) {
 	if loc := read(t, ctx, "where", chromedp.Location()); !strings.HasSuffix(loc, "/applications/argocd/ops-flow?done=sync") {
 		t.Errorf("after a sync the browser is at %s, want the application's page", loc)
 	}
+	opsLive(t, ctx, "the application's page to show it Synced", `document.querySelector("#app-sync") && document.querySelector("#app-sync").textContent.includes("Synced")`)
 	opsLive(t, live, "the application to turn Synced live", `document.querySelector("#ops-sync").textContent.includes("Synced") && !document.querySelector("#ops-sync").textContent.includes("OutOfSync") && document.querySelector("#ops-phase") && document.querySelector("#ops-phase").textContent === "Succeeded"`)
 	if v, _ := opsValue(t, name, "settings"); v != "first" {
 		t.Fatalf("after the sync the ConfigMap holds %q, want first", v)
