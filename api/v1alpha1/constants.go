@@ -217,6 +217,10 @@ const (
 	LabelManagedBy = "argocd.argoproj.io/managed-by"
 	// LabelCapstanManaged marks objects created by capstan itself.
 	LabelCapstanManaged = "capstan.dev/managed"
+	// AnnotationCapstanApplied on an object capstan applied holds a digest
+	// of what it applied, so that a restarted controller can tell an
+	// object still as applied without a dry run. It is never drift.
+	AnnotationCapstanApplied = "capstan.dev/applied"
 )
 
 // Values of LabelSecretType.

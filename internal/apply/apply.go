@@ -115,13 +115,14 @@ func (a *Applier) resource(obj *unstructured.Unstructured) (dynamic.ResourceInte
 	return a.client.Resource(m.Resource), nil
 }
 
-// Apply writes obj and returns the object as the API server stored it (or,
-// in a dry run, would store it).
+// Apply writes obj, stamped with its digest (see Stamp), and returns the
+// object as the API server stored it (or, in a dry run, would store it).
 func (a *Applier) Apply(ctx context.Context, obj *unstructured.Unstructured, opts Options) (*unstructured.Unstructured, error) {
 	res, err := a.resource(obj)
 	if err != nil {
 		return nil, err
 	}
+	obj = Stamp(obj)
 	var out *unstructured.Unstructured
 	if opts.Replace {
 		out, err = replace(ctx, res, obj, opts)

@@ -15,6 +15,8 @@ import (
 	"sort"
 
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+
+	"github.com/capstan-cd/capstan/api/v1alpha1"
 )
 
 // maxPaths bounds the paths a Result lists.
@@ -90,8 +92,9 @@ var serverMetadata = []string{
 }
 
 // normalize removes what a user's manifest does not own: status (unless
-// the options keep it) and the server's metadata, and empty maps of labels
-// or annotations.
+// the options keep it) and the server's metadata, annotations others keep
+// up to date (capstan's digest of what it applied among them), and empty
+// maps of labels or annotations.
 func normalize(m map[string]any, dropStatus bool) {
 	if dropStatus {
 		delete(m, "status")
@@ -106,6 +109,7 @@ func normalize(m map[string]any, dropStatus bool) {
 	if ann, ok := meta["annotations"].(map[string]any); ok {
 		delete(ann, "kubectl.kubernetes.io/last-applied-configuration")
 		delete(ann, "deployment.kubernetes.io/revision")
+		delete(ann, v1alpha1.AnnotationCapstanApplied)
 		if len(ann) == 0 {
 			delete(meta, "annotations")
 		}

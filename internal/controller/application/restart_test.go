@@ -14,15 +14,7 @@ import (
 // caches empty): it fetches and compares everything again, and writes
 // nothing, neither to the Application nor to its objects.
 func TestRestartInSyncWritesNothing(t *testing.T) {
-	srv := gitserver.NewHTTP(t, gitserver.WithBasicAuth("", ""))
-	repo := srv.NewRepo(t, "apps")
-	repo.Commit(t, "main", map[string]string{
-		"guestbook/deployment.yaml": deploymentYAML("guestbook-ui", "registry.invalid/guestbook:0.1", 1),
-		"guestbook/service.yaml":    serviceYAML,
-		"guestbook/settings.yaml":   configMapYAML("settings", nil),
-	}, "guestbook")
-	repo.SetHead(t, "main")
-	rev := repo.RevParse(t, "main")
+	srv, rev := guestbookServer(t, nil)
 	const name = "restart"
 
 	var settledRV string
@@ -101,4 +93,20 @@ func concerns(write, app, ns string) bool {
 		}
 	}
 	return true
+}
+
+// guestbookServer serves a repository "apps" whose head holds the
+// guestbook: a Deployment, a Service, and a ConfigMap with
+// settingsAnnotations. It returns the server and the head's revision.
+func guestbookServer(t *testing.T, settingsAnnotations map[string]string) (*gitserver.HTTPServer, string) {
+	t.Helper()
+	srv := gitserver.NewHTTP(t, gitserver.WithBasicAuth("", ""))
+	repo := srv.NewRepo(t, "apps")
+	repo.Commit(t, "main", map[string]string{
+		"guestbook/deployment.yaml": deploymentYAML("guestbook-ui", "registry.invalid/guestbook:0.1", 1),
+		"guestbook/service.yaml":    serviceYAML,
+		"guestbook/settings.yaml":   configMapYAML("settings", settingsAnnotations),
+	}, "guestbook")
+	repo.SetHead(t, "main")
+	return srv, repo.RevParse(t, "main")
 }

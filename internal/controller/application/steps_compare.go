@@ -229,6 +229,16 @@ func (r *Reconciler) compareOne(ctx context.Context, st *state, obj *unstructure
 		r.remember(st, key, h, live, res)
 		return res, nil
 	}
+	if !adoptable && !res.shared && asApplied(obj, live) {
+		// Still as capstan's apply of this very object left it (a
+		// controller that has just started knows no verdict): in sync,
+		// without a dry run.
+		if res.health, err = st.assess(live); err != nil {
+			return nil, err
+		}
+		r.remember(st, key, h, live, res)
+		return res, nil
+	}
 	predicted, err := t.applier.Apply(ctx, obj, apply.Options{DryRun: true, Validate: false})
 	if err != nil {
 		// The dry run failed (an invalid object, an admission refusal):
@@ -265,6 +275,20 @@ func (r *Reconciler) compareOne(ctx context.Context, st *state, obj *unstructure
 // invisible.
 func writesWithoutLooking(st *state) bool {
 	return syncComing(st) && len(st.app.Spec.IgnoreDifferences) == 0
+}
+
+// asApplied reports whether live is as capstan's last apply of desired
+// left it: it carries the digest of desired as applied now, and capstan's
+// apply still owns every field of it. Whoever changed one of those fields
+// since took it from capstan's apply (see diff.OwnsAll), so drift, even
+// made while no controller ran, always fails the test.
+func asApplied(desired, live *unstructured.Unstructured) bool {
+	if live.GetDeletionTimestamp() != nil {
+		return false
+	}
+	stamped := apply.Stamp(desired)
+	return live.GetAnnotations()[v1alpha1.AnnotationCapstanApplied] == stamped.GetAnnotations()[v1alpha1.AnnotationCapstanApplied] &&
+		diff.OwnsAll(stamped, live, apply.FieldManager)
 }
 
 // remember keeps the verdict on one object of this comparison.
