@@ -3,7 +3,8 @@
 // runs the real capstan binary against them under its own ServiceAccount,
 // and measures workload W1 (N apps × a Deployment, a Service, a
 // ServiceAccount, a ConfigMap and a Role, one namespace each, one Git
-// repository) against the ceiling of the same API server: cold sync, idle
+// repository) against the ceiling of an API server of the same build,
+// measured first on fresh control planes of its own: cold sync, idle
 // cost, change and drift latency, restart and memory. capstan's requests
 // are counted by the API server itself, through one API Priority and
 // Fairness FlowSchema per verb matching capstan's identity, and
@@ -19,6 +20,9 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
 	"time"
 )
 
@@ -45,7 +49,8 @@ type Options struct {
 	CapstanArgs []string
 	// Concurrencies are tried by the ceiling's apply loop.
 	Concurrencies []int
-	// ConvergeTimeout bounds every wait for capstan.
+	// ConvergeTimeout bounds every wait for capstan; zero means 10 min
+	// and 100 ms more per app.
 	ConvergeTimeout time.Duration
 	// JSONFile receives the figures as JSON when set.
 	JSONFile string
@@ -75,7 +80,6 @@ func DefaultOptions() Options {
 		PollChangeInterval: 15 * time.Second,
 		Workers:            10,
 		Concurrencies:      []int{4, 16, 64},
-		ConvergeTimeout:    10 * time.Minute,
 		BinDir:             "bin",
 	}
 }
@@ -95,7 +99,12 @@ func (o *Options) BindFlags(fs *flag.FlagSet) {
 		o.CapstanArgs = append(o.CapstanArgs, s)
 		return nil
 	})
-	fs.DurationVar(&o.ConvergeTimeout, "converge-timeout", o.ConvergeTimeout, "bound on every wait for capstan")
+	fs.Func("ceiling-concurrency", fmt.Sprintf("concurrencies the ceiling's apply loop tries, comma-separated (default %s)", joinInts(o.Concurrencies)), func(s string) error {
+		c, err := parseInts(s)
+		o.Concurrencies = c
+		return err
+	})
+	fs.DurationVar(&o.ConvergeTimeout, "converge-timeout", o.ConvergeTimeout, "bound on every wait for capstan (0: 10m and 100ms more per app)")
 	fs.StringVar(&o.JSONFile, "json", o.JSONFile, "write the figures as JSON to this file")
 	fs.StringVar(&o.WorkDir, "work-dir", o.WorkDir, "directory for the cluster, Git repository and logs (default: a temporary one, removed on success)")
 	fs.StringVar(&o.BinDir, "bin-dir", o.BinDir, "directory of capstan and the control-plane binaries (make controlplane build)")
@@ -110,8 +119,10 @@ func (o Options) validate() error {
 		return errors.New("--drift and --change are fractions in (0, 1]")
 	case o.PollInterval <= 0 || o.PollChangeInterval <= 0:
 		return errors.New("poll intervals must be positive")
-	case o.Workers < 1 || len(o.Concurrencies) == 0:
+	case o.Workers < 1:
 		return errors.New("--workers must be at least 1")
+	case len(o.Concurrencies) == 0 || slices.Min(o.Concurrencies) < 1:
+		return errors.New("--ceiling-concurrency needs at least one concurrency, each at least 1")
 	}
 	return nil
 }
@@ -147,6 +158,7 @@ func (b *bench) run(ctx context.Context) error {
 		name string
 		run  func(context.Context) error
 	}{
+		{"ceiling", b.ceiling},
 		{"set up", b.setUp},
 		{"cold sync", b.coldSync},
 		{"idle", b.idle},
@@ -155,7 +167,6 @@ func (b *bench) run(ctx context.Context) error {
 		{"restart", b.restart},
 		{"change through polling", b.changePoll},
 		{"memory", b.memory},
-		{"ceiling", b.ceiling},
 	} {
 		b.logf("== %s", phase.name)
 		if err := phase.run(ctx); err != nil {
@@ -180,6 +191,9 @@ func newBench(opts Options) (*bench, error) {
 	opts.BinDir = bin
 	if opts.CRDDir == "" {
 		opts.CRDDir = filepath.Join(bin, "..", "config", "crd")
+	}
+	if opts.ConvergeTimeout == 0 {
+		opts.ConvergeTimeout = 10*time.Minute + time.Duration(opts.Apps)*100*time.Millisecond
 	}
 	b := &bench{opts: opts, keepDir: opts.WorkDir != ""}
 	if b.keepDir {
@@ -206,6 +220,31 @@ func newBench(opts Options) (*bench, error) {
 	return b, nil
 }
 
+// perApp is d for each app: what a wait bounded for a small run needs
+// more at a larger one.
+func (b *bench) perApp(d time.Duration) time.Duration { return time.Duration(b.opts.Apps) * d }
+
 func (b *bench) logf(format string, args ...any) {
 	fmt.Fprintf(b.opts.Log, "%s bench: %s\n", time.Now().Format("15:04:05"), fmt.Sprintf(format, args...))
+}
+
+// parseInts reads a comma-separated list of integers.
+func parseInts(s string) ([]int, error) {
+	var out []int
+	for f := range strings.SplitSeq(s, ",") {
+		n, err := strconv.Atoi(strings.TrimSpace(f))
+		if err != nil {
+			return nil, fmt.Errorf("%q is not a number", f)
+		}
+		out = append(out, n)
+	}
+	return out, nil
+}
+
+func joinInts(xs []int) string {
+	parts := make([]string, len(xs))
+	for i, x := range xs {
+		parts[i] = strconv.Itoa(x)
+	}
+	return strings.Join(parts, ",")
 }

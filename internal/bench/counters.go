@@ -49,10 +49,11 @@ const scrapeEvery = time.Second
 
 // settle waits until capstan has nothing queued and has made no request for
 // quietFor, so that a phase's tail does not count in the next one. It
-// gives up after a bound: a capstan that never quiets down shows in the
-// idle figures.
+// gives up after a bound (2 min, and 10 ms more per app): a capstan that
+// never quiets down shows in the idle figures.
 func (b *bench) settle(ctx context.Context) error {
-	const quietFor, bound = 3 * time.Second, 2 * time.Minute
+	const quietFor = 3 * time.Second
+	bound := 2*time.Minute + b.perApp(10*time.Millisecond)
 	deadline := time.Now().Add(bound)
 	var last float64 = -1
 	quietSince := time.Now()

@@ -3,65 +3,91 @@ package bench
 import (
 	"context"
 	"fmt"
+	"path/filepath"
 	"time"
 
 	"golang.org/x/sync/errgroup"
+
+	"github.com/capstan-cd/capstan/internal/apply"
+	"github.com/capstan-cd/capstan/internal/tracking"
 )
 
 // ceilingShare is the share of the apps each concurrency probe applies.
 const ceilingShare = 10
 
-// ceiling measures R_max: a bare server-side-apply loop (field manager
-// bench-ceiling, as the admin, no client-side rate limit) applying the W1
-// objects of every app into namespaces of its own, at the best of a few
-// concurrencies. It runs last, with capstan stopped, so that neither disturbs
-// the other, and its namespaces are left for the cluster's teardown: deleting
-// thousands of objects would load the API server for minutes. Each app's
-// namespace is created in the loop too, as capstan must, but only the five
-// W1 objects count.
+// ceiling measures R_max before capstan runs, on control planes of its
+// own, each fresh and of the same build as capstan's: a bare
+// server-side-apply loop (field manager bench-ceiling, as the admin, no
+// client-side rate limit) applying every app's namespace and W1 objects
+// exactly as capstan applies them (tracking annotation, managed label,
+// digest), at the best of a few concurrencies. The probes, a tenth of the
+// apps each, share one control plane; the full run gets another, so that
+// R_max is measured on an API server holding nothing, as capstan's does
+// when its cold sync starts. Each is stopped before the next starts, and
+// before capstan's. Namespace creation is in the time but not in the
+// count of objects, since capstan must create them too.
 func (b *bench) ceiling(ctx context.Context) error {
-	if err := b.capstan.stop(30 * time.Second); err != nil {
-		return err
-	}
 	c := &Ceiling{}
 	b.res.Ceiling = c
-	probeApps := max(1, len(b.apps)/ceilingShare)
+	all := apps(b.opts.Apps, "bench")
+	probeApps := max(1, len(all)/ceilingShare)
 	best := Probe{}
-	for _, conc := range b.opts.Concurrencies {
-		p, err := b.applyLoop(ctx, apps(probeApps, fmt.Sprintf("ceiling-c%d", conc)), conc)
-		if err != nil {
-			return err
+	err := b.withCeilingCluster(ctx, "ceiling-probes", func(cl *cluster) error {
+		for _, conc := range b.opts.Concurrencies {
+			p, err := applyLoop(ctx, cl, apps(probeApps, fmt.Sprintf("c%d", conc)), conc, b.opts.ConfigMapBytes)
+			if err != nil {
+				return err
+			}
+			c.Probes = append(c.Probes, p)
+			b.logf("ceiling probe: concurrency %d, %.0f objects/s", conc, p.ObjectsPerSecond)
+			if p.ObjectsPerSecond > best.ObjectsPerSecond {
+				best = p
+			}
 		}
-		c.Probes = append(c.Probes, p)
-		b.logf("ceiling probe: concurrency %d, %.0f objects/s", conc, p.ObjectsPerSecond)
-		if p.ObjectsPerSecond > best.ObjectsPerSecond {
-			best = p
-		}
-	}
-	full, err := b.applyLoop(ctx, apps(len(b.apps), "ceiling"), best.Concurrency)
+		return nil
+	})
 	if err != nil {
 		return err
 	}
-	*c = Ceiling{
-		Concurrency: full.Concurrency, Objects: full.Objects, Namespaces: len(b.apps),
-		Seconds: full.Seconds, ObjectsPerSecond: full.ObjectsPerSecond, Probes: c.Probes,
+	return b.withCeilingCluster(ctx, "ceiling", func(cl *cluster) error {
+		full, err := applyLoop(ctx, cl, all, best.Concurrency, b.opts.ConfigMapBytes)
+		if err != nil {
+			return err
+		}
+		*c = Ceiling{
+			Concurrency: full.Concurrency, Objects: full.Objects, Namespaces: len(all),
+			Seconds: full.Seconds, ObjectsPerSecond: full.ObjectsPerSecond, Probes: c.Probes,
+		}
+		b.logf("ceiling: %d objects in %.1fs at concurrency %d: %.0f objects/s", c.Objects, c.Seconds, c.Concurrency, c.ObjectsPerSecond)
+		return nil
+	})
+}
+
+// withCeilingCluster starts a fresh control plane in the work directory's
+// subdirectory name, runs f on it and stops it.
+func (b *bench) withCeilingCluster(ctx context.Context, name string, f func(*cluster) error) (err error) {
+	began := time.Now()
+	cl, err := startCluster(ctx, b.opts.BinDir, filepath.Join(b.dir, name))
+	if err != nil {
+		return err
 	}
-	b.logf("ceiling: %d objects in %.1fs at concurrency %d: %.0f objects/s", c.Objects, c.Seconds, c.Concurrency, c.ObjectsPerSecond)
-	if cs := b.res.ColdSync; cs != nil {
-		cs.ImpliedSeconds = float64(b.res.Scale.Objects) / c.ObjectsPerSecond
-		cs.Ratio = cs.Seconds / cs.ImpliedSeconds
-	}
-	return nil
+	b.logf("%s: control plane up in %.1fs", name, time.Since(began).Seconds())
+	defer func() {
+		if derr := cl.Down(); err == nil && derr != nil {
+			err = fmt.Errorf("stop the %s control plane: %w", name, derr)
+		}
+	}()
+	return f(cl)
 }
 
 // applyLoop applies each app's namespace and W1 objects, conc apps at a
 // time, and returns the rate of W1 objects.
-func (b *bench) applyLoop(ctx context.Context, set []App, conc int) (Probe, error) {
+func applyLoop(ctx context.Context, cl *cluster, set []App, conc, configMapBytes int) (Probe, error) {
 	start := time.Now()
 	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(conc)
 	for _, a := range set {
-		g.Go(func() error { return b.applyApp(gctx, a) })
+		g.Go(func() error { return applyApp(gctx, cl, a, configMapBytes) })
 	}
 	if err := g.Wait(); err != nil {
 		return Probe{}, err
@@ -74,13 +100,16 @@ func (b *bench) applyLoop(ctx context.Context, set []App, conc int) (Probe, erro
 // ceilingManager is the field manager of the ceiling's apply loop.
 const ceilingManager = "bench-ceiling"
 
-func (b *bench) applyApp(ctx context.Context, a App) error {
-	if err := b.cl.applyAs(ctx, ceilingManager, gvrNamespace, namespaceObject(a.Namespace)); err != nil {
+// applyApp applies one app's namespace and its objects, as capstan does
+// at the first sync of the app.
+func applyApp(ctx context.Context, cl *cluster, a App, configMapBytes int) error {
+	if err := cl.applyAs(ctx, ceilingManager, gvrNamespace, namespaceObject(a.Namespace)); err != nil {
 		return err
 	}
-	for i, obj := range w1Objects(revisionName(0), b.opts.ConfigMapBytes) {
+	for i, obj := range w1Objects(revisionName(0), configMapBytes) {
 		obj.SetNamespace(a.Namespace)
-		if err := b.cl.applyAs(ctx, ceilingManager, w1Resources[i], obj); err != nil {
+		tracking.Mark(obj, a.Name, tracking.Policy{Method: tracking.MethodAnnotation})
+		if err := cl.applyAs(ctx, ceilingManager, w1Resources[i], apply.Stamp(obj)); err != nil {
 			return err
 		}
 	}

@@ -68,7 +68,7 @@ func (b *bench) changeWebhook(ctx context.Context) error {
 // restart).
 func (b *bench) changePoll(ctx context.Context) error {
 	batch := b.batch(1)
-	timeout := 2*b.opts.PollChangeInterval + capstanJitter + time.Minute
+	timeout := 2*b.opts.PollChangeInterval + capstanJitter + time.Minute + b.perApp(100*time.Millisecond)
 	b.logf("%d apps through polling every %s (+ up to %s jitter)", len(batch), b.opts.PollChangeInterval, capstanJitter)
 	lat, err := b.change(ctx, batch, false, timeout)
 	if err != nil {

@@ -118,7 +118,8 @@ func (b *bench) coldSync(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	cs := &ColdSync{Seconds: at.Sub(start).Seconds(), CreateSeconds: created.Seconds(), Converged: len(b.apps)}
+	cs := &ColdSync{Seconds: at.Sub(start).Seconds(), CreateSeconds: created.Seconds(), Converged: len(b.apps), MinRequestsPerApp: minRequestsPerApp}
+	cs.against(b.res.Ceiling, b.res.Scale.Objects)
 	b.res.ColdSync = cs
 	b.logf("all %d Applications Synced and Healthy after %.1fs", len(b.apps), cs.Seconds)
 	if err := b.settle(ctx); err != nil {

@@ -64,7 +64,8 @@ func rows(r *Result) []row {
 		out = append(out, row{phase, measure, value, target, v})
 	}
 	if c := r.Ceiling; c != nil {
-		add("ceiling", "R_max (bare SSA loop)", fmt.Sprintf("%.0f objects/s (%d objects, %.1fs, concurrency %d)", c.ObjectsPerSecond, c.Objects, c.Seconds, c.Concurrency), "", nil)
+		add("ceiling", "R_max (bare SSA loop, fresh API server)", fmt.Sprintf("%.0f objects/s (%d objects, %d namespaces, %.1fs, concurrency %d)", c.ObjectsPerSecond, c.Objects, c.Namespaces, c.Seconds, c.Concurrency), "", nil)
+		add("", "  its API requests per app", fmt.Sprintf("%d (namespace, %d applies)", 1+r.Scale.ObjectsPerApp, r.Scale.ObjectsPerApp), "", nil)
 		for _, p := range c.Probes {
 			add("", fmt.Sprintf("probe, concurrency %d", p.Concurrency), fmt.Sprintf("%.0f objects/s", p.ObjectsPerSecond), "", nil)
 		}
@@ -77,6 +78,8 @@ func rows(r *Result) []row {
 			add("", "throughput", fmt.Sprintf("%.0f objects/s = %.0f%% of R_max", float64(r.Scale.Objects)/c.Seconds, 100/c.Ratio), "", nil)
 		}
 		add("", "API requests", fmt.Sprintf("%.0f (%.1f per app): %s", c.Requests.Total, c.RequestsPerApp, verbs(c.Requests.ByVerb)), "", nil)
+		add("", "  per app, against the minimum", fmt.Sprintf("%.1f = %.2f × %.0f (namespace, %d applies, status)", c.RequestsPerApp, c.RequestsPerApp/c.MinRequestsPerApp, c.MinRequestsPerApp, r.Scale.ObjectsPerApp),
+			fmt.Sprintf("≤ %.0f", c.MinRequestsPerApp), new(c.RequestsPerApp <= c.MinRequestsPerApp))
 		add("", "client count (cross-check)", fmt.Sprintf("%.0f: %s", c.Requests.ClientTotal, verbs(c.Requests.Client)), "same", new(c.Requests.ClientTotal == c.Requests.Total))
 		add("", "writes (of which dry runs)", fmt.Sprintf("%.0f (%.0f)", c.Requests.Writes, c.Requests.DryRun), "", nil)
 		add("", "capstan CPU", fmt.Sprintf("%.1fs", c.CPUSeconds), "", nil)
@@ -109,6 +112,7 @@ func rows(r *Result) []row {
 		add("", "start to all reconciled once", fmt.Sprintf("%.1fs", x.ReconciledSeconds), "", nil)
 		add("", "API requests", fmt.Sprintf("%.0f: %s", x.Requests.Total, verbs(x.Requests.ByVerb)), "", nil)
 		add("", "writes (of which dry runs)", fmt.Sprintf("%.0f (%.0f)", x.Requests.Writes, x.Requests.DryRun), "", nil)
+		add("", "  dry runs", fmt.Sprintf("%.0f", x.Requests.DryRun), "0", new(x.Requests.DryRun == 0))
 		add("", "objects changed", fmt.Sprintf("%d", x.Changed), "0", new(x.Changed == 0 && x.Requests.Writes-x.Requests.DryRun == 0))
 	}
 	if m := r.Memory; m != nil {
@@ -119,6 +123,7 @@ func rows(r *Result) []row {
 		add("", "RssAnon / RssFile, top sample", split(m.Peak), "", nil)
 		add("", "RssAnon / RssFile, idle", split(m.Steady), "", nil)
 		add("", "RssAnon / RssFile, after restart", split(m.Restart), "", nil)
+		add("", "the benchmark's own peak (VmHWM)", fmt.Sprintf("%.1f MiB", mib(m.BenchPeakBytes)), "", nil)
 		for _, k := range slices.Sorted(maps.Keys(m.HeapProfiles)) {
 			add("", "heap profile, "+k, m.HeapProfiles[k], "", nil)
 		}

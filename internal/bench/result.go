@@ -89,6 +89,23 @@ type ColdSync struct {
 	CPUSeconds     float64  `json:"cpuSeconds"`
 	Requests       Requests `json:"requests"`
 	RequestsPerApp float64  `json:"requestsPerApp"`
+	// MinRequestsPerApp is what the first sync of an app cannot do
+	// without: see minRequestsPerApp.
+	MinRequestsPerApp float64 `json:"minRequestsPerApp"`
+}
+
+// minRequestsPerApp is the fewest API requests the first sync of a W1 app
+// needs: its namespace created, one apply per object, one status write.
+const minRequestsPerApp = 1 + ObjectsPerApp + 1
+
+// against sets the time that the ceiling c implies for objects, and the
+// ratio of the cold sync's time to it.
+func (cs *ColdSync) against(c *Ceiling, objects int) {
+	if c == nil || c.ObjectsPerSecond <= 0 {
+		return
+	}
+	cs.ImpliedSeconds = float64(objects) / c.ObjectsPerSecond
+	cs.Ratio = cs.Seconds / cs.ImpliedSeconds
 }
 
 // Idle is a window in which nothing changes.
@@ -158,6 +175,8 @@ type Memory struct {
 	// HeapProfiles are capstan's heap profiles (pprof format) at that
 	// highest sample ("peak") and at the end of the idle window ("idle").
 	HeapProfiles map[string]string `json:"heapProfiles,omitempty"`
+	// BenchPeakBytes is the benchmark program's own VmHWM.
+	BenchPeakBytes int64 `json:"benchPeakBytes"`
 }
 
 // RSS is one reading of VmRSS and its anonymous and file-backed parts.

@@ -100,13 +100,14 @@ func revisionName(n int) string { return fmt.Sprintf("r%d", n) }
 func (b *bench) startWatches(ctx context.Context) error {
 	b.appSt = newAppStates()
 	var err error
-	if b.appsW, err = newWatcher(ctx, b.cl.dyn, gvrApplication, controlNamespace, "", b.appSt.observe); err != nil {
+	appFields := [][]string{{"status", "sync", "status"}, {"status", "health", "status"}}
+	if b.appsW, err = newWatcher(ctx, b.cl.dyn, gvrApplication, controlNamespace, "", appFields, b.appSt.observe); err != nil {
 		return err
 	}
-	if b.configW, err = newWatcher(ctx, b.cl.dyn, gvrConfigMap, "", managedSelector, nil); err != nil {
+	if b.configW, err = newWatcher(ctx, b.cl.dyn, gvrConfigMap, "", managedSelector, [][]string{{"data"}}, nil); err != nil {
 		return err
 	}
-	b.deployW, err = newWatcher(ctx, b.cl.dyn, gvrDeployment, "", managedSelector, nil)
+	b.deployW, err = newWatcher(ctx, b.cl.dyn, gvrDeployment, "", managedSelector, [][]string{{"spec", "replicas"}}, nil)
 	return err
 }
 
@@ -120,7 +121,7 @@ func (b *bench) startCapstan(ctx context.Context) (time.Duration, error) {
 		return 0, err
 	}
 	b.capstan = p
-	if err := p.waitReady(ctx, time.Minute); err != nil {
+	if err := p.waitReady(ctx, time.Minute+b.perApp(10*time.Millisecond)); err != nil {
 		return 0, err
 	}
 	return time.Since(began), nil
