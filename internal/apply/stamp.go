@@ -34,10 +34,19 @@ func Digest(obj *unstructured.Unstructured) string {
 	return hex.EncodeToString(sum[:16])
 }
 
-// Stamp returns obj as Apply writes it: carrying its digest. obj is left
-// as it was; the copy shares all but its top level, metadata and
+// Stamp returns obj as Apply writes it: carrying its digest, whatever
+// value of the annotation obj came with. A Secret carries none: anyone
+// who can read its metadata, or capstan's view of it with the values
+// masked, could test guesses of its values against the digest. obj is
+// left as it was; the copy shares all but its top level, metadata and
 // annotations with it.
 func Stamp(obj *unstructured.Unstructured) *unstructured.Unstructured {
+	if obj.GetKind() == "Secret" && obj.GroupVersionKind().Group == "" {
+		if _, ok := obj.GetAnnotations()[v1alpha1.AnnotationCapstanApplied]; !ok {
+			return obj
+		}
+		return withStamp(obj, "")
+	}
 	return withStamp(obj, Digest(obj))
 }
 

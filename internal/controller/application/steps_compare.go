@@ -281,13 +281,15 @@ func writesWithoutLooking(st *state) bool {
 // left it: it carries the digest of desired as applied now, and capstan's
 // apply still owns every field of it. Whoever changed one of those fields
 // since took it from capstan's apply (see diff.OwnsAll), so drift, even
-// made while no controller ran, always fails the test.
+// made while no controller ran, always fails the test. An object that
+// carries no digest (a Secret) never passes it.
 func asApplied(desired, live *unstructured.Unstructured) bool {
 	if live.GetDeletionTimestamp() != nil {
 		return false
 	}
 	stamped := apply.Stamp(desired)
-	return live.GetAnnotations()[v1alpha1.AnnotationCapstanApplied] == stamped.GetAnnotations()[v1alpha1.AnnotationCapstanApplied] &&
+	digest := stamped.GetAnnotations()[v1alpha1.AnnotationCapstanApplied]
+	return digest != "" && live.GetAnnotations()[v1alpha1.AnnotationCapstanApplied] == digest &&
 		diff.OwnsAll(stamped, live, apply.FieldManager)
 }
 
