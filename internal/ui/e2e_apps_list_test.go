@@ -122,6 +122,23 @@ func TestApplicationsList(t *testing.T) {
 		t.Error("at 390px the page is wider than the screen")
 	}
 	screenshot(t, ctx, "apps-phone")
+
+	// A user who may get the Applications of one project sees, counts
+	// and is offered those alone.
+	addUser(t, "ulist-viewer", "ulist-viewer-pass", "p, NAME, applications, get, ulist-team/*, allow")
+	viewer := browser(t)
+	login(t, viewer, s, "ulist-viewer", "ulist-viewer-pass")
+	run(t, viewer, "the viewer's list", chromedp.Navigate(s.URL+"/applications"), chromedp.WaitVisible(css(`.apps-results`)))
+	if got := tiles(t, viewer); strings.Join(got, " ") != "ulist-other" {
+		t.Errorf("a user of project ulist-team sees %v", got)
+	}
+	if got := read(t, viewer, "total", chromedp.Text(css(`.apps-total`))); got != "1 in all" {
+		t.Errorf("a user of project ulist-team is told %q", got)
+	}
+	options := read(t, viewer, "options", chromedp.Evaluate[[]string](`[...document.querySelectorAll('#apps-projects option')].map(o => o.value)`))
+	if strings.Join(options, " ") != "ulist-team" {
+		t.Errorf("a user of project ulist-team is offered projects %v", options)
+	}
 }
 
 // tiles are the names of the Applications the page shows as tiles.
