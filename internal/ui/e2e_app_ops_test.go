@@ -372,3 +372,22 @@ func TestOpsKustomizeImage(t *testing.T) {
 		t.Errorf("the page shows images %q after saving", got)
 	}
 }
+
+// TestOpsPagesAtPhoneWidth opens each operation page on a 390px screen:
+// none scrolls sideways (wide tables scroll within themselves).
+func TestOpsPagesAtPhoneWidth(t *testing.T) {
+	s := startCapstan(t)
+	const name = "ops-phone-width-app"
+	newApp(t, name, map[string]string{"cm.yaml": configMap("a-config-map-with-a-rather-long-name", "v")}, true)
+	opsWait(t, "the automated sync", func() bool { return len(opsApp(t, name).Status.History) > 0 })
+	ctx := browser(t)
+	login(t, ctx, s, "admin", s.Password)
+	run(t, ctx, "a phone-wide screen", chromedp.EmulateViewport(390, 844))
+	for _, page := range []string{"sync", "operation", "history", "parameters", "delete"} {
+		run(t, ctx, "open "+page, chromedp.Navigate(opsPage(s, name, page)), chromedp.WaitVisible(css(`.ops-tabs`)))
+		if w := read(t, ctx, "the page's width", chromedp.Evaluate[int](`document.documentElement.scrollWidth`)); w > 390 {
+			wide := read(t, ctx, "what is wide", chromedp.Evaluate[string](`Array.from(document.querySelectorAll("main *")).filter(e => e.getBoundingClientRect().right > 390).slice(0, 3).map(e => e.tagName + "." + e.className + ":" + getComputedStyle(e).overflowX + ":" + Math.round(e.getBoundingClientRect().right)).join(" ")`))
+			t.Errorf("at 390px the %s page is %dpx wide: it scrolls sideways (%s)", page, w, wide)
+		}
+	}
+}
