@@ -11,7 +11,6 @@ import (
 	"io"
 	"net/http"
 	"net/url"
-	"strings"
 	"sync"
 )
 
@@ -181,7 +180,9 @@ func (c *call) can(resource, action, object string) bool {
 	var out struct {
 		Value string `json:"value"`
 	}
-	err := c.get(path("/api/v1/account/can-i", append([]string{resource, action}, strings.Split(object, "/")...), nil), &out)
+	// The object is one escaped segment: a repository's or cluster's URL
+	// split at its slashes would give "//", which the mux redirects.
+	err := c.get(path("/api/v1/account/can-i", []string{resource, action, object}, nil), &out)
 	return err == nil && out.Value == "yes"
 }
 

@@ -2,6 +2,7 @@ package ui_test
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"net/http"
 	"net/url"
@@ -9,6 +10,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/chromedp/chromedp"
 	"github.com/google/go-cmp/cmp"
@@ -34,7 +36,7 @@ func TestSettingsAddRepository(t *testing.T) {
 	repo.Commit(t, "main", map[string]string{"cm.yaml": configMap("uiset", "1")}, "first")
 	repoURL := srv.RepoURL("uiset-settings")
 
-	ctx := browser(t)
+	ctx := settingsBrowser(t)
 	login(t, ctx, s, "admin", s.Password)
 	fill := func(pass string) {
 		run(t, ctx, "fill the repository form",
@@ -100,7 +102,7 @@ func TestSettingsEditProject(t *testing.T) {
 	t.Cleanup(func() {
 		_ = kube(t).Delete(context.Background(), &v1alpha1.AppProject{ObjectMeta: objectMeta(name)})
 	})
-	ctx := browser(t)
+	ctx := settingsBrowser(t)
 	login(t, ctx, s, "admin", s.Password)
 	run(t, ctx, "create the project",
 		chromedp.Navigate(s.URL+"/settings/projects"),
@@ -187,7 +189,7 @@ func TestSettingsRoleToken(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = kube(t).Delete(context.Background(), p) })
-	ctx := browser(t)
+	ctx := settingsBrowser(t)
 	login(t, ctx, s, "admin", s.Password)
 	run(t, ctx, "add a role",
 		chromedp.Navigate(s.URL+"/settings/projects/"+name),
@@ -226,7 +228,7 @@ func TestSettingsAccountToken(t *testing.T) {
 	s := startCapstan(t)
 	addUser(t, "uiset-bot", "uiset-bot-pass-1", "g, NAME, role:readonly")
 	editSettings(t, "argocd-cm", func(d map[string]string) { d["accounts.uiset-bot"] = "apiKey, login" })
-	ctx := browser(t)
+	ctx := settingsBrowser(t)
 	login(t, ctx, s, "uiset-bot", "uiset-bot-pass-1")
 	run(t, ctx, "open the accounts", chromedp.Navigate(s.URL+"/settings/accounts"), chromedp.WaitVisible(css(`#accounts`)))
 	if got := read(t, ctx, "the accounts", chromedp.Text(css(`#accounts tbody`))); !strings.Contains(got, "uiset-bot") {
@@ -268,7 +270,7 @@ func TestSettingsReadOnly(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = kube(t).Delete(context.Background(), p) })
-	ctx := browser(t)
+	ctx := settingsBrowser(t)
 	login(t, ctx, s, "uiset-viewer", "uiset-viewer-pass-1")
 	for _, page := range []struct{ path, ready, control string }{
 		{"/settings/repos", "#repos", "#add-repo, #add-creds, #repos form"},
@@ -318,7 +320,7 @@ func TestSettingsReadOnly(t *testing.T) {
 // and that it may do everything; on a phone-wide screen the pages fit.
 func TestSettingsUserInfoAdmin(t *testing.T) {
 	s := startCapstan(t)
-	ctx := browser(t)
+	ctx := settingsBrowser(t)
 	login(t, ctx, s, "admin", s.Password)
 	run(t, ctx, "open the user info", chromedp.Navigate(s.URL+"/user-info"), chromedp.WaitVisible(css(`#can`)))
 	if got := read(t, ctx, "the issuer", chromedp.Text(css(`#issuer`))); !strings.Contains(got, "argocd") {
@@ -344,9 +346,33 @@ const overflowing = `document.documentElement.scrollWidth <= window.innerWidth ?
 	.slice(0, 5).map(e => e.tagName + "." + e.className + " " + Math.round(e.getBoundingClientRect().right) + "px").join(", ")`
 
 // waitDone waits until a form's answer has led to a page with the notice
-// of done.
+// of done; when it does not come, the error says what the page shows.
 func waitDone(done string) chromedp.Action[chromedp.Void] {
-	return chromedp.WaitVisible(css(`#done-` + done))
+	return func(ctx context.Context, t *chromedp.Target) (chromedp.Void, error) {
+		wctx, cancel := context.WithTimeout(ctx, 20*time.Second)
+		defer cancel()
+		_, err := chromedp.WaitVisible(css(`#done-`+done))(wctx, t)
+		if err != nil {
+			shown, _ := chromedp.Evaluate[string](`location.href + ": " + document.body.innerText.slice(0, 400)`)(ctx, t)
+			return chromedp.Void{}, fmt.Errorf("no notice %s: %w; the page is %s", done, err, shown)
+		}
+		return chromedp.Void{}, nil
+	}
+}
+
+// settingsBrowser is a browser whose actions fail after a minute and a
+// half rather than wait for the harness's five: a page that did not come
+// fails the test where it is.
+func settingsBrowser(t *testing.T) context.Context {
+	ctx, cancel := context.WithTimeout(browser(t), 90*time.Second)
+	t.Cleanup(cancel)
+	return ctx
+}
+
+// skipConfirm takes the confirmation question off the form sel, which
+// would otherwise stop the headless browser at a dialog.
+func skipConfirm(sel string) chromedp.Action[chromedp.Void] {
+	return chromedp.RemoveAttribute(css(sel), "data-confirm")
 }
 
 // objectMeta names an object of the control plane.
@@ -409,4 +435,119 @@ func excerpt(s string) string {
 		return s[:300]
 	}
 	return s
+}
+
+// TestSettingsRepoCreds adds a credentials template and removes it.
+func TestSettingsRepoCreds(t *testing.T) {
+	s := startCapstan(t)
+	const prefix = "https://git.uiset.example/team/"
+	ctx := settingsBrowser(t)
+	login(t, ctx, s, "admin", s.Password)
+	run(t, ctx, "add a credentials template",
+		chromedp.Navigate(s.URL+"/settings/repos"),
+		chromedp.Click(css(`details:has(#add-creds) summary`)),
+		chromedp.SendKeys(css(`#add-creds input[name=url]`), prefix),
+		chromedp.SendKeys(css(`#add-creds input[name=username]`), "bot"),
+		chromedp.SendKeys(css(`#add-creds input[name=password]`), "uiset-creds-pass"),
+		chromedp.Click(css(`#add-creds button[type=submit]`)),
+		waitDone("creds-added"),
+	)
+	if got := read(t, ctx, "the templates", chromedp.Text(css(`#creds tbody`))); !strings.Contains(got, prefix) || !strings.Contains(got, "bot") {
+		t.Errorf("the templates are listed as %q", got)
+	}
+	if html := read(t, ctx, "the page", chromedp.OuterHTML(css(`html`))); strings.Contains(html, "uiset-creds-pass") {
+		t.Error("the page shows the template's password")
+	}
+	run(t, ctx, "remove it",
+		skipConfirm(`#creds form`),
+		chromedp.Click(css(`#creds form button`)),
+		waitDone("creds-deleted"),
+	)
+	var secrets corev1.SecretList
+	if err := kube(t).List(context.Background(), &secrets, client.InNamespace(controlPlane), client.MatchingLabels{"argocd.argoproj.io/secret-type": "repo-creds"}); err != nil {
+		t.Fatal(err)
+	}
+	for _, sec := range secrets.Items {
+		if string(sec.Data["url"]) == prefix {
+			t.Errorf("the template's Secret %s is still there", sec.Name)
+		}
+	}
+}
+
+// TestSettingsClusters lists a cluster, shows its page without its
+// credentials, and removes it; the in-cluster destination cannot be.
+func TestSettingsClusters(t *testing.T) {
+	s := startCapstan(t)
+	const server = "https://uiset-cluster.example:6443"
+	sec := &corev1.Secret{
+		ObjectMeta: metav1.ObjectMeta{Namespace: controlPlane, Name: "uiset-cluster",
+			Labels:      map[string]string{"argocd.argoproj.io/secret-type": "cluster"},
+			Annotations: map[string]string{"managed-by": "argocd.argoproj.io"}},
+		StringData: map[string]string{"name": "uiset-prod", "server": server, "namespaces": "web,api",
+			"config": `{"bearerToken":"uiset-cluster-token","tlsClientConfig":{"insecure":true}}`},
+	}
+	if err := kube(t).Create(context.Background(), sec); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = kube(t).Delete(context.Background(), sec) })
+	ctx := settingsBrowser(t)
+	login(t, ctx, s, "admin", s.Password)
+	run(t, ctx, "open the clusters", chromedp.Navigate(s.URL+"/settings/clusters"), chromedp.WaitVisible(css(`#clusters`)))
+	if got := read(t, ctx, "the clusters", chromedp.Text(css(`#clusters tbody`))); !strings.Contains(got, "uiset-prod") || !strings.Contains(got, "web, api") || !strings.Contains(got, "in-cluster") {
+		t.Errorf("the clusters are listed as %q, want uiset-prod with its namespaces and in-cluster", got)
+	}
+	screenshot(t, ctx, "settings-clusters")
+	run(t, ctx, "open the in-cluster destination",
+		chromedp.Click(css(`#clusters a[href*="kubernetes.default.svc"]`)),
+		chromedp.WaitVisible(css(`#cluster-fields`)),
+	)
+	if n := read(t, ctx, "count the forms", chromedp.Evaluate[int](`document.querySelectorAll("main form").length`)); n != 0 {
+		t.Errorf("the in-cluster destination's page has %d forms, want no Remove", n)
+	}
+	run(t, ctx, "open the cluster",
+		chromedp.Navigate(s.URL+"/settings/clusters"),
+		chromedp.Click(css(`#clusters a[href*="uiset-cluster"]`)),
+		chromedp.WaitVisible(css(`#cluster-fields`)),
+	)
+	if html := read(t, ctx, "the page", chromedp.OuterHTML(css(`html`))); strings.Contains(html, "uiset-cluster-token") || !strings.Contains(html, "certificate not verified") {
+		t.Error("the cluster's page shows its token, or not that its certificate is not verified")
+	}
+	run(t, ctx, "remove it",
+		skipConfirm(`main form`),
+		chromedp.Click(css(`main form button`)),
+		waitDone("cluster-deleted"),
+	)
+	err := kube(t).Get(context.Background(), client.ObjectKeyFromObject(sec), &corev1.Secret{})
+	if !apierrors.IsNotFound(err) {
+		t.Errorf("after removal the cluster Secret is still there (%v)", err)
+	}
+}
+
+// TestSettingsChangePassword changes a local user's password on the user
+// info page; confirmations that differ are refused, and the change ends
+// the session.
+func TestSettingsChangePassword(t *testing.T) {
+	s := startCapstan(t)
+	addUser(t, "uiset-pw", "uiset-old-pass-1", "g, NAME, role:readonly")
+	ctx := settingsBrowser(t)
+	login(t, ctx, s, "uiset-pw", "uiset-old-pass-1")
+	fill := func(confirm string) {
+		run(t, ctx, "fill the password form",
+			chromedp.Navigate(s.URL+"/user-info"),
+			chromedp.SendKeys(css(`#password-form input[name=currentPassword]`), "uiset-old-pass-1"),
+			chromedp.SendKeys(css(`#password-form input[name=newPassword]`), "uiset-new-pass-2"),
+			chromedp.SendKeys(css(`#password-form input[name=confirmPassword]`), confirm),
+			chromedp.Click(css(`#password-form button[type=submit]`)),
+		)
+	}
+	fill("uiset-typo-pass-2")
+	run(t, ctx, "see the refusal", chromedp.WaitVisible(css(`#password-error`)))
+	fill("uiset-new-pass-2")
+	run(t, ctx, "sign in again",
+		chromedp.WaitVisible(css(`input[name=username]`)),
+		chromedp.SendKeys(css(`input[name=username]`), "uiset-pw"),
+		chromedp.SendKeys(css(`input[name=password]`), "uiset-new-pass-2"),
+		chromedp.Submit(css(`input[name=password]`)),
+		waitDone("password-changed"),
+	)
 }

@@ -56,7 +56,7 @@ var settingsDone = map[string]string{
 	"token-deleted":    "The token was deleted; it is refused from now on.",
 	"window-added":     "The sync window was added.",
 	"window-deleted":   "The sync window was deleted.",
-	"password-changed": "Your password was changed.",
+	"password-changed": "Your password was changed, and your other sessions ended.",
 }
 
 // notice is what a form did, shown on the page it led back to; its key

@@ -2,6 +2,7 @@ package ui
 
 import (
 	"net/http"
+	"net/url"
 )
 
 // userRoutes are the User info page and the change of one's password.
@@ -95,5 +96,8 @@ func (u *UI) changePassword(w http.ResponseWriter, r *http.Request, c *call) {
 		u.showUserInfo(w, r, c, statusOf(err), apiErrorMessage(err))
 		return
 	}
-	redirectDone(w, r, "/user-info", "password-changed")
+	// A new password ends the sessions signed in with the old one, this
+	// one too: sign in again, and come back here.
+	back := "/user-info?" + url.Values{"done": {"password-changed"}}.Encode()
+	http.Redirect(w, r, "/login?"+url.Values{"return_url": {back}}.Encode(), http.StatusSeeOther)
 }
