@@ -391,3 +391,35 @@ func TestOpsPagesAtPhoneWidth(t *testing.T) {
 		}
 	}
 }
+
+// TestOpsHelmParameters writes Helm values and a parameter from the
+// parameters page into the Application's spec, and the next render uses
+// them.
+func TestOpsHelmParameters(t *testing.T) {
+	s := startCapstan(t)
+	const name = "ops-helm"
+	newApp(t, name, map[string]string{
+		"Chart.yaml":            "apiVersion: v2\nname: ops-helm\nversion: 0.1.0\n",
+		"values.yaml":           "greeting: hello\n",
+		"templates/config.yaml": "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: settings\ndata:\n  value: {{ .Values.greeting | quote }}\n  extra: {{ .Values.extra | default \"none\" | quote }}\n",
+	}, true)
+	opsWait(t, "the chart to be deployed", func() bool { v, _ := opsValue(t, name, "settings"); return v == "hello" })
+	ctx := browser(t)
+	login(t, ctx, s, "admin", s.Password)
+	run(t, ctx, "edit the values and a parameter",
+		chromedp.Navigate(opsPage(s, name, "parameters")),
+		chromedp.WaitVisible(css(`textarea[name=values]`)),
+		chromedp.SendKeys(css(`textarea[name=values]`), "extra: from-values\n"),
+		chromedp.SendKeys(css(`input[name=name-0]`), "greeting"),
+		chromedp.SendKeys(css(`input[name=value-0]`), "bonjour"),
+	)
+	opsSubmitOK(t, ctx, "save the parameters", `#ops-params-form button[type=submit]`)
+	h := opsApp(t, name).Spec.GetSource().Helm
+	if h == nil || len(h.Parameters) != 1 || h.Parameters[0].Name != "greeting" || h.Parameters[0].Value != "bonjour" || !strings.Contains(h.Values, "extra: from-values") {
+		t.Fatalf("the spec's helm is %+v, want the parameter greeting=bonjour and the values", h)
+	}
+	opsWait(t, "the automated sync of the new parameters", func() bool { v, _ := opsValue(t, name, "settings"); return v == "bonjour" })
+	if got := read(t, ctx, "the first parameter", chromedp.Value(css(`input[name=value-0]`))); got != "bonjour" {
+		t.Errorf("the page shows the parameter's value %q after saving", got)
+	}
+}
