@@ -201,7 +201,9 @@ func (r *Reconciler) afterWrite(st *state, task sync.Task, stored *unstructured.
 	// The comparison of this pass now reads as after the write.
 	res.live, res.modified = metadataOf(stored), false
 	res.health, _ = st.assess(stored)
-	r.remember(st, key, hashObject(obj)+st.compareKey, stored, res)
+	// The apply made capstan the owner of every desired field: what it
+	// owns now tells later whether someone changed one (ownedFields).
+	r.remember(st, key, hashObject(obj)+st.compareKey, stored, res, ownedFields(stored))
 }
 
 // namespaceCreatedBySync reports whether a sync creates namespace ns

@@ -42,6 +42,9 @@ type verdict struct {
 	modified   bool
 	shared     bool
 	health     *health.Status
+	// owned digests the fields capstan owned on the object right after
+	// it applied the desired one (ownedFields), "" when unknown.
+	owned string
 }
 
 // verdicts are kept per Application and object, across reconciles, in
@@ -116,7 +119,7 @@ func (r *Reconciler) compare(ctx context.Context, st *state) error {
 		return err
 	}
 	ign = ign.WithOptions(st.settings.Compare)
-	st.ignorer = ign
+	st.ignorer, st.plain = ign, len(ignore) == 0
 	t := st.target
 	rules, _ := json.Marshal(ignore)
 	sum := sha256.Sum256(append([]byte(string(st.policy.Method)+"\n"+st.policy.Label()+"\n"+st.settings.CustomizationKey()+"\n"), rules...))
@@ -219,24 +222,33 @@ func (r *Reconciler) compareOne(ctx context.Context, st *state, obj *unstructure
 		st.sharedWarning(obj)
 	}
 	adoptable := unlabelled(live) && st.app.Spec.SyncPolicy.IsAutomatedSyncEnabled()
-	if v, ok := r.verdicts.get(appKey(st.app), key); ok && v.desiredHash == h && !adoptable && onlyStatusChanged(v, obj, live) {
-		// A workload's status moved on (a rollout, a replica ready): its
-		// health is read afresh, and no dry run is needed.
+	if v, ok := r.verdicts.get(appKey(st.app), key); ok && v.desiredHash == h && !adoptable {
+		// A workload's status moved on (a rollout, a replica ready): the
+		// verdict holds. Or another writer changed the object: whether it
+		// took one of capstan's fields away says whether it drifted. Either
+		// way the health is read afresh, and no dry run is needed.
+		owned, known := keepOwned(v, live), onlyStatusChanged(v, obj, live)
 		res.modified = v.modified
-		if res.health, err = st.assess(live); err != nil {
-			return nil, err
+		if !known && !res.shared && ownershipDecides(v, obj, live, st.plain) {
+			known, res.modified = true, owned == ""
 		}
-		r.remember(st, key, h, live, res)
-		return res, nil
+		if known {
+			if res.health, err = st.assess(live); err != nil {
+				return nil, err
+			}
+			r.remember(st, key, h, live, res, owned)
+			return res, nil
+		}
 	}
 	if !adoptable && !res.shared && asApplied(obj, live) {
 		// Still as capstan's apply of this very object left it (a
 		// controller that has just started knows no verdict): in sync,
-		// without a dry run.
+		// without a dry run. capstan's apply owns all of it: what it owns
+		// tells from now on whether another writer changed it.
 		if res.health, err = st.assess(live); err != nil {
 			return nil, err
 		}
-		r.remember(st, key, h, live, res)
+		r.remember(st, key, h, live, res, ownedFields(live))
 		return res, nil
 	}
 	predicted, err := t.applier.Apply(ctx, obj, apply.Options{DryRun: true, Validate: false})
@@ -264,7 +276,7 @@ func (r *Reconciler) compareOne(ctx context.Context, st *state, obj *unstructure
 			res.modified, live = false, adopted
 		}
 	}
-	r.remember(st, key, h, live, res)
+	r.remember(st, key, h, live, res, "")
 	return res, nil
 }
 
@@ -293,10 +305,22 @@ func asApplied(desired, live *unstructured.Unstructured) bool {
 		diff.OwnsAll(stamped, live, apply.FieldManager)
 }
 
-// remember keeps the verdict on one object of this comparison.
-func (r *Reconciler) remember(st *state, key, desiredHash string, live *unstructured.Unstructured, res *resource) {
+// remember keeps the verdict on one object of this comparison; owned is
+// what capstan owns on it (ownedFields) when that is known to cover the
+// desired object.
+func (r *Reconciler) remember(st *state, key, desiredHash string, live *unstructured.Unstructured, res *resource, owned string) {
 	r.verdicts.put(appKey(st.app), key, verdict{desiredHash: desiredHash, resourceVersion: live.GetResourceVersion(), uid: live.GetUID(),
-		generation: live.GetGeneration(), metadata: metadataDigest(res.desired, live), modified: res.modified, shared: res.shared, health: res.health})
+		generation: live.GetGeneration(), metadata: metadataDigest(res.desired, live), modified: res.modified, shared: res.shared, health: res.health,
+		owned: owned})
+}
+
+// keepOwned is v's owned fields if capstan still owns the same on live,
+// else "".
+func keepOwned(v verdict, live *unstructured.Unstructured) string {
+	if v.owned != "" && ownedFields(live) == v.owned {
+		return v.owned
+	}
+	return ""
 }
 
 // onlyStatusChanged reports whether live differs from what v was
