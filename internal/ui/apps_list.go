@@ -104,7 +104,11 @@ func listView(f listFilter, p appsPage) appsListView {
 	}
 	v.SyncCounts = statusCounts(f, "sync", syncStatuses, p.Counts.Sync)
 	v.HealthCounts = statusCounts(f, "health", healthStatuses, p.Counts.Health)
-	v.Stream = path("/api/v1/stream/applications", nil, f.streamQuery(p.Metadata.ResourceVersion))
+	// Without a version to start from, the stream would begin with every
+	// Application: the page then does without live updates.
+	if p.Metadata.ResourceVersion != "" {
+		v.Stream = path("/api/v1/stream/applications", nil, f.streamQuery(p.Metadata.ResourceVersion))
+	}
 	v.Counts = path("/api/v1/ui/applications", nil, f.apiQuery(0))
 	return v
 }
@@ -140,17 +144,4 @@ func fieldOf(f *listFilter, key string) *[]string {
 		}
 	}
 	return new([]string)
-}
-
-func init() {
-	addFuncs(map[string]any{
-		// appsShort shortens a commit SHA to 7 characters; other revisions
-		// (tags, branches) are kept.
-		"appsShort": func(rev string) string {
-			if len(rev) == 40 || len(rev) == 64 {
-				return rev[:7]
-			}
-			return rev
-		},
-	})
 }

@@ -93,6 +93,11 @@ func TestListView(t *testing.T) {
 			}
 		})
 	}
+	// Without a version to start from, no stream: it would begin with
+	// every Application.
+	if v := listView(listFilter{View: viewTiles, Page: 1, Size: 100}, page(3, 3)); v.Stream != "" {
+		t.Errorf("a page without a resourceVersion streams from %s", v.Stream)
+	}
 	// The known statuses always, then others seen, each with its count.
 	v := listView(listFilter{View: viewTiles, Page: 1, Size: 100, Sync: []string{"Synced"}}, page(3, 3))
 	var got []statusCount

@@ -6,16 +6,18 @@
 
 (() => {
   const root = document.getElementById("apps");
-  if (!root || !window.EventSource) {
+  if (!root) {
     return;
   }
-  const kinds = { sync: "Sync status", health: "Health" };
-
   // On a phone the filters start folded, unless some are set.
   const filters = root.querySelector(".apps-filter-box");
   if (filters && window.matchMedia("(max-width: 800px)").matches && !root.querySelector(".apps-clear")) {
     filters.open = false;
   }
+  if (!root.dataset.stream || !window.EventSource) {
+    return;
+  }
+  const kinds = { sync: "Sync status", health: "Health" };
 
   // badge draws a status badge as the page's template does.
   const badge = (kind, value) => {
