@@ -15,6 +15,7 @@ import (
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/event"
+	"sigs.k8s.io/controller-runtime/pkg/handler"
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 
 	"github.com/capstan-cd/capstan/api/v1alpha1"
@@ -154,7 +155,20 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Resu
 		// back in a moment.
 		return ctrl.Result{}, fmt.Errorf("application %s: step %s: %w", app.Name, st.failedStep, stepErr)
 	}
-	return ctrl.Result{RequeueAfter: r.next(st)}, nil
+	return ctrl.Result{RequeueAfter: r.next(st), Priority: new(requeuePriority(st))}, nil
+}
+
+// requeuePriority is the work queue's priority of the pass to come: a
+// poll's is low, so that a change seen through a watch (a drift to heal),
+// a webhook or a user's refresh, queued at the normal priority, goes
+// first; the next pass of an operation (waiting for health, or a retry's
+// backoff) keeps the normal one. A poll queued low rises to the normal
+// priority when such an event asks for the Application meanwhile.
+func requeuePriority(st *state) int {
+	if st.requeueAfter > 0 {
+		return 0
+	}
+	return handler.LowPriority
 }
 
 // next is when to look again: soon while a sync waits for health or a
