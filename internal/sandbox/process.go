@@ -106,7 +106,10 @@ func (w *worker) died(err error, l Limits) error {
 	switch {
 	case strings.Contains(last, "stack exceeds") || strings.Contains(last, "stack overflow"):
 		return fmt.Errorf("render exceeded the stack limit of %d bytes (deep or endless recursion) and was stopped", l.Stack)
-	case strings.Contains(last, "out of memory") || strings.Contains(last, "cannot allocate memory"):
+	case strings.Contains(last, "out of memory") || strings.Contains(last, "cannot allocate memory"),
+		// A new thread's stack is data too: at the limit the runtime
+		// cannot start one (RLIMIT_DATA is the only limit a worker sets).
+		strings.Contains(last, "pthread_create failed"):
 		return fmt.Errorf("render exceeded the memory limit of %d bytes and was stopped", l.Memory)
 	}
 	state := "exited"
