@@ -171,22 +171,9 @@ var cronParser = cron.NewParser(cron.Minute | cron.Hour | cron.Dom | cron.Month 
 // closes. A window opens at each time of its schedule, in its time zone
 // (UTC when none), and stays open for its duration.
 func windowOpen(w v1alpha1.SyncWindow, now time.Time) (bool, time.Time, error) {
-	if w.Kind != v1alpha1.SyncWindowKindAllow && w.Kind != v1alpha1.SyncWindowKindDeny {
-		return false, time.Time{}, fmt.Errorf("sync window %s: kind %q is neither allow nor deny", describeWindow(w), w.Kind)
-	}
-	schedule, err := cronParser.Parse(w.Schedule)
+	schedule, d, loc, err := readWindow(w)
 	if err != nil {
-		return false, time.Time{}, fmt.Errorf("sync window %s: schedule: %w", describeWindow(w), err)
-	}
-	d, err := time.ParseDuration(w.Duration)
-	if err != nil || d <= 0 {
-		return false, time.Time{}, fmt.Errorf("sync window %s: duration %q is not a positive duration such as 1h30m", describeWindow(w), w.Duration)
-	}
-	loc := time.UTC
-	if w.TimeZone != "" {
-		if loc, err = time.LoadLocation(w.TimeZone); err != nil {
-			return false, time.Time{}, fmt.Errorf("sync window %s: time zone: %w", describeWindow(w), err)
-		}
+		return false, time.Time{}, fmt.Errorf("sync window %s: %w", describeWindow(w), err)
 	}
 	local := now.In(loc)
 	// The last opening at or before now is the first after now-d, if it

@@ -2,6 +2,7 @@ package server
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"time"
 
@@ -84,6 +85,10 @@ func (a *API) createProject(w http.ResponseWriter, r *http.Request) {
 	if !a.allowed(w, r, "projects", "create", p.Name) {
 		return
 	}
+	if err := checkProjectSpec(p); err != nil {
+		writeError(w, http.StatusBadRequest, "%v", err)
+		return
+	}
 	p.Namespace = a.Namespace
 	p.ResourceVersion = ""
 	err := a.Client.Create(r.Context(), p)
@@ -135,6 +140,10 @@ func (a *API) updateProject(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
+	if err := checkProjectSpec(req.Project); err != nil {
+		writeError(w, http.StatusBadRequest, "%v", err)
+		return
+	}
 	cur.Spec = req.Project.Spec
 	cur.Labels, cur.Annotations = req.Project.Labels, req.Project.Annotations
 	if rv := req.Project.ResourceVersion; rv != "" {
@@ -147,6 +156,15 @@ func (a *API) updateProject(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	writeJSON(w, http.StatusOK, cur)
+}
+
+// checkProjectSpec refuses a project the controller could not use: one
+// with a sync window it cannot read.
+func checkProjectSpec(p *v1alpha1.AppProject) error {
+	if err := project.CheckWindows(p.Spec.SyncWindows); err != nil {
+		return fmt.Errorf("project %s: %w", p.Name, err)
+	}
+	return nil
 }
 
 func (a *API) deleteProject(w http.ResponseWriter, r *http.Request) {

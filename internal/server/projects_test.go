@@ -1,12 +1,14 @@
 package server
 
 import (
+	"context"
 	"net/http"
 	"strings"
 	"testing"
 
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/capstan-cd/capstan/api/v1alpha1"
 )
@@ -111,4 +113,51 @@ func TestProjectDetailAndWindows(t *testing.T) {
 		t.Errorf("syncwindows: %d %s, want the open allow window only", code, body)
 	}
 
+}
+
+// TestProjectSyncWindowChecks writes projects with sync windows: a good
+// one is stored, a bad schedule or duration is refused with a message
+// naming the project and the window, and the stored project keeps what
+// it had.
+func TestProjectSyncWindowChecks(t *testing.T) {
+	e := newResEnv(t)
+	good := v1alpha1.SyncWindow{Kind: "deny", Schedule: "0 22 * * *", Duration: "1h", Applications: []string{"*"}}
+	project := func(windows ...v1alpha1.SyncWindow) map[string]any {
+		return map[string]any{"project": v1alpha1.AppProject{ObjectMeta: metav1.ObjectMeta{Name: "windows"}, Spec: v1alpha1.AppProjectSpec{SyncWindows: windows}}}
+	}
+	stored := func() v1alpha1.SyncWindows {
+		t.Helper()
+		var p v1alpha1.AppProject
+		if err := e.client.Get(context.Background(), client.ObjectKey{Namespace: e.ns, Name: "windows"}, &p); err != nil {
+			t.Fatal(err)
+		}
+		return p.Spec.SyncWindows
+	}
+	badDuration := good
+	badDuration.Duration = "an hour"
+	if code, out := e.do(t, "admin", "POST", "/api/v1/projects", project(badDuration)); code != http.StatusBadRequest || !strings.Contains(string(out), `project windows: sync window 1: duration \"an hour\"`) {
+		t.Errorf("create with a bad duration: %d %s, want 400 naming the window and its duration", code, out)
+	}
+	var none v1alpha1.AppProject
+	if err := e.client.Get(context.Background(), client.ObjectKey{Namespace: e.ns, Name: "windows"}, &none); err == nil {
+		t.Errorf("a project with a bad window was created")
+	}
+	if code, out := e.do(t, "admin", "POST", "/api/v1/projects", project(good)); code != http.StatusOK {
+		t.Fatalf("create: %d %s", code, out)
+	}
+	badSchedule := good
+	badSchedule.Schedule = "0 22 * *"
+	if code, out := e.do(t, "admin", "PUT", "/api/v1/projects/windows", project(good, badSchedule)); code != http.StatusBadRequest || !strings.Contains(string(out), `sync window 2: schedule \"0 22 * *\" is not a cron schedule`) {
+		t.Errorf("update with a bad schedule: %d %s, want 400 naming the window and its schedule", code, out)
+	}
+	if got := stored(); len(got) != 1 || got[0].Schedule != good.Schedule {
+		t.Errorf("after a refused update the project has windows %+v, want the one it had", got)
+	}
+	allow := v1alpha1.SyncWindow{Kind: "allow", Schedule: "@hourly", Duration: "10m", Namespaces: []string{"prod"}, ManualSync: true, UseAndOperator: true}
+	if code, out := e.do(t, "admin", "PUT", "/api/v1/projects/windows", project(good, allow)); code != http.StatusOK {
+		t.Fatalf("update: %d %s", code, out)
+	}
+	if got := stored(); len(got) != 2 || got[1].Schedule != "@hourly" || !got[1].UseAndOperator || !got[1].ManualSync {
+		t.Errorf("after an update the project has windows %+v, want the allow window added", got)
+	}
 }
