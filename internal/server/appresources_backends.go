@@ -36,6 +36,9 @@ type Backends struct {
 	// metadata.
 	Git *source.Git
 
+	// probes remember each cluster's version and connection state.
+	probes clusterProbes
+
 	mu           sync.Mutex
 	clients      map[string]*destination
 	controlPlane dynamic.Interface

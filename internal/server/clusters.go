@@ -67,8 +67,9 @@ func (a *API) listClusters(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	q := r.URL.Query()
-	items := []clusterView{}
-	for _, e := range entries {
+	var shown []*clusterEntry
+	for i := range entries {
+		e := &entries[i]
 		if s := q.Get("server"); s != "" && !sameServer(s, e.view.Server) {
 			continue
 		}
@@ -76,8 +77,13 @@ func (a *API) listClusters(w http.ResponseWriter, r *http.Request) {
 			continue
 		}
 		if a.can(r, "clusters", "get", repoObject(e.view.Project, e.view.Server)) {
-			items = append(items, e.view)
+			shown = append(shown, e)
 		}
+	}
+	a.fillClusterInfo(r.Context(), shown)
+	items := make([]clusterView, len(shown))
+	for i, e := range shown {
+		items[i] = e.view
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"metadata": struct{}{}, "items": items})
 }
@@ -127,6 +133,7 @@ func (a *API) loadCluster(w http.ResponseWriter, r *http.Request, action string)
 
 func (a *API) getCluster(w http.ResponseWriter, r *http.Request) {
 	if e, ok := a.loadCluster(w, r, "get"); ok {
+		a.fillClusterInfo(r.Context(), []*clusterEntry{e})
 		writeJSON(w, http.StatusOK, e.view)
 	}
 }
@@ -155,6 +162,7 @@ func (a *API) createCluster(w http.ResponseWriter, r *http.Request) {
 		}
 		if upsert, _ := strconv.ParseBool(r.URL.Query().Get("upsert")); !upsert {
 			if maps.Equal(stringData(e.secret), data) {
+				a.fillClusterInfo(r.Context(), []*clusterEntry{&e})
 				writeJSON(w, http.StatusOK, e.view)
 				return
 			}
@@ -218,7 +226,9 @@ func (a *API) writeCluster(w http.ResponseWriter, r *http.Request, s *corev1.Sec
 		writeError(w, http.StatusInternalServerError, "%v", err)
 		return
 	}
-	writeJSON(w, http.StatusOK, v)
+	e := &clusterEntry{view: v, secret: s}
+	a.fillClusterInfo(r.Context(), []*clusterEntry{e})
+	writeJSON(w, http.StatusOK, e.view)
 }
 
 func (a *API) updateCluster(w http.ResponseWriter, r *http.Request) {

@@ -28,15 +28,14 @@ type clusterFields struct {
 	Annotations      map[string]string `json:"annotations,omitempty"`
 }
 
-// clusterView is a cluster as the API answers it.
+// clusterView is a cluster as the API answers it. ConnectionState and
+// ServerVersion repeat Info's, where Argo CD's older clients read them.
 type clusterView struct {
 	clusterFields
 	ConnectionState connectionState `json:"connectionState"`
+	ServerVersion   string          `json:"serverVersion,omitempty"`
+	Info            clusterInfo     `json:"info"`
 }
-
-// clusterUnchecked is the connection state of every cluster: the API
-// does not reach clusters to answer it.
-var clusterUnchecked = connectionState{Status: "Unknown", Message: "the API does not check cluster connections"}
 
 // clusterRequest is a cluster as a client sends it.
 type clusterRequest = clusterFields
@@ -112,14 +111,13 @@ func clusterFromSecret(s *corev1.Secret) (clusterView, error) {
 		}
 	}
 	v.Config = shownConfig(cfg)
-	v.ConnectionState = clusterUnchecked
 	return v, nil
 }
 
 // inClusterView is the cluster capstan runs in, listed when no Secret
 // names it.
 func inClusterView() clusterView {
-	return clusterView{clusterFields: clusterFields{Server: cluster.InClusterServer, Name: cluster.InClusterName, Config: shownConfig(nil)}, ConnectionState: clusterUnchecked}
+	return clusterView{clusterFields: clusterFields{Server: cluster.InClusterServer, Name: cluster.InClusterName, Config: shownConfig(nil)}}
 }
 
 // userLabels are a Secret's labels but the secret-type one.
