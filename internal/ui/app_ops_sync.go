@@ -1,14 +1,27 @@
 package ui
 
 import (
+	"bytes"
 	"errors"
 	"net/http"
 	"net/url"
 	"slices"
 	"strings"
 
+	"sigs.k8s.io/controller-runtime/pkg/log"
+
 	"github.com/capstan-cd/capstan/api/v1alpha1"
 )
+
+// The sync page draws its form alone, without the page around it, when
+// asked with ?fragment=form: the Application page's script shows that
+// form in a dialog, and posts it back with the same query, which answers
+// 204 No Content once the API has taken the sync, or the form again with
+// the API's refusal.
+const syncFormPart = "form"
+
+// asPart says whether r asks for the sync form alone.
+func asPart(r *http.Request) bool { return r.URL.Query().Get("fragment") == syncFormPart }
 
 // opsSyncOptions are the sync options the sync form offers as
 // checkboxes, in the order shown, with what each does.
@@ -145,6 +158,9 @@ type opsSyncView struct {
 	ListError string
 	Choices   []struct{ Option, Label string }
 	Policies  []string
+	// Part says the form is drawn alone, for a dialog: it then shows the
+	// error itself and closes the dialog on Cancel.
+	Part bool
 }
 
 // opsManaged lists the resources of app the sync may be limited to: what
@@ -183,7 +199,7 @@ func (u *UI) showSync(w http.ResponseWriter, r *http.Request, c *call, failed er
 		u.fail(w, r, c, err)
 		return
 	}
-	v := opsSyncView{App: app, Form: f, Selected: map[string]bool{}, Choices: opsSyncOptions, Policies: opsPropagation}
+	v := opsSyncView{App: app, Form: f, Selected: map[string]bool{}, Choices: opsSyncOptions, Policies: opsPropagation, Part: asPart(r)}
 	v.Resources, err = opsManaged(c, opsTargetOf(r))
 	if err != nil {
 		v.ListError = opsMessage(err)
@@ -198,11 +214,27 @@ func (u *UI) showSync(w http.ResponseWriter, r *http.Request, c *call, failed er
 			status = http.StatusBadRequest
 		}
 	}
+	if v.Part {
+		u.renderSyncForm(w, r, c, status, v)
+		return
+	}
 	u.render(w, r, c, status, "app_ops_sync", "Sync "+app.Name, "applications", v)
 }
 
+// renderSyncForm writes the sync form alone, as status.
+func (u *UI) renderSyncForm(w http.ResponseWriter, r *http.Request, c *call, status int, v opsSyncView) {
+	var buf bytes.Buffer
+	if err := u.pages["app_ops_sync"].ExecuteTemplate(&buf, "app_ops_sync_form", view{CSRF: c.csrf(), Path: r.URL.RequestURI(), Data: v}); err != nil {
+		log.FromContext(r.Context()).Error(err, "render a part of a page", "page", "app_ops_sync", "part", syncFormPart)
+		http.Error(w, "the sync form could not be drawn: "+err.Error(), http.StatusInternalServerError)
+		return
+	}
+	writeHTML(w, status, buf.Bytes())
+}
+
 // opsSync requests the sync the form describes, then goes to the
-// Application's page; a refusal is shown on the form.
+// Application's page (or, for the form alone, answers No Content); a
+// refusal is shown on the form.
 func (u *UI) opsSync(w http.ResponseWriter, r *http.Request, c *call) {
 	t := opsTargetOf(r)
 	f := parseSyncForm(r.PostForm)
@@ -222,6 +254,10 @@ func (u *UI) opsSync(w http.ResponseWriter, r *http.Request, c *call) {
 			return
 		}
 		u.showSync(w, r, c, err, f)
+		return
+	}
+	if asPart(r) {
+		w.WriteHeader(http.StatusNoContent)
 		return
 	}
 	opsRedirect(w, r, t.page(), "sync")

@@ -93,11 +93,17 @@ func (u *UI) render(w http.ResponseWriter, r *http.Request, c *call, status int,
 		http.Error(w, "the page could not be drawn: "+err.Error(), http.StatusInternalServerError)
 		return
 	}
+	writeHTML(w, status, buf.Bytes())
+}
+
+// writeHTML answers a drawn page, or part of one, as status; it is never
+// cached, since it shows what the user may see now.
+func writeHTML(w http.ResponseWriter, status int, html []byte) {
 	h := w.Header()
 	h.Set("Content-Type", "text/html; charset=utf-8")
 	h.Set("Cache-Control", "no-store")
 	w.WriteHeader(status)
-	_, _ = w.Write(buf.Bytes())
+	_, _ = w.Write(html)
 }
 
 // renderError shows message on the error page.

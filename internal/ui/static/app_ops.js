@@ -1,23 +1,8 @@
-// Operations pages: select all or none of the sync's resources, and redraw
-// the parts marked data-ops-live when the Application changes. Each page
-// works without this script.
+// Operations pages: redraw the parts marked data-ops-live when the
+// Application changes. Each page works without this script.
 "use strict";
 
 (() => {
-  // Buttons to tick or clear every resource of the sync form.
-  const select = document.querySelector(".ops-select");
-  if (select) {
-    for (const [label, on] of [["Select none", false], ["Select all", true]]) {
-      const b = document.createElement("button");
-      b.type = "button";
-      b.textContent = label;
-      b.addEventListener("click", () => {
-        for (const box of document.querySelectorAll('input[name="resource"]')) box.checked = on;
-      });
-      select.prepend(b);
-    }
-  }
-
   // Live parts: on each change of the Application, fetch the page again
   // and swap in the new rendering of every element marked data-ops-live.
   const head = document.querySelector("[data-ops-stream]");
