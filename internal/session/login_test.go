@@ -4,6 +4,8 @@ import (
 	"errors"
 	"testing"
 	"time"
+
+	"golang.org/x/crypto/bcrypt"
 )
 
 func TestLogin(t *testing.T) {
@@ -71,5 +73,18 @@ func TestLogout(t *testing.T) {
 	}
 	if _, err := f.m.Authenticate(t.Context(), token); err == nil {
 		t.Errorf("a logged-out session was accepted")
+	}
+}
+
+// TestDummyHashCost checks that refusing an unknown account costs what
+// checking a real password does: the constant hash must be a valid bcrypt
+// hash at the cost real passwords are hashed with.
+func TestDummyHashCost(t *testing.T) {
+	cost, err := bcrypt.Cost(dummyHash)
+	if err != nil {
+		t.Fatalf("dummyHash is not a bcrypt hash: %v", err)
+	}
+	if cost != bcrypt.DefaultCost {
+		t.Errorf("dummyHash has cost %d, passwords are hashed at %d", cost, bcrypt.DefaultCost)
 	}
 }
