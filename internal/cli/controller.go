@@ -27,6 +27,7 @@ import (
 	"github.com/capstan-cd/capstan/api/v1alpha1"
 	"github.com/capstan-cd/capstan/internal/controller/application"
 	ctrliu "github.com/capstan-cd/capstan/internal/controller/imageupdater"
+	"github.com/capstan-cd/capstan/internal/exepages"
 	"github.com/capstan-cd/capstan/internal/render"
 	"github.com/capstan-cd/capstan/internal/sandbox"
 	"github.com/capstan-cd/capstan/internal/server"
@@ -251,7 +252,23 @@ func (o *serverOptions) run(ctx context.Context) error {
 			return err
 		}
 	}
+	go releaseStartupPages(ctrl.LoggerInto(ctx, ctrl.Log), mgr.GetCache())
 	return startWithProbes(ctx, mgr)
+}
+
+// releaseStartupPages gives back, once the caches are filled, the pages of
+// the binary that only start-up used: package initialisation alone maps
+// some 50 MiB of it (docs/performance.md, "Where the memory goes").
+func releaseStartupPages(ctx context.Context, c cache.Cache) {
+	if !c.WaitForCacheSync(ctx) {
+		return
+	}
+	released, err := exepages.Release()
+	if err != nil {
+		ctrl.LoggerFrom(ctx).Error(err, "release the binary's start-up pages")
+		return
+	}
+	ctrl.LoggerFrom(ctx).Info("released the binary's start-up pages", "bytes", released)
 }
 
 // startWithProbes answers /healthz and /readyz once mgr runs, and runs it

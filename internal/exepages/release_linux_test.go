@@ -1,0 +1,57 @@
+package exepages
+
+import (
+	"os"
+	"strings"
+	"testing"
+)
+
+var written []string
+
+// TestRelease releases the test binary's own pages: its code and
+// read-only data stop being resident, what the process wrote to its data
+// stays, and it goes on running code that was unmapped.
+func TestRelease(t *testing.T) {
+	written = append(written, strings.Repeat("x", 3))
+	before := readOnlyRSS(t)
+	released, err := Release()
+	if err != nil {
+		t.Fatal(err)
+	}
+	after := readOnlyRSS(t)
+	if released < before/2 || after > before/2 {
+		t.Errorf("read-only pages of the executable: %d bytes resident before, %d after, %d reported released", before, after, released)
+	}
+	if len(written) != 1 || written[0] != "xxx" {
+		t.Errorf("data the process wrote reads %q after Release", written)
+	}
+	if again := readOnlyRSS(t); again == 0 {
+		t.Errorf("no page of the executable mapped again after running code")
+	}
+}
+
+// readOnlyRSS is the resident size of the test binary's read-only
+// mappings.
+func readOnlyRSS(t *testing.T) int64 {
+	t.Helper()
+	exe, err := os.Readlink("/proc/self/exe")
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, err := os.Open("/proc/self/smaps")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	maps, err := parseSmaps(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var n int64
+	for _, m := range maps {
+		if m.path == exe && !strings.Contains(m.perms, "w") {
+			n += m.rss
+		}
+	}
+	return n
+}
