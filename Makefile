@@ -8,6 +8,10 @@ VERSION    ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo d
 COMMIT     ?= $(shell git rev-parse HEAD 2>/dev/null || echo unknown)
 LDFLAGS    := -X github.com/capstan-cd/capstan/internal/version.Version=$(VERSION) \
               -X github.com/capstan-cd/capstan/internal/version.Commit=$(COMMIT)
+# Kustomize's loader of Go plugins (never used: capstan refuses Kustomize
+# plugins) imports package plugin, which makes the linker export every
+# symbol and keep every exported method: 144 MB of binary instead of 109.
+GOTAGS     := kustomize_disable_go_plugin_support
 
 # The Kubernetes release the local control plane is built from; the tools
 # module pins the same release (and its staging modules) in tools/go.mod.
@@ -28,7 +32,7 @@ TEST_FLAGS ?= -count=1 -timeout=15m
 all: build
 
 build:
-	$(GO) build -ldflags '$(LDFLAGS)' -o $(BIN)/capstan ./cmd/capstan
+	$(GO) build -tags '$(GOTAGS)' -ldflags '$(LDFLAGS)' -o $(BIN)/capstan ./cmd/capstan
 	$(GO) build -o $(BIN)/localkube ./cmd/localkube
 	$(GO) build -o $(BIN)/gitserve ./cmd/gitserve
 
@@ -73,7 +77,7 @@ LICENSES         ?= NOASSERTION
 image:
 	@set -e; bins=; for p in $(IMAGE_PLATFORMS); do \
 		out=$(BIN)/image/$${p/\//-}/capstan; \
-		CGO_ENABLED=0 GOOS=$${p%/*} GOARCH=$${p#*/} $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $$out ./cmd/capstan; \
+		CGO_ENABLED=0 GOOS=$${p%/*} GOARCH=$${p#*/} $(GO) build -trimpath -tags '$(GOTAGS)' -ldflags '$(LDFLAGS)' -o $$out ./cmd/capstan; \
 		bins="$$bins --binary $$p=$$out"; \
 	done; \
 	$(GO) run ./cmd/capstan-image $$bins --version $(VERSION) --revision $(COMMIT) --licenses '$(LICENSES)' \
