@@ -78,6 +78,8 @@ func TestSyncDialog(t *testing.T) {
 		chromedp.WaitVisible(css(`a[data-sync-dialog]`)),
 		// Gone if the page is ever loaded again.
 		chromedp.Evaluate[chromedp.Void](`window.sameDocument = true`),
+		// What the dialog brings must keep to the page's CSP.
+		chromedp.Evaluate[chromedp.Void](`window.violations = []; document.addEventListener("securitypolicyviolation", e => violations.push(e.violatedDirective + " " + e.blockedURI))`),
 	)
 	// Without JavaScript the button is a link to the sync page.
 	if href := read(t, ctx, "the Sync button's link", chromedp.Evaluate[string](`document.querySelector("a[data-sync-dialog]").getAttribute("href")`)); href != "/applications/argocd/dlg-pick/sync" {
@@ -136,6 +138,10 @@ func TestSyncDialog(t *testing.T) {
 		t.Errorf("after the dialog closed the page says %q", got)
 	}
 	opsLive(t, ctx, "the operation to show as Succeeded, live", `window.sameDocument === true && document.querySelector("#app-operation").dataset.phase === "Succeeded"`)
+
+	if v := read(t, ctx, "CSP violations", chromedp.Evaluate[[]string](`window.violations`)); len(v) > 0 {
+		t.Errorf("the dialog broke the page's content security policy: %q", v)
+	}
 
 	op := opsApp(t, name).Status.OperationState.Operation.Sync
 	var synced []string
