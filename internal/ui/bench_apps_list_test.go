@@ -2,7 +2,6 @@ package ui_test
 
 import (
 	"context"
-	"fmt"
 	"net/http"
 	"os"
 	"os/exec"
@@ -14,13 +13,12 @@ import (
 
 	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/chromedp"
-	"golang.org/x/sync/errgroup"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/wait"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
-	"github.com/capstan-cd/capstan/api/v1alpha1"
+	"github.com/capstan-cd/capstan/internal/testenv"
 )
 
 // benchAppsEnv sets how many Applications the list's benchmark creates;
@@ -49,7 +47,9 @@ func BenchmarkApplicationsListPage(b *testing.B) {
 	if err := cl.Create(context.Background(), &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns}}); err != nil {
 		b.Fatal(err)
 	}
-	createStatusApps(b, cl, ns, n)
+	if err := testenv.CreateListApps(context.Background(), cl, ns, n); err != nil {
+		b.Fatal(err)
+	}
 	url, password := benchServer(b, ns)
 	token := apiLogin(b, &server{URL: url}, "admin", password)
 	waitForApps(b, url, token, n)
@@ -84,49 +84,6 @@ func BenchmarkApplicationsListPage(b *testing.B) {
 	b.ReportMetric(bytes/loads, "bytes")
 	b.ReportMetric(ttfb/loads, "server-ms")
 	b.ReportMetric(float64(n), "apps")
-}
-
-// createStatusApps creates n Applications in ns, in ten AppProjects, with
-// sync statuses and healths spread over the possible ones, as fast as the
-// API server takes them.
-func createStatusApps(b *testing.B, cl client.Client, ns string, n int) {
-	b.Helper()
-	syncs := []v1alpha1.SyncStatusCode{"Synced", "Synced", "Synced", "OutOfSync", "Unknown"}
-	healths := []v1alpha1.HealthStatusCode{"Healthy", "Healthy", "Progressing", "Degraded", "Missing", "Suspended"}
-	for i := range 10 {
-		proj := &v1alpha1.AppProject{
-			ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: fmt.Sprintf("project-%d", i)},
-			Spec: v1alpha1.AppProjectSpec{SourceRepos: []string{"*"},
-				Destinations: []v1alpha1.ApplicationDestination{{Server: "*", Namespace: "*"}}},
-		}
-		if err := cl.Create(context.Background(), proj); err != nil {
-			b.Fatal(err)
-		}
-	}
-	var g errgroup.Group
-	g.SetLimit(32)
-	for i := range n {
-		g.Go(func() error {
-			app := &v1alpha1.Application{
-				ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: fmt.Sprintf("app-%05d", i), Labels: map[string]string{"team": fmt.Sprintf("team-%d", i%10)}},
-				Spec: v1alpha1.ApplicationSpec{
-					Project:     fmt.Sprintf("project-%d", i%10),
-					Source:      &v1alpha1.ApplicationSource{RepoURL: fmt.Sprintf("https://git.example.com/team-%d/apps.git", i%10), TargetRevision: "main", Path: fmt.Sprintf("apps/app-%05d", i)},
-					Destination: v1alpha1.ApplicationDestination{Server: "https://kubernetes.default.svc", Namespace: fmt.Sprintf("app-%05d", i)},
-				},
-			}
-			if err := cl.Create(context.Background(), app); err != nil {
-				return err
-			}
-			app.Status.Sync.Status, app.Status.Health.Status = syncs[i%len(syncs)], healths[i%len(healths)]
-			app.Status.Sync.Revision = fmt.Sprintf("%040x", i)
-			app.Status.OperationState = &v1alpha1.OperationState{Phase: "Succeeded", StartedAt: metav1.Now()}
-			return cl.Status().Update(context.Background(), app)
-		})
-	}
-	if err := g.Wait(); err != nil {
-		b.Fatalf("create the Applications: %v", err)
-	}
 }
 
 // benchServer runs `capstan server` alone on the control-plane namespace
