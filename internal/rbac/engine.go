@@ -1,7 +1,6 @@
 package rbac
 
 import (
-	"strings"
 	"sync"
 
 	"github.com/casbin/casbin/v2"
@@ -25,13 +24,19 @@ type engine struct {
 	// subjects are those the policy names: anyone else matches no line
 	// and is denied without asking Casbin.
 	subjects map[string]bool
+	// shapes are the shapes of the object patterns of pol's permissions,
+	// in their order.
+	shapes []shape
 
 	mu        sync.RWMutex
 	bySubject map[string]*casbin.SyncedEnforcer
-	decisions map[string]bool
+	decisions map[decisionKey]bool
 }
 
-func newEngine(pol Policy, pats patterns) (*engine, error) {
+// decisionKey is a question an engine remembers the answer to.
+type decisionKey struct{ subject, resource, action, object string }
+
+func newEngine(mode string, pol Policy, pats patterns) (*engine, error) {
 	roles, subjects := map[string][]string{}, map[string]bool{}
 	for _, g := range pol.Grants {
 		roles[g.Member] = append(roles[g.Member], g.Role)
@@ -40,7 +45,12 @@ func newEngine(pol Policy, pats patterns) (*engine, error) {
 	for _, p := range pol.Permissions {
 		subjects[p.Subject] = true
 	}
-	e := &engine{rules: pats, pol: pol, roles: roles, subjects: subjects, bySubject: map[string]*casbin.SyncedEnforcer{}, decisions: map[string]bool{}}
+	shapes := make([]shape, len(pol.Permissions))
+	for i, p := range pol.Permissions {
+		shapes[i] = shapeOf(mode, p.Object)
+	}
+	e := &engine{rules: pats, pol: pol, roles: roles, subjects: subjects, shapes: shapes,
+		bySubject: map[string]*casbin.SyncedEnforcer{}, decisions: map[decisionKey]bool{}}
 	// Build one enforcer now, so that a policy Casbin refuses is refused
 	// when it is loaded rather than when it is asked.
 	if _, err := newCasbin(pol, pats); err != nil {
@@ -55,7 +65,7 @@ func (e *engine) enforce(subject string, r request) (bool, error) {
 	if !e.subjects[subject] {
 		return false, nil
 	}
-	key := strings.Join([]string{subject, r.resource, r.action, r.object}, "\x00")
+	key := decisionKey{subject, r.resource, r.action, r.object}
 	e.mu.RLock()
 	ok, found := e.decisions[key]
 	enf := e.bySubject[subject]
@@ -75,7 +85,7 @@ func (e *engine) enforce(subject string, r request) (bool, error) {
 	}
 	e.mu.Lock()
 	if len(e.decisions) >= maxCachedDecisions {
-		e.decisions = map[string]bool{}
+		e.decisions = map[decisionKey]bool{}
 	}
 	e.decisions[key] = ok
 	e.mu.Unlock()
@@ -86,15 +96,7 @@ func (e *engine) enforce(subject string, r request) (bool, error) {
 // subject and of every role it holds, directly or through other roles,
 // and the grants that lead to them.
 func (e *engine) subjectEnforcer(subject string) (*casbin.SyncedEnforcer, error) {
-	held := map[string]bool{subject: true}
-	for queue := []string{subject}; len(queue) > 0; queue = queue[1:] {
-		for _, role := range e.roles[queue[0]] {
-			if !held[role] {
-				held[role] = true
-				queue = append(queue, role)
-			}
-		}
-	}
+	held := e.held(subject)
 	var own Policy
 	for _, p := range e.pol.Permissions {
 		if held[p.Subject] {
@@ -114,4 +116,38 @@ func (e *engine) subjectEnforcer(subject string) (*casbin.SyncedEnforcer, error)
 	e.bySubject[subject] = enf
 	e.mu.Unlock()
 	return enf, nil
+}
+
+// held are the roles subject holds, directly or through other roles,
+// and subject itself.
+func (e *engine) held(subject string) map[string]bool {
+	held := map[string]bool{subject: true}
+	for queue := []string{subject}; len(queue) > 0; queue = queue[1:] {
+		for _, role := range e.roles[queue[0]] {
+			if !held[role] {
+				held[role] = true
+				queue = append(queue, role)
+			}
+		}
+	}
+	return held
+}
+
+// uniformFor reports whether the engine's decision on action on objects
+// of resource for subject is the same for every object under prefix (see
+// shape.over): whether each permission of subject and its roles that
+// matches resource and action matches all or none of those objects.
+func (e *engine) uniformFor(subject, resource, action, prefix string) bool {
+	if subject == "" || !e.subjects[subject] {
+		// Denied whatever the object.
+		return true
+	}
+	held := e.held(subject)
+	for i, p := range e.pol.Permissions {
+		if held[p.Subject] && e.rules.match(p.Resource, resource) && e.rules.match(p.Action, action) &&
+			e.shapes[i].over(prefix) == coversSome {
+			return false
+		}
+	}
+	return true
 }

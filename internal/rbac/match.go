@@ -35,6 +35,13 @@ m = g(r.sub, p.sub) && patternMatch(r.res, p.res) && patternMatch(r.act, p.act) 
 // policy, by their text.
 type patterns map[string]func(string) bool
 
+// match reports whether value matches the compiled pattern of text; a
+// pattern that was not compiled matches nothing.
+func (pats patterns) match(text, value string) bool {
+	m, ok := pats[text]
+	return ok && m(value)
+}
+
 // compile compiles every pattern of pol in mode, and fails on the first
 // that does not compile, naming it.
 func compile(mode string, pol Policy) (patterns, error) {
@@ -96,8 +103,7 @@ func newCasbin(pol Policy, pats patterns) (*casbin.SyncedEnforcer, error) {
 	e.AddFunction("patternMatch", func(args ...any) (any, error) {
 		value, _ := args[0].(string)
 		pattern, _ := args[1].(string)
-		match, ok := pats[pattern]
-		return ok && match(value), nil
+		return pats.match(pattern, value), nil
 	})
 	perms := make([][]string, 0, len(pol.Permissions))
 	for _, p := range pol.Permissions {

@@ -16,7 +16,6 @@ import (
 	"sync/atomic"
 
 	"github.com/go-logr/logr"
-	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/capstan-cd/capstan/api/v1alpha1"
@@ -77,13 +76,9 @@ func (e *Enforcer) Config() Config { return e.current.Load().cfg }
 func (e *Enforcer) Enforce(ctx context.Context, c Claims, resource, action, object string) bool {
 	p := e.current.Load()
 	var proj *v1alpha1.AppProject
-	if name := ProjectOf(resource, object); name != "" && e.reader != nil {
-		proj = &v1alpha1.AppProject{}
-		err := e.reader.Get(ctx, client.ObjectKey{Namespace: e.namespace, Name: name}, proj)
-		switch {
-		case apierrors.IsNotFound(err):
-			proj = nil
-		case err != nil:
+	if name := ProjectOf(resource, object); name != "" {
+		var err error
+		if proj, err = e.readProject(ctx, name); err != nil {
 			logr.FromContextOrDiscard(ctx).Error(err, "read the AppProject of a request; denied", "project", name, "resource", resource, "action", action)
 			return false
 		}
@@ -120,7 +115,7 @@ func newPolicy(cfg Config) (*policy, error) {
 	if err != nil {
 		return nil, err
 	}
-	enf, err := newEngine(rules, pats)
+	enf, err := newEngine(cfg.MatchMode, rules, pats)
 	if err != nil {
 		return nil, err
 	}
@@ -128,30 +123,41 @@ func newPolicy(cfg Config) (*policy, error) {
 }
 
 // decide is the decision on r by c, proj being the AppProject r
-// concerns (nil for none). A project role decides only within its own
-// project; anyone else is decided as the default role, then as
-// themselves, then as each of their groups, with the roles of proj
-// added to the policy.
+// concerns (nil for none), with proj's roles added to the policy.
 func (p *policy) decide(ctx context.Context, proj *v1alpha1.AppProject, c Claims, r request) bool {
 	enf := p.global
 	if proj != nil {
 		enf = p.forProject(ctx, proj)
 	}
-	if projName, _, ok := ParseProjectSubject(c.Subject); ok && proj != nil {
-		if projName != proj.Name {
-			return false
-		}
-		return p.allows(ctx, enf, p.cfg.Default, r) || p.allows(ctx, enf, c.Subject, r)
-	}
-	if p.allows(ctx, enf, p.cfg.Default, r) || p.allows(ctx, enf, c.Subject, r) {
-		return true
-	}
-	for _, g := range c.Groups {
-		if p.allows(ctx, enf, g, r) {
+	return p.decideWith(ctx, enf, proj, c, r)
+}
+
+// decideWith is the decision on r by c with enf, the enforcer of proj.
+// It allows when enf allows any subject that askedSubjects names.
+func (p *policy) decideWith(ctx context.Context, enf *engine, proj *v1alpha1.AppProject, c Claims, r request) bool {
+	var buf [8]string
+	for _, subject := range p.askedSubjects(proj, c, buf[:0]) {
+		if p.allows(ctx, enf, subject, r) {
 			return true
 		}
 	}
 	return false
+}
+
+// askedSubjects appends to buf the subjects whose permissions decide a
+// request of c about proj (nil for none). A project role decides only
+// within its own project, as the default role or as itself; anyone else
+// is decided as the default role, then as themselves, then as each of
+// their groups.
+func (p *policy) askedSubjects(proj *v1alpha1.AppProject, c Claims, buf []string) []string {
+	if projName, _, ok := ParseProjectSubject(c.Subject); ok && proj != nil {
+		if projName != proj.Name {
+			return buf
+		}
+		return append(buf, p.cfg.Default, c.Subject)
+	}
+	buf = append(buf, p.cfg.Default, c.Subject)
+	return append(buf, c.Groups...)
 }
 
 // allows asks enf whether subject may make r; an empty subject may not.
@@ -197,7 +203,7 @@ func (p *policy) forProject(ctx context.Context, proj *v1alpha1.AppProject) *eng
 		}
 		rules.Permissions = append(rules.Permissions, perm)
 	}
-	enf, err := newEngine(rules, pats)
+	enf, err := newEngine(p.cfg.MatchMode, rules, pats)
 	if err != nil {
 		log.Error(err, "project roles not applied", "project", proj.Name)
 		return p.global
