@@ -60,8 +60,9 @@ func (a *API) visibleApps(r *http.Request, q appQuery) ([]*v1alpha1.Application,
 		return nil, "", err
 	}
 	items := make([]*v1alpha1.Application, 0, len(all))
+	allowed := a.canEach(r, resourceApplications, "get")
 	for _, app := range all {
-		if q.matches(app) && a.can(r, resourceApplications, "get", rbacObject(app)) {
+		if q.matches(app) && allowed(rbacObject(app)) {
 			items = append(items, app)
 		}
 	}

@@ -163,7 +163,7 @@ func newTestServer(t *testing.T, opts ...testServerOption) *testServer {
 
 // cachedClient reads namespace through an informer cache, as the
 // manager's client does in `capstan run`, and writes to the API server.
-func cachedClient(ctx context.Context, t *testing.T, namespace string) (client.Client, cache.Cache) {
+func cachedClient(ctx context.Context, t testing.TB, namespace string) (client.Client, cache.Cache) {
 	t.Helper()
 	scheme := testenv.Scheme(t)
 	c, err := cache.New(env.Config(), cache.Options{
