@@ -38,3 +38,18 @@ func decode(t testing.TB, resp *http.Response, out any) {
 		t.Fatal(err)
 	}
 }
+
+// apiUser is who the API takes token's bearer for, "" for nobody.
+func apiUser(t *testing.T, s *server, token string) string {
+	t.Helper()
+	req, _ := http.NewRequest(http.MethodGet, s.URL+"/api/v1/session/userinfo", nil)
+	req.Header.Set("Authorization", "Bearer "+token)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var info struct{ Username string }
+	decode(t, resp, &info)
+	return info.Username
+}

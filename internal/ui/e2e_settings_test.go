@@ -243,17 +243,8 @@ func TestSettingsAccountToken(t *testing.T) {
 		chromedp.WaitVisible(css(`#new-token`)),
 	)
 	token := read(t, ctx, "the token", chromedp.Value(css(`#token-value`)))
-	req, _ := http.NewRequest(http.MethodGet, s.URL+"/api/v1/session/userinfo", nil)
-	req.Header.Set("Authorization", "Bearer "+token)
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	var info struct{ Username string }
-	decode(t, resp, &info)
-	if info.Username != "uiset-bot" {
-		t.Errorf("the token signs in as %q, want uiset-bot", info.Username)
+	if got := apiUser(t, s, token); got != "uiset-bot" {
+		t.Errorf("the token signs in as %q, want uiset-bot", got)
 	}
 	screenshot(t, ctx, "settings-account-token")
 }

@@ -31,8 +31,15 @@ func addUser(t *testing.T, name, password string, policy ...string) {
 		}
 		d["policy.csv"] = lines
 	})
+	editSecret(t, func(d map[string][]byte) { d["accounts."+name+".password"] = hash })
+}
+
+// editSecret changes the data of argocd-secret, which capstan creates
+// when it starts.
+func editSecret(t *testing.T, edit func(map[string][]byte)) {
+	t.Helper()
 	cl := kube(t)
-	err = retry.RetryOnConflict(retry.DefaultRetry, func() error {
+	err := retry.RetryOnConflict(retry.DefaultRetry, func() error {
 		var s corev1.Secret
 		if err := cl.Get(context.Background(), client.ObjectKey{Namespace: controlPlane, Name: "argocd-secret"}, &s); err != nil {
 			return err
@@ -40,11 +47,11 @@ func addUser(t *testing.T, name, password string, policy ...string) {
 		if s.Data == nil {
 			s.Data = map[string][]byte{}
 		}
-		s.Data["accounts."+name+".password"] = hash
+		edit(s.Data)
 		return cl.Update(context.Background(), &s)
 	})
 	if err != nil {
-		t.Fatal(err)
+		t.Fatalf("edit argocd-secret: %v", err)
 	}
 }
 

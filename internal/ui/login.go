@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"fmt"
 	"net/http"
 )
 
@@ -13,6 +14,10 @@ func (u *UI) loginRoutes() []route {
 		{pattern: "GET /login", public: true, handle: u.loginPage},
 		{pattern: "POST /login", public: true, handle: u.login},
 		{pattern: "POST /logout", handle: u.logout},
+		// Single sign-on is the API's; a failure of it is shown on the
+		// login page rather than as the API's JSON.
+		{pattern: "GET /auth/login", public: true, handle: u.sso},
+		{pattern: "GET /auth/callback", public: true, handle: u.sso},
 	}
 }
 
@@ -92,6 +97,53 @@ func (u *UI) logout(w http.ResponseWriter, r *http.Request, c *call) {
 		http.SetCookie(w, &http.Cookie{Name: tokenCookie, Path: "/", MaxAge: -1, HttpOnly: true, Secure: r.TLS != nil})
 	}
 	http.Redirect(w, r, "/login", http.StatusSeeOther)
+}
+
+// sso passes a step of single sign-on to the API as the browser sent it,
+// with the sign-in's state cookie. The API answers a redirect, to the
+// provider or back to the page the user started from, which is passed on;
+// anything else is a failure (the provider refused, the sign-in expired,
+// oidc.config is wrong), shown on the login page with a way to try again.
+func (u *UI) sso(w http.ResponseWriter, r *http.Request, c *call) {
+	resp := &response{header: http.Header{}}
+	u.API.ServeHTTP(resp, r)
+	var msg string
+	switch big := oversizedCookie(resp); {
+	case resp.status/100 == 3 && big == nil:
+		for k, v := range resp.header {
+			w.Header()[k] = v
+		}
+		w.WriteHeader(resp.status)
+		return
+	case resp.status/100 == 3:
+		// The browser would drop the session cookie without a word, and
+		// the next page would lead back to the login page.
+		resp.status = http.StatusBadGateway
+		msg = fmt.Sprintf("the provider's ID token is %d bytes, more than the %d a browser keeps in a cookie; have the provider put fewer groups or claims in it",
+			len(big.Value), maxCookie)
+	default:
+		if resp.status == 0 {
+			resp.status = http.StatusInternalServerError
+		}
+		passCookies(w, resp)
+		msg = apiMessage(resp)
+	}
+	w.Header().Set("Content-Security-Policy", pageCSP)
+	u.showLogin(w, r, c, resp.status, loginView{Return: "/", Error: "Single sign-on failed: " + msg})
+}
+
+// maxCookie is the most a browser keeps of a cookie's name and value:
+// a longer one is dropped.
+const maxCookie = 4096
+
+// oversizedCookie is a cookie of resp too long for a browser to keep.
+func oversizedCookie(resp *response) *http.Cookie {
+	for _, sc := range resp.header.Values("Set-Cookie") {
+		if c, err := http.ParseSetCookie(sc); err == nil && len(c.Name)+len(c.Value) > maxCookie {
+			return c
+		}
+	}
+	return nil
 }
 
 // passCookies hands the cookies the API set on to the browser.

@@ -95,11 +95,14 @@ func securityHeaders(next http.Handler) http.Handler {
 		h.Set("X-Content-Type-Options", "nosniff")
 		h.Set("Referrer-Policy", "same-origin")
 		if !isAPIPath(r.URL.Path) {
-			h.Set("Content-Security-Policy", "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; frame-ancestors 'none'; form-action 'self'")
+			h.Set("Content-Security-Policy", pageCSP)
 		}
 		next.ServeHTTP(w, r)
 	})
 }
+
+// pageCSP is the Content-Security-Policy of every page.
+const pageCSP = "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; frame-ancestors 'none'; form-action 'self'"
 
 // apiPaths are the paths the REST API serves, ServeMux patterns.
 var apiPaths = []string{"/api/", "/auth/", "/healthz", "/swagger.json", "/swagger-ui"}
