@@ -3,6 +3,7 @@ package ui
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"net/http"
 	"net/url"
 	"slices"
@@ -101,13 +102,39 @@ type opsSyncOptionList struct {
 	Items []string `json:"items"`
 }
 
+// selectionError is a choice of resources the sync cannot take: the form
+// comes back with it, to be put right.
+type selectionError struct{ msg string }
+
+func (e selectionError) Error() string { return e.msg }
+
 // errNoneSelected refuses a sync of no resource at all.
-var errNoneSelected = errors.New("select at least one resource to sync")
+var errNoneSelected = selectionError{"select at least one resource to sync"}
+
+// notListed refuses a sync of a resource the Application no longer has,
+// one deleted from the source since the form was drawn, rather than
+// quietly syncing the others.
+func notListed(key string) error {
+	p := strings.SplitN(key, "/", 4)
+	if len(p) < 4 {
+		return selectionError{fmt.Sprintf("%q does not name a resource", key)}
+	}
+	kind, name := p[1], p[3]
+	if p[0] != "" {
+		kind = p[0] + "/" + kind
+	}
+	if p[2] != "" {
+		name = p[2] + "/" + name
+	}
+	return selectionError{fmt.Sprintf("%s %s is not a resource of this application; the form now lists the ones it has", kind, name)}
+}
 
 // request is the API request the form asks for. listed are the keys of
-// the resources the form offered: when all of them are selected (or the
-// form offered none) the sync is of the whole Application, as it is when
-// no resource is named.
+// the Application's resources now: when all of them are selected (or
+// there are none to offer) the sync is of the whole Application, as it is
+// when no resource is named; a selected one not among them is refused.
+// (When the list cannot be read, the caller passes none, and the form
+// offered none to select.)
 func (f opsSyncForm) request(listed []string) (opsSyncRequest, error) {
 	req := opsSyncRequest{Revision: f.Revision, Prune: f.Prune, DryRun: f.DryRun}
 	switch {
@@ -125,6 +152,11 @@ func (f opsSyncForm) request(listed []string) (opsSyncRequest, error) {
 	}
 	if len(opts) > 0 {
 		req.SyncOptions = &opsSyncOptionList{Items: opts}
+	}
+	for _, key := range f.Selected {
+		if !slices.Contains(listed, key) {
+			return req, notListed(key)
+		}
 	}
 	if len(listed) == 0 {
 		return req, nil
@@ -210,7 +242,7 @@ func (u *UI) showSync(w http.ResponseWriter, r *http.Request, c *call, failed er
 	status := http.StatusOK
 	if failed != nil {
 		app.Error, status = opsMessage(failed), statusOf(failed)
-		if errors.Is(failed, errNoneSelected) {
+		if errors.As(failed, new(selectionError)) {
 			status = http.StatusBadRequest
 		}
 	}
@@ -238,11 +270,16 @@ func (u *UI) renderSyncForm(w http.ResponseWriter, r *http.Request, c *call, sta
 func (u *UI) opsSync(w http.ResponseWriter, r *http.Request, c *call) {
 	t := opsTargetOf(r)
 	f := parseSyncForm(r.PostForm)
-	var listed []string
-	if res, err := opsManaged(c, t); err == nil {
-		for _, x := range res {
-			listed = append(listed, x.Key)
-		}
+	res, err := opsManaged(c, t)
+	if err != nil && len(f.Selected) > 0 && statusOf(err) != http.StatusUnauthorized {
+		// Without the list a choice of resources cannot be checked, and
+		// syncing them all is not what was asked.
+		u.showSync(w, r, c, &APIError{Status: statusOf(err), Message: "the resources could not be listed to check the selection: " + opsMessage(err)}, f)
+		return
+	}
+	listed := make([]string, 0, len(res))
+	for _, x := range res {
+		listed = append(listed, x.Key)
 	}
 	req, err := f.request(listed)
 	if err == nil {

@@ -3,6 +3,7 @@ package ui
 import (
 	"encoding/json"
 	"net/url"
+	"strings"
 	"testing"
 	"time"
 
@@ -21,21 +22,25 @@ func TestSyncFormRequest(t *testing.T) {
 		form    url.Values
 		listed  []string
 		want    opsSyncRequest
-		wantErr bool
+		wantErr string
 	}{
 		{name: "defaults sync everything", form: url.Values{"resource": {cm, dep}}, listed: listed, want: opsSyncRequest{}},
 		{name: "no resources listed", form: url.Values{}, want: opsSyncRequest{}},
 		{name: "one resource of two", form: url.Values{"resource": {dep}}, listed: listed,
 			want: opsSyncRequest{Resources: []v1alpha1.SyncOperationResource{{Group: "apps", Kind: "Deployment", Namespace: "web", Name: "api"}}}},
-		{name: "a resource no longer listed is not synced", form: url.Values{"resource": {cm, "/Secret/web/gone"}}, listed: listed,
-			want: opsSyncRequest{Resources: []v1alpha1.SyncOperationResource{{Kind: "ConfigMap", Namespace: "web", Name: "settings"}}}},
-		{name: "none selected", form: url.Values{}, listed: listed, wantErr: true},
+		{name: "a resource no longer listed is refused", form: url.Values{"resource": {cm, "/Secret/web/gone"}}, listed: listed,
+			wantErr: "Secret web/gone is not a resource of this application"},
+		{name: "a cluster-wide resource no longer listed", form: url.Values{"resource": {"rbac.authorization.k8s.io/ClusterRole//reader"}}, listed: listed,
+			wantErr: "rbac.authorization.k8s.io/ClusterRole reader is not a resource"},
+		{name: "a resource of an application that has none left", form: url.Values{"resource": {cm}}, wantErr: "ConfigMap web/settings is not a resource"},
+		{name: "a key that names nothing", form: url.Values{"resource": {"junk"}}, listed: listed, wantErr: `"junk" does not name a resource`},
+		{name: "none selected", form: url.Values{}, listed: listed, wantErr: "select at least one"},
 		{name: "options", listed: listed, form: url.Values{"resource": {cm, dep}, "prune": {"true"}, "dryRun": {"true"}, "revision": {" v2 "},
 			"option": {"Validate=false", "Unknown=true", "ServerSideApply=true"}, "prunePropagationPolicy": {"orphan"}},
 			want: opsSyncRequest{Revision: "v2", Prune: true, DryRun: true,
 				SyncOptions: &opsSyncOptionList{Items: []string{"Validate=false", "ServerSideApply=true", "PrunePropagationPolicy=orphan"}}}},
 		{name: "the default propagation is not sent", form: url.Values{"prunePropagationPolicy": {"foreground"}}, want: opsSyncRequest{}},
-		{name: "bad propagation", form: url.Values{"prunePropagationPolicy": {"sideways"}}, wantErr: true},
+		{name: "bad propagation", form: url.Values{"prunePropagationPolicy": {"sideways"}}, wantErr: "prune propagation policy must be"},
 		{name: "force", form: url.Values{"force": {"true"}},
 			want: opsSyncRequest{Strategy: &v1alpha1.SyncStrategy{Hook: &v1alpha1.SyncStrategyHook{SyncStrategyApply: force}}}},
 		{name: "apply only", form: url.Values{"applyOnly": {"true"}},
@@ -46,10 +51,10 @@ func TestSyncFormRequest(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			got, err := parseSyncForm(tt.form).request(tt.listed)
-			if (err != nil) != tt.wantErr {
-				t.Fatalf("error %v, want error %v", err, tt.wantErr)
-			}
-			if err != nil {
+			if err != nil || tt.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tt.wantErr) || tt.wantErr == "" {
+					t.Fatalf("error %v, want one saying %q", err, tt.wantErr)
+				}
 				return
 			}
 			if diff := cmp.Diff(tt.want, got); diff != "" {

@@ -122,13 +122,27 @@ func TestSyncDialog(t *testing.T) {
 	if !read(t, ctx, "where the focus is", chromedp.Evaluate[bool](`document.activeElement.matches("#sync-dialog .ops-error")`)) {
 		t.Error("the focus is not on the dialog's error")
 	}
+
+	// A resource the Application does not have (deleted from the source
+	// since the form was drawn) is refused by name, not left out.
+	run(t, ctx, "select a resource that is not the application's and submit",
+		chromedp.SetAttributeValue(css(dialogResource(name, "three")), "value", "/ConfigMap/dlg-pick/gone"),
+		chromedp.Click(css(`#sync-dialog input[name=resource][value="/ConfigMap/dlg-pick/gone"]`)),
+		chromedp.Click(css(dialogResource(name, "one"))),
+		chromedp.Click(css(`#sync-dialog button[type=submit]`)),
+		chromedp.Poll[chromedp.Void](`(document.querySelector("#sync-dialog[open] .ops-error") || {}).textContent.includes("gone")`, chromedp.WithPollingMutation()),
+	)
+	if msg := read(t, ctx, "the refusal", chromedp.Text(css(`#sync-dialog .ops-error`))); !strings.Contains(msg, "ConfigMap dlg-pick/gone is not a resource of this application") {
+		t.Errorf("a sync of a resource the application does not have shows %q in the dialog", msg)
+	}
 	if app := opsApp(t, name); app.Operation != nil || app.Status.OperationState != nil {
 		t.Fatalf("closing and refused dialogs started an operation: %+v", app.Status.OperationState)
 	}
 
 	// Two of the three resources, with prune.
+	// The form came back with the choices made: "one" still ticked.
 	run(t, ctx, "choose two resources and prune, and submit",
-		chromedp.Click(css(dialogResource(name, "one"))),
+		chromedp.WaitVisible(css(dialogResource(name, "one")+`:checked`)),
 		chromedp.Click(css(dialogResource(name, "two"))),
 		chromedp.Click(css(`#sync-dialog input[name=prune]`)),
 		chromedp.Click(css(`#sync-dialog button[type=submit]`)),
