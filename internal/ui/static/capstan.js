@@ -2,6 +2,10 @@
 // confirmations and live updates. No framework, no build step.
 "use strict";
 
+// The page ran its scripts: tests that read it without them check that
+// this class is absent.
+document.documentElement.classList.add("js");
+
 const capstan = {
   // stream opens a server-sent event stream and calls onEvent with each
   // parsed message; it reconnects on its own, as EventSource does.
