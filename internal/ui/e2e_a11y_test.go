@@ -319,12 +319,12 @@ func readSettingsNoJS(t *testing.T, ctx context.Context, s *server, name string,
 }
 
 // readPhoneNoJS reads the list at a phone's width: the page is no wider
-// than the screen. The widths come from the browser's layout, not from a
-// script.
+// than the screen, and the results start on the first screen. The sizes
+// come from the browser's layout, not from a script.
 func readPhoneNoJS(t *testing.T, ctx context.Context, s *server, name string) {
 	run(t, ctx, "take a phone's width", chromedp.EmulateViewport(390, 844))
 	for _, p := range []struct{ what, url, ready, shot string }{
-		{"tiles", s.URL + "/applications", `.app-tile[data-app="` + name + `"]`, ""},
+		{"tiles", s.URL + "/applications", `.app-tile[data-app="` + name + `"]`, "nojs-apps-phone"},
 		{"the filtered table", s.URL + "/applications?view=table&sync=OutOfSync&search=" + name, `table.apps-table tr[data-app="` + name + `"]`, ""},
 	} {
 		noJS(t, ctx, "read "+p.what+" at 390px", p.url, p.ready)
@@ -334,6 +334,12 @@ func readPhoneNoJS(t *testing.T, ctx context.Context, s *server, name string) {
 		}
 		if wide, screen := m.CSSContentSize.Width, m.CSSLayoutViewport.ClientWidth; wide > float64(screen) {
 			t.Errorf("at 390px %s are %.0fpx wide, more than the %dpx screen: the page scrolls sideways", p.what, wide, screen)
+		}
+		// Without the script that folds the filters on a phone, the
+		// results must still start on the first screen.
+		box := read(t, ctx, "where the first result is", chromedp.Dimensions(css(p.ready)))
+		if top := box.Content[1]; top >= 844 {
+			t.Errorf("at 390×844 the first of %s starts %.0fpx down, below the first screen", p.what, top)
 		}
 		if p.shot != "" {
 			screenshot(t, ctx, p.shot)
