@@ -11,13 +11,27 @@ import (
 	"github.com/spf13/cobra"
 )
 
-// clusterInfo is a cluster of the API, in Argo CD's JSON shape; the server
-// never returns its credentials.
+// clusterFields are a cluster in Argo CD's JSON shape: as the API takes
+// it, credentials in its config, and as it answers it, without them.
+type clusterFields struct {
+	Server           string            `json:"server"`
+	Name             string            `json:"name"`
+	Config           map[string]any    `json:"config,omitempty"`
+	Project          string            `json:"project,omitempty"`
+	Namespaces       []string          `json:"namespaces,omitempty"`
+	ClusterResources bool              `json:"clusterResources,omitempty"`
+	Shard            *int64            `json:"shard,omitempty"`
+	Labels           map[string]string `json:"labels,omitempty"`
+	Annotations      map[string]string `json:"annotations,omitempty"`
+}
+
+// clusterRequest is a cluster as POST and PUT /api/v1/clusters take it.
+type clusterRequest = clusterFields
+
+// clusterInfo is a cluster of the API; the server never returns its
+// credentials.
 type clusterInfo struct {
-	Server          string           `json:"server"`
-	Name            string           `json:"name"`
-	Project         string           `json:"project,omitempty"`
-	Namespaces      []string         `json:"namespaces,omitempty"`
+	clusterFields
 	ServerVersion   string           `json:"serverVersion,omitempty"`
 	ConnectionState *connectionState `json:"connectionState,omitempty"`
 	Info            *struct {

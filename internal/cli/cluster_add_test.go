@@ -18,12 +18,14 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/capstan-cd/capstan/api/v1alpha1"
+	"github.com/capstan-cd/capstan/internal/clusterauth"
 	"github.com/capstan-cd/capstan/internal/testenv/gitserver"
 )
 
 func TestClusterAddRequest(t *testing.T) {
 	target := &rest.Config{Host: "https://10.0.0.1:6443/", TLSClientConfig: rest.TLSClientConfig{CAData: []byte("CA"), ServerName: "api"}}
 	tls := map[string]any{"caData": "Q0E=", "serverName": "api"}
+	shard := int64(2)
 	tests := []struct {
 		name  string
 		input clusterAddOptions
@@ -31,20 +33,71 @@ func TestClusterAddRequest(t *testing.T) {
 	}{
 		{
 			name:  "named after the context",
-			input: clusterAddOptions{},
+			input: clusterAddOptions{shard: -1},
 			want:  clusterRequest{Server: "https://10.0.0.1:6443", Name: "prod", Config: map[string]any{"bearerToken": "tok", "tlsClientConfig": tls}},
 		},
 		{
 			name:  "in-cluster, namespaced, named",
-			input: clusterAddOptions{name: "here", inCluster: true, namespaces: []string{"a", "b"}, clusterResources: true, project: "team"},
+			input: clusterAddOptions{name: "here", inCluster: true, namespaces: []string{"a", "b"}, clusterResources: true, project: "team", shard: -1},
 			want: clusterRequest{Server: "https://kubernetes.default.svc", Name: "here", Config: map[string]any{"bearerToken": "tok", "tlsClientConfig": tls},
 				Namespaces: []string{"a", "b"}, ClusterResources: true, Project: "team"},
+		},
+		{
+			name: "labels, annotations, shard",
+			input: clusterAddOptions{shard: 2, labels: []string{"env=prod", "capstan.dev/tier="},
+				annotations: []string{"owner=team a", "note=x=y"}},
+			want: clusterRequest{Server: "https://10.0.0.1:6443", Name: "prod", Config: map[string]any{"bearerToken": "tok", "tlsClientConfig": tls},
+				Shard: &shard, Labels: map[string]string{"env": "prod", "capstan.dev/tier": ""},
+				Annotations: map[string]string{"owner": "team a", "note": "x=y"}},
+		},
+		{
+			name: "exec command, no token",
+			input: clusterAddOptions{shard: -1, exec: execProviderConfig{Command: "creds", Args: []string{"get", "--json"},
+				Env: map[string]string{"REGION": "eu"}, APIVersion: "client.authentication.k8s.io/v1", InstallHint: "install creds"}},
+			want: clusterRequest{Server: "https://10.0.0.1:6443", Name: "prod", Config: map[string]any{"tlsClientConfig": tls,
+				"execProviderConfig": execProviderConfig{Command: "creds", Args: []string{"get", "--json"},
+					Env: map[string]string{"REGION": "eu"}, APIVersion: "client.authentication.k8s.io/v1", InstallHint: "install creds"}}},
+		},
+		{
+			name:  "AWS, no token",
+			input: clusterAddOptions{shard: -1, aws: awsAuthConfig{ClusterName: "eks-prod", RoleARN: "arn:aws:iam::1:role/deploy", Profile: "ops"}},
+			want: clusterRequest{Server: "https://10.0.0.1:6443", Name: "prod", Config: map[string]any{"tlsClientConfig": tls,
+				"awsAuthConfig": awsAuthConfig{ClusterName: "eks-prod", RoleARN: "arn:aws:iam::1:role/deploy", Profile: "ops"}}},
 		},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			if diff := cmp.Diff(tt.want, tt.input.request("prod", target, "tok")); diff != "" {
+			token := "tok"
+			if tt.input.exec.set() || tt.input.aws.set() {
+				token = ""
+			}
+			got, err := tt.input.request("prod", target, token)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if diff := cmp.Diff(tt.want, got); diff != "" {
 				t.Errorf("(-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+func TestClusterAddRefusesBadMetadata(t *testing.T) {
+	tests := []struct {
+		name  string
+		input clusterAddOptions
+		want  string
+	}{
+		{name: "no value", input: clusterAddOptions{labels: []string{"env"}}, want: `--label "env": want KEY=VALUE`},
+		{name: "no key", input: clusterAddOptions{annotations: []string{"=x"}}, want: `--annotation "=x": want KEY=VALUE`},
+		{name: "bad label key", input: clusterAddOptions{labels: []string{"a b=c"}}, want: `--label "a b=c": name part must consist of`},
+		{name: "bad label value", input: clusterAddOptions{labels: []string{"a=b c"}}, want: `--label "a=b c": a valid label must be`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := tt.input.request("prod", &rest.Config{Host: "https://x"}, "tok")
+			if err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Errorf("error %v, want one containing %q", err, tt.want)
 			}
 		})
 	}
@@ -70,7 +123,7 @@ func TestClusterAdd(t *testing.T) {
 	if err != nil || !strings.Contains(out, "Continue? [y/N]") || !strings.Contains(out, "Cluster not added") {
 		t.Errorf("cluster add answered no: %v\n%s", err, out)
 	}
-	if _, err := cs.CoreV1().ServiceAccounts("kube-system").Get(ctx, clusterManager, metav1.GetOptions{}); !apierrors.IsNotFound(err) {
+	if _, err := cs.CoreV1().ServiceAccounts("kube-system").Get(ctx, clusterauth.DefaultServiceAccount, metav1.GetOptions{}); !apierrors.IsNotFound(err) {
 		t.Fatalf("cluster add answered no created the ServiceAccount: %v", err)
 	}
 
@@ -82,7 +135,7 @@ func TestClusterAdd(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	wantSubject := []rbacv1.Subject{{Kind: "ServiceAccount", Name: clusterManager, Namespace: "kube-system"}}
+	wantSubject := []rbacv1.Subject{{Kind: "ServiceAccount", Name: clusterauth.DefaultServiceAccount, Namespace: "kube-system"}}
 	if diff := cmp.Diff(wantSubject, binding.Subjects); diff != "" || binding.RoleRef.Name != "argocd-manager-role" {
 		t.Errorf("ClusterRoleBinding binds %s to (-want +got):\n%s", binding.RoleRef.Name, diff)
 	}
@@ -104,13 +157,7 @@ func TestClusterAdd(t *testing.T) {
 	// Once more: the same cluster, nothing to change.
 	s.must(t, "cluster", "add", "second", "--kubeconfig", kubeconfig, "--name", "twin", "--yes")
 
-	repo := gitserver.NewRepo(t, t.TempDir(), "twin")
-	repo.Commit(t, "main", map[string]string{"cm/settings.yaml": webConfigMap}, "v1")
-	repo.SetHead(t, "main")
-	dest := s.namespace + "-twin"
-	s.must(t, "app", "create", "twin", "--repo", repo.URL(), "--path", "cm", "--revision", "main",
-		"--dest-name", "twin", "--dest-namespace", dest, "--sync-option", "CreateNamespace=true")
-	s.must(t, "app", "sync", "twin", "--timeout", "120")
+	_, dest := syncToCluster(t, s, "twin")
 	if app := s.getApp(t, "twin"); app.Status.Sync.Status != v1alpha1.SyncStatusCodeSynced {
 		t.Errorf("the app on cluster twin: sync %s", app.Status.Sync.Status)
 	}
@@ -130,7 +177,7 @@ func TestClusterAdd(t *testing.T) {
 	// Removing the cluster leaves the ServiceAccount, which an Argo CD
 	// beside capstan may share.
 	s.must(t, "cluster", "rm", "core-twin")
-	if _, err := cs.CoreV1().ServiceAccounts("kube-system").Get(ctx, clusterManager, metav1.GetOptions{}); err != nil {
+	if _, err := cs.CoreV1().ServiceAccounts("kube-system").Get(ctx, clusterauth.DefaultServiceAccount, metav1.GetOptions{}); err != nil {
 		t.Errorf("cluster rm: the ServiceAccount: %v", err)
 	}
 
@@ -158,6 +205,21 @@ func TestClusterAdd(t *testing.T) {
 	if _, err := sc.CoreV1().ConfigMaps(s.namespace).List(ctx, metav1.ListOptions{}); !apierrors.IsForbidden(err) {
 		t.Errorf("the scoped token lists another namespace: %v", err)
 	}
+}
+
+// syncToCluster creates the app name, a ConfigMap web-settings from a
+// repository of its own, on the cluster of the same name, and syncs it.
+// It returns the repository and the app's namespace.
+func syncToCluster(t *testing.T, s *cliServer, name string) (*gitserver.Repo, string) {
+	t.Helper()
+	repo := gitserver.NewRepo(t, t.TempDir(), name)
+	repo.Commit(t, "main", map[string]string{"cm/settings.yaml": webConfigMap}, "v1")
+	repo.SetHead(t, "main")
+	dest := s.namespace + "-" + name
+	s.must(t, "app", "create", name, "--repo", repo.URL(), "--path", "cm", "--revision", "main",
+		"--dest-name", name, "--dest-namespace", dest, "--sync-option", "CreateNamespace=true")
+	s.must(t, "app", "sync", name, "--timeout", "120")
+	return repo, dest
 }
 
 // secondContext writes a kubeconfig of the test cluster with one more

@@ -160,7 +160,7 @@ func clusterData(c clusterRequest, old map[string]any) (map[string]string, error
 		cfg[k] = v
 	}
 	for _, path := range clusterSecretPaths {
-		if _, ok := lookupPath(cfg, path); ok {
+		if _, ok := lookupPath(cfg, path); ok || authMethod(cfg) != authMethod(old) {
 			continue
 		}
 		if v, ok := lookupPath(old, path); ok {
@@ -189,6 +189,18 @@ func clusterData(c clusterRequest, old map[string]any) (map[string]string, error
 		data["shard"] = strconv.FormatInt(*c.Shard, 10)
 	}
 	return data, nil
+}
+
+// authMethod is how a cluster config authenticates: through AWS, an exec
+// plugin, or the credentials it holds. A config that changes the method
+// replaces the credentials rather than keeps the stored ones.
+func authMethod(cfg map[string]any) string {
+	for _, m := range []string{"awsAuthConfig", "execProviderConfig"} {
+		if _, ok := cfg[m]; ok {
+			return m
+		}
+	}
+	return "static"
 }
 
 func lookupPath(m map[string]any, path []string) (any, bool) {
