@@ -1,8 +1,6 @@
 package application
 
 import (
-	"k8s.io/apimachinery/pkg/api/equality"
-
 	"github.com/capstan-cd/capstan/api/v1alpha1"
 	"github.com/capstan-cd/capstan/internal/sync"
 )
@@ -12,17 +10,18 @@ import (
 // or running, those of that sync (another revision, or a history entry's
 // source for a rollback).
 func (st *state) sources() v1alpha1.ApplicationSources {
-	return sync.OperationSources(&st.app.Spec, userSync(st.app))
+	return sync.OperationSources(&st.app.Spec, userSync(st.app, st.leftover))
 }
 
 // userSync is the sync a user asked for that this pass starts or resumes;
-// nil when there is none, or when it is automated (an automated sync
-// follows the Application's sources).
-func userSync(app *v1alpha1.Application) *v1alpha1.SyncOperation {
+// nil when there is none, when the request is a leftover that has run
+// (see finished), or when it is automated (an automated sync follows the
+// Application's sources).
+func userSync(app *v1alpha1.Application, leftover bool) *v1alpha1.SyncOperation {
 	last := app.Status.OperationState
 	if op := app.Operation; op != nil && op.Sync != nil && !op.InitiatedBy.Automated {
-		if last != nil && last.Phase.Completed() && equality.Semantic.DeepEqual(*op, last.Operation) {
-			return nil // it ran; only clearing the request failed
+		if leftover {
+			return nil
 		}
 		return op.Sync
 	}

@@ -68,6 +68,7 @@ type Reconciler struct {
 	verdicts  verdicts
 	heals     heals
 	expected  expectations
+	finished  finished
 	kindWaits kindWaits
 	hard      hardRefreshes
 	refreshes chan event.GenericEvent
@@ -86,6 +87,7 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Resu
 			r.verdicts.retain(req.Namespace+"/"+req.Name, nil)
 			r.heals.forget(req.Namespace + "/" + req.Name)
 			r.expected.forget(req.Namespace + "/" + req.Name)
+			r.finished.forget(req.Namespace + "/" + req.Name)
 			r.kindWaits.forget(req.Namespace + "/" + req.Name)
 			r.hard.forget(req.Namespace + "/" + req.Name)
 		}
@@ -105,7 +107,7 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Resu
 	read := app.ResourceVersion
 	refresh := r.takeRefreshRequest(app)
 	before := app.DeepCopy()
-	st := &state{app: app, now: r.Clock.Now(), saved: before, refresh: refresh}
+	st := &state{app: app, now: r.Clock.Now(), saved: before, refresh: refresh, leftover: r.finished.leftover(app)}
 	st.settings, st.assess = r.customized(ctx)
 	st.policy = r.trackingPolicy(st.settings)
 	r.Clusters.follow(st.policy)

@@ -58,6 +58,9 @@ type state struct {
 	// operationDone is true when a requested operation has run and the
 	// operation field is to be cleared.
 	operationDone bool
+	// leftover is true when the operation field holds a request that has
+	// run and only awaits its clearing (see finished).
+	leftover bool
 
 	// settings is the snapshot of the installation's settings this pass
 	// runs under, and assess the health of an object under them.

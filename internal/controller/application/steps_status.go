@@ -145,7 +145,9 @@ func (r *Reconciler) patchStatus(ctx context.Context, read string, before *v1alp
 // ?refresh) thus finds the refreshed status with it. The write is
 // conditional on the version just written: a request written meanwhile is
 // not cleared unseen; when only the annotation was to go, the write that
-// came between queues another pass, which takes the request again.
+// came between queues another pass, which takes the request again. An
+// operation is cleared again across such a write (see clearAgain), so that
+// it is not left behind looking like a new request.
 func (r *Reconciler) clearRequests(ctx context.Context, before *v1alpha1.Application, st *state) error {
 	app := st.app
 	_, refresh := app.Annotations[v1alpha1.AnnotationRefresh]
@@ -165,12 +167,18 @@ func (r *Reconciler) clearRequests(ctx context.Context, before *v1alpha1.Applica
 	if err != nil {
 		return err
 	}
-	st.replaced = append(st.replaced, app.ResourceVersion)
+	written := app.ResourceVersion
 	err = r.Client.Patch(ctx, app, client.RawPatch(types.MergePatchType, data))
-	if apierrors.IsConflict(err) && !operation {
-		return nil
+	if mayHaveWritten(err) {
+		st.replaced = append(st.replaced, written)
 	}
-	return err
+	switch {
+	case !apierrors.IsConflict(err):
+		return err
+	case operation:
+		return r.clearAgain(ctx, st, *before.Operation, before.Generation)
+	}
+	return nil
 }
 
 // expectWrites remembers the versions of the Application this pass's

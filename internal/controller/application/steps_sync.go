@@ -114,7 +114,10 @@ func (r *Reconciler) sync(ctx context.Context, st *state) error {
 	} else if os.Phase != v1alpha1.OperationSucceeded {
 		st.condition(v1alpha1.ApplicationConditionSyncError, os.Message)
 	}
-	st.operationDone = app.Operation != nil
+	if app.Operation != nil {
+		st.operationDone = true
+		r.finished.record(app)
+	}
 	return nil
 }
 
@@ -195,7 +198,7 @@ func resumable(st *state, revision string) (*v1alpha1.OperationState, time.Durat
 func (r *Reconciler) nextOperation(st *state, revision string) (v1alpha1.Operation, bool) {
 	app := st.app
 	if app.Operation != nil && app.Operation.Sync != nil {
-		if last := app.Status.OperationState; last != nil && last.Phase.Completed() && equality.Semantic.DeepEqual(*app.Operation, last.Operation) {
+		if st.leftover {
 			// This request has run; only clearing it failed.
 			st.operationDone = true
 			return v1alpha1.Operation{}, false

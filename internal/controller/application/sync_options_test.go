@@ -18,8 +18,8 @@ import (
 )
 
 // syncAs requests a sync of the Application in user's name and waits
-// for it to succeed. Each request of a test needs its own user: a request
-// equal to the last one has run.
+// for it to succeed. Each request of a test needs its own user, so that
+// the wait tells its end from the end of the request before.
 func syncAs(t *testing.T, cl client.Client, name, user string, sync v1alpha1.SyncOperation) *v1alpha1.OperationState {
 	t.Helper()
 	op := v1alpha1.Operation{Sync: &sync, InitiatedBy: v1alpha1.OperationInitiator{Username: user}}
