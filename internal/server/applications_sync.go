@@ -160,11 +160,19 @@ func (a *API) windowBlocks(ctx context.Context, app *v1alpha1.Application) strin
 	return ""
 }
 
+// errRequestRan is a request equal to the one that has run, which the
+// controller has yet to clear.
+var errRequestRan = errors.New("the same request has run and is not cleared yet")
+
 // startOperation writes the operation next makes of the current
 // Application, unless one is already requested or running, and answers
-// with the Application.
+// with the Application. A request equal to the one that has run, still
+// there because the controller has yet to clear it, is cleared first:
+// written over itself it would change nothing, and the controller, which
+// tells a new request by the generation it raises, would take it for the
+// one that ran.
 func (a *API) startOperation(w http.ResponseWriter, r *http.Request, app *v1alpha1.Application, next func(*v1alpha1.Application) (v1alpha1.Operation, error)) {
-	updated, err := a.writeApp(r.Context(), app, func(cur *v1alpha1.Application) error {
+	request := func(cur *v1alpha1.Application) error {
 		if busy(cur) {
 			return errBusy
 		}
@@ -172,9 +180,26 @@ func (a *API) startOperation(w http.ResponseWriter, r *http.Request, app *v1alph
 		if err != nil {
 			return err
 		}
+		if cur.Operation != nil && equality.Semantic.DeepEqual(*cur.Operation, op) {
+			return errRequestRan
+		}
 		cur.Operation = &op
 		return nil
-	})
+	}
+	updated, err := a.writeApp(r.Context(), app, request)
+	if errors.Is(err, errRequestRan) {
+		var cleared *v1alpha1.Application
+		cleared, err = a.writeApp(r.Context(), app, func(cur *v1alpha1.Application) error {
+			if busy(cur) {
+				return errBusy
+			}
+			cur.Operation = nil
+			return nil
+		})
+		if err == nil {
+			updated, err = a.writeApp(r.Context(), cleared, request)
+		}
+	}
 	var se *specError
 	switch {
 	case errors.Is(err, errBusy), errors.As(err, &se):
