@@ -55,6 +55,7 @@ var settingsDone = map[string]string{
 	"role-deleted":     "The role was deleted.",
 	"token-deleted":    "The token was deleted; it is refused from now on.",
 	"window-added":     "The sync window was added.",
+	"window-saved":     "The sync window was saved.",
 	"window-deleted":   "The sync window was deleted.",
 	"password-changed": "Your password was changed, and your other sessions ended.",
 }

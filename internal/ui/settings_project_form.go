@@ -24,6 +24,7 @@ func init() {
 		"settingsLines":        func(l []string) string { return strings.Join(l, "\n") },
 		"settingsUnix":         unixTime,
 		"settingsPathEscape":   url.PathEscape,
+		"settingsInc":          func(i int) int { return i + 1 },
 	})
 }
 

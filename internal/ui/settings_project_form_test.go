@@ -156,24 +156,33 @@ func TestSetRole(t *testing.T) {
 	}
 }
 
-func TestCheckWindow(t *testing.T) {
-	ok := v1alpha1.SyncWindow{Kind: "deny", Schedule: "0 22 * * *", Duration: "1h", Applications: []string{"*"}}
+// putWindow adds a window or replaces the one at the form's index; a
+// window that selects nothing, or an index that is gone, is refused and
+// changes nothing. The API checks the rest.
+func TestPutWindow(t *testing.T) {
+	first := v1alpha1.SyncWindow{Kind: "allow", Schedule: "0 6 * * *", Duration: "2h", Namespaces: []string{"prod"}}
+	deny := v1alpha1.SyncWindow{Kind: "deny", Schedule: "0 22 * * *", Duration: "1h", Applications: []string{"*"}}
 	for _, tc := range []struct {
 		name    string
-		edit    func(*v1alpha1.SyncWindow)
+		index   string
+		window  v1alpha1.SyncWindow
+		want    v1alpha1.SyncWindows
 		wantErr bool
 	}{
-		{name: "valid", edit: func(*v1alpha1.SyncWindow) {}},
-		{name: "bad kind", edit: func(w *v1alpha1.SyncWindow) { w.Kind = "maybe" }, wantErr: true},
-		{name: "bad schedule", edit: func(w *v1alpha1.SyncWindow) { w.Schedule = "every night" }, wantErr: true},
-		{name: "bad duration", edit: func(w *v1alpha1.SyncWindow) { w.Duration = "long" }, wantErr: true},
-		{name: "applies to nothing", edit: func(w *v1alpha1.SyncWindow) { w.Applications = nil }, wantErr: true},
+		{name: "add", window: deny, want: v1alpha1.SyncWindows{first, deny}},
+		{name: "edit", index: "0", window: deny, want: v1alpha1.SyncWindows{deny}},
+		{name: "edit a window deleted meanwhile", index: "1", window: deny, want: v1alpha1.SyncWindows{first}, wantErr: true},
+		{name: "not a number", index: "first", window: deny, want: v1alpha1.SyncWindows{first}, wantErr: true},
+		{name: "applies to nothing", window: v1alpha1.SyncWindow{Kind: "deny", Schedule: "0 22 * * *", Duration: "1h"}, want: v1alpha1.SyncWindows{first}, wantErr: true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			w := ok
-			tc.edit(&w)
-			if err := checkWindow(w); (err != nil) != tc.wantErr {
-				t.Errorf("checkWindow = %v, want error: %v", err, tc.wantErr)
+			p := &v1alpha1.AppProject{Spec: v1alpha1.AppProjectSpec{SyncWindows: v1alpha1.SyncWindows{first}}}
+			err := putWindow(p, tc.index, tc.window)
+			if (err != nil) != tc.wantErr {
+				t.Fatalf("error %v, want error: %v", err, tc.wantErr)
+			}
+			if diff := cmp.Diff(tc.want, p.Spec.SyncWindows); diff != "" {
+				t.Errorf("(-want +got):\n%s", diff)
 			}
 		})
 	}

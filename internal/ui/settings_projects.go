@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"errors"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -65,6 +66,9 @@ type projectView struct {
 	CanDelete bool
 	// NewToken is a role token just created, shown this once.
 	NewToken *newToken
+	// WindowForm adds a sync window, or changes the one the page's
+	// ?window= names.
+	WindowForm windowForm
 }
 
 // newToken is an API token shown once, right after it was made.
@@ -78,6 +82,12 @@ func (u *UI) projectPage(w http.ResponseWriter, r *http.Request, c *call) {
 }
 
 func (u *UI) showProject(w http.ResponseWriter, r *http.Request, c *call, done notice, tok *newToken) {
+	u.drawProject(w, r, c, http.StatusOK, done, tok, nil)
+}
+
+// drawProject draws a project's page; refused, when set, is a sync
+// window's form the API refused, drawn again with its reason.
+func (u *UI) drawProject(w http.ResponseWriter, r *http.Request, c *call, status int, done notice, tok *newToken, refused *windowForm) {
 	name := r.PathValue("name")
 	var p v1alpha1.AppProject
 	if err := c.get(path("/api/v1/projects", []string{name}, nil), &p); err != nil {
@@ -86,7 +96,8 @@ func (u *UI) showProject(w http.ResponseWriter, r *http.Request, c *call, done n
 	}
 	v := projectView{Done: done, Project: p, NewToken: tok,
 		CanUpdate: c.can("projects", "update", name), CanDelete: c.can("projects", "delete", name)}
-	u.render(w, r, c, http.StatusOK, "settings_project", "Project "+name, "settings", v)
+	v.WindowForm = windowFormOf(r, c, &p, refused)
+	u.render(w, r, c, status, "settings_project", "Project "+name, "settings", v)
 }
 
 func (u *UI) deleteProject(w http.ResponseWriter, r *http.Request, c *call) {
@@ -142,32 +153,50 @@ func (u *UI) saveProject(w http.ResponseWriter, r *http.Request, c *call) {
 	})
 }
 
-// updateProject reads the project of the request, changes it with edit
+// updateProject changes the project of the request with edit (see
+// changeProject) and shows it with the notice of done, or says why it was
+// not saved.
+func (u *UI) updateProject(w http.ResponseWriter, r *http.Request, c *call, done string, edit func(*v1alpha1.AppProject) error) {
+	if err := u.changeProject(r, c, edit); err != nil {
+		u.projectNotSaved(w, r, c, err)
+		return
+	}
+	redirectDone(w, r, projectURL(r.PathValue("name")), done)
+}
+
+// changeProject reads the project of the request, changes it with edit
 // and writes it back through the API, as of the version the form was
 // drawn from (its "rv" field): a change someone made since is a conflict,
-// shown as such, and not overwritten.
-func (u *UI) updateProject(w http.ResponseWriter, r *http.Request, c *call, done string, edit func(*v1alpha1.AppProject) error) {
+// and not overwritten. An error of edit is a refusal (400), as the API's
+// own checks are.
+func (u *UI) changeProject(r *http.Request, c *call, edit func(*v1alpha1.AppProject) error) error {
 	name := r.PathValue("name")
 	var p v1alpha1.AppProject
 	if err := c.get(path("/api/v1/projects", []string{name}, nil), &p); err != nil {
-		u.fail(w, r, c, err)
-		return
+		return err
 	}
 	if rv := r.PostFormValue("rv"); rv != "" {
 		p.ResourceVersion = rv
 	}
 	if err := edit(&p); err != nil {
-		u.renderError(w, r, c, http.StatusBadRequest, fmt.Sprintf("Project %s was not saved: %v.", name, err))
-		return
+		return &APIError{Status: http.StatusBadRequest, Message: err.Error()}
 	}
-	if _, err := c.do(http.MethodPut, path("/api/v1/projects", []string{name}, nil), map[string]any{"project": &p}, nil); err != nil {
-		if statusOf(err) == http.StatusConflict {
-			u.renderError(w, r, c, http.StatusConflict, fmt.Sprintf(
-				"Project %s was changed by someone else after this page was drawn, so your change was not saved. Open the project again to see what changed, then make your change again.", name))
-			return
-		}
+	_, err := c.do(http.MethodPut, path("/api/v1/projects", []string{name}, nil), map[string]any{"project": &p}, nil)
+	return err
+}
+
+// projectNotSaved answers a change of the project that failed: a refusal
+// with its reason, a conflict with what to do about it.
+func (u *UI) projectNotSaved(w http.ResponseWriter, r *http.Request, c *call, err error) {
+	name := r.PathValue("name")
+	var ae *APIError
+	switch {
+	case statusOf(err) == http.StatusBadRequest && errors.As(err, &ae):
+		u.renderError(w, r, c, http.StatusBadRequest, fmt.Sprintf("Project %s was not saved: %s.", name, strings.TrimSuffix(ae.Message, ".")))
+	case statusOf(err) == http.StatusConflict:
+		u.renderError(w, r, c, http.StatusConflict, fmt.Sprintf(
+			"Project %s was changed by someone else after this page was drawn, so your change was not saved. Open the project again to see what changed, then make your change again.", name))
+	default:
 		u.fail(w, r, c, err)
-		return
 	}
-	redirectDone(w, r, projectURL(name), done)
 }
