@@ -3,6 +3,7 @@ package ui
 import (
 	"net/http"
 	"strings"
+	"time"
 )
 
 // clusterRoutes are the Clusters pages: the list, a cluster's page and
@@ -35,14 +36,29 @@ type clusterItem struct {
 		} `json:"tlsClientConfig"`
 		Username string `json:"username"`
 	} `json:"config"`
-	ConnectionState struct {
-		Status  string `json:"status"`
-		Message string `json:"message"`
-	} `json:"connectionState"`
-	ServerVersion string `json:"serverVersion"`
-	Info          struct {
-		ServerVersion string `json:"serverVersion"`
+	ConnectionState connState `json:"connectionState"`
+	ServerVersion   string    `json:"serverVersion"`
+	Info            struct {
+		ServerVersion     string     `json:"serverVersion"`
+		ConnectionState   *connState `json:"connectionState"`
+		ApplicationsCount int        `json:"applicationsCount"`
 	} `json:"info"`
+}
+
+// connState is how the API last reached a cluster.
+type connState struct {
+	Status      string     `json:"status"`
+	Message     string     `json:"message"`
+	AttemptedAt *time.Time `json:"attemptedAt"`
+}
+
+// Connection is how the API last reached the cluster: from info, or the
+// top level where older servers answer it.
+func (c clusterItem) Connection() connState {
+	if c.Info.ConnectionState != nil && c.Info.ConnectionState.Status != "" {
+		return *c.Info.ConnectionState
+	}
+	return c.ConnectionState
 }
 
 // InCluster reports whether the cluster is the one capstan runs in, which
