@@ -8,6 +8,7 @@ package sandbox
 
 import (
 	"fmt"
+	"runtime"
 	"time"
 
 	"github.com/spf13/pflag"
@@ -59,8 +60,12 @@ type Options struct {
 }
 
 // DefaultOptions are the options of a Pool unless flags say otherwise.
+// A render is CPU work on files already fetched, so more workers than the
+// process may use CPUs render no faster, and each worker is a process of
+// its own memory: as many as GOMAXPROCS (the CPUs, or the container's CPU
+// limit), at most 4.
 func DefaultOptions() Options {
-	return Options{Limits: DefaultLimits(), Workers: 4, Idle: time.Minute, Isolation: IsolationProcess}
+	return Options{Limits: DefaultLimits(), Workers: min(4, runtime.GOMAXPROCS(0)), Idle: time.Minute, Isolation: IsolationProcess}
 }
 
 // The isolation modes.
