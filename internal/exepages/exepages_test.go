@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 )
@@ -61,6 +62,25 @@ func TestParseSmapsRejectsGarbage(t *testing.T) {
 	for _, in := range []string{"Rss: 4 kB\n", "not a mapping\n", "zz-00 r--p 0 fd:00 1\n", "2000-1000 r--p 0 fd:00 1\n"} {
 		if _, err := parseSmaps(strings.NewReader(in)); err == nil {
 			t.Errorf("parseSmaps(%q) = nil error", in)
+		}
+	}
+}
+
+func TestQuietDue(t *testing.T) {
+	q := Quiet{Window: 30 * time.Second, Busy: 2 * time.Second, Idle: 0.02}
+	for _, tt := range []struct {
+		name                   string
+		sinceRelease, inWindow time.Duration
+		want                   bool
+	}{
+		{"worked, then a quiet window", 10 * time.Second, 100 * time.Millisecond, true},
+		{"still working", 10 * time.Second, 5 * time.Second, false},
+		{"idle since the last release", time.Second, 100 * time.Millisecond, false},
+		{"just under the idle share", 3 * time.Second, 599 * time.Millisecond, true},
+		{"at the idle share", 3 * time.Second, 600 * time.Millisecond, false},
+	} {
+		if got := q.due(tt.sinceRelease, tt.inWindow); got != tt.want {
+			t.Errorf("%s: due(%s, %s) = %v, want %v", tt.name, tt.sinceRelease, tt.inWindow, got, tt.want)
 		}
 	}
 }
