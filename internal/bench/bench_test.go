@@ -97,12 +97,16 @@ func checkFigures(t *testing.T, r *Result) {
 	if x := r.Restart; x == nil || x.ReadySeconds <= 0 || x.ReconciledSeconds < x.ReadySeconds {
 		t.Errorf("restart: %+v", x)
 	}
-	if m := r.Memory; m == nil || m.PeakBytes <= 0 || m.SteadyBytes <= 0 || m.RestartPeakBytes <= 0 || m.BudgetBytes <= 0 {
+	if m := r.Memory; m == nil || m.PeakBytes <= 0 || m.SteadyBytes <= 0 || m.RestartPeakBytes <= 0 || m.BudgetBytes <= 0 ||
+		m.SelfPeakBytes <= 0 || m.SelfPeakBytes > m.PeakBytes || m.PeakPSSBytes <= 0 {
 		t.Errorf("memory: %+v", m)
 	} else {
 		for name, s := range map[string]RSS{"peak": m.Peak, "steady": m.Steady, "restart": m.Restart} {
 			if s.AnonBytes <= 0 || s.FileBytes <= 0 || s.AnonBytes+s.FileBytes > s.RSSBytes {
 				t.Errorf("memory, %s: RssAnon/RssFile not read: %+v", name, s)
+			}
+			if s.PSSBytes <= 0 || s.PSSBytes > s.RSSBytes || s.SelfRSSBytes <= 0 || s.SelfRSSBytes > s.RSSBytes {
+				t.Errorf("memory, %s: PSS or capstan's own RSS not read: %+v", name, s)
 			}
 		}
 		for _, k := range []string{"peak", "idle"} {

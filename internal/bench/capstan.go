@@ -74,11 +74,12 @@ func startCapstan(cfg capstanConfig, run int) (*capstanProc, error) {
 // pid is the capstan process's id.
 func (p *capstanProc) pid() int { return p.cmd.Process.Pid }
 
-// waitReady waits until /readyz answers 200.
+// waitReady waits until /readyz answers 200, and /metrics too: the two
+// servers start side by side, and what follows readiness reads metrics.
 func (p *capstanProc) waitReady(ctx context.Context, timeout time.Duration) error {
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
-	url := "http://" + p.probes + "/readyz"
+	urls := []string{"http://" + p.probes + "/readyz", "http://" + p.metrics + "/metrics"}
 	for {
 		select {
 		case <-p.exited:
@@ -87,14 +88,24 @@ func (p *capstanProc) waitReady(ctx context.Context, timeout time.Duration) erro
 			return fmt.Errorf("capstan not ready after %s (see %s): %w", timeout, p.log, ctx.Err())
 		case <-time.After(20 * time.Millisecond):
 		}
-		req, _ := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
-		if resp, err := http.DefaultClient.Do(req); err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == http.StatusOK {
-				return nil
-			}
+		for len(urls) > 0 && answers(ctx, urls[0]) {
+			urls = urls[1:]
+		}
+		if len(urls) == 0 {
+			return nil
 		}
 	}
+}
+
+// answers reports whether a GET of url answers 200.
+func answers(ctx context.Context, url string) bool {
+	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return false
+	}
+	resp.Body.Close()
+	return resp.StatusCode == http.StatusOK
 }
 
 // alive reports an error if capstan has exited.

@@ -26,6 +26,8 @@ func (b *bench) memory(ctx context.Context) error {
 		SteadyBytes:      b.steady.RSS,
 		RestartPeakBytes: mem.HWM,
 		BudgetBytes:      memoryBase + memoryPerObject*int64(len(b.apps)*ObjectsPerApp),
+		SelfPeakBytes:    b.peakSelf,
+		PeakPSSBytes:     b.peakPSS,
 		Peak:             rssOf(b.peakSample),
 		Steady:           rssOf(b.steady),
 		Restart:          rssOf(mem),

@@ -24,7 +24,7 @@ func (b *bench) restart(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	b.peakHWM = mem.HWM
+	b.peakHWM, b.peakSelf = mem.HWM, mem.SelfHWM
 	if err := b.peakResult(); err != nil {
 		return err
 	}

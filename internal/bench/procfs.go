@@ -80,9 +80,18 @@ func children(pid int) []int {
 // file-backed part (RssFile: mostly the binary's mapped text and data).
 // Each adds up the process and its live render workers; HWM adds their
 // peaks, which need not have come at the same moment, so it errs high.
+//
+// RSS counts a page once in every process that maps it, and capstan and
+// its workers map the same binary: PSS (/proc/PID/smaps_rollup) divides
+// each page among the processes that map it, so that the sum over the
+// process tree counts it once.
 type memory struct {
 	RSS, HWM   int64
 	Anon, File int64
+	PSS        int64
+	// SelfRSS and SelfHWM are capstan's own, its workers aside.
+	SelfRSS, SelfHWM int64
+	Workers          int
 }
 
 func processMemory(pid int) (memory, error) {
@@ -90,13 +99,22 @@ func processMemory(pid int) (memory, error) {
 	if err != nil {
 		return memory{}, fmt.Errorf("read memory of process %d: %w", pid, err)
 	}
-	m := memory{RSS: kv["VmRSS"], HWM: kv["VmHWM"], Anon: kv["RssAnon"], File: kv["RssFile"]}
+	m := memory{RSS: kv["VmRSS"], HWM: kv["VmHWM"], Anon: kv["RssAnon"], File: kv["RssFile"], SelfRSS: kv["VmRSS"], SelfHWM: kv["VmHWM"]}
+	if kv, err := readKB(fmt.Sprintf("/proc/%d/smaps_rollup", pid)); err == nil {
+		m.PSS = kv["Pss"]
+	}
 	for _, child := range children(pid) {
-		if kv, err := readKB(fmt.Sprintf("/proc/%d/status", child)); err == nil {
-			m.RSS += kv["VmRSS"]
-			m.HWM += kv["VmHWM"]
-			m.Anon += kv["RssAnon"]
-			m.File += kv["RssFile"]
+		kv, err := readKB(fmt.Sprintf("/proc/%d/status", child))
+		if err != nil {
+			continue // it has exited
+		}
+		m.RSS += kv["VmRSS"]
+		m.HWM += kv["VmHWM"]
+		m.Anon += kv["RssAnon"]
+		m.File += kv["RssFile"]
+		m.Workers++
+		if kv, err := readKB(fmt.Sprintf("/proc/%d/smaps_rollup", child)); err == nil {
+			m.PSS += kv["Pss"]
 		}
 	}
 	return m, nil

@@ -35,6 +35,14 @@ func TestProcessFiguresCountChildren(t *testing.T) {
 	if want := self["VmRSS"]*9/10 + child["VmRSS"]; child["VmRSS"] == 0 || all.RSS < want {
 		t.Errorf("RSS of the tree %d, want at least %d (the child's %d included)", all.RSS, want, child["VmRSS"])
 	}
+	if all.Workers == 0 || all.SelfRSS >= all.RSS {
+		t.Errorf("tree of %d workers, own RSS %d of %d: the child is not told apart", all.Workers, all.SelfRSS, all.RSS)
+	}
+	// Pages the test and the child share count once in PSS, once per
+	// process in RSS; what neither shares counts in both.
+	if all.PSS == 0 || all.PSS > all.RSS {
+		t.Errorf("PSS of the tree %d, want above 0 and at most its RSS %d", all.PSS, all.RSS)
+	}
 	if _, err := cpuSeconds(os.Getpid()); err != nil {
 		t.Fatal(err)
 	}

@@ -62,6 +62,7 @@ func (b *bench) heapProfile(ctx context.Context, name string) (string, error) {
 type peakWatch struct {
 	mu      sync.Mutex
 	top     memory // highest VmRSS sample, with its breakdown
+	topPSS  int64  // highest PSS sampled
 	profile string // heap profile taken closest to that peak
 	err     error
 	stop    context.CancelFunc
@@ -94,6 +95,7 @@ func (b *bench) watchPeak(ctx context.Context, name string) *peakWatch {
 			if m.RSS > w.top.RSS {
 				w.top = m
 			}
+			w.topPSS = max(w.topPSS, m.PSS)
 			w.mu.Unlock()
 			if float64(m.RSS) < peakStep*float64(profiled) {
 				continue
@@ -111,13 +113,14 @@ func (b *bench) watchPeak(ctx context.Context, name string) *peakWatch {
 	return w
 }
 
-// result stops the watch and returns the highest sample and the profile.
-func (w *peakWatch) result() (memory, string, error) {
+// result stops the watch and returns the highest sample, the highest PSS
+// and the profile.
+func (w *peakWatch) result() (memory, int64, string, error) {
 	w.stop()
 	<-w.done
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	return w.top, w.profile, w.err
+	return w.top, w.topPSS, w.profile, w.err
 }
 
 // saveProfile records a saved profile's path for the report.
@@ -138,13 +141,14 @@ func (b *bench) peakResult() error {
 	if b.peak == nil {
 		return nil
 	}
-	top, path, err := b.peak.result()
+	top, topPSS, path, err := b.peak.result()
 	b.peak = nil
 	if err != nil {
 		return fmt.Errorf("heap profile at the peak: %w", err)
 	}
-	b.peakSample = top
+	b.peakSample, b.peakPSS = top, topPSS
 	b.saveProfile("peak", path)
-	b.logf("highest VmRSS sampled %.1f MiB (RssAnon %.1f, RssFile %.1f)", mib(top.RSS), mib(top.Anon), mib(top.File))
+	b.logf("highest VmRSS sampled %.1f MiB (RssAnon %.1f, RssFile %.1f, %d render workers); highest PSS %.1f MiB",
+		mib(top.RSS), mib(top.Anon), mib(top.File), top.Workers, mib(topPSS))
 	return nil
 }

@@ -119,6 +119,9 @@ func rows(r *Result) []row {
 		add("memory", "peak (VmHWM)", fmt.Sprintf("%.1f MiB", mib(m.PeakBytes)), fmt.Sprintf("≤ %.1f MiB", mib(m.BudgetBytes)), new(m.PeakBytes <= m.BudgetBytes))
 		add("", "steady (VmRSS, idle)", fmt.Sprintf("%.1f MiB", mib(m.SteadyBytes)), fmt.Sprintf("≤ %.1f MiB", mib(m.BudgetBytes)), new(m.SteadyBytes <= m.BudgetBytes))
 		add("", "peak after restart", fmt.Sprintf("%.1f MiB", mib(m.RestartPeakBytes)), fmt.Sprintf("≤ %.1f MiB", mib(m.BudgetBytes)), new(m.RestartPeakBytes <= m.BudgetBytes))
+		add("", "  capstan alone, peak (VmHWM)", fmt.Sprintf("%.1f MiB", mib(m.SelfPeakBytes)), "", nil)
+		// PSS counts once the pages capstan and its workers share.
+		add("", "peak, shared pages once (PSS)", fmt.Sprintf("%.1f MiB", mib(m.PeakPSSBytes)), "", nil)
 		// RssFile is mostly the binary's text, RssAnon the Go heap and stacks.
 		add("", "RssAnon / RssFile, top sample", split(m.Peak), "", nil)
 		add("", "RssAnon / RssFile, idle", split(m.Steady), "", nil)
@@ -132,7 +135,8 @@ func rows(r *Result) []row {
 }
 
 func split(r RSS) string {
-	return fmt.Sprintf("%.1f / %.1f MiB (VmRSS %.1f MiB)", mib(r.AnonBytes), mib(r.FileBytes), mib(r.RSSBytes))
+	return fmt.Sprintf("%.1f / %.1f MiB (VmRSS %.1f MiB: capstan %.1f + %d render workers; PSS %.1f MiB)",
+		mib(r.AnonBytes), mib(r.FileBytes), mib(r.RSSBytes), mib(r.SelfRSSBytes), r.Workers, mib(r.PSSBytes))
 }
 
 func latency(l Latency) string {

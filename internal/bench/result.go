@@ -165,6 +165,11 @@ type Memory struct {
 	SteadyBytes      int64 `json:"steadyBytes"`
 	RestartPeakBytes int64 `json:"restartPeakBytes"`
 	BudgetBytes      int64 `json:"budgetBytes"`
+	// SelfPeakBytes is the first process's VmHWM, its workers aside;
+	// PeakPSSBytes the highest PSS sampled of it and its workers, which
+	// counts the pages they share (the binary's) once.
+	SelfPeakBytes int64 `json:"selfPeakBytes"`
+	PeakPSSBytes  int64 `json:"peakPssBytes"`
 	// Resident memory split into RssAnon (heap, stacks) and RssFile
 	// (mostly the binary's text): at the highest VmRSS sampled of the
 	// first process (every 250 ms, cold sync to restart), at the end of
@@ -179,14 +184,21 @@ type Memory struct {
 	BenchPeakBytes int64 `json:"benchPeakBytes"`
 }
 
-// RSS is one reading of VmRSS and its anonymous and file-backed parts.
+// RSS is one reading of VmRSS and its anonymous and file-backed parts,
+// capstan's workers included; with PSS, capstan's own VmRSS and the
+// number of workers alive.
 type RSS struct {
-	RSSBytes  int64 `json:"rssBytes"`
-	AnonBytes int64 `json:"rssAnonBytes"`
-	FileBytes int64 `json:"rssFileBytes"`
+	RSSBytes     int64 `json:"rssBytes"`
+	AnonBytes    int64 `json:"rssAnonBytes"`
+	FileBytes    int64 `json:"rssFileBytes"`
+	PSSBytes     int64 `json:"pssBytes"`
+	SelfRSSBytes int64 `json:"selfRssBytes"`
+	Workers      int   `json:"renderWorkers"`
 }
 
-func rssOf(m memory) RSS { return RSS{RSSBytes: m.RSS, AnonBytes: m.Anon, FileBytes: m.File} }
+func rssOf(m memory) RSS {
+	return RSS{RSSBytes: m.RSS, AnonBytes: m.Anon, FileBytes: m.File, PSSBytes: m.PSS, SelfRSSBytes: m.SelfRSS, Workers: m.Workers}
+}
 
 // summarise computes the latency percentiles of xs (nearest rank).
 func summarise(xs []float64) Latency {

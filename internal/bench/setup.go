@@ -36,6 +36,8 @@ type bench struct {
 	steady     memory     // at the end of the idle window
 	peakHWM    int64      // VmHWM of the first capstan process
 	peakSample memory     // highest VmRSS sampled of the first process
+	peakPSS    int64      // highest PSS sampled of the first process
+	peakSelf   int64      // VmHWM of the first capstan process alone
 	peak       *peakWatch // follows the first process from cold sync to restart
 	// heapProfiles are the saved heap profiles by moment ("peak", "idle").
 	heapProfiles map[string]string
