@@ -96,6 +96,15 @@ func TestSyncDialog(t *testing.T) {
 		t.Error("the focus did not move into the dialog")
 	}
 	windowScreenshot(t, ctx, "ops-sync-dialog")
+	// Tab goes through the form to its Synchronize button, never behind
+	// the dialog.
+	for i := 0; !read(t, ctx, "where the focus is", chromedp.Evaluate[bool](`document.activeElement.matches("#sync-dialog button[type=submit]")`)); i++ {
+		if i == 40 || !read(t, ctx, "where the focus is", chromedp.Evaluate[bool](focusInDialog)) {
+			at := read(t, ctx, "the focused element", chromedp.Evaluate[string](`document.activeElement.outerHTML.slice(0, 120)`))
+			t.Fatalf("after %d presses of Tab the focus is on %s, not on the dialog's Synchronize button", i, at)
+		}
+		run(t, ctx, "press Tab", chromedp.KeyEvent(kb.Tab))
+	}
 	run(t, ctx, "close it with Escape",
 		chromedp.KeyEvent(kb.Escape),
 		chromedp.Poll[chromedp.Void](dialogClosed, chromedp.WithPollingMutation()),
