@@ -23,7 +23,7 @@ func (a *API) clusterRoutes() []route {
 		{pattern: "GET " + base, handle: a.listClusters, doc: "List the clusters the caller may get", query: []string{"server", "name"}},
 		{pattern: "POST " + base, handle: a.createCluster, doc: "Add a cluster", query: []string{"upsert"}},
 		{pattern: "GET " + base + "/{server}", handle: a.getCluster, doc: "Get a cluster by server URL or name", query: clusterIDQuery},
-		{pattern: "PUT " + base + "/{server}", handle: a.updateCluster, doc: "Update a cluster", query: clusterIDQuery},
+		{pattern: "PUT " + base + "/{server}", handle: a.updateCluster, doc: "Update a cluster, or only its updatedFields", query: append([]string{"updatedFields"}, clusterIDQuery...)},
 		{pattern: "DELETE " + base + "/{server}", handle: a.deleteCluster, doc: "Remove a cluster added through the API", query: clusterIDQuery},
 	}
 }
@@ -229,26 +229,6 @@ func (a *API) writeCluster(w http.ResponseWriter, r *http.Request, s *corev1.Sec
 	e := &clusterEntry{view: v, secret: s}
 	a.fillClusterInfo(r.Context(), []*clusterEntry{e})
 	writeJSON(w, http.StatusOK, e.view)
-}
-
-func (a *API) updateCluster(w http.ResponseWriter, r *http.Request) {
-	var req clusterRequest
-	if !readJSON(w, r, &req) {
-		return
-	}
-	if !sameServer(req.Server, r.PathValue("server")) {
-		writeError(w, http.StatusBadRequest, "the body's server is not the server of the path")
-		return
-	}
-	e, ok := a.loadCluster(w, r, "update")
-	if !ok {
-		return
-	}
-	if e.secret == nil {
-		writeError(w, http.StatusBadRequest, "the in-cluster destination has no Secret to update: create one for its server")
-		return
-	}
-	a.writeCluster(w, r, e.secret, req)
 }
 
 func (a *API) deleteCluster(w http.ResponseWriter, r *http.Request) {

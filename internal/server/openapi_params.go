@@ -33,6 +33,7 @@ var queryDocs = map[string]string{
 	"server":            "keep the cluster with this server URL",
 	"id.type":           "name: find the cluster by the name in id.value rather than by the path's server URL",
 	"id.value":          "the cluster's name, with id.type=name",
+	"updatedFields":     "write only these fields of the body (name, namespaces, clusterResources, project, shard, labels, annotations, config); repeatable or comma-separated",
 	"id":                "the token's id",
 	"forceRefresh":      "true: check the connection to the repository now",
 	"appProject":        "the project of a project-scoped repository",
