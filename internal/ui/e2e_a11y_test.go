@@ -126,8 +126,8 @@ func TestWithoutJavaScript(t *testing.T) {
 		chromedp.SendKeys(css(`input[name=username]`), "admin"),
 		chromedp.SendKeys(css(`input[name=password]`), s.Password),
 		chromedp.Click(css(`form:has(input[name=password]) button[type=submit]`)),
-		chromedp.WaitVisible(css(`header.top .user`)),
 	)
+	noScripts(t, ctx, "signed in", `header.top .user`)
 	t.Run("applications", func(t *testing.T) { readAppsNoJS(t, ctx, s, name) })
 	t.Run("application", func(t *testing.T) { readAppNoJS(t, ctx, s, name, nj) })
 	t.Run("settings", func(t *testing.T) { readSettingsNoJS(t, ctx, s, name, nj) })
@@ -174,6 +174,7 @@ func setUpNoJS(t *testing.T, s *server, name string) noJSApp {
 		Description:  "read without scripts",
 		SourceRepos:  []string{nj.repoURL},
 		Destinations: []v1alpha1.ApplicationDestination{{Server: "https://kubernetes.default.svc", Namespace: name}},
+		Roles:        []v1alpha1.ProjectRole{{Name: "reader", Policies: []string{"p, proj:" + name + ":reader, applications, get, " + name + "/*, allow"}}},
 	}}
 	cl := kube(t)
 	for _, o := range []client.Object{repoSecret, project} {
@@ -185,12 +186,18 @@ func setUpNoJS(t *testing.T, s *server, name string) noJSApp {
 	return nj
 }
 
-// noJS opens url, waits for the element ready and fails the test if the
-// page's scripts ran: the mark capstan.js sets is read from the DOM, not
-// by running a script.
+// noJS opens url and reads it as noScripts does.
 func noJS(t *testing.T, ctx context.Context, what, url, ready string) {
 	t.Helper()
 	run(t, ctx, what, chromedp.Navigate(url))
+	noScripts(t, ctx, what, ready)
+}
+
+// noScripts waits for the element ready of the page the browser is on
+// and fails the test if the page's scripts ran: the mark capstan.js sets
+// is read from the DOM, not by running a script.
+func noScripts(t *testing.T, ctx context.Context, what, ready string) {
+	t.Helper()
 	wctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
 	if err := chromedp.Do(wctx, chromedp.WaitVisible(css(ready))); err != nil {
@@ -264,10 +271,8 @@ func readAppNoJS(t *testing.T, ctx context.Context, s *server, name string, nj n
 
 	// A node of the tree is a link: following it opens the resource's
 	// panel with no script to catch the click.
-	run(t, ctx, "open the ConfigMap from the tree",
-		chromedp.Click(css(`#app-resources a.tree-node`+cm)),
-		chromedp.WaitVisible(css(`#resource[data-tab=live] .app-manifest`)),
-	)
+	run(t, ctx, "open the ConfigMap from the tree", chromedp.Click(css(`#app-resources a.tree-node`+cm)))
+	noScripts(t, ctx, "read the live manifest", `#resource[data-tab=live] .app-manifest`)
 	live := read(t, ctx, "the live manifest", chromedp.Text(css(`#resource .app-manifest`)))
 	if !strings.Contains(live, "first-value") || strings.Contains(live, "second-value") {
 		t.Errorf("the live manifest does not hold the synced value alone:\n%s", live)
@@ -288,6 +293,9 @@ func readAppNoJS(t *testing.T, ctx context.Context, s *server, name string, nj n
 	shows(t, ctx, `#resource .diff-replace td.old`, "first-value")
 	shows(t, ctx, `#resource .diff-replace td.new`, "second-value")
 
+	noJS(t, ctx, "read the events", appURL(s, name, res+"&tab=events"), `#resource[data-tab=events]`)
+	shows(t, ctx, `#resource`, "No events for this resource.")
+
 	noJS(t, ctx, "read the history", appURL(s, name, "")+"/history", `#ops-history table`)
 	shows(t, ctx, `#ops-history tbody tr`, nj.synced[:7], nj.messages[nj.synced], "admin")
 	noJS(t, ctx, "read the last operation", appURL(s, name, "")+"/operation", `#ops-operation`)
@@ -304,13 +312,19 @@ func readSettingsNoJS(t *testing.T, ctx context.Context, s *server, name string,
 	shows(t, ctx, `#repos tbody`, nj.repoURL, "git")
 	noJS(t, ctx, "read the clusters", s.URL+"/settings/clusters", `#clusters`)
 	shows(t, ctx, `#clusters tbody`, "https://kubernetes.default.svc")
+	run(t, ctx, "open the cluster", chromedp.Click(css(`#clusters tbody a`)))
+	noScripts(t, ctx, "read the cluster", `#cluster-fields`)
+	shows(t, ctx, `#cluster-fields`, "https://kubernetes.default.svc")
 	noJS(t, ctx, "read the projects", s.URL+"/settings/projects", `a[href="/settings/projects/`+name+`"]`)
 	noJS(t, ctx, "read a project", s.URL+"/settings/projects/"+name, `#summary`)
 	shows(t, ctx, `#summary`, "read without scripts")
 	shows(t, ctx, `#source-repos`, nj.repoURL)
 	shows(t, ctx, `#destinations`, "https://kubernetes.default.svc", name)
+	shows(t, ctx, `#role-reader`, "proj:"+name+":reader")
 	noJS(t, ctx, "read the accounts", s.URL+"/settings/accounts", `#accounts`)
 	shows(t, ctx, `#accounts tbody`, "admin", "login")
+	noJS(t, ctx, "read an account", s.URL+"/settings/accounts/admin", `#tokens`)
+	shows(t, ctx, `main h1`, "Account admin")
 	noJS(t, ctx, "read the user's info", s.URL+"/user-info", `#user-fields`)
 	if who := read(t, ctx, "the user", chromedp.Text(css(`#username`))); who != "admin" {
 		t.Errorf("user info names %q, want admin", who)
