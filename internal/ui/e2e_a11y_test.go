@@ -234,6 +234,19 @@ func listed(t *testing.T, ctx context.Context, sel, attr string) []string {
 	return out
 }
 
+// computed is the value of the CSS property prop of the element sel, as
+// the browser computed it.
+func computed(t *testing.T, ctx context.Context, sel, prop string) string {
+	t.Helper()
+	for _, p := range read(t, ctx, "the style of "+sel, chromedp.ComputedStyle(css(sel))) {
+		if p.Name == prop {
+			return p.Value
+		}
+	}
+	t.Fatalf("%s has no computed %s", sel, prop)
+	return ""
+}
+
 func readAppsNoJS(t *testing.T, ctx context.Context, s *server, name string) {
 	noJS(t, ctx, "read the Applications as tiles", s.URL+"/applications?search="+name, `.app-tile[data-app="`+name+`"]`)
 	if got := listed(t, ctx, `.apps-tiles .app-tile`, "data-app"); strings.Join(got, " ") != name+" "+name+"-other" {
@@ -321,6 +334,19 @@ func readSettingsNoJS(t *testing.T, ctx context.Context, s *server, name string,
 	shows(t, ctx, `#source-repos`, nj.repoURL)
 	shows(t, ctx, `#destinations`, "https://kubernetes.default.svc", name)
 	shows(t, ctx, `#role-reader`, "proj:"+name+":reader")
+
+	// A new token is shown once: it must be readable without scripts, and
+	// the Copy button, which only a script makes work, is not offered.
+	run(t, ctx, "create a token of the role",
+		chromedp.Click(css(`#role-reader form[action$="/roles/token"] button[type=submit]`)),
+	)
+	noScripts(t, ctx, "read the new token", `#new-token`)
+	if token := read(t, ctx, "the token", chromedp.Value(css(`#token-value`))); strings.Count(token, ".") != 2 {
+		t.Errorf("the new token reads %q, want a JWT", token)
+	}
+	if display := computed(t, ctx, `#new-token [data-copy]`, "display"); display != "none" {
+		t.Errorf("without scripts the token's Copy button is shown (display %q), and it does nothing", display)
+	}
 	noJS(t, ctx, "read the accounts", s.URL+"/settings/accounts", `#accounts`)
 	shows(t, ctx, `#accounts tbody`, "admin", "login")
 	noJS(t, ctx, "read an account", s.URL+"/settings/accounts/admin", `#tokens`)
