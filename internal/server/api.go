@@ -41,6 +41,8 @@ type API struct {
 
 	// streams fans Application changes out to event streams.
 	streams streamHub
+	// apps are the informer's Applications in name order, for lists.
+	apps appIndex
 	// refreshTimeout replaces refreshTimeout when positive (in tests).
 	refreshTimeout time.Duration
 }

@@ -53,7 +53,8 @@ func (a *API) listApplications(w http.ResponseWriter, r *http.Request) {
 
 // visibleApps lists the cached Applications that pass q and that the
 // caller of r may get, sorted by name, with the resourceVersion of the
-// list. They are the cache's own objects, to be read only.
+// list. They are the cache's own objects, to be read only, in a slice of
+// the caller's own.
 func (a *API) visibleApps(r *http.Request, q appQuery) ([]*v1alpha1.Application, string, error) {
 	all, version, err := a.cachedApps(r.Context())
 	if err != nil {
@@ -66,7 +67,6 @@ func (a *API) visibleApps(r *http.Request, q appQuery) ([]*v1alpha1.Application,
 			items = append(items, app)
 		}
 	}
-	sortByName(items)
 	return items, version, nil
 }
 

@@ -91,21 +91,30 @@ func BenchmarkApplicationsPage(b *testing.B) {
 		{"auditor", Principal{Subject: "frank", Groups: []string{"auditors"}}, n},
 		{"project-token", Principal{Subject: "proj:project-2:ci"}, (n + testenv.ListProjects - 3) / testenv.ListProjects},
 	}
+	// The first page after a start waits for the API's index of
+	// Applications; the benchmark measures the pages after.
+	benchPage(b, api, context.WithValue(ctx, principalKey{}, callers[0].p), n)
 	for _, c := range callers {
 		b.Run(c.name, func(b *testing.B) {
 			pctx := context.WithValue(ctx, principalKey{}, c.p)
 			b.ReportAllocs()
 			for b.Loop() {
-				w := httptest.NewRecorder()
-				api.pageApplications(w, httptest.NewRequestWithContext(pctx, http.MethodGet, "/api/v1/ui/applications", nil))
-				if w.Code != http.StatusOK {
-					b.Fatalf("status %d: %s", w.Code, w.Body)
-				}
-				var page appPage
-				if err := json.Unmarshal(w.Body.Bytes(), &page); err != nil || page.Visible != c.visible {
-					b.Fatalf("the page shows %d Applications (%v), want %d", page.Visible, err, c.visible)
-				}
+				benchPage(b, api, pctx, c.visible)
 			}
 		})
+	}
+}
+
+// benchPage serves the first page of the list to the caller of ctx, and
+// fails unless it says visible Applications are visible.
+func benchPage(b *testing.B, api *API, ctx context.Context, visible int) {
+	w := httptest.NewRecorder()
+	api.pageApplications(w, httptest.NewRequestWithContext(ctx, http.MethodGet, "/api/v1/ui/applications", nil))
+	if w.Code != http.StatusOK {
+		b.Fatalf("status %d: %s", w.Code, w.Body)
+	}
+	var page appPage
+	if err := json.Unmarshal(w.Body.Bytes(), &page); err != nil || page.Visible != visible {
+		b.Fatalf("the page shows %d Applications (%v), want %d", page.Visible, err, visible)
 	}
 }

@@ -129,13 +129,7 @@ func (a *API) appEvents(ctx context.Context) (*subscriber, func(), error) {
 // Objects the informer lists when the hub registers are not events: each
 // stream sends its own initial list.
 func (h *streamHub) handler(namespace string) toolscache.ResourceEventHandler {
-	in := func(obj any) (*v1alpha1.Application, bool) {
-		if t, ok := obj.(toolscache.DeletedFinalStateUnknown); ok {
-			obj = t.Obj
-		}
-		app, ok := obj.(*v1alpha1.Application)
-		return app, ok && app.Namespace == namespace
-	}
+	in := func(obj any) (*v1alpha1.Application, bool) { return notifiedApp(obj, namespace) }
 	return toolscache.ResourceEventHandlerDetailedFuncs{
 		AddFunc: func(obj any, initial bool) {
 			if app, ok := in(obj); ok && !initial {
