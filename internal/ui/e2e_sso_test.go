@@ -2,7 +2,10 @@ package ui_test
 
 import (
 	"context"
+	"encoding/base64"
+	"encoding/json"
 	"fmt"
+	"math"
 	"net/http"
 	"slices"
 	"strings"
@@ -269,6 +272,17 @@ func sessionCookie(t *testing.T, ctx context.Context, s *server) string {
 	}
 	if !c.HTTPOnly || c.SameSite != network.CookieSameSiteLax || c.Path != "/" {
 		t.Errorf("the session cookie is HttpOnly=%v SameSite=%q Path=%q, want HttpOnly, Lax, /", c.HTTPOnly, c.SameSite, c.Path)
+	}
+	// The cookie is the provider's ID token, and ends with it.
+	var claims struct{ Exp float64 }
+	if parts := strings.Split(c.Value, "."); len(parts) == 3 {
+		payload, _ := base64.RawURLEncoding.DecodeString(parts[1])
+		_ = json.Unmarshal(payload, &claims)
+	}
+	// Chromium rebases Expires on the answer's Date header, both in whole
+	// seconds, onto its own clock.
+	if claims.Exp == 0 || math.Abs(c.Expires-claims.Exp) > 2 {
+		t.Errorf("the session cookie expires at %v, want the ID token's expiry %v", c.Expires, claims.Exp)
 	}
 	if st := cookieNamed(t, ctx, s, "argocd.oauthstate"); st != nil {
 		t.Errorf("the sign-in's state cookie outlives it: %+v", st)
