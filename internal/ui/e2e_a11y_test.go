@@ -314,6 +314,15 @@ func readAppNoJS(t *testing.T, ctx context.Context, s *server, name string, nj n
 	noJS(t, ctx, "read the last operation", appURL(s, name, "")+"/operation", `#ops-operation`)
 	shows(t, ctx, `#ops-phase`, "Succeeded")
 	shows(t, ctx, `#ops-revision`, nj.synced)
+
+	// The header's Sync opens a dialog with scripts; without them it is a
+	// link to the sync page and its form.
+	noJS(t, ctx, "open the Application again", appURL(s, name, ""), `#app-header a[data-sync-dialog]`)
+	run(t, ctx, "follow Sync", chromedp.Click(css(`#app-header a[data-sync-dialog]`)))
+	noScripts(t, ctx, "read the sync page", `#ops-sync-form`)
+	if at := read(t, ctx, "the page", chromedp.Location()); !strings.HasSuffix(at, "/"+name+"/sync") {
+		t.Errorf("Sync without scripts led to %s, want the sync page", at)
+	}
 }
 
 func readSettingsNoJS(t *testing.T, ctx context.Context, s *server, name string, nj noJSApp) {
