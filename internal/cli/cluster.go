@@ -64,7 +64,7 @@ func newClusterCommand() *cobra.Command {
 	cmd := clientCommand(o, &cobra.Command{
 		Use:   "cluster",
 		Short: "Manage destination clusters",
-		Long:  `Adds, lists, shows, changes and removes destination clusters.`,
+		Long:  `Adds, lists, shows, changes and removes destination clusters, and rotates their tokens.`,
 	})
 	list := getCommand(o, &cobra.Command{Use: "list", Short: "List clusters", Args: cobra.NoArgs},
 		fixedPath("/api/v1/clusters"), func(w io.Writer, format string, resp items[clusterInfo]) error {
@@ -93,7 +93,7 @@ func newClusterCommand() *cobra.Command {
 			return nil
 		}),
 	}
-	cmd.AddCommand(newClusterAddCommand(o), list, get, newClusterSetCommand(o), rm)
+	cmd.AddCommand(newClusterAddCommand(o), list, get, newClusterSetCommand(o), newClusterRotateAuthCommand(o), rm)
 	return cmd
 }
 

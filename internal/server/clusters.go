@@ -25,6 +25,7 @@ func (a *API) clusterRoutes() []route {
 		{pattern: "GET " + base + "/{server}", handle: a.getCluster, doc: "Get a cluster by server URL or name", query: clusterIDQuery},
 		{pattern: "PUT " + base + "/{server}", handle: a.updateCluster, doc: "Update a cluster, or only its updatedFields", query: append([]string{"updatedFields"}, clusterIDQuery...)},
 		{pattern: "DELETE " + base + "/{server}", handle: a.deleteCluster, doc: "Remove a cluster added through the API", query: clusterIDQuery},
+		{pattern: "POST " + base + "/{server}/rotate-auth", handle: a.rotateClusterAuth, doc: "Give the cluster's ServiceAccount a new token and revoke the old one", query: clusterIDQuery},
 	}
 }
 
