@@ -64,6 +64,9 @@ func TestSettingsSyncWindows(t *testing.T) {
 		}
 	}
 
+	if label := read(t, ctx, "the Edit link's name", chromedp.AttributeValue(css(`#window-0 a.edit-window`), "aria-label")).Value; label != "Edit sync window 1" {
+		t.Errorf("the Edit link is named %q for screen readers, want the window it edits", label)
+	}
 	run(t, ctx, "edit the window",
 		chromedp.Click(css(`#window-0 a.edit-window`)),
 		chromedp.WaitVisible(css(`#edit-window`)),
