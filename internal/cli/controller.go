@@ -285,7 +285,7 @@ func releaseStartupPages(ctx context.Context, c cache.Cache) {
 			log.Error(err, "release the binary's pages")
 			return
 		}
-		log.V(1).Info("released the binary's pages", "bytes", released)
+		log.Info("released the binary's pages", "bytes", released)
 	}
 	report(exepages.Release())
 	exepages.ReleaseWhenQuiet(ctx, exepages.DefaultQuiet, report)

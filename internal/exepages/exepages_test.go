@@ -66,21 +66,24 @@ func TestParseSmapsRejectsGarbage(t *testing.T) {
 	}
 }
 
-func TestQuietDue(t *testing.T) {
-	q := Quiet{Window: 30 * time.Second, Busy: 2 * time.Second, Idle: 0.02}
+func TestQuietStep(t *testing.T) {
+	q := Quiet{Window: 30 * time.Second, Idle: 0.10, Busy: 5 * time.Second}
 	for _, tt := range []struct {
-		name                   string
-		sinceRelease, inWindow time.Duration
-		want                   bool
+		name             string
+		worked, inWindow time.Duration
+		release          bool
+		after            time.Duration
 	}{
-		{"worked, then a quiet window", 10 * time.Second, 100 * time.Millisecond, true},
-		{"still working", 10 * time.Second, 5 * time.Second, false},
-		{"idle since the last release", time.Second, 100 * time.Millisecond, false},
-		{"just under the idle share", 3 * time.Second, 599 * time.Millisecond, true},
-		{"at the idle share", 3 * time.Second, 600 * time.Millisecond, false},
+		{"a busy window counts as work", 2 * time.Second, 4 * time.Second, false, 6 * time.Second},
+		{"worked, then a quiet window", 6 * time.Second, time.Second, true, 0},
+		{"idle since the last release", 0, 2 * time.Second, false, 0},
+		{"quiet, not enough work yet", 4 * time.Second, time.Second, false, 4 * time.Second},
+		{"at the idle share is busy", 6 * time.Second, 3 * time.Second, false, 9 * time.Second},
+		{"just under the idle share", 5 * time.Second, 2999 * time.Millisecond, true, 0},
 	} {
-		if got := q.due(tt.sinceRelease, tt.inWindow); got != tt.want {
-			t.Errorf("%s: due(%s, %s) = %v, want %v", tt.name, tt.sinceRelease, tt.inWindow, got, tt.want)
+		release, after := q.step(tt.worked, tt.inWindow)
+		if release != tt.release || after != tt.after {
+			t.Errorf("%s: step(%s, %s) = %v, %s; want %v, %s", tt.name, tt.worked, tt.inWindow, release, after, tt.release, tt.after)
 		}
 	}
 }
