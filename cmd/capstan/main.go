@@ -8,6 +8,10 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+	// capstan's image holds the binary and CA certificates only, no
+	// /usr/share/zoneinfo: sync windows with a timeZone need the zone
+	// database built in (about 450 KiB).
+	_ "time/tzdata"
 
 	"github.com/capstan-cd/capstan/internal/cli"
 )
