@@ -5,6 +5,9 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/capstan-cd/capstan/api/v1alpha1"
+	"github.com/capstan-cd/capstan/internal/settings"
 )
 
 // TestApplicationsPageRBAC lists the dashboard's page as callers of
@@ -54,4 +57,34 @@ func TestApplicationsPageRBAC(t *testing.T) {
 	}
 	s.status(t, admin, http.MethodGet, "/api/v1/ui/applications?size=5000", nil, http.StatusBadRequest)
 	s.status(t, "", http.MethodGet, "/api/v1/ui/applications", nil, http.StatusUnauthorized)
+}
+
+// TestApplicationsPageRBACByApplication lists the page for callers whose
+// permissions name single Applications, where one decision per project
+// does not hold, and for a project role's token, which sees its own
+// project only.
+func TestApplicationsPageRBACByApplication(t *testing.T) {
+	policy := "p, bob, applications, get, */*, allow\np, bob, applications, get, team-a/a2, deny\np, carol, applications, get, team-*/?1, allow"
+	s := newTestServer(t, withAccount("bob", "login", "bob-password"), withAccount("carol", "login", "carol-password"),
+		withConfigMap(settings.RBAC, map[string]string{"policy.csv": policy}))
+	projectWithRoles(t, s, "team-a")
+	projectWithRoles(t, s, "team-b", v1alpha1.ProjectRole{Name: "ci", Policies: []string{"p, proj:team-b:ci, applications, get, team-b/*, allow"}})
+	repo := "https://git.example.com/apps.git"
+	createApps(t, s, appIn(s, "a1", "team-a", repo), appIn(s, "a2", "team-a", repo), appIn(s, "b1", "team-b", repo), appIn(s, "b2", "team-b", repo))
+	admin := s.loginAdmin(t)
+	var token tokenResponse
+	s.decode(t, s.do(t, admin, http.MethodPost, "/api/v1/projects/team-b/roles/ci/token", map[string]any{"id": "page"}), http.StatusOK, &token)
+
+	got := map[string][]string{}
+	for who, tok := range map[string]string{"bob": s.login(t, "bob", "bob-password"), "carol": s.login(t, "carol", "carol-password"), "team-b ci": token.Token} {
+		var page appPage
+		s.decode(t, s.do(t, tok, http.MethodGet, "/api/v1/ui/applications", nil), http.StatusOK, &page)
+		for _, it := range page.Items {
+			got[who] = append(got[who], it.Name)
+		}
+	}
+	want := map[string][]string{"bob": {"a1", "b1", "b2"}, "carol": {"a1", "b1"}, "team-b ci": {"b1", "b2"}}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("Applications on the page (-want +got):\n%s", diff)
+	}
 }
