@@ -61,3 +61,23 @@ func TestParseToken(t *testing.T) {
 		})
 	}
 }
+
+// FuzzParseToken: any bearer token is either refused as no token
+// Secret's, or names a whole Secret.
+func FuzzParseToken(f *testing.F) {
+	f.Add("static-token")
+	f.Add("a.b.c")
+	f.Add("eyJhbGciOiJub25lIn0.eyJrdWJlcm5ldGVzLmlvL3NlcnZpY2VhY2NvdW50L25hbWVzcGFjZSI6Imt1YmUtc3lzdGVtIn0.")
+	f.Fuzz(func(t *testing.T, token string) {
+		got, err := ParseToken(token)
+		if err != nil {
+			if !errors.Is(err, ErrNotSecretToken) {
+				t.Fatalf("error %v is not ErrNotSecretToken", err)
+			}
+			return
+		}
+		if got.Namespace == "" || got.ServiceAccount == "" || got.Name == "" {
+			t.Fatalf("%q parsed to an incomplete %+v", token, got)
+		}
+	})
+}
