@@ -72,6 +72,9 @@ func TestClusterSet(t *testing.T) {
 	if out, err := s.run(t, "", "cluster", "set", "nope", "--name", "x"); err == nil || !strings.Contains(err.Error(), "cluster nope not found") {
 		t.Errorf("cluster set of a missing cluster: %v\n%s", err, out)
 	}
+	if out, err := s.run(t, "", "cluster", "set", "in-cluster", "--namespace", "a"); err == nil || !strings.Contains(err.Error(), "the in-cluster destination has no Secret") {
+		t.Errorf("cluster set of the in-cluster destination without a Secret: %v\n%s", err, out)
+	}
 	if out, err := s.run(t, "", "cluster", "set", "meta2", "--label", "a b=c"); err == nil || !strings.Contains(err.Error(), `--label "a b=c"`) {
 		t.Errorf("cluster set of a bad label: %v\n%s", err, out)
 	}
