@@ -41,6 +41,8 @@ func listProjectObjects() ([]*v1alpha1.AppProject, []string) {
 			fmt.Sprintf("p, proj:%s:ci, applications, get, %s/*, allow", name, name),
 			fmt.Sprintf("p, proj:%s:ci, applications, sync, %s/*, allow", name, name),
 		}})
+		// As the cache gives them.
+		projs[i].ResourceVersion = "1"
 	}
 	objects := make([]string, listApps)
 	for i := range objects {

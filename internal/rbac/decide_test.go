@@ -247,3 +247,36 @@ func TestProjectOf(t *testing.T) {
 		t.Errorf("ProjectOf (-want +got):\n%s", diff)
 	}
 }
+
+// TestProjectRolesFollowTheirVersion changes a project's roles under a
+// new resourceVersion, then without one: the decisions follow the roles
+// each time, though the enforcer of a version is built once.
+func TestProjectRolesFollowTheirVersion(t *testing.T) {
+	cfg, err := ParseConfig(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := newPolicy(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	withRole := func(version, action string) *v1alpha1.AppProject {
+		proj := appProject("a", v1alpha1.ProjectRole{Name: "ci", Policies: []string{"p, proj:a:ci, applications, " + action + ", a/*, allow"}})
+		proj.ResourceVersion = version
+		return proj
+	}
+	token := user("proj:a:ci")
+	var got []string
+	for _, proj := range []*v1alpha1.AppProject{withRole("5", "get"), withRole("5", "get"), withRole("6", "sync"), withRole("", "get"), withRole("", "sync")} {
+		get := p.decide(context.Background(), proj, token, request{"applications", "get", "a/web"})
+		sync := p.decide(context.Background(), proj, token, request{"applications", "sync", "a/web"})
+		got = append(got, fmt.Sprintf("version %q: get %v, sync %v", proj.ResourceVersion, get, sync))
+	}
+	want := []string{
+		`version "5": get true, sync false`, `version "5": get true, sync false`, `version "6": get false, sync true`,
+		`version "": get true, sync false`, `version "": get false, sync true`,
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("decisions (-want +got):\n%s", diff)
+	}
+}

@@ -105,7 +105,10 @@ type policy struct {
 // roles it was built from.
 type projectEnforcer struct {
 	key string
-	enf *engine
+	// version is the resourceVersion of the AppProject last found with
+	// roles of this key: the same version has the same roles.
+	version string
+	enf     *engine
 }
 
 func newPolicy(cfg Config) (*policy, error) {
@@ -176,10 +179,16 @@ func (p *policy) allows(ctx context.Context, enf *engine, subject string, r requ
 // forProject is the enforcer of the global policy with proj's roles
 // added, built once per content of the roles.
 func (p *policy) forProject(ctx context.Context, proj *v1alpha1.AppProject) *engine {
-	key := rolesKey(proj)
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	if pe, ok := p.projects[proj.Name]; ok && pe.key == key {
+	pe, known := p.projects[proj.Name]
+	if known && proj.ResourceVersion != "" && pe.version == proj.ResourceVersion {
+		return pe.enf
+	}
+	key := rolesKey(proj)
+	if known && pe.key == key {
+		pe.version = proj.ResourceVersion
+		p.projects[proj.Name] = pe
 		return pe.enf
 	}
 	log := logr.FromContextOrDiscard(ctx)
@@ -208,7 +217,7 @@ func (p *policy) forProject(ctx context.Context, proj *v1alpha1.AppProject) *eng
 		log.Error(err, "project roles not applied", "project", proj.Name)
 		return p.global
 	}
-	p.projects[proj.Name] = projectEnforcer{key: key, enf: enf}
+	p.projects[proj.Name] = projectEnforcer{key: key, version: proj.ResourceVersion, enf: enf}
 	return enf
 }
 
