@@ -23,14 +23,7 @@ type decision struct {
 // at once so that a failure lists every wrong one.
 func decideAll(t *testing.T, data map[string]string, cases []decision) {
 	t.Helper()
-	cfg, err := ParseConfig(data)
-	if err != nil {
-		t.Fatal(err)
-	}
-	p, err := newPolicy(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
+	p := testPolicy(t, data)
 	want, got := map[string]bool{}, map[string]bool{}
 	for _, d := range cases {
 		key := fmt.Sprintf("%s%v %s, %s, %s", d.who.Subject, d.who.Groups, d.resource, d.action, d.object)
@@ -43,6 +36,20 @@ func decideAll(t *testing.T, data map[string]string, cases []decision) {
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("decisions (-want +got):\n%s", diff)
 	}
+}
+
+// testPolicy is the compiled policy of an argocd-rbac-cm's data.
+func testPolicy(t testing.TB, data map[string]string) *policy {
+	t.Helper()
+	cfg, err := ParseConfig(data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := newPolicy(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
 }
 
 func user(name string, groups ...string) Claims { return Claims{Subject: name, Groups: groups} }
@@ -252,14 +259,7 @@ func TestProjectOf(t *testing.T) {
 // new resourceVersion, then without one: the decisions follow the roles
 // each time, though the enforcer of a version is built once.
 func TestProjectRolesFollowTheirVersion(t *testing.T) {
-	cfg, err := ParseConfig(nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	p, err := newPolicy(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
+	p := testPolicy(t, nil)
 	withRole := func(version, action string) *v1alpha1.AppProject {
 		proj := appProject("a", v1alpha1.ProjectRole{Name: "ci", Policies: []string{"p, proj:a:ci, applications, " + action + ", a/*, allow"}})
 		proj.ResourceVersion = version
