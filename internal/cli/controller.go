@@ -272,23 +272,17 @@ func (o *serverOptions) run(ctx context.Context) error {
 
 // releaseStartupPages gives back, once the caches are filled, the pages of
 // the binary that only start-up used: package initialisation alone maps
-// some 50 MiB of it (docs/performance.md, "Where the memory goes"). Then,
-// each time the controller goes quiet after working, those its work
-// mapped: an idle controller uses some 10 MiB of the binary.
+// some 50 MiB of it (docs/performance.md, "Memory on 2026-12-01").
 func releaseStartupPages(ctx context.Context, c cache.Cache) {
 	if !c.WaitForCacheSync(ctx) {
 		return
 	}
-	log := ctrl.LoggerFrom(ctx)
-	report := func(released int64, err error) {
-		if err != nil {
-			log.Error(err, "release the binary's pages")
-			return
-		}
-		log.Info("released the binary's pages", "bytes", released)
+	released, err := exepages.Release()
+	if err != nil {
+		ctrl.LoggerFrom(ctx).Error(err, "release the binary's start-up pages")
+		return
 	}
-	report(exepages.Release())
-	exepages.ReleaseWhenQuiet(ctx, exepages.DefaultQuiet, report)
+	ctrl.LoggerFrom(ctx).Info("released the binary's start-up pages", "bytes", released)
 }
 
 // startWithProbes answers /healthz and /readyz once mgr runs, and runs it

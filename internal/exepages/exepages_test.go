@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/google/go-cmp/cmp"
 )
@@ -62,28 +61,6 @@ func TestParseSmapsRejectsGarbage(t *testing.T) {
 	for _, in := range []string{"Rss: 4 kB\n", "not a mapping\n", "zz-00 r--p 0 fd:00 1\n", "2000-1000 r--p 0 fd:00 1\n"} {
 		if _, err := parseSmaps(strings.NewReader(in)); err == nil {
 			t.Errorf("parseSmaps(%q) = nil error", in)
-		}
-	}
-}
-
-func TestQuietStep(t *testing.T) {
-	q := Quiet{Window: 30 * time.Second, Idle: 0.10, Busy: 5 * time.Second}
-	for _, tt := range []struct {
-		name             string
-		worked, inWindow time.Duration
-		release          bool
-		after            time.Duration
-	}{
-		{"a busy window counts as work", 2 * time.Second, 4 * time.Second, false, 6 * time.Second},
-		{"worked, then a quiet window", 6 * time.Second, time.Second, true, 0},
-		{"idle since the last release", 0, 2 * time.Second, false, 0},
-		{"quiet, not enough work yet", 4 * time.Second, time.Second, false, 4 * time.Second},
-		{"at the idle share is busy", 6 * time.Second, 3 * time.Second, false, 9 * time.Second},
-		{"just under the idle share", 5 * time.Second, 2999 * time.Millisecond, true, 0},
-	} {
-		release, after := q.step(tt.worked, tt.inWindow)
-		if release != tt.release || after != tt.after {
-			t.Errorf("%s: step(%s, %s) = %v, %s; want %v, %s", tt.name, tt.worked, tt.inWindow, release, after, tt.release, tt.after)
 		}
 	}
 }
