@@ -102,7 +102,8 @@ func (a clusterAddOptions) run(cmd *cobra.Command, c *apiClient, kubeconfig, con
 	return nil
 }
 
-// check refuses flags that contradict each other, rather than drop one.
+// check refuses flags that contradict each other, rather than drop one,
+// and labels or annotations that are not valid.
 func (a clusterAddOptions) check(cmd *cobra.Command) error {
 	if err := a.exec.check(cmd); err != nil {
 		return err
@@ -112,6 +113,14 @@ func (a clusterAddOptions) check(cmd *cobra.Command) error {
 	}
 	if a.exec.set() && a.aws.set() {
 		return fmt.Errorf("--exec-command and --aws-cluster-name are two ways to authenticate: give one")
+	}
+	// A label or annotation the server would refuse is refused before
+	// the ServiceAccount is created, not after, leaving it behind.
+	if _, err := keyValues("label", a.labels); err != nil {
+		return err
+	}
+	if _, err := keyValues("annotation", a.annotations); err != nil {
+		return err
 	}
 	if a.exec.set() || a.aws.set() {
 		for _, f := range []string{"service-account", "system-namespace"} {

@@ -103,6 +103,25 @@ func TestClusterAddRefusesBadMetadata(t *testing.T) {
 	}
 }
 
+// TestClusterAddRefusesBadMetadataFirst gives cluster add a label the
+// server would refuse: it is refused before anything is created in the
+// cluster, so no ServiceAccount is left behind.
+func TestClusterAddRefusesBadMetadataFirst(t *testing.T) {
+	s := newCLIServer(t, false)
+	s.login(t)
+	kubeconfig := secondContext(t, "badlabel")
+	cs := kubernetes.NewForConfigOrDie(env.Config())
+	for _, bad := range [][]string{{"--label", "a b=c"}, {"--annotation", "=x"}} {
+		args := append([]string{"cluster", "add", "badlabel", "--kubeconfig", kubeconfig, "--yes", "--service-account", "bad-metadata"}, bad...)
+		if out, err := s.run(t, "", args...); err == nil || !strings.Contains(err.Error(), bad[0]+" ") {
+			t.Errorf("capstan %s: %v, want the %s refused\n%s", strings.Join(args, " "), err, bad[0], out)
+		}
+		if _, err := cs.CoreV1().ServiceAccounts("kube-system").Get(t.Context(), "bad-metadata", metav1.GetOptions{}); !apierrors.IsNotFound(err) {
+			t.Errorf("cluster add with %s %q created the ServiceAccount before refusing it (get: %v)", bad[0], bad[1], err)
+		}
+	}
+}
+
 // TestClusterAdd adds the test cluster again, under a second kubeconfig
 // context, through a real server and controller: the ServiceAccount, its
 // binding and token exist, the stored token authenticates as it, and an
