@@ -1,7 +1,6 @@
 package server
 
 import (
-	"encoding/json"
 	"maps"
 	"net/http"
 	"strconv"
@@ -189,9 +188,10 @@ func (a *API) createCluster(w http.ResponseWriter, r *http.Request) {
 // writeCluster writes req into s (created when it has no resourceVersion),
 // keeping the credentials req leaves out.
 func (a *API) writeCluster(w http.ResponseWriter, r *http.Request, s *corev1.Secret, req clusterRequest) {
-	old := map[string]any{}
-	if raw, ok := secretValue(s, "config"); ok {
-		_ = json.Unmarshal([]byte(raw), &old)
+	old, err := storedConfig(s)
+	if err != nil {
+		writeError(w, http.StatusInternalServerError, "%v", err)
+		return
 	}
 	data, err := clusterData(req, old)
 	if err != nil {

@@ -50,13 +50,23 @@ func storedCluster(s *corev1.Secret) (clusterFields, error) {
 		return clusterFields{}, err
 	}
 	c := v.clusterFields
-	c.Config = map[string]any{}
-	if raw, ok := secretValue(s, "config"); ok && strings.TrimSpace(raw) != "" {
-		if err := json.Unmarshal([]byte(raw), &c.Config); err != nil {
-			return clusterFields{}, fmt.Errorf("cluster Secret %s: key config is not valid JSON: %w", s.Name, err)
-		}
+	if c.Config, err = storedConfig(s); err != nil {
+		return clusterFields{}, err
 	}
 	return c, nil
+}
+
+// storedConfig is the connection config of the cluster Secret s, empty
+// when it has none. A config that is not JSON is an error, not an empty
+// one: a write that took it for empty would drop the stored credentials.
+func storedConfig(s *corev1.Secret) (map[string]any, error) {
+	config := map[string]any{}
+	if raw, ok := secretValue(s, "config"); ok && strings.TrimSpace(raw) != "" {
+		if err := json.Unmarshal([]byte(raw), &config); err != nil {
+			return nil, fmt.Errorf("cluster Secret %s: key config is not valid JSON: %w", s.Name, err)
+		}
+	}
+	return config, nil
 }
 
 // updateCluster writes a cluster whole, or, with updatedFields, only the
