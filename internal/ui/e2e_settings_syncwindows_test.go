@@ -9,6 +9,7 @@ import (
 
 	"github.com/chromedp/chromedp"
 	"github.com/google/go-cmp/cmp"
+	"k8s.io/client-go/util/retry"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/capstan-cd/capstan/api/v1alpha1"
@@ -139,6 +140,39 @@ func TestSettingsSyncWindows(t *testing.T) {
 	}
 	if diff := cmp.Diff(v1alpha1.SyncWindows{edited}, windows()); diff != "" {
 		t.Errorf("a refused window changed the project's windows (-want +got):\n%s", diff)
+	}
+
+	// Someone changes the project while the edit form is open: the form
+	// says so and keeps what was typed, and their change stays.
+	run(t, ctx, "open the edit form",
+		chromedp.Navigate(s.URL+"/settings/projects/"+name),
+		chromedp.Click(css(`#window-0 a.edit-window`)),
+		chromedp.WaitVisible(css(`#edit-window`)),
+		chromedp.SetValue(css(`#edit-window input[name=schedule]`), "0 3 * * *"),
+	)
+	err := retry.RetryOnConflict(retry.DefaultRetry, func() error {
+		var got v1alpha1.AppProject
+		if err := kube(t).Get(context.Background(), client.ObjectKey{Namespace: controlPlane, Name: name}, &got); err != nil {
+			return err
+		}
+		got.Spec.Description = "changed behind the form"
+		return kube(t).Update(context.Background(), &got)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	run(t, ctx, "save over the change",
+		chromedp.Click(css(`#edit-window button[type=submit]`)),
+		chromedp.WaitVisible(css(`#edit-window #window-error`)),
+	)
+	if msg := read(t, ctx, "the error", chromedp.Text(css(`#window-error`))); !strings.Contains(msg, "changed by someone else") {
+		t.Errorf("a conflicting save shows %q, want that the project changed meanwhile", msg)
+	}
+	if v := read(t, ctx, "the schedule field", chromedp.Value(css(`#edit-window input[name=schedule]`))); v != "0 3 * * *" {
+		t.Errorf("after a conflict the form kept the schedule %q, want what was typed", v)
+	}
+	if diff := cmp.Diff(v1alpha1.SyncWindows{edited}, windows()); diff != "" {
+		t.Errorf("a conflicting save changed the project's windows (-want +got):\n%s", diff)
 	}
 
 	run(t, ctx, "delete the window",

@@ -94,6 +94,13 @@ func (u *UI) saveWindow(w http.ResponseWriter, r *http.Request, c *call) {
 			form.Error = ae.Message
 		}
 		u.drawProject(w, r, c, http.StatusBadRequest, notice{}, nil, &form)
+	case statusOf(err) == http.StatusConflict:
+		// The form keeps the version it was written against: saved again
+		// as it is, it would put the window in place of one the user has
+		// not seen.
+		form.Error = fmt.Sprintf("Project %s was changed by someone else after this page was drawn, so this window was not saved. "+
+			"Open the project again to see what changed, then save the window again: what you wrote is kept here.", r.PathValue("name"))
+		u.drawProject(w, r, c, http.StatusConflict, notice{}, nil, &form)
 	default:
 		u.projectNotSaved(w, r, c, err)
 	}
