@@ -166,6 +166,9 @@ func TestSSOLogin(t *testing.T) {
 	if msg := read(t, ctx, "the error", chromedp.Text(css(`.login .error`))); !strings.Contains(msg, "more than the 4096 a browser keeps in a cookie") {
 		t.Errorf("an ID token too long for a cookie shows %q", msg)
 	}
+	if st := cookieNamed(t, ctx, s, "argocd.oauthstate"); st != nil {
+		t.Errorf("a sign-in refused for its token's size leaves its state cookie: %+v", st)
+	}
 
 	// Signing in again from a deeper page comes back to it; User info
 	// shows the provider's name and groups, and no password to change.

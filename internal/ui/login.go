@@ -118,7 +118,9 @@ func (u *UI) sso(w http.ResponseWriter, r *http.Request, c *call) {
 	case resp.status/100 == 3:
 		// The browser would drop the session cookie without a word, and
 		// the next page would lead back to the login page.
+		// The others go on: one of them clears the sign-in's state.
 		resp.status = http.StatusBadGateway
+		passCookiesBut(w, resp, big.Name)
 		msg = fmt.Sprintf("the provider's ID token is %d bytes, more than the %d a browser keeps in a cookie; have the provider put fewer groups or claims in it",
 			len(big.Value), maxCookie)
 	default:
@@ -147,8 +149,13 @@ func oversizedCookie(resp *response) *http.Cookie {
 }
 
 // passCookies hands the cookies the API set on to the browser.
-func passCookies(w http.ResponseWriter, resp *response) {
+func passCookies(w http.ResponseWriter, resp *response) { passCookiesBut(w, resp, "") }
+
+// passCookiesBut hands on the cookies the API set but the one named skip.
+func passCookiesBut(w http.ResponseWriter, resp *response, skip string) {
 	for _, sc := range resp.header.Values("Set-Cookie") {
-		w.Header().Add("Set-Cookie", sc)
+		if c, err := http.ParseSetCookie(sc); skip == "" || err != nil || c.Name != skip {
+			w.Header().Add("Set-Cookie", sc)
+		}
 	}
 }
