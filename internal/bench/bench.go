@@ -52,6 +52,10 @@ type Options struct {
 	// ConvergeTimeout bounds every wait for capstan; zero means 10 min
 	// and 100 ms more per app.
 	ConvergeTimeout time.Duration
+	// Skip names phases not to run (idle, change, drift, restart,
+	// poll, memory), to measure one figure quickly; the ceiling, set up
+	// and cold sync always run.
+	Skip []string
 	// JSONFile receives the figures as JSON when set.
 	JSONFile string
 	// WorkDir holds the cluster, the Git repository, capstan's cache and
@@ -104,6 +108,10 @@ func (o *Options) BindFlags(fs *flag.FlagSet) {
 		o.Concurrencies = c
 		return err
 	})
+	fs.Func("skip", "phases not to run, comma-separated: idle, change, drift, restart, poll, memory", func(s string) error {
+		o.Skip = strings.Split(s, ",")
+		return nil
+	})
 	fs.DurationVar(&o.ConvergeTimeout, "converge-timeout", o.ConvergeTimeout, "bound on every wait for capstan (0: 10m and 100ms more per app)")
 	fs.StringVar(&o.JSONFile, "json", o.JSONFile, "write the figures as JSON to this file")
 	fs.StringVar(&o.WorkDir, "work-dir", o.WorkDir, "directory for the cluster, Git repository and logs (default: a temporary one, removed on success)")
@@ -124,8 +132,25 @@ func (o Options) validate() error {
 	case len(o.Concurrencies) == 0 || slices.Min(o.Concurrencies) < 1:
 		return errors.New("--ceiling-concurrency needs at least one concurrency, each at least 1")
 	}
+	for _, p := range o.Skip {
+		if !slices.Contains(skippable, p) {
+			return fmt.Errorf("--skip: no phase %q (phases: %s)", p, strings.Join(skippable, ", "))
+		}
+	}
+	// The polling phase runs on the restarted capstan, which polls every
+	// PollChangeInterval; memory reads the idle and restarted processes.
+	skip := func(p string) bool { return slices.Contains(o.Skip, p) }
+	switch {
+	case skip("restart") && !skip("poll"):
+		return errors.New("--skip restart needs --skip poll too: the polling phase runs on the restarted capstan")
+	case (skip("restart") || skip("idle")) && !skip("memory"):
+		return errors.New("--skip restart or idle needs --skip memory too: memory reads the idle and the restarted capstan")
+	}
 	return nil
 }
+
+// skippable are the phases --skip accepts.
+var skippable = []string{"idle", "change", "drift", "restart", "poll", "memory"}
 
 // Run measures capstan and returns the figures; it prints the table to
 // Out and writes JSONFile. Everything it starts is stopped before it
@@ -155,19 +180,23 @@ func Run(ctx context.Context, opts Options) (_ *Result, err error) {
 // run is the whole program, phase by phase.
 func (b *bench) run(ctx context.Context) error {
 	for _, phase := range []struct {
-		name string
-		run  func(context.Context) error
+		name, key string
+		run       func(context.Context) error
 	}{
-		{"ceiling", b.ceiling},
-		{"set up", b.setUp},
-		{"cold sync", b.coldSync},
-		{"idle", b.idle},
-		{"change through the webhook", b.changeWebhook},
-		{"drift", b.drift},
-		{"restart", b.restart},
-		{"change through polling", b.changePoll},
-		{"memory", b.memory},
+		{"ceiling", "", b.ceiling},
+		{"set up", "", b.setUp},
+		{"cold sync", "", b.coldSync},
+		{"idle", "idle", b.idle},
+		{"change through the webhook", "change", b.changeWebhook},
+		{"drift", "drift", b.drift},
+		{"restart", "restart", b.restart},
+		{"change through polling", "poll", b.changePoll},
+		{"memory", "memory", b.memory},
 	} {
+		if phase.key != "" && slices.Contains(b.opts.Skip, phase.key) {
+			b.logf("== %s: skipped", phase.name)
+			continue
+		}
 		b.logf("== %s", phase.name)
 		if err := phase.run(ctx); err != nil {
 			return fmt.Errorf("%s: %w", phase.name, err)

@@ -40,8 +40,13 @@ func TestRunTinyW1(t *testing.T) {
 		t.Skip("starts a control plane and capstan")
 	}
 	root := repoRoot(t)
-	if _, err := os.Stat(filepath.Join(root, "bin", "capstan")); errors.Is(err, os.ErrNotExist) {
-		t.Fatal("bin/capstan is missing: run `make build controlplane` (make test does)")
+	// CAPSTAN_BENCH_BIN_DIR measures a capstan built elsewhere.
+	binDir := filepath.Join(root, "bin")
+	if dir := os.Getenv("CAPSTAN_BENCH_BIN_DIR"); dir != "" {
+		binDir = dir
+	}
+	if _, err := os.Stat(filepath.Join(binDir, "capstan")); errors.Is(err, os.ErrNotExist) {
+		t.Fatalf("%s/capstan is missing: run `make build controlplane` (make test does)", binDir)
 	}
 	opts := DefaultOptions()
 	opts.Apps = 3
@@ -51,7 +56,7 @@ func TestRunTinyW1(t *testing.T) {
 	opts.PollChangeInterval = time.Second
 	opts.Concurrencies = []int{2, 4}
 	opts.ConvergeTimeout = 2 * time.Minute
-	opts.BinDir = filepath.Join(root, "bin")
+	opts.BinDir, opts.CRDDir = binDir, filepath.Join(root, "config", "crd")
 	opts.JSONFile = filepath.Join(t.TempDir(), "bench.json")
 	opts.WorkDir = t.TempDir() // heap profiles included
 	var out, log bytes.Buffer
@@ -63,7 +68,7 @@ func TestRunTinyW1(t *testing.T) {
 	}
 	checkFigures(t, res)
 	checkJSON(t, opts.JSONFile, res)
-	for _, want := range []string{"R_max", "to all Synced+Healthy", "Git ls-remote", "1 app, webhook", "polling", "reverted", "start to /readyz", "peak (VmHWM)", "RssAnon / RssFile, idle", "heap profile, idle"} {
+	for _, want := range []string{"R_max", "to all Synced+Healthy", "Git ls-remote", "1 app, webhook", "per changed app, status writes aside", "sync revision moved only", "polling", "reverted", "per object reverted", "start to /readyz", "peak (VmHWM)", "RssAnon / RssFile, idle", "heap profile, idle"} {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("the table lacks %q:\n%s", want, out.String())
 		}
@@ -90,8 +95,13 @@ func checkFigures(t *testing.T, r *Result) {
 	}
 	if c := r.Change; c == nil || c.Single.N != 2 || c.Batch.N != 1 || c.Poll.N != 1 || c.BatchRequests.Total == 0 {
 		t.Errorf("change: %+v", c)
+	} else if x := c.Cost; x.ChangedApps != 1 || x.AppliesPerApp == 0 || x.StatusWrites == 0 ||
+		x.ChangedAppsWritten != 1 || x.RevisionOnlyApps != 2 || x.StoredWrites() == 0 {
+		// The push moves the sync revision of all three apps; the changed
+		// one's status changes too.
+		t.Errorf("the change's cost is not decomposed: %+v", x)
 	}
-	if d := r.Drift; d == nil || d.Objects != 1 || d.Latency.N != 1 {
+	if d := r.Drift; d == nil || d.Objects != 1 || d.Latency.N != 1 || d.RequestsPerObject() == 0 {
 		t.Errorf("drift: %+v", d)
 	}
 	if x := r.Restart; x == nil || x.ReadySeconds <= 0 || x.ReconciledSeconds < x.ReadySeconds {
@@ -129,5 +139,62 @@ func checkJSON(t *testing.T, path string, want *Result) {
 	}
 	if got.Scale != want.Scale || got.ColdSync == nil || got.Memory == nil || got.Ceiling == nil {
 		t.Errorf("JSON differs from the result: %+v", got)
+	}
+}
+
+// TestChangeCostSplitsStatusWrites checks the decomposition of a change's
+// status writes by whose they are, from two readings of the
+// Applications' stored writes.
+func TestChangeCostSplitsStatusWrites(t *testing.T) {
+	before := map[string]appSeen{
+		"changed":  {revisionMoves: 1},
+		"follower": {revisionMoves: 1},
+		"chatty":   {revisionMoves: 1, otherMoves: 4},
+		"quiet":    {otherMoves: 2},
+	}
+	after := map[string]appSeen{
+		"changed":  {revisionMoves: 2, otherMoves: 1}, // revision, then its sync
+		"follower": {revisionMoves: 2},                // revision only
+		"chatty":   {revisionMoves: 2, otherMoves: 5}, // revision and one more
+		"quiet":    {otherMoves: 2},                   // untouched
+	}
+	r := Requests{ByVerb: map[string]float64{"patch": 2, "get": 1, "event-write": 2, "status-write": 5, "watch": 3}}
+	got := changeCost(r, []App{{Name: "changed"}, {Name: "other-changed"}}, before, after)
+	want := ChangeCost{
+		ChangedApps: 2, AppliesPerApp: 1, ReadsPerApp: 0.5, EventsPerApp: 1, Watches: 3, StatusWrites: 5,
+		ChangedAppsWritten: 1, ChangedAppWrites: 2,
+		RevisionOnlyApps: 1, RevisionOnlyWrites: 1,
+		OtherApps: 1, OtherWrites: 2,
+	}
+	if got != want {
+		t.Fatalf("changeCost:\n got %+v\nwant %+v", got, want)
+	}
+	// 2.5 requests per changed app, and 5 status writes for 2 apps with a
+	// reason to change.
+	if got.RequestsPerApp() != 2.5 || got.StatusChangedApps() != 2 || got.StoredWrites() != 5 || got.Met() {
+		t.Errorf("verdict inputs: %.2f requests per app, %d apps, %d stored, met %v",
+			got.RequestsPerApp(), got.StatusChangedApps(), got.StoredWrites(), got.Met())
+	}
+}
+
+// TestSkipNeedsWhatFollows refuses skips that would leave a later phase
+// without what it measures.
+func TestSkipNeedsWhatFollows(t *testing.T) {
+	for _, tc := range []struct {
+		skip []string
+		err  string
+	}{
+		{[]string{"restart", "poll", "memory"}, ""},
+		{[]string{"change", "drift"}, ""},
+		{[]string{"cold sync"}, `no phase "cold sync"`},
+		{[]string{"restart"}, "needs --skip poll"},
+		{[]string{"idle"}, "needs --skip memory"},
+	} {
+		opts := DefaultOptions()
+		opts.Skip = tc.skip
+		err := opts.validate()
+		if tc.err == "" && err != nil || tc.err != "" && (err == nil || !strings.Contains(err.Error(), tc.err)) {
+			t.Errorf("--skip %v: got %v, want %q", tc.skip, err, tc.err)
+		}
 	}
 }

@@ -23,7 +23,8 @@ const serviceAccount = "capstan"
 // precedence order: the API server counts dispatched requests per
 // FlowSchema, so one schema per verb gives capstan's requests by verb from
 // the server's own metrics. Status writes come first so that they are
-// counted apart from other patches.
+// counted apart from other patches, and Event writes (capstan records
+// Events on Applications) apart from applies and namespace creations.
 var verbSchemas = []struct {
 	name      string
 	verb      string // the label in reports
@@ -32,6 +33,7 @@ var verbSchemas = []struct {
 	groups    []string
 }{
 	{"bench-capstan-status", "status-write", []string{"patch", "update"}, []string{"applications/status"}, []string{"argoproj.io"}},
+	{"bench-capstan-event", "event-write", []string{"create", "patch", "update"}, []string{"events"}, []string{"", "events.k8s.io"}},
 	{"bench-capstan-get", "get", []string{"get"}, nil, nil},
 	{"bench-capstan-list", "list", []string{"list"}, nil, nil},
 	{"bench-capstan-watch", "watch", []string{"watch"}, nil, nil},

@@ -163,7 +163,7 @@ func (c apiCounts) writes() float64 {
 	w := 0.0
 	for k, v := range c.ByVerb {
 		switch k {
-		case "status-write", "create", "update", "patch", "delete":
+		case "status-write", "event-write", "create", "update", "patch", "delete":
 			w += v
 		}
 	}

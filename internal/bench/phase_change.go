@@ -45,6 +45,7 @@ func (b *bench) changeWebhook(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	writesBefore := b.appSt.writes()
 	batch := b.batch(0)
 	lat, err := b.change(ctx, batch, true, b.opts.ConvergeTimeout)
 	if err != nil {
@@ -58,8 +59,48 @@ func (b *bench) changeWebhook(ctx context.Context) error {
 		return err
 	}
 	c.RequestsPerApp = c.BatchRequests.Total / float64(len(batch))
+	c.Cost = changeCost(c.BatchRequests, batch, writesBefore, b.appSt.writes())
 	b.logf("%d apps through the webhook: p50 %.3fs p99 %.3fs", len(batch), c.Batch.P50, c.Batch.P99)
+	b.logf("its cost: %.2f requests per changed app besides status writes; %.0f status writes for %d apps whose status changed",
+		c.Cost.RequestsPerApp(), c.BatchRequests.ByVerb["status-write"], c.Cost.StatusChangedApps())
 	return nil
+}
+
+// changeCost decomposes the requests of a change of the apps in changed
+// against the target, with the Applications' stored writes between the
+// readings before and after (appStates.writes).
+func changeCost(r Requests, changed []App, before, after map[string]appSeen) ChangeCost {
+	n := float64(len(changed))
+	c := ChangeCost{
+		ChangedApps:   len(changed),
+		AppliesPerApp: r.ByVerb["patch"] / n,
+		ReadsPerApp:   (r.ByVerb["get"] + r.ByVerb["list"]) / n,
+		EventsPerApp:  r.ByVerb["event-write"] / n,
+		OtherPerApp:   (r.ByVerb["create"] + r.ByVerb["update"] + r.ByVerb["delete"] + r.ByVerb["other"]) / n,
+		Watches:       r.ByVerb["watch"],
+		StatusWrites:  r.ByVerb["status-write"],
+	}
+	isChanged := map[string]bool{}
+	for _, a := range changed {
+		isChanged[a.Name] = true
+	}
+	for name, now := range after {
+		was := before[name]
+		rev, other := now.revisionMoves-was.revisionMoves, now.otherMoves-was.otherMoves
+		switch {
+		case rev+other == 0:
+		case isChanged[name]:
+			c.ChangedAppsWritten++
+			c.ChangedAppWrites += rev + other
+		case other == 0:
+			c.RevisionOnlyApps++
+			c.RevisionOnlyWrites += rev
+		default:
+			c.OtherApps++
+			c.OtherWrites += rev + other
+		}
+	}
+	return c
 }
 
 // changePoll times a commit touching ChangeFraction of the apps with no
@@ -73,6 +114,9 @@ func (b *bench) changePoll(ctx context.Context) error {
 	lat, err := b.change(ctx, batch, false, timeout)
 	if err != nil {
 		return err
+	}
+	if b.res.Change == nil { // the webhook phase was skipped
+		b.res.Change = &Change{}
 	}
 	b.res.Change.Poll = summarise(lat)
 	b.logf("%d apps through polling: p50 %.1fs p99 %.1fs", len(batch), b.res.Change.Poll.P50, b.res.Change.Poll.P99)

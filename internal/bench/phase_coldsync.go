@@ -3,6 +3,7 @@ package bench
 import (
 	"context"
 	"fmt"
+	"maps"
 	"sync"
 	"time"
 
@@ -12,22 +13,43 @@ import (
 )
 
 // appStates records, from watch events, since when each Application has
-// been Synced and Healthy.
+// been Synced and Healthy, and how often each was written.
 type appStates struct {
 	mu    sync.Mutex
 	ready map[string]time.Time // absent: not Synced and Healthy
 	last  map[string]string    // name: "sync/health", for reports
+	seen  map[string]appSeen
+}
+
+// appSeen is the last version of an Application seen and the count of
+// its stored writes (resourceVersion moves) since the watch began: how
+// many of them moved status.sync.revision, and how many did not.
+type appSeen struct {
+	resourceVersion, revision string
+	revisionMoves, otherMoves int
 }
 
 func newAppStates() *appStates {
-	return &appStates{ready: map[string]time.Time{}, last: map[string]string{}}
+	return &appStates{ready: map[string]time.Time{}, last: map[string]string{}, seen: map[string]appSeen{}}
 }
 
 func (s *appStates) observe(u *unstructured.Unstructured, at time.Time) {
 	syncStatus, _, _ := unstructured.NestedString(u.Object, "status", "sync", "status")
 	health, _, _ := unstructured.NestedString(u.Object, "status", "health", "status")
+	revision, _, _ := unstructured.NestedString(u.Object, "status", "sync", "revision")
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if prev, ok := s.seen[u.GetName()]; !ok {
+		s.seen[u.GetName()] = appSeen{resourceVersion: u.GetResourceVersion(), revision: revision}
+	} else if prev.resourceVersion != u.GetResourceVersion() {
+		if revision != prev.revision {
+			prev.revisionMoves++
+		} else {
+			prev.otherMoves++
+		}
+		prev.resourceVersion, prev.revision = u.GetResourceVersion(), revision
+		s.seen[u.GetName()] = prev
+	}
 	s.last[u.GetName()] = syncStatus + "/" + health
 	if syncStatus != "Synced" || health != "Healthy" {
 		delete(s.ready, u.GetName())
@@ -36,6 +58,14 @@ func (s *appStates) observe(u *unstructured.Unstructured, at time.Time) {
 	if _, ok := s.ready[u.GetName()]; !ok {
 		s.ready[u.GetName()] = at
 	}
+}
+
+// writes returns, by Application, its stored writes so far; the
+// difference of two readings is what was written between them.
+func (s *appStates) writes() map[string]appSeen {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return maps.Clone(s.seen)
 }
 
 // converged reports how many of apps are Synced and Healthy and, when all

@@ -98,13 +98,24 @@ func rows(r *Result) []row {
 	if c := r.Change; c != nil {
 		add("change", "1 app, webhook", latency(c.Single), "p50 ≤ 0.5s, p99 ≤ 2s", new(c.Single.N > 0 && c.Single.P50 <= 0.5 && c.Single.P99 <= 2))
 		add("", fmt.Sprintf("%d apps, webhook", c.Batch.N), latency(c.Batch), "", nil)
-		add("", "  its API requests", fmt.Sprintf("%.0f (%.1f per changed app): %s", c.BatchRequests.Total, c.RequestsPerApp, verbs(c.BatchRequests.ByVerb)),
-			"≤ 1 object + 1 status per app", new(c.RequestsPerApp <= 2))
+		add("", "  its API requests", fmt.Sprintf("%.0f (%.1f per changed app): %s", c.BatchRequests.Total, c.RequestsPerApp, verbs(c.BatchRequests.ByVerb)), "", nil)
+		x := c.Cost
+		add("", "  per changed app, status writes aside", fmt.Sprintf("%.2f: %.2f applies, %.2f reads, %.2f Event writes, %.2f other (and %.0f watch renewals)",
+			x.RequestsPerApp(), x.AppliesPerApp, x.ReadsPerApp, x.EventsPerApp, x.OtherPerApp, x.Watches), "≤ 2", new(x.ChangedApps > 0 && x.RequestsPerApp() <= 2))
+		add("", "  status writes", fmt.Sprintf("%.0f for %d apps whose status had a reason to change", x.StatusWrites, x.StatusChangedApps()),
+			"≤ 1 per such app", new(x.StatusWrites <= float64(x.StatusChangedApps())))
+		add("", "    of changed apps", fmt.Sprintf("%d stored, on %d of the %d", x.ChangedAppWrites, x.ChangedAppsWritten, x.ChangedApps), "", nil)
+		add("", "    sync revision moved only", fmt.Sprintf("%d stored, on %d unchanged apps", x.RevisionOnlyWrites, x.RevisionOnlyApps), "", nil)
+		add("", "    other", fmt.Sprintf("%d stored, on %d unchanged apps", x.OtherWrites, x.OtherApps), "0", new(x.OtherWrites == 0))
+		add("", "    stored nothing", fmt.Sprintf("%.0f", x.StatusWrites-float64(x.StoredWrites())), "0", new(x.StatusWrites <= float64(x.StoredWrites())))
 		add("", fmt.Sprintf("%d apps, polling every %.0fs", c.Poll.N, r.Settings.PollChangeInterval), latency(c.Poll), "", nil)
 	}
 	if d := r.Drift; d != nil {
 		add("drift", fmt.Sprintf("%d objects reverted", d.Objects), latency(d.Latency), "p99 ≤ 2s", new(d.Latency.P99 <= 2))
 		add("", "API requests", fmt.Sprintf("%.0f: %s", d.Request.Total, verbs(d.Request.ByVerb)), "", nil)
+		// A heal needs a read, an apply and a status write.
+		add("", "  per object reverted, watches aside", fmt.Sprintf("%.2f: %s", d.RequestsPerObject(), perObject(d.Request.ByVerb, d.Objects)),
+			"3 (read, apply, status)", new(d.Objects > 0 && d.RequestsPerObject() <= 3))
 	}
 	if x := r.Restart; x != nil {
 		add("restart", "stop (SIGTERM)", fmt.Sprintf("%.2fs", x.StopSeconds), "", nil)
@@ -151,6 +162,17 @@ func secs(s float64) string {
 		return fmt.Sprintf("%.3fs", s)
 	}
 	return fmt.Sprintf("%.1fs", s)
+}
+
+// perObject prints non-zero counts by key but watches, divided by n.
+func perObject(m map[string]float64, n int) string {
+	var parts []string
+	for _, k := range slices.Sorted(maps.Keys(m)) {
+		if m[k] != 0 && k != "watch" && n > 0 {
+			parts = append(parts, fmt.Sprintf("%s %.2f", k, m[k]/float64(n)))
+		}
+	}
+	return strings.Join(parts, ", ")
 }
 
 // verbs prints non-zero counts by key, in key order.

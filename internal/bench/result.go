@@ -137,8 +137,62 @@ type Change struct {
 	BatchRequests Requests `json:"batchRequests"`
 	// RequestsPerApp is BatchRequests per changed app, one object each.
 	RequestsPerApp float64 `json:"requestsPerApp"`
+	// Cost decomposes BatchRequests against the target.
+	Cost ChangeCost `json:"batchCost"`
 	// Poll is the same batch size through polling alone.
 	Poll Latency `json:"poll"`
+}
+
+// ChangeCost decomposes the requests of the batch change against the
+// target of DESIGN.md §5: per changed app (one changed object each) at
+// most 2 requests besides status writes, and at most one status write per
+// app whose status really changed. A push refreshes every app of the
+// repository, so the status.sync.revision of apps with nothing changed
+// moves too: those writes are kept apart.
+type ChangeCost struct {
+	ChangedApps int `json:"changedApps"`
+	// Requests per changed app as the API server counted them: patches
+	// (server-side applies), reads (get, list), Event writes (capstan
+	// records Events on Applications; --record-events=false turns them
+	// off) and other non-watch verbs but status writes. Watches are
+	// renewals of informers, counted apart.
+	AppliesPerApp float64 `json:"appliesPerApp"`
+	ReadsPerApp   float64 `json:"readsPerApp"`
+	EventsPerApp  float64 `json:"eventsPerApp"`
+	OtherPerApp   float64 `json:"otherPerApp"`
+	Watches       float64 `json:"watches"`
+	// StatusWrites are the status writes the API server counted; the
+	// rest are stored writes seen on the Applications' watch (moves of
+	// their resourceVersion), by whose: changed apps, apps whose only
+	// change was status.sync.revision, and any other app.
+	StatusWrites       float64 `json:"statusWrites"`
+	ChangedAppsWritten int     `json:"changedAppsWritten"`
+	ChangedAppWrites   int     `json:"changedAppWrites"`
+	RevisionOnlyApps   int     `json:"revisionOnlyApps"`
+	RevisionOnlyWrites int     `json:"revisionOnlyWrites"`
+	OtherApps          int     `json:"otherApps"`
+	OtherWrites        int     `json:"otherWrites"`
+}
+
+// RequestsPerApp is the requests per changed app besides status writes
+// and watches, Events included; the target is 2.
+func (c ChangeCost) RequestsPerApp() float64 {
+	return c.AppliesPerApp + c.ReadsPerApp + c.EventsPerApp + c.OtherPerApp
+}
+
+// StatusChangedApps are the apps whose status had a reason to change:
+// the changed apps written and those whose sync revision moved. One
+// status write each is the target; the writes of other apps are excess.
+func (c ChangeCost) StatusChangedApps() int { return c.ChangedAppsWritten + c.RevisionOnlyApps }
+
+// StoredWrites are the Application writes seen on the watch.
+func (c ChangeCost) StoredWrites() int {
+	return c.ChangedAppWrites + c.RevisionOnlyWrites + c.OtherWrites
+}
+
+// Met reports whether the change met the target.
+func (c ChangeCost) Met() bool {
+	return c.ChangedApps > 0 && c.RequestsPerApp() <= 2 && c.StatusWrites <= float64(c.StatusChangedApps())
 }
 
 // Drift is the time until capstan reverts edits by another client.
@@ -146,6 +200,15 @@ type Drift struct {
 	Objects int      `json:"objects"`
 	Latency Latency  `json:"latency"`
 	Request Requests `json:"requests"`
+}
+
+// RequestsPerObject is the drift phase's requests per object reverted,
+// watch renewals aside.
+func (d Drift) RequestsPerObject() float64 {
+	if d.Objects == 0 {
+		return 0
+	}
+	return (d.Request.Total - d.Request.ByVerb["watch"]) / float64(d.Objects)
 }
 
 // Restart is a stop and start of capstan while all is in sync.

@@ -102,7 +102,7 @@ func revisionName(n int) string { return fmt.Sprintf("r%d", n) }
 func (b *bench) startWatches(ctx context.Context) error {
 	b.appSt = newAppStates()
 	var err error
-	appFields := [][]string{{"status", "sync", "status"}, {"status", "health", "status"}}
+	appFields := [][]string{{"status", "sync", "status"}, {"status", "sync", "revision"}, {"status", "health", "status"}}
 	if b.appsW, err = newWatcher(ctx, b.cl.dyn, gvrApplication, controlNamespace, "", appFields, b.appSt.observe); err != nil {
 		return err
 	}
