@@ -65,9 +65,11 @@ func (o imageUpdaterOptions) updater(ctx context.Context, cfg *rest.Config, sche
 	}, nil
 }
 
-// addTo runs the image updater in mgr, on the elected leader. It reads
-// through its own uncached client: a cycle every few minutes reads little,
-// and pull secrets may live outside the namespace mgr caches.
+// addTo runs the image updater in mgr, on the elected leader. It lists
+// the Applications from mgr's cache, which holds them anyway, and reads
+// everything else through its own uncached client: pull secrets may live
+// outside the namespace mgr caches, and a write-back reads the Application
+// afresh before it updates it.
 func (o imageUpdaterOptions) addTo(ctx context.Context, mgr manager.Manager, cfg *rest.Config, namespace string, git imageupdater.Committer) error {
 	scheme, err := capstanScheme()
 	if err != nil {
@@ -81,6 +83,7 @@ func (o imageUpdaterOptions) addTo(ctx context.Context, mgr manager.Manager, cfg
 	if err != nil {
 		return err
 	}
+	u.Apps = mgr.GetCache()
 	return mgr.Add(u)
 }
 

@@ -60,6 +60,10 @@ type Options struct {
 // ends; Cycle runs one pass.
 type Updater struct {
 	Client client.Client
+	// Apps lists the Applications each cycle; nil lists them through
+	// Client. In the controller it is the manager's informer cache, so
+	// that a cycle costs the API server no list of every Application.
+	Apps client.Reader
 	Finder Finder
 	// Git commits the git write-back; nil refuses that method.
 	Git iu.Committer
@@ -148,7 +152,11 @@ func (u *Updater) loadSettings(ctx context.Context) (iu.GitConfig, error) {
 // own. The first ImageUpdater by name that selects an Application wins.
 func (u *Updater) listApps(ctx context.Context) ([]*v1alpha1.Application, error) {
 	var list v1alpha1.ApplicationList
-	if err := u.Client.List(ctx, &list, client.InNamespace(u.Opts.Namespace)); err != nil {
+	var reader client.Reader = u.Client
+	if u.Apps != nil {
+		reader = u.Apps
+	}
+	if err := reader.List(ctx, &list, client.InNamespace(u.Opts.Namespace)); err != nil {
 		return nil, fmt.Errorf("list applications in %s: %w", u.Opts.Namespace, err)
 	}
 	updaters, err := u.listImageUpdaters(ctx)
