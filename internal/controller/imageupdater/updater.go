@@ -63,7 +63,7 @@ type Updater struct {
 	// Apps lists the Applications each cycle; nil lists them through
 	// Client. In the controller it is the manager's informer cache, so
 	// that a cycle costs the API server no list of every Application.
-	Apps client.Reader
+	Apps   client.Reader
 	Finder Finder
 	// Git commits the git write-back; nil refuses that method.
 	Git iu.Committer
