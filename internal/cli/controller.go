@@ -24,6 +24,7 @@ import (
 	ctrlmetrics "sigs.k8s.io/controller-runtime/pkg/metrics"
 	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 
+	iuv1 "github.com/capstan-cd/capstan/api/imageupdater/v1alpha1"
 	"github.com/capstan-cd/capstan/api/v1alpha1"
 	"github.com/capstan-cd/capstan/internal/controller/application"
 	ctrliu "github.com/capstan-cd/capstan/internal/controller/imageupdater"
@@ -325,6 +326,10 @@ func newScheme() (*runtime.Scheme, error) {
 		return nil, err
 	}
 	if err := v1alpha1.AddToScheme(scheme); err != nil {
+		return nil, err
+	}
+	// The image updater reads ImageUpdaters from the manager's cache.
+	if err := iuv1.AddToScheme(scheme); err != nil {
 		return nil, err
 	}
 	return scheme, nil

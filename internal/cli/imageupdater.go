@@ -65,11 +65,12 @@ func (o imageUpdaterOptions) updater(ctx context.Context, cfg *rest.Config, sche
 	}, nil
 }
 
-// addTo runs the image updater in mgr, on the elected leader. It lists
-// the Applications from mgr's cache, which holds them anyway, and reads
-// everything else through its own uncached client: pull secrets may live
-// outside the namespace mgr caches, and a write-back reads the Application
-// afresh before it updates it.
+// addTo runs the image updater in mgr, on the elected leader. Its cycles
+// read the Applications, the ImageUpdaters and its ConfigMap from mgr's
+// cache, so that an idle capstan sends the API server nothing; pull
+// secrets, which may live outside the namespace mgr caches, and the
+// Application a write-back updates are read through its own uncached
+// client.
 func (o imageUpdaterOptions) addTo(ctx context.Context, mgr manager.Manager, cfg *rest.Config, namespace string, git imageupdater.Committer) error {
 	scheme, err := capstanScheme()
 	if err != nil {
@@ -83,7 +84,7 @@ func (o imageUpdaterOptions) addTo(ctx context.Context, mgr manager.Manager, cfg
 	if err != nil {
 		return err
 	}
-	u.Apps = mgr.GetCache()
+	u.Cache = mgr.GetCache()
 	return mgr.Add(u)
 }
 

@@ -60,10 +60,12 @@ type Options struct {
 // ends; Cycle runs one pass.
 type Updater struct {
 	Client client.Client
-	// Apps lists the Applications each cycle; nil lists them through
-	// Client. In the controller it is the manager's informer cache, so
-	// that a cycle costs the API server no list of every Application.
-	Apps   client.Reader
+	// Cache, when set, is what each cycle reads the Applications, the
+	// ImageUpdaters and argocd-image-updater-config from. In the
+	// controller it is the manager's informer cache, so that a cycle costs
+	// the API server no request; a write-back still reads its Application
+	// through Client. Nil reads everything through Client.
+	Cache  client.Reader
 	Finder Finder
 	// Git commits the git write-back; nil refuses that method.
 	Git iu.Committer
@@ -137,13 +139,21 @@ func (u *Updater) clock() clock.Clock {
 // cycle.
 func (u *Updater) loadSettings(ctx context.Context) (iu.GitConfig, error) {
 	if r, ok := u.Finder.(Registries); ok {
-		conf, err := iu.ReadRegistriesConf(ctx, u.Client, u.Opts.Namespace)
+		conf, err := iu.ReadRegistriesConf(ctx, u.reader(), u.Opts.Namespace)
 		if err != nil {
 			return iu.GitConfig{}, err
 		}
 		r.SetRegistries(conf)
 	}
-	return iu.ReadGitConfig(ctx, u.Client, u.Opts.Namespace)
+	return iu.ReadGitConfig(ctx, u.reader(), u.Opts.Namespace)
+}
+
+// reader is what a cycle reads its Applications and settings through.
+func (u *Updater) reader() client.Reader {
+	if u.Cache != nil {
+		return u.Cache
+	}
+	return u.Client
 }
 
 // listApps returns the Applications of the namespace to look at: those an
@@ -152,11 +162,7 @@ func (u *Updater) loadSettings(ctx context.Context) (iu.GitConfig, error) {
 // own. The first ImageUpdater by name that selects an Application wins.
 func (u *Updater) listApps(ctx context.Context) ([]*v1alpha1.Application, error) {
 	var list v1alpha1.ApplicationList
-	var reader client.Reader = u.Client
-	if u.Apps != nil {
-		reader = u.Apps
-	}
-	if err := reader.List(ctx, &list, client.InNamespace(u.Opts.Namespace)); err != nil {
+	if err := u.reader().List(ctx, &list, client.InNamespace(u.Opts.Namespace)); err != nil {
 		return nil, fmt.Errorf("list applications in %s: %w", u.Opts.Namespace, err)
 	}
 	updaters, err := u.listImageUpdaters(ctx)
@@ -182,7 +188,7 @@ func (u *Updater) listApps(ctx context.Context) ([]*v1alpha1.Application, error)
 // Applications are there too; none when the resource is not installed.
 func (u *Updater) listImageUpdaters(ctx context.Context) ([]iuv1.ImageUpdater, error) {
 	var list iuv1.ImageUpdaterList
-	err := u.Client.List(ctx, &list, client.InNamespace(u.Opts.Namespace))
+	err := u.reader().List(ctx, &list, client.InNamespace(u.Opts.Namespace))
 	if meta.IsNoMatchError(err) || runtime.IsNotRegisteredError(err) {
 		return nil, nil
 	}
