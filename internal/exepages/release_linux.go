@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"os"
 	"syscall"
+
+	"golang.org/x/sys/unix"
 )
 
 // Release unmaps from this process the resident pages of its executable's
@@ -28,7 +30,7 @@ func Release() (int64, error) {
 	if err != nil {
 		return 0, err
 	}
-	dev := fmt.Sprintf("%02x:%02x", major(uint64(sys.Dev)), minor(uint64(sys.Dev)))
+	dev := fmt.Sprintf("%02x:%02x", unix.Major(sys.Dev), unix.Minor(sys.Dev))
 	var released int64
 	for _, m := range releasable(maps, dev, sys.Ino) {
 		if _, _, errno := syscall.Syscall(syscall.SYS_MADVISE, uintptr(m.start), uintptr(m.end-m.start), syscall.MADV_DONTNEED); errno != 0 {
@@ -38,8 +40,3 @@ func Release() (int64, error) {
 	}
 	return released, nil
 }
-
-// major and minor split a Linux device number as the kernel's
-// new_encode_dev does.
-func major(dev uint64) uint64 { return (dev >> 8) & 0xfff }
-func minor(dev uint64) uint64 { return (dev & 0xff) | ((dev >> 12) & 0xfff00) }
