@@ -177,31 +177,60 @@ func Run(ctx context.Context, opts Options) (_ *Result, err error) {
 	return b.res, runErr
 }
 
-// run is the whole program, phase by phase.
+// run is the whole program, phase by phase. Each phase on capstan's
+// control plane is framed by two readings of the API server's latency
+// histograms, filed under its label.
 func (b *bench) run(ctx context.Context) error {
 	for _, phase := range []struct {
-		name, key string
-		run       func(context.Context) error
+		name, key, label string
+		run              func(context.Context) error
 	}{
-		{"ceiling", "", b.ceiling},
-		{"set up", "", b.setUp},
-		{"cold sync", "", b.coldSync},
-		{"idle", "idle", b.idle},
-		{"change through the webhook", "change", b.changeWebhook},
-		{"drift", "drift", b.drift},
-		{"restart", "restart", b.restart},
-		{"change through polling", "poll", b.changePoll},
-		{"memory", "memory", b.memory},
+		{"ceiling", "", "", b.ceiling},
+		{"set up", "", "", b.setUp},
+		{"cold sync", "", phaseColdSync, b.coldSync},
+		{"idle", "idle", "idle", b.idle},
+		{"change through the webhook", "change", "change", b.changeWebhook},
+		{"drift", "drift", "drift", b.drift},
+		{"restart", "restart", "restart", b.restart},
+		{"change through polling", "poll", "poll", b.changePoll},
+		{"memory", "memory", "", b.memory},
 	} {
 		if phase.key != "" && slices.Contains(b.opts.Skip, phase.key) {
 			b.logf("== %s: skipped", phase.name)
 			continue
 		}
 		b.logf("== %s", phase.name)
-		if err := phase.run(ctx); err != nil {
+		if err := b.framed(ctx, phase.label, phase.run); err != nil {
 			return fmt.Errorf("%s: %w", phase.name, err)
 		}
 	}
+	return nil
+}
+
+// Labels of the API server's latency figures that other code reads.
+const (
+	phaseCeiling  = "ceiling"
+	phaseColdSync = "cold sync"
+)
+
+// framed runs a phase and, when it has a label, files the API server's
+// latency over it.
+func (b *bench) framed(ctx context.Context, label string, run func(context.Context) error) error {
+	if label == "" {
+		return run(ctx)
+	}
+	before, err := b.cl.serverHists(ctx)
+	if err != nil {
+		return err
+	}
+	if err := run(ctx); err != nil {
+		return err
+	}
+	after, err := b.cl.serverHists(ctx)
+	if err != nil {
+		return err
+	}
+	b.res.APIServer = append(b.res.APIServer, after.minus(before).latency(label))
 	return nil
 }
 

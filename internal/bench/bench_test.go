@@ -68,7 +68,7 @@ func TestRunTinyW1(t *testing.T) {
 	}
 	checkFigures(t, res)
 	checkJSON(t, opts.JSONFile, res)
-	for _, want := range []string{"R_max", "to all Synced+Healthy", "Git ls-remote", "1 app, webhook", "per changed app, status writes aside", "sync revision moved only", "polling", "reverted", "per object reverted", "start to /readyz", "peak (VmHWM)", "RssAnon / RssFile, idle", "heap profile, idle"} {
+	for _, want := range []string{"R_max", "to all Synced+Healthy", "Git ls-remote", "1 app, webhook", "per changed app, status writes aside", "sync revision moved only", "polling", "reverted", "per object reverted", "start to /readyz", "peak (VmHWM)", "RssAnon / RssFile, idle", "heap profile, idle", "api server"} {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("the table lacks %q:\n%s", want, out.String())
 		}
@@ -89,6 +89,13 @@ func checkFigures(t *testing.T, r *Result) {
 		// capstan applied 15 objects: if the API server counted nothing for
 		// it, the FlowSchemas do not attribute its requests.
 		t.Errorf("cold sync requests not attributed to capstan: %+v", c.Requests)
+	}
+	// The API server's own latency: its writes of the ceiling's loop and of
+	// capstan's cold sync (W1 objects, status, Events, controllers' own).
+	for _, phase := range []string{phaseCeiling, phaseColdSync} {
+		if l, ok := r.serverLatency(phase); !ok || l.Writes.N < 15 || l.Writes.P50 <= 0 || l.Writes.P99 < l.Writes.P50 {
+			t.Errorf("API server latency, %s: %+v", phase, l)
+		}
 	}
 	if i := r.Idle; i == nil || i.Seconds < 3 || i.ExpectedLsRemote <= 0 {
 		t.Errorf("idle: %+v", i)

@@ -7,6 +7,7 @@ import (
 	"io"
 	"net/http"
 
+	dto "github.com/prometheus/client_model/go"
 	"github.com/prometheus/common/expfmt"
 	"github.com/prometheus/common/model"
 )
@@ -16,6 +17,8 @@ type sample struct {
 	name   string
 	labels map[string]string
 	value  float64
+	// hist holds a histogram's buckets; value is then its count.
+	hist histogram
 }
 
 // samples is a scraped exposition.
@@ -36,6 +39,7 @@ func parseMetrics(r io.Reader) (samples, error) {
 				labels[l.GetName()] = l.GetValue()
 			}
 			var v float64
+			var h histogram
 			switch {
 			case m.Counter != nil:
 				v = m.GetCounter().GetValue()
@@ -45,13 +49,24 @@ func parseMetrics(r io.Reader) (samples, error) {
 				v = m.GetUntyped().GetValue()
 			case m.Histogram != nil:
 				v = float64(m.GetHistogram().GetSampleCount())
+				h = bucketsOf(m.GetHistogram())
 			default:
 				continue
 			}
-			out = append(out, sample{name: name, labels: labels, value: v})
+			out = append(out, sample{name: name, labels: labels, value: v, hist: h})
 		}
 	}
 	return out, nil
+}
+
+// bucketsOf reads a classic histogram's cumulative buckets.
+func bucketsOf(h *dto.Histogram) histogram {
+	bounds := make([]float64, len(h.GetBucket()))
+	counts := make([]float64, len(h.GetBucket()))
+	for i, b := range h.GetBucket() {
+		bounds[i], counts[i] = b.GetUpperBound(), float64(b.GetCumulativeCount())
+	}
+	return histogramOf(bounds, counts, float64(h.GetSampleCount()))
 }
 
 // sum adds the series of a metric whose labels match every pair of match.

@@ -50,10 +50,19 @@ func (b *bench) ceiling(ctx context.Context) error {
 		return err
 	}
 	return b.withCeilingCluster(ctx, "ceiling", func(cl *cluster) error {
+		before, err := cl.serverHists(ctx)
+		if err != nil {
+			return err
+		}
 		full, err := applyLoop(ctx, cl, all, best.Concurrency, b.opts.ConfigMapBytes)
 		if err != nil {
 			return err
 		}
+		after, err := cl.serverHists(ctx)
+		if err != nil {
+			return err
+		}
+		b.res.APIServer = append(b.res.APIServer, after.minus(before).latency(phaseCeiling))
 		*c = Ceiling{
 			Concurrency: full.Concurrency, Objects: full.Objects, Namespaces: len(all),
 			Seconds: full.Seconds, ObjectsPerSecond: full.ObjectsPerSecond, Probes: c.Probes,

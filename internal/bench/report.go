@@ -142,7 +142,19 @@ func rows(r *Result) []row {
 			add("", "heap profile, "+k, m.HeapProfiles[k], "", nil)
 		}
 	}
+	phase := "api server"
+	for _, l := range r.APIServer {
+		add(phase, l.Phase, fmt.Sprintf("reads %s; writes %s", histLatency(l.Reads), histLatency(l.Writes)), "", nil)
+		phase = ""
+	}
 	return out
+}
+
+func histLatency(l HistLatency) string {
+	if l.N == 0 {
+		return "none"
+	}
+	return fmt.Sprintf("p50 %s p99 %s (n=%.0f)", secs(l.P50), secs(l.P99), l.N)
 }
 
 func split(r RSS) string {

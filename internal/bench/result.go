@@ -22,6 +22,37 @@ type Result struct {
 	Drift    *Drift    `json:"drift,omitempty"`
 	Restart  *Restart  `json:"restart,omitempty"`
 	Memory   *Memory   `json:"memory,omitempty"`
+	// APIServer is the API server's own request latency in the
+	// ceiling's full apply loop and in each phase of capstan's run.
+	APIServer []ServerLatency `json:"apiServerLatency,omitempty"`
+}
+
+// ServerLatency is the API server's own latency in a window, from the
+// deltas of its apiserver_request_duration_seconds histogram over every
+// client: resource requests, reads (GET, LIST) and writes (POST, PUT,
+// PATCH, APPLY, DELETE) apart, watches aside.
+type ServerLatency struct {
+	Phase  string      `json:"phase"`
+	Reads  HistLatency `json:"reads"`
+	Writes HistLatency `json:"writes"`
+}
+
+// HistLatency is a request count and quantiles in seconds, interpolated
+// within the histogram's buckets.
+type HistLatency struct {
+	N   float64 `json:"n"`
+	P50 float64 `json:"p50"`
+	P99 float64 `json:"p99"`
+}
+
+// serverLatency returns the figures of phase, if measured.
+func (r *Result) serverLatency(phase string) (ServerLatency, bool) {
+	for _, l := range r.APIServer {
+		if l.Phase == phase {
+			return l, true
+		}
+	}
+	return ServerLatency{}, false
 }
 
 // Scale is the size of the workload.
