@@ -53,12 +53,15 @@ type appEvent struct {
 
 // transitions are the Events that the change of an Application from before
 // to after calls for: an operation that started, sync and health statuses
-// that changed, an operation that completed, in that order.
+// that changed, an operation that completed, in that order. An operation
+// that starts and completes between before and after gets one Event, its
+// completion, which also tells who started it: each Event is an API write.
 func transitions(before, after *v1alpha1.Application) []appEvent {
 	var out []appEvent
 	was, is := before.Status.OperationState, after.Status.OperationState
 	fresh := is != nil && (was == nil || !was.StartedAt.Equal(&is.StartedAt))
-	if fresh {
+	done := is != nil && is.Phase.Completed() && (fresh || !was.Phase.Completed())
+	if fresh && !done {
 		out = append(out, appEvent{Type: corev1.EventTypeNormal, Reason: ReasonOperationStarted,
 			Message: fmt.Sprintf("Initiated %ssync to '%s'", initiator(is), operationRevision(is))})
 	}
@@ -70,25 +73,39 @@ func transitions(before, after *v1alpha1.Application) []appEvent {
 		out = append(out, appEvent{Type: corev1.EventTypeNormal, Reason: ReasonResourceUpdated,
 			Message: fmt.Sprintf("Updated health status: %s -> %s", b, a)})
 	}
-	if is != nil && is.Phase.Completed() && (fresh || !was.Phase.Completed()) {
-		out = append(out, completed(is))
+	if done {
+		out = append(out, completed(is, fresh))
 	}
 	return out
 }
 
 // completed is the Event of a finished operation: Warning when it failed.
-func completed(os *v1alpha1.OperationState) appEvent {
-	what := "Sync operation"
-	if os.Operation.Sync != nil && len(os.Operation.Sync.Resources) > 0 {
-		what = "Partial sync operation"
-	}
-	if rev := operationRevision(os); rev != "" {
-		what += " to " + rev
-	}
+func completed(os *v1alpha1.OperationState, started bool) appEvent {
+	what := operationName(os, started)
 	if os.Phase == v1alpha1.OperationSucceeded {
 		return appEvent{Type: corev1.EventTypeNormal, Reason: ReasonOperationCompleted, Message: what + " succeeded"}
 	}
 	return appEvent{Type: corev1.EventTypeWarning, Reason: ReasonOperationCompleted, Message: what + " failed: " + os.Message}
+}
+
+// operationName names a finished operation in its Event: Argo CD's "Sync
+// operation to REV", or, when the pass that ends it also started it,
+// "Automated sync to 'REV'", which says what OperationStarted would have.
+func operationName(os *v1alpha1.OperationState, started bool) string {
+	kind := "sync"
+	if os.Operation.Sync != nil && len(os.Operation.Sync.Resources) > 0 {
+		kind = "partial sync"
+	}
+	rev := operationRevision(os)
+	if started {
+		what := initiator(os) + kind + " to '" + rev + "'"
+		return strings.ToUpper(what[:1]) + what[1:]
+	}
+	what := strings.ToUpper(kind[:1]) + kind[1:] + " operation"
+	if rev != "" {
+		what += " to " + rev
+	}
+	return what
 }
 
 func initiator(os *v1alpha1.OperationState) string {

@@ -52,10 +52,14 @@ func TestTransitions(t *testing.T) {
 		}},
 		{name: "automated sync started and finished in one pass", before: app(outOfSync, missing, nil),
 			after: app(synced, healthy, op(v1alpha1.OperationSucceeded, started, true, "")), want: []appEvent{
-				normal(ReasonOperationStarted, "Initiated automated sync to 'abc'"),
 				normal(ReasonResourceUpdated, "Updated sync status: OutOfSync -> Synced"),
 				normal(ReasonResourceUpdated, "Updated health status: Missing -> Healthy"),
-				normal(ReasonOperationCompleted, "Sync operation to abc succeeded"),
+				normal(ReasonOperationCompleted, "Automated sync to 'abc' succeeded"),
+			}},
+		{name: "automated sync started and failed in one pass", before: app(synced, healthy, op(v1alpha1.OperationSucceeded, started, true, "")),
+			after: app(outOfSync, healthy, op(v1alpha1.OperationFailed, later, true, "one or more objects failed to apply")), want: []appEvent{
+				normal(ReasonResourceUpdated, "Updated sync status: Synced -> OutOfSync"),
+				{Type: corev1.EventTypeWarning, Reason: ReasonOperationCompleted, Message: "Automated sync to 'abc' failed: one or more objects failed to apply"},
 			}},
 		{name: "requested sync still running", before: app(outOfSync, healthy, op(v1alpha1.OperationSucceeded, started, true, "")),
 			after: app(outOfSync, healthy, op(v1alpha1.OperationRunning, later, false, "")), want: []appEvent{
@@ -67,8 +71,10 @@ func TestTransitions(t *testing.T) {
 			after: app(outOfSync, healthy, op(v1alpha1.OperationFailed, later, false, "one or more objects failed to apply")), want: []appEvent{
 				{Type: corev1.EventTypeWarning, Reason: ReasonOperationCompleted, Message: "Sync operation to abc failed: one or more objects failed to apply"},
 			}},
-		{name: "partial sync", before: app(outOfSync, healthy, nil), after: app(outOfSync, healthy, partial), want: []appEvent{
-			normal(ReasonOperationStarted, "Initiated sync to 'abc'"),
+		{name: "partial sync in one pass", before: app(outOfSync, healthy, nil), after: app(outOfSync, healthy, partial), want: []appEvent{
+			normal(ReasonOperationCompleted, "Partial sync to 'abc' succeeded"),
+		}},
+		{name: "partial sync over passes", before: app(outOfSync, healthy, op(v1alpha1.OperationRunning, later, false, "")), after: app(outOfSync, healthy, partial), want: []appEvent{
 			normal(ReasonOperationCompleted, "Partial sync operation to abc succeeded"),
 		}},
 	} {
@@ -115,7 +121,7 @@ func TestWritten(t *testing.T) {
 
 // The Events an operator reads with `kubectl describe application`: a
 // sync that starts and succeeds, statuses that change, and a sync that
-// fails, with Argo CD's reasons.
+// fails, with Argo CD's reasons; a sync done in one pass is one Event.
 func TestEventsOnTheApplication(t *testing.T) {
 	cs := kubernetes.NewForConfigOrDie(env.Config())
 	ctx, cancel := context.WithCancel(context.Background())
@@ -142,13 +148,13 @@ func TestEventsOnTheApplication(t *testing.T) {
 	// The ConfigMap goes to a namespace nobody created: the sync fails.
 	bad := repo.Commit(t, "main", map[string]string{"guestbook/lost.yaml": "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: lost\n  namespace: events-nowhere\n"}, "lost")
 
+	// Each sync starts and ends in one pass: one Event each, naming who
+	// started it, and no OperationStarted.
 	want := []string{
-		"Normal OperationStarted Initiated automated sync to '" + good + "'",
 		"Normal ResourceUpdated Updated sync status: ",
 		"Normal ResourceUpdated Updated health status: ",
-		"Normal OperationCompleted Sync operation to " + good + " succeeded",
-		"Normal OperationStarted Initiated automated sync to '" + bad + "'",
-		"Warning OperationCompleted Sync operation to " + bad + " failed: ",
+		"Normal OperationCompleted Automated sync to '" + good + "' succeeded",
+		"Warning OperationCompleted Automated sync to '" + bad + "' failed: ",
 	}
 	var got []string
 	_ = wait.PollUntilContextTimeout(ctx, 200*time.Millisecond, time.Minute, true, func(ctx context.Context) (bool, error) {
@@ -164,6 +170,9 @@ func TestEventsOnTheApplication(t *testing.T) {
 	})
 	if m := missing(want, got); len(m) > 0 {
 		t.Errorf("Events lack %q; got %q", m, got)
+	}
+	if m := missing([]string{"Normal OperationStarted "}, got); len(m) == 0 {
+		t.Errorf("an OperationStarted Event for a sync done in one pass: %q", got)
 	}
 }
 
