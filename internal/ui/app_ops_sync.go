@@ -256,7 +256,7 @@ func (u *UI) showSync(w http.ResponseWriter, r *http.Request, c *call, failed er
 // renderSyncForm writes the sync form alone, as status.
 func (u *UI) renderSyncForm(w http.ResponseWriter, r *http.Request, c *call, status int, v opsSyncView) {
 	var buf bytes.Buffer
-	if err := u.pages["app_ops_sync"].ExecuteTemplate(&buf, "app_ops_sync_form", view{CSRF: c.csrf(), Path: r.URL.RequestURI(), Data: v}); err != nil {
+	if err := u.pages.execute(&buf, "app_ops_sync", "app_ops_sync_form", view{CSRF: c.csrf(), Path: r.URL.RequestURI(), Data: v}); err != nil {
 		log.FromContext(r.Context()).Error(err, "render a part of a page", "page", "app_ops_sync", "part", syncFormPart)
 		http.Error(w, "the sync form could not be drawn: "+err.Error(), http.StatusInternalServerError)
 		return

@@ -195,13 +195,13 @@ func TestShortRevision(t *testing.T) {
 }
 
 func TestOpsPagesParse(t *testing.T) {
-	p, err := parsePages()
+	p, err := newPages()
 	if err != nil {
 		t.Fatal(err)
 	}
 	for _, name := range []string{"app_ops_sync", "app_ops_history", "app_ops_delete", "app_ops_operation", "app_ops_params"} {
-		if p[name] == nil {
-			t.Errorf("no page %s", name)
+		if _, err := p.get(name); err != nil {
+			t.Errorf("page %s: %v", name, err)
 		}
 	}
 }

@@ -160,7 +160,7 @@ func (u *UI) appFragment(w http.ResponseWriter, r *http.Request, c *call, fragme
 	q.Del("fragment")
 	page.RawQuery = q.Encode()
 	var buf bytes.Buffer
-	if err := u.pages["app"].ExecuteTemplate(&buf, tmpl, view{CSRF: c.csrf(), Path: page.RequestURI(), Data: v}); err != nil {
+	if err := u.pages.execute(&buf, "app", tmpl, view{CSRF: c.csrf(), Path: page.RequestURI(), Data: v}); err != nil {
 		log.FromContext(r.Context()).Error(err, "render a part of a page", "page", "app", "part", fragment)
 		http.Error(w, "the page could not be drawn: "+err.Error(), http.StatusInternalServerError)
 		return

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"html/template"
-	"io/fs"
 	"net/http"
 	"net/url"
 	"strings"
@@ -17,10 +16,6 @@ import (
 
 //go:embed templates/*.html
 var templateFS embed.FS
-
-// pages are the parsed templates, one set per page: the layout, the
-// shared partials (files named _*.html) and the page's own file.
-type pages map[string]*template.Template
 
 // funcs are the functions templates may call. A file of pages that needs
 // its own adds them in an init function with addFuncs.
@@ -37,26 +32,6 @@ func addFuncs(m template.FuncMap) {
 	for k, v := range m {
 		funcs[k] = v
 	}
-}
-
-func parsePages() (pages, error) {
-	files, err := fs.Glob(templateFS, "templates/*.html")
-	if err != nil {
-		return nil, err
-	}
-	p := pages{}
-	for _, f := range files {
-		base := strings.TrimSuffix(strings.TrimPrefix(f, "templates/"), ".html")
-		if base == "layout" || strings.HasPrefix(base, "_") {
-			continue
-		}
-		t, err := template.New(base).Funcs(funcs).ParseFS(templateFS, "templates/layout.html", "templates/_*.html", f)
-		if err != nil {
-			return nil, fmt.Errorf("parse the page template %s: %w", f, err)
-		}
-		p[base] = t
-	}
-	return p, nil
 }
 
 // view is what every page's template gets: the page's own data in Data,
@@ -78,9 +53,10 @@ type view struct {
 
 // render writes the page named name with data, as status.
 func (u *UI) render(w http.ResponseWriter, r *http.Request, c *call, status int, name, title, nav string, data any) {
-	t, ok := u.pages[name]
-	if !ok {
-		http.Error(w, "no page "+name, http.StatusInternalServerError)
+	t, err := u.pages.get(name)
+	if err != nil {
+		log.FromContext(r.Context()).Error(err, "parse a page", "page", name)
+		http.Error(w, "the page could not be drawn: "+err.Error(), http.StatusInternalServerError)
 		return
 	}
 	v := view{Title: title, Nav: nav, CSRF: c.csrf(), Path: r.URL.RequestURI(), Data: data}

@@ -25,7 +25,7 @@ type UI struct {
 
 // New returns the UI in front of api.
 func New(api http.Handler) (*UI, error) {
-	p, err := parsePages()
+	p, err := newPages()
 	if err != nil {
 		return nil, err
 	}
