@@ -68,7 +68,7 @@ func TestRunTinyW1(t *testing.T) {
 	}
 	checkFigures(t, res)
 	checkJSON(t, opts.JSONFile, res)
-	for _, want := range []string{"R_max", "to all Synced+Healthy", "Git ls-remote", "1 app, webhook", "per changed app, status writes aside", "sync revision moved only", "polling", "reverted", "per object reverted", "start to /readyz", "peak (VmHWM)", "RssAnon / RssFile, idle", "heap profile, idle", "api server"} {
+	for _, want := range []string{"R_max", "to all Synced+Healthy", "Git ls-remote", "1 app, webhook", "per changed app, status writes aside", "sync revision moved only", "polling", "reverted", "per object reverted", "start to /readyz", "peak (VmHWM)", "RssAnon / RssFile, idle", "heap profile, idle", "api server", "ceiling to all Available", "last Deployment Available", "Applications Synced+Healthy"} {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("the table lacks %q:\n%s", want, out.String())
 		}
@@ -82,6 +82,14 @@ func checkFigures(t *testing.T, r *Result) {
 	}
 	if c := r.Ceiling; c == nil || c.ObjectsPerSecond <= 0 || c.Objects != 15 || len(c.Probes) != 2 {
 		t.Errorf("ceiling: %+v", c)
+	} else if c.Available != 3 || c.AvailableSeconds <= 0 {
+		t.Errorf("ceiling to all Available: %d Deployments, %.1fs", c.Available, c.AvailableSeconds)
+	}
+	// The breakdown comes from three watches whose events need not
+	// arrive in order between them: only each one's own order is asserted.
+	if c := r.ColdSync; c != nil && (c.FirstCreatedSeconds <= 0 || c.LastCreatedSeconds < c.FirstCreatedSeconds ||
+		c.LastAvailableSeconds <= 0 || c.AvailableRatio <= 0 || len(c.Timeline) != 10 || c.Timeline[9].Synced != 3) {
+		t.Errorf("cold sync breakdown: %+v", c)
 	}
 	if c := r.ColdSync; c == nil || c.Converged != 3 || c.Seconds <= 0 || c.Ratio <= 0 {
 		t.Errorf("cold sync: %+v", c)

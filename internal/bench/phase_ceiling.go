@@ -50,26 +50,55 @@ func (b *bench) ceiling(ctx context.Context) error {
 		return err
 	}
 	return b.withCeilingCluster(ctx, "ceiling", func(cl *cluster) error {
-		before, err := cl.serverHists(ctx)
-		if err != nil {
-			return err
-		}
-		full, err := applyLoop(ctx, cl, all, best.Concurrency, b.opts.ConfigMapBytes)
-		if err != nil {
-			return err
-		}
-		after, err := cl.serverHists(ctx)
-		if err != nil {
-			return err
-		}
-		b.res.APIServer = append(b.res.APIServer, after.minus(before).latency(phaseCeiling))
-		*c = Ceiling{
-			Concurrency: full.Concurrency, Objects: full.Objects, Namespaces: len(all),
-			Seconds: full.Seconds, ObjectsPerSecond: full.ObjectsPerSecond, Probes: c.Probes,
-		}
-		b.logf("ceiling: %d objects in %.1fs at concurrency %d: %.0f objects/s", c.Objects, c.Seconds, c.Concurrency, c.ObjectsPerSecond)
-		return nil
+		return b.fullCeiling(ctx, cl, all, best.Concurrency)
 	})
+}
+
+// fullCeiling applies every app at concurrency conc on a fresh control
+// plane: R_max. Then it waits (bounded) until all the Deployments are
+// Available, the floor of a cold sync that must end Healthy, timed from
+// the same start by a watch opened before it.
+func (b *bench) fullCeiling(ctx context.Context, cl *cluster, all []App, conc int) error {
+	ctx, cancel := context.WithCancel(ctx) // stops the watch
+	defer cancel()
+	deployArr := newArrivals(available)
+	if _, err := newWatcher(ctx, cl.dyn, gvrDeployment, "", managedSelector, deploymentFields, deployArr.observe); err != nil {
+		return err
+	}
+	before, err := cl.serverHists(ctx)
+	if err != nil {
+		return err
+	}
+	start := time.Now()
+	full, err := applyLoop(ctx, cl, all, conc, b.opts.ConfigMapBytes)
+	if err != nil {
+		return err
+	}
+	after, err := cl.serverHists(ctx)
+	if err != nil {
+		return err
+	}
+	b.res.APIServer = append(b.res.APIServer, after.minus(before).latency(phaseCeiling))
+	c := b.res.Ceiling
+	*c = Ceiling{
+		Concurrency: full.Concurrency, Objects: full.Objects, Namespaces: len(all),
+		Seconds: full.Seconds, ObjectsPerSecond: full.ObjectsPerSecond, Probes: c.Probes,
+	}
+	b.logf("ceiling: %d objects in %.1fs at concurrency %d: %.0f objects/s", c.Objects, c.Seconds, c.Concurrency, c.ObjectsPerSecond)
+	keys := keysOf(all, workloadName)
+	bound := time.Minute + b.perApp(50*time.Millisecond)
+	if c.Available, err = deployArr.waitReached(ctx, keys, bound); err != nil {
+		return err
+	}
+	if times, n := deployArr.reachedTimes(keys); n > 0 {
+		c.AvailableSeconds = last(times).Sub(start).Seconds()
+	}
+	if c.Available < len(keys) {
+		b.logf("ceiling: %d of %d Deployments Available after waiting %s", c.Available, len(keys), bound)
+		return nil
+	}
+	b.logf("ceiling: all %d Deployments Available %.1fs after the start", len(keys), c.AvailableSeconds)
+	return nil
 }
 
 // withCeilingCluster starts a fresh control plane in the work directory's

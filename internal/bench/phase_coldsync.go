@@ -17,8 +17,10 @@ import (
 type appStates struct {
 	mu    sync.Mutex
 	ready map[string]time.Time // absent: not Synced and Healthy
-	last  map[string]string    // name: "sync/health", for reports
-	seen  map[string]appSeen
+	// firstReady is when each first became Synced and Healthy.
+	firstReady map[string]time.Time
+	last       map[string]string // name: "sync/health", for reports
+	seen       map[string]appSeen
 }
 
 // appSeen is the last version of an Application seen and the count of
@@ -30,7 +32,7 @@ type appSeen struct {
 }
 
 func newAppStates() *appStates {
-	return &appStates{ready: map[string]time.Time{}, last: map[string]string{}, seen: map[string]appSeen{}}
+	return &appStates{ready: map[string]time.Time{}, firstReady: map[string]time.Time{}, last: map[string]string{}, seen: map[string]appSeen{}}
 }
 
 func (s *appStates) observe(u *unstructured.Unstructured, at time.Time) {
@@ -58,6 +60,23 @@ func (s *appStates) observe(u *unstructured.Unstructured, at time.Time) {
 	if _, ok := s.ready[u.GetName()]; !ok {
 		s.ready[u.GetName()] = at
 	}
+	if _, ok := s.firstReady[u.GetName()]; !ok {
+		s.firstReady[u.GetName()] = at
+	}
+}
+
+// firstReadyTimes returns when each of apps first became Synced and
+// Healthy, for those that did.
+func (s *appStates) firstReadyTimes(apps []App) []time.Time {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var out []time.Time
+	for _, a := range apps {
+		if t, ok := s.firstReady[a.Name]; ok {
+			out = append(out, t)
+		}
+	}
+	return out
 }
 
 // writes returns, by Application, its stored writes so far; the
@@ -150,6 +169,7 @@ func (b *bench) coldSync(ctx context.Context) error {
 	}
 	cs := &ColdSync{Seconds: at.Sub(start).Seconds(), CreateSeconds: created.Seconds(), Converged: len(b.apps), MinRequestsPerApp: minRequestsPerApp}
 	cs.against(b.res.Ceiling, b.res.Scale.Objects)
+	b.breakDown(cs, start, at)
 	b.res.ColdSync = cs
 	b.logf("all %d Applications Synced and Healthy after %.1fs", len(b.apps), cs.Seconds)
 	if err := b.settle(ctx); err != nil {
@@ -162,6 +182,53 @@ func (b *bench) coldSync(ctx context.Context) error {
 	cs.Requests, cs.CPUSeconds = reqs, cpu
 	cs.RequestsPerApp = reqs.Total / float64(len(b.apps))
 	return nil
+}
+
+// breakDown adds to cs, from the watches, when capstan's ConfigMaps and
+// Deployments were created (the first and last of its applies the watch
+// can see), when the last Deployment became Available, and how far the
+// sync had got at each tenth of it.
+func (b *bench) breakDown(cs *ColdSync, start, end time.Time) {
+	since := func(t time.Time) float64 {
+		if t.IsZero() {
+			return 0
+		}
+		return t.Sub(start).Seconds()
+	}
+	deployKeys, configKeys := keysOf(b.apps, workloadName), keysOf(b.apps, configMapName)
+	deployCreated, _ := b.deployArr.createdTimes(deployKeys)
+	configCreated, _ := b.configArr.createdTimes(configKeys)
+	deployAvailable, _ := b.deployArr.reachedTimes(deployKeys)
+	objects := append(deployCreated, configCreated...)
+	cs.FirstCreatedSeconds, cs.LastCreatedSeconds = since(first(objects)), since(last(objects))
+	cs.LastAvailableSeconds = since(last(deployAvailable))
+	cs.Timeline = timeline(start, end.Sub(start), b.appSt.firstReadyTimes(b.apps), deployCreated, deployAvailable)
+	if c := b.res.Ceiling; c != nil && c.AvailableSeconds > 0 && c.Available == c.Namespaces {
+		cs.AvailableRatio = cs.Seconds / c.AvailableSeconds
+	}
+}
+
+// timeline counts, at each tenth of a cold sync of length d begun at
+// start, the Applications Synced and Healthy and the Deployments created
+// and Available by then, from when each first was.
+func timeline(start time.Time, d time.Duration, synced, created, available []time.Time) []TimelinePoint {
+	by := func(ts []time.Time, t time.Time) int {
+		n := 0
+		for _, x := range ts {
+			if !x.After(t) {
+				n++
+			}
+		}
+		return n
+	}
+	out := make([]TimelinePoint, 10)
+	for i := range out {
+		pct := 10 * (i + 1)
+		t := start.Add(d * time.Duration(pct) / 100)
+		out[i] = TimelinePoint{Percent: pct, Seconds: t.Sub(start).Seconds(),
+			Synced: by(synced, t), Created: by(created, t), Available: by(available, t)}
+	}
+	return out
 }
 
 // createApplications creates the Applications as the admin, in parallel.

@@ -66,6 +66,9 @@ func rows(r *Result) []row {
 	if c := r.Ceiling; c != nil {
 		add("ceiling", "R_max (bare SSA loop, fresh API server)", fmt.Sprintf("%.0f objects/s (%d objects, %d namespaces, %.1fs, concurrency %d)", c.ObjectsPerSecond, c.Objects, c.Namespaces, c.Seconds, c.Concurrency), "", nil)
 		add("", "  its API requests per app", fmt.Sprintf("%d (namespace, %d applies)", 1+r.Scale.ObjectsPerApp, r.Scale.ObjectsPerApp), "", nil)
+		if c.Available > 0 {
+			add("", "ceiling to all Available", fmt.Sprintf("%.1fs (%d of %d Deployments; the floor of a cold sync that ends Healthy)", c.AvailableSeconds, c.Available, c.Namespaces), "", nil)
+		}
 		for _, p := range c.Probes {
 			add("", fmt.Sprintf("probe, concurrency %d", p.Concurrency), fmt.Sprintf("%.0f objects/s", p.ObjectsPerSecond), "", nil)
 		}
@@ -76,6 +79,18 @@ func rows(r *Result) []row {
 			add("", "time R_max implies", fmt.Sprintf("%.1fs", c.ImpliedSeconds), "", nil)
 			add("", "ratio", fmt.Sprintf("%.2f", c.Ratio), "≤ 1.3", new(c.Ratio <= 1.3))
 			add("", "throughput", fmt.Sprintf("%.0f objects/s = %.0f%% of R_max", float64(r.Scale.Objects)/c.Seconds, 100/c.Ratio), "", nil)
+		}
+		if c.AvailableRatio > 0 {
+			add("", "ratio to ceiling to all Available", fmt.Sprintf("%.2f", c.AvailableRatio), "", nil)
+		}
+		add("", "  first W1 object created", fmt.Sprintf("%.1fs", c.FirstCreatedSeconds), "", nil)
+		add("", "  last W1 object created", fmt.Sprintf("%.1fs (capstan's last apply of a ConfigMap or Deployment)", c.LastCreatedSeconds), "", nil)
+		add("", "  last Deployment Available", fmt.Sprintf("%.1fs", c.LastAvailableSeconds), "", nil)
+		add("", "  last Application Synced+Healthy", fmt.Sprintf("%.1fs", c.Seconds), "", nil)
+		if len(c.Timeline) > 0 {
+			add("", "  at 10%, 20% … 100% of it", timelineOf(c.Timeline, func(p TimelinePoint) int { return p.Created })+" Deployments created", "", nil)
+			add("", "", timelineOf(c.Timeline, func(p TimelinePoint) int { return p.Available })+" Deployments Available", "", nil)
+			add("", "", timelineOf(c.Timeline, func(p TimelinePoint) int { return p.Synced })+" Applications Synced+Healthy", "", nil)
 		}
 		add("", "API requests", fmt.Sprintf("%.0f (%.1f per app): %s", c.Requests.Total, c.RequestsPerApp, verbs(c.Requests.ByVerb)), "", nil)
 		add("", "  per app, against the minimum", fmt.Sprintf("%.1f = %.2f × %.0f (namespace, %d applies, status)", c.RequestsPerApp, c.RequestsPerApp/c.MinRequestsPerApp, c.MinRequestsPerApp, r.Scale.ObjectsPerApp),
@@ -148,6 +163,15 @@ func rows(r *Result) []row {
 		phase = ""
 	}
 	return out
+}
+
+// timelineOf prints one count of each point, space-separated.
+func timelineOf(ps []TimelinePoint, count func(TimelinePoint) int) string {
+	parts := make([]string, len(ps))
+	for i, p := range ps {
+		parts[i] = fmt.Sprint(count(p))
+	}
+	return strings.Join(parts, " ")
 }
 
 func histLatency(l HistLatency) string {

@@ -89,6 +89,11 @@ type Ceiling struct {
 	Seconds          float64 `json:"seconds"`
 	ObjectsPerSecond float64 `json:"objectsPerSecond"`
 	Probes           []Probe `json:"probes"`
+	// AvailableSeconds is from the start of the full run to its last
+	// Deployment Available, after the loop waited (bounded) for them;
+	// Available counts those that became so, of Namespaces.
+	AvailableSeconds float64 `json:"availableSeconds"`
+	Available        int     `json:"available"`
 }
 
 // Probe is a short apply loop at one concurrency.
@@ -112,17 +117,41 @@ type Requests struct {
 
 // ColdSync is W1 from no Application to all Synced and Healthy.
 type ColdSync struct {
-	Seconds        float64  `json:"seconds"`
-	CreateSeconds  float64  `json:"createSeconds"`
-	ImpliedSeconds float64  `json:"impliedSeconds"`
-	Ratio          float64  `json:"ratio"`
-	Converged      int      `json:"converged"`
-	CPUSeconds     float64  `json:"cpuSeconds"`
-	Requests       Requests `json:"requests"`
-	RequestsPerApp float64  `json:"requestsPerApp"`
+	Seconds        float64 `json:"seconds"`
+	CreateSeconds  float64 `json:"createSeconds"`
+	ImpliedSeconds float64 `json:"impliedSeconds"`
+	Ratio          float64 `json:"ratio"`
+	// AvailableRatio divides Seconds by the ceiling's time to all its
+	// Deployments Available, the floor of a sync that must end Healthy.
+	AvailableRatio float64 `json:"availableRatio"`
+	Converged      int     `json:"converged"`
+	// The breakdown, in seconds from the first Application's creation,
+	// from the benchmark's watches: the first and the last of capstan's
+	// ConfigMaps and Deployments to appear (its applies the watches see),
+	// and the last Deployment to become Available. Seconds is the last
+	// Application Synced and Healthy.
+	FirstCreatedSeconds  float64 `json:"firstCreatedSeconds"`
+	LastCreatedSeconds   float64 `json:"lastCreatedSeconds"`
+	LastAvailableSeconds float64 `json:"lastAvailableSeconds"`
+	// Timeline is the progress at each tenth of Seconds.
+	Timeline       []TimelinePoint `json:"timeline,omitempty"`
+	CPUSeconds     float64         `json:"cpuSeconds"`
+	Requests       Requests        `json:"requests"`
+	RequestsPerApp float64         `json:"requestsPerApp"`
 	// MinRequestsPerApp is what the first sync of an app cannot do
 	// without: see minRequestsPerApp.
 	MinRequestsPerApp float64 `json:"minRequestsPerApp"`
+}
+
+// TimelinePoint counts what had happened at Percent of a cold sync:
+// Applications first Synced and Healthy, Deployments created and first
+// Available.
+type TimelinePoint struct {
+	Percent   int     `json:"percent"`
+	Seconds   float64 `json:"seconds"`
+	Synced    int     `json:"syncedHealthy"`
+	Created   int     `json:"deploymentsCreated"`
+	Available int     `json:"deploymentsAvailable"`
 }
 
 // minRequestsPerApp is the fewest API requests the first sync of a W1 app

@@ -32,6 +32,10 @@ type bench struct {
 	appSt   *appStates
 	configW *watcher
 	deployW *watcher
+	// configArr and deployArr record when capstan's ConfigMaps and
+	// Deployments first appeared, and the Deployments became Available.
+	configArr *arrivals
+	deployArr *arrivals
 
 	steady     memory     // at the end of the idle window
 	peakHWM    int64      // VmHWM of the first capstan process
@@ -98,7 +102,8 @@ func (b *bench) setUpRepo() error {
 func revisionName(n int) string { return fmt.Sprintf("r%d", n) }
 
 // startWatches follows Applications and the ConfigMaps and Deployments
-// capstan manages, as the admin.
+// capstan manages, as the admin, from before the cold sync: so the first
+// event of each managed object is its creation.
 func (b *bench) startWatches(ctx context.Context) error {
 	b.appSt = newAppStates()
 	var err error
@@ -106,10 +111,11 @@ func (b *bench) startWatches(ctx context.Context) error {
 	if b.appsW, err = newWatcher(ctx, b.cl.dyn, gvrApplication, controlNamespace, "", appFields, b.appSt.observe); err != nil {
 		return err
 	}
-	if b.configW, err = newWatcher(ctx, b.cl.dyn, gvrConfigMap, "", managedSelector, [][]string{{"data"}}, nil); err != nil {
+	b.configArr, b.deployArr = newArrivals(nil), newArrivals(available)
+	if b.configW, err = newWatcher(ctx, b.cl.dyn, gvrConfigMap, "", managedSelector, [][]string{{"data"}}, b.configArr.observe); err != nil {
 		return err
 	}
-	b.deployW, err = newWatcher(ctx, b.cl.dyn, gvrDeployment, "", managedSelector, [][]string{{"spec", "replicas"}}, nil)
+	b.deployW, err = newWatcher(ctx, b.cl.dyn, gvrDeployment, "", managedSelector, deploymentFields, b.deployArr.observe)
 	return err
 }
 

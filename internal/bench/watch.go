@@ -169,7 +169,7 @@ func (w *watcher) list() []*unstructured.Unstructured {
 
 // slim keeps of an object what the benchmark reads: its kind, name,
 // namespace and resourceVersion, capstan's managedFields entries, and the
-// fields at keep. Whole objects, decoded, would cost the benchmark about a
+// fields at keep; of conditions, only their type and status. Whole objects, decoded, would cost the benchmark about a
 // gigabyte at 10,000 apps, and the collection of that heap CPU taken from
 // the machine capstan is measured on.
 func slim(keep [][]string) cache.TransformFunc {
@@ -193,6 +193,9 @@ func slim(keep [][]string) cache.TransformFunc {
 		out.SetManagedFields(mine)
 		for _, path := range keep {
 			if v, found, err := unstructured.NestedFieldNoCopy(u.Object, path...); found && err == nil {
+				if path[len(path)-1] == "conditions" {
+					v = typeAndStatus(v)
+				}
 				if err := unstructured.SetNestedField(out.Object, v, path...); err != nil {
 					return nil, err
 				}
@@ -200,4 +203,19 @@ func slim(keep [][]string) cache.TransformFunc {
 		}
 		return out, nil
 	}
+}
+
+// typeAndStatus keeps of each condition its type and status.
+func typeAndStatus(v any) any {
+	conds, ok := v.([]any)
+	if !ok {
+		return v
+	}
+	out := make([]any, 0, len(conds))
+	for _, c := range conds {
+		if m, ok := c.(map[string]any); ok {
+			out = append(out, map[string]any{"type": m["type"], "status": m["status"]})
+		}
+	}
+	return out
 }
