@@ -70,13 +70,10 @@ func (o imageUpdaterOptions) updater(ctx context.Context, cfg *rest.Config, sche
 // cache, so that an idle capstan sends the API server nothing; pull
 // secrets, which may live outside the namespace mgr caches, and the
 // Application a write-back updates are read through its own uncached
-// client.
+// client, which shares mgr's scheme and REST mapper rather than building
+// and discovering its own.
 func (o imageUpdaterOptions) addTo(ctx context.Context, mgr manager.Manager, cfg *rest.Config, namespace string, git imageupdater.Committer) error {
-	scheme, err := capstanScheme()
-	if err != nil {
-		return err
-	}
-	c, err := client.New(cfg, client.Options{Scheme: scheme})
+	c, err := client.New(cfg, client.Options{Scheme: mgr.GetScheme(), Mapper: mgr.GetRESTMapper()})
 	if err != nil {
 		return err
 	}
