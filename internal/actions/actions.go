@@ -67,7 +67,7 @@ func (s *Set) scripts(gk schema.GroupKind) []*Script {
 	if s != nil {
 		c = s.custom[gk]
 	}
-	if b := builtin[gk]; b != nil && (c == nil || c.merge) {
+	if b := builtin()[gk]; b != nil && (c == nil || c.merge) {
 		out = append(out, b)
 	}
 	if c != nil {

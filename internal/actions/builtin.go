@@ -2,6 +2,7 @@ package actions
 
 import (
 	"fmt"
+	"sync"
 
 	"k8s.io/apimachinery/pkg/runtime/schema"
 
@@ -74,20 +75,24 @@ job.metadata.ownerReferences = {{
 return {{operation = "create", resource = job}}`
 )
 
-// builtin are the actions capstan offers without settings.
-var builtin = map[schema.GroupKind]*Script{
-	{Group: "apps", Kind: "Deployment"}: mustScript(deploymentDiscovery, map[string]string{
-		"restart": restartLua, "pause": pauseLua, "resume": unpauseLua,
-	}),
-	{Group: "apps", Kind: "StatefulSet"}: mustScript(restartDiscovery, map[string]string{"restart": restartLua}),
-	{Group: "apps", Kind: "DaemonSet"}:   mustScript(restartDiscovery, map[string]string{"restart": restartLua}),
-	{Group: "batch", Kind: "Job"}: mustScript(fmt.Sprintf(suspendDiscovery, ""), map[string]string{
-		"suspend": suspendLua, "resume": resumeLua,
-	}),
-	{Group: "batch", Kind: "CronJob"}: mustScript(fmt.Sprintf(suspendDiscovery, createJobDiscovery), map[string]string{
-		"suspend": suspendLua, "resume": resumeLua, "create-job": createJobLua,
-	}),
-}
+// builtin are the actions capstan offers without settings, compiled the
+// first time an action is asked for: a capstan whose users never list or
+// run one does not hold them (about 0.25 MiB of compiled Lua).
+var builtin = sync.OnceValue(func() map[schema.GroupKind]*Script {
+	return map[schema.GroupKind]*Script{
+		{Group: "apps", Kind: "Deployment"}: mustScript(deploymentDiscovery, map[string]string{
+			"restart": restartLua, "pause": pauseLua, "resume": unpauseLua,
+		}),
+		{Group: "apps", Kind: "StatefulSet"}: mustScript(restartDiscovery, map[string]string{"restart": restartLua}),
+		{Group: "apps", Kind: "DaemonSet"}:   mustScript(restartDiscovery, map[string]string{"restart": restartLua}),
+		{Group: "batch", Kind: "Job"}: mustScript(fmt.Sprintf(suspendDiscovery, ""), map[string]string{
+			"suspend": suspendLua, "resume": resumeLua,
+		}),
+		{Group: "batch", Kind: "CronJob"}: mustScript(fmt.Sprintf(suspendDiscovery, createJobDiscovery), map[string]string{
+			"suspend": suspendLua, "resume": resumeLua, "create-job": createJobLua,
+		}),
+	}
+})
 
 // mustScript compiles a built-in script; they are constants, and the
 // package's tests run each of them.
