@@ -1,0 +1,135 @@
+package bench
+
+import (
+	"encoding/json"
+	"math"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
+)
+
+// smallAndLarge are two hand-built results, 1000 and 10,000 apps, with the
+// figures of a capstan that scales: time sub-linearly, memory linearly,
+// requests per app unchanged, throughput lower, API server latency up.
+func smallAndLarge() (*Result, *Result) {
+	a := &Result{
+		Scale:    Scale{Apps: 1000, Objects: 5000},
+		Ceiling:  &Ceiling{ObjectsPerSecond: 100, Namespaces: 1000, Available: 1000, AvailableSeconds: 60},
+		ColdSync: &ColdSync{Seconds: 100, LastAvailableSeconds: 95, Ratio: 2, RequestsPerApp: 8, CPUSeconds: 40},
+		APIServer: []ServerLatency{
+			{Phase: phaseCeiling, Writes: HistLatency{N: 6000, P50: 0.02, P99: 0.2}},
+			{Phase: phaseColdSync, Reads: HistLatency{N: 100, P50: 0.01, P99: 0.1}, Writes: HistLatency{N: 7000, P50: 0.04, P99: 0.4}},
+		},
+		Memory:  &Memory{PeakBytes: 100 << 20, SteadyBytes: 80 << 20, RestartPeakBytes: 90 << 20},
+		Restart: &Restart{ReconciledSeconds: 10},
+	}
+	b := &Result{
+		Scale:    Scale{Apps: 10000, Objects: 50000},
+		Ceiling:  &Ceiling{ObjectsPerSecond: 80, Namespaces: 10000, Available: 10000, AvailableSeconds: 700},
+		ColdSync: &ColdSync{Seconds: 800, LastAvailableSeconds: 790, Ratio: 1.28, RequestsPerApp: 8, CPUSeconds: 500},
+		APIServer: []ServerLatency{
+			{Phase: phaseCeiling, Writes: HistLatency{N: 60000, P50: 0.03, P99: 0.5}},
+			{Phase: phaseColdSync, Reads: HistLatency{}, Writes: HistLatency{N: 70000, P50: 0.05, P99: 0.8}},
+		},
+		Memory:  &Memory{PeakBytes: 1000 << 20, SteadyBytes: 400 << 20, RestartPeakBytes: 900 << 20},
+		Restart: &Restart{ReconciledSeconds: 200},
+	}
+	return a, b
+}
+
+func TestCompareAgainstLinearScaling(t *testing.T) {
+	a, b := smallAndLarge()
+	got := Compare(a, b)
+	want := []Comparison{
+		{Figure: "cold sync, to all Synced+Healthy", Unit: "s", A: 100, B: 800, Growth: 8, AgainstLinear: 0.8},
+		{Figure: "cold sync, last Deployment Available", Unit: "s", A: 95, B: 790, Growth: 790.0 / 95, AgainstLinear: 790.0 / 950},
+		// 50 objects/s, then 62.5: a rate that grew is better than linear.
+		{Figure: "cold sync throughput", Unit: "objects/s", A: 50, B: 62.5, Growth: 1.25, AgainstLinear: 0.8},
+		{Figure: "R_max", Unit: "objects/s", A: 100, B: 80, Growth: 0.8, AgainstLinear: 1.25},
+		{Figure: "ceiling to all Available", Unit: "s", A: 60, B: 700, Growth: 700.0 / 60, AgainstLinear: 70.0 / 60},
+		{Figure: "cold sync ratio to R_max", A: 2, B: 1.28, Growth: 0.64, AgainstLinear: 0.64},
+		{Figure: "cold sync API requests per app", A: 8, B: 8, Growth: 1, AgainstLinear: 1},
+		{Figure: "cold sync capstan CPU", Unit: "s", A: 40, B: 500, Growth: 12.5, AgainstLinear: 1.25},
+		// The larger run made no read in its cold sync: no read rows.
+		{Figure: "API server, cold sync, write p50", Unit: "s", A: 0.04, B: 0.05, Growth: 1.25, AgainstLinear: 1.25},
+		{Figure: "API server, cold sync, write p99", Unit: "s", A: 0.4, B: 0.8, Growth: 2, AgainstLinear: 2},
+		{Figure: "API server, ceiling, write p50", Unit: "s", A: 0.02, B: 0.03, Growth: 1.5, AgainstLinear: 1.5},
+		{Figure: "API server, ceiling, write p99", Unit: "s", A: 0.2, B: 0.5, Growth: 2.5, AgainstLinear: 2.5},
+		{Figure: "memory, peak (VmHWM)", Unit: "MiB", A: 100, B: 1000, Growth: 10, AgainstLinear: 1},
+		{Figure: "memory, idle (VmRSS)", Unit: "MiB", A: 80, B: 400, Growth: 5, AgainstLinear: 0.5},
+		{Figure: "memory, peak after restart", Unit: "MiB", A: 90, B: 900, Growth: 10, AgainstLinear: 1},
+		{Figure: "restart, to all reconciled once", Unit: "s", A: 10, B: 200, Growth: 20, AgainstLinear: 2},
+		// Neither run measured drift: no row.
+	}
+	if d := cmp.Diff(want, got, cmpopts.EquateApprox(0, 1e-9)); d != "" {
+		t.Errorf("Compare (-want +got):\n%s", d)
+	}
+}
+
+// TestCompareZeroBaseline leaves the growth of a figure that was 0 in the
+// smaller run undefined rather than infinite.
+func TestCompareZeroBaseline(t *testing.T) {
+	a, b := smallAndLarge()
+	a.Restart.ReconciledSeconds = 0
+	for _, c := range Compare(a, b) {
+		if c.Figure == "restart, to all reconciled once" {
+			if !math.IsNaN(c.Growth) || !math.IsNaN(c.AgainstLinear) {
+				t.Errorf("growth from 0: %+v", c)
+			}
+			var out strings.Builder
+			WriteComparison(&out, a, b)
+			if !strings.Contains(out.String(), "restart, to all reconciled once") || !strings.Contains(out.String(), "–") {
+				t.Errorf("the table does not show the undefined growth:\n%s", out.String())
+			}
+			return
+		}
+	}
+	t.Error("no restart row")
+}
+
+// TestCompareLeavesOutWhatWasNotMeasured drops the figures a result
+// lacks: the breakdown of a result written before it was recorded, and
+// the time to all Available of a ceiling whose wait ran out.
+func TestCompareLeavesOutWhatWasNotMeasured(t *testing.T) {
+	a, b := smallAndLarge()
+	a.ColdSync.LastAvailableSeconds = 0
+	b.Ceiling.Available = 9990
+	for _, c := range Compare(a, b) {
+		if c.Figure == "cold sync, last Deployment Available" || c.Figure == "ceiling to all Available" {
+			t.Errorf("compared a figure one run did not measure: %+v", c)
+		}
+	}
+}
+
+// TestReadResultRoundTrip reads back what --json writes, and refuses a
+// file that is not a result.
+func TestReadResultRoundTrip(t *testing.T) {
+	a, _ := smallAndLarge()
+	dir := t.TempDir()
+	path := filepath.Join(dir, "a.json")
+	data, err := json.Marshal(a)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path, data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	got, err := ReadResult(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d := cmp.Diff(a, got); d != "" {
+		t.Errorf("round trip (-want +got):\n%s", d)
+	}
+	other := filepath.Join(dir, "other.json")
+	if err := os.WriteFile(other, []byte(`{"kind":"Deployment"}`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ReadResult(other); err == nil || !strings.Contains(err.Error(), "other.json") {
+		t.Errorf("a file that is not a result: got %v, want an error naming it", err)
+	}
+}
