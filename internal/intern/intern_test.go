@@ -1,0 +1,91 @@
+package intern
+
+import (
+	"strconv"
+	"strings"
+	"testing"
+	"unsafe"
+
+	"github.com/google/go-cmp/cmp"
+)
+
+type inner struct {
+	Name  string
+	Kinds []string
+}
+
+type outer struct {
+	Namespace string
+	Status    *inner
+	Items     []inner
+	Ptrs      []*inner
+	Labels    map[string]string
+	Raw       []byte
+	hidden    string
+}
+
+func sample(ns string) *outer {
+	c := strings.Clone
+	return &outer{
+		Namespace: c(ns),
+		Status:    &inner{Name: c("web"), Kinds: []string{c("Deployment"), c("Service")}},
+		Items:     []inner{{Name: c("web")}},
+		Ptrs:      []*inner{{Name: c("db")}, nil},
+		Labels:    map[string]string{c("app"): c("web")},
+		Raw:       []byte(`{"a":1}`),
+		hidden:    c("secret"),
+	}
+}
+
+func TestFieldsShareStrings(t *testing.T) {
+	var tab Table
+	a, b := sample("shop"), sample("shop")
+	want := sample("shop")
+	tab.Fields(a)
+	tab.Fields(b)
+	if diff := cmp.Diff(want, a, cmp.AllowUnexported(outer{})); diff != "" {
+		t.Errorf("Fields changed a value (-want +got):\n%s", diff)
+	}
+	same := func(what string, x, y string) {
+		t.Helper()
+		if unsafe.StringData(x) != unsafe.StringData(y) {
+			t.Errorf("%s: two copies of %q", what, x)
+		}
+	}
+	same("namespace", a.Namespace, b.Namespace)
+	same("pointer to struct", a.Status.Name, b.Status.Name)
+	same("slice of strings", a.Status.Kinds[1], b.Status.Kinds[1])
+	same("slice of structs", a.Items[0].Name, b.Items[0].Name)
+	same("across fields", a.Items[0].Name, b.Status.Name)
+	same("slice of pointers", a.Ptrs[0].Name, b.Ptrs[0].Name)
+	if unsafe.StringData(a.hidden) == unsafe.StringData(b.hidden) {
+		t.Error("an unexported field was changed")
+	}
+	tab.Fields(nil)
+	tab.Fields((*outer)(nil))
+}
+
+func TestStringSkipsLongAndEmpty(t *testing.T) {
+	var tab Table
+	long := strings.Repeat("x", MaxLen+1)
+	if tab.String(long); tab.Len() != 0 {
+		t.Errorf("a string of %d bytes was kept", len(long))
+	}
+	if tab.String(""); tab.Len() != 0 {
+		t.Error("the empty string was kept")
+	}
+}
+
+func TestTableIsBounded(t *testing.T) {
+	var tab Table
+	first := tab.String(strings.Clone("first"))
+	for i := range Limit + 10 {
+		tab.String(strconv.Itoa(i))
+	}
+	if n := tab.Len(); n > Limit {
+		t.Errorf("table holds %d strings, more than %d", n, Limit)
+	}
+	if again := tab.String(strings.Clone("first")); again != first {
+		t.Errorf("String(%q) = %q once the table started afresh", first, again)
+	}
+}
