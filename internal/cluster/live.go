@@ -29,11 +29,12 @@ import (
 // Secret), each kind is watched in each of those namespaces, which a Role
 // there allows, and cluster-scoped kinds are not watched at all.
 type Live struct {
-	// factories are one per namespace watched; the key "" (every
-	// namespace) when the cluster is not limited.
-	factories map[string]metadatainformer.SharedInformerFactory
-	events    chan Event
-	labelKey  string
+	client metadata.Interface
+	// namespaces are those watched; the key "" (every namespace) when the
+	// cluster is not limited.
+	namespaces map[string]bool
+	events     chan Event
+	labelKey   string
 
 	mu       sync.Mutex
 	watching map[schema.GroupVersionResource]map[string]cache.SharedIndexInformer
@@ -57,23 +58,19 @@ func NewLive(ctx context.Context, cfg *rest.Config, labelKey string, namespaces 
 	if err != nil {
 		return nil, err
 	}
-	selector := v1alpha1.LabelCapstanManaged + "=true"
 	if len(namespaces) == 0 {
 		namespaces = []string{metav1.NamespaceAll}
 	}
-	factories := make(map[string]metadatainformer.SharedInformerFactory, len(namespaces))
+	watched := make(map[string]bool, len(namespaces))
 	for _, ns := range namespaces {
-		factories[ns] = metadatainformer.NewFilteredSharedInformerFactory(client, 10*time.Hour, ns, func(o *metav1.ListOptions) {
-			o.LabelSelector = selector
-		})
+		watched[ns] = true
 	}
-	return &Live{factories: factories, events: make(chan Event, 1024), labelKey: labelKey, watching: map[schema.GroupVersionResource]map[string]cache.SharedIndexInformer{}, kinds: map[schema.GroupVersionResource]schema.GroupVersionKind{}, ctx: ctx}, nil
+	return &Live{client: client, namespaces: watched, events: make(chan Event, 1024), labelKey: labelKey, watching: map[schema.GroupVersionResource]map[string]cache.SharedIndexInformer{}, kinds: map[schema.GroupVersionResource]schema.GroupVersionKind{}, ctx: ctx}, nil
 }
 
 // limited reports whether the cluster is limited to some namespaces.
 func (l *Live) limited() bool {
-	_, all := l.factories[metav1.NamespaceAll]
-	return !all
+	return !l.namespaces[metav1.NamespaceAll]
 }
 
 // Manages reports whether an object in namespace (empty for a
@@ -84,17 +81,17 @@ func (l *Live) Manages(namespace string) error {
 		return nil
 	}
 	if namespace == "" {
-		return errors.New("cluster-scoped objects are not managed on a cluster limited to namespaces " + strings.Join(l.namespaces(), ", "))
+		return errors.New("cluster-scoped objects are not managed on a cluster limited to namespaces " + strings.Join(l.namespaceList(), ", "))
 	}
-	if _, ok := l.factories[namespace]; !ok {
-		return fmt.Errorf("namespace %s is not managed on a cluster limited to namespaces %s", namespace, strings.Join(l.namespaces(), ", "))
+	if !l.namespaces[namespace] {
+		return fmt.Errorf("namespace %s is not managed on a cluster limited to namespaces %s", namespace, strings.Join(l.namespaceList(), ", "))
 	}
 	return nil
 }
 
-func (l *Live) namespaces() []string {
-	out := make([]string, 0, len(l.factories))
-	for ns := range l.factories {
+func (l *Live) namespaceList() []string {
+	out := make([]string, 0, len(l.namespaces))
+	for ns := range l.namespaces {
 		out = append(out, ns)
 	}
 	sort.Strings(out)
@@ -116,9 +113,9 @@ func (l *Live) Watch(ctx context.Context, gvr schema.GroupVersionResource, gvk s
 	infs, ok := l.watching[gvr]
 	if !ok {
 		l.kinds[gvr] = gvk
-		infs = make(map[string]cache.SharedIndexInformer, len(l.factories))
-		for ns, f := range l.factories {
-			inf, err := l.informer(f, gvr)
+		infs = make(map[string]cache.SharedIndexInformer, len(l.namespaces))
+		for ns := range l.namespaces {
+			inf, err := l.informer(ns, gvr)
 			if err != nil {
 				l.mu.Unlock()
 				return err
@@ -147,14 +144,16 @@ func (l *Live) Watch(ctx context.Context, gvr schema.GroupVersionResource, gvk s
 	return nil
 }
 
-// informer makes the informer of gvr from f, slimmed and indexed by owner,
-// reporting its changes on Events.
-func (l *Live) informer(f metadatainformer.SharedInformerFactory, gvr schema.GroupVersionResource) (cache.SharedIndexInformer, error) {
-	inf := f.ForResource(gvr).Informer()
+// informer makes the informer of gvr in namespace ns ("" for all), slimmed
+// and indexed by owner alone, reporting its changes on Events. An index
+// costs memory for every object watched: nothing reads these by namespace,
+// so they are not indexed by it.
+func (l *Live) informer(ns string, gvr schema.GroupVersionResource) (cache.SharedIndexInformer, error) {
+	selector := v1alpha1.LabelCapstanManaged + "=true"
+	inf := metadatainformer.NewFilteredMetadataInformer(l.client, gvr, ns, 10*time.Hour, cache.Indexers{ownerIndex: l.ownerKeys}, func(o *metav1.ListOptions) {
+		o.LabelSelector = selector
+	}).Informer()
 	if err := inf.SetTransform(slim); err != nil {
-		return nil, err
-	}
-	if err := inf.AddIndexers(cache.Indexers{ownerIndex: l.ownerKeys}); err != nil {
 		return nil, err
 	}
 	_, err := inf.AddEventHandler(cache.ResourceEventHandlerFuncs{
@@ -252,29 +251,4 @@ func (l *Live) emit(gvr schema.GroupVersionResource, obj any) {
 	case l.events <- Event{Resource: gvr, Kind: gvk, Object: m}:
 	case <-l.ctx.Done():
 	}
-}
-
-// lastApplied is kubectl's copy of the whole object in an annotation.
-const lastApplied = "kubectl.kubernetes.io/last-applied-configuration"
-
-// slim drops from watched metadata what capstan never reads from memory and
-// what makes up most of its size: managed fields and kubectl's copy of the
-// object. Memory then grows with the number of managed objects, not their
-// size.
-func slim(obj any) (any, error) {
-	m, ok := obj.(*metav1.PartialObjectMetadata)
-	if !ok {
-		return obj, nil
-	}
-	m.ManagedFields = nil
-	if _, ok := m.Annotations[lastApplied]; ok {
-		ann := make(map[string]string, len(m.Annotations)-1)
-		for k, v := range m.Annotations {
-			if k != lastApplied {
-				ann[k] = v
-			}
-		}
-		m.Annotations = ann
-	}
-	return m, nil
 }

@@ -1,32 +1,85 @@
 package cluster
 
 import (
+	"maps"
+	"reflect"
+	"strconv"
+	"strings"
 	"testing"
+	"unsafe"
 
+	"github.com/google/go-cmp/cmp"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"github.com/capstan-cd/capstan/internal/intern"
 )
 
 func TestSlimKeepsWhatCapstanReads(t *testing.T) {
-	in := &metav1.PartialObjectMetadata{ObjectMeta: metav1.ObjectMeta{
-		Name: "web", Namespace: "shop", ResourceVersion: "42", UID: "u1",
-		Labels:        map[string]string{"capstan.dev/managed": "true"},
-		Annotations:   map[string]string{"argocd.argoproj.io/tracking-id": "shop:apps/Deployment:shop/web", lastApplied: `{"big":"copy"}`},
-		ManagedFields: []metav1.ManagedFieldsEntry{{Manager: "capstan"}},
-	}}
+	deleted := metav1.Now()
+	in := &metav1.PartialObjectMetadata{
+		TypeMeta: metav1.TypeMeta{APIVersion: "apps/v1", Kind: "Deployment"},
+		ObjectMeta: metav1.ObjectMeta{
+			Name: "web", GenerateName: "we", Namespace: "shop", ResourceVersion: "42", UID: "u1", Generation: 3,
+			CreationTimestamp: metav1.Now(), DeletionTimestamp: &deleted,
+			Labels: map[string]string{"capstan.dev/managed": "true"},
+			Annotations: map[string]string{"argocd.argoproj.io/tracking-id": "shop:apps/Deployment:shop/web", lastApplied: `{"big":"copy"}`,
+				"argocd.argoproj.io/sync-options": "Prune=false"},
+			OwnerReferences: []metav1.OwnerReference{{Kind: "Thing", Name: "owner", UID: "u0"}},
+			Finalizers:      []string{"example.com/keep"},
+			ManagedFields:   []metav1.ManagedFieldsEntry{{Manager: "capstan"}},
+		},
+	}
 	out, err := slim(in)
 	if err != nil {
 		t.Fatal(err)
 	}
 	m := out.(*metav1.PartialObjectMetadata)
-	if m.ManagedFields != nil {
-		t.Error("managed fields kept")
+	want := in.DeepCopy()
+	want.ManagedFields = nil
+	delete(want.Annotations, lastApplied)
+	if diff := cmp.Diff(want, m); diff != "" {
+		t.Errorf("slim changed what capstan reads (-want +got):\n%s", diff)
 	}
-	if _, ok := m.Annotations[lastApplied]; ok {
-		t.Error("kubectl's last-applied copy kept")
+}
+
+func TestSlimSharesLabelsAndStrings(t *testing.T) {
+	object := func(ns, name string) *metav1.PartialObjectMetadata {
+		m := &metav1.PartialObjectMetadata{ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: strings.Clone(ns),
+			Labels:      map[string]string{strings.Clone("capstan.dev/managed"): strings.Clone("true"), "app.kubernetes.io/name": strings.Clone(name)},
+			Annotations: map[string]string{strings.Clone("argocd.argoproj.io/tracking-id"): "a:/ConfigMap:" + ns + "/" + name},
+		}}
+		out, err := slim(m)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return out.(*metav1.PartialObjectMetadata)
 	}
-	if m.Annotations["argocd.argoproj.io/tracking-id"] != "shop:apps/Deployment:shop/web" || m.Labels["capstan.dev/managed"] != "true" ||
-		m.ResourceVersion != "42" || m.UID != "u1" || m.Name != "web" || m.Namespace != "shop" {
-		t.Errorf("slim lost metadata capstan reads: %+v", m.ObjectMeta)
+	a, b, c := object("shop", "web"), object("shop", "web"), object("shop", "db")
+	if reflect.ValueOf(a.Labels).UnsafePointer() != reflect.ValueOf(b.Labels).UnsafePointer() {
+		t.Error("two objects with the same labels hold a map each")
+	}
+	if reflect.ValueOf(a.Labels).UnsafePointer() == reflect.ValueOf(c.Labels).UnsafePointer() || c.Labels["app.kubernetes.io/name"] != "db" {
+		t.Errorf("objects with other labels share a map: %v", c.Labels)
+	}
+	if unsafe.StringData(a.Namespace) != unsafe.StringData(b.Namespace) {
+		t.Error("two objects in the same namespace hold a copy of its name each")
+	}
+	if a.Annotations["argocd.argoproj.io/tracking-id"] != "a:/ConfigMap:shop/web" || b.Annotations["argocd.argoproj.io/tracking-id"] != "a:/ConfigMap:shop/web" {
+		t.Errorf("tracking-ids = %v, %v", a.Annotations, b.Annotations)
+	}
+}
+
+func TestSharedMetaIsBounded(t *testing.T) {
+	var tab sharedMeta
+	first := tab.labels(map[string]string{"n": "first"})
+	for i := range intern.Limit {
+		tab.labels(map[string]string{"n": strconv.Itoa(i)})
+	}
+	if len(tab.maps) > intern.Limit {
+		t.Errorf("table of label maps grew past %d: %d", intern.Limit, len(tab.maps))
+	}
+	if again := tab.labels(map[string]string{"n": "first"}); !maps.Equal(again, first) {
+		t.Errorf("labels = %v after the table started afresh, want %v", again, first)
 	}
 }
 
