@@ -1,9 +1,7 @@
 package application
 
 import (
-	"slices"
 	"strconv"
-	gosync "sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -18,18 +16,6 @@ import (
 // argocd_* ones carry Argo CD's names and labels, so that dashboards and
 // alerts written for Argo CD work unchanged.
 var (
-	appInfo = prometheus.NewGaugeVec(prometheus.GaugeOpts{
-		Name: "argocd_app_info",
-		Help: "Information about an Application: one series each, labelled with its source, destination, sync and health status.",
-	}, []string{"namespace", "name", "project", "autosync_enabled", "repo", "dest_server", "dest_namespace", "sync_status", "health_status", "operation"})
-	syncTotal = prometheus.NewCounterVec(prometheus.CounterOpts{
-		Name: "argocd_app_sync_total",
-		Help: "Sync operations completed, by Application and result phase.",
-	}, []string{"namespace", "name", "project", "dest_server", "phase", "dry_run"})
-	syncSeconds = prometheus.NewCounterVec(prometheus.CounterOpts{
-		Name: "argocd_app_sync_duration_seconds_total",
-		Help: "Time spent in sync operations, by Application.",
-	}, []string{"namespace", "name", "project", "dest_server"})
 	reconcileSeconds = prometheus.NewHistogramVec(prometheus.HistogramOpts{
 		Name:    "argocd_app_reconcile",
 		Help:    "How long one reconcile of an Application takes, in seconds.",
@@ -42,29 +28,24 @@ var (
 		Help:    "How long sync operations take, from start to finish, by project.",
 		Buckets: prometheus.ExponentialBuckets(0.05, 2, 12),
 	}, []string{"project"})
+	perApp = newAppSeries()
 )
 
 func init() {
-	metrics.Registry.MustRegister(appInfo, syncTotal, syncSeconds, reconcileSeconds, syncDuration)
+	metrics.Registry.MustRegister(perApp, reconcileSeconds, syncDuration)
 }
-
-// infoLabels are the label values of each Application's info series, so
-// that an unchanged Application costs no work: deleting a series by a
-// partial match scans every Application's.
-var infoLabels gosync.Map
 
 // recordApp replaces the Application's info series when its labels changed.
 func recordApp(app *v1alpha1.Application) {
-	values := []string{app.Namespace, app.Name, app.Spec.Project, strconv.FormatBool(app.Spec.SyncPolicy.IsAutomatedSyncEnabled()),
+	perApp.setInfo(app.Namespace, app.Name, appInfoValues(app))
+}
+
+// appInfoValues are the label values of app's argocd_app_info series, in
+// the order of infoLabels.
+func appInfoValues(app *v1alpha1.Application) []string {
+	return []string{app.Namespace, app.Name, app.Spec.Project, strconv.FormatBool(app.Spec.SyncPolicy.IsAutomatedSyncEnabled()),
 		appRepo(app), app.Spec.Destination.Server, app.Spec.Destination.Namespace,
 		string(app.Status.Sync.Status), string(app.Status.Health.Status), operationLabel(app)}
-	key := app.Namespace + "/" + app.Name
-	if old, ok := infoLabels.Load(key); ok && slices.Equal(old.([]string), values) {
-		return
-	}
-	appInfo.DeletePartialMatch(prometheus.Labels{"namespace": app.Namespace, "name": app.Name})
-	appInfo.WithLabelValues(values...).Set(1)
-	infoLabels.Store(key, values)
 }
 
 // appRepo is the repository of the Application's first source, without
@@ -88,22 +69,18 @@ func operationLabel(app *v1alpha1.Application) string {
 
 // forgetApp drops the series of an Application that is gone.
 func forgetApp(namespace, name string) {
-	labels := prometheus.Labels{"namespace": namespace, "name": name}
-	appInfo.DeletePartialMatch(labels)
-	infoLabels.Delete(namespace + "/" + name)
-	syncTotal.DeletePartialMatch(labels)
-	syncSeconds.DeletePartialMatch(labels)
+	perApp.forget(namespace, name)
 }
 
 func recordSync(app *v1alpha1.Application, os *v1alpha1.OperationState) {
 	dryRun := os.Operation.Sync != nil && os.Operation.Sync.DryRun
-	server := app.Spec.Destination.Server
-	syncTotal.WithLabelValues(app.Namespace, app.Name, app.Spec.Project, server, string(os.Phase), strconv.FormatBool(dryRun)).Inc()
+	var seconds float64
 	if os.FinishedAt != nil {
-		d := os.FinishedAt.Sub(os.StartedAt.Time).Seconds()
-		syncDuration.WithLabelValues(app.Spec.Project).Observe(d)
-		syncSeconds.WithLabelValues(app.Namespace, app.Name, app.Spec.Project, server).Add(d)
+		seconds = os.FinishedAt.Sub(os.StartedAt.Time).Seconds()
+		syncDuration.WithLabelValues(app.Spec.Project).Observe(seconds)
 	}
+	perApp.addSync(app.Namespace, app.Name, syncPlace{project: app.Spec.Project, server: app.Spec.Destination.Server},
+		string(os.Phase), dryRun, os.FinishedAt != nil, seconds)
 }
 
 // recordReconcile observes how long a reconcile of app took.
