@@ -15,6 +15,7 @@ import (
 	"k8s.io/apimachinery/pkg/runtime"
 	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
 	"k8s.io/client-go/rest"
+	toolscache "k8s.io/client-go/tools/cache"
 	"k8s.io/client-go/tools/clientcmd"
 	"k8s.io/utils/clock"
 	ctrl "sigs.k8s.io/controller-runtime"
@@ -29,6 +30,7 @@ import (
 	"github.com/capstan-cd/capstan/internal/controller/application"
 	ctrliu "github.com/capstan-cd/capstan/internal/controller/imageupdater"
 	"github.com/capstan-cd/capstan/internal/exepages"
+	"github.com/capstan-cd/capstan/internal/intern"
 	"github.com/capstan-cd/capstan/internal/render"
 	"github.com/capstan-cd/capstan/internal/sandbox"
 	"github.com/capstan-cd/capstan/internal/server"
@@ -339,5 +341,24 @@ func newScheme() (*runtime.Scheme, error) {
 // Managed fields are a large part of a cached Application and are never
 // read from the cache.
 func cacheOptions(namespace string) cache.Options {
-	return cache.Options{DefaultNamespaces: map[string]cache.Config{namespace: {}}, DefaultTransform: cache.TransformStripManagedFields()}
+	return cache.Options{DefaultNamespaces: map[string]cache.Config{namespace: {}}, DefaultTransform: slimCached(cache.TransformStripManagedFields())}
+}
+
+// applicationStrings are the strings cached Applications share.
+var applicationStrings intern.Table
+
+// slimCached runs strip on each object the cache receives, and makes the
+// strings of an Application shared with the others': decoded, each holds
+// its own copy of its namespace, destination, repository, revision, kinds
+// and statuses, most of them repeated within the Application (in its
+// resources, its sync result and its history) and across Applications.
+// Nothing is left out: the API serves Applications from this cache.
+func slimCached(strip toolscache.TransformFunc) toolscache.TransformFunc {
+	return func(obj any) (any, error) {
+		obj, err := strip(obj)
+		if app, ok := obj.(*v1alpha1.Application); ok && err == nil {
+			applicationStrings.Fields(app)
+		}
+		return obj, err
+	}
 }
