@@ -19,9 +19,6 @@ import (
 	"sync"
 	"syscall"
 
-	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
-	utiljson "k8s.io/apimachinery/pkg/util/json"
-
 	"github.com/capstan-cd/capstan/api/v1alpha1"
 )
 
@@ -42,9 +39,11 @@ type Cache struct {
 type cacheEntry struct {
 	// outside are the files read outside the source's path, with digests.
 	outside []fileDigest
-	// objects are the rendered objects as JSON: a third of their size as
-	// maps, and a fresh copy for every hit.
-	objects []json.RawMessage
+	// objects are the rendered objects as JSON, compressed together
+	// (packObjects): JSON is a third of their size as maps and gives a
+	// fresh copy for every hit; compressed, the keys and values that
+	// manifests repeat take a few times less again.
+	objects []byte
 	typ     v1alpha1.ApplicationSourceType
 	types   []v1alpha1.ApplicationSourceType
 	inputs  []string
@@ -380,28 +379,18 @@ var toolVersions = sync.OnceValue(func() string {
 })
 
 func newCacheEntry(r *Result, outside []fileDigest) (*cacheEntry, error) {
-	e := &cacheEntry{outside: outside, typ: r.Type, types: r.Types, inputs: r.Inputs, objects: make([]json.RawMessage, len(r.Objects))}
-	for i, o := range r.Objects {
-		data, err := json.Marshal(o.Object)
-		if err != nil {
-			return nil, err
-		}
-		e.objects[i] = data
+	packed, err := packObjects(r.Objects)
+	if err != nil {
+		return nil, err
 	}
-	return e, nil
+	return &cacheEntry{outside: outside, typ: r.Type, types: r.Types, inputs: r.Inputs, objects: packed}, nil
 }
 
 // decode is a fresh copy of the cached result, the caller's to modify.
 func (e *cacheEntry) decode() (*Result, error) {
-	out := &Result{Type: e.typ, Types: e.types, Inputs: e.inputs, Objects: make([]*unstructured.Unstructured, len(e.objects))}
-	for i, data := range e.objects {
-		// apimachinery's decoder keeps integers int64, as the render made
-		// them.
-		var m map[string]any
-		if err := utiljson.Unmarshal(data, &m); err != nil {
-			return nil, fmt.Errorf("cached render: %w", err)
-		}
-		out.Objects[i] = &unstructured.Unstructured{Object: m}
+	objects, err := unpackObjects(e.objects)
+	if err != nil {
+		return nil, fmt.Errorf("cached render: %w", err)
 	}
-	return out, nil
+	return &Result{Type: e.typ, Types: e.types, Inputs: e.inputs, Objects: objects}, nil
 }

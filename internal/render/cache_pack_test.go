@@ -1,0 +1,63 @@
+package render
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+)
+
+func TestPackObjectsRoundTrip(t *testing.T) {
+	for _, tc := range []struct {
+		name    string
+		objects []*unstructured.Unstructured
+	}{
+		{name: "none", objects: []*unstructured.Unstructured{}},
+		{name: "several", objects: []*unstructured.Unstructured{
+			{Object: map[string]any{"apiVersion": "v1", "kind": "ConfigMap", "metadata": map[string]any{"name": "a"},
+				"data": map[string]any{"big": strings.Repeat("filler ", 2000), "unicode": "é ✓"}}},
+			{Object: map[string]any{"apiVersion": "apps/v1", "kind": "Deployment", "metadata": map[string]any{"name": "b"},
+				"spec": map[string]any{"replicas": int64(3), "ratio": 0.5, "paused": false, "list": []any{int64(1), "two", nil}}}},
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			packed, err := packObjects(tc.objects)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got, err := unpackObjects(packed)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if diff := cmp.Diff(tc.objects, got); diff != "" {
+				t.Errorf("unpacked objects differ (-packed +unpacked):\n%s", diff)
+			}
+		})
+	}
+}
+
+func TestPackObjectsCompresses(t *testing.T) {
+	cm := &unstructured.Unstructured{Object: map[string]any{"apiVersion": "v1", "kind": "ConfigMap",
+		"metadata": map[string]any{"name": "a", "labels": map[string]any{"app.kubernetes.io/name": "web"}},
+		"data":     map[string]any{"config": strings.Repeat("key: value\n", 200)}}}
+	packed, err := packObjects([]*unstructured.Unstructured{cm, cm.DeepCopy()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(packed) > 400 {
+		t.Errorf("two repetitive ConfigMaps of 2.2 KB packed into %d bytes", len(packed))
+	}
+}
+
+func TestUnpackObjectsRefusesCorruptInput(t *testing.T) {
+	packed, err := packObjects([]*unstructured.Unstructured{{Object: map[string]any{"kind": "ConfigMap"}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, bad := range [][]byte{nil, []byte("not flate"), packed[:len(packed)/2]} {
+		if _, err := unpackObjects(bad); err == nil {
+			t.Errorf("unpackObjects(%q) succeeded", bad)
+		}
+	}
+}
