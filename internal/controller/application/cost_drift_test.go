@@ -2,25 +2,32 @@ package application
 
 import (
 	"context"
+	"fmt"
+	"strings"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/google/go-cmp/cmp"
-
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/kubernetes"
+	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
+	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/capstan-cd/capstan/api/v1alpha1"
+	"github.com/capstan-cd/capstan/internal/testenv/gitserver"
 )
 
 // A drifted object of a self-healing Application is healed with the
 // requests it needs: its read, the apply that reverts it and one status
 // write, with no dry run: the fields capstan no longer owns tell the drift
-// (ownedFields). A change by another writer to fields capstan does not set
-// costs the read alone (docs/performance.md, request budgets).
+// (ownedFields), and one Event. A change by another writer to fields
+// capstan does not set costs the read alone (docs/performance.md, request
+// budgets).
 func TestDriftHealCostsItsRequests(t *testing.T) {
-	cl, requests := startCountingController(t)
+	cl, requests, events := startEventCountingController(t)
 	cs := kubernetes.NewForConfigOrDie(env.Config())
 	syncedConfigMaps(t, cl, requests, "costdrift", 3)
 	started := appStatus(t, cl, "costdrift").Status.OperationState.StartedAt
@@ -31,14 +38,14 @@ func TestDriftHealCostsItsRequests(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	before := requests.n.Load()
+	before, recorded := requests.n.Load(), events.len()
 	edit(`{"data":{"v":"drifted"}}`)
 	waitFor(t, "the drift healed", func(ctx context.Context) (bool, error) {
 		cm, err := cs.CoreV1().ConfigMaps("costdrift").Get(ctx, "cm1", metav1.GetOptions{})
 		return err == nil && cm.Data["v"] == "1", err
 	})
-	time.Sleep(2 * time.Second) // any pass the heal brings about
-	made := requests.since(before)
+	requests.waitQuiet() // any pass the heal brings about, and its Events
+	made, writes := apart(requests.since(before), eventsPath)
 	want := []string{
 		"GET /api/v1/namespaces/costdrift/configmaps/cm1",
 		"PATCH /api/v1/namespaces/costdrift/configmaps/cm1?fieldManager=capstan&fieldValidation=Strict&force=true",
@@ -50,6 +57,10 @@ func TestDriftHealCostsItsRequests(t *testing.T) {
 	healed := appStatus(t, cl, "costdrift").Status.OperationState
 	if healed.StartedAt.Equal(&started) || !healed.Operation.InitiatedBy.Automated || healed.Phase != v1alpha1.OperationSucceeded {
 		t.Errorf("the heal is not recorded as an automated operation: %+v", healed)
+	}
+	wantEvents := []string{"Normal OperationCompleted Automated sync to '" + healed.SyncResult.Revision + "' succeeded"}
+	if diff := cmp.Diff(wantEvents, events.since(recorded)); diff != "" || len(writes) != 1 {
+		t.Errorf("the Events of a heal (-want +got):\n%s\nwritten in %q", diff, writes)
 	}
 
 	// Another writer's own fields are no drift: read, and nothing else.
@@ -63,5 +74,175 @@ func TestDriftHealCostsItsRequests(t *testing.T) {
 	}
 	if a := appStatus(t, cl, "costdrift"); a.Status.Sync.Status != v1alpha1.SyncStatusCodeSynced || !a.Status.OperationState.StartedAt.Equal(&healed.StartedAt) {
 		t.Errorf("another writer's change: sync %s, operation started %s, want Synced and no new operation", a.Status.Sync.Status, a.Status.OperationState.StartedAt)
+	}
+}
+
+// A Deployment another client scales from 1 to 3 is healed with the same
+// three requests as a ConfigMap; then its controller scales it back, each
+// step of which is read (its status is not in the watch), and the
+// Application's health, Progressing since the heal, is written back to
+// Healthy. A watch event that brings no version newer than what capstan
+// read or wrote itself costs nothing (docs/performance.md, request
+// budgets).
+func TestDeploymentDriftHealCostsItsRequests(t *testing.T) {
+	cl, requests, events := startEventCountingController(t)
+	cs := kubernetes.NewForConfigOrDie(env.Config())
+	repo := gitserver.NewRepo(t, t.TempDir(), "costscale")
+	repo.Commit(t, "main", map[string]string{"guestbook/web.yaml": deploymentYAML("web", "registry.invalid/web:1.0", 1)}, "a Deployment")
+	repo.SetHead(t, "main")
+	if err := cl.Create(context.Background(), seedApp("costscale", repo.URL(), "costscale")); err != nil {
+		t.Fatal(err)
+	}
+	healthy := func(ctx context.Context) (bool, error) {
+		a := appStatus(t, cl, "costscale")
+		d, err := cs.AppsV1().Deployments("costscale").Get(ctx, "web", metav1.GetOptions{})
+		return err == nil && *d.Spec.Replicas == 1 && d.Status.Replicas == 1 && d.Status.AvailableReplicas == 1 &&
+			a.Status.Sync.Status == v1alpha1.SyncStatusCodeSynced && a.Status.Health.Status == v1alpha1.HealthStatusHealthy &&
+			a.Status.OperationState != nil && a.Status.OperationState.Phase == v1alpha1.OperationSucceeded, nil
+	}
+	waitFor(t, "the Deployment Synced and Healthy", healthy)
+	requests.waitQuiet()
+	started := appStatus(t, cl, "costscale").Status.OperationState.StartedAt
+
+	before, recorded := requests.n.Load(), events.len()
+	if _, err := cs.AppsV1().Deployments("costscale").Patch(context.Background(), "web", types.MergePatchType, []byte(`{"spec":{"replicas":3}}`),
+		metav1.PatchOptions{FieldManager: "kubectl-scale"}); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "the drift healed", func(ctx context.Context) (bool, error) {
+		a := appStatus(t, cl, "costscale")
+		ok, err := healthy(ctx)
+		return ok && !a.Status.OperationState.StartedAt.Equal(&started), err
+	})
+	requests.waitQuiet()
+	made, writes := apart(requests.since(before), eventsPath)
+	heal := []string{
+		"GET /apis/apps/v1/namespaces/costscale/deployments/web",
+		"PATCH /apis/apps/v1/namespaces/costscale/deployments/web?fieldManager=capstan&fieldValidation=Strict&force=true",
+		"PATCH /apis/argoproj.io/v1alpha1/namespaces/argocd/applications/costscale/status",
+	}
+	if diff := cmp.Diff(heal, made[:min(len(heal), len(made))]); diff != "" {
+		t.Errorf("the requests of a heal (-want +got):\n%s", diff)
+	}
+	// Then the Deployment's controller scales it back, and each step it
+	// writes in the Deployment's status is read (the watch carries no
+	// status): the Application's health goes back to Healthy, in a status
+	// write. How many steps there are is the Deployment controller's
+	// business; each costs a read, and nothing else.
+	statusWrites := 0
+	for _, req := range made[min(len(heal), len(made)):] {
+		switch req {
+		case heal[0]:
+		case heal[2]:
+			statusWrites++
+		default:
+			t.Errorf("after the heal, a request other than a read of the Deployment or a status write: %s", req)
+		}
+	}
+	if statusWrites == 0 {
+		t.Errorf("no status write after the heal recorded the Deployment Healthy again: %q", made)
+	}
+	healed := appStatus(t, cl, "costscale").Status.OperationState
+	recordedNow := events.since(recorded)
+	wantEvents := []string{
+		"Normal ResourceUpdated Updated health status: Healthy -> Progressing",
+		"Normal OperationCompleted Automated sync to '" + healed.SyncResult.Revision + "' succeeded",
+	}
+	if diff := cmp.Diff(wantEvents, recordedNow[:min(len(wantEvents), len(recordedNow))]); diff != "" {
+		t.Errorf("the Events of a heal (-want +got):\n%s", diff)
+	}
+	if last := recordedNow[len(recordedNow)-1]; last != "Normal ResourceUpdated Updated health status: Progressing -> Healthy" {
+		t.Errorf("the last Event after a heal: %q, want the health back to Healthy; all: %q", last, recordedNow)
+	}
+	if len(writes) != len(recordedNow) {
+		t.Errorf("%d Event writes for %d Events: %q", len(writes), len(recordedNow), writes)
+	}
+	t.Logf("a Deployment's heal: %d requests besides %d Event writes: %q; Events %q", len(made), len(writes), made, recordedNow)
+}
+
+// eventsPath is where the controller writes the Events it records.
+const eventsPath = "/api/v1/namespaces/" + controlPlane + "/events"
+
+// apart splits requests into those whose path starts with prefix and the
+// others.
+func apart(requests []string, prefix string) (others, matching []string) {
+	for _, r := range requests {
+		if _, path, _ := strings.Cut(r, " "); strings.HasPrefix(path, prefix) {
+			matching = append(matching, r)
+		} else {
+			others = append(others, r)
+		}
+	}
+	return others, matching
+}
+
+// eventLog records the Events the controller records, in order, and
+// passes them on.
+type eventLog struct {
+	EventRecorder
+	mu  sync.Mutex
+	log []string
+}
+
+func (l *eventLog) Eventf(object runtime.Object, eventtype, reason, messageFmt string, args ...any) {
+	l.mu.Lock()
+	l.log = append(l.log, eventtype+" "+reason+" "+fmt.Sprintf(messageFmt, args...))
+	l.mu.Unlock()
+	l.EventRecorder.Eventf(object, eventtype, reason, messageFmt, args...)
+}
+
+func (l *eventLog) len() int {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return len(l.log)
+}
+
+// since lists the Events recorded after the first n.
+func (l *eventLog) since(n int) []string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return append([]string(nil), l.log[n:]...)
+}
+
+// startEventCountingController is startCountingController recording
+// Events, as capstan does by default, and counting their writes with the
+// controller's other requests.
+func startEventCountingController(t *testing.T) (client.Client, *requests, *eventLog) {
+	t.Helper()
+	counter := &requests{}
+	cfg := env.Config()
+	cfg.Wrap(counter.through)
+	scheme := runtime.NewScheme()
+	_ = clientgoscheme.AddToScheme(scheme)
+	_ = v1alpha1.AddToScheme(scheme)
+	recorder, err := NewEventRecorder(t.Context(), cfg, scheme)
+	if err != nil {
+		t.Fatal(err)
+	}
+	events := &eventLog{EventRecorder: recorder}
+	cl := startCountedController(t, counter, func(r *Reconciler) { r.Events = events })
+	return cl, counter, events
+}
+
+func TestKnown(t *testing.T) {
+	for _, tc := range []struct {
+		name            string
+		cached, verdict string
+		want            bool
+	}{
+		{name: "the version the verdict was concluded on", cached: "311", verdict: "311", want: true},
+		{name: "the cache behind capstan's own write", cached: "307", verdict: "311", want: true},
+		{name: "the cache behind, shorter", cached: "99", verdict: "311", want: true},
+		{name: "a newer change", cached: "318", verdict: "311"},
+		{name: "a newer change, longer", cached: "1000", verdict: "311"},
+		{name: "versions that do not compare, equal", cached: "a1", verdict: "a1", want: true},
+		{name: "versions that do not compare", cached: "a0", verdict: "a1"},
+		{name: "no verdict version", cached: "311", verdict: ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := known(tc.cached, tc.verdict); got != tc.want {
+				t.Errorf("known(%q, %q) = %t, want %t", tc.cached, tc.verdict, got, tc.want)
+			}
+		})
 	}
 }

@@ -58,6 +58,25 @@ type requests struct {
 }
 
 func (r *requests) RoundTrip(req *http.Request) (*http.Response, error) {
+	r.count(req)
+	return r.RoundTripper.RoundTrip(req)
+}
+
+// through is a transport that counts into r what it sends through rt: a
+// second client of the controller (its Event recorder) counted with the
+// first.
+func (r *requests) through(rt http.RoundTripper) http.RoundTripper {
+	return roundTripperFunc(func(req *http.Request) (*http.Response, error) {
+		r.count(req)
+		return rt.RoundTrip(req)
+	})
+}
+
+type roundTripperFunc func(*http.Request) (*http.Response, error)
+
+func (f roundTripperFunc) RoundTrip(req *http.Request) (*http.Response, error) { return f(req) }
+
+func (r *requests) count(req *http.Request) {
 	if req.URL.Query().Get("watch") != "true" {
 		r.mu.Lock()
 		r.n.Add(1)
@@ -75,7 +94,6 @@ func (r *requests) RoundTrip(req *http.Request) (*http.Response, error) {
 		r.wrote = append(r.wrote, req.Method+" "+req.URL.Path)
 		r.mu.Unlock()
 	}
-	return r.RoundTripper.RoundTrip(req)
 }
 
 // written lists the writes counted so far.
@@ -115,6 +133,13 @@ func startWrappedController(t *testing.T, wrap func(client.Client) client.Client
 func startConfiguredController(t *testing.T, configure func(*Reconciler)) (client.Client, *requests) {
 	t.Helper()
 	counter := &requests{}
+	return startCountedController(t, counter, configure), counter
+}
+
+// startCountedController is startConfiguredController counting into
+// counter.
+func startCountedController(t *testing.T, counter *requests, configure func(*Reconciler)) client.Client {
+	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	scheme := runtime.NewScheme()
 	if err := clientgoscheme.AddToScheme(scheme); err != nil {
@@ -171,5 +196,5 @@ func startConfiguredController(t *testing.T, configure func(*Reconciler)) (clien
 		}
 	}()
 	t.Cleanup(func() { cancel(); <-done })
-	return cl, counter
+	return cl
 }

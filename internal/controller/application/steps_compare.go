@@ -16,6 +16,7 @@ import (
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/apimachinery/pkg/util/resourceversion"
 
 	"github.com/capstan-cd/capstan/api/v1alpha1"
 	"github.com/capstan-cd/capstan/internal/apply"
@@ -178,7 +179,7 @@ func (r *Reconciler) compareOne(ctx context.Context, st *state, obj *unstructure
 	key := objectKey(t.cluster.Server, gvk, obj.GetNamespace(), obj.GetName())
 	h := hashObject(obj) + st.compareKey
 	meta, watched := t.live.Get(m.Resource, obj.GetNamespace(), obj.GetName())
-	if v, ok := r.verdicts.get(appKey(st.app), key); ok && watched && v.resourceVersion == meta.ResourceVersion {
+	if v, ok := r.verdicts.get(appKey(st.app), key); ok && watched && known(meta.ResourceVersion, v.resourceVersion) {
 		switch {
 		case v.desiredHash == h:
 			res.live, res.modified, res.health, res.shared = metadataObject(gvk, meta), v.modified, v.health, v.shared
@@ -278,6 +279,20 @@ func (r *Reconciler) compareOne(ctx context.Context, st *state, obj *unstructure
 	}
 	r.remember(st, key, h, live, res, "")
 	return res, nil
+}
+
+// known reports whether the version of an object the watch cache holds is
+// the one a verdict was concluded on or an older one: the cache has not
+// caught up yet with what capstan read or wrote itself (the response of an
+// apply, or of a read made for a newer change), and the verdict holds.
+// Resource versions of one object compare as integers (Kubernetes 1.35);
+// one that does not parse is only ever equal.
+func known(cached, verdict string) bool {
+	c, err := resourceversion.CompareResourceVersion(cached, verdict)
+	if err != nil {
+		return cached == verdict
+	}
+	return c <= 0
 }
 
 // writesWithoutLooking reports whether an object whose desired state
