@@ -134,9 +134,9 @@ func serverHistsOf(s samples) serverHists {
 		switch {
 		case !ok:
 		case write:
-			out.writes = out.writes.plus(x.hist)
+			out.writes = out.writes.plus(bucketsOf(x.hist))
 		default:
-			out.reads = out.reads.plus(x.hist)
+			out.reads = out.reads.plus(bucketsOf(x.hist))
 		}
 	}
 	return out

@@ -17,8 +17,10 @@ type sample struct {
 	name   string
 	labels map[string]string
 	value  float64
-	// hist holds a histogram's buckets; value is then its count.
-	hist histogram
+	// hist is a histogram's parsed form, value then its count; read
+	// its buckets with bucketsOf, only where needed: most scrapes are
+	// of capstan, whose thousands of histograms the benchmark never reads.
+	hist *dto.Histogram
 }
 
 // samples is a scraped exposition.
@@ -39,7 +41,7 @@ func parseMetrics(r io.Reader) (samples, error) {
 				labels[l.GetName()] = l.GetValue()
 			}
 			var v float64
-			var h histogram
+			var h *dto.Histogram
 			switch {
 			case m.Counter != nil:
 				v = m.GetCounter().GetValue()
@@ -49,7 +51,7 @@ func parseMetrics(r io.Reader) (samples, error) {
 				v = m.GetUntyped().GetValue()
 			case m.Histogram != nil:
 				v = float64(m.GetHistogram().GetSampleCount())
-				h = bucketsOf(m.GetHistogram())
+				h = m.GetHistogram()
 			default:
 				continue
 			}
