@@ -10,7 +10,6 @@ import (
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 	"k8s.io/apimachinery/pkg/runtime"
-	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
 	"k8s.io/client-go/rest"
 	"k8s.io/klog/v2"
 	ctrl "sigs.k8s.io/controller-runtime"
@@ -19,8 +18,6 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/manager"
 	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 
-	iuv1 "github.com/capstan-cd/capstan/api/imageupdater/v1alpha1"
-	"github.com/capstan-cd/capstan/api/v1alpha1"
 	ctrliu "github.com/capstan-cd/capstan/internal/controller/imageupdater"
 	"github.com/capstan-cd/capstan/internal/imageupdater"
 	"github.com/capstan-cd/capstan/internal/source"
@@ -143,7 +140,7 @@ func (o *imageUpdaterCommand) run(ctx context.Context, cmd *cobra.Command) error
 	if err != nil {
 		return fmt.Errorf("find the cluster: %w", err)
 	}
-	scheme, err := capstanScheme()
+	scheme, err := newScheme()
 	if err != nil {
 		return err
 	}
@@ -184,16 +181,4 @@ func (o *imageUpdaterCommand) run(ctx context.Context, cmd *cobra.Command) error
 		return err
 	}
 	return mgr.Start(ctx)
-}
-
-// capstanScheme knows the built-in kinds and capstan's.
-func capstanScheme() (*runtime.Scheme, error) {
-	scheme := runtime.NewScheme()
-	if err := clientgoscheme.AddToScheme(scheme); err != nil {
-		return nil, err
-	}
-	if err := iuv1.AddToScheme(scheme); err != nil {
-		return nil, err
-	}
-	return scheme, v1alpha1.AddToScheme(scheme)
 }
