@@ -59,11 +59,10 @@ type appEvent struct {
 func transitions(before, after *v1alpha1.Application) []appEvent {
 	var out []appEvent
 	was, is := before.Status.OperationState, after.Status.OperationState
-	fresh := is != nil && (was == nil || !was.StartedAt.Equal(&is.StartedAt))
+	fresh := startedIn(was, is)
 	done := is != nil && is.Phase.Completed() && (fresh || !was.Phase.Completed())
 	if fresh && !done {
-		out = append(out, appEvent{Type: corev1.EventTypeNormal, Reason: ReasonOperationStarted,
-			Message: fmt.Sprintf("Initiated %ssync to '%s'", initiator(is), operationRevision(is))})
+		out = append(out, appEvent{Type: corev1.EventTypeNormal, Reason: ReasonOperationStarted, Message: initiated(is)})
 	}
 	if b, a := before.Status.Sync.Status, after.Status.Sync.Status; b != a {
 		out = append(out, appEvent{Type: corev1.EventTypeNormal, Reason: ReasonResourceUpdated,
@@ -77,6 +76,17 @@ func transitions(before, after *v1alpha1.Application) []appEvent {
 		out = append(out, completed(is, fresh))
 	}
 	return out
+}
+
+// startedIn reports whether the operation is started between the
+// Application's operation states was and is.
+func startedIn(was, is *v1alpha1.OperationState) bool {
+	return is != nil && (was == nil || !was.StartedAt.Equal(&is.StartedAt))
+}
+
+// initiated is the message of an operation's start.
+func initiated(os *v1alpha1.OperationState) string {
+	return fmt.Sprintf("Initiated %ssync to '%s'", initiator(os), operationRevision(os))
 }
 
 // completed is the Event of a finished operation: Warning when it failed.
@@ -140,6 +150,11 @@ func (r *Reconciler) announce(ctx context.Context, before, after *v1alpha1.Appli
 		case ReasonOperationStarted:
 			log.Info("operation started", "application", after.Name, "message", e.Message)
 		case ReasonOperationCompleted:
+			if is := after.Status.OperationState; startedIn(before.Status.OperationState, is) {
+				// No Event tells of its start (each is an API write), but
+				// the log does, as for any other operation.
+				log.Info("operation started", "application", after.Name, "message", initiated(is))
+			}
 			log.Info("operation completed", "application", after.Name, "phase", after.Status.OperationState.Phase, "message", e.Message)
 		}
 		if r.Events != nil {
