@@ -112,13 +112,14 @@ func (c *Cache) lookup(ctx context.Context, req Request) (*Result, bool, error) 
 		// The render is good; it just cannot be cached.
 		return res, false, nil
 	}
-	c.mu.Lock()
-	c.clock++
+	// Packed before the lock: other renders' look-ups need not wait
+	// for the compression.
 	entry, err := newCacheEntry(res, outside)
 	if err != nil {
-		c.mu.Unlock()
 		return res, false, nil
 	}
+	c.mu.Lock()
+	c.clock++
 	entry.used = c.clock
 	c.entries[key] = entry
 	c.evict()
