@@ -20,7 +20,7 @@ func TestSlimCachedKeepsApplications(t *testing.T) {
 		a := &v1alpha1.Application{ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: c("argocd"),
 			ManagedFields: []metav1.ManagedFieldsEntry{{Manager: "capstan"}}}}
 		a.Spec.Source = &v1alpha1.ApplicationSource{RepoURL: c("https://git.example/shop.git"), Path: "apps/" + name}
-		a.Spec.Destination = v1alpha1.ApplicationDestination{Server: c("https://kubernetes.default.svc"), Namespace: name}
+		a.Spec.Destination = v1alpha1.ApplicationDestination{Server: c("https://kubernetes.default.svc"), Namespace: c(name)}
 		a.Status.Resources = []v1alpha1.ResourceStatus{{Kind: c("Deployment"), Name: "web", Namespace: name, Status: v1alpha1.SyncStatusCodeSynced,
 			Health: &v1alpha1.HealthStatus{Status: "Healthy", Message: c("ready")}}}
 		a.Status.Sync.ComparedTo.Source = *a.Spec.Source.DeepCopy()
