@@ -5,6 +5,8 @@ import (
 	gosync "sync"
 
 	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/capstan-cd/capstan/internal/intern"
 )
 
 // The series of each Application (argocd_app_info, argocd_app_sync_total,
@@ -33,7 +35,7 @@ type appSeries struct {
 	// values holds one copy of each label value that Applications
 	// share (a project, a repository, a status), so that a thousand
 	// Applications do not hold a thousand copies.
-	values map[string]string
+	values intern.Table
 }
 
 type appID struct{ namespace, name string }
@@ -67,21 +69,12 @@ type syncTime struct {
 var _ prometheus.Collector = (*appSeries)(nil)
 
 func newAppSeries() *appSeries {
-	return &appSeries{apps: map[appID]*appRecord{}, values: map[string]string{}}
+	return &appSeries{apps: map[appID]*appRecord{}}
 }
 
-// share returns the collector's copy of s; the caller holds mu.
-func (a *appSeries) share(s string) string {
-	if c, ok := a.values[s]; ok {
-		return c
-	}
-	// Bounded: values of Applications long gone are not kept forever.
-	if len(a.values) >= 1<<14 {
-		a.values = map[string]string{}
-	}
-	a.values[s] = s
-	return s
-}
+// share returns the collector's copy of s; the table is bounded, so the
+// values of Applications long gone are not kept forever.
+func (a *appSeries) share(s string) string { return a.values.String(s) }
 
 func (a *appSeries) record(namespace, name string) *appRecord {
 	id := appID{namespace, name}
