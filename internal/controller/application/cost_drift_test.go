@@ -151,6 +151,9 @@ func TestDeploymentDriftHealCostsItsRequests(t *testing.T) {
 	if diff := cmp.Diff(wantEvents, recordedNow[:min(len(wantEvents), len(recordedNow))]); diff != "" {
 		t.Errorf("the Events of a heal (-want +got):\n%s", diff)
 	}
+	if len(recordedNow) == 0 {
+		t.Fatalf("no Event recorded for a heal")
+	}
 	if last := recordedNow[len(recordedNow)-1]; last != "Normal ResourceUpdated Updated health status: Progressing -> Healthy" {
 		t.Errorf("the last Event after a heal: %q, want the health back to Healthy; all: %q", last, recordedNow)
 	}
