@@ -19,7 +19,6 @@ import (
 type Cluster interface {
 	// Apply writes obj, the object of task (a hook already named and
 	// marked with its run), or checks it against the API server (dryRun).
-	// The applies of one step may be called at the same time.
 	Apply(ctx context.Context, task Task, obj *unstructured.Unstructured, dryRun bool) error
 	// Delete deletes obj with the propagation policy.
 	Delete(ctx context.Context, obj *unstructured.Unstructured, policy metav1.DeletionPropagation) error

@@ -2,7 +2,6 @@ package application
 
 import (
 	"context"
-	gosync "sync"
 
 	apimeta "k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -18,13 +17,10 @@ import (
 // operationCluster is the destination and record of one pass's operation,
 // as the sync engine sees them: writes go through the target's applier and
 // update this pass's comparison; checkpoints patch the Application's
-// status. The engine applies the objects of a step at the same time: mu
-// keeps their updates of the pass's state one at a time, the writes
-// themselves are not held by it.
+// status.
 type operationCluster struct {
 	r  *Reconciler
 	st *state
-	mu *gosync.Mutex
 }
 
 var _ sync.Cluster = operationCluster{}
@@ -35,7 +31,7 @@ func (r *Reconciler) engine(st *state) *sync.Engine {
 	if c == nil {
 		c = clock.RealClock{}
 	}
-	return &sync.Engine{Cluster: operationCluster{r: r, st: st, mu: &gosync.Mutex{}}, Clock: c}
+	return &sync.Engine{Cluster: operationCluster{r: r, st: st}, Clock: c}
 }
 
 // Apply writes obj with the task's options. A destination namespace that
@@ -57,10 +53,7 @@ func (c operationCluster) Apply(ctx context.Context, task sync.Task, obj *unstru
 		stored, err = t.applier.Apply(ctx, obj, opts)
 	}
 	if err != nil && !dryRun && missingNamespace(err) && task.Options.CreateNamespace && obj.GetNamespace() == st.app.Spec.Destination.Namespace {
-		c.mu.Lock()
-		err = r.ensureNamespace(ctx, st, false, true)
-		c.mu.Unlock()
-		if err == nil {
+		if err = r.ensureNamespace(ctx, st, false, true); err == nil {
 			stored, err = t.applier.Apply(ctx, obj, opts)
 		}
 	}
@@ -68,8 +61,6 @@ func (c operationCluster) Apply(ctx context.Context, task sync.Task, obj *unstru
 		dryRunSkips(obj, task.Options, err, st.desired)) {
 		err = nil
 	}
-	c.mu.Lock()
-	defer c.mu.Unlock()
 	if !dryRun && err == nil && !task.Hook {
 		st.justApplied(sync.ResultFor(obj, task.Phase), stored)
 	}
