@@ -117,7 +117,13 @@ func (c *apiClient) ssoLogin(ctx context.Context, out io.Writer, port int, brows
 	}
 	srv := &http.Server{Handler: flow, ReadHeaderTimeout: 10 * time.Second, BaseContext: func(net.Listener) context.Context { return ctx }}
 	go func() { _ = srv.Serve(ln) }()
-	defer func() { _ = srv.Close() }()
+	// Shutdown, not Close: the page that tells the browser how the sign-in
+	// ended is still being sent when the result arrives here.
+	defer func() {
+		stop, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+		defer cancel()
+		_ = srv.Shutdown(stop)
+	}()
 
 	authURL := flow.conf.AuthCodeURL(flow.state, oauth2.S256ChallengeOption(flow.pkce))
 	_, _ = fmt.Fprintf(out, "Open this URL in a browser to sign in:\n%s\n", authURL)
@@ -208,14 +214,18 @@ func (f *ssoFlow) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	f.once.Do(func() {
 		answered = true
 		tokens, err := f.finish(r)
-		f.done <- ssoResult{tokens, err}
+		// The page first, then the result, which ends the command.
+		defer func() { f.done <- ssoResult{tokens, err} }()
 		w.Header().Set("Content-Type", "text/html; charset=utf-8")
 		if err != nil {
 			w.WriteHeader(http.StatusBadRequest)
 			_, _ = fmt.Fprintf(w, "<p>Sign-in failed: %s</p>\n", html.EscapeString(err.Error()))
-			return
+		} else {
+			_, _ = fmt.Fprintln(w, "<p>Signed in: you may close this window and return to the terminal.</p>")
 		}
-		_, _ = fmt.Fprintln(w, "<p>Signed in: you may close this window and return to the terminal.</p>")
+		if fl, ok := w.(http.Flusher); ok {
+			fl.Flush()
+		}
 	})
 	if !answered {
 		http.Error(w, "no sign-in in progress", http.StatusBadRequest)
