@@ -1,6 +1,7 @@
 package cluster
 
 import (
+	"maps"
 	"slices"
 	"strings"
 	"sync"
@@ -72,13 +73,8 @@ func (t *sharedMeta) labels(labels map[string]string) map[string]string {
 	if len(labels) == 0 {
 		return nil
 	}
-	keys := make([]string, 0, len(labels))
-	for k := range labels {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
 	var b strings.Builder
-	for _, k := range keys {
+	for _, k := range slices.Sorted(maps.Keys(labels)) {
 		// Neither a key nor a value holds a NUL: it cannot be ambiguous.
 		b.WriteString(k)
 		b.WriteByte(0)
