@@ -2,6 +2,8 @@ package application
 
 import (
 	"context"
+	"strconv"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -11,6 +13,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/capstan-cd/capstan/api/v1alpha1"
+	"github.com/capstan-cd/capstan/internal/render"
 	"github.com/capstan-cd/capstan/internal/testenv/gitserver"
 )
 
@@ -75,4 +78,72 @@ func TestRefreshAnnotationGoesAfterTheStatus(t *testing.T) {
 		return
 	}
 	t.Fatalf("the refresh annotation did not go: %v", ctx.Err())
+}
+
+// A refresh asked for while a pass that did not take it runs is left for
+// the pass after it: the running pass's status write returns the
+// annotation, and removing it then would answer the refresh with a status
+// built from a revision resolved before it was asked. A hard refresh shows
+// whether it was acted on: it renders again.
+func TestRefreshAskedDuringAPassIsKept(t *testing.T) {
+	var builds atomic.Int64
+	var gate atomic.Pointer[chan struct{}]
+	entered := make(chan struct{}, 1)
+	cl, _ := startConfiguredController(t, func(r *Reconciler) {
+		r.Renders = render.NewCache(100, render.WithBuild(func(ctx context.Context, req render.Request) (*render.Result, error) {
+			builds.Add(1)
+			if g := gate.Swap(nil); g != nil {
+				entered <- struct{}{}
+				select {
+				case <-*g:
+				case <-ctx.Done():
+					return nil, ctx.Err()
+				}
+			}
+			return render.Build(ctx, req)
+		}))
+	})
+	repo := gitserver.NewRepo(t, t.TempDir(), "kept")
+	repo.Commit(t, "main", map[string]string{"guestbook/cm.yaml": configMapYAML("kept", nil)}, "cm")
+	repo.SetHead(t, "main")
+	const name = "refresh-kept"
+	if err := cl.Create(context.Background(), seedApp(name, repo.URL(), name)); err != nil {
+		t.Fatal(err)
+	}
+	waitSynced(t, cl, name, repo.RevParse(t, "main"))
+
+	// The next poll renders the new commit, and waits there.
+	release := make(chan struct{})
+	gate.Store(&release)
+	repo.Commit(t, "main", map[string]string{"guestbook/cm.yaml": configMapYAML("kept", map[string]string{"capstan.test/v": "2"})}, "cm 2")
+	select {
+	case <-entered:
+	case <-time.After(time.Minute):
+		t.Fatal("no pass rendered the new commit")
+	}
+	rendered := builds.Load()
+	var asked int64
+	updateApp(t, cl, name, func(a *v1alpha1.Application) {
+		if a.Annotations == nil {
+			a.Annotations = map[string]string{}
+		}
+		a.Annotations[v1alpha1.AnnotationRefresh] = v1alpha1.RefreshTypeHard
+	})
+	waitFor(t, "the cache to see the refresh", func(context.Context) (bool, error) {
+		a := appStatus(t, cl, name)
+		_, pending := a.Annotations[v1alpha1.AnnotationRefresh]
+		asked, _ = strconv.ParseInt(a.ResourceVersion, 10, 64)
+		return pending, nil
+	})
+	close(release)
+	waitFor(t, "the hard refresh to be answered", func(context.Context) (bool, error) {
+		a := appStatus(t, cl, name)
+		_, pending := a.Annotations[v1alpha1.AnnotationRefresh]
+		v, _ := strconv.ParseInt(a.ResourceVersion, 10, 64)
+		return !pending && v > asked, nil
+	})
+	if builds.Load() == rendered {
+		t.Error("the hard refresh asked for during a pass was removed by that pass, without a render of its own")
+	}
+	waitSynced(t, cl, name, repo.RevParse(t, "main"))
 }

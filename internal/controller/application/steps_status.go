@@ -150,7 +150,7 @@ func (r *Reconciler) patchStatus(ctx context.Context, read string, before *v1alp
 // it is not left behind looking like a new request.
 func (r *Reconciler) clearRequests(ctx context.Context, before *v1alpha1.Application, st *state) error {
 	app := st.app
-	_, refresh := app.Annotations[v1alpha1.AnnotationRefresh]
+	refresh := answeredRefresh(before, app)
 	operation := st.operationDone && before.Operation != nil
 	if !refresh && !operation {
 		return nil
@@ -179,6 +179,18 @@ func (r *Reconciler) clearRequests(ctx context.Context, before *v1alpha1.Applica
 		return r.clearAgain(ctx, st, *before.Operation, before.Generation)
 	}
 	return nil
+}
+
+// answeredRefresh reports whether the refresh annotation app carries now
+// is the one this pass took from before. After a status write, app
+// carries the annotations of the version written, and a refresh asked
+// for while the pass ran (or a hard one over the normal one it took) is
+// left for the pass its write queues: removing it would answer it with a
+// status from a revision resolved before it was asked.
+func answeredRefresh(before, app *v1alpha1.Application) bool {
+	taken, took := before.Annotations[v1alpha1.AnnotationRefresh]
+	now, pending := app.Annotations[v1alpha1.AnnotationRefresh]
+	return took && pending && now == taken
 }
 
 // expectWrites remembers the versions of the Application this pass's
