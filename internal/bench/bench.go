@@ -49,6 +49,11 @@ type Options struct {
 	CapstanArgs []string
 	// Concurrencies are tried by the ceiling's apply loop.
 	Concurrencies []int
+	// Rounds is how many times the ceiling and the cold sync are
+	// measured, each on fresh control planes; the ratio's target is
+	// judged on their median. The rounds before the last stop after the
+	// cold sync; the last goes on with the other phases.
+	Rounds int
 	// ConvergeTimeout bounds every wait for capstan; zero means 10 min
 	// and 100 ms more per app.
 	ConvergeTimeout time.Duration
@@ -84,6 +89,7 @@ func DefaultOptions() Options {
 		PollChangeInterval: 15 * time.Second,
 		Workers:            10,
 		Concurrencies:      []int{4, 16, 64},
+		Rounds:             3,
 		BinDir:             "bin",
 	}
 }
@@ -99,6 +105,7 @@ func (o *Options) BindFlags(fs *flag.FlagSet) {
 	fs.DurationVar(&o.PollInterval, "poll-interval", o.PollInterval, "capstan's timeout.reconciliation (argocd-cm)")
 	fs.DurationVar(&o.PollChangeInterval, "poll-change-interval", o.PollChangeInterval, "timeout.reconciliation for the change-through-polling phase")
 	fs.IntVar(&o.Workers, "workers", o.Workers, "capstan's --workers")
+	fs.IntVar(&o.Rounds, "rounds", o.Rounds, "times the ceiling and the cold sync are measured, each on fresh control planes (the ratio is judged on their median)")
 	fs.Func("capstan-arg", "one more flag for capstan run (repeatable), e.g. --capstan-arg=--render-isolation=none", func(s string) error {
 		o.CapstanArgs = append(o.CapstanArgs, s)
 		return nil
@@ -129,6 +136,8 @@ func (o Options) validate() error {
 		return errors.New("poll intervals must be positive")
 	case o.Workers < 1:
 		return errors.New("--workers must be at least 1")
+	case o.Rounds < 1:
+		return errors.New("--rounds must be at least 1")
 	case len(o.Concurrencies) == 0 || slices.Min(o.Concurrencies) < 1:
 		return errors.New("--ceiling-concurrency needs at least one concurrency, each at least 1")
 	}
@@ -160,6 +169,10 @@ func Run(ctx context.Context, opts Options) (_ *Result, err error) {
 	if err := opts.validate(); err != nil {
 		return nil, err
 	}
+	rounds, err := earlierRounds(ctx, opts)
+	if err != nil {
+		return nil, err
+	}
 	b, err := newBench(opts)
 	if err != nil {
 		return nil, err
@@ -169,12 +182,46 @@ func Run(ctx context.Context, opts Options) (_ *Result, err error) {
 			err = cerr
 		}
 	}()
+	b.res.Rounds = rounds
 	runErr := b.run(ctx)
+	if r, ok := roundOf(b.res); ok {
+		b.res.Rounds = append(b.res.Rounds, r)
+	}
 	b.res.Seconds = time.Since(b.res.Started).Seconds()
 	if repErr := b.report(); runErr == nil {
 		runErr = repErr
 	}
 	return b.res, runErr
+}
+
+// earlierRounds measures the ceiling and the cold sync opts.Rounds-1
+// times, each a run of its own on fresh control planes, torn down before
+// the next: the rounds before the full run, which is the last. On a
+// small machine one round's ratio moves by more than the target's
+// margin from one run to the next.
+func earlierRounds(ctx context.Context, opts Options) ([]Round, error) {
+	var out []Round
+	for i := 1; i < opts.Rounds; i++ {
+		o := opts
+		o.Rounds, o.Skip, o.JSONFile, o.Out = 1, skippable, "", io.Discard
+		if opts.WorkDir != "" {
+			o.WorkDir = filepath.Join(opts.WorkDir, fmt.Sprintf("round-%d", i))
+		}
+		if o.Log == nil {
+			o.Log = os.Stderr
+		}
+		fmt.Fprintf(o.Log, "%s bench: == round %d of %d: ceiling and cold sync\n", time.Now().Format("15:04:05"), i, opts.Rounds)
+		res, err := Run(ctx, o)
+		if err != nil {
+			return nil, fmt.Errorf("round %d of %d: %w", i, opts.Rounds, err)
+		}
+		r, ok := roundOf(res)
+		if !ok {
+			return nil, fmt.Errorf("round %d of %d measured no cold sync ratio", i, opts.Rounds)
+		}
+		out = append(out, r)
+	}
+	return out, nil
 }
 
 // run is the whole program, phase by phase. Each phase on capstan's

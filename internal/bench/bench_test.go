@@ -55,6 +55,7 @@ func TestRunTinyW1(t *testing.T) {
 	opts.PollInterval = 5 * time.Second
 	opts.PollChangeInterval = time.Second
 	opts.Concurrencies = []int{2, 4}
+	opts.Rounds = 2
 	opts.ConvergeTimeout = 2 * time.Minute
 	opts.BinDir, opts.CRDDir = binDir, filepath.Join(root, "config", "crd")
 	opts.JSONFile = filepath.Join(t.TempDir(), "bench.json")
@@ -68,7 +69,18 @@ func TestRunTinyW1(t *testing.T) {
 	}
 	checkFigures(t, res)
 	checkJSON(t, opts.JSONFile, res)
-	for _, want := range []string{"R_max", "to all Synced+Healthy", "Git ls-remote", "1 app, webhook", "per changed app, status writes aside", "sync revision moved only", "polling", "reverted", "per object reverted", "start to /readyz", "peak (VmHWM)", "RssAnon / RssFile, idle", "heap profile, idle", "api server", "ceiling to all Available", "last Deployment Available", "Applications Synced+Healthy"} {
+	if len(res.Rounds) != 2 {
+		t.Errorf("%d rounds of the ceiling and the cold sync, want 2: %+v", len(res.Rounds), res.Rounds)
+	}
+	for i, r := range res.Rounds {
+		if r.CeilingSeconds <= 0 || r.ObjectsPerSecond <= 0 || r.ColdSyncSeconds <= 0 || r.Ratio <= 0 {
+			t.Errorf("round %d not measured: %+v", i+1, r)
+		}
+	}
+	if n := len(res.Rounds); n > 0 && res.ColdSync != nil && res.Rounds[n-1].Ratio != res.ColdSync.Ratio {
+		t.Errorf("the last round (%+v) is not the full run's (ratio %.2f)", res.Rounds[n-1], res.ColdSync.Ratio)
+	}
+	for _, want := range []string{"median of 2 rounds", "R_max", "to all Synced+Healthy", "Git ls-remote", "1 app, webhook", "per changed app, status writes aside", "sync revision moved only", "polling", "reverted", "per object reverted", "start to /readyz", "peak (VmHWM)", "RssAnon / RssFile, idle", "heap profile, idle", "api server", "ceiling to all Available", "last Deployment Available", "Applications Synced+Healthy"} {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("the table lacks %q:\n%s", want, out.String())
 		}

@@ -66,6 +66,13 @@ var figures = []figure{
 		return r.Ceiling.AvailableSeconds, true
 	}},
 	{"cold sync ratio to R_max", "", flat, coldSync(func(c *ColdSync) float64 { return c.Ratio })},
+	{"cold sync ratio, median of rounds", "", flat, func(r *Result) (float64, bool) {
+		if len(r.Rounds) < 2 {
+			return 0, false
+		}
+		median, _, _ := ratioSpread(r.Rounds)
+		return median, true
+	}},
 	{"cold sync API requests per app", "", flat, coldSync(func(c *ColdSync) float64 { return c.RequestsPerApp })},
 	{"cold sync capstan CPU", "s", grows, coldSync(func(c *ColdSync) float64 { return c.CPUSeconds })},
 	{"API server, cold sync, read p50", "s", flat, server(phaseColdSync, func(l ServerLatency) HistLatency { return l.Reads }, 0.5)},

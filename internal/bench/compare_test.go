@@ -133,3 +133,23 @@ func TestReadResultRoundTrip(t *testing.T) {
 		t.Errorf("a file that is not a result: got %v, want an error naming it", err)
 	}
 }
+
+func TestRatioSpread(t *testing.T) {
+	for _, tc := range []struct {
+		ratios         []float64
+		median, lo, hi float64
+	}{
+		{[]float64{1.5}, 1.5, 1.5, 1.5},
+		{[]float64{1.97, 1.46, 1.58}, 1.58, 1.46, 1.97},
+		{[]float64{1.6, 1.4}, 1.5, 1.4, 1.6},
+	} {
+		rounds := make([]Round, len(tc.ratios))
+		for i, r := range tc.ratios {
+			rounds[i] = Round{Ratio: r}
+		}
+		median, lo, hi := ratioSpread(rounds)
+		if math.Abs(median-tc.median) > 1e-9 || lo != tc.lo || hi != tc.hi {
+			t.Errorf("ratioSpread(%v) = %v, %v, %v; want %v, %v, %v", tc.ratios, median, lo, hi, tc.median, tc.lo, tc.hi)
+		}
+	}
+}

@@ -17,11 +17,14 @@ type Result struct {
 
 	Ceiling  *Ceiling  `json:"ceiling,omitempty"`
 	ColdSync *ColdSync `json:"coldSync,omitempty"`
-	Idle     *Idle     `json:"idle,omitempty"`
-	Change   *Change   `json:"change,omitempty"`
-	Drift    *Drift    `json:"drift,omitempty"`
-	Restart  *Restart  `json:"restart,omitempty"`
-	Memory   *Memory   `json:"memory,omitempty"`
+	// Rounds are every measurement of the ceiling and the cold sync, this
+	// run's last (see Options.Rounds).
+	Rounds  []Round  `json:"rounds,omitempty"`
+	Idle    *Idle    `json:"idle,omitempty"`
+	Change  *Change  `json:"change,omitempty"`
+	Drift   *Drift   `json:"drift,omitempty"`
+	Restart *Restart `json:"restart,omitempty"`
+	Memory  *Memory  `json:"memory,omitempty"`
 	// APIServer is the API server's own request latency in the
 	// ceiling's full apply loop and in each phase of capstan's run.
 	APIServer []ServerLatency `json:"apiServerLatency,omitempty"`
@@ -166,6 +169,40 @@ func (cs *ColdSync) against(c *Ceiling, objects int) {
 	}
 	cs.ImpliedSeconds = float64(objects) / c.ObjectsPerSecond
 	cs.Ratio = cs.Seconds / cs.ImpliedSeconds
+}
+
+// Round is one measurement of the ceiling and of the cold sync, each on
+// a fresh control plane.
+type Round struct {
+	CeilingSeconds   float64 `json:"ceilingSeconds"`
+	ObjectsPerSecond float64 `json:"objectsPerSecond"`
+	ColdSyncSeconds  float64 `json:"coldSyncSeconds"`
+	Ratio            float64 `json:"ratio"`
+}
+
+// roundOf is r's round, when r measured a cold sync ratio.
+func roundOf(r *Result) (Round, bool) {
+	c, cs := r.Ceiling, r.ColdSync
+	if c == nil || cs == nil || cs.Ratio <= 0 {
+		return Round{}, false
+	}
+	return Round{CeilingSeconds: c.Seconds, ObjectsPerSecond: c.ObjectsPerSecond, ColdSyncSeconds: cs.Seconds, Ratio: cs.Ratio}, true
+}
+
+// ratioSpread is the median, the lowest and the highest ratio of rounds
+// (at least one).
+func ratioSpread(rounds []Round) (median, lo, hi float64) {
+	ratios := make([]float64, len(rounds))
+	for i, r := range rounds {
+		ratios[i] = r.Ratio
+	}
+	slices.Sort(ratios)
+	n := len(ratios)
+	median = ratios[n/2]
+	if n%2 == 0 {
+		median = (ratios[n/2-1] + ratios[n/2]) / 2
+	}
+	return median, ratios[0], ratios[n-1]
 }
 
 // Idle is a window in which nothing changes.
