@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -43,6 +44,11 @@ type Applier struct {
 	capabilities capabilitiesCache
 	// learned counts the kinds discovery learned after a refresh.
 	learned atomic.Uint64
+	// mappings keeps each kind's mapping (schema.GroupVersionKind to
+	// *meta.RESTMapping) until discovery is reset: the deferred mapper
+	// answers through a chain of mappers that costs more than the rest of
+	// a pass that finds nothing to do.
+	mappings sync.Map
 }
 
 // New returns an Applier for the cluster cfg reaches.
@@ -77,9 +83,13 @@ type Options struct {
 // Mapping resolves the resource of gvk, refreshing discovery once when the
 // kind is unknown so that CRDs created moments ago are found.
 func (a *Applier) Mapping(gvk schema.GroupVersionKind) (*meta.RESTMapping, error) {
+	if m, ok := a.mappings.Load(gvk); ok {
+		return m.(*meta.RESTMapping), nil
+	}
 	m, err := a.mapper.RESTMapping(gvk.GroupKind(), gvk.Version)
 	if meta.IsNoMatchError(err) {
 		a.mapper.Reset()
+		a.mappings.Clear()
 		m, err = a.mapper.RESTMapping(gvk.GroupKind(), gvk.Version)
 		if err == nil {
 			a.learned.Add(1)
@@ -88,6 +98,7 @@ func (a *Applier) Mapping(gvk schema.GroupVersionKind) (*meta.RESTMapping, error
 	if err != nil {
 		return nil, fmt.Errorf("resolve kind %s: %w", gvk, err)
 	}
+	a.mappings.Store(gvk, m)
 	return m, nil
 }
 

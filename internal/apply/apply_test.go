@@ -2,14 +2,17 @@ package apply
 
 import (
 	"context"
+	"errors"
 	"os"
 	"strings"
 	"testing"
 	"time"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/util/wait"
 	"k8s.io/client-go/kubernetes"
 	"sigs.k8s.io/yaml"
@@ -267,5 +270,63 @@ spec:
 	}
 	if a.Discovery() == knew {
 		t.Errorf("Discovery() = %q after a kind was learned, as before", knew)
+	}
+}
+
+// A kind's mapping is kept between passes, but not across a refresh of
+// discovery: a CRD made again with another scope is mapped anew once a
+// kind discovery does not know refreshes it.
+func TestMappingIsForgottenWhenDiscoveryIsRefreshed(t *testing.T) {
+	ctx, a, _ := setup(t, "apply-mapping")
+	crds := schema.GroupVersionResource{Group: "apiextensions.k8s.io", Version: "v1", Resource: "customresourcedefinitions"}
+	crd := func(scope string) *unstructured.Unstructured {
+		return parse(t, `
+apiVersion: apiextensions.k8s.io/v1
+kind: CustomResourceDefinition
+metadata: {name: gadgets.example.com}
+spec:
+  group: example.com
+  scope: `+scope+`
+  names: {plural: gadgets, singular: gadget, kind: Gadget}
+  versions:
+  - name: v1
+    served: true
+    storage: true
+    schema: {openAPIV3Schema: {type: object, x-kubernetes-preserve-unknown-fields: true}}`)
+	}
+	gadget := schema.GroupVersionKind{Group: "example.com", Version: "v1", Kind: "Gadget"}
+	unknown := schema.GroupVersionKind{Group: "example.com", Version: "v1", Kind: "Nothing"}
+	// mappedAs refreshes discovery (through a kind it does not know), then
+	// reports whether Gadget maps to scope.
+	mappedAs := func(scope meta.RESTScopeName) func(context.Context) (bool, error) {
+		return func(context.Context) (bool, error) {
+			if _, err := a.Mapping(unknown); err == nil {
+				return false, errors.New("a kind without a CRD was mapped")
+			}
+			m, err := a.Mapping(gadget)
+			return err == nil && m.Scope.Name() == scope, nil
+		}
+	}
+	if _, err := a.Apply(ctx, crd("Namespaced"), Options{Validate: true}); err != nil {
+		t.Fatal(err)
+	}
+	if err := wait.PollUntilContextTimeout(ctx, 100*time.Millisecond, 30*time.Second, true, mappedAs(meta.RESTScopeNameNamespace)); err != nil {
+		t.Fatalf("Gadget was not mapped as namespaced: %v", err)
+	}
+	if err := a.client.Resource(crds).Delete(ctx, "gadgets.example.com", metav1.DeleteOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	err := wait.PollUntilContextTimeout(ctx, 100*time.Millisecond, 30*time.Second, true, func(ctx context.Context) (bool, error) {
+		_, err := a.client.Resource(crds).Get(ctx, "gadgets.example.com", metav1.GetOptions{})
+		return apierrors.IsNotFound(err), nil
+	})
+	if err != nil {
+		t.Fatalf("the CRD was not deleted: %v", err)
+	}
+	if _, err := a.Apply(ctx, crd("Cluster"), Options{Validate: true}); err != nil {
+		t.Fatal(err)
+	}
+	if err := wait.PollUntilContextTimeout(ctx, 100*time.Millisecond, 30*time.Second, true, mappedAs(meta.RESTScopeNameRoot)); err != nil {
+		t.Fatalf("Gadget made again cluster-scoped is still mapped as before: %v", err)
 	}
 }
