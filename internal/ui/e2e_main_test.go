@@ -9,6 +9,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io/fs"
 	"net"
 	"net/http"
 	"os"
@@ -71,7 +72,7 @@ func TestMain(m *testing.M) {
 	}
 	env = e
 	code := m.Run()
-	capstan.stop()
+	capstan.stop(code == 0)
 	stop()
 	if err := e.Stop(code == 0); err != nil {
 		fmt.Fprintln(os.Stderr, "testenv:", err)
@@ -91,6 +92,8 @@ type server struct {
 	URL      string
 	Password string
 	log      string
+	// dir holds capstan's log and cache.
+	dir string
 }
 
 var capstan server
@@ -130,6 +133,7 @@ func (s *server) start() error {
 	if err != nil {
 		return err
 	}
+	s.dir = dir
 	s.log = filepath.Join(dir, "capstan.log")
 	logFile, err := os.Create(s.log)
 	if err != nil {
@@ -174,7 +178,9 @@ func (s *server) start() error {
 	return nil
 }
 
-func (s *server) stop() {
+// stop stops capstan and, when the tests passed, removes its directory;
+// a failed run keeps it for its log.
+func (s *server) stop(passed bool) {
 	if s.cmd == nil || s.cmd.Process == nil {
 		return
 	}
@@ -183,6 +189,22 @@ func (s *server) stop() {
 	case <-s.exited:
 	case <-time.After(30 * time.Second):
 		_ = s.cmd.Process.Kill()
+		<-s.exited
+	}
+	if !passed {
+		fmt.Fprintln(os.Stderr, "capstan's log kept in", s.log)
+		return
+	}
+	// The Git cache's trees are read-only: make their directories
+	// writable before removing them.
+	_ = filepath.WalkDir(s.dir, func(path string, d fs.DirEntry, err error) error {
+		if err == nil && d.IsDir() {
+			_ = os.Chmod(path, 0o755)
+		}
+		return nil
+	})
+	if err := os.RemoveAll(s.dir); err != nil {
+		fmt.Fprintln(os.Stderr, "remove capstan's directory:", err)
 	}
 }
 
