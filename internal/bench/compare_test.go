@@ -153,3 +153,23 @@ func TestRatioSpread(t *testing.T) {
 		}
 	}
 }
+
+// The two counts of capstan's requests differ by the watches that span
+// an edge of the window, and by nothing else.
+func TestSameCountAllowsTheWatches(t *testing.T) {
+	for _, tc := range []struct {
+		client, server, watches float64
+		same                    bool
+	}{
+		{5, 5, 5, true},
+		{12717, 12718, 11, true},
+		{12718, 12707, 11, true},
+		{12700, 12718, 11, false},
+		{10, 11, 0, false},
+	} {
+		q := Requests{Total: tc.server, ClientTotal: tc.client, ByVerb: map[string]float64{"watch": tc.watches}}
+		if got := sameCount(q); got != tc.same {
+			t.Errorf("client %v, server %v, %v watches: same = %v, want %v", tc.client, tc.server, tc.watches, got, tc.same)
+		}
+	}
+}
