@@ -7,7 +7,6 @@ import (
 	"encoding/hex"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"os"
 	"strings"
@@ -170,14 +169,15 @@ func TestRunSyncsAndTakesWebhooks(t *testing.T) {
 	}
 }
 
+// freeAddress is a loopback address for a server a test starts; see
+// testenv.FreeAddresses.
 func freeAddress(t *testing.T) string {
 	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
+	addrs, err := testenv.FreeAddresses(1)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer l.Close()
-	return l.Addr().String()
+	return addrs[0]
 }
 
 // postWebhook sends a GitHub push event signed with secret to the server

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"fmt"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -14,6 +13,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/capstan-cd/capstan/internal/testenv"
 )
 
 // capstanProc is the one capstan process of the suite, `capstan run`, with
@@ -182,24 +183,9 @@ func (p *capstanProc) alive(t *testing.T) {
 	}
 }
 
-func freePorts(n int) ([]string, error) {
-	var addrs []string
-	var ls []net.Listener
-	defer func() {
-		for _, l := range ls {
-			l.Close()
-		}
-	}()
-	for range n {
-		l, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			return nil, err
-		}
-		ls = append(ls, l)
-		addrs = append(addrs, l.Addr().String())
-	}
-	return addrs, nil
-}
+// freePorts returns n loopback addresses nobody listens on now; see
+// testenv.FreeAddresses.
+func freePorts(n int) ([]string, error) { return testenv.FreeAddresses(n) }
 
 func truncate(s string, n int) string {
 	if len(s) <= n {

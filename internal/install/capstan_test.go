@@ -3,7 +3,6 @@ package install
 import (
 	"bytes"
 	"context"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -18,6 +17,8 @@ import (
 	"k8s.io/client-go/tools/clientcmd"
 	clientcmdapi "k8s.io/client-go/tools/clientcmd/api"
 	"k8s.io/utils/ptr"
+
+	"github.com/capstan-cd/capstan/internal/testenv"
 )
 
 // serviceAccountKubeconfig writes a kubeconfig that authenticates as the
@@ -141,21 +142,13 @@ func (p *capstanProc) tail() string {
 	return string(bytes.TrimSpace(b))
 }
 
-// freePorts returns n loopback addresses nobody listens on now.
+// freePorts returns n loopback addresses nobody listens on now; see
+// testenv.FreeAddresses.
 func freePorts(t *testing.T, n int) []string {
 	t.Helper()
-	var out []string
-	var ls []net.Listener
-	for range n {
-		l, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			t.Fatal(err)
-		}
-		ls = append(ls, l)
-		out = append(out, l.Addr().String())
-	}
-	for _, l := range ls {
-		_ = l.Close()
+	out, err := testenv.FreeAddresses(n)
+	if err != nil {
+		t.Fatal(err)
 	}
 	return out
 }

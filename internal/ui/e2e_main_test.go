@@ -10,7 +10,6 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -208,13 +207,14 @@ func (s *server) stop(passed bool) {
 	}
 }
 
+// freeAddress is a loopback address for capstan's API; see
+// testenv.FreeAddresses.
 func freeAddress() (string, error) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
+	addrs, err := testenv.FreeAddresses(1)
 	if err != nil {
 		return "", err
 	}
-	defer l.Close()
-	return l.Addr().String(), nil
+	return addrs[0], nil
 }
 
 // kube is a client of the control plane, for what a test sets up or checks
