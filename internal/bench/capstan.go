@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -12,6 +11,8 @@ import (
 	"strconv"
 	"syscall"
 	"time"
+
+	"github.com/capstan-cd/capstan/internal/localkube"
 )
 
 // capstanProc is one run of bin/capstan, under its own kubeconfig, with
@@ -143,22 +144,6 @@ func (p *capstanProc) stop(timeout time.Duration) error {
 	}
 }
 
-// freePorts returns n distinct free loopback addresses.
-func freePorts(n int) ([]string, error) {
-	var out []string
-	var ls []net.Listener
-	defer func() {
-		for _, l := range ls {
-			_ = l.Close()
-		}
-	}()
-	for range n {
-		l, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			return nil, fmt.Errorf("find a free port: %w", err)
-		}
-		ls = append(ls, l)
-		out = append(out, l.Addr().String())
-	}
-	return out, nil
-}
+// freePorts returns n distinct free loopback addresses (see
+// localkube.FreePorts).
+func freePorts(n int) ([]string, error) { return localkube.FreeAddresses(n) }

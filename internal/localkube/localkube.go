@@ -10,7 +10,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net"
 	"os"
 	"path/filepath"
 	"time"
@@ -188,30 +187,16 @@ func checkBinaries(binDir string) error {
 	return nil
 }
 
-// freePorts asks the kernel for unused loopback ports. All listeners stay
-// open until every port is chosen, so no two are the same.
+// freePorts picks the control plane's loopback ports (see FreePorts).
 func freePorts() (ports, error) {
-	var ls []net.Listener
-	defer func() {
-		for _, l := range ls {
-			_ = l.Close()
-		}
-	}()
-	next := func() (int, error) {
-		l, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			return 0, fmt.Errorf("find a free port: %w", err)
-		}
-		ls = append(ls, l)
-		return l.Addr().(*net.TCPAddr).Port, nil
-	}
 	var p ports
-	for _, f := range []*int{&p.etcdClient, &p.etcdPeer, &p.apiserver, &p.controllerManager, &p.scheduler, &p.kwok} {
-		port, err := next()
-		if err != nil {
-			return p, err
-		}
-		*f = port
+	fields := []*int{&p.etcdClient, &p.etcdPeer, &p.apiserver, &p.controllerManager, &p.scheduler, &p.kwok}
+	got, err := FreePorts(len(fields))
+	if err != nil {
+		return p, fmt.Errorf("find free ports: %w", err)
+	}
+	for i, f := range fields {
+		*f = got[i]
 	}
 	return p, nil
 }

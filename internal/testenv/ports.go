@@ -1,77 +1,8 @@
 package testenv
 
-import (
-	"fmt"
-	"math/rand/v2"
-	"net"
-	"os"
-	"strconv"
-	"strings"
-	"sync"
-)
+import "github.com/capstan-cd/capstan/internal/localkube"
 
-// FreeAddresses returns n loopback addresses ("127.0.0.1:PORT") that
-// nothing listens on now, each on its own port below the kernel's
-// ephemeral range. A test picks an address, closes it, and hands it to a
-// process that binds it later. A port of the ephemeral range may in the
-// meantime go to any bind of port 0, such as a health probe's or another
-// test's server, and the process would then fail with "address already in
-// use". Below that range only an explicit bind takes a port. The ports are
-// drawn at random and never twice in one process.
-func FreeAddresses(n int) ([]string, error) {
-	low := ephemeralLow()
-	out := make([]string, 0, n)
-	for tries := 0; len(out) < n; tries++ {
-		if tries == 1000 {
-			return nil, fmt.Errorf("no free loopback port below %d after %d tries", low, tries)
-		}
-		port := minPort + rand.IntN(low-minPort)
-		if !handedOut.take(port) {
-			continue
-		}
-		l, err := net.Listen("tcp", net.JoinHostPort("127.0.0.1", strconv.Itoa(port)))
-		if err != nil {
-			continue // in use by someone else
-		}
-		_ = l.Close()
-		out = append(out, l.Addr().String())
-	}
-	return out, nil
-}
-
-// minPort is the lowest port FreeAddresses draws: above the well-known
-// and most registered ones.
-const minPort = 10000
-
-// ephemeralLow is the first port of the kernel's ephemeral range, 32768
-// when it cannot be read (Linux's default).
-func ephemeralLow() int {
-	low := 32768
-	if b, err := os.ReadFile("/proc/sys/net/ipv4/ip_local_port_range"); err == nil {
-		if f := strings.Fields(string(b)); len(f) == 2 {
-			if v, err := strconv.Atoi(f[0]); err == nil {
-				low = v
-			}
-		}
-	}
-	return max(low, minPort+1000)
-}
-
-// handedOut are the ports FreeAddresses returned in this process.
-var handedOut = &portSet{taken: map[int]bool{}}
-
-type portSet struct {
-	mu    sync.Mutex
-	taken map[int]bool
-}
-
-// take marks port as handed out; false when it already was.
-func (s *portSet) take(port int) bool {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.taken[port] {
-		return false
-	}
-	s.taken[port] = true
-	return true
-}
+// FreeAddresses returns n loopback addresses ("127.0.0.1:PORT") for
+// servers a test starts, on ports nothing listens on now and that no bind
+// of port 0 can take meanwhile (see localkube.FreePorts).
+func FreeAddresses(n int) ([]string, error) { return localkube.FreeAddresses(n) }

@@ -10,7 +10,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -21,6 +20,8 @@ import (
 	"time"
 
 	"github.com/capstan-cd/capstan/internal/testenv"
+
+	"github.com/capstan-cd/capstan/internal/localkube"
 )
 
 // Options configure a registry; the zero value is a plain-HTTP registry with
@@ -199,14 +200,14 @@ func waitReady(ctx context.Context, endpoint string, caData []byte, exited <-cha
 	}
 }
 
-// freePort returns a loopback TCP port that was free a moment ago.
+// freePort returns a loopback TCP port that was free a moment ago (see
+// localkube.FreePorts).
 func freePort() (int, error) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
+	ports, err := localkube.FreePorts(1)
 	if err != nil {
-		return 0, fmt.Errorf("pick a free port: %w", err)
+		return 0, err
 	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port, nil
+	return ports[0], nil
 }
 
 var (
