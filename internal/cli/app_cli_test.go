@@ -140,8 +140,12 @@ func TestAppLifecycleThroughCLI(t *testing.T) {
 	if !strings.Contains(out, "Phase:              Succeeded") {
 		t.Errorf("app rollback:\n%s", out)
 	}
-	if err := s.direct.Get(t.Context(), cm, &corev1.ConfigMap{}); !apierrors.IsNotFound(err) {
-		t.Errorf("the rollback to v1 with --prune left v2's ConfigMap: %v", err)
+	// Pruned with foreground propagation (the default): the ConfigMap may
+	// stay a moment, marked for deletion, until the garbage collector lets
+	// it go.
+	var left corev1.ConfigMap
+	if err := s.direct.Get(t.Context(), cm, &left); !apierrors.IsNotFound(err) && (err != nil || left.DeletionTimestamp == nil) {
+		t.Errorf("the rollback to v1 with --prune left v2's ConfigMap: %v, marked for deletion %v", err, left.DeletionTimestamp)
 	}
 	if rev := s.getApp(t, "web").Status.OperationState.SyncResult.Revision; rev != first {
 		t.Errorf("rolled back to %s, want %s", rev, first)
