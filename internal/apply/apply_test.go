@@ -3,6 +3,7 @@ package apply
 import (
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"strings"
 	"testing"
@@ -237,21 +238,29 @@ func TestEnsureNamespaceAppliesManagedMetadata(t *testing.T) {
 	}
 }
 
-func TestNewKindIsFoundAfterItsCRDIsCreated(t *testing.T) {
-	ctx, a, _ := setup(t, "apply-crd")
-	crd := parse(t, `
+// exampleCRD is the CRD of kind (its plural adds an s) in group
+// example.com, version v1, of scope Namespaced or Cluster.
+func exampleCRD(t *testing.T, kind, scope string) *unstructured.Unstructured {
+	t.Helper()
+	singular := strings.ToLower(kind)
+	return parse(t, fmt.Sprintf(`
 apiVersion: apiextensions.k8s.io/v1
 kind: CustomResourceDefinition
-metadata: {name: widgets.example.com}
+metadata: {name: %[1]ss.example.com}
 spec:
   group: example.com
-  scope: Namespaced
-  names: {plural: widgets, singular: widget, kind: Widget}
+  scope: %[3]s
+  names: {plural: %[1]ss, singular: %[1]s, kind: %[2]s}
   versions:
   - name: v1
     served: true
     storage: true
-    schema: {openAPIV3Schema: {type: object, x-kubernetes-preserve-unknown-fields: true}}`)
+    schema: {openAPIV3Schema: {type: object, x-kubernetes-preserve-unknown-fields: true}}`, singular, kind, scope))
+}
+
+func TestNewKindIsFoundAfterItsCRDIsCreated(t *testing.T) {
+	ctx, a, _ := setup(t, "apply-crd")
+	crd := exampleCRD(t, "Widget", "Namespaced")
 	// Resolve discovery before the CRD exists, so the cached view is stale.
 	if _, err := a.Mapping(parse(t, `{apiVersion: example.com/v1, kind: Widget}`).GroupVersionKind()); err == nil {
 		t.Fatal("Widget resolved before its CRD exists")
@@ -279,21 +288,7 @@ spec:
 func TestMappingIsForgottenWhenDiscoveryIsRefreshed(t *testing.T) {
 	ctx, a, _ := setup(t, "apply-mapping")
 	crds := schema.GroupVersionResource{Group: "apiextensions.k8s.io", Version: "v1", Resource: "customresourcedefinitions"}
-	crd := func(scope string) *unstructured.Unstructured {
-		return parse(t, `
-apiVersion: apiextensions.k8s.io/v1
-kind: CustomResourceDefinition
-metadata: {name: gadgets.example.com}
-spec:
-  group: example.com
-  scope: `+scope+`
-  names: {plural: gadgets, singular: gadget, kind: Gadget}
-  versions:
-  - name: v1
-    served: true
-    storage: true
-    schema: {openAPIV3Schema: {type: object, x-kubernetes-preserve-unknown-fields: true}}`)
-	}
+	crd := func(scope string) *unstructured.Unstructured { return exampleCRD(t, "Gadget", scope) }
 	gadget := schema.GroupVersionKind{Group: "example.com", Version: "v1", Kind: "Gadget"}
 	unknown := schema.GroupVersionKind{Group: "example.com", Version: "v1", Kind: "Nothing"}
 	// mappedAs refreshes discovery (through a kind it does not know), then

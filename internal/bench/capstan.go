@@ -37,7 +37,7 @@ type capstanConfig struct {
 // startCapstan starts capstan and returns once the process runs; call
 // waitReady to know when it serves.
 func startCapstan(cfg capstanConfig, run int) (*capstanProc, error) {
-	ports, err := freePorts(3)
+	ports, err := localkube.FreeAddresses(3)
 	if err != nil {
 		return nil, err
 	}
@@ -143,7 +143,3 @@ func (p *capstanProc) stop(timeout time.Duration) error {
 		return fmt.Errorf("capstan did not stop within %s of SIGTERM; killed", timeout)
 	}
 }
-
-// freePorts returns n distinct free loopback addresses (see
-// localkube.FreePorts).
-func freePorts(n int) ([]string, error) { return localkube.FreeAddresses(n) }

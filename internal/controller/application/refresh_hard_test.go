@@ -8,7 +8,6 @@ import (
 
 	"github.com/capstan-cd/capstan/api/v1alpha1"
 	"github.com/capstan-cd/capstan/internal/render"
-	"github.com/capstan-cd/capstan/internal/testenv/gitserver"
 )
 
 // A normal refresh is served from the render cache (renders are keyed by
@@ -22,13 +21,7 @@ func TestHardRefreshRendersAgain(t *testing.T) {
 			return render.Build(ctx, req)
 		}))
 	})
-	repo := gitserver.NewRepo(t, t.TempDir(), "hard")
-	repo.Commit(t, "main", map[string]string{"guestbook/cm.yaml": configMapYAML("hard", nil)}, "cm")
-	repo.SetHead(t, "main")
-	if err := cl.Create(context.Background(), seedApp("hard-refresh", repo.URL(), "hard-refresh")); err != nil {
-		t.Fatal(err)
-	}
-	waitSynced(t, cl, "hard-refresh", repo.RevParse(t, "main"))
+	syncedConfigMapApp(t, cl, "hard-refresh")
 
 	refresh := func(kind string) (rendered int64) {
 		t.Helper()

@@ -17,19 +17,27 @@ import (
 	"github.com/capstan-cd/capstan/internal/testenv/gitserver"
 )
 
+// syncedConfigMapApp creates the automated Application name, deploying one
+// ConfigMap from a repository of its own, and waits until it is synced.
+func syncedConfigMapApp(t *testing.T, cl client.Client, name string) *gitserver.Repo {
+	t.Helper()
+	repo := gitserver.NewRepo(t, t.TempDir(), name)
+	repo.Commit(t, "main", map[string]string{"guestbook/cm.yaml": configMapYAML(name, nil)}, "cm")
+	repo.SetHead(t, "main")
+	if err := cl.Create(context.Background(), seedApp(name, repo.URL(), name)); err != nil {
+		t.Fatal(err)
+	}
+	waitSynced(t, cl, name, repo.RevParse(t, "main"))
+	return repo
+}
+
 // The refresh annotation goes in a write after the refreshed status: who
 // waits for it to go, as the API's GET with ?refresh does, finds the
 // status of the refresh in the same event, not the one before it.
 func TestRefreshAnnotationGoesAfterTheStatus(t *testing.T) {
 	cl, _ := startConfiguredController(t, func(*Reconciler) {})
-	repo := gitserver.NewRepo(t, t.TempDir(), "order")
-	repo.Commit(t, "main", map[string]string{"guestbook/cm.yaml": configMapYAML("order", nil)}, "cm")
-	repo.SetHead(t, "main")
 	const name = "refresh-order"
-	if err := cl.Create(context.Background(), seedApp(name, repo.URL(), name)); err != nil {
-		t.Fatal(err)
-	}
-	waitSynced(t, cl, name, repo.RevParse(t, "main"))
+	syncedConfigMapApp(t, cl, name)
 	last := appStatus(t, cl, name).Status.ReconciledAt
 	// reconciledAt counts seconds: the refresh's must fall in a later one.
 	waitFor(t, "a new second", func(context.Context) (bool, error) {
@@ -103,19 +111,13 @@ func TestRefreshAskedDuringAPassIsKept(t *testing.T) {
 			return render.Build(ctx, req)
 		}))
 	})
-	repo := gitserver.NewRepo(t, t.TempDir(), "kept")
-	repo.Commit(t, "main", map[string]string{"guestbook/cm.yaml": configMapYAML("kept", nil)}, "cm")
-	repo.SetHead(t, "main")
 	const name = "refresh-kept"
-	if err := cl.Create(context.Background(), seedApp(name, repo.URL(), name)); err != nil {
-		t.Fatal(err)
-	}
-	waitSynced(t, cl, name, repo.RevParse(t, "main"))
+	repo := syncedConfigMapApp(t, cl, name)
 
 	// The next poll renders the new commit, and waits there.
 	release := make(chan struct{})
 	gate.Store(&release)
-	repo.Commit(t, "main", map[string]string{"guestbook/cm.yaml": configMapYAML("kept", map[string]string{"capstan.test/v": "2"})}, "cm 2")
+	repo.Commit(t, "main", map[string]string{"guestbook/cm.yaml": configMapYAML(name, map[string]string{"capstan.test/v": "2"})}, "cm 2")
 	select {
 	case <-entered:
 	case <-time.After(time.Minute):
