@@ -40,6 +40,13 @@ type Live struct {
 	watching map[schema.GroupVersionResource]map[string]cache.SharedIndexInformer
 	kinds    map[schema.GroupVersionResource]schema.GroupVersionKind
 	ctx      context.Context
+
+	// nsOnce starts the watch of the cluster's namespaces, the first time
+	// NamespaceExists is asked; nsStore is nil when they cannot be watched.
+	nsOnce  sync.Once
+	nsStore cache.Store
+	// nsStop ends the namespaces' watch, which ends with ctx anyway.
+	nsStop context.CancelFunc
 }
 
 // Event says that a managed object changed (or appeared, or went away).
@@ -234,6 +241,66 @@ func (l *Live) Get(gvr schema.GroupVersionResource, namespace, name string) (*me
 	}
 	m, ok := item.(*metav1.PartialObjectMetadata)
 	return m, ok
+}
+
+// namespacesResource is the cluster's namespaces.
+var namespacesResource = schema.GroupVersionResource{Version: "v1", Resource: "namespaces"}
+
+// NamespaceExists answers from memory whether a namespace exists; known is
+// false when the cluster's namespaces are not watched (a cluster limited
+// to some namespaces, or credentials that may not list them), and the
+// caller must ask the API server. The first call starts the watch: the
+// names of every namespace of the cluster, nothing else of them.
+//
+// A new Application's first comparison asks, since nothing can be in a
+// namespace that does not exist: from memory, its first sync reads
+// nothing. The answer may lag the API server by a watch event; a
+// namespace taken to be missing is then applied, which is what creating it
+// does, and objects taken to be missing are applied, which is what a sync
+// does to them anyway.
+func (l *Live) NamespaceExists(name string) (exists, known bool) {
+	if l.limited() {
+		return false, false
+	}
+	l.nsOnce.Do(l.watchNamespaces)
+	if l.nsStore == nil {
+		return false, false
+	}
+	_, exists, err := l.nsStore.GetByKey(name)
+	return exists, err == nil
+}
+
+// watchNamespaces starts the namespaces' watch and waits for its first
+// list, unless one page of the list is refused (no permission): then they
+// are not watched.
+func (l *Live) watchNamespaces() {
+	ctx, cancel := context.WithTimeout(l.ctx, 30*time.Second)
+	defer cancel()
+	if _, err := l.client.Resource(namespacesResource).List(ctx, metav1.ListOptions{Limit: 1}); err != nil {
+		return
+	}
+	inf := metadatainformer.NewFilteredMetadataInformer(l.client, namespacesResource, metav1.NamespaceAll, 10*time.Hour, cache.Indexers{}, nil).Informer()
+	if err := inf.SetTransform(nameOnly); err != nil {
+		return
+	}
+	watchCtx, stop := context.WithCancel(l.ctx)
+	l.nsStop = stop
+	go inf.Run(watchCtx.Done())
+	if !cache.WaitForCacheSync(ctx.Done(), inf.HasSynced) {
+		stop()
+		return
+	}
+	l.nsStore = inf.GetStore()
+}
+
+// nameOnly keeps of a watched object its name: all that is asked of a
+// namespace is whether it exists.
+func nameOnly(obj any) (any, error) {
+	m, ok := obj.(*metav1.PartialObjectMetadata)
+	if !ok {
+		return obj, nil
+	}
+	return &metav1.PartialObjectMetadata{ObjectMeta: metav1.ObjectMeta{Name: m.Name}}, nil
 }
 
 func (l *Live) emit(gvr schema.GroupVersionResource, obj any) {

@@ -43,6 +43,33 @@ func TestSyncCostsTheChangedObjectsAndOneStatusWrite(t *testing.T) {
 	t.Logf("one changed object: %d API requests: %v", len(made), made)
 }
 
+// A new Application's first sync reads nothing of its destination: the
+// watch of the cluster's namespaces says that its namespace is missing, so
+// none of its objects can exist yet, and the namespace is created without
+// a look. Its requests there are the namespace's apply and one apply per
+// object.
+func TestFirstSyncReadsNothingOfItsDestination(t *testing.T) {
+	cl, requests := startCountingController(t)
+	syncedConfigMaps(t, cl, requests, "first-sync", 3)
+	var there []string
+	for _, r := range requests.since(0) {
+		if strings.Contains(r, "/namespaces/first-sync") {
+			there = append(there, r)
+		}
+	}
+	applies := 0
+	for _, r := range there {
+		if !strings.HasPrefix(r, "PATCH ") {
+			t.Errorf("the first sync made %s; want only applies in namespace first-sync:\n%s", r, strings.Join(there, "\n"))
+			break
+		}
+		applies++
+	}
+	if applies != 4 {
+		t.Errorf("%d applies in namespace first-sync, want 4 (the namespace, 3 ConfigMaps):\n%s", applies, strings.Join(there, "\n"))
+	}
+}
+
 // configMap is a ConfigMap's manifest with one data value.
 func configMap(name, value string) string {
 	return fmt.Sprintf("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: %s\ndata: {v: %q}\n", name, value)

@@ -142,11 +142,20 @@ func (r *Reconciler) ensureNamespace(ctx context.Context, st *state, dryRun, aga
 		return nil
 	}
 	ensure := t.applier.EnsureNamespace
-	if exists, known := st.namespaces[app.Spec.Destination.Namespace]; known && !exists {
-		ensure = t.applier.CreateNamespace // the comparison found it missing
+	exists, known := st.namespaces[app.Spec.Destination.Namespace]
+	if !known {
+		exists, known = t.live.NamespaceExists(app.Spec.Destination.Namespace)
 	}
-	if err := ensure(ctx, app.Spec.Destination.Namespace, labels, annotations, dryRun); err != nil {
-		return err
+	switch {
+	case again || known && !exists:
+		ensure = t.applier.CreateNamespace // missing: no need to look
+	case known && len(labels) == 0 && len(annotations) == 0:
+		ensure = nil // there, and nothing of it to set
+	}
+	if ensure != nil {
+		if err := ensure(ctx, app.Spec.Destination.Namespace, labels, annotations, dryRun); err != nil {
+			return err
+		}
 	}
 	if !dryRun {
 		t.namespaces.Store(key, true)

@@ -363,15 +363,18 @@ func metadataDigest(desired, live *unstructured.Unstructured) string {
 	return hex.EncodeToString(h.Sum(nil)[:12])
 }
 
-// namespaceExists asks the destination whether a namespace exists, once
-// per pass.
+// namespaceExists tells whether a namespace of the destination exists:
+// from the watch of its namespaces, or else by asking it, once per pass.
 func (st *state) namespaceExists(ctx context.Context, ns string) (bool, error) {
 	if exists, ok := st.namespaces[ns]; ok {
 		return exists, nil
 	}
-	exists, err := st.target.applier.NamespaceExists(ctx, ns)
-	if err != nil {
-		return false, err
+	exists, known := st.target.live.NamespaceExists(ns)
+	if !known {
+		var err error
+		if exists, err = st.target.applier.NamespaceExists(ctx, ns); err != nil {
+			return false, err
+		}
 	}
 	if st.namespaces == nil {
 		st.namespaces = map[string]bool{}
