@@ -97,6 +97,14 @@ func checkFigures(t *testing.T, r *Result) {
 	} else if c.Available != 3 || c.AvailableSeconds <= 0 {
 		t.Errorf("ceiling to all Available: %d Deployments, %.1fs", c.Available, c.AvailableSeconds)
 	}
+	// Each side's split names the API server, which did work in both, and
+	// the cold sync's names capstan.
+	if c := r.Ceiling; c != nil && c.CPU["kube-apiserver"] <= 0 {
+		t.Errorf("ceiling CPU by process: %v", c.CPU)
+	}
+	if c := r.ColdSync; c != nil && (c.CPU["kube-apiserver"] <= 0 || c.CPU[cpuCapstan] <= 0) {
+		t.Errorf("cold sync CPU by process: %v", c.CPU)
+	}
 	// The breakdown comes from three watches whose events need not
 	// arrive in order between them: only each one's own order is asserted.
 	if c := r.ColdSync; c != nil && (c.FirstCreatedSeconds <= 0 || c.LastCreatedSeconds < c.FirstCreatedSeconds ||

@@ -69,6 +69,10 @@ func (b *bench) fullCeiling(ctx context.Context, cl *cluster, all []App, conc in
 	if err != nil {
 		return err
 	}
+	cpuBefore, err := readCPU(cl.Dir, 0)
+	if err != nil {
+		return err
+	}
 	start := time.Now()
 	full, err := applyLoop(ctx, cl, all, conc, b.opts.ConfigMapBytes)
 	if err != nil {
@@ -90,6 +94,11 @@ func (b *bench) fullCeiling(ctx context.Context, cl *cluster, all []App, conc in
 	if c.Available, err = deployArr.waitReached(ctx, keys, bound); err != nil {
 		return err
 	}
+	cpuAfter, err := readCPU(cl.Dir, 0)
+	if err != nil {
+		return err
+	}
+	c.CPU = cpuAfter.since(cpuBefore)
 	if times, n := deployArr.reachedTimes(keys); n > 0 {
 		c.AvailableSeconds = last(times).Sub(start).Seconds()
 	}

@@ -157,6 +157,10 @@ func (b *bench) coldSync(ctx context.Context) error {
 	// Keep a heap profile of the first process at its highest RSS, from
 	// here to its stop in restart (peakResult).
 	b.peak = b.watchPeak(ctx, "peak")
+	cpuBefore, err := readCPU(b.cl.Dir, b.capstan.pid())
+	if err != nil {
+		return err
+	}
 	start := time.Now()
 	if err := b.createApplications(ctx); err != nil {
 		return err
@@ -167,7 +171,12 @@ func (b *bench) coldSync(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	cs := &ColdSync{Seconds: at.Sub(start).Seconds(), CreateSeconds: created.Seconds(), Converged: len(b.apps), MinRequestsPerApp: minRequestsPerApp}
+	cpuAfter, err := readCPU(b.cl.Dir, b.capstan.pid())
+	if err != nil {
+		return err
+	}
+	cs := &ColdSync{Seconds: at.Sub(start).Seconds(), CreateSeconds: created.Seconds(), Converged: len(b.apps), MinRequestsPerApp: minRequestsPerApp,
+		CPU: cpuAfter.since(cpuBefore)}
 	cs.against(b.res.Ceiling, b.res.Scale.Objects)
 	b.breakDown(cs, start, at)
 	b.res.ColdSync = cs
@@ -181,13 +190,13 @@ func (b *bench) coldSync(ctx context.Context) error {
 	}
 	cs.Requests, cs.CPUSeconds = reqs, cpu
 	cs.RequestsPerApp = reqs.Total / float64(len(b.apps))
-	return nil
+	return b.watchConfigMaps(ctx)
 }
 
-// breakDown adds to cs, from the watches, when capstan's ConfigMaps and
-// Deployments were created (the first and last of its applies the watch
-// can see), when the last Deployment became Available, and how far the
-// sync had got at each tenth of it.
+// breakDown adds to cs, from the watches, when capstan's Deployments were
+// created (the first and last of its applies the watch can see; they come
+// last in each app's sync), when the last of them became Available, and
+// how far the sync had got at each tenth of it.
 func (b *bench) breakDown(cs *ColdSync, start, end time.Time) {
 	since := func(t time.Time) float64 {
 		if t.IsZero() {
@@ -195,12 +204,10 @@ func (b *bench) breakDown(cs *ColdSync, start, end time.Time) {
 		}
 		return t.Sub(start).Seconds()
 	}
-	deployKeys, configKeys := keysOf(b.apps, workloadName), keysOf(b.apps, configMapName)
+	deployKeys := keysOf(b.apps, workloadName)
 	deployCreated, _ := b.deployArr.createdTimes(deployKeys)
-	configCreated, _ := b.configArr.createdTimes(configKeys)
 	deployAvailable, _ := b.deployArr.reachedTimes(deployKeys)
-	objects := append(deployCreated, configCreated...)
-	cs.FirstCreatedSeconds, cs.LastCreatedSeconds = since(first(objects)), since(last(objects))
+	cs.FirstCreatedSeconds, cs.LastCreatedSeconds = since(first(deployCreated)), since(last(deployCreated))
 	cs.LastAvailableSeconds = since(last(deployAvailable))
 	cs.Timeline = timeline(start, end.Sub(start), b.appSt.firstReadyTimes(b.apps), deployCreated, deployAvailable)
 	if c := b.res.Ceiling; c != nil && c.AvailableSeconds > 0 && c.Available == c.Namespaces {

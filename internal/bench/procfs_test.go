@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strconv"
 	"testing"
+	"time"
 )
 
 // capstan's render workers are its children: the figures must count them.
@@ -45,5 +46,46 @@ func TestProcessFiguresCountChildren(t *testing.T) {
 	}
 	if _, err := cpuSeconds(os.Getpid()); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// A split is the difference of two readings, a process started in
+// between counting from zero, and prints both sides by the cold sync's
+// largest first, with totals.
+func TestCPUSplit(t *testing.T) {
+	before := cpuReading{"kube-apiserver": 10, "etcd": 2, cpuBenchmark: 1}
+	after := cpuReading{"kube-apiserver": 40, "etcd": 9, cpuBenchmark: 1.5, cpuCapstan: 12}
+	cold := after.since(before)
+	if cold["kube-apiserver"] != 30 || cold["etcd"] != 7 || cold[cpuBenchmark] != 0.5 || cold[cpuCapstan] != 12 {
+		t.Fatalf("since = %v", cold)
+	}
+	ceiling := map[string]float64{"kube-apiserver": 20, "etcd": 5, cpuBenchmark: 3}
+	want := "kube-apiserver 20.0 | 30.0, capstan 0.0 | 12.0, etcd 5.0 | 7.0, benchmark 3.0 | 0.5, total 28.0 | 49.5"
+	if got := cpuSplitOf(ceiling, cold); got != want {
+		t.Errorf("cpuSplitOf =\n%s, want\n%s", got, want)
+	}
+}
+
+// ownCPUSeconds counts the process alone: the test's busy loop shows, and
+// it is never more than the process with its children.
+func TestOwnCPUSeconds(t *testing.T) {
+	before, err := ownCPUSeconds(os.Getpid())
+	if err != nil {
+		t.Fatal(err)
+	}
+	x := 0
+	for deadline := time.Now().Add(300 * time.Millisecond); time.Now().Before(deadline); {
+		x++
+	}
+	after, err := ownCPUSeconds(os.Getpid())
+	if err != nil {
+		t.Fatal(err)
+	}
+	withChildren, err := cpuSeconds(os.Getpid())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if after-before < 0.1 || after > withChildren {
+		t.Errorf("own CPU %.2f s then %.2f s (%d loops), with children %.2f s", before, after, x, withChildren)
 	}
 }

@@ -90,8 +90,8 @@ func rows(r *Result) []row {
 		if c.AvailableRatio > 0 {
 			add("", "ratio to ceiling to all Available", fmt.Sprintf("%.2f", c.AvailableRatio), "", nil)
 		}
-		add("", "  first W1 object created", fmt.Sprintf("%.1fs", c.FirstCreatedSeconds), "", nil)
-		add("", "  last W1 object created", fmt.Sprintf("%.1fs (capstan's last apply of a ConfigMap or Deployment)", c.LastCreatedSeconds), "", nil)
+		add("", "  first Deployment created", fmt.Sprintf("%.1fs", c.FirstCreatedSeconds), "", nil)
+		add("", "  last Deployment created", fmt.Sprintf("%.1fs (capstan's last apply of one, the last object of each app)", c.LastCreatedSeconds), "", nil)
 		add("", "  last Deployment Available", fmt.Sprintf("%.1fs", c.LastAvailableSeconds), "", nil)
 		add("", "  last Application Synced+Healthy", fmt.Sprintf("%.1fs", c.Seconds), "", nil)
 		if len(c.Timeline) > 0 {
@@ -105,6 +105,9 @@ func rows(r *Result) []row {
 		add("", "client count (cross-check)", fmt.Sprintf("%.0f: %s", c.Requests.ClientTotal, verbs(c.Requests.Client)), sameTarget, new(sameCount(c.Requests)))
 		add("", "writes (of which dry runs)", fmt.Sprintf("%.0f (%.0f)", c.Requests.Writes, c.Requests.DryRun), "", nil)
 		add("", "capstan CPU", fmt.Sprintf("%.1fs", c.CPUSeconds), "", nil)
+		if r.Ceiling != nil && len(r.Ceiling.CPU) > 0 && len(c.CPU) > 0 {
+			add("", "CPU s by process, ceiling | cold sync", cpuSplitOf(r.Ceiling.CPU, c.CPU), "", nil)
+		}
 	}
 	if i := r.Idle; i != nil {
 		add("idle", "window", fmt.Sprintf("%.0fs", i.Seconds), "", nil)

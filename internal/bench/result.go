@@ -97,6 +97,9 @@ type Ceiling struct {
 	// Available counts those that became so, of Namespaces.
 	AvailableSeconds float64 `json:"availableSeconds"`
 	Available        int     `json:"available"`
+	// CPU is what each process used from the start of the full run to
+	// its last Deployment Available, in seconds (see readCPU).
+	CPU map[string]float64 `json:"cpuByProcess,omitempty"`
 }
 
 // Probe is a short apply loop at one concurrency.
@@ -130,17 +133,20 @@ type ColdSync struct {
 	Converged      int     `json:"converged"`
 	// The breakdown, in seconds from the first Application's creation,
 	// from the benchmark's watches: the first and the last of capstan's
-	// ConfigMaps and Deployments to appear (its applies the watches see),
+	// Deployments to appear (its applies the watch sees),
 	// and the last Deployment to become Available. Seconds is the last
 	// Application Synced and Healthy.
 	FirstCreatedSeconds  float64 `json:"firstCreatedSeconds"`
 	LastCreatedSeconds   float64 `json:"lastCreatedSeconds"`
 	LastAvailableSeconds float64 `json:"lastAvailableSeconds"`
 	// Timeline is the progress at each tenth of Seconds.
-	Timeline       []TimelinePoint `json:"timeline,omitempty"`
-	CPUSeconds     float64         `json:"cpuSeconds"`
-	Requests       Requests        `json:"requests"`
-	RequestsPerApp float64         `json:"requestsPerApp"`
+	Timeline   []TimelinePoint `json:"timeline,omitempty"`
+	CPUSeconds float64         `json:"cpuSeconds"`
+	// CPU is what each process used from the first Application's
+	// creation to the last Synced and Healthy, in seconds (see readCPU).
+	CPU            map[string]float64 `json:"cpuByProcess,omitempty"`
+	Requests       Requests           `json:"requests"`
+	RequestsPerApp float64            `json:"requestsPerApp"`
 	// MinRequestsPerApp is what the first sync of an app cannot do
 	// without: see minRequestsPerApp.
 	MinRequestsPerApp float64 `json:"minRequestsPerApp"`

@@ -1,0 +1,116 @@
+package bench
+
+import (
+	"fmt"
+	"maps"
+	"os"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/capstan-cd/capstan/internal/localkube"
+)
+
+// Names of the processes a CPU split counts besides the control plane's.
+const (
+	cpuCapstan   = "capstan"
+	cpuBenchmark = "benchmark"
+)
+
+// cpuReading is the CPU time each process has used so far, in seconds, by
+// name: the components of one control plane, capstan with its render
+// workers (when it runs), and the benchmark itself (its watches, and in
+// the ceiling its apply loop).
+type cpuReading map[string]float64
+
+// readCPU reads, at one moment, the CPU time of each component of the
+// control plane in dir, of capstan (pid 0: none) and of the benchmark.
+// The two cores are shared by all of them, so during a window that keeps
+// them busy, what one process uses is taken from the others: the split
+// says where a cold sync's time goes, and the ceiling's says what the same
+// objects cost without capstan.
+func readCPU(dir string, capstanPID int) (cpuReading, error) {
+	procs, err := localkube.Processes(dir)
+	if err != nil {
+		return nil, fmt.Errorf("list the control plane's processes: %w", err)
+	}
+	r := cpuReading{}
+	for _, p := range procs {
+		if r[p.Name], err = ownCPUSeconds(p.PID); err != nil {
+			return nil, err
+		}
+	}
+	if capstanPID != 0 {
+		if r[cpuCapstan], err = cpuSeconds(capstanPID); err != nil {
+			return nil, err
+		}
+	}
+	if r[cpuBenchmark], err = ownCPUSeconds(os.Getpid()); err != nil {
+		return nil, err
+	}
+	return r, nil
+}
+
+// since is what each process used between earlier and r. A process absent
+// from earlier (capstan started in between) counts from zero.
+func (r cpuReading) since(earlier cpuReading) map[string]float64 {
+	out := make(map[string]float64, len(r))
+	for name, v := range r {
+		out[name] = v - earlier[name]
+	}
+	return out
+}
+
+// ownCPUSeconds is the user and system CPU time of one process, without
+// its children: the benchmark's children are the control plane and
+// capstan, counted apart.
+func ownCPUSeconds(pid int) (float64, error) {
+	fields, err := procStat(pid)
+	if err != nil {
+		return 0, fmt.Errorf("read CPU time of process %d: %w", pid, err)
+	}
+	total := 0.0
+	for _, i := range []int{11, 12} { // utime, stime
+		v, err := strconv.ParseFloat(fields[i], 64)
+		if err != nil {
+			return 0, fmt.Errorf("read CPU time of process %d: bad /proc stat", pid)
+		}
+		total += v
+	}
+	return total / clockTicks, nil
+}
+
+// cpuTotal adds up a split.
+func cpuTotal(split map[string]float64) float64 {
+	total := 0.0
+	for _, v := range split {
+		total += v
+	}
+	return total
+}
+
+// cpuSplitOf prints the splits of the ceiling and of the cold sync side by
+// side, largest first by the cold sync, with their totals: "name a | b".
+func cpuSplitOf(ceiling, cold map[string]float64) string {
+	names := slices.Collect(maps.Keys(cold))
+	for n := range ceiling {
+		if _, ok := cold[n]; !ok {
+			names = append(names, n)
+		}
+	}
+	slices.SortFunc(names, func(a, b string) int {
+		if cold[a] != cold[b] {
+			if cold[a] > cold[b] {
+				return -1
+			}
+			return 1
+		}
+		return strings.Compare(a, b)
+	})
+	parts := make([]string, 0, len(names)+1)
+	for _, n := range names {
+		parts = append(parts, fmt.Sprintf("%s %.1f | %.1f", n, ceiling[n], cold[n]))
+	}
+	parts = append(parts, fmt.Sprintf("total %.1f | %.1f", cpuTotal(ceiling), cpuTotal(cold)))
+	return strings.Join(parts, ", ")
+}
