@@ -14,12 +14,13 @@ import (
 // Names of the processes a CPU split counts besides the control plane's.
 const (
 	cpuCapstan   = "capstan"
+	cpuWorkers   = "capstan's render workers"
 	cpuBenchmark = "benchmark"
 )
 
 // cpuReading is the CPU time each process has used so far, in seconds, by
-// name: the components of one control plane, capstan with its render
-// workers (when it runs), and the benchmark itself (its watches, and in
+// name: the components of one control plane, capstan and its render
+// workers apart (when it runs), and the benchmark itself (its watches, and in
 // the ceiling its apply loop).
 type cpuReading map[string]float64
 
@@ -41,9 +42,14 @@ func readCPU(dir string, capstanPID int) (cpuReading, error) {
 		}
 	}
 	if capstanPID != 0 {
-		if r[cpuCapstan], err = cpuSeconds(capstanPID); err != nil {
+		withWorkers, err := cpuSeconds(capstanPID)
+		if err != nil {
 			return nil, err
 		}
+		if r[cpuCapstan], err = ownCPUSeconds(capstanPID); err != nil {
+			return nil, err
+		}
+		r[cpuWorkers] = withWorkers - r[cpuCapstan]
 	}
 	if r[cpuBenchmark], err = ownCPUSeconds(os.Getpid()); err != nil {
 		return nil, err
