@@ -11,6 +11,7 @@ import (
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/metadata"
 	"k8s.io/client-go/metadata/metadatainformer"
 	"k8s.io/client-go/rest"
@@ -22,14 +23,19 @@ import (
 
 // Live watches the objects capstan manages on one cluster: only those with
 // the label capstan.dev/managed=true, only of the kinds Applications use,
-// and only their metadata. A change is reported on Events, so drift is seen
-// when it happens rather than at the next poll.
+// and only their metadata, but for what the health of a Deployment reads
+// (see HealthView). A change is reported on Events, so drift is seen when
+// it happens rather than at the next poll.
 //
 // On a cluster limited to some namespaces (the `namespaces` key of its
 // Secret), each kind is watched in each of those namespaces, which a Role
 // there allows, and cluster-scoped kinds are not watched at all.
 type Live struct {
 	client metadata.Interface
+	// typed watches the kinds whose health views are kept (see
+	// HealthView), in protobuf.
+	typed  kubernetes.Interface
+	health healthViews
 	// namespaces are those watched; the key "" (every namespace) when the
 	// cluster is not limited.
 	namespaces map[string]bool
@@ -65,6 +71,13 @@ func NewLive(ctx context.Context, cfg *rest.Config, labelKey string, namespaces 
 	if err != nil {
 		return nil, err
 	}
+	protobuf := rest.CopyConfig(cfg)
+	protobuf.ContentType = "application/vnd.kubernetes.protobuf"
+	protobuf.AcceptContentTypes = "application/vnd.kubernetes.protobuf,application/json"
+	typed, err := kubernetes.NewForConfig(protobuf)
+	if err != nil {
+		return nil, err
+	}
 	if len(namespaces) == 0 {
 		namespaces = []string{metav1.NamespaceAll}
 	}
@@ -72,7 +85,7 @@ func NewLive(ctx context.Context, cfg *rest.Config, labelKey string, namespaces 
 	for _, ns := range namespaces {
 		watched[ns] = true
 	}
-	return &Live{client: client, namespaces: watched, events: make(chan Event, 1024), labelKey: labelKey, watching: map[schema.GroupVersionResource]map[string]cache.SharedIndexInformer{}, kinds: map[schema.GroupVersionResource]schema.GroupVersionKind{}, ctx: ctx}, nil
+	return &Live{client: client, typed: typed, namespaces: watched, events: make(chan Event, 1024), labelKey: labelKey, watching: map[schema.GroupVersionResource]map[string]cache.SharedIndexInformer{}, kinds: map[schema.GroupVersionResource]schema.GroupVersionKind{}, ctx: ctx}, nil
 }
 
 // limited reports whether the cluster is limited to some namespaces.
@@ -156,19 +169,41 @@ func (l *Live) Watch(ctx context.Context, gvr schema.GroupVersionResource, gvk s
 // costs memory for every object watched: nothing reads these by namespace,
 // so they are not indexed by it.
 func (l *Live) informer(ns string, gvr schema.GroupVersionResource) (cache.SharedIndexInformer, error) {
-	selector := v1alpha1.LabelCapstanManaged + "=true"
-	inf := metadatainformer.NewFilteredMetadataInformer(l.client, gvr, ns, 10*time.Hour, cache.Indexers{ownerIndex: l.ownerKeys}, func(o *metav1.ListOptions) {
-		o.LabelSelector = selector
-	}).Informer()
-	if err := inf.SetTransform(slim); err != nil {
-		return nil, err
+	var inf cache.SharedIndexInformer
+	if gvr == deploymentsResource {
+		var err error
+		if inf, err = l.deploymentInformer(ns); err != nil {
+			return nil, err
+		}
+	} else {
+		selector := v1alpha1.LabelCapstanManaged + "=true"
+		inf = metadatainformer.NewFilteredMetadataInformer(l.client, gvr, ns, 10*time.Hour, cache.Indexers{ownerIndex: l.ownerKeys}, func(o *metav1.ListOptions) {
+			o.LabelSelector = selector
+		}).Informer()
+		if err := inf.SetTransform(slim); err != nil {
+			return nil, err
+		}
 	}
 	_, err := inf.AddEventHandler(cache.ResourceEventHandlerFuncs{
 		AddFunc:    func(obj any) { l.emit(gvr, obj) },
 		UpdateFunc: func(_, obj any) { l.emit(gvr, obj) },
-		DeleteFunc: func(obj any) { l.emit(gvr, obj) },
+		DeleteFunc: func(obj any) {
+			if m := metadataOfDeleted(obj); m != nil && gvr == deploymentsResource {
+				l.health.remove(m.Namespace, m.Name)
+			}
+			l.emit(gvr, obj)
+		},
 	})
 	return inf, err
+}
+
+// metadataOfDeleted is the cached metadata of an object a watch saw go.
+func metadataOfDeleted(obj any) *metav1.PartialObjectMetadata {
+	if d, ok := obj.(cache.DeletedFinalStateUnknown); ok {
+		obj = d.Obj
+	}
+	m, _ := obj.(*metav1.PartialObjectMetadata)
+	return m
 }
 
 // Owned returns the managed objects of gvr whose tracking names the

@@ -76,6 +76,12 @@ func (c *Checks) lookup(gk schema.GroupKind) (Check, bool) {
 	return nil, false
 }
 
+// Has reports whether a custom check matches gk.
+func (c *Checks) Has(gk schema.GroupKind) bool {
+	_, ok := c.lookup(gk)
+	return ok
+}
+
 // Of is the health of obj: a custom check when one matches its kind, else
 // the built-in assessment (see the package function Of).
 func (c *Checks) Of(ctx context.Context, obj *unstructured.Unstructured) (*Status, error) {

@@ -70,6 +70,33 @@ func TestFirstSyncReadsNothingOfItsDestination(t *testing.T) {
 	}
 }
 
+// A Deployment's rollout after its first sync is followed from the watch,
+// which keeps what its health check reads: the Application becomes
+// Healthy without a read of the Deployment.
+func TestRolloutIsFollowedWithoutReads(t *testing.T) {
+	cl, requests := startCountingController(t)
+	repo := gitserver.NewRepo(t, t.TempDir(), "rollout")
+	repo.Commit(t, "main", map[string]string{"guestbook/web.yaml": deploymentYAML("web", "registry.invalid/web:1.0", 2)}, "a Deployment")
+	repo.SetHead(t, "main")
+	if err := cl.Create(context.Background(), seedApp("rollout", repo.URL(), "rollout")); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "the Application Synced and Healthy", func(ctx context.Context) (bool, error) {
+		a := appStatus(t, cl, "rollout")
+		return a.Status.Sync.Status == v1alpha1.SyncStatusCodeSynced && a.Status.Health.Status == v1alpha1.HealthStatusHealthy, nil
+	})
+	requests.waitQuiet()
+	var reads []string
+	for _, r := range requests.since(0) {
+		if strings.HasPrefix(r, "GET ") && strings.Contains(r, "/namespaces/rollout/") {
+			reads = append(reads, r)
+		}
+	}
+	if len(reads) > 0 {
+		t.Errorf("the rollout was read %d times, want none:\n%s", len(reads), strings.Join(reads, "\n"))
+	}
+}
+
 // configMap is a ConfigMap's manifest with one data value.
 func configMap(name, value string) string {
 	return fmt.Sprintf("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: %s\ndata: {v: %q}\n", name, value)

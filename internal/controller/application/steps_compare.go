@@ -195,6 +195,11 @@ func (r *Reconciler) compareOne(ctx context.Context, st *state, obj *unstructure
 			return res, nil
 		}
 	}
+	if watched {
+		if res, ok, err := r.followStatus(st, obj, m.Resource, key, h, meta); ok || err != nil {
+			return res, err
+		}
+	}
 	if !watched && m.Scope.Name() == apimeta.RESTScopeNameNamespace {
 		// Nothing can be in a namespace that does not exist: one read of
 		// the namespace answers for all of a new Application's objects.
@@ -279,6 +284,41 @@ func (r *Reconciler) compareOne(ctx context.Context, st *state, obj *unstructure
 	}
 	r.remember(st, key, h, live, res, "")
 	return res, nil
+}
+
+// followStatus concludes, without reading it, on an object whose watched
+// version moved in its status alone (a Deployment rolling out): the watch
+// keeps what its health check reads (cluster.Live.HealthView), the
+// verdict holds, and the health is assessed afresh. ok is false when
+// memory cannot tell: a kind whose status is not watched, a custom health
+// check (it may read any field), a change of generation, uid or of the
+// labels and annotations capstan sets, or a view of another version than
+// the cached metadata.
+func (r *Reconciler) followStatus(st *state, desired *unstructured.Unstructured, gvr schema.GroupVersionResource, key, desiredHash string,
+	meta *metav1.PartialObjectMetadata) (res *resource, ok bool, err error) {
+	gvk := desired.GroupVersionKind()
+	v, found := r.verdicts.get(appKey(st.app), key)
+	if !found || v.desiredHash != desiredHash || v.shared || st.settings.Health.Has(gvk.GroupKind()) {
+		return nil, false, nil
+	}
+	view, found := st.target.live.HealthView(gvr, meta.Namespace, meta.Name, meta.ResourceVersion)
+	if !found {
+		return nil, false, nil
+	}
+	live := metadataObject(gvk, meta)
+	live.SetGeneration(meta.Generation)
+	if !onlyStatusChanged(v, desired, live) {
+		return nil, false, nil
+	}
+	res = &resource{desired: desired, live: live, modified: v.modified}
+	if res.health, err = st.assess(view); err != nil {
+		return nil, false, err
+	}
+	// What capstan owns is kept from the verdict: a change of it that
+	// moves neither the generation nor the metadata capstan sets changes
+	// none of its values, and the next read compares it anew.
+	r.remember(st, key, desiredHash, live, res, v.owned)
+	return res, true, nil
 }
 
 // known reports whether the version of an object the watch cache holds is
