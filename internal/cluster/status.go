@@ -9,6 +9,7 @@ import (
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/apimachinery/pkg/types"
 	appsinformers "k8s.io/client-go/informers/apps/v1"
 	"k8s.io/client-go/tools/cache"
 
@@ -33,24 +34,37 @@ var deploymentsResource = schema.GroupVersionResource{Group: "apps", Version: "v
 // the one of the cached version is asked for.
 type healthViews struct {
 	mu    sync.Mutex
-	views map[string][]*appsv1.Deployment // the last viewsKept, oldest first
+	views map[string][]*deploymentView // the last viewsKept, oldest first
+}
+
+// deploymentView is one version of a Deployment as its health check reads
+// it: a few hundred bytes, where the typed object, its pod template
+// included even when empty, takes kilobytes.
+type deploymentView struct {
+	uid             types.UID
+	resourceVersion string
+	generation      int64
+	deletion        *metav1.Time
+	replicas        *int32
+	paused          bool
+	status          appsv1.DeploymentStatus
 }
 
 // viewsKept is how many versions of a Deployment have a view at once.
-const viewsKept = 4
+const viewsKept = 3
 
-func (h *healthViews) put(d *appsv1.Deployment) {
+func (h *healthViews) put(namespace, name string, v *deploymentView) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	if h.views == nil {
-		h.views = map[string][]*appsv1.Deployment{}
+		h.views = map[string][]*deploymentView{}
 	}
-	key := d.Namespace + "/" + d.Name
+	key := namespace + "/" + name
 	kept := h.views[key]
 	if len(kept) == viewsKept {
 		kept = append(kept[:0:0], kept[1:]...)
 	}
-	h.views[key] = append(kept, d)
+	h.views[key] = append(kept, v)
 }
 
 func (h *healthViews) remove(namespace, name string) {
@@ -61,15 +75,15 @@ func (h *healthViews) remove(namespace, name string) {
 
 // get returns the view of one version, if it is still kept, and forgets
 // the older ones: the cache never goes back to them.
-func (h *healthViews) get(namespace, name, resourceVersion string) *appsv1.Deployment {
+func (h *healthViews) get(namespace, name, resourceVersion string) *deploymentView {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	key := namespace + "/" + name
 	kept := h.views[key]
-	for i, d := range kept {
-		if d.ResourceVersion == resourceVersion {
+	for i, v := range kept {
+		if v.resourceVersion == resourceVersion {
 			h.views[key] = kept[i:]
-			return d
+			return v
 		}
 	}
 	return nil
@@ -96,12 +110,8 @@ func (l *Live) keepDeploymentHealth(obj any) (any, error) {
 	if !ok {
 		return obj, nil
 	}
-	l.health.put(&appsv1.Deployment{
-		ObjectMeta: metav1.ObjectMeta{Name: d.Name, Namespace: d.Namespace, UID: d.UID, ResourceVersion: d.ResourceVersion,
-			Generation: d.Generation, DeletionTimestamp: d.DeletionTimestamp},
-		Spec:   appsv1.DeploymentSpec{Replicas: d.Spec.Replicas, Paused: d.Spec.Paused},
-		Status: d.Status,
-	})
+	l.health.put(d.Namespace, d.Name, &deploymentView{uid: d.UID, resourceVersion: d.ResourceVersion, generation: d.Generation,
+		deletion: d.DeletionTimestamp, replicas: d.Spec.Replicas, paused: d.Spec.Paused, status: d.Status})
 	return slim(&metav1.PartialObjectMetadata{TypeMeta: metav1.TypeMeta{APIVersion: "apps/v1", Kind: "Deployment"}, ObjectMeta: d.ObjectMeta})
 }
 
@@ -115,9 +125,15 @@ func (l *Live) HealthView(gvr schema.GroupVersionResource, namespace, name, reso
 	if gvr != deploymentsResource {
 		return nil, false
 	}
-	d := l.health.get(namespace, name, resourceVersion)
-	if d == nil {
+	v := l.health.get(namespace, name, resourceVersion)
+	if v == nil {
 		return nil, false
+	}
+	d := &appsv1.Deployment{
+		ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: namespace, UID: v.uid, ResourceVersion: v.resourceVersion,
+			Generation: v.generation, DeletionTimestamp: v.deletion},
+		Spec:   appsv1.DeploymentSpec{Replicas: v.replicas, Paused: v.paused},
+		Status: v.status,
 	}
 	m, err := runtime.DefaultUnstructuredConverter.ToUnstructured(d)
 	if err != nil {

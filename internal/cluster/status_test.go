@@ -5,12 +5,10 @@ import (
 	"testing"
 
 	appsv1 "k8s.io/api/apps/v1"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 )
 
-func version(rv int) *appsv1.Deployment {
-	return &appsv1.Deployment{ObjectMeta: metav1.ObjectMeta{Namespace: "ns", Name: "web", ResourceVersion: fmt.Sprint(rv)},
-		Status: appsv1.DeploymentStatus{ObservedGeneration: int64(rv)}}
+func version(rv int) *deploymentView {
+	return &deploymentView{resourceVersion: fmt.Sprint(rv), status: appsv1.DeploymentStatus{ObservedGeneration: int64(rv)}}
 }
 
 // The cache's version may lag the last received: its view is found among
@@ -19,18 +17,18 @@ func version(rv int) *appsv1.Deployment {
 func TestHealthViewsFollowTheCachedVersion(t *testing.T) {
 	var h healthViews
 	for rv := 1; rv <= viewsKept+1; rv++ {
-		h.put(version(rv))
+		h.put("ns", "web", version(rv))
 	}
 	if h.get("ns", "web", "1") != nil {
 		t.Errorf("version 1 still has a view after %d newer ones", viewsKept)
 	}
-	if d := h.get("ns", "web", "3"); d == nil || d.Status.ObservedGeneration != 3 {
+	if d := h.get("ns", "web", "3"); d == nil || d.status.ObservedGeneration != 3 {
 		t.Fatalf("view of version 3 = %v", d)
 	}
 	if h.get("ns", "web", "2") != nil {
 		t.Errorf("version 2 kept after version 3 was asked for")
 	}
-	h.put(version(viewsKept + 2))
+	h.put("ns", "web", version(viewsKept+2))
 	if d := h.get("ns", "web", fmt.Sprint(viewsKept+2)); d == nil {
 		t.Errorf("the newest version has no view")
 	}
