@@ -25,7 +25,7 @@ CONTROLPLANE_STAMP := $(BIN)/.controlplane
 KWOK_STAGES := node/fast/node-initialize.yaml node/heartbeat-with-lease/node-heartbeat-with-lease.yaml \
                pod/fast/pod-ready.yaml pod/fast/pod-complete.yaml pod/fast/pod-delete.yaml
 
-TEST_FLAGS ?= -count=1 -timeout=15m
+TEST_FLAGS ?= -count=1 -timeout=30m
 
 .PHONY: all build controlplane generate verify lint test fuzz fuzz-short bench demo demo-down clean image chart ui-screenshots
 
