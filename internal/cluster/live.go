@@ -51,8 +51,6 @@ type Live struct {
 	// NamespaceExists is asked; nsStore is nil when they cannot be watched.
 	nsOnce  sync.Once
 	nsStore cache.Store
-	// nsStop ends the namespaces' watch, which ends with ctx anyway.
-	nsStop context.CancelFunc
 }
 
 // Event says that a managed object changed (or appeared, or went away).
@@ -187,18 +185,14 @@ func (l *Live) informer(ns string, gvr schema.GroupVersionResource) (cache.Share
 	_, err := inf.AddEventHandler(cache.ResourceEventHandlerFuncs{
 		AddFunc:    func(obj any) { l.emit(gvr, obj) },
 		UpdateFunc: func(_, obj any) { l.emit(gvr, obj) },
-		DeleteFunc: func(obj any) {
-			if m := metadataOfDeleted(obj); m != nil && gvr == deploymentsResource {
-				l.health.remove(m.Namespace, m.Name)
-			}
-			l.emit(gvr, obj)
-		},
+		DeleteFunc: func(obj any) { l.emit(gvr, obj) },
 	})
 	return inf, err
 }
 
-// metadataOfDeleted is the cached metadata of an object a watch saw go.
-func metadataOfDeleted(obj any) *metav1.PartialObjectMetadata {
+// cachedMetadata is the cached metadata a watch event carries, also that
+// of an object gone while the watch was down; nil for anything else.
+func cachedMetadata(obj any) *metav1.PartialObjectMetadata {
 	if d, ok := obj.(cache.DeletedFinalStateUnknown); ok {
 		obj = d.Obj
 	}
@@ -318,14 +312,17 @@ func (l *Live) watchNamespaces() {
 	if err := inf.SetTransform(nameOnly); err != nil {
 		return
 	}
+	// The watch runs as long as the Live, unless its first list fails.
 	watchCtx, stop := context.WithCancel(l.ctx)
-	l.nsStop = stop
+	defer func() {
+		if l.nsStore == nil {
+			stop()
+		}
+	}()
 	go inf.Run(watchCtx.Done())
-	if !cache.WaitForCacheSync(ctx.Done(), inf.HasSynced) {
-		stop()
-		return
+	if cache.WaitForCacheSync(ctx.Done(), inf.HasSynced) {
+		l.nsStore = inf.GetStore()
 	}
-	l.nsStore = inf.GetStore()
 }
 
 // nameOnly keeps of a watched object its name: all that is asked of a
@@ -339,11 +336,8 @@ func nameOnly(obj any) (any, error) {
 }
 
 func (l *Live) emit(gvr schema.GroupVersionResource, obj any) {
-	if d, ok := obj.(cache.DeletedFinalStateUnknown); ok {
-		obj = d.Obj
-	}
-	m, ok := obj.(*metav1.PartialObjectMetadata)
-	if !ok {
+	m := cachedMetadata(obj)
+	if m == nil {
 		return
 	}
 	l.mu.Lock()

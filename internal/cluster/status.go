@@ -100,7 +100,12 @@ func (l *Live) deploymentInformer(ns string) (cache.SharedIndexInformer, error) 
 	if err := inf.SetTransform(l.keepDeploymentHealth); err != nil {
 		return nil, err
 	}
-	return inf, nil
+	_, err := inf.AddEventHandler(cache.ResourceEventHandlerFuncs{DeleteFunc: func(obj any) {
+		if m := cachedMetadata(obj); m != nil {
+			l.health.remove(m.Namespace, m.Name)
+		}
+	}})
+	return inf, err
 }
 
 // keepDeploymentHealth records the health view of a watched Deployment and
