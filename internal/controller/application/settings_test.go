@@ -138,6 +138,23 @@ return hs`,
 	})
 }
 
+// A custom health check for Deployments may read any field: a rollout is
+// then assessed on the whole Deployment, read, not on what the watch keeps
+// of it for the built-in check (no template). The script reads both the
+// template and the status, so it follows the rollout only when it is given
+// the whole object.
+func TestCustomDeploymentHealthReadsTheWholeObject(t *testing.T) {
+	cl, _ := startSettingsController(t, map[string]string{
+		"resource.customizations.health.apps_Deployment": `
+return {status = "Healthy", message = "template " .. obj.spec.template.metadata.labels.app .. ", ready " .. (obj.status.readyReplicas or 0)}`,
+	})
+	healthyApp(t, cl, "custom-rollout", map[string]string{"guestbook/web.yaml": deploymentYAML("web", "registry.invalid/web:1.0", 2)})
+	waitFor(t, "the script's health of the rolled-out Deployment", func(context.Context) (bool, error) {
+		_, h := widgetHealth(t, cl, "custom-rollout")
+		return h.Message == "template web, ready 2", nil
+	})
+}
+
 // In an app of apps, a child Application that is OutOfSync and not
 // healthy leaves its parent Healthy, unless argocd-cm customizes the
 // health of Applications.
