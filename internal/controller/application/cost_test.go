@@ -51,12 +51,7 @@ func TestSyncCostsTheChangedObjectsAndOneStatusWrite(t *testing.T) {
 func TestFirstSyncReadsNothingOfItsDestination(t *testing.T) {
 	cl, requests := startCountingController(t)
 	syncedConfigMaps(t, cl, requests, "first-sync", 3)
-	var there []string
-	for _, r := range requests.since(0) {
-		if strings.Contains(r, "/namespaces/first-sync") {
-			there = append(there, r)
-		}
-	}
+	there := requests.in("first-sync")
 	applies := 0
 	for _, r := range there {
 		if !strings.HasPrefix(r, "PATCH ") {
@@ -75,26 +70,35 @@ func TestFirstSyncReadsNothingOfItsDestination(t *testing.T) {
 // Healthy without a read of the Deployment.
 func TestRolloutIsFollowedWithoutReads(t *testing.T) {
 	cl, requests := startCountingController(t)
-	repo := gitserver.NewRepo(t, t.TempDir(), "rollout")
-	repo.Commit(t, "main", map[string]string{"guestbook/web.yaml": deploymentYAML("web", "registry.invalid/web:1.0", 2)}, "a Deployment")
-	repo.SetHead(t, "main")
-	if err := cl.Create(context.Background(), seedApp("rollout", repo.URL(), "rollout")); err != nil {
-		t.Fatal(err)
-	}
-	waitFor(t, "the Application Synced and Healthy", func(ctx context.Context) (bool, error) {
-		a := appStatus(t, cl, "rollout")
-		return a.Status.Sync.Status == v1alpha1.SyncStatusCodeSynced && a.Status.Health.Status == v1alpha1.HealthStatusHealthy, nil
-	})
+	healthyApp(t, cl, "rollout", map[string]string{"guestbook/web.yaml": deploymentYAML("web", "registry.invalid/web:1.0", 2)})
 	requests.waitQuiet()
 	var reads []string
-	for _, r := range requests.since(0) {
-		if strings.HasPrefix(r, "GET ") && strings.Contains(r, "/namespaces/rollout/") {
+	for _, r := range requests.in("rollout") {
+		if strings.HasPrefix(r, "GET ") {
 			reads = append(reads, r)
 		}
 	}
 	if len(reads) > 0 {
 		t.Errorf("the rollout was read %d times, want none:\n%s", len(reads), strings.Join(reads, "\n"))
 	}
+}
+
+// healthyApp creates the automated Application name, deploying files from
+// a repository of its own to the namespace name, and waits until it is
+// Synced and Healthy.
+func healthyApp(t *testing.T, cl client.Client, name string, files map[string]string) *gitserver.Repo {
+	t.Helper()
+	repo := gitserver.NewRepo(t, t.TempDir(), name)
+	repo.Commit(t, "main", files, name)
+	repo.SetHead(t, "main")
+	if err := cl.Create(context.Background(), seedApp(name, repo.URL(), name)); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, name+" Synced and Healthy", func(ctx context.Context) (bool, error) {
+		a := appStatus(t, cl, name)
+		return a.Status.Sync.Status == v1alpha1.SyncStatusCodeSynced && a.Status.Health.Status == v1alpha1.HealthStatusHealthy, nil
+	})
+	return repo
 }
 
 // configMap is a ConfigMap's manifest with one data value.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/http"
 	"os"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -108,6 +109,20 @@ func (r *requests) since(n int64) []string {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	return append([]string(nil), r.all[min(int(n), len(r.all)):]...)
+}
+
+// in lists the requests counted so far whose path is in namespace ns, or
+// is ns itself.
+func (r *requests) in(ns string) []string {
+	var out []string
+	for _, req := range r.since(0) {
+		_, uri, _ := strings.Cut(req, " ")
+		path, _, _ := strings.Cut(uri, "?")
+		if strings.Contains(path+"/", "/namespaces/"+ns+"/") {
+			out = append(out, req)
+		}
+	}
+	return out
 }
 
 // startCountingController is startController, also returning the count of

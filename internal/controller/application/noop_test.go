@@ -1,12 +1,8 @@
 package application
 
 import (
-	"context"
 	"testing"
 	"time"
-
-	"github.com/capstan-cd/capstan/api/v1alpha1"
-	"github.com/capstan-cd/capstan/internal/testenv/gitserver"
 )
 
 // TestNoOpReconcileIsFree lets an Application in sync be reconciled again
@@ -14,18 +10,9 @@ import (
 // controller makes meanwhile: none, and no status write.
 func TestNoOpReconcileIsFree(t *testing.T) {
 	cl, requests := startCountingController(t)
-	repo := gitserver.NewRepo(t, t.TempDir(), "apps")
-	repo.Commit(t, "main", map[string]string{
+	healthyApp(t, cl, "idle", map[string]string{
 		"guestbook/deployment.yaml": deploymentYAML("idle-web", "registry.invalid/web:1", 1),
 		"guestbook/service.yaml":    serviceYAML,
-	}, "idle")
-	repo.SetHead(t, "main")
-	if err := cl.Create(context.Background(), seedApp("idle", repo.URL(), "idle")); err != nil {
-		t.Fatal(err)
-	}
-	waitFor(t, "Synced and Healthy", func(ctx context.Context) (bool, error) {
-		a := appStatus(t, cl, "idle")
-		return a.Status.Sync.Status == v1alpha1.SyncStatusCodeSynced && a.Status.Health.Status == v1alpha1.HealthStatusHealthy, nil
 	})
 	if requests.n.Load() == 0 {
 		t.Fatal("no request was counted during the sync: the counter does not see the controller's requests")
