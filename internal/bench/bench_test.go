@@ -106,7 +106,7 @@ func checkFigures(t *testing.T, r *Result) {
 	if c := r.ColdSync; c != nil && (c.CPU["kube-apiserver"] <= 0 || c.CPU[cpuCapstan] <= 0 || c.CPU[cpuWorkers] <= 0) {
 		t.Errorf("cold sync CPU by process: %v", c.CPU)
 	}
-	// The breakdown comes from three watches whose events need not
+	// The breakdown comes from two watches whose events need not
 	// arrive in order between them: only each one's own order is asserted.
 	if c := r.ColdSync; c != nil && (c.FirstCreatedSeconds <= 0 || c.LastCreatedSeconds < c.FirstCreatedSeconds ||
 		c.LastAvailableSeconds <= 0 || c.AvailableRatio <= 0 || len(c.Timeline) != 10 || c.Timeline[9].Synced != 3) {

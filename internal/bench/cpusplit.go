@@ -5,7 +5,6 @@ import (
 	"maps"
 	"os"
 	"slices"
-	"strconv"
 	"strings"
 
 	"github.com/capstan-cd/capstan/internal/localkube"
@@ -65,25 +64,6 @@ func (r cpuReading) since(earlier cpuReading) map[string]float64 {
 		out[name] = v - earlier[name]
 	}
 	return out
-}
-
-// ownCPUSeconds is the user and system CPU time of one process, without
-// its children: the benchmark's children are the control plane and
-// capstan, counted apart.
-func ownCPUSeconds(pid int) (float64, error) {
-	fields, err := procStat(pid)
-	if err != nil {
-		return 0, fmt.Errorf("read CPU time of process %d: %w", pid, err)
-	}
-	total := 0.0
-	for _, i := range []int{11, 12} { // utime, stime
-		v, err := strconv.ParseFloat(fields[i], 64)
-		if err != nil {
-			return 0, fmt.Errorf("read CPU time of process %d: bad /proc stat", pid)
-		}
-		total += v
-	}
-	return total / clockTicks, nil
 }
 
 // cpuTotal adds up a split.

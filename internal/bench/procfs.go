@@ -17,24 +17,37 @@ const clockTicks = 100
 // render workers included: those alive, and those it has reaped (the
 // children's times in its own stat).
 func cpuSeconds(pid int) (float64, error) {
+	total, err := statSeconds(pid, 11, 12, 13, 14) // utime, stime, cutime, cstime
+	if err != nil {
+		return 0, err
+	}
+	for _, child := range children(pid) {
+		if own, err := ownCPUSeconds(child); err == nil {
+			total += own
+		}
+	}
+	return total, nil
+}
+
+// ownCPUSeconds is the user and system CPU time of one process, without
+// its children: the benchmark's children are the control plane and
+// capstan, counted apart.
+func ownCPUSeconds(pid int) (float64, error) { return statSeconds(pid, 11, 12) }
+
+// statSeconds adds up the clock-tick fields at indexes of /proc/PID/stat
+// (see procStat), in seconds.
+func statSeconds(pid int, indexes ...int) (float64, error) {
 	fields, err := procStat(pid)
 	if err != nil {
 		return 0, fmt.Errorf("read CPU time of process %d: %w", pid, err)
 	}
 	total := 0.0
-	for _, i := range []int{11, 12, 13, 14} { // utime, stime, cutime, cstime
+	for _, i := range indexes {
 		v, err := strconv.ParseFloat(fields[i], 64)
 		if err != nil {
 			return 0, fmt.Errorf("read CPU time of process %d: bad /proc stat", pid)
 		}
 		total += v
-	}
-	for _, child := range children(pid) {
-		if f, err := procStat(child); err == nil {
-			u, _ := strconv.ParseFloat(f[11], 64)
-			s, _ := strconv.ParseFloat(f[12], 64)
-			total += u + s
-		}
 	}
 	return total / clockTicks, nil
 }
