@@ -43,12 +43,14 @@ func ownedFields(live *unstructured.Unstructured) string {
 // without a dry run, whether it still matches the desired object v was
 // concluded on: v was recorded after capstan applied that object (it
 // knows what capstan owned then) and found it in sync, live is the same
-// object, and nothing but a difference of value could make the comparison
-// differ: no ignoreDifferences rule (plain), no status in the desired
-// object (compared or not by settings), no rules that the cluster
-// aggregates into a ClusterRole.
+// object, what capstan owns on it can still be read (ownedFields: its
+// apply alone, not mixed with an update of its own), and nothing but a
+// difference of value could make the comparison differ: no
+// ignoreDifferences rule (plain), no status in the desired object
+// (compared or not by settings), no rules that the cluster aggregates
+// into a ClusterRole.
 func ownershipDecides(v verdict, desired, live *unstructured.Unstructured, plain bool) bool {
-	if !plain || v.owned == "" || v.modified || v.shared || live.GetUID() != v.uid {
+	if !plain || v.owned == "" || v.modified || v.shared || live.GetUID() != v.uid || ownedFields(live) == "" {
 		return false
 	}
 	if _, ok := desired.Object["status"]; ok {

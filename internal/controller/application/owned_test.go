@@ -1,13 +1,16 @@
 package application
 
 import (
+	"context"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/client-go/kubernetes"
 
+	"github.com/capstan-cd/capstan/api/v1alpha1"
 	"github.com/capstan-cd/capstan/internal/apply"
 )
 
@@ -63,28 +66,57 @@ func TestOwnershipDecides(t *testing.T) {
 	withStatus := cm.DeepCopy()
 	withStatus.Object["status"] = map[string]any{}
 	role := &unstructured.Unstructured{Object: map[string]any{"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRole", "aggregationRule": map[string]any{}}}
-	live := managed()
+	const fields = `{"f:data":{"f:a":{}}}`
+	live := managed(entry(apply.FieldManager, metav1.ManagedFieldsOperationApply, fields))
 	applied := verdict{owned: "d", uid: live.GetUID()}
+	// capstan's own update (a resource patched through its API) mixes
+	// with what its apply owns: ownership tells nothing any more.
+	updated := managed(entry(apply.FieldManager, metav1.ManagedFieldsOperationApply, fields),
+		entry(apply.FieldManager, metav1.ManagedFieldsOperationUpdate, `{"f:metadata":{"f:labels":{"f:patched":{}}}}`))
 	for _, tc := range []struct {
 		name    string
 		v       verdict
 		desired *unstructured.Unstructured
+		live    *unstructured.Unstructured
 		plain   bool
 		want    bool
 	}{
-		{"applied, in sync", applied, cm, true, true},
-		{"ignoreDifferences rules", applied, cm, false, false},
-		{"not recorded after an apply", verdict{uid: live.GetUID()}, cm, true, false},
-		{"out of sync already", verdict{owned: "d", uid: live.GetUID(), modified: true}, cm, true, false},
-		{"shared", verdict{owned: "d", uid: live.GetUID(), shared: true}, cm, true, false},
-		{"re-created", verdict{owned: "d", uid: types.UID("other")}, cm, true, false},
-		{"desired status", applied, withStatus, true, false},
-		{"aggregated ClusterRole", applied, role, true, false},
+		{"applied, in sync", applied, cm, live, true, true},
+		{"ignoreDifferences rules", applied, cm, live, false, false},
+		{"not recorded after an apply", verdict{uid: live.GetUID()}, cm, live, true, false},
+		{"out of sync already", verdict{owned: "d", uid: live.GetUID(), modified: true}, cm, live, true, false},
+		{"shared", verdict{owned: "d", uid: live.GetUID(), shared: true}, cm, live, true, false},
+		{"re-created", verdict{owned: "d", uid: types.UID("other")}, cm, live, true, false},
+		{"desired status", applied, withStatus, live, true, false},
+		{"aggregated ClusterRole", applied, role, live, true, false},
+		{"capstan also updated it", applied, cm, updated, true, false},
+		{"capstan owns nothing any more", applied, cm, managed(), true, false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			if diff := cmp.Diff(tc.want, ownershipDecides(tc.v, tc.desired, live, tc.plain)); diff != "" {
+			if diff := cmp.Diff(tc.want, ownershipDecides(tc.v, tc.desired, tc.live, tc.plain)); diff != "" {
 				t.Errorf("ownershipDecides (-want +got):\n%s", diff)
 			}
 		})
+	}
+}
+
+// A resource patched through capstan's own API (an update under capstan's
+// field manager, as patch-resource makes) is no drift: once capstan's
+// update and apply mix, what its apply owns says nothing, and the
+// comparison looks at the object itself rather than conclude it changed.
+func TestOwnUpdateIsNoDrift(t *testing.T) {
+	cl, requests := startCountingController(t)
+	syncedConfigMaps(t, cl, requests, "own-update", 1)
+	started := appStatus(t, cl, "own-update").Status.OperationState.StartedAt
+	cs := kubernetes.NewForConfigOrDie(env.Config())
+	if _, err := cs.CoreV1().ConfigMaps("own-update").Patch(context.Background(), "cm0", types.MergePatchType,
+		[]byte(`{"metadata":{"labels":{"patched":"yes"}}}`), metav1.PatchOptions{FieldManager: apply.FieldManager}); err != nil {
+		t.Fatal(err)
+	}
+	requests.waitQuiet()
+	a := appStatus(t, cl, "own-update")
+	if a.Status.Sync.Status != v1alpha1.SyncStatusCodeSynced || !a.Status.OperationState.StartedAt.Equal(&started) {
+		t.Errorf("after capstan's own update: sync %s, operation started %s (the sync before it started %s): taken for drift",
+			a.Status.Sync.Status, a.Status.OperationState.StartedAt, started)
 	}
 }
