@@ -11,6 +11,8 @@ import (
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/apimachinery/pkg/util/resourceversion"
+	"k8s.io/apimachinery/pkg/util/wait"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/metadata"
 	"k8s.io/client-go/metadata/metadatainformer"
@@ -251,15 +253,49 @@ func (l *Live) ownerKeys(obj any) ([]string, error) {
 
 // Get returns the metadata of one managed object from memory.
 func (l *Live) Get(gvr schema.GroupVersionResource, namespace, name string) (*metav1.PartialObjectMetadata, bool) {
+	inf, ok := l.informerOf(gvr, namespace)
+	if !ok {
+		return nil, false
+	}
+	return getCached(inf, namespace, name)
+}
+
+// GetSince is Get of an object capstan last saw at resourceVersion (the
+// response of its own apply, or a read): while the watch has not reached
+// that version yet, the object may be missing from memory only because its
+// creation is still on the way, and GetSince waits for it, up to patience.
+// found is false when the object is not in memory once the watch has
+// passed that version (it is gone, or the event is still being stored), or
+// after patience: the caller reads it.
+func (l *Live) GetSince(ctx context.Context, gvr schema.GroupVersionResource, namespace, name, resourceVersion string, patience time.Duration) (*metav1.PartialObjectMetadata, bool) {
+	inf, ok := l.informerOf(gvr, namespace)
+	if !ok {
+		return nil, false
+	}
+	var found *metav1.PartialObjectMetadata
+	_ = wait.PollUntilContextTimeout(ctx, 5*time.Millisecond, patience, true, func(context.Context) (bool, error) {
+		if m, ok := getCached(inf, namespace, name); ok {
+			found = m
+			return true, nil
+		}
+		c, err := resourceversion.CompareResourceVersion(inf.LastSyncResourceVersion(), resourceVersion)
+		return err != nil || c >= 0, nil
+	})
+	return found, found != nil
+}
+
+// informerOf is the informer that watches gvr in namespace, if any.
+func (l *Live) informerOf(gvr schema.GroupVersionResource, namespace string) (cache.SharedIndexInformer, bool) {
 	l.mu.Lock()
+	defer l.mu.Unlock()
 	inf, ok := l.watching[gvr][metav1.NamespaceAll]
 	if !ok {
 		inf, ok = l.watching[gvr][namespace]
 	}
-	l.mu.Unlock()
-	if !ok {
-		return nil, false
-	}
+	return inf, ok
+}
+
+func getCached(inf cache.SharedIndexInformer, namespace, name string) (*metav1.PartialObjectMetadata, bool) {
 	key := name
 	if namespace != "" {
 		key = namespace + "/" + name

@@ -10,20 +10,27 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes"
 
+	"github.com/capstan-cd/capstan/api/v1alpha1"
 	"github.com/capstan-cd/capstan/internal/testenv"
 )
 
-// Whether a namespace exists is answered from the watch of the cluster's
-// namespaces, new ones included; credentials that may read a namespace but
-// not list them get no answer (known false), and the caller reads it.
-func TestNamespaceExistsFromTheWatch(t *testing.T) {
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+// The watches answer from memory, on one control plane.
+func TestLiveAnswersFromTheWatch(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
 	e, err := testenv.Start(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer func() { _ = e.Stop(!t.Failed()) }()
+	t.Run("namespaces", func(t *testing.T) { testNamespaceExists(ctx, t, e) })
+	t.Run("an object since a version", func(t *testing.T) { testGetSince(ctx, t, e) })
+}
+
+// Whether a namespace exists is answered from the watch of the cluster's
+// namespaces, new ones included; credentials that may read a namespace but
+// not list them get no answer (known false), and the caller reads it.
+func testNamespaceExists(ctx context.Context, t *testing.T, e *testenv.Env) {
 	admin := kubernetes.NewForConfigOrDie(e.Config())
 
 	live, err := NewLive(ctx, e.Config(), "app.kubernetes.io/instance", nil)
@@ -66,5 +73,50 @@ func TestNamespaceExistsFromTheWatch(t *testing.T) {
 	}
 	if _, known := limited.NamespaceExists("default"); known {
 		t.Error("credentials that may not list namespaces got an answer from a watch")
+	}
+}
+
+// GetSince finds an object capstan has just written even when its watch
+// event is still on the way, and answers at once, without waiting out its
+// patience, for an object the watch has seen go.
+func testGetSince(ctx context.Context, t *testing.T, e *testenv.Env) {
+	admin := kubernetes.NewForConfigOrDie(e.Config())
+	live, err := NewLive(ctx, e.Config(), "app.kubernetes.io/instance", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	gvr := corev1.SchemeGroupVersion.WithResource("configmaps")
+	if _, found := live.GetSince(ctx, gvr, "default", "since", "1", time.Minute); found {
+		t.Error("GetSince found an object of a kind not watched")
+	}
+	if err := live.Watch(ctx, gvr, corev1.SchemeGroupVersion.WithKind("ConfigMap"), true); err != nil {
+		t.Fatal(err)
+	}
+	cm := &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Name: "since", Namespace: "default", Labels: map[string]string{v1alpha1.LabelCapstanManaged: "true"}}}
+	created, err := admin.CoreV1().ConfigMaps("default").Create(ctx, cm, metav1.CreateOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, found := live.GetSince(ctx, gvr, "default", "since", created.ResourceVersion, time.Minute)
+	if !found || got.UID != created.UID {
+		t.Fatalf("GetSince of the version just created: found %t, %+v", found, got)
+	}
+
+	if err := admin.CoreV1().ConfigMaps("default").Delete(ctx, "since", metav1.DeleteOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	for _, there := live.Get(gvr, "default", "since"); there; _, there = live.Get(gvr, "default", "since") {
+		if ctx.Err() != nil {
+			t.Fatal("the deletion never reached the watch")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	const patience = time.Minute
+	start := time.Now()
+	if _, found := live.GetSince(ctx, gvr, "default", "since", created.ResourceVersion, patience); found {
+		t.Error("GetSince found an object the watch saw deleted")
+	}
+	if waited := time.Since(start); waited > patience/2 {
+		t.Errorf("GetSince of a deleted object waited %s: it waits only while the watch is behind", waited)
 	}
 }

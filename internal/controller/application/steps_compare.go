@@ -9,6 +9,7 @@ import (
 	"maps"
 	"slices"
 	gosync "sync"
+	"time"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	apimeta "k8s.io/apimachinery/pkg/api/meta"
@@ -179,7 +180,14 @@ func (r *Reconciler) compareOne(ctx context.Context, st *state, obj *unstructure
 	key := objectKey(t.cluster.Server, gvk, obj.GetNamespace(), obj.GetName())
 	h := hashObject(obj) + st.compareKey
 	meta, watched := t.live.Get(m.Resource, obj.GetNamespace(), obj.GetName())
-	if v, ok := r.verdicts.get(appKey(st.app), key); ok && watched && known(meta.ResourceVersion, v.resourceVersion) {
+	v, ok := r.verdicts.get(appKey(st.app), key)
+	if ok && !watched && v.resourceVersion != "" {
+		// capstan applied or read the object: the watch may not have
+		// brought it yet (its creation by this very sync, on a busy
+		// API server). Waiting for it costs no request; a read does.
+		meta, watched = t.live.GetSince(ctx, m.Resource, obj.GetNamespace(), obj.GetName(), v.resourceVersion, watchLag)
+	}
+	if ok && watched && known(meta.ResourceVersion, v.resourceVersion) {
 		switch {
 		case v.desiredHash == h:
 			res.live, res.modified, res.health, res.shared = metadataObject(gvk, meta), v.modified, v.health, v.shared
@@ -320,6 +328,10 @@ func (r *Reconciler) followStatus(st *state, desired *unstructured.Unstructured,
 	r.remember(st, key, desiredHash, live, res, v.owned)
 	return res, true, nil
 }
+
+// watchLag bounds how long a comparison waits for the watch to bring an
+// object capstan has seen at a newer version than the watch has reached.
+const watchLag = 2 * time.Second
 
 // known reports whether the version of an object the watch cache holds is
 // the one a verdict was concluded on or an older one: the cache has not
