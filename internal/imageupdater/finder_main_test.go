@@ -4,9 +4,6 @@ import (
 	"os"
 	"testing"
 
-	"github.com/go-logr/logr"
-	ctrllog "sigs.k8s.io/controller-runtime/pkg/log"
-
 	"github.com/capstan-cd/capstan/internal/testenv"
 )
 
@@ -15,6 +12,5 @@ import (
 var env *testenv.Env
 
 func TestMain(m *testing.M) {
-	ctrllog.SetLogger(logr.Discard())
 	os.Exit(testenv.Run(m, &env))
 }

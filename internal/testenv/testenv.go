@@ -21,7 +21,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/go-logr/logr"
 	"k8s.io/client-go/rest"
+	ctrllog "sigs.k8s.io/controller-runtime/pkg/log"
 
 	"github.com/capstan-cd/capstan/internal/localkube"
 )
@@ -56,6 +58,10 @@ func RunWith(m *testing.M, env **Env, opts Options) int {
 	if fuzzingOnly() {
 		return m.Run()
 	}
+	// The tests' clients and controllers log nothing worth reading through
+	// controller-runtime; without a logger it prints a stack trace to say
+	// so.
+	ctrllog.SetLogger(logr.Discard())
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	e, err := StartWith(ctx, opts)

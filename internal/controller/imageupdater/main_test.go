@@ -7,12 +7,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/go-logr/logr"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	clocktesting "k8s.io/utils/clock/testing"
 	"sigs.k8s.io/controller-runtime/pkg/client"
-	ctrllog "sigs.k8s.io/controller-runtime/pkg/log"
 
 	iuv1 "github.com/capstan-cd/capstan/api/imageupdater/v1alpha1"
 	iu "github.com/capstan-cd/capstan/internal/imageupdater"
@@ -23,7 +21,6 @@ import (
 var env *testenv.Env
 
 func TestMain(m *testing.M) {
-	ctrllog.SetLogger(logr.Discard())
 	os.Exit(testenv.Run(m, &env))
 }
 
