@@ -25,7 +25,7 @@ import (
 
 // Live watches the objects capstan manages on one cluster: only those with
 // the label capstan.dev/managed=true, only of the kinds Applications use,
-// and only their metadata, but for what the health of a Deployment reads
+// and only their metadata, but for what the health of a workload reads
 // (see HealthView). A change is reported on Events, so drift is seen when
 // it happens rather than at the next poll.
 //
@@ -170,9 +170,9 @@ func (l *Live) Watch(ctx context.Context, gvr schema.GroupVersionResource, gvk s
 // so they are not indexed by it.
 func (l *Live) informer(ns string, gvr schema.GroupVersionResource) (cache.SharedIndexInformer, error) {
 	var inf cache.SharedIndexInformer
-	if gvr == deploymentsResource {
+	if viewed(gvr) {
 		var err error
-		if inf, err = l.deploymentInformer(ns); err != nil {
+		if inf, err = l.viewInformer(ns, gvr); err != nil {
 			return nil, err
 		}
 	} else {

@@ -16,50 +16,99 @@ import (
 	"github.com/capstan-cd/capstan/api/v1alpha1"
 )
 
-// deploymentsResource is the one kind whose watch keeps, besides the
-// metadata, what its built-in health check reads. A Deployment's health
-// moves with its status, which its controller writes several times per
-// rollout: with the status in memory, a pass that follows a rollout
-// assesses it without reading the Deployment.
-var deploymentsResource = schema.GroupVersionResource{Group: "apps", Version: "v1", Resource: "deployments"}
+// The workloads whose watch keeps, besides the metadata, what their
+// built-in health check reads. A workload's health moves with its status,
+// which its controller writes several times per rollout: with the status
+// in memory, a pass that follows a rollout assesses it without reading the
+// object.
+var (
+	deploymentsResource  = appsv1.SchemeGroupVersion.WithResource("deployments")
+	statefulSetsResource = appsv1.SchemeGroupVersion.WithResource("statefulsets")
+	daemonSetsResource   = appsv1.SchemeGroupVersion.WithResource("daemonsets")
+)
 
-// healthViews holds, by namespace/name, what the health check of each
-// watched Deployment reads: its generation, replicas and paused flag, and
-// its status. The watch's cache keeps the metadata as for any other kind.
+// viewed reports whether the watch of gvr keeps health views.
+func viewed(gvr schema.GroupVersionResource) bool {
+	return gvr == deploymentsResource || gvr == statefulSetsResource || gvr == daemonSetsResource
+}
+
+// healthViews holds, by resource, namespace and name, what the health
+// check of each watched workload reads: its generation, the few fields of
+// its spec the check reads, and its status. The watch's cache keeps the
+// metadata as for any other kind.
 //
 // A view is made when the watch receives a version, and the cache takes
 // the version's metadata when it gets to it, after the versions received
 // before: a view may be ahead of the cache by as many versions as wait
-// between them. So the last few views of each Deployment are kept, and
-// the one of the cached version is asked for.
+// between them. So the last few views of each object are kept, and the
+// one of the cached version is asked for.
 type healthViews struct {
 	mu    sync.Mutex
-	views map[string][]*deploymentView // the last viewsKept, oldest first
+	views map[string][]*healthView // the last viewsKept, oldest first
 }
 
-// deploymentView is one version of a Deployment as its health check reads
-// it: a few hundred bytes, where the typed object, its pod template
-// included even when empty, takes kilobytes.
-type deploymentView struct {
+// healthView is one version of a workload as its health check reads it: a
+// few hundred bytes, where the typed object, its pod template included
+// even when empty, takes kilobytes.
+type healthView struct {
 	uid             types.UID
 	resourceVersion string
 	generation      int64
 	deletion        *metav1.Time
-	replicas        *int32
-	paused          bool
-	status          appsv1.DeploymentStatus
+	body            viewBody
 }
 
-// viewsKept is how many versions of a Deployment have a view at once.
+// viewBody is what a kind's health check reads beyond the metadata; it
+// makes the typed object back from it.
+type viewBody interface {
+	object(meta metav1.ObjectMeta) runtime.Object
+}
+
+type deploymentBody struct {
+	replicas *int32
+	paused   bool
+	status   appsv1.DeploymentStatus
+}
+
+func (b *deploymentBody) object(meta metav1.ObjectMeta) runtime.Object {
+	return &appsv1.Deployment{TypeMeta: metav1.TypeMeta{APIVersion: "apps/v1", Kind: "Deployment"}, ObjectMeta: meta,
+		Spec: appsv1.DeploymentSpec{Replicas: b.replicas, Paused: b.paused}, Status: b.status}
+}
+
+type statefulSetBody struct {
+	replicas *int32
+	strategy appsv1.StatefulSetUpdateStrategy
+	status   appsv1.StatefulSetStatus
+}
+
+func (b *statefulSetBody) object(meta metav1.ObjectMeta) runtime.Object {
+	return &appsv1.StatefulSet{TypeMeta: metav1.TypeMeta{APIVersion: "apps/v1", Kind: "StatefulSet"}, ObjectMeta: meta,
+		Spec: appsv1.StatefulSetSpec{Replicas: b.replicas, UpdateStrategy: b.strategy}, Status: b.status}
+}
+
+type daemonSetBody struct {
+	strategy appsv1.DaemonSetUpdateStrategy
+	status   appsv1.DaemonSetStatus
+}
+
+func (b *daemonSetBody) object(meta metav1.ObjectMeta) runtime.Object {
+	return &appsv1.DaemonSet{TypeMeta: metav1.TypeMeta{APIVersion: "apps/v1", Kind: "DaemonSet"}, ObjectMeta: meta,
+		Spec: appsv1.DaemonSetSpec{UpdateStrategy: b.strategy}, Status: b.status}
+}
+
+// viewsKept is how many versions of an object have a view at once.
 const viewsKept = 3
 
-func (h *healthViews) put(namespace, name string, v *deploymentView) {
+func viewKey(gvr schema.GroupVersionResource, namespace, name string) string {
+	return gvr.Resource + "/" + namespace + "/" + name
+}
+
+func (h *healthViews) put(key string, v *healthView) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	if h.views == nil {
-		h.views = map[string][]*deploymentView{}
+		h.views = map[string][]*healthView{}
 	}
-	key := namespace + "/" + name
 	kept := h.views[key]
 	if len(kept) == viewsKept {
 		kept = append(kept[:0:0], kept[1:]...)
@@ -67,18 +116,17 @@ func (h *healthViews) put(namespace, name string, v *deploymentView) {
 	h.views[key] = append(kept, v)
 }
 
-func (h *healthViews) remove(namespace, name string) {
+func (h *healthViews) remove(key string) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	delete(h.views, namespace+"/"+name)
+	delete(h.views, key)
 }
 
 // get returns the view of one version, if it is still kept, and forgets
 // the older ones: the cache never goes back to them.
-func (h *healthViews) get(namespace, name, resourceVersion string) *deploymentView {
+func (h *healthViews) get(key, resourceVersion string) *healthView {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	key := namespace + "/" + name
 	kept := h.views[key]
 	for i, v := range kept {
 		if v.resourceVersion == resourceVersion {
@@ -89,63 +137,80 @@ func (h *healthViews) get(namespace, name, resourceVersion string) *deploymentVi
 	return nil
 }
 
-// deploymentInformer watches the managed Deployments of namespace ns (""
-// for all) as whole objects, in protobuf, keeping of each the slimmed
-// metadata in the cache, as for any kind, and its health view apart.
-func (l *Live) deploymentInformer(ns string) (cache.SharedIndexInformer, error) {
-	selector := v1alpha1.LabelCapstanManaged + "=true"
-	inf := appsinformers.NewFilteredDeploymentInformer(l.typed, ns, 10*time.Hour, cache.Indexers{ownerIndex: l.ownerKeys}, func(o *metav1.ListOptions) {
-		o.LabelSelector = selector
-	})
-	if err := inf.SetTransform(l.keepDeploymentHealth); err != nil {
+// viewInformer watches the managed objects of gvr (a viewed kind) in
+// namespace ns ("" for all) as whole objects, in protobuf, keeping of each
+// the slimmed metadata in the cache, as for any kind, and its health view
+// apart.
+func (l *Live) viewInformer(ns string, gvr schema.GroupVersionResource) (cache.SharedIndexInformer, error) {
+	indexers := cache.Indexers{ownerIndex: l.ownerKeys}
+	selected := func(o *metav1.ListOptions) { o.LabelSelector = v1alpha1.LabelCapstanManaged + "=true" }
+	var inf cache.SharedIndexInformer
+	switch gvr {
+	case deploymentsResource:
+		inf = appsinformers.NewFilteredDeploymentInformer(l.typed, ns, 10*time.Hour, indexers, selected)
+	case statefulSetsResource:
+		inf = appsinformers.NewFilteredStatefulSetInformer(l.typed, ns, 10*time.Hour, indexers, selected)
+	default:
+		inf = appsinformers.NewFilteredDaemonSetInformer(l.typed, ns, 10*time.Hour, indexers, selected)
+	}
+	if err := inf.SetTransform(l.keepHealth); err != nil {
 		return nil, err
 	}
 	_, err := inf.AddEventHandler(cache.ResourceEventHandlerFuncs{DeleteFunc: func(obj any) {
 		if m := cachedMetadata(obj); m != nil {
-			l.health.remove(m.Namespace, m.Name)
+			l.health.remove(viewKey(gvr, m.Namespace, m.Name))
 		}
 	}})
 	return inf, err
 }
 
-// keepDeploymentHealth records the health view of a watched Deployment and
-// leaves in the cache its metadata, slimmed.
-func (l *Live) keepDeploymentHealth(obj any) (any, error) {
-	d, ok := obj.(*appsv1.Deployment)
-	if !ok {
+// keepHealth records the health view of a watched workload and leaves in
+// the cache its metadata, slimmed.
+func (l *Live) keepHealth(obj any) (any, error) {
+	var (
+		gvr  schema.GroupVersionResource
+		kind string
+		meta *metav1.ObjectMeta
+		body viewBody
+	)
+	switch o := obj.(type) {
+	case *appsv1.Deployment:
+		gvr, kind, meta = deploymentsResource, "Deployment", &o.ObjectMeta
+		body = &deploymentBody{replicas: o.Spec.Replicas, paused: o.Spec.Paused, status: o.Status}
+	case *appsv1.StatefulSet:
+		gvr, kind, meta = statefulSetsResource, "StatefulSet", &o.ObjectMeta
+		body = &statefulSetBody{replicas: o.Spec.Replicas, strategy: o.Spec.UpdateStrategy, status: o.Status}
+	case *appsv1.DaemonSet:
+		gvr, kind, meta = daemonSetsResource, "DaemonSet", &o.ObjectMeta
+		body = &daemonSetBody{strategy: o.Spec.UpdateStrategy, status: o.Status}
+	default:
 		return obj, nil
 	}
-	l.health.put(d.Namespace, d.Name, &deploymentView{uid: d.UID, resourceVersion: d.ResourceVersion, generation: d.Generation,
-		deletion: d.DeletionTimestamp, replicas: d.Spec.Replicas, paused: d.Spec.Paused, status: d.Status})
-	return slim(&metav1.PartialObjectMetadata{TypeMeta: metav1.TypeMeta{APIVersion: "apps/v1", Kind: "Deployment"}, ObjectMeta: d.ObjectMeta})
+	l.health.put(viewKey(gvr, meta.Namespace, meta.Name), &healthView{uid: meta.UID, resourceVersion: meta.ResourceVersion,
+		generation: meta.Generation, deletion: meta.DeletionTimestamp, body: body})
+	return slim(&metav1.PartialObjectMetadata{TypeMeta: metav1.TypeMeta{APIVersion: "apps/v1", Kind: kind}, ObjectMeta: *meta})
 }
 
 // HealthView returns, from memory, what the built-in health check of a
 // managed object reads, at the version the watch's cache holds of its
-// metadata (resourceVersion): for a Deployment, its generation, replicas,
-// paused flag and status, and none of its template. Kinds whose status is
-// not watched have none, and a custom health check, which may read any
-// field, must read the object instead.
+// metadata (resourceVersion): for a Deployment, StatefulSet or DaemonSet,
+// its generation, the fields of its spec the check reads (replicas,
+// paused, update strategy) and its status, and none of its template.
+// Kinds whose status is not watched have none, and a custom health check,
+// which may read any field, must read the object instead.
 func (l *Live) HealthView(gvr schema.GroupVersionResource, namespace, name, resourceVersion string) (*unstructured.Unstructured, bool) {
-	if gvr != deploymentsResource {
+	if !viewed(gvr) {
 		return nil, false
 	}
-	v := l.health.get(namespace, name, resourceVersion)
+	v := l.health.get(viewKey(gvr, namespace, name), resourceVersion)
 	if v == nil {
 		return nil, false
 	}
-	d := &appsv1.Deployment{
-		ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: namespace, UID: v.uid, ResourceVersion: v.resourceVersion,
-			Generation: v.generation, DeletionTimestamp: v.deletion},
-		Spec:   appsv1.DeploymentSpec{Replicas: v.replicas, Paused: v.paused},
-		Status: v.status,
-	}
-	m, err := runtime.DefaultUnstructuredConverter.ToUnstructured(d)
+	obj := v.body.object(metav1.ObjectMeta{Name: name, Namespace: namespace, UID: v.uid, ResourceVersion: v.resourceVersion,
+		Generation: v.generation, DeletionTimestamp: v.deletion})
+	m, err := runtime.DefaultUnstructuredConverter.ToUnstructured(obj)
 	if err != nil {
 		return nil, false
 	}
-	u := &unstructured.Unstructured{Object: m}
-	u.SetAPIVersion("apps/v1")
-	u.SetKind("Deployment")
-	return u, true
+	return &unstructured.Unstructured{Object: m}, true
 }

@@ -4,11 +4,15 @@ import (
 	"fmt"
 	"testing"
 
+	"github.com/google/go-cmp/cmp"
 	appsv1 "k8s.io/api/apps/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/utils/ptr"
 )
 
-func version(rv int) *deploymentView {
-	return &deploymentView{resourceVersion: fmt.Sprint(rv), status: appsv1.DeploymentStatus{ObservedGeneration: int64(rv)}}
+func version(rv int) *healthView {
+	return &healthView{resourceVersion: fmt.Sprint(rv), body: &deploymentBody{status: appsv1.DeploymentStatus{ObservedGeneration: int64(rv)}}}
 }
 
 // The cache's version may lag the last received: its view is found among
@@ -16,27 +20,92 @@ func version(rv int) *deploymentView {
 // out, or a Deployment gone, has none.
 func TestHealthViewsFollowTheCachedVersion(t *testing.T) {
 	var h healthViews
+	web := viewKey(deploymentsResource, "ns", "web")
 	for rv := 1; rv <= viewsKept+1; rv++ {
-		h.put("ns", "web", version(rv))
+		h.put(web, version(rv))
 	}
-	if h.get("ns", "web", "1") != nil {
+	if h.get(web, "1") != nil {
 		t.Errorf("version 1 still has a view after %d newer ones", viewsKept)
 	}
-	if d := h.get("ns", "web", "3"); d == nil || d.status.ObservedGeneration != 3 {
-		t.Fatalf("view of version 3 = %v", d)
+	if v := h.get(web, "3"); v == nil || v.body.(*deploymentBody).status.ObservedGeneration != 3 {
+		t.Fatalf("view of version 3 = %v", v)
 	}
-	if h.get("ns", "web", "2") != nil {
+	if h.get(web, "2") != nil {
 		t.Errorf("version 2 kept after version 3 was asked for")
 	}
-	h.put("ns", "web", version(viewsKept+2))
-	if d := h.get("ns", "web", fmt.Sprint(viewsKept+2)); d == nil {
+	h.put(web, version(viewsKept+2))
+	if v := h.get(web, fmt.Sprint(viewsKept+2)); v == nil {
 		t.Errorf("the newest version has no view")
 	}
-	if h.get("ns", "other", "3") != nil {
+	if h.get(viewKey(deploymentsResource, "ns", "other"), "3") != nil {
 		t.Errorf("another Deployment has a view")
 	}
-	h.remove("ns", "web")
-	if h.get("ns", "web", fmt.Sprint(viewsKept+2)) != nil {
+	if h.get(viewKey(statefulSetsResource, "ns", "web"), fmt.Sprint(viewsKept+2)) != nil {
+		t.Errorf("a StatefulSet has the view of the Deployment of the same name")
+	}
+	h.remove(web)
+	if h.get(web, fmt.Sprint(viewsKept+2)) != nil {
 		t.Errorf("a view is kept of a Deployment gone")
+	}
+}
+
+// Each workload's view gives back, as the health check reads it, its
+// kind, generation, the spec fields the check reads and its status, and
+// nothing of its template; the cache gets the metadata alone.
+func TestHealthViewsKeepWhatTheChecksRead(t *testing.T) {
+	meta := metav1.ObjectMeta{Name: "web", Namespace: "ns", UID: "u1", ResourceVersion: "7", Generation: 2,
+		Labels: map[string]string{"app": "web"}}
+	partition := appsv1.StatefulSetUpdateStrategy{Type: appsv1.RollingUpdateStatefulSetStrategyType,
+		RollingUpdate: &appsv1.RollingUpdateStatefulSetStrategy{Partition: ptr.To[int32](1)}}
+	for _, tc := range []struct {
+		obj  any
+		gvr  string
+		want map[string]any
+	}{
+		{&appsv1.Deployment{ObjectMeta: meta, Spec: appsv1.DeploymentSpec{Replicas: ptr.To[int32](2), Paused: true},
+			Status: appsv1.DeploymentStatus{ObservedGeneration: 2, UpdatedReplicas: 1}}, "deployments",
+			map[string]any{"apiVersion": "apps/v1", "kind": "Deployment", "spec": map[string]any{"replicas": int64(2), "paused": true},
+				"status": map[string]any{"observedGeneration": int64(2), "updatedReplicas": int64(1)}}},
+		{&appsv1.StatefulSet{ObjectMeta: meta, Spec: appsv1.StatefulSetSpec{Replicas: ptr.To[int32](3), UpdateStrategy: partition},
+			Status: appsv1.StatefulSetStatus{ObservedGeneration: 2, ReadyReplicas: 3, UpdateRevision: "r2", CurrentRevision: "r1"}}, "statefulsets",
+			map[string]any{"apiVersion": "apps/v1", "kind": "StatefulSet",
+				"spec": map[string]any{"replicas": int64(3), "updateStrategy": map[string]any{"type": "RollingUpdate", "rollingUpdate": map[string]any{"partition": int64(1)}}},
+				"status": map[string]any{"observedGeneration": int64(2), "readyReplicas": int64(3), "replicas": int64(0), "availableReplicas": int64(0),
+					"updateRevision": "r2", "currentRevision": "r1"}}},
+		{&appsv1.DaemonSet{ObjectMeta: meta, Spec: appsv1.DaemonSetSpec{UpdateStrategy: appsv1.DaemonSetUpdateStrategy{Type: appsv1.OnDeleteDaemonSetStrategyType}},
+			Status: appsv1.DaemonSetStatus{ObservedGeneration: 2, DesiredNumberScheduled: 2, NumberAvailable: 1}}, "daemonsets",
+			map[string]any{"apiVersion": "apps/v1", "kind": "DaemonSet", "spec": map[string]any{"updateStrategy": map[string]any{"type": "OnDelete"}},
+				"status": map[string]any{"observedGeneration": int64(2), "desiredNumberScheduled": int64(2), "numberAvailable": int64(1),
+					"currentNumberScheduled": int64(0), "numberMisscheduled": int64(0), "numberReady": int64(0)}}},
+	} {
+		t.Run(tc.gvr, func(t *testing.T) {
+			l := &Live{}
+			cached, err := l.keepHealth(tc.obj)
+			if err != nil {
+				t.Fatal(err)
+			}
+			m, ok := cached.(*metav1.PartialObjectMetadata)
+			if !ok || m.Name != "web" || m.ResourceVersion != "7" || m.Labels["app"] != "web" {
+				t.Fatalf("the cache got %#v, want the metadata alone", cached)
+			}
+			view, ok := l.HealthView(appsv1.SchemeGroupVersion.WithResource(tc.gvr), "ns", "web", "7")
+			if !ok {
+				t.Fatal("no view of the version the cache holds")
+			}
+			// The spec's other fields are the typed object's zero values.
+			spec := map[string]any{}
+			for k := range tc.want["spec"].(map[string]any) {
+				if v, ok, _ := unstructured.NestedFieldNoCopy(view.Object, "spec", k); ok {
+					spec[k] = v
+				}
+			}
+			got := map[string]any{"apiVersion": view.GetAPIVersion(), "kind": view.GetKind(), "spec": spec, "status": view.Object["status"]}
+			if diff := cmp.Diff(tc.want, got); diff != "" {
+				t.Errorf("the view (-want +got):\n%s", diff)
+			}
+			if view.GetGeneration() != 2 || view.GetUID() != "u1" {
+				t.Errorf("the view's generation %d, uid %q", view.GetGeneration(), view.GetUID())
+			}
+		})
 	}
 }

@@ -65,22 +65,50 @@ func TestFirstSyncReadsNothingOfItsDestination(t *testing.T) {
 	}
 }
 
-// A Deployment's rollout after its first sync is followed from the watch,
+// A workload's rollout after its first sync is followed from the watch,
 // which keeps what its health check reads: the Application becomes
-// Healthy without a read of the Deployment.
+// Healthy without a read of the Deployment, StatefulSet or DaemonSet.
 func TestRolloutIsFollowedWithoutReads(t *testing.T) {
 	cl, requests := startCountingController(t)
-	healthyApp(t, cl, "rollout", map[string]string{"guestbook/web.yaml": deploymentYAML("web", "registry.invalid/web:1.0", 2)})
-	requests.waitQuiet()
-	var reads []string
-	for _, r := range requests.in("rollout") {
-		if strings.HasPrefix(r, "GET ") {
-			reads = append(reads, r)
-		}
+	for name, manifest := range map[string]string{
+		"rollout-deployment":  deploymentYAML("web", "registry.invalid/web:1.0", 2),
+		"rollout-statefulset": workloadYAML("StatefulSet", "db", "  serviceName: db\n  replicas: 2\n"),
+		"rollout-daemonset":   workloadYAML("DaemonSet", "agent", ""),
+	} {
+		t.Run(name, func(t *testing.T) {
+			healthyApp(t, cl, name, map[string]string{"guestbook/workload.yaml": manifest})
+			requests.waitQuiet()
+			var reads []string
+			for _, r := range requests.in(name) {
+				if strings.HasPrefix(r, "GET ") {
+					reads = append(reads, r)
+				}
+			}
+			if len(reads) > 0 {
+				t.Errorf("the rollout was read %d times, want none:\n%s", len(reads), strings.Join(reads, "\n"))
+			}
+		})
 	}
-	if len(reads) > 0 {
-		t.Errorf("the rollout was read %d times, want none:\n%s", len(reads), strings.Join(reads, "\n"))
-	}
+}
+
+// workloadYAML is a workload of kind with one container, its spec
+// starting with the lines spec.
+func workloadYAML(kind, name, spec string) string {
+	return fmt.Sprintf(`apiVersion: apps/v1
+kind: %[1]s
+metadata:
+  name: %[2]s
+spec:
+%[3]s  selector:
+    matchLabels: {app: %[2]s}
+  template:
+    metadata:
+      labels: {app: %[2]s}
+    spec:
+      containers:
+      - name: %[2]s
+        image: registry.invalid/%[2]s:1.0
+`, kind, name, spec)
 }
 
 // healthyApp creates the automated Application name, deploying files from
