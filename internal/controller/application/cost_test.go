@@ -72,8 +72,8 @@ func TestRolloutIsFollowedWithoutReads(t *testing.T) {
 	cl, requests := startCountingController(t)
 	for name, manifest := range map[string]string{
 		"rollout-deployment":  deploymentYAML("web", "registry.invalid/web:1.0", 2),
-		"rollout-statefulset": workloadYAML("StatefulSet", "db", "  serviceName: db\n  replicas: 2\n"),
-		"rollout-daemonset":   workloadYAML("DaemonSet", "agent", ""),
+		"rollout-statefulset": workloadYAML("StatefulSet", "db", "registry.invalid/db:1.0", "  serviceName: db\n  replicas: 2\n"),
+		"rollout-daemonset":   workloadYAML("DaemonSet", "agent", "registry.invalid/agent:1.0", ""),
 	} {
 		t.Run(name, func(t *testing.T) {
 			healthyApp(t, cl, name, map[string]string{"guestbook/workload.yaml": manifest})
@@ -91,9 +91,9 @@ func TestRolloutIsFollowedWithoutReads(t *testing.T) {
 	}
 }
 
-// workloadYAML is a workload of kind with one container, its spec
-// starting with the lines spec.
-func workloadYAML(kind, name, spec string) string {
+// workloadYAML is a workload of kind with one container running image,
+// its spec starting with the lines spec.
+func workloadYAML(kind, name, image, spec string) string {
 	return fmt.Sprintf(`apiVersion: apps/v1
 kind: %[1]s
 metadata:
@@ -107,8 +107,8 @@ spec:
     spec:
       containers:
       - name: %[2]s
-        image: registry.invalid/%[2]s:1.0
-`, kind, name, spec)
+        image: %[4]s
+`, kind, name, spec, image)
 }
 
 // healthyApp creates the automated Application name, deploying files from

@@ -22,22 +22,7 @@ import (
 )
 
 func deploymentYAML(name, image string, replicas int) string {
-	return fmt.Sprintf(`apiVersion: apps/v1
-kind: Deployment
-metadata:
-  name: %[1]s
-spec:
-  replicas: %[3]d
-  selector:
-    matchLabels: {app: %[1]s}
-  template:
-    metadata:
-      labels: {app: %[1]s}
-    spec:
-      containers:
-      - name: %[1]s
-        image: %[2]s
-`, name, image, replicas)
+	return workloadYAML("Deployment", name, image, fmt.Sprintf("  replicas: %d\n", replicas))
 }
 
 const serviceYAML = `apiVersion: v1
