@@ -260,13 +260,13 @@ func (l *Live) Get(gvr schema.GroupVersionResource, namespace, name string) (*me
 	return getCached(inf, namespace, name)
 }
 
-// GetSince is Get of an object capstan last saw at resourceVersion (the
-// response of its own apply, or a read): while the watch has not reached
-// that version yet, the object may be missing from memory only because its
-// creation is still on the way, and GetSince waits for it, up to patience.
-// found is false when the object is not in memory once the watch has
-// passed that version (it is gone, or the event is still being stored), or
-// after patience: the caller reads it.
+// GetSince is Get of a managed object capstan last saw at resourceVersion
+// (the response of its own apply, or a read): while the watch's cache has
+// not reached that version yet, the object may be missing from memory only
+// because its creation is still on the way, and GetSince waits for it, up
+// to patience. found is false when the object is not in memory once the
+// cache has passed that version (it is gone), or after patience: the
+// caller reads it.
 func (l *Live) GetSince(ctx context.Context, gvr schema.GroupVersionResource, namespace, name, resourceVersion string, patience time.Duration) (*metav1.PartialObjectMetadata, bool) {
 	inf, ok := l.informerOf(gvr, namespace)
 	if !ok {
@@ -274,11 +274,20 @@ func (l *Live) GetSince(ctx context.Context, gvr schema.GroupVersionResource, na
 	}
 	var found *metav1.PartialObjectMetadata
 	_ = wait.PollUntilContextTimeout(ctx, 5*time.Millisecond, patience, true, func(context.Context) (bool, error) {
+		// The version first, then the object: a cache that had passed
+		// resourceVersion before the look-up holds the object if it is
+		// still there.
+		reached := inf.GetIndexer().LastStoreSyncResourceVersion()
+		if reached == "" {
+			// The version the watch received, which the cache may not
+			// hold yet: at worst the caller reads.
+			reached = inf.LastSyncResourceVersion()
+		}
 		if m, ok := getCached(inf, namespace, name); ok {
 			found = m
 			return true, nil
 		}
-		c, err := resourceversion.CompareResourceVersion(inf.LastSyncResourceVersion(), resourceVersion)
+		c, err := resourceversion.CompareResourceVersion(reached, resourceVersion)
 		return err != nil || c >= 0, nil
 	})
 	return found, found != nil

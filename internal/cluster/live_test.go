@@ -86,8 +86,13 @@ func testGetSince(ctx context.Context, t *testing.T, e *testenv.Env) {
 		t.Fatal(err)
 	}
 	gvr := corev1.SchemeGroupVersion.WithResource("configmaps")
-	if _, found := live.GetSince(ctx, gvr, "default", "since", "1", time.Minute); found {
+	const patience = time.Minute
+	start := time.Now()
+	if _, found := live.GetSince(ctx, gvr, "default", "since", "1", patience); found {
 		t.Error("GetSince found an object of a kind not watched")
+	}
+	if waited := time.Since(start); waited > patience/2 {
+		t.Errorf("GetSince of a kind not watched waited %s", waited)
 	}
 	if err := live.Watch(ctx, gvr, corev1.SchemeGroupVersion.WithKind("ConfigMap"), true); err != nil {
 		t.Fatal(err)
@@ -97,7 +102,7 @@ func testGetSince(ctx context.Context, t *testing.T, e *testenv.Env) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	got, found := live.GetSince(ctx, gvr, "default", "since", created.ResourceVersion, time.Minute)
+	got, found := live.GetSince(ctx, gvr, "default", "since", created.ResourceVersion, patience)
 	if !found || got.UID != created.UID {
 		t.Fatalf("GetSince of the version just created: found %t, %+v", found, got)
 	}
@@ -111,8 +116,7 @@ func testGetSince(ctx context.Context, t *testing.T, e *testenv.Env) {
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
-	const patience = time.Minute
-	start := time.Now()
+	start = time.Now()
 	if _, found := live.GetSince(ctx, gvr, "default", "since", created.ResourceVersion, patience); found {
 		t.Error("GetSince found an object the watch saw deleted")
 	}

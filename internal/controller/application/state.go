@@ -81,6 +81,9 @@ type state struct {
 
 	// namespaces records what this pass learned of namespaces' existence.
 	namespaces map[string]bool
+	// watchWaitUntil ends what this pass may wait, all objects together,
+	// for the watch to bring objects capstan saw newer (awaitWatch).
+	watchWaitUntil time.Time
 
 	// applied is the health of the objects this pass's sync wrote, as the
 	// writes returned them, by result key.

@@ -43,7 +43,10 @@ type verdict struct {
 	metadata   string
 	modified   bool
 	shared     bool
-	health     *health.Status
+	// labelled: the object carried capstan's managed label, which its
+	// watch selects.
+	labelled bool
+	health   *health.Status
 	// owned digests the fields capstan owned on the object right after
 	// it applied the desired one (ownedFields), "" when unknown.
 	owned string
@@ -181,13 +184,14 @@ func (r *Reconciler) compareOne(ctx context.Context, st *state, obj *unstructure
 	h := hashObject(obj) + st.compareKey
 	meta, watched := t.live.Get(m.Resource, obj.GetNamespace(), obj.GetName())
 	v, ok := r.verdicts.get(appKey(st.app), key)
-	if ok && !watched && v.resourceVersion != "" {
-		// capstan applied or read the object: the watch may not have
-		// brought it yet (its creation by this very sync, on a busy
-		// API server). Waiting for it costs no request; a read does.
-		meta, watched = t.live.GetSince(ctx, m.Resource, obj.GetNamespace(), obj.GetName(), v.resourceVersion, watchLag)
+	if ok && !watched && v.labelled && (v.desiredHash == h || (!v.shared && writesWithoutLooking(st))) {
+		// capstan applied or read the object, with the label its watch
+		// selects: the watch may not have brought it yet (its creation
+		// by this very sync, on a busy API server). When memory would
+		// then answer, waiting for it costs no request; a read does.
+		meta, watched = st.awaitWatch(ctx, m.Resource, obj, v.resourceVersion)
 	}
-	if ok && watched && known(meta.ResourceVersion, v.resourceVersion) {
+	if ok && watched && meta.UID == v.uid && known(meta.ResourceVersion, v.resourceVersion) {
 		switch {
 		case v.desiredHash == h:
 			res.live, res.modified, res.health, res.shared = metadataObject(gvk, meta), v.modified, v.health, v.shared
@@ -329,14 +333,30 @@ func (r *Reconciler) followStatus(st *state, desired *unstructured.Unstructured,
 	return res, true, nil
 }
 
-// watchLag bounds how long a comparison waits for the watch to bring an
-// object capstan has seen at a newer version than the watch has reached.
+// watchLag bounds how long a pass waits, all its objects together, for
+// the watch to bring objects capstan has seen at a newer version than the
+// watch has reached: a watch that is down (reconnecting, throttled) costs
+// a pass at most that, and then reads.
 const watchLag = 2 * time.Second
 
+// awaitWatch is the watch's copy of obj once it has reached
+// resourceVersion, within what is left of the pass's watchLag.
+func (st *state) awaitWatch(ctx context.Context, gvr schema.GroupVersionResource, obj *unstructured.Unstructured, resourceVersion string) (*metav1.PartialObjectMetadata, bool) {
+	if st.watchWaitUntil.IsZero() {
+		st.watchWaitUntil = time.Now().Add(watchLag)
+	}
+	patience := time.Until(st.watchWaitUntil)
+	if patience <= 0 {
+		return nil, false
+	}
+	return st.target.live.GetSince(ctx, gvr, obj.GetNamespace(), obj.GetName(), resourceVersion, patience)
+}
+
 // known reports whether the version of an object the watch cache holds is
-// the one a verdict was concluded on or an older one: the cache has not
-// caught up yet with what capstan read or wrote itself (the response of an
-// apply, or of a read made for a newer change), and the verdict holds.
+// the one a verdict was concluded on or an older one of the same object
+// (the caller compares uids): the cache has not caught up yet with what
+// capstan read or wrote itself (the response of an apply, or of a read
+// made for a newer change), and the verdict holds.
 // Resource versions of one object compare as integers (Kubernetes 1.35);
 // one that does not parse is only ever equal.
 func known(cached, verdict string) bool {
@@ -378,7 +398,7 @@ func asApplied(desired, live *unstructured.Unstructured) bool {
 func (r *Reconciler) remember(st *state, key, desiredHash string, live *unstructured.Unstructured, res *resource, owned string) {
 	r.verdicts.put(appKey(st.app), key, verdict{desiredHash: desiredHash, resourceVersion: live.GetResourceVersion(), uid: live.GetUID(),
 		generation: live.GetGeneration(), metadata: metadataDigest(res.desired, live), modified: res.modified, shared: res.shared, health: res.health,
-		owned: owned})
+		owned: owned, labelled: !unlabelled(live)})
 }
 
 // keepOwned is v's owned fields if capstan still owns the same on live,
