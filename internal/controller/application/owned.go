@@ -44,7 +44,8 @@ func ownedFields(live *unstructured.Unstructured) string {
 // concluded on: v was recorded after capstan applied that object (it
 // knows what capstan owned then) and found it in sync, live is the same
 // object, what capstan owns on it can still be read (ownedFields: its
-// apply alone, not mixed with an update of its own), and nothing but a
+// apply's entry is there, alone, not mixed with an update of its own;
+// otherwise a dry run decides), and nothing but a
 // difference of value could make the comparison differ: no
 // ignoreDifferences rule (plain), no status in the desired object
 // (compared or not by settings), no rules that the cluster aggregates

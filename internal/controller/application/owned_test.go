@@ -2,6 +2,7 @@ package application
 
 import (
 	"context"
+	"slices"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -109,11 +110,16 @@ func TestOwnUpdateIsNoDrift(t *testing.T) {
 	syncedConfigMaps(t, cl, requests, "own-update", 1)
 	started := appStatus(t, cl, "own-update").Status.OperationState.StartedAt
 	cs := kubernetes.NewForConfigOrDie(env.Config())
+	before := requests.n.Load()
 	if _, err := cs.CoreV1().ConfigMaps("own-update").Patch(context.Background(), "cm0", types.MergePatchType,
 		[]byte(`{"metadata":{"labels":{"patched":"yes"}}}`), metav1.PatchOptions{FieldManager: apply.FieldManager}); err != nil {
 		t.Fatal(err)
 	}
 	requests.waitQuiet()
+	// The pass that saw the patch looked at the object itself.
+	if made := requests.since(before); !slices.Contains(made, "GET /api/v1/namespaces/own-update/configmaps/cm0") {
+		t.Errorf("no read of cm0 after capstan's own update: %q", made)
+	}
 	a := appStatus(t, cl, "own-update")
 	if a.Status.Sync.Status != v1alpha1.SyncStatusCodeSynced || !a.Status.OperationState.StartedAt.Equal(&started) {
 		t.Errorf("after capstan's own update: sync %s, operation started %s (the sync before it started %s): taken for drift",
