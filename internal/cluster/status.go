@@ -1,6 +1,8 @@
 package cluster
 
 import (
+	"fmt"
+	"slices"
 	"sync"
 	"time"
 
@@ -27,7 +29,8 @@ var (
 	daemonSetsResource   = appsv1.SchemeGroupVersion.WithResource("daemonsets")
 )
 
-// viewed reports whether the watch of gvr keeps health views.
+// viewed reports whether the watch of gvr keeps health views: each such
+// kind has its informer in viewInformer and its view in keepHealth.
 func viewed(gvr schema.GroupVersionResource) bool {
 	return gvr == deploymentsResource || gvr == statefulSetsResource || gvr == daemonSetsResource
 }
@@ -116,10 +119,18 @@ func (h *healthViews) put(key string, v *healthView) {
 	h.views[key] = append(kept, v)
 }
 
-func (h *healthViews) remove(key string) {
+// remove forgets the views of the object uid. Views are made as the watch
+// receives versions, and removed when the cache has taken the deletion:
+// those of an object of the same name made since are kept.
+func (h *healthViews) remove(key string, uid types.UID) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	delete(h.views, key)
+	kept := slices.DeleteFunc(h.views[key], func(v *healthView) bool { return v.uid == uid })
+	if len(kept) == 0 {
+		delete(h.views, key)
+		return
+	}
+	h.views[key] = kept
 }
 
 // get returns the view of one version, if it is still kept, and forgets
@@ -150,15 +161,17 @@ func (l *Live) viewInformer(ns string, gvr schema.GroupVersionResource) (cache.S
 		inf = appsinformers.NewFilteredDeploymentInformer(l.typed, ns, 10*time.Hour, indexers, selected)
 	case statefulSetsResource:
 		inf = appsinformers.NewFilteredStatefulSetInformer(l.typed, ns, 10*time.Hour, indexers, selected)
-	default:
+	case daemonSetsResource:
 		inf = appsinformers.NewFilteredDaemonSetInformer(l.typed, ns, 10*time.Hour, indexers, selected)
+	default:
+		return nil, fmt.Errorf("watch %s: no health view for this kind", gvr)
 	}
 	if err := inf.SetTransform(l.keepHealth); err != nil {
 		return nil, err
 	}
 	_, err := inf.AddEventHandler(cache.ResourceEventHandlerFuncs{DeleteFunc: func(obj any) {
 		if m := cachedMetadata(obj); m != nil {
-			l.health.remove(viewKey(gvr, m.Namespace, m.Name))
+			l.health.remove(viewKey(gvr, m.Namespace, m.Name), m.UID)
 		}
 	}})
 	return inf, err

@@ -6,9 +6,13 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/utils/ptr"
+
+	"github.com/capstan-cd/capstan/internal/health"
 )
 
 func version(rv int) *healthView {
@@ -43,18 +47,33 @@ func TestHealthViewsFollowTheCachedVersion(t *testing.T) {
 	if h.get(viewKey(statefulSetsResource, "ns", "web"), fmt.Sprint(viewsKept+2)) != nil {
 		t.Errorf("a StatefulSet has the view of the Deployment of the same name")
 	}
-	h.remove(web)
+	h.remove(web, "")
 	if h.get(web, fmt.Sprint(viewsKept+2)) != nil {
 		t.Errorf("a view is kept of a Deployment gone")
+	}
+
+	// A Deployment deleted and made again under the same name: the
+	// deletion, taken by the cache after the new one's first version was
+	// received, forgets the old one's views alone.
+	old, remade := version(10), version(11)
+	old.uid, remade.uid = "old", "new"
+	h.put(web, old)
+	h.put(web, remade)
+	h.remove(web, "old")
+	if h.get(web, "11") == nil {
+		t.Errorf("the deletion of a Deployment forgot the views of the one made again in its place")
 	}
 }
 
 // Each workload's view gives back, as the health check reads it, its
 // kind, generation, the spec fields the check reads and its status, and
-// nothing of its template; the cache gets the metadata alone.
+// nothing of its template; the health assessed from it is the whole
+// object's; the cache gets the metadata alone.
 func TestHealthViewsKeepWhatTheChecksRead(t *testing.T) {
 	meta := metav1.ObjectMeta{Name: "web", Namespace: "ns", UID: "u1", ResourceVersion: "7", Generation: 2,
 		Labels: map[string]string{"app": "web"}}
+	template := corev1.PodTemplateSpec{ObjectMeta: metav1.ObjectMeta{Labels: map[string]string{"app": "web"}},
+		Spec: corev1.PodSpec{Containers: []corev1.Container{{Name: "web", Image: "registry.invalid/web:1.0"}}}}
 	partition := appsv1.StatefulSetUpdateStrategy{Type: appsv1.RollingUpdateStatefulSetStrategyType,
 		RollingUpdate: &appsv1.RollingUpdateStatefulSetStrategy{Partition: ptr.To[int32](1)}}
 	for _, tc := range []struct {
@@ -62,23 +81,27 @@ func TestHealthViewsKeepWhatTheChecksRead(t *testing.T) {
 		gvr  string
 		want map[string]any
 	}{
-		{&appsv1.Deployment{ObjectMeta: meta, Spec: appsv1.DeploymentSpec{Replicas: ptr.To[int32](2), Paused: true},
+		{&appsv1.Deployment{ObjectMeta: meta, Spec: appsv1.DeploymentSpec{Replicas: ptr.To[int32](2), Paused: true, Template: template},
 			Status: appsv1.DeploymentStatus{ObservedGeneration: 2, UpdatedReplicas: 1}}, "deployments",
 			map[string]any{"apiVersion": "apps/v1", "kind": "Deployment", "spec": map[string]any{"replicas": int64(2), "paused": true},
 				"status": map[string]any{"observedGeneration": int64(2), "updatedReplicas": int64(1)}}},
-		{&appsv1.StatefulSet{ObjectMeta: meta, Spec: appsv1.StatefulSetSpec{Replicas: ptr.To[int32](3), UpdateStrategy: partition},
+		{&appsv1.StatefulSet{ObjectMeta: meta, Spec: appsv1.StatefulSetSpec{Replicas: ptr.To[int32](3), UpdateStrategy: partition, Template: template},
 			Status: appsv1.StatefulSetStatus{ObservedGeneration: 2, ReadyReplicas: 3, UpdateRevision: "r2", CurrentRevision: "r1"}}, "statefulsets",
 			map[string]any{"apiVersion": "apps/v1", "kind": "StatefulSet",
 				"spec": map[string]any{"replicas": int64(3), "updateStrategy": map[string]any{"type": "RollingUpdate", "rollingUpdate": map[string]any{"partition": int64(1)}}},
 				"status": map[string]any{"observedGeneration": int64(2), "readyReplicas": int64(3), "replicas": int64(0), "availableReplicas": int64(0),
 					"updateRevision": "r2", "currentRevision": "r1"}}},
-		{&appsv1.DaemonSet{ObjectMeta: meta, Spec: appsv1.DaemonSetSpec{UpdateStrategy: appsv1.DaemonSetUpdateStrategy{Type: appsv1.OnDeleteDaemonSetStrategyType}},
+		{&appsv1.DaemonSet{ObjectMeta: meta, Spec: appsv1.DaemonSetSpec{UpdateStrategy: appsv1.DaemonSetUpdateStrategy{Type: appsv1.OnDeleteDaemonSetStrategyType}, Template: template},
 			Status: appsv1.DaemonSetStatus{ObservedGeneration: 2, DesiredNumberScheduled: 2, NumberAvailable: 1}}, "daemonsets",
 			map[string]any{"apiVersion": "apps/v1", "kind": "DaemonSet", "spec": map[string]any{"updateStrategy": map[string]any{"type": "OnDelete"}},
 				"status": map[string]any{"observedGeneration": int64(2), "desiredNumberScheduled": int64(2), "numberAvailable": int64(1),
 					"currentNumberScheduled": int64(0), "numberMisscheduled": int64(0), "numberReady": int64(0)}}},
 	} {
 		t.Run(tc.gvr, func(t *testing.T) {
+			whole, err := runtime.DefaultUnstructuredConverter.ToUnstructured(tc.obj)
+			if err != nil {
+				t.Fatal(err)
+			}
 			l := &Live{}
 			cached, err := l.keepHealth(tc.obj)
 			if err != nil {
@@ -105,6 +128,22 @@ func TestHealthViewsKeepWhatTheChecksRead(t *testing.T) {
 			}
 			if view.GetGeneration() != 2 || view.GetUID() != "u1" {
 				t.Errorf("the view's generation %d, uid %q", view.GetGeneration(), view.GetUID())
+			}
+			if containers, _, _ := unstructured.NestedSlice(view.Object, "spec", "template", "spec", "containers"); len(containers) > 0 {
+				t.Errorf("the view keeps the pod template's containers: %v", containers)
+			}
+			u := &unstructured.Unstructured{Object: whole}
+			u.SetGroupVersionKind(view.GroupVersionKind())
+			fromWhole, err := health.Of(u)
+			if err != nil {
+				t.Fatal(err)
+			}
+			fromView, err := health.Of(view)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if diff := cmp.Diff(fromWhole, fromView); diff != "" {
+				t.Errorf("the health from the view (-whole object +view):\n%s", diff)
 			}
 		})
 	}
