@@ -24,9 +24,9 @@ func TestRelease(t *testing.T) {
 	}
 	after := readOnlyRSS(t)
 	// Counting runs code, which maps pages again, and in a test binary
-	// of a few MiB that code lies near much of the rest: what is resident
-	// after it is less than before, not necessarily little.
-	if released < before/2 || after >= before {
+	// of a few MiB that code lies near much of the rest (the kernel maps
+	// 64 KiB around each fault): about half is resident again after it.
+	if released < before/2 || after > before*3/4 {
 		t.Errorf("read-only pages of the executable: %d bytes resident before, %d after, %d reported released", before, after, released)
 	}
 	if len(written) != 1 || written[0] != "xxx" {
