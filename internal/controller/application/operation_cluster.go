@@ -69,7 +69,11 @@ func (c operationCluster) Apply(ctx context.Context, task sync.Task, obj *unstru
 }
 
 func (c operationCluster) Delete(ctx context.Context, obj *unstructured.Unstructured, policy metav1.DeletionPropagation) error {
-	return c.st.target.applier.Delete(ctx, obj, policy)
+	err := c.st.target.applier.Delete(ctx, obj, policy)
+	if err == nil {
+		c.r.pruned.add(obj.GetUID(), c.r.Clock.Now())
+	}
+	return err
 }
 
 func (c operationCluster) Get(ctx context.Context, obj *unstructured.Unstructured) (*unstructured.Unstructured, error) {

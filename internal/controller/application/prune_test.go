@@ -12,6 +12,7 @@ import (
 	appsv1 "k8s.io/api/apps/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/apimachinery/pkg/watch"
 	"k8s.io/client-go/kubernetes"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -404,5 +405,64 @@ func TestPruneConfirm(t *testing.T) {
 	}
 	if n != 1 {
 		t.Errorf("history holds %d entries for revision %s, want 1", n, second)
+	}
+}
+
+// An object a sync pruned that waits on a finalizer stays until it is
+// released: the Application shows it OutOfSync meanwhile, and no automated
+// sync starts again to prune it a second time.
+func TestPrunedObjectOnItsWayOutIsNotPrunedAgain(t *testing.T) {
+	cl := startController(t)
+	cs := kubernetes.NewForConfigOrDie(env.Config())
+	repo := gitserver.NewRepo(t, t.TempDir(), "held")
+	held := strings.Replace(configMapYAML("held", nil), "metadata:\n", "metadata:\n  finalizers: [example.com/hold]\n", 1)
+	repo.Commit(t, "main", map[string]string{"guestbook/held.yaml": held, "guestbook/keep.yaml": configMapYAML("keep", nil)}, "a held ConfigMap")
+	repo.SetHead(t, "main")
+	if err := cl.Create(context.Background(), seedApp("prune-held", repo.URL(), "prune-held")); err != nil {
+		t.Fatal(err)
+	}
+	waitSynced(t, cl, "prune-held", repo.RevParse(t, "main"))
+
+	second := repo.Commit(t, "main", map[string]string{"guestbook/held.yaml": ""}, "drop the held ConfigMap")
+	var pruning *v1alpha1.OperationState
+	waitFor(t, "the sync that prunes it", func(ctx context.Context) (bool, error) {
+		pruning = appStatus(t, cl, "prune-held").Status.OperationState
+		return pruning != nil && pruning.SyncResult != nil && pruning.SyncResult.Revision == second && pruning.Phase.Completed(), nil
+	})
+	cm, err := cs.CoreV1().ConfigMaps("prune-held").Get(context.Background(), "held", metav1.GetOptions{})
+	if err != nil || cm.DeletionTimestamp == nil {
+		t.Fatalf("the held ConfigMap after its prune: %v, %+v", err, cm)
+	}
+	time.Sleep(5 * time.Second) // the passes that the deletion's events bring
+	a := appStatus(t, cl, "prune-held")
+	if n := len(a.Status.History); n != 2 {
+		t.Errorf("%d syncs in the history, want 2 (the first, the prune): %+v", n, a.Status.History)
+	}
+	if a.Status.Sync.Status != v1alpha1.SyncStatusCodeOutOfSync {
+		t.Errorf("sync status %s while the pruned ConfigMap is still there, want OutOfSync", a.Status.Sync.Status)
+	}
+
+	if _, err := cs.CoreV1().ConfigMaps("prune-held").Patch(context.Background(), "held", types.MergePatchType,
+		[]byte(`{"metadata":{"finalizers":null}}`), metav1.PatchOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	waitSynced(t, cl, "prune-held", second)
+}
+
+// What a sync deleted is taken as on its way out for a minute, and what it
+// did not delete never is.
+func TestPrunedIsRememberedForAMinute(t *testing.T) {
+	var p pruned
+	now := time.Date(2026, 12, 1, 12, 0, 0, 0, time.UTC)
+	p.add("u1", now)
+	if !p.recent("u1", now.Add(prunedFor)) || p.recent("u2", now) {
+		t.Errorf("recent right after the prune: u1 %t, u2 %t; want true, false", p.recent("u1", now.Add(prunedFor)), p.recent("u2", now))
+	}
+	if p.recent("u1", now.Add(prunedFor+time.Second)) {
+		t.Error("a prune is remembered after prunedFor")
+	}
+	p.add("u2", now.Add(2*prunedFor))
+	if _, kept := p.m["u1"]; kept {
+		t.Error("an old prune is kept once a new one is added")
 	}
 }

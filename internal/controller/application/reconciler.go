@@ -67,6 +67,7 @@ type Reconciler struct {
 
 	verdicts  verdicts
 	heals     heals
+	pruned    pruned
 	expected  expectations
 	finished  finished
 	kindWaits kindWaits

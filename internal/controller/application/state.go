@@ -104,6 +104,9 @@ type resource struct {
 	live       *unstructured.Unstructured // nil when missing
 	modified   bool
 	extraneous bool
+	// deleting: an extraneous object already on its way out, deleted by
+	// a sync (or by anyone: it carries a deletion timestamp).
+	deleting bool
 	// shared is true when the live object belongs to another Application.
 	shared bool
 	health *health.Status

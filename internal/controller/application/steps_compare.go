@@ -527,7 +527,8 @@ func (r *Reconciler) extraneous(ctx context.Context, st *state, wanted map[strin
 				continue
 			}
 			seen[objectKey(t.cluster.Server, gvk, meta.Namespace, meta.Name)] = true
-			out = append(out, &resource{live: u, extraneous: true})
+			deleting := meta.DeletionTimestamp != nil || r.pruned.recent(meta.UID, st.now)
+			out = append(out, &resource{live: u, extraneous: true, deleting: deleting})
 		}
 	}
 	unwatched, err := r.unwatchedExtraneous(ctx, st, wanted, seen)

@@ -10,6 +10,7 @@ import (
 	"k8s.io/apimachinery/pkg/api/equality"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/types"
 
 	"github.com/capstan-cd/capstan/api/v1alpha1"
 	"github.com/capstan-cd/capstan/internal/sync"
@@ -67,6 +68,59 @@ func (h *heals) record(app, revision string, now time.Time) {
 }
 
 func revisionOf(revisions []string) string { return strings.Join(revisions, ",") }
+
+// pruned remembers, for a minute, the objects a sync deleted: the watch
+// may still show one (its deletion not received yet, or a foreground
+// deletion that waits for the garbage collector), and a pass that took it
+// for extraneous would start a sync to prune it again.
+type pruned struct {
+	mu gosync.Mutex
+	m  map[types.UID]time.Time
+}
+
+// prunedFor is how long a deleted object is taken as on its way out.
+const prunedFor = time.Minute
+
+func (p *pruned) add(uid types.UID, now time.Time) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.m == nil {
+		p.m = map[types.UID]time.Time{}
+	}
+	for k, at := range p.m {
+		if now.Sub(at) > prunedFor {
+			delete(p.m, k)
+		}
+	}
+	p.m[uid] = now
+}
+
+func (p *pruned) recent(uid types.UID, now time.Time) bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	at, ok := p.m[uid]
+	return ok && now.Sub(at) <= prunedFor
+}
+
+// awaitingDeletion reports whether all that keeps the Application out of
+// sync is extraneous objects already on their way out: the Application
+// stays OutOfSync until they are gone, but an automated sync would only
+// delete them again.
+func awaitingDeletion(st *state) bool {
+	if st.synced || namespaceMetadataMoved(st.app) {
+		return false
+	}
+	deleting := false
+	for _, res := range st.resources {
+		switch {
+		case res.extraneous && res.deleting:
+			deleting = true
+		case res.modified || res.live == nil || (res.extraneous && !ignoreExtraneous(res.live)):
+			return false
+		}
+	}
+	return deleting
+}
 
 // sync moves the Application's sync operation on: it resumes one that is
 // running, starts a requested one, or starts an automated one when the
@@ -204,6 +258,10 @@ func (r *Reconciler) nextOperation(st *state, revision string) (v1alpha1.Operati
 			return v1alpha1.Operation{}, false
 		}
 		return *app.Operation, true
+	}
+	if awaitingDeletion(st) {
+		// The deletions' end, which the watch brings, queues a pass.
+		return v1alpha1.Operation{}, false
 	}
 	rec := r.heals.get(appKey(app), revision, st.now)
 	d := sync.DecideAutoSync(sync.AutoSyncInput{
