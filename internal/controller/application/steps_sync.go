@@ -3,6 +3,7 @@ package application
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 	gosync "sync"
 	"time"
@@ -110,16 +111,8 @@ func awaitingDeletion(st *state) bool {
 	if st.synced || namespaceMetadataMoved(st.app) {
 		return false
 	}
-	deleting := false
-	for _, res := range st.resources {
-		switch {
-		case res.extraneous && res.deleting:
-			deleting = true
-		case res.modified || res.live == nil || (res.extraneous && !ignoreExtraneous(res.live)):
-			return false
-		}
-	}
-	return deleting
+	rest := slices.DeleteFunc(slices.Clone(st.resources), func(res *resource) bool { return res.extraneous && res.deleting })
+	return len(rest) < len(st.resources) && inSync(rest)
 }
 
 // sync moves the Application's sync operation on: it resumes one that is
