@@ -62,7 +62,5 @@ func (r *Reconciler) waitForKinds(st *state) {
 		r.kindWaits.forget(appKey(st.app))
 		return
 	}
-	if d := r.kindWaits.next(appKey(st.app)); st.requeueAfter == 0 || d < st.requeueAfter {
-		st.requeueAfter = d
-	}
+	st.requeueWithin(r.kindWaits.next(appKey(st.app)))
 }

@@ -13,6 +13,8 @@ import (
 	"k8s.io/apimachinery/pkg/util/wait"
 	"k8s.io/client-go/kubernetes"
 	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
+	clocktesting "k8s.io/utils/clock/testing"
+	"k8s.io/utils/ptr"
 
 	"github.com/capstan-cd/capstan/api/v1alpha1"
 	"github.com/capstan-cd/capstan/internal/testenv/gitserver"
@@ -173,6 +175,98 @@ func TestEventsOnTheApplication(t *testing.T) {
 	}
 	if m := missing([]string{"Normal OperationStarted "}, got); len(m) == 0 {
 		t.Errorf("an OperationStarted Event for a sync done in one pass: %q", got)
+	}
+}
+
+// An operation is known by its startedAt, which the API holds to the
+// second. One that would start in the second its predecessor started in
+// waits for the next: with the controller's clock held still, the next
+// revision is compared but not synced until the clock moves on, and then
+// its sync is told as one of its own.
+func TestOperationsStartInSecondsOfTheirOwn(t *testing.T) {
+	cs := kubernetes.NewForConfigOrDie(env.Config())
+	ctx, cancel := context.WithCancel(context.Background())
+	t.Cleanup(cancel)
+	scheme := runtime.NewScheme()
+	_ = clientgoscheme.AddToScheme(scheme)
+	_ = v1alpha1.AddToScheme(scheme)
+	recorder, err := NewEventRecorder(ctx, env.Config(), scheme)
+	if err != nil {
+		t.Fatal(err)
+	}
+	held := clocktesting.NewFakeClock(time.Now().Truncate(time.Second).Add(100 * time.Millisecond))
+	cl, _ := startConfiguredController(t, func(r *Reconciler) { r.Events = recorder; r.Clock = held })
+
+	repo := gitserver.NewRepo(t, t.TempDir(), "same-second")
+	first := repo.Commit(t, "main", map[string]string{"guestbook/cm.yaml": configMapYAML("one", nil)}, "one ConfigMap")
+	repo.SetHead(t, "main")
+	if err := cl.Create(ctx, seedApp("same-second", repo.URL(), "same-second")); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "the first sync", func(ctx context.Context) (bool, error) {
+		os := appStatus(t, cl, "same-second").Status.OperationState
+		return os != nil && os.Phase == v1alpha1.OperationSucceeded, nil
+	})
+	second := repo.Commit(t, "main", map[string]string{"guestbook/two.yaml": configMapYAML("two", nil)}, "two ConfigMaps")
+	waitFor(t, "the second revision to be compared", func(ctx context.Context) (bool, error) {
+		return appStatus(t, cl, "same-second").Status.Sync.Revision == second, nil
+	})
+	app := appStatus(t, cl, "same-second")
+	if os := app.Status.OperationState; app.Status.Sync.Status != v1alpha1.SyncStatusCodeOutOfSync || os.SyncResult.Revision != first {
+		t.Fatalf("in the second of the first sync: status %s, last operation at %s (started %s); want OutOfSync, still %s",
+			app.Status.Sync.Status, os.SyncResult.Revision, os.StartedAt, first)
+	}
+	began := app.Status.OperationState.StartedAt
+
+	held.Step(time.Second)
+	waitFor(t, "the second sync", func(ctx context.Context) (bool, error) {
+		os := appStatus(t, cl, "same-second").Status.OperationState
+		return os.SyncResult.Revision == second && os.Phase == v1alpha1.OperationSucceeded, nil
+	})
+	if os := appStatus(t, cl, "same-second").Status.OperationState; !os.StartedAt.Equal(ptr.To(metav1.NewTime(began.Add(time.Second)))) {
+		t.Errorf("the second sync started at %s; want the second after %s", os.StartedAt, began)
+	}
+	want := "Normal OperationCompleted Automated sync to '" + second + "' succeeded"
+	waitFor(t, "the second sync's Event", func(ctx context.Context) (bool, error) {
+		list, err := cs.CoreV1().Events(controlPlane).List(ctx, metav1.ListOptions{FieldSelector: "involvedObject.kind=Application,involvedObject.name=same-second"})
+		if err != nil {
+			return false, err
+		}
+		for _, e := range list.Items {
+			if e.Type+" "+e.Reason+" "+e.Message == want {
+				return true, nil
+			}
+		}
+		return false, nil
+	})
+}
+
+func TestStartWait(t *testing.T) {
+	at := func(s string) time.Time {
+		tm, err := time.Parse(time.RFC3339Nano, s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return tm
+	}
+	last := &v1alpha1.OperationState{StartedAt: metav1.NewTime(at("2026-12-02T10:00:05Z"))}
+	for _, tc := range []struct {
+		name string
+		last *v1alpha1.OperationState
+		now  string
+		want time.Duration
+	}{
+		{name: "no operation before", now: "2026-12-02T10:00:05.2Z"},
+		{name: "in the same second", last: last, now: "2026-12-02T10:00:05.25Z", want: 750 * time.Millisecond},
+		{name: "at the start of the same second", last: last, now: "2026-12-02T10:00:05Z", want: time.Second},
+		{name: "the second after", last: last, now: "2026-12-02T10:00:06Z"},
+		{name: "a second before (another replica's clock)", last: last, now: "2026-12-02T10:00:04.9Z"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := startWait(tc.last, at(tc.now)); got != tc.want {
+				t.Errorf("startWait = %s; want %s", got, tc.want)
+			}
+		})
 	}
 }
 

@@ -98,6 +98,13 @@ type state struct {
 	requeueAfter time.Duration
 }
 
+// requeueWithin makes the pass come back after d at the latest.
+func (st *state) requeueWithin(d time.Duration) {
+	if st.requeueAfter == 0 || d < st.requeueAfter {
+		st.requeueAfter = d
+	}
+}
+
 // resource is one object of the comparison.
 type resource struct {
 	desired    *unstructured.Unstructured // nil for extraneous objects

@@ -250,7 +250,7 @@ func (r *Reconciler) nextOperation(st *state, revision string) (v1alpha1.Operati
 			st.operationDone = true
 			return v1alpha1.Operation{}, false
 		}
-		return *app.Operation, true
+		return *app.Operation, r.startsNow(st)
 	}
 	if awaitingDeletion(st) {
 		// The deletions' end, which the watch brings, queues a pass.
@@ -268,7 +268,7 @@ func (r *Reconciler) nextOperation(st *state, revision string) (v1alpha1.Operati
 	if d.RetryAfter > 0 {
 		st.requeueAfter = d.RetryAfter
 	}
-	if !d.Sync {
+	if !d.Sync || !r.startsNow(st) {
 		return v1alpha1.Operation{}, false
 	}
 	if last := app.Status.OperationState; last != nil && last.SyncResult != nil && last.SyncResult.Revision == revision {
@@ -280,6 +280,32 @@ func (r *Reconciler) nextOperation(st *state, revision string) (v1alpha1.Operati
 	}
 	op.Retry = sync.AutomatedRetry(app.Spec.SyncPolicy.Retry)
 	return op, true
+}
+
+// startsNow reports whether a new operation may start now, and otherwise
+// makes the pass come back when it may. An operation is known by its
+// startedAt (which hooks' names, Events and logs build on), and the API
+// holds that time to the second: a new operation waits for the second
+// after the one its predecessor started in, less than a second.
+func (r *Reconciler) startsNow(st *state) bool {
+	wait := startWait(st.app.Status.OperationState, r.Clock.Now())
+	if wait > 0 {
+		st.requeueWithin(wait)
+	}
+	return wait == 0
+}
+
+// startWait is how long an operation that would start at now waits for the
+// second after the one last started in; 0 when that second is over.
+func startWait(last *v1alpha1.OperationState, now time.Time) time.Duration {
+	if last == nil {
+		return 0
+	}
+	second := now.Truncate(time.Second)
+	if !second.Equal(last.StartedAt.Time.Truncate(time.Second)) {
+		return 0
+	}
+	return second.Add(time.Second).Sub(now)
 }
 
 func (r *Reconciler) newOperationState(st *state, op v1alpha1.Operation, revision string) *v1alpha1.OperationState {

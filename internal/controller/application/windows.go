@@ -58,7 +58,5 @@ func (r *Reconciler) comeBackAt(st *state, t time.Time) {
 	if resync > 0 && wait >= resync {
 		return
 	}
-	if st.requeueAfter == 0 || wait < st.requeueAfter {
-		st.requeueAfter = wait
-	}
+	st.requeueWithin(wait)
 }
