@@ -36,7 +36,7 @@ func readCPU(dir string, capstanPID int) (cpuReading, error) {
 	}
 	r := cpuReading{}
 	for _, p := range procs {
-		if r[p.Name], err = ownCPUSeconds(p.PID); err != nil {
+		if r[p.Name], err = OwnCPUSeconds(p.PID); err != nil {
 			return nil, err
 		}
 	}
@@ -45,12 +45,12 @@ func readCPU(dir string, capstanPID int) (cpuReading, error) {
 		if err != nil {
 			return nil, err
 		}
-		if r[cpuCapstan], err = ownCPUSeconds(capstanPID); err != nil {
+		if r[cpuCapstan], err = OwnCPUSeconds(capstanPID); err != nil {
 			return nil, err
 		}
 		r[cpuWorkers] = withWorkers - r[cpuCapstan]
 	}
-	if r[cpuBenchmark], err = ownCPUSeconds(os.Getpid()); err != nil {
+	if r[cpuBenchmark], err = OwnCPUSeconds(os.Getpid()); err != nil {
 		return nil, err
 	}
 	return r, nil

@@ -22,17 +22,17 @@ func cpuSeconds(pid int) (float64, error) {
 		return 0, err
 	}
 	for _, child := range children(pid) {
-		if own, err := ownCPUSeconds(child); err == nil {
+		if own, err := OwnCPUSeconds(child); err == nil {
 			total += own
 		}
 	}
 	return total, nil
 }
 
-// ownCPUSeconds is the user and system CPU time of one process, without
+// OwnCPUSeconds is the user and system CPU time of one process, without
 // its children: the benchmark's children are the control plane and
 // capstan, counted apart.
-func ownCPUSeconds(pid int) (float64, error) { return statSeconds(pid, 11, 12) }
+func OwnCPUSeconds(pid int) (float64, error) { return statSeconds(pid, 11, 12) }
 
 // statSeconds adds up the clock-tick fields at indexes of /proc/PID/stat
 // (see procStat), in seconds.

@@ -67,11 +67,11 @@ func TestCPUSplit(t *testing.T) {
 	}
 }
 
-// ownCPUSeconds counts the process alone: the test's busy loop shows in
+// OwnCPUSeconds counts the process alone: the test's busy loop shows in
 // it (however loaded the machine, the loop runs until it does), and it is
 // never more than the process with its children.
 func TestOwnCPUSeconds(t *testing.T) {
-	before, err := ownCPUSeconds(os.Getpid())
+	before, err := OwnCPUSeconds(os.Getpid())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -80,7 +80,7 @@ func TestOwnCPUSeconds(t *testing.T) {
 		for range 1_000_000 {
 			runtime.Gosched()
 		}
-		if after, err = ownCPUSeconds(os.Getpid()); err != nil {
+		if after, err = OwnCPUSeconds(os.Getpid()); err != nil {
 			t.Fatal(err)
 		}
 	}
