@@ -2,6 +2,7 @@ package application
 
 import (
 	"context"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -15,6 +16,7 @@ import (
 	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
 	clocktesting "k8s.io/utils/clock/testing"
 	"k8s.io/utils/ptr"
+	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/capstan-cd/capstan/api/v1alpha1"
 	"github.com/capstan-cd/capstan/internal/testenv/gitserver"
@@ -125,17 +127,8 @@ func TestWritten(t *testing.T) {
 // sync that starts and succeeds, statuses that change, and a sync that
 // fails, with Argo CD's reasons; a sync done in one pass is one Event.
 func TestEventsOnTheApplication(t *testing.T) {
-	cs := kubernetes.NewForConfigOrDie(env.Config())
-	ctx, cancel := context.WithCancel(context.Background())
-	t.Cleanup(cancel)
-	scheme := runtime.NewScheme()
-	_ = clientgoscheme.AddToScheme(scheme)
-	_ = v1alpha1.AddToScheme(scheme)
-	recorder, err := NewEventRecorder(ctx, env.Config(), scheme)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cl, _ := startConfiguredController(t, func(r *Reconciler) { r.Events = recorder })
+	ctx := context.Background()
+	cl := startRecordingController(t, func(*Reconciler) {})
 
 	repo := gitserver.NewRepo(t, t.TempDir(), "events")
 	good := repo.Commit(t, "main", map[string]string{"guestbook/cm.yaml": configMapYAML("one", nil)}, "one ConfigMap")
@@ -160,15 +153,9 @@ func TestEventsOnTheApplication(t *testing.T) {
 	}
 	var got []string
 	_ = wait.PollUntilContextTimeout(ctx, 200*time.Millisecond, time.Minute, true, func(ctx context.Context) (bool, error) {
-		list, err := cs.CoreV1().Events(controlPlane).List(ctx, metav1.ListOptions{FieldSelector: "involvedObject.kind=Application,involvedObject.name=events"})
-		if err != nil {
-			return false, err
-		}
-		got = got[:0]
-		for _, e := range list.Items {
-			got = append(got, e.Type+" "+e.Reason+" "+e.Message)
-		}
-		return len(missing(want, got)) == 0, nil
+		var err error
+		got, err = appEvents(ctx, "events")
+		return err == nil && len(missing(want, got)) == 0, err
 	})
 	if m := missing(want, got); len(m) > 0 {
 		t.Errorf("Events lack %q; got %q", m, got)
@@ -184,18 +171,9 @@ func TestEventsOnTheApplication(t *testing.T) {
 // revision is compared but not synced until the clock moves on, and then
 // its sync is told as one of its own.
 func TestOperationsStartInSecondsOfTheirOwn(t *testing.T) {
-	cs := kubernetes.NewForConfigOrDie(env.Config())
-	ctx, cancel := context.WithCancel(context.Background())
-	t.Cleanup(cancel)
-	scheme := runtime.NewScheme()
-	_ = clientgoscheme.AddToScheme(scheme)
-	_ = v1alpha1.AddToScheme(scheme)
-	recorder, err := NewEventRecorder(ctx, env.Config(), scheme)
-	if err != nil {
-		t.Fatal(err)
-	}
+	ctx := context.Background()
 	held := clocktesting.NewFakeClock(time.Now().Truncate(time.Second).Add(100 * time.Millisecond))
-	cl, _ := startConfiguredController(t, func(r *Reconciler) { r.Events = recorder; r.Clock = held })
+	cl := startRecordingController(t, func(r *Reconciler) { r.Clock = held })
 
 	repo := gitserver.NewRepo(t, t.TempDir(), "same-second")
 	first := repo.Commit(t, "main", map[string]string{"guestbook/cm.yaml": configMapYAML("one", nil)}, "one ConfigMap")
@@ -228,16 +206,8 @@ func TestOperationsStartInSecondsOfTheirOwn(t *testing.T) {
 	}
 	want := "Normal OperationCompleted Automated sync to '" + second + "' succeeded"
 	waitFor(t, "the second sync's Event", func(ctx context.Context) (bool, error) {
-		list, err := cs.CoreV1().Events(controlPlane).List(ctx, metav1.ListOptions{FieldSelector: "involvedObject.kind=Application,involvedObject.name=same-second"})
-		if err != nil {
-			return false, err
-		}
-		for _, e := range list.Items {
-			if e.Type+" "+e.Reason+" "+e.Message == want {
-				return true, nil
-			}
-		}
-		return false, nil
+		got, err := appEvents(ctx, "same-second")
+		return slices.Contains(got, want), err
 	})
 }
 
@@ -268,6 +238,38 @@ func TestStartWait(t *testing.T) {
 			}
 		})
 	}
+}
+
+// startRecordingController is startConfiguredController with Events
+// recorded to the API server.
+func startRecordingController(t *testing.T, configure func(*Reconciler)) client.Client {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	t.Cleanup(cancel)
+	scheme := runtime.NewScheme()
+	_ = clientgoscheme.AddToScheme(scheme)
+	_ = v1alpha1.AddToScheme(scheme)
+	recorder, err := NewEventRecorder(ctx, env.Config(), scheme)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cl, _ := startConfiguredController(t, func(r *Reconciler) { r.Events = recorder; configure(r) })
+	return cl
+}
+
+// appEvents are the Events on the Application name, each as "type reason
+// message".
+func appEvents(ctx context.Context, name string) ([]string, error) {
+	cs := kubernetes.NewForConfigOrDie(env.Config())
+	list, err := cs.CoreV1().Events(controlPlane).List(ctx, metav1.ListOptions{FieldSelector: "involvedObject.kind=Application,involvedObject.name=" + name})
+	if err != nil {
+		return nil, err
+	}
+	var out []string
+	for _, e := range list.Items {
+		out = append(out, e.Type+" "+e.Reason+" "+e.Message)
+	}
+	return out, nil
 }
 
 // missing lists the prefixes of want that no line of got starts with.
