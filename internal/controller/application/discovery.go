@@ -22,6 +22,25 @@ func (r *Reconciler) renderFresh(ctx context.Context, st *state) error {
 	return r.renderSources(ctx, st)
 }
 
+// compareFresh compares, and renders and compares again when discovery
+// learned a kind since the render (the comparison looks each kind up, and
+// a CRD an operator installed may have come to be served in between): the
+// custom resources the render left without a namespace get the destination
+// namespace before the sync applies them, as renderFresh gives them when
+// discovery learns the kind during the render.
+func (r *Reconciler) compareFresh(ctx context.Context, st *state) error {
+	if err := r.compare(ctx, st); err != nil {
+		return err
+	}
+	if st.target.applier.Discovery() == st.renderedWith {
+		return nil
+	}
+	if err := r.renderFresh(ctx, st); err != nil {
+		return err
+	}
+	return r.compare(ctx, st)
+}
+
 // kindWaits backs off the passes of Applications that have objects of
 // kinds their destination does not know: a CRD another Application or a
 // person installs is found without waiting for the next poll, and without

@@ -55,11 +55,16 @@ type requests struct {
 	wrote           []string
 	// all lists every request counted in n, for failure messages.
 	all []string
+	// before, when set, sees each request before it is sent.
+	before func(*http.Request)
 	http.RoundTripper
 }
 
 func (r *requests) RoundTrip(req *http.Request) (*http.Response, error) {
 	r.count(req)
+	if r.before != nil {
+		r.before(req)
+	}
 	return r.RoundTripper.RoundTrip(req)
 }
 

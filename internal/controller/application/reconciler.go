@@ -123,7 +123,7 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Resu
 		{"project", r.checkProject},
 		{"sources", r.renderFresh},
 		{"finalizers", r.deleteHookFinalizers},
-		{"compare", r.compare},
+		{"compare", r.compareFresh},
 		{"sync", r.sync},
 		{"health", r.assessHealth},
 	} {

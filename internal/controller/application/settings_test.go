@@ -65,6 +65,16 @@ func startSettingsController(t *testing.T, data map[string]string) (client.Clien
 // may hold any field, and removes it when the test ends.
 func installCRD(t *testing.T, group, kind, plural string) {
 	t.Helper()
+	name, err := createCRD(group, kind, plural)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = crdClient().Delete(context.Background(), name, metav1.DeleteOptions{}) })
+}
+
+// createCRD creates the CustomResourceDefinition of a namespaced kind
+// (unless it exists) and returns its name.
+func createCRD(group, kind, plural string) (string, error) {
 	def := fmt.Sprintf(`apiVersion: apiextensions.k8s.io/v1
 kind: CustomResourceDefinition
 metadata: {name: %[3]s.%[1]s}
@@ -80,13 +90,16 @@ spec:
 `, group, kind, plural, strings.ToLower(kind))
 	var crd unstructured.Unstructured
 	if err := yaml.Unmarshal([]byte(def), &crd.Object); err != nil {
-		t.Fatal(err)
+		return "", err
 	}
-	crds := dynamic.NewForConfigOrDie(env.Config()).Resource(schema.GroupVersionResource{Group: "apiextensions.k8s.io", Version: "v1", Resource: "customresourcedefinitions"})
-	if _, err := crds.Create(context.Background(), &crd, metav1.CreateOptions{}); err != nil && !apierrors.IsAlreadyExists(err) {
-		t.Fatal(err)
+	if _, err := crdClient().Create(context.Background(), &crd, metav1.CreateOptions{}); err != nil && !apierrors.IsAlreadyExists(err) {
+		return "", err
 	}
-	t.Cleanup(func() { _ = crds.Delete(context.Background(), crd.GetName(), metav1.DeleteOptions{}) })
+	return crd.GetName(), nil
+}
+
+func crdClient() dynamic.ResourceInterface {
+	return dynamic.NewForConfigOrDie(env.Config()).Resource(schema.GroupVersionResource{Group: "apiextensions.k8s.io", Version: "v1", Resource: "customresourcedefinitions"})
 }
 
 // widgetHealth is the Application's health and that of its one resource.

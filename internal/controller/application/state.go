@@ -41,6 +41,9 @@ type state struct {
 	revisions  []string
 	sourceType []v1alpha1.ApplicationSourceType
 	desired    []*unstructured.Unstructured
+	// renderedWith is what the destination's discovery knew when the
+	// sources were last rendered (apply.Applier.Discovery).
+	renderedWith string
 
 	// resources are the compared objects: desired ones and extraneous
 	// live ones, keyed like the status.

@@ -81,6 +81,7 @@ func (r *Reconciler) renderSources(ctx context.Context, st *state) error {
 	if err != nil {
 		return err
 	}
+	st.renderedWith = cluster.Discovery
 	b := desired.Builder{Fetcher: r.Fetcher, Render: r.Renders.Render, Credentials: source.NewCredentials(secrets.Items), Kustomize: st.settings.Kustomize, Project: st.project}
 	if st.refresh == v1alpha1.RefreshTypeHard {
 		b.Render = r.Renders.Refresh

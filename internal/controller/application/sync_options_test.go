@@ -2,13 +2,18 @@ package application
 
 import (
 	"context"
+	"net/http"
 	"strings"
+	gosync "sync"
 	"testing"
+	"time"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/apimachinery/pkg/util/wait"
+	"k8s.io/client-go/discovery"
 	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/kubernetes"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -190,6 +195,82 @@ func TestDryRunOfCustomResourcesWithoutTheirCRD(t *testing.T) {
 			t.Errorf("%s %s was not applied: %v", kind, name, err)
 		}
 	}
+}
+
+// A kind the destination comes to serve after a pass rendered (an
+// operator installed its CRD meanwhile) is rendered again before the pass
+// syncs: its custom resource gets the destination namespace, as it would
+// have had the render known the kind, rather than failing the sync as
+// namespaced without a namespace. The CRD is created while the pass
+// compares, as its first watch of the destination starts.
+func TestKindServedBetweenRenderAndSync(t *testing.T) {
+	ctx := context.Background()
+	counter := &requests{}
+	served := make(chan error, 1)
+	var once gosync.Once
+	counter.before = func(req *http.Request) {
+		if !strings.HasSuffix(req.URL.Path, "/configmaps") || req.URL.Query().Get("labelSelector") == "" {
+			return
+		}
+		once.Do(func() { served <- serveKind("toys.capstan.dev", "Ratchet", "ratchets") })
+	}
+	cl := startCountedController(t, counter, func(*Reconciler) {})
+	t.Cleanup(func() {
+		_ = crdClient().Delete(context.Background(), "ratchets.toys.capstan.dev", metav1.DeleteOptions{})
+	})
+	repo := gitserver.NewRepo(t, t.TempDir(), "ratchets")
+	repo.Commit(t, "main", map[string]string{
+		"operator/a-settings.yaml": configMapYAML("settings", nil),
+		"operator/b-ratchet.yaml":  "apiVersion: toys.capstan.dev/v1\nkind: Ratchet\nmetadata:\n  name: pawl\nspec: {teeth: 12}\n",
+	}, "a ratchet")
+	repo.SetHead(t, "main")
+	app := seedApp("ratchets", repo.URL(), "ratchets")
+	app.Spec.Source.Path = "operator"
+	app.Spec.SyncPolicy.Automated = nil
+	app.Operation = &v1alpha1.Operation{Sync: &v1alpha1.SyncOperation{}, InitiatedBy: v1alpha1.OperationInitiator{Username: "bob"}}
+	if err := cl.Create(ctx, app); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "bob's sync", func(context.Context) (bool, error) {
+		os := appStatus(t, cl, "ratchets").Status.OperationState
+		return os != nil && os.Phase.Completed(), nil
+	})
+	select {
+	case err := <-served:
+		if err != nil {
+			t.Fatal(err)
+		}
+	default:
+		t.Fatal("the pass compared without watching ConfigMaps: the CRD was never created")
+	}
+	if os := appStatus(t, cl, "ratchets").Status.OperationState; os.Phase != v1alpha1.OperationSucceeded {
+		t.Fatalf("bob's sync: %s: %s", os.Phase, os.Message)
+	}
+	res := dynamic.NewForConfigOrDie(env.Config()).Resource(schema.GroupVersionResource{Group: "toys.capstan.dev", Version: "v1", Resource: "ratchets"})
+	if _, err := res.Namespace("ratchets").Get(ctx, "pawl", metav1.GetOptions{}); err != nil {
+		t.Errorf("Ratchet pawl is not in the destination namespace: %v", err)
+	}
+}
+
+// serveKind creates the CRD of a namespaced kind and waits until the API
+// server's discovery serves the kind.
+func serveKind(group, kind, plural string) error {
+	if _, err := createCRD(group, kind, plural); err != nil {
+		return err
+	}
+	dc := discovery.NewDiscoveryClientForConfigOrDie(env.Config())
+	return wait.PollUntilContextTimeout(context.Background(), 50*time.Millisecond, 30*time.Second, true, func(context.Context) (bool, error) {
+		list, err := dc.ServerResourcesForGroupVersion(group + "/v1")
+		if err != nil {
+			return false, nil
+		}
+		for _, r := range list.APIResources {
+			if r.Name == plural {
+				return true, nil
+			}
+		}
+		return false, nil
+	})
 }
 
 // managedNamespaceMetadata is set on the namespace CreateNamespace makes,
