@@ -9,6 +9,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/capstan-cd/capstan/api/v1alpha1"
+	"github.com/capstan-cd/capstan/internal/apply"
 	"github.com/capstan-cd/capstan/internal/intern"
 )
 
@@ -17,7 +18,9 @@ const lastApplied = "kubectl.kubernetes.io/last-applied-configuration"
 
 // slim makes the copy of a watched object's metadata that the cache keeps:
 // without what capstan never reads from memory and what makes up most of
-// its size (managed fields, kubectl's copy of the object), and sharing
+// its size (kubectl's copy of the object, and the managed fields, of which
+// it keeps only the digest of what capstan's apply owns: see
+// OwnedFields), and sharing
 // what objects have in common. Decoded, each object holds its own copy of
 // every string and its own map of labels, although thousands of objects
 // carry the same namespace, the same label and annotation keys, and often
@@ -49,9 +52,26 @@ func slim(obj any) (any, error) {
 			Annotations:                shared.annotations(m.Annotations),
 			OwnerReferences:            m.OwnerReferences,
 			Finalizers:                 m.Finalizers,
+			ManagedFields:              shared.owned(apply.OwnedFields(m.ManagedFields)),
 		},
 	}
 	return out, nil
+}
+
+// digestFields is the FieldsType of the one managed fields entry a
+// slimmed object keeps: capstan's apply, its fields replaced by their
+// digest. It is never sent to an API server.
+const digestFields = "capstan.dev/digest"
+
+// OwnedFields is, for an object of the watch's cache, the digest of the
+// fields capstan's server-side apply owns on it (apply.OwnedFields), ""
+// when unknown: the watch tells, without a read, whether another writer
+// took one of them.
+func OwnedFields(m *metav1.PartialObjectMetadata) string {
+	if len(m.ManagedFields) != 1 || m.ManagedFields[0].FieldsType != digestFields || m.ManagedFields[0].FieldsV1 == nil {
+		return ""
+	}
+	return string(m.ManagedFields[0].FieldsV1.Raw)
 }
 
 // shared is the table of strings and label maps that slimmed objects
@@ -64,6 +84,27 @@ type sharedMeta struct {
 	mu      sync.Mutex
 	strings intern.Table
 	maps    map[string]map[string]string
+	// digests holds the managed fields entry of each digest of capstan's
+	// fields: objects of the same shape share it.
+	digests map[string][]metav1.ManagedFieldsEntry
+}
+
+// owned returns the managed fields a slimmed object keeps for the digest
+// of capstan's fields: none when unknown.
+func (t *sharedMeta) owned(digest string) []metav1.ManagedFieldsEntry {
+	if digest == "" {
+		return nil
+	}
+	if e, ok := t.digests[digest]; ok {
+		return e
+	}
+	e := []metav1.ManagedFieldsEntry{{Manager: apply.FieldManager, Operation: metav1.ManagedFieldsOperationApply,
+		FieldsType: digestFields, FieldsV1: &metav1.FieldsV1{Raw: []byte(digest)}}}
+	if len(t.digests) >= intern.Limit || t.digests == nil {
+		t.digests = make(map[string][]metav1.ManagedFieldsEntry, 256)
+	}
+	t.digests[digest] = e
+	return e
 }
 
 func (t *sharedMeta) string(s string) string { return t.strings.String(s) }

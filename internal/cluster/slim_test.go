@@ -11,6 +11,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
+	"github.com/capstan-cd/capstan/internal/apply"
 	"github.com/capstan-cd/capstan/internal/intern"
 )
 
@@ -39,6 +40,41 @@ func TestSlimKeepsWhatCapstanReads(t *testing.T) {
 	delete(want.Annotations, lastApplied)
 	if diff := cmp.Diff(want, m); diff != "" {
 		t.Errorf("slim changed what capstan reads (-want +got):\n%s", diff)
+	}
+}
+
+// Of the managed fields, a slimmed object keeps the digest of what
+// capstan's apply owns, equal to the one of the object read whole, and
+// shared by objects of the same shape; none when capstan's fields are
+// unknown (it also updated the object).
+func TestSlimKeepsTheDigestOfCapstansFields(t *testing.T) {
+	entries := func(fields string, op metav1.ManagedFieldsOperationType) []metav1.ManagedFieldsEntry {
+		return []metav1.ManagedFieldsEntry{
+			{Manager: "kube-controller-manager", Operation: metav1.ManagedFieldsOperationUpdate, APIVersion: "apps/v1", FieldsType: "FieldsV1",
+				FieldsV1: &metav1.FieldsV1{Raw: []byte(`{"f:status":{"f:replicas":{}}}`)}, Subresource: "status"},
+			{Manager: apply.FieldManager, Operation: op, APIVersion: "apps/v1", FieldsType: "FieldsV1", FieldsV1: &metav1.FieldsV1{Raw: []byte(fields)}},
+		}
+	}
+	object := func(name, fields string, op metav1.ManagedFieldsOperationType) *metav1.PartialObjectMetadata {
+		out, err := slim(&metav1.PartialObjectMetadata{ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: "shop", ManagedFields: entries(fields, op)}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return out.(*metav1.PartialObjectMetadata)
+	}
+	replicas, image := `{"f:spec":{"f:replicas":{}}}`, `{"f:spec":{"f:template":{}}}`
+	a, b, c := object("a", replicas, metav1.ManagedFieldsOperationApply), object("b", replicas, metav1.ManagedFieldsOperationApply), object("c", image, metav1.ManagedFieldsOperationApply)
+	if got, want := OwnedFields(a), apply.OwnedFields(entries(replicas, metav1.ManagedFieldsOperationApply)); got == "" || got != want {
+		t.Errorf("digest kept %q, of the object read whole %q", got, want)
+	}
+	if OwnedFields(c) == OwnedFields(a) || OwnedFields(c) == "" {
+		t.Errorf("other fields, digest %q against %q", OwnedFields(c), OwnedFields(a))
+	}
+	if &a.ManagedFields[0] != &b.ManagedFields[0] {
+		t.Error("two objects with the same fields hold a digest each")
+	}
+	if u := object("d", replicas, metav1.ManagedFieldsOperationUpdate); OwnedFields(u) != "" || u.ManagedFields != nil {
+		t.Errorf("capstan's fields unknown, yet kept: %+v", u.ManagedFields)
 	}
 }
 

@@ -102,3 +102,23 @@ func degraded(msg string) *Status { return &Status{Code: v1alpha1.HealthStatusDe
 func suspended(msg string) *Status {
 	return &Status{Code: v1alpha1.HealthStatusSuspended, Message: msg}
 }
+
+// statusless lists kinds whose objects have no status: nothing but their
+// metadata (a deletion under way) bears on their health.
+var statusless = map[schema.GroupKind]bool{
+	{Group: "", Kind: "ConfigMap"}:                                                  true,
+	{Group: "", Kind: "Secret"}:                                                     true,
+	{Group: "", Kind: "ServiceAccount"}:                                             true,
+	{Group: "rbac.authorization.k8s.io", Kind: "Role"}:                              true,
+	{Group: "rbac.authorization.k8s.io", Kind: "RoleBinding"}:                       true,
+	{Group: "rbac.authorization.k8s.io", Kind: "ClusterRole"}:                       true,
+	{Group: "rbac.authorization.k8s.io", Kind: "ClusterRoleBinding"}:                true,
+	{Group: "scheduling.k8s.io", Kind: "PriorityClass"}:                             true,
+	{Group: "storage.k8s.io", Kind: "StorageClass"}:                                 true,
+	{Group: "admissionregistration.k8s.io", Kind: "ValidatingWebhookConfiguration"}: true,
+	{Group: "admissionregistration.k8s.io", Kind: "MutatingWebhookConfiguration"}:   true,
+}
+
+// FromMetadata reports whether Of assesses objects of kind gk from their
+// metadata alone: the kind has no status.
+func FromMetadata(gk schema.GroupKind) bool { return statusless[gk] }

@@ -3,7 +3,9 @@ package health
 import (
 	"testing"
 
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime/schema"
 	"sigs.k8s.io/yaml"
 
 	"github.com/capstan-cd/capstan/api/v1alpha1"
@@ -244,5 +246,30 @@ metadata: {name: web}
 spec: {replicas: "two"}`)
 	if _, err := Of(obj); err == nil {
 		t.Error("a Deployment with replicas \"two\" was assessed without error")
+	}
+}
+
+// The kinds FromMetadata names are assessed alike whatever their body
+// holds (the API server keeps no status for them): no health of their
+// own, Progressing while deleted.
+func TestFromMetadata(t *testing.T) {
+	for gk := range statusless {
+		obj := &unstructured.Unstructured{Object: map[string]any{
+			"data":  map[string]any{"k": "v"},
+			"rules": []any{map[string]any{"verbs": []any{"get"}}},
+		}}
+		obj.SetGroupVersionKind(gk.WithVersion("v1"))
+		obj.SetName("x")
+		got, err := Of(obj)
+		if err != nil || got != nil {
+			t.Errorf("%s: %+v, %v; want no health of its own", gk, got, err)
+		}
+		obj.SetDeletionTimestamp(new(metav1.Now()))
+		if got, err := Of(obj); err != nil || got == nil || got.Code != v1alpha1.HealthStatusProgressing {
+			t.Errorf("%s, deleted: %+v, %v; want Progressing", gk, got, err)
+		}
+	}
+	if FromMetadata(schema.GroupKind{Kind: "Pod"}) || FromMetadata(schema.GroupKind{Group: "apps", Kind: "Deployment"}) {
+		t.Error("a kind whose health reads its status is said to need only metadata")
 	}
 }

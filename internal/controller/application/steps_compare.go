@@ -21,6 +21,7 @@ import (
 
 	"github.com/capstan-cd/capstan/api/v1alpha1"
 	"github.com/capstan-cd/capstan/internal/apply"
+	"github.com/capstan-cd/capstan/internal/cluster"
 	"github.com/capstan-cd/capstan/internal/diff"
 	"github.com/capstan-cd/capstan/internal/health"
 	"github.com/capstan-cd/capstan/internal/sync"
@@ -212,6 +213,9 @@ func (r *Reconciler) compareOne(ctx context.Context, st *state, obj *unstructure
 		if res, ok, err := r.followStatus(st, obj, m.Resource, key, h, meta); ok || err != nil {
 			return res, err
 		}
+		if res, ok, err := r.followOwnership(st, obj, m.Resource, key, h, meta); ok || err != nil {
+			return res, err
+		}
 	}
 	if !watched && m.Scope.Name() == apimeta.RESTScopeNameNamespace {
 		// Nothing can be in a namespace that does not exist: one read of
@@ -248,7 +252,7 @@ func (r *Reconciler) compareOne(ctx context.Context, st *state, obj *unstructure
 		// way the health is read afresh, and no dry run is needed.
 		owned, known := keepOwned(v, live), onlyStatusChanged(v, obj, live)
 		res.modified = v.modified
-		if !known && !res.shared && ownershipDecides(v, obj, live, st.plain) {
+		if !known && !res.shared && ownershipDecides(v, obj, live.GetUID(), ownedFields(live), st.plain) {
 			known, res.modified = true, owned == ""
 		}
 		if known {
@@ -331,6 +335,49 @@ func (r *Reconciler) followStatus(st *state, desired *unstructured.Unstructured,
 	// moves neither the generation nor the metadata capstan sets changes
 	// none of its values, and the next read compares it anew.
 	r.remember(st, key, desiredHash, live, res, v.owned)
+	return res, true, nil
+}
+
+// followOwnership concludes, from the watch alone, on an object another
+// writer changed: what capstan owns on it decides (ownershipDecides), the
+// watch keeps the digest of those fields (cluster.OwnedFields), so whether
+// the writer took one of them away needs no read; nor does the health,
+// for a kind without status or a workload whose health view the watch
+// keeps. A drift then costs its heal's apply alone. ok is false when the
+// object must be read.
+func (r *Reconciler) followOwnership(st *state, desired *unstructured.Unstructured, gvr schema.GroupVersionResource, key, desiredHash string,
+	meta *metav1.PartialObjectMetadata) (res *resource, ok bool, err error) {
+	gvk := desired.GroupVersionKind()
+	v, found := r.verdicts.get(appKey(st.app), key)
+	owned := cluster.OwnedFields(meta)
+	if !found || v.desiredHash != desiredHash || !v.labelled || !ownershipDecides(v, desired, meta.UID, owned, st.plain) {
+		return nil, false, nil
+	}
+	live := metadataObject(gvk, meta)
+	live.SetGeneration(meta.Generation)
+	live.SetDeletionTimestamp(meta.DeletionTimestamp)
+	if owner, ok := tracking.Owner(live, st.policy); unlabelled(live) || (ok && owner != st.app.Name) {
+		return nil, false, nil
+	}
+	body := live
+	switch gk := gvk.GroupKind(); {
+	case st.settings.Health.Has(gk):
+		return nil, false, nil
+	case !health.FromMetadata(gk):
+		view, found := st.target.live.HealthView(gvr, meta.Namespace, meta.Name, meta.ResourceVersion)
+		if !found {
+			return nil, false, nil
+		}
+		body = view
+	}
+	res = &resource{desired: desired, live: live, modified: owned != v.owned}
+	if res.health, err = st.assess(body); err != nil {
+		return nil, false, err
+	}
+	if res.modified {
+		owned = ""
+	}
+	r.remember(st, key, desiredHash, live, res, owned)
 	return res, true, nil
 }
 
