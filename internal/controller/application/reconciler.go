@@ -36,6 +36,10 @@ type Options struct {
 	// Tracking is application.resourceTrackingMethod when there are no
 	// Settings; with Settings, theirs is used.
 	Tracking tracking.Method
+	// StatusHold bounds how long the status of an automated sync that has
+	// just succeeded waits in memory for its objects to become healthy
+	// (holdStatus): 0 means 3 s, a negative duration not at all.
+	StatusHold time.Duration
 }
 
 // Settings gives the installation's settings (a settings.Watcher):
@@ -72,6 +76,7 @@ type Reconciler struct {
 	finished  finished
 	kindWaits kindWaits
 	hard      hardRefreshes
+	held      heldStatuses
 	refreshes chan event.GenericEvent
 }
 
@@ -91,6 +96,7 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Resu
 			r.finished.forget(req.Namespace + "/" + req.Name)
 			r.kindWaits.forget(req.Namespace + "/" + req.Name)
 			r.hard.forget(req.Namespace + "/" + req.Name)
+			r.held.forget(req.Namespace + "/" + req.Name)
 		}
 		return ctrl.Result{}, client.IgnoreNotFound(err)
 	}
@@ -108,6 +114,11 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Resu
 	read := app.ResourceVersion
 	refresh := r.takeRefreshRequest(app)
 	before := app.DeepCopy()
+	if held, ok := r.held.get(appKey(app), &app.Status); ok {
+		// The status the last pass held back (holdStatus) is where this
+		// one starts, as if it had been written.
+		app.Status = *held
+	}
 	st := &state{app: app, now: r.Clock.Now(), saved: before, refresh: refresh, leftover: r.finished.leftover(app)}
 	st.settings, st.assess = r.customized(ctx)
 	st.policy = r.trackingPolicy(st.settings)
@@ -146,12 +157,19 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Resu
 	}
 	r.buildStatus(st)
 	recordApp(st.app)
+	if stepErr == nil {
+		if left, ok := r.holdStatus(st, before); ok {
+			// Written, with its Events, by a pass to come.
+			return ctrl.Result{RequeueAfter: min(left, r.next(st)), Priority: new(0)}, nil
+		}
+	}
 	if err := r.patchStatus(ctx, read, before, st); err != nil {
 		if apierrors.IsNotFound(err) {
 			return ctrl.Result{}, nil
 		}
 		return ctrl.Result{}, fmt.Errorf("update status of Application %s: %w", app.Name, err)
 	}
+	r.held.forget(appKey(app))
 	r.announce(ctx, before, st.app)
 	if transient(stepErr) {
 		// Backoff by the workqueue, not the next poll: the server may be
