@@ -87,3 +87,13 @@ func (r *Reconciler) holdStatus(st *state, before *v1alpha1.Application) (time.D
 	r.held.put(appKey(app), &before.Status, &app.Status)
 	return left, true
 }
+
+// heldRequeue is when a pass that held the status comes back: when the
+// hold runs out (left), or at its next pass if that is sooner. A next
+// pass of 0 is none (polling is off): the hold's end still brings one.
+func heldRequeue(left, next time.Duration) time.Duration {
+	if next > 0 && next < left {
+		return next
+	}
+	return left
+}

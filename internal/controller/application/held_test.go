@@ -52,9 +52,10 @@ func TestSyncStatusWaitsForHealth(t *testing.T) {
 
 // A hold is bounded: the status of a sync whose Deployment cannot become
 // Available (its Pod fits no node) is written, Progressing, once
-// StatusHold has passed since the sync.
+// StatusHold has passed since the sync, with polling off (no pass but
+// the hold's own comes once the Deployment stops moving).
 func TestHeldStatusIsWrittenWhenTheHoldRunsOut(t *testing.T) {
-	cl, _ := startConfiguredController(t, func(r *Reconciler) { r.Opts.StatusHold = time.Second })
+	cl, _ := startConfiguredController(t, func(r *Reconciler) { r.Opts.StatusHold, r.Opts.Resync = 3*time.Second, 0 })
 	repo := gitserver.NewRepo(t, t.TempDir(), "heldlong")
 	pending := strings.Replace(deploymentYAML("web", "registry.invalid/web:1.0", 1), "    spec:\n", "    spec:\n      nodeSelector: {capstan.dev/no-such-node: \"true\"}\n", 1)
 	repo.Commit(t, "main", map[string]string{"guestbook/web.yaml": pending}, "a Deployment that cannot start")
@@ -108,5 +109,19 @@ func TestHoldStatus(t *testing.T) {
 				t.Errorf("status kept in memory: %t, want %t", kept, held)
 			}
 		})
+	}
+}
+
+// A pass that held the status always comes back by the hold's end, also
+// when polling is off.
+func TestHeldRequeue(t *testing.T) {
+	for _, tc := range []struct{ left, next, want time.Duration }{
+		{left: 2 * time.Second, next: 3 * time.Minute, want: 2 * time.Second},
+		{left: 2 * time.Second, next: time.Second, want: time.Second},
+		{left: 2 * time.Second, next: 0, want: 2 * time.Second},
+	} {
+		if got := heldRequeue(tc.left, tc.next); got != tc.want {
+			t.Errorf("heldRequeue(%s, %s) = %s, want %s", tc.left, tc.next, got, tc.want)
+		}
 	}
 }

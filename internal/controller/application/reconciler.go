@@ -160,7 +160,7 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Resu
 	if stepErr == nil {
 		if left, ok := r.holdStatus(st, before); ok {
 			// Written, with its Events, by a pass to come.
-			return ctrl.Result{RequeueAfter: min(left, r.next(st)), Priority: new(0)}, nil
+			return ctrl.Result{RequeueAfter: heldRequeue(left, r.next(st)), Priority: new(0)}, nil
 		}
 	}
 	if err := r.patchStatus(ctx, read, before, st); err != nil {
