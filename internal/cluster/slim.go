@@ -20,12 +20,12 @@ const lastApplied = "kubectl.kubernetes.io/last-applied-configuration"
 // without what capstan never reads from memory and what makes up most of
 // its size (kubectl's copy of the object, and the managed fields, of which
 // it keeps only the digest of what capstan's apply owns: see
-// OwnedFields), and sharing
-// what objects have in common. Decoded, each object holds its own copy of
-// every string and its own map of labels, although thousands of objects
-// carry the same namespace, the same label and annotation keys, and often
-// the same labels: the copy takes those from a table instead, so memory
-// grows with what is particular to each object.
+// OwnedFields), and sharing what objects have in common. Decoded, each
+// object holds its own copy of every string and its own map of labels,
+// although thousands of objects carry the same namespace, the same label
+// and annotation keys, and often the same labels: the copy takes those
+// from a table instead, so memory grows with what is particular to each
+// object.
 //
 // A cached object is never modified (the informer's rule): a map of labels
 // shared by many objects is safe there.

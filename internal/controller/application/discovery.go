@@ -27,8 +27,10 @@ func (r *Reconciler) renderFresh(ctx context.Context, st *state) error {
 // a CRD an operator installed may have come to be served in between): the
 // custom resources the render left without a namespace get the destination
 // namespace before the sync applies them, as renderFresh gives them when
-// discovery learns the kind during the render.
+// discovery learns the kind during the render. The pass waits for kinds
+// (waitForKinds) by what the last comparison met, once.
 func (r *Reconciler) compareFresh(ctx context.Context, st *state) error {
+	defer r.waitForKinds(st)
 	if err := r.compare(ctx, st); err != nil {
 		return err
 	}

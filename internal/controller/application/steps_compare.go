@@ -118,7 +118,6 @@ func hashObject(obj *unstructured.Unstructured) string {
 // compare finds, for each desired object, whether the live one differs, and
 // which live objects of the Application the render no longer has.
 func (r *Reconciler) compare(ctx context.Context, st *state) error {
-	defer r.waitForKinds(st)
 	st.unknownKinds = false
 	ignore := append(slices.Clone(st.settings.IgnoreDifferences), st.app.Spec.IgnoreDifferences...)
 	ign, err := diff.NewIgnorer(ignore)
