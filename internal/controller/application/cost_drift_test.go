@@ -77,19 +77,23 @@ func TestDriftHealCostsItsRequests(t *testing.T) {
 	}
 }
 
-// A Deployment another client scales from 1 to 3 is healed with the same
-// two requests as a ConfigMap (its health read from the watch's view of
-// it). Then its controller scales it back, each step of which the watch
-// brings with the status its health reads (none is read), and the status
-// of the heal, held while the Deployment is Progressing, is written once
-// it is Healthy again: one status write and one Event, the heal's, in
-// all. A watch event that brings no version newer than what capstan read
-// or wrote itself costs nothing (docs/performance.md, request budgets).
+// A Deployment another client edits (its progress deadline, a field
+// capstan sets) is healed with the same two requests as a ConfigMap, its
+// health read from the watch's view of it. Then its controller observes
+// the healed generation, which the watch brings with the status its
+// health reads (none is read), and the status of the heal, held while the
+// Deployment is Progressing, is written once it is Healthy again: one
+// status write and one Event, the heal's, in all. A watch event that
+// brings no version newer than what capstan read or wrote itself costs
+// nothing (docs/performance.md, request budgets). The edit starts no Pod
+// and stops none: a scale would, and the Deployment's own status could
+// then turn Progressing again after it was Healthy, a change of health
+// any status records.
 func TestDeploymentDriftHealCostsItsRequests(t *testing.T) {
 	cl, requests, events := startEventCountingControllerWith(t, func(r *Reconciler) { r.Opts.StatusHold = time.Minute })
 	cs := kubernetes.NewForConfigOrDie(env.Config())
 	repo := gitserver.NewRepo(t, t.TempDir(), "costscale")
-	repo.Commit(t, "main", map[string]string{"guestbook/web.yaml": deploymentYAML("web", "registry.invalid/web:1.0", 1)}, "a Deployment")
+	repo.Commit(t, "main", map[string]string{"guestbook/web.yaml": workloadYAML("Deployment", "web", "registry.invalid/web:1.0", "  replicas: 1\n  progressDeadlineSeconds: 600\n")}, "a Deployment")
 	repo.SetHead(t, "main")
 	if err := cl.Create(context.Background(), seedApp("costscale", repo.URL(), "costscale")); err != nil {
 		t.Fatal(err)
@@ -97,7 +101,7 @@ func TestDeploymentDriftHealCostsItsRequests(t *testing.T) {
 	healthy := func(ctx context.Context) (bool, error) {
 		a := appStatus(t, cl, "costscale")
 		d, err := cs.AppsV1().Deployments("costscale").Get(ctx, "web", metav1.GetOptions{})
-		return err == nil && *d.Spec.Replicas == 1 && d.Status.Replicas == 1 && d.Status.AvailableReplicas == 1 &&
+		return err == nil && *d.Spec.ProgressDeadlineSeconds == 600 && d.Status.ObservedGeneration == d.Generation && d.Status.Replicas == 1 && d.Status.AvailableReplicas == 1 &&
 			a.Status.Sync.Status == v1alpha1.SyncStatusCodeSynced && a.Status.Health.Status == v1alpha1.HealthStatusHealthy &&
 			a.Status.OperationState != nil && a.Status.OperationState.Phase == v1alpha1.OperationSucceeded, nil
 	}
@@ -106,8 +110,8 @@ func TestDeploymentDriftHealCostsItsRequests(t *testing.T) {
 	started := appStatus(t, cl, "costscale").Status.OperationState.StartedAt
 
 	before, recorded := requests.n.Load(), events.len()
-	if _, err := cs.AppsV1().Deployments("costscale").Patch(context.Background(), "web", types.MergePatchType, []byte(`{"spec":{"replicas":3}}`),
-		metav1.PatchOptions{FieldManager: "kubectl-scale"}); err != nil {
+	if _, err := cs.AppsV1().Deployments("costscale").Patch(context.Background(), "web", types.MergePatchType, []byte(`{"spec":{"progressDeadlineSeconds":300}}`),
+		metav1.PatchOptions{FieldManager: "kubectl-edit"}); err != nil {
 		t.Fatal(err)
 	}
 	waitFor(t, "the drift healed", func(ctx context.Context) (bool, error) {
