@@ -164,7 +164,12 @@ func TestMigrationAdoptsEveryObjectInPlace(t *testing.T) {
 			t.Errorf("%s was re-created: uid %s, was %s", key, got.GetUID(), before[key])
 		}
 	}
-	if a := appStatus(t, cl, "migrated-all"); a.Status.Sync.Status != v1alpha1.SyncStatusCodeSynced || a.Status.OperationState != nil {
-		t.Errorf("adoption ran a sync or left the Application %s (operation %+v)", a.Status.Sync.Status, a.Status.OperationState)
+	// The labels land before the status: capstan may hold the first status
+	// while the Deployment rolls out, so wait for it rather than read it once.
+	waitFor(t, "the adopted Application to report Synced", func(ctx context.Context) (bool, error) {
+		return appStatus(t, cl, "migrated-all").Status.Sync.Status == v1alpha1.SyncStatusCodeSynced, nil
+	})
+	if a := appStatus(t, cl, "migrated-all"); a.Status.OperationState != nil {
+		t.Errorf("adoption ran a sync: operation %+v", a.Status.OperationState)
 	}
 }
