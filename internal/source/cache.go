@@ -29,6 +29,9 @@ type cacheEntry struct {
 	Key      string
 	Size     int64
 	LastUsed time.Time
+	// pins counts the checkouts reading the tree (pin): it is not evicted
+	// while they do.
+	pins int
 }
 
 // newTreeCache indexes the trees already under dir, so that a restart keeps
@@ -67,6 +70,29 @@ func (c *treeCache) get(key string) (string, bool) {
 	}
 	e.LastUsed = c.clock.Now()
 	return filepath.Join(c.dir, key), true
+}
+
+// pin returns the directory of key and keeps it from eviction until
+// unpin. Unlike get it does not mark the tree used: a checkout that
+// starts from a tree does not make it more likely to be asked for.
+func (c *treeCache) pin(key string) (string, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	e, ok := c.entries[key]
+	if !ok {
+		return "", false
+	}
+	e.pins++
+	return filepath.Join(c.dir, key), true
+}
+
+// unpin ends a pin of key.
+func (c *treeCache) unpin(key string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if e, ok := c.entries[key]; ok && e.pins > 0 {
+		e.pins--
+	}
 }
 
 // add moves the directory tmp into the cache as key, then evicts least
@@ -108,7 +134,7 @@ func (c *treeCache) size() int64 {
 }
 
 // evictions chooses the entries to remove so that the rest fit in max:
-// least recently used first, never keep.
+// least recently used first, never keep nor a pinned one.
 func evictions(entries []cacheEntry, max int64, keep string) []string {
 	var total int64
 	for _, e := range entries {
@@ -126,7 +152,7 @@ func evictions(entries []cacheEntry, max int64, keep string) []string {
 		if total <= max {
 			break
 		}
-		if e.Key == keep {
+		if e.Key == keep || e.pins > 0 {
 			continue
 		}
 		out = append(out, e.Key)

@@ -54,7 +54,7 @@ func (g *Git) checkout(ctx context.Context, repo Repository, sha, key string) (s
 	if err := g.ensureCommit(ctx, repo, lr, sha); err != nil {
 		return "", gitError(repo, sha, err)
 	}
-	tmp, size, err := g.extract(lr, sha)
+	tmp, size, err := g.extractFromLast(lr, sha)
 	if err != nil {
 		return "", gitError(repo, sha, err)
 	}
@@ -62,7 +62,24 @@ func (g *Git) checkout(ctx context.Context, repo Repository, sha, key string) (s
 	if err != nil {
 		return "", gitError(repo, sha, err)
 	}
+	lr.lastTree = key
 	return dir, nil
+}
+
+// extractFromLast writes the tree of sha starting from the last tree of
+// the repository checked out, when the cache still holds it (derive), and
+// whole otherwise. lr.mu must be held.
+func (g *Git) extractFromLast(lr *localRepo, sha string) (string, int64, error) {
+	if lr.lastTree != "" {
+		if baseDir, ok := g.trees.pin(lr.lastTree); ok {
+			defer g.trees.unpin(lr.lastTree)
+			baseSHA := lr.lastTree[strings.LastIndex(lr.lastTree, "-")+1:]
+			if tmp, size, err := g.derive(lr, baseSHA, baseDir, sha); err == nil {
+				return tmp, size, nil
+			}
+		}
+	}
+	return g.extract(lr, sha)
 }
 
 // TreeHash returns the Git object hash of path at commit sha: the tree hash

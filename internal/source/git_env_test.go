@@ -13,7 +13,7 @@ import (
 )
 
 // testGit is a Git on a fresh cache with a clock the test moves.
-func testGit(t *testing.T, opts GitOptions) (*Git, *clocktesting.FakePassiveClock) {
+func testGit(t testing.TB, opts GitOptions) (*Git, *clocktesting.FakePassiveClock) {
 	t.Helper()
 	clk := clocktesting.NewFakePassiveClock(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC))
 	if opts.CacheDir == "" {

@@ -37,13 +37,8 @@ func (g *Git) extract(lr *localRepo, sha string) (string, int64, error) {
 	if err != nil {
 		return "", 0, err
 	}
-	tmp, err := os.MkdirTemp(filepath.Join(g.opts.CacheDir, "tmp"), sha[:12]+"-")
+	tmp, root, err := g.newTree(sha)
 	if err != nil {
-		return "", 0, err
-	}
-	root, err := os.OpenRoot(tmp)
-	if err != nil {
-		_ = removeAll(tmp)
 		return "", 0, err
 	}
 	defer root.Close()
@@ -68,6 +63,184 @@ func (g *Git) extract(lr *localRepo, sha string) (string, int64, error) {
 		return "", 0, fmt.Errorf("check out %s: %w", sha, err)
 	}
 	return tmp, size, nil
+}
+
+// derive writes the tree of sha into a new directory as extract does, from
+// baseDir, the checked-out tree of commit baseSHA: the files the two
+// commits share are hard links to baseDir's (which is read-only, as they
+// stay), and only the files that differ are read from the repository. A
+// push that changes one file of a repository of 10,000 directories is
+// then written in a fraction of the time a whole extraction takes. Any
+// error leaves nothing behind; the caller then extracts the whole tree.
+func (g *Git) derive(lr *localRepo, baseSHA, baseDir, sha string) (string, int64, error) {
+	baseTree, err := lr.tree(baseSHA)
+	if err != nil {
+		return "", 0, err
+	}
+	tree, err := lr.tree(sha)
+	if err != nil {
+		return "", 0, err
+	}
+	changes, err := lr.diffTrees(baseTree, tree)
+	if err != nil {
+		return "", 0, err
+	}
+	gone := map[string]bool{} // paths of baseDir not to carry over
+	for _, c := range changes {
+		if c.From.Name != "" {
+			gone[c.From.Name] = true
+		}
+	}
+	tmp, root, err := g.newTree(sha)
+	if err != nil {
+		return "", 0, err
+	}
+	defer root.Close()
+	d := &derived{root: root, dirs: map[string]bool{".": true}}
+	err = filepath.WalkDir(baseDir, func(p string, de fs.DirEntry, err error) error {
+		if err != nil || p == baseDir {
+			return err
+		}
+		name, err := filepath.Rel(baseDir, p)
+		if err != nil {
+			return err
+		}
+		if gone[filepath.ToSlash(name)] {
+			if de.IsDir() {
+				return fs.SkipDir
+			}
+			return nil
+		}
+		return d.carry(p, name, de)
+	})
+	for _, c := range changes {
+		if err != nil {
+			break
+		}
+		e := c.To
+		if e.Name == "" || e.Mode == filemode.Submodule {
+			continue
+		}
+		err = d.write(lr, e)
+	}
+	if err == nil {
+		err = checkLinks(root, d.links)
+	}
+	if err == nil {
+		err = d.makeReadOnly()
+	}
+	if err != nil {
+		_ = removeAll(tmp)
+		return "", 0, fmt.Errorf("check out %s from %s: %w", sha, baseSHA, err)
+	}
+	return tmp, d.size, nil
+}
+
+// derived is a tree being written by derive.
+type derived struct {
+	root    *os.Root
+	dirs    map[string]bool // made, by OS path relative to root
+	written []string        // files written, not linked
+	links   []string        // symbolic links, slash-separated
+	size    int64
+}
+
+// carry links or copies into the new tree the entry de of the base tree,
+// at path p, named name within it.
+func (d *derived) carry(p, name string, de fs.DirEntry) error {
+	switch {
+	case de.IsDir():
+		return nil // made when a file needs it: Git keeps no empty directory
+	case de.Type()&fs.ModeSymlink != 0:
+		target, err := os.Readlink(p)
+		if err != nil {
+			return err
+		}
+		if err := d.mkdirs(filepath.Dir(name)); err != nil {
+			return err
+		}
+		d.links = append(d.links, filepath.ToSlash(name))
+		d.size += int64(len(target))
+		return d.root.Symlink(target, name)
+	case de.Type().IsRegular():
+		info, err := de.Info()
+		if err != nil {
+			return err
+		}
+		if err := d.mkdirs(filepath.Dir(name)); err != nil {
+			return err
+		}
+		d.size += info.Size()
+		return os.Link(p, filepath.Join(d.root.Name(), name))
+	}
+	return fmt.Errorf("file %s: not a regular file", name)
+}
+
+// write writes the file e of the new commit.
+func (d *derived) write(lr *localRepo, e object.TreeEntry) error {
+	blob, err := lr.repo.BlobObject(e.Hash)
+	if err != nil {
+		return fmt.Errorf("file %s: %w", e.Name, err)
+	}
+	if err := d.mkdirs(filepath.Dir(filepath.FromSlash(e.Name))); err != nil {
+		return err
+	}
+	n, err := writeEntry(d.root, object.NewFile(e.Name, e.Mode, blob))
+	d.size += n
+	if e.Mode == filemode.Symlink {
+		d.links = append(d.links, e.Name)
+	} else {
+		d.written = append(d.written, filepath.FromSlash(e.Name))
+	}
+	return err
+}
+
+// mkdirs makes dir and its parents, each once.
+func (d *derived) mkdirs(dir string) error {
+	if d.dirs[dir] {
+		return nil
+	}
+	if err := d.mkdirs(filepath.Dir(dir)); err != nil {
+		return err
+	}
+	d.dirs[dir] = true
+	return d.root.Mkdir(dir, 0o755)
+}
+
+// makeReadOnly removes the write bits of what derive made: the files it
+// wrote, then the directories. The linked files are the base tree's,
+// read-only already.
+func (d *derived) makeReadOnly() error {
+	for _, name := range d.written {
+		info, err := d.root.Lstat(name)
+		if err != nil {
+			return err
+		}
+		if err := d.root.Chmod(name, info.Mode().Perm()&^0o222); err != nil {
+			return err
+		}
+	}
+	for dir := range d.dirs {
+		if err := d.root.Chmod(dir, 0o555); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// newTree makes an empty directory for the tree of sha under the cache's
+// tmp directory, and a confined view of it.
+func (g *Git) newTree(sha string) (string, *os.Root, error) {
+	tmp, err := os.MkdirTemp(filepath.Join(g.opts.CacheDir, "tmp"), sha[:12]+"-")
+	if err != nil {
+		return "", nil, err
+	}
+	root, err := os.OpenRoot(tmp)
+	if err != nil {
+		_ = removeAll(tmp)
+		return "", nil, err
+	}
+	return tmp, root, nil
 }
 
 func writeEntry(root *os.Root, f *object.File) (int64, error) {

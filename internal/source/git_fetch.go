@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"os"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -14,16 +15,34 @@ import (
 	"github.com/go-git/go-git/v5/config"
 	"github.com/go-git/go-git/v5/plumbing"
 	"github.com/go-git/go-git/v5/plumbing/cache"
+	"github.com/go-git/go-git/v5/plumbing/filemode"
+	"github.com/go-git/go-git/v5/plumbing/object"
 	"github.com/go-git/go-git/v5/storage/filesystem"
 	"github.com/go-logr/logr"
 )
 
 // localRepo is the on-disk bare repository holding the objects fetched from
-// one remote by one identity. mu serialises fetches and reads of its storage.
+// one remote by one identity. mu serialises fetches and reads of its storage
+// and the fields below it.
 type localRepo struct {
 	mu   sync.Mutex
 	repo *git.Repository
+	dir  string
+	url  string // redacted, for the remote's configuration
+
+	// complete holds commits whose whole tree is known to be stored, and
+	// base is the last of them: a commit fetched since is checked against
+	// it (see verify).
+	complete map[string]bool
+	base     string
+	// lastTree is the tree cache's key of the last commit checked out, which
+	// the next checkout starts from (see derive).
+	lastTree string
 }
+
+// maxComplete bounds localRepo.complete; past it the set starts afresh and
+// commits are verified again when next used.
+const maxComplete = 10_000
 
 // objectCacheBytes bounds the decoded objects kept in memory per repository;
 // go-git's default (96 MiB each) would dwarf capstan's memory budget.
@@ -37,45 +56,113 @@ func (g *Git) local(repo Repository) (*localRepo, error) {
 	if lr, ok := g.repos[key]; ok {
 		return lr, nil
 	}
-	dir := filepath.Join(g.opts.CacheDir, "repos", key.name())
-	st := filesystem.NewStorage(osfs.New(dir), cache.NewObjectLRU(objectCacheBytes))
-	r, err := git.Open(st, nil)
-	if errors.Is(err, git.ErrRepositoryNotExists) {
-		r, err = git.Init(st, nil)
-		if err == nil {
-			_, err = r.CreateRemote(&config.RemoteConfig{Name: "origin", URLs: []string{RedactURL(repo.URL)}})
-		}
+	lr := &localRepo{dir: filepath.Join(g.opts.CacheDir, "repos", key.name()), url: RedactURL(repo.URL)}
+	if err := lr.open(); err != nil {
+		return nil, err
 	}
-	if err != nil {
-		return nil, fmt.Errorf("open local repository: %w", err)
-	}
-	lr := &localRepo{repo: r}
 	g.repos[key] = lr
 	return lr, nil
 }
 
+// open opens the repository on disk, or creates it, and forgets what was
+// known of its commits.
+func (lr *localRepo) open() error {
+	st := filesystem.NewStorage(osfs.New(lr.dir), cache.NewObjectLRU(objectCacheBytes))
+	r, err := git.Open(st, nil)
+	if errors.Is(err, git.ErrRepositoryNotExists) {
+		r, err = git.Init(st, nil)
+		if err == nil {
+			_, err = r.CreateRemote(&config.RemoteConfig{Name: "origin", URLs: []string{lr.url}})
+		}
+	}
+	if err != nil {
+		return fmt.Errorf("open local repository: %w", err)
+	}
+	lr.repo, lr.complete, lr.base = r, map[string]bool{}, ""
+	return nil
+}
+
+// reset deletes the repository's objects and starts an empty one: what an
+// incremental fetch left incomplete is fetched again whole.
+func (lr *localRepo) reset() error {
+	if err := os.RemoveAll(lr.dir); err != nil {
+		return fmt.Errorf("reset local repository: %w", err)
+	}
+	return lr.open()
+}
+
+// markComplete records that the whole tree of sha is stored.
+func (lr *localRepo) markComplete(sha string) {
+	if len(lr.complete) >= maxComplete {
+		lr.complete = map[string]bool{}
+	}
+	lr.complete[sha] = true
+	lr.base = sha
+}
+
 // hasCommit reports whether the commit and its root tree are stored.
 func (lr *localRepo) hasCommit(sha string) bool {
-	c, err := lr.repo.CommitObject(plumbing.NewHash(sha))
-	if err != nil {
-		return false
-	}
-	_, err = c.Tree()
+	_, err := lr.tree(sha)
 	return err == nil
 }
 
-// ensureCommit fetches sha unless it is stored already. It tries, in order,
-// a shallow fetch of a branch or tag pointing at it, a shallow fetch of the
-// SHA itself, and a full fetch of every branch and tag. lr.mu must be held.
+// ensureCommit makes sure the whole tree of sha is stored, fetching what
+// is missing. lr.mu must be held.
+//
+// Once a commit of the repository is stored whole, a branch or tag that
+// moved is fetched without a depth: the server sends only the objects the
+// local commits lack, where a shallow fetch sends the commit's whole tree
+// again (see BenchmarkGitCheckoutAfterPush). Such a fetch tells the server
+// of no shallow boundary, so it may leave out objects it believes the
+// local history holds (a file restored to an older content): the commit
+// is verified against the last complete one, and on a gap the local
+// repository is fetched again from nothing. Otherwise it tries, in order,
+// a shallow fetch of a branch or tag pointing at sha, a shallow fetch of
+// the SHA itself, and a full fetch of every branch and tag.
 func (g *Git) ensureCommit(ctx context.Context, repo Repository, lr *localRepo, sha string) error {
-	if lr.hasCommit(sha) {
+	if lr.complete[sha] {
 		return nil
+	}
+	if lr.hasCommit(sha) {
+		if lr.verify(sha) == nil {
+			lr.markComplete(sha)
+			return nil
+		}
+		if err := lr.reset(); err != nil {
+			return err
+		}
 	}
 	refs, err := g.lsRemote(ctx, repo)
 	if err != nil {
 		return err
 	}
-	if names := refs.namesOf(sha); len(names) > 0 {
+	names := refs.namesOf(sha)
+	if len(names) > 0 && lr.base != "" {
+		spec := config.RefSpec(fmt.Sprintf("+%s:%s", names[0], localRef(names[0])))
+		if err := g.fetch(ctx, repo, lr, []config.RefSpec{spec}, 0); err != nil {
+			return err
+		}
+		if lr.hasCommit(sha) && lr.verify(sha) == nil {
+			lr.markComplete(sha)
+			return nil
+		}
+		logr.FromContextOrDiscard(ctx).Info("an incremental fetch left the commit incomplete; fetching the repository again",
+			"repository", RedactURL(repo.URL), "commit", sha)
+		if err := lr.reset(); err != nil {
+			return err
+		}
+	}
+	if err := g.fetchShallow(ctx, repo, lr, sha, names); err != nil {
+		return err
+	}
+	lr.markComplete(sha)
+	return nil
+}
+
+// fetchShallow fetches sha with no history: through names, the refs
+// pointing at it, else by its SHA, else by fetching every branch and tag.
+func (g *Git) fetchShallow(ctx context.Context, repo Repository, lr *localRepo, sha string, names []string) error {
+	if len(names) > 0 {
 		spec := config.RefSpec(fmt.Sprintf("+%s:%s", names[0], localRef(names[0])))
 		if err := g.fetch(ctx, repo, lr, []config.RefSpec{spec}, 1); err != nil {
 			return err
@@ -85,7 +172,7 @@ func (g *Git) ensureCommit(ctx context.Context, repo Repository, lr *localRepo, 
 		}
 	}
 	spec := config.RefSpec(fmt.Sprintf("%s:refs/capstan/commits/%s", sha, sha))
-	err = g.fetch(ctx, repo, lr, []config.RefSpec{spec}, 1)
+	err := g.fetch(ctx, repo, lr, []config.RefSpec{spec}, 1)
 	switch {
 	case err == nil && lr.hasCommit(sha):
 		return nil
@@ -155,4 +242,66 @@ func isMissingObject(err error) bool {
 	msg := err.Error()
 	return strings.Contains(msg, "not our ref") || strings.Contains(msg, "not found") ||
 		strings.Contains(msg, "unadvertised object")
+}
+
+// verify checks that every object of sha's tree is stored. Against
+// lr.base, a commit whose whole tree is stored, it reads only the
+// subtrees that differ and checks the files that changed; without one it
+// walks the whole tree.
+func (lr *localRepo) verify(sha string) error {
+	tree, err := lr.tree(sha)
+	if err != nil {
+		return err
+	}
+	if lr.base == "" || lr.base == sha {
+		return lr.walkStored(tree)
+	}
+	baseTree, err := lr.tree(lr.base)
+	if err != nil {
+		return lr.walkStored(tree)
+	}
+	changes, err := lr.diffTrees(baseTree, tree)
+	if err != nil {
+		return err
+	}
+	for _, c := range changes {
+		if c.To.Name == "" || c.To.Mode == filemode.Submodule {
+			continue
+		}
+		if err := lr.repo.Storer.HasEncodedObject(c.To.Hash); err != nil {
+			return fmt.Errorf("%s: %w", c.To.Name, err)
+		}
+	}
+	return nil
+}
+
+// walkStored checks that every tree and file under t is stored.
+func (lr *localRepo) walkStored(t *object.Tree) error {
+	for _, e := range t.Entries {
+		switch e.Mode {
+		case filemode.Submodule:
+		case filemode.Dir:
+			sub, err := lr.repo.TreeObject(e.Hash)
+			if err != nil {
+				return fmt.Errorf("%s: %w", e.Name, err)
+			}
+			if err := lr.walkStored(sub); err != nil {
+				return fmt.Errorf("%s/%w", e.Name, err)
+			}
+		default:
+			if err := lr.repo.Storer.HasEncodedObject(e.Hash); err != nil {
+				return fmt.Errorf("%s: %w", e.Name, err)
+			}
+		}
+	}
+	return nil
+}
+
+// tree returns the root tree of commit sha.
+func (lr *localRepo) tree(sha string) (*object.Tree, error) {
+	c, err := lr.repo.CommitObject(plumbing.NewHash(sha))
+	if err != nil {
+		return nil, err
+	}
+	return c.Tree()
 }

@@ -1,0 +1,293 @@
+package source
+
+import (
+	"context"
+	"fmt"
+	"io/fs"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/go-git/go-git/v5/plumbing"
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/capstan-cd/capstan/internal/testenv/gitserver"
+)
+
+// workTree is a clone of a served repository that a test changes and
+// pushes commit after commit, with the git program, as a user would.
+type workTree struct {
+	t    testing.TB
+	dir  string
+	repo *gitserver.Repo
+}
+
+func newWorkTree(t testing.TB, repo *gitserver.Repo) *workTree {
+	w := &workTree{t: t, dir: t.TempDir(), repo: repo}
+	w.git("init", "-q", "-b", "main")
+	return w
+}
+
+func (w *workTree) git(args ...string) string {
+	w.t.Helper()
+	cmd := exec.Command("git", append([]string{"-C", w.dir, "-c", "user.name=t", "-c", "user.email=t@example.com"}, args...)...)
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		w.t.Fatalf("git %v: %v\n%s", args, err, out)
+	}
+	return strings.TrimSpace(string(out))
+}
+
+// write writes a file with mode perm, replacing whatever was at name.
+func (w *workTree) write(name, content string, perm os.FileMode) {
+	w.t.Helper()
+	p := w.clear(name)
+	if err := os.WriteFile(p, []byte(content), perm); err != nil {
+		w.t.Fatal(err)
+	}
+}
+
+// link makes name a symbolic link to target, replacing whatever was there.
+func (w *workTree) link(name, target string) {
+	w.t.Helper()
+	if err := os.Symlink(target, w.clear(name)); err != nil {
+		w.t.Fatal(err)
+	}
+}
+
+// clear removes whatever is at name, makes its parent directories, and
+// returns its path.
+func (w *workTree) clear(name string) string {
+	w.t.Helper()
+	p := w.path(name)
+	if err := os.RemoveAll(p); err != nil {
+		w.t.Fatal(err)
+	}
+	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+		w.t.Fatal(err)
+	}
+	return p
+}
+
+func (w *workTree) remove(name string) {
+	w.t.Helper()
+	if err := os.RemoveAll(w.path(name)); err != nil {
+		w.t.Fatal(err)
+	}
+}
+
+func (w *workTree) path(name string) string { return filepath.Join(w.dir, filepath.FromSlash(name)) }
+
+// push commits every change and pushes main; it returns the commit.
+func (w *workTree) push(message string) string {
+	w.t.Helper()
+	w.git("add", "--all")
+	w.git("commit", "-q", "--allow-empty", "-m", message)
+	w.git("push", "-q", "--force", w.repo.Dir, "main")
+	return w.git("rev-parse", "HEAD")
+}
+
+// snapshot describes every entry of a checked-out tree: kind, mode, and
+// content or link target.
+func snapshot(t *testing.T, dir string) map[string]string {
+	t.Helper()
+	out := map[string]string{}
+	err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+		if err != nil || p == dir {
+			return err
+		}
+		rel, _ := filepath.Rel(dir, p)
+		info, err := d.Info()
+		if err != nil {
+			return err
+		}
+		switch {
+		case d.Type()&fs.ModeSymlink != 0:
+			target, err := os.Readlink(p)
+			if err != nil {
+				return err
+			}
+			out[filepath.ToSlash(rel)] = "link " + target
+		case d.IsDir():
+			out[filepath.ToSlash(rel)] = fmt.Sprintf("dir %o", info.Mode().Perm())
+		default:
+			b, err := os.ReadFile(p)
+			if err != nil {
+				return err
+			}
+			out[filepath.ToSlash(rel)] = fmt.Sprintf("file %o %s", info.Mode().Perm(), b)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+// TestGitCheckoutDerivesFromTheLastTree checks out commit after commit,
+// each changing files, modes, links, and a file into a directory and
+// back: every tree is what a whole extraction into an empty cache
+// writes, the files a commit did not change are the previous tree's (hard
+// links), and the previous tree is left as it was.
+func TestGitCheckoutDerivesFromTheLastTree(t *testing.T) {
+	srv := gitserver.NewHTTP(t)
+	served := srv.NewRepo(t, "app")
+	repo := Repository{URL: srv.RepoURL("app"), Username: srv.Username, Password: srv.Password}
+	w := newWorkTree(t, served)
+	w.write("a.yaml", "a: 1\n", 0o644)
+	w.write("keep/x.yaml", "x: 1\n", 0o644)
+	w.write("keep/y.yaml", "y: 1\n", 0o644)
+	w.write("run.sh", "#!/bin/sh\n", 0o755)
+	w.write("d/inner.txt", "inner\n", 0o644)
+	w.write("f.txt", "f\n", 0o644)
+	w.link("ln", "keep/x.yaml")
+	w.link("keep/up", "../a.yaml")
+	steps := []func(){
+		func() {},
+		func() {
+			w.write("a.yaml", "a: 2\n", 0o644)
+			w.write("new/z.yaml", "z: 1\n", 0o644)
+			w.remove("keep/y.yaml")
+			w.write("run.sh", "#!/bin/sh\n", 0o644)
+			w.link("ln", "a.yaml")
+			w.remove("d")
+			w.write("d", "now a file\n", 0o644)
+			w.remove("f.txt")
+			w.write("f.txt/inner", "now a directory\n", 0o644)
+		},
+		func() {
+			w.remove("new")
+			w.write("keep/y.yaml", "y: 2\n", 0o755)
+			w.remove("ln")
+			w.write("ln", "a file again\n", 0o644)
+		},
+		func() {}, // nothing changed but the commit
+	}
+	g, _ := testGit(t, GitOptions{})
+	ctx := context.Background()
+	var prevDir string
+	var prev map[string]string
+	for i, step := range steps {
+		step()
+		sha := w.push(fmt.Sprintf("step %d", i))
+		dir, err := g.Checkout(ctx, repo, sha)
+		if err != nil {
+			t.Fatalf("step %d: %v", i, err)
+		}
+		whole, _ := testGit(t, GitOptions{})
+		wholeDir, err := whole.Checkout(ctx, repo, sha)
+		if err != nil {
+			t.Fatalf("step %d, whole: %v", i, err)
+		}
+		got := snapshot(t, dir)
+		if diff := cmp.Diff(snapshot(t, wholeDir), got); diff != "" {
+			t.Errorf("step %d: the tree against a whole extraction (-whole +got):\n%s", i, diff)
+		}
+		if prevDir != "" {
+			if diff := cmp.Diff(prev, snapshot(t, prevDir)); diff != "" {
+				t.Errorf("step %d changed the previous tree (-before +after):\n%s", i, diff)
+			}
+			if !sameFile(t, filepath.Join(prevDir, "keep/x.yaml"), filepath.Join(dir, "keep/x.yaml")) {
+				t.Errorf("step %d: an unchanged file was written again, not linked", i)
+			}
+		}
+		if i == 1 && sameFile(t, filepath.Join(prevDir, "a.yaml"), filepath.Join(dir, "a.yaml")) {
+			t.Errorf("step %d: a changed file is shared with the previous tree", i)
+		}
+		prevDir, prev = dir, got
+	}
+}
+
+func sameFile(t *testing.T, a, b string) bool {
+	t.Helper()
+	ia, err := os.Lstat(a)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ib, err := os.Lstat(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return os.SameFile(ia, ib)
+}
+
+// TestGitFetchAfterTheFirstIsIncremental checks that once a commit is
+// stored, a later one is fetched with the history in between (only the
+// objects the local repository lacks), not shallow with its whole tree.
+func TestGitFetchAfterTheFirstIsIncremental(t *testing.T) {
+	srv := gitserver.NewHTTP(t)
+	served := srv.NewRepo(t, "app")
+	repo := Repository{URL: srv.RepoURL("app"), Username: srv.Username, Password: srv.Password}
+	g, clk := testGit(t, GitOptions{})
+	ctx := context.Background()
+	first := served.Commit(t, "main", map[string]string{"a.yaml": "a: 1\n", "b.yaml": "b: 1\n"}, "first")
+	checkoutMatches(t, g, repo, first, map[string]string{"a.yaml": "a: 1\n", "b.yaml": "b: 1\n"})
+	between := served.Commit(t, "main", map[string]string{"a.yaml": "a: 2\n"}, "between")
+	last := served.Commit(t, "main", map[string]string{"b.yaml": "b: 2\n"}, "last")
+	clk.SetTime(clk.Now().Add(2 * time.Minute)) // past the poll interval: ask for refs again
+	sha, err := g.Resolve(ctx, repo, "main")
+	if err != nil || sha != last {
+		t.Fatalf("Resolve(main) = %s, %v; want %s", sha, err, last)
+	}
+	checkoutMatches(t, g, repo, last, map[string]string{"a.yaml": "a: 2\n", "b.yaml": "b: 2\n"})
+	if !storedCommit(t, g, repo, between) {
+		t.Errorf("the commit between the two was not fetched: the last one was fetched shallow")
+	}
+}
+
+// TestGitIncrementalFetchWithAGapFetchesAgain restores a file to a content
+// of an older commit than the local repository holds. A server with
+// reachability bitmaps leaves that content out of an incremental fetch,
+// believing the client has the older history: the checkout finds the gap,
+// fetches the repository again from nothing, and writes the right tree.
+func TestGitIncrementalFetchWithAGapFetchesAgain(t *testing.T) {
+	srv := gitserver.NewHTTP(t)
+	served := srv.NewRepo(t, "app")
+	repo := Repository{URL: srv.RepoURL("app"), Username: srv.Username, Password: srv.Password}
+	g, clk := testGit(t, GitOptions{})
+	ctx := context.Background()
+	old := "the first content, only in the first commit\n"
+	served.Commit(t, "main", map[string]string{"a.yaml": old, "b.yaml": "b: 1\n"}, "first")
+	second := served.Commit(t, "main", map[string]string{"a.yaml": "a: 2\n"}, "second")
+	checkoutMatches(t, g, repo, second, map[string]string{"a.yaml": "a: 2\n", "b.yaml": "b: 1\n"})
+	// The root tree is new; the content of a.yaml is the first commit's.
+	reverted := served.Commit(t, "main", map[string]string{"a.yaml": old, "b.yaml": "b: 3\n"}, "revert")
+	if out, err := exec.Command("git", "-C", served.Dir, "repack", "-a", "-d", "-b", "-q").CombinedOutput(); err != nil {
+		t.Fatalf("repack with bitmaps: %v\n%s", err, out)
+	}
+	clk.SetTime(clk.Now().Add(2 * time.Minute))
+	if _, err := g.Resolve(ctx, repo, "main"); err != nil {
+		t.Fatal(err)
+	}
+	checkoutMatches(t, g, repo, reverted, map[string]string{"a.yaml": old, "b.yaml": "b: 3\n"})
+	if storedCommit(t, g, repo, second) {
+		t.Errorf("the local repository still holds the commit before: the gap was not found")
+	}
+	// What it holds now is whole: the next push is incremental again.
+	next := served.Commit(t, "main", map[string]string{"b.yaml": "b: 2\n"}, "next")
+	clk.SetTime(clk.Now().Add(2 * time.Minute))
+	if _, err := g.Resolve(ctx, repo, "main"); err != nil {
+		t.Fatal(err)
+	}
+	checkoutMatches(t, g, repo, next, map[string]string{"a.yaml": old, "b.yaml": "b: 2\n"})
+	if !storedCommit(t, g, repo, reverted) {
+		t.Errorf("the commit fetched again was lost")
+	}
+}
+
+// storedCommit reports whether the local repository of repo holds sha.
+func storedCommit(t *testing.T, g *Git, repo Repository, sha string) bool {
+	t.Helper()
+	lr, err := g.local(repo)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lr.mu.Lock()
+	defer lr.mu.Unlock()
+	_, err = lr.repo.CommitObject(plumbing.NewHash(sha))
+	return err == nil
+}
