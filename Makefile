@@ -127,7 +127,7 @@ BENCH_FLAGS ?=
 bench: controlplane build $(BIN)/registry
 	$(GO) test -run '^$$' -bench . -benchmem ./internal/render/ ./internal/sandbox/
 	$(GO) test -run '^$$' -bench ApplicationsListPage -benchtime 5x ./internal/ui/
-	$(GO) test -run '^$$' -bench GitCheckoutAfterPush -benchtime 5x ./internal/source/
+	$(GO) test -run '^$$' -bench GitPush -benchtime 5x ./internal/source/
 	$(GO) build -o $(BIN)/capstan-bench ./cmd/capstan-bench
 	$(BIN)/capstan-bench --bin-dir $(BIN) --json bench.json $(BENCH_FLAGS)
 

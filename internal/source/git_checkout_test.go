@@ -278,7 +278,9 @@ func TestGitTreeHash(t *testing.T) {
 	if err != nil || after != before {
 		t.Errorf("TreeHash of an untouched path: %s, %v; want %s", after, err, before)
 	}
-	if _, err := g.TreeHash(ctx, repo, f.main, "nope"); !errors.Is(err, ErrPathNotFound) {
-		t.Errorf("TreeHash of a missing path: %v, want ErrPathNotFound", err)
+	for _, p := range []string{"nope", "apps/nope", "apps/guestbook/cm.yaml/deeper", "README.md/x"} {
+		if _, err := g.TreeHash(ctx, repo, f.main, p); !errors.Is(err, ErrPathNotFound) {
+			t.Errorf("TreeHash of the missing path %q: %v, want ErrPathNotFound", p, err)
+		}
 	}
 }

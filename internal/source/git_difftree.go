@@ -67,7 +67,7 @@ func (lr *localRepo) diffInto(out *[]treeChange, prefix string, a, b *object.Tre
 			*out = append(*out, c)
 		}
 		if isDir {
-			sub, err := lr.repo.TreeObject(e.Hash)
+			sub, err := lr.decodedTree(e.Hash)
 			if err != nil {
 				return fmt.Errorf("%s: %w", name, err)
 			}
@@ -87,11 +87,11 @@ func (lr *localRepo) diffInto(out *[]treeChange, prefix string, a, b *object.Tre
 
 // diffSubtrees compares the subtrees of two directory entries.
 func (lr *localRepo) diffSubtrees(out *[]treeChange, name string, was, e object.TreeEntry) error {
-	a, err := lr.repo.TreeObject(was.Hash)
+	a, err := lr.decodedTree(was.Hash)
 	if err != nil {
 		return fmt.Errorf("%s: %w", name, err)
 	}
-	b, err := lr.repo.TreeObject(e.Hash)
+	b, err := lr.decodedTree(e.Hash)
 	if err != nil {
 		return fmt.Errorf("%s: %w", name, err)
 	}

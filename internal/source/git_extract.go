@@ -332,13 +332,12 @@ func removeAll(root string) error {
 	return os.RemoveAll(root)
 }
 
-// pathHash returns the object hash of p in the tree of sha.
+// pathHash returns the object hash of p in the tree of sha. It walks the
+// path one directory at a time through decodedTree, so that asking for the
+// directories of many Applications in one repository decodes each tree
+// once per commit, not once per Application.
 func (lr *localRepo) pathHash(sha, p string) (string, error) {
-	commit, err := lr.repo.CommitObject(plumbing.NewHash(sha))
-	if err != nil {
-		return "", err
-	}
-	tree, err := commit.Tree()
+	tree, err := lr.tree(sha)
 	if err != nil {
 		return "", err
 	}
@@ -346,9 +345,21 @@ func (lr *localRepo) pathHash(sha, p string) (string, error) {
 	if p == "" {
 		return tree.Hash.String(), nil
 	}
-	entry, err := tree.FindEntry(p)
-	if err != nil {
-		return "", fmt.Errorf("%s: %w", p, ErrPathNotFound)
+	parts := strings.Split(p, "/")
+	for i, part := range parts {
+		entry, err := tree.FindEntry(part)
+		if err != nil {
+			return "", fmt.Errorf("%s: %w", p, ErrPathNotFound)
+		}
+		if i == len(parts)-1 {
+			return entry.Hash.String(), nil
+		}
+		if entry.Mode != filemode.Dir {
+			return "", fmt.Errorf("%s: %w", p, ErrPathNotFound)
+		}
+		if tree, err = lr.decodedTree(entry.Hash); err != nil {
+			return "", fmt.Errorf("%s: %w", p, err)
+		}
 	}
-	return entry.Hash.String(), nil
+	return "", fmt.Errorf("%s: %w", p, ErrPathNotFound)
 }

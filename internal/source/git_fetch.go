@@ -38,6 +38,10 @@ type localRepo struct {
 	// lastTree is the tree cache's key of the last commit checked out, which
 	// the next checkout starts from (see derive).
 	lastTree string
+	// decoded keeps decoded tree objects by hash (see decodedTree), with
+	// the number of their entries.
+	decoded        map[plumbing.Hash]*object.Tree
+	decodedEntries int
 }
 
 // maxComplete bounds localRepo.complete; past it the set starts afresh and
@@ -79,6 +83,7 @@ func (lr *localRepo) open() error {
 		return fmt.Errorf("open local repository: %w", err)
 	}
 	lr.repo, lr.complete, lr.base = r, map[string]bool{}, ""
+	lr.decoded, lr.decodedEntries = nil, 0
 	return nil
 }
 
@@ -112,7 +117,7 @@ func (lr *localRepo) hasCommit(sha string) bool {
 // Once a commit of the repository is stored whole, a branch or tag that
 // moved is fetched without a depth: the server sends only the objects the
 // local commits lack, where a shallow fetch sends the commit's whole tree
-// again (see BenchmarkGitCheckoutAfterPush). Such a fetch tells the server
+// again (see BenchmarkGitPush). Such a fetch tells the server
 // of no shallow boundary, so it may leave out objects it believes the
 // local history holds (a file restored to an older content): the commit
 // is verified against the last complete one, and on a gap the local
@@ -281,7 +286,7 @@ func (lr *localRepo) walkStored(t *object.Tree) error {
 		switch e.Mode {
 		case filemode.Submodule:
 		case filemode.Dir:
-			sub, err := lr.repo.TreeObject(e.Hash)
+			sub, err := lr.decodedTree(e.Hash)
 			if err != nil {
 				return fmt.Errorf("%s: %w", e.Name, err)
 			}
@@ -303,5 +308,32 @@ func (lr *localRepo) tree(sha string) (*object.Tree, error) {
 	if err != nil {
 		return nil, err
 	}
-	return c.Tree()
+	return lr.decodedTree(c.TreeHash)
+}
+
+// maxDecodedEntries bounds the entries of the trees localRepo.decoded
+// keeps (some 70 bytes each); past it the cache starts afresh.
+const maxDecodedEntries = 50_000
+
+// decodedTree returns the tree object h, decoded once and kept: trees are
+// immutable, and a directory holding 10,000 others took a millisecond and
+// most of a megabyte of garbage to decode for each Application that
+// looked up its path under it.
+func (lr *localRepo) decodedTree(h plumbing.Hash) (*object.Tree, error) {
+	if t, ok := lr.decoded[h]; ok {
+		return t, nil
+	}
+	t, err := lr.repo.TreeObject(h)
+	if err != nil {
+		return nil, err
+	}
+	if lr.decodedEntries+len(t.Entries) > maxDecodedEntries {
+		lr.decoded, lr.decodedEntries = nil, 0
+	}
+	if lr.decoded == nil {
+		lr.decoded = map[plumbing.Hash]*object.Tree{}
+	}
+	lr.decoded[h] = t
+	lr.decodedEntries += len(t.Entries)
+	return t, nil
 }
