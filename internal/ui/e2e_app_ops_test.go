@@ -270,8 +270,19 @@ func TestOpsDryRunAndSelected(t *testing.T) {
 		t.Error("the operation run was not a dry run")
 	}
 	run(t, ctx, "open the operation", chromedp.Navigate(opsPage(s, name, "operation")), chromedp.WaitVisible(css(`#ops-options`)))
-	if got := read(t, ctx, "the options", chromedp.Text(css(`#ops-options`))); !strings.Contains(got, "dry run") {
-		t.Errorf("the operation page shows options %q, want a dry run", got)
+	// The page redraws its live parts as the Application's events come
+	// in: a read may catch the section being swapped, so read again.
+	var options string
+	for deadline := time.Now().Add(30 * time.Second); !strings.Contains(options, "dry run") && time.Now().Before(deadline); {
+		attempt, cancel := context.WithTimeout(ctx, 5*time.Second)
+		options, _ = chromedp.Run(attempt, chromedp.Text(css(`#ops-options`)))
+		cancel()
+		if !strings.Contains(options, "dry run") {
+			time.Sleep(200 * time.Millisecond)
+		}
+	}
+	if !strings.Contains(options, "dry run") {
+		t.Errorf("the operation page shows options %q, want a dry run", options)
 	}
 	for _, cm := range []string{"chosen", "left"} {
 		if _, ok := opsValue(t, name, cm); ok {
