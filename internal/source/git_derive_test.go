@@ -291,3 +291,47 @@ func storedCommit(t *testing.T, g *Git, repo Repository, sha string) bool {
 	_, err = lr.repo.CommitObject(plumbing.NewHash(sha))
 	return err == nil
 }
+
+// TestGitCheckoutDerivedRefusesAGitDirectory pushes, after a commit
+// checked out, one whose tree holds sub/.git/config (made with git mktree,
+// which does not check names as git add does): a derived checkout refuses
+// it as a whole extraction does.
+func TestGitCheckoutDerivedRefusesAGitDirectory(t *testing.T) {
+	srv := gitserver.NewHTTP(t)
+	served := srv.NewRepo(t, "app")
+	repo := Repository{URL: srv.RepoURL("app"), Username: srv.Username, Password: srv.Password}
+	g, clk := testGit(t, GitOptions{})
+	ctx := context.Background()
+	first := served.Commit(t, "main", map[string]string{"a.yaml": "a: 1\n"}, "first")
+	checkoutMatches(t, g, repo, first, map[string]string{"a.yaml": "a: 1\n"})
+
+	git := func(stdin string, args ...string) string {
+		t.Helper()
+		cmd := exec.Command("git", append([]string{"-C", served.Dir}, args...)...)
+		cmd.Stdin = strings.NewReader(stdin)
+		out, err := cmd.CombinedOutput()
+		if err != nil {
+			t.Fatalf("git %v: %v\n%s", args, err, out)
+		}
+		return strings.TrimSpace(string(out))
+	}
+	blob := git("[core]\n\tfsmonitor = touch /tmp/owned\n", "hash-object", "-w", "--stdin")
+	config := git("100644 blob "+blob+"\tconfig\n", "mktree")
+	dotGit := git("040000 tree "+config+"\t.git\n", "mktree")
+	aYAML := served.RevParse(t, first+":a.yaml")
+	root := git("100644 blob "+aYAML+"\ta.yaml\n040000 tree "+dotGit+"\tsub\n", "mktree")
+	bad := git("", "-c", "user.name=t", "-c", "user.email=t@example.com", "commit-tree", root, "-p", first, "-m", "a .git directory")
+	git("", "update-ref", "refs/heads/main", bad)
+
+	clk.SetTime(clk.Now().Add(2 * time.Minute))
+	if sha, err := g.Resolve(ctx, repo, "main"); err != nil || sha != bad {
+		t.Fatalf("Resolve(main) = %s, %v; want %s", sha, err, bad)
+	}
+	if dir, err := g.Checkout(ctx, repo, bad); err == nil {
+		t.Errorf("a derived checkout wrote a tree with sub/.git/config: %v", snapshot(t, dir))
+	}
+	whole, _ := testGit(t, GitOptions{})
+	if _, err := whole.Checkout(ctx, repo, bad); err == nil {
+		t.Errorf("a whole extraction wrote a tree with sub/.git/config")
+	}
+}

@@ -72,6 +72,12 @@ func (g *Git) extract(lr *localRepo, sha string) (string, int64, error) {
 // push that changes one file of a repository of 10,000 directories is
 // then written in a fraction of the time a whole extraction takes. Any
 // error leaves nothing behind; the caller then extracts the whole tree.
+//
+// A linked file is one inode in both trees: like every tree of the cache,
+// it is read-only, and a process of capstan's own user that made it
+// writable again would change both (and the trees derived from them).
+// Files written are checked as extract checks them: each path through
+// go-git's tree-path rules (no .git, no ..), each link within the tree.
 func (g *Git) derive(lr *localRepo, baseSHA, baseDir, sha string) (string, int64, error) {
 	baseTree, err := lr.tree(baseSHA)
 	if err != nil {
@@ -121,7 +127,7 @@ func (g *Git) derive(lr *localRepo, baseSHA, baseDir, sha string) (string, int64
 		if e.Name == "" || e.Mode == filemode.Submodule {
 			continue
 		}
-		err = d.write(lr, e)
+		err = d.write(tree, e)
 	}
 	if err == nil {
 		err = checkLinks(root, d.links)
@@ -176,16 +182,17 @@ func (d *derived) carry(p, name string, de fs.DirEntry) error {
 	return fmt.Errorf("file %s: not a regular file", name)
 }
 
-// write writes the file e of the new commit.
-func (d *derived) write(lr *localRepo, e object.TreeEntry) error {
-	blob, err := lr.repo.BlobObject(e.Hash)
+// write writes the file e of tree, the new commit's root: e.Name is its
+// path from the root, which TreeEntryFile checks as a tree walk does.
+func (d *derived) write(tree *object.Tree, e object.TreeEntry) error {
+	f, err := tree.TreeEntryFile(&e)
 	if err != nil {
 		return fmt.Errorf("file %s: %w", e.Name, err)
 	}
 	if err := d.mkdirs(filepath.Dir(filepath.FromSlash(e.Name))); err != nil {
 		return err
 	}
-	n, err := writeEntry(d.root, object.NewFile(e.Name, e.Mode, blob))
+	n, err := writeEntry(d.root, f)
 	d.size += n
 	if e.Mode == filemode.Symlink {
 		d.links = append(d.links, e.Name)
@@ -221,7 +228,11 @@ func (d *derived) makeReadOnly() error {
 		}
 	}
 	for dir := range d.dirs {
-		if err := d.root.Chmod(dir, 0o555); err != nil {
+		info, err := d.root.Lstat(dir)
+		if err != nil {
+			return err
+		}
+		if err := d.root.Chmod(dir, info.Mode().Perm()&^0o222); err != nil {
 			return err
 		}
 	}

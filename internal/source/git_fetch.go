@@ -90,6 +90,7 @@ func (lr *localRepo) open() error {
 // reset deletes the repository's objects and starts an empty one: what an
 // incremental fetch left incomplete is fetched again whole.
 func (lr *localRepo) reset() error {
+	lr.complete, lr.base = map[string]bool{}, ""
 	if err := os.RemoveAll(lr.dir); err != nil {
 		return fmt.Errorf("reset local repository: %w", err)
 	}
@@ -114,16 +115,16 @@ func (lr *localRepo) hasCommit(sha string) bool {
 // ensureCommit makes sure the whole tree of sha is stored, fetching what
 // is missing. lr.mu must be held.
 //
-// Once a commit of the repository is stored whole, a branch or tag that
-// moved is fetched without a depth: the server sends only the objects the
-// local commits lack, where a shallow fetch sends the commit's whole tree
-// again (see BenchmarkGitPush). Such a fetch tells the server
-// of no shallow boundary, so it may leave out objects it believes the
-// local history holds (a file restored to an older content): the commit
-// is verified against the last complete one, and on a gap the local
-// repository is fetched again from nothing. Otherwise it tries, in order,
-// a shallow fetch of a branch or tag pointing at sha, a shallow fetch of
-// the SHA itself, and a full fetch of every branch and tag.
+// Once a commit of the repository is stored whole, a branch or tag the
+// local repository already follows, and which moved, is fetched without
+// a depth: the server sends only the objects the local commits lack,
+// where a shallow fetch sends the commit's whole tree again (see
+// BenchmarkGitPush). Otherwise, or if that fetch fails, the commit is
+// fetched shallow (fetchVerified). A fetch without a depth tells the
+// server of no shallow boundary, so it may leave out objects it believes
+// the local history holds (a file restored to an older content): every
+// fetched commit is verified before it is trusted, and on a gap the local
+// repository is fetched again from nothing.
 func (g *Git) ensureCommit(ctx context.Context, repo Repository, lr *localRepo, sha string) error {
 	if lr.complete[sha] {
 		return nil
@@ -142,26 +143,59 @@ func (g *Git) ensureCommit(ctx context.Context, repo Repository, lr *localRepo, 
 		return err
 	}
 	names := refs.namesOf(sha)
-	if len(names) > 0 && lr.base != "" {
+	log := logr.FromContextOrDiscard(ctx)
+	if len(names) > 0 && lr.base != "" && lr.hasRef(localRef(names[0])) {
 		spec := config.RefSpec(fmt.Sprintf("+%s:%s", names[0], localRef(names[0])))
-		if err := g.fetch(ctx, repo, lr, []config.RefSpec{spec}, 0); err != nil {
+		err := g.fetch(ctx, repo, lr, []config.RefSpec{spec}, 0)
+		switch {
+		case err != nil:
+			log.Info("an incremental fetch failed; fetching the commit shallow", "repository", RedactURL(repo.URL), "commit", sha, "error", err.Error())
+		case !lr.hasCommit(sha):
+			// The ref moved on since it was listed: fetch sha itself.
+		case lr.verify(sha) == nil:
+			lr.markComplete(sha)
+			return nil
+		default:
+			log.Info("an incremental fetch left the commit incomplete; fetching the repository again",
+				"repository", RedactURL(repo.URL), "commit", sha)
+			if err := lr.reset(); err != nil {
+				return err
+			}
+		}
+	}
+	return g.fetchVerified(ctx, repo, lr, sha, names)
+}
+
+// fetchVerified fetches sha shallow and verifies it. The local commits the
+// fetch tells the server of may lack objects (a fetch without a depth
+// that moved a ref past what was verified, a crash before a gap was
+// mended): on a gap the local repository is fetched again from nothing,
+// once.
+func (g *Git) fetchVerified(ctx context.Context, repo Repository, lr *localRepo, sha string, names []string) error {
+	for again := false; ; again = true {
+		if err := g.fetchShallow(ctx, repo, lr, sha, names); err != nil {
 			return err
 		}
-		if lr.hasCommit(sha) && lr.verify(sha) == nil {
+		err := lr.verify(sha)
+		if err == nil {
 			lr.markComplete(sha)
 			return nil
 		}
-		logr.FromContextOrDiscard(ctx).Info("an incremental fetch left the commit incomplete; fetching the repository again",
-			"repository", RedactURL(repo.URL), "commit", sha)
+		if again {
+			return fmt.Errorf("commit %s is incomplete after a fetch into an empty repository: %w", sha, err)
+		}
+		logr.FromContextOrDiscard(ctx).Info("a fetched commit is incomplete; fetching the repository again",
+			"repository", RedactURL(repo.URL), "commit", sha, "error", err.Error())
 		if err := lr.reset(); err != nil {
 			return err
 		}
 	}
-	if err := g.fetchShallow(ctx, repo, lr, sha, names); err != nil {
-		return err
-	}
-	lr.markComplete(sha)
-	return nil
+}
+
+// hasRef reports whether the local repository has the reference name.
+func (lr *localRepo) hasRef(name string) bool {
+	_, err := lr.repo.Reference(plumbing.ReferenceName(name), true)
+	return err == nil
 }
 
 // fetchShallow fetches sha with no history: through names, the refs
