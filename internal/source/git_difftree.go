@@ -9,12 +9,12 @@ import (
 )
 
 // treeChange is an entry that differs between two trees: From is the entry
-// in the first, To in the second; a zero entry (no Name) is an absent one.
-// A directory appears as a change only when it is absent from one side or
-// is a file there: From a directory means that everything under Name in
-// the first tree is gone.
+// in the first, To in the second, each named by its path from the root; a
+// zero entry (no Name) is an absent one. A directory appears as a change
+// only when it is absent from one side or is a file there: From a
+// directory means that everything under its path in the first tree is
+// gone.
 type treeChange struct {
-	Name     string
 	From, To object.TreeEntry
 }
 
@@ -54,7 +54,7 @@ func (lr *localRepo) diffInto(out *[]treeChange, prefix string, a, b *object.Tre
 			}
 			continue
 		}
-		c := treeChange{Name: name}
+		var c treeChange
 		if ok {
 			c.From = was
 			c.From.Name = name
@@ -80,7 +80,7 @@ func (lr *localRepo) diffInto(out *[]treeChange, prefix string, a, b *object.Tre
 		name := path.Join(prefix, was.Name)
 		from := was
 		from.Name = name
-		*out = append(*out, treeChange{Name: name, From: from})
+		*out = append(*out, treeChange{From: from})
 	}
 	return nil
 }
