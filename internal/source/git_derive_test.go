@@ -8,6 +8,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -334,4 +335,88 @@ func TestGitCheckoutDerivedRefusesAGitDirectory(t *testing.T) {
 	if _, err := whole.Checkout(ctx, repo, bad); err == nil {
 		t.Errorf("a whole extraction wrote a tree with sub/.git/config")
 	}
+}
+
+// TestGitCheckoutFallsBackToAWholeExtraction covers the two ways a
+// checkout cannot start from the repository's last tree: the tree cache
+// evicted it, or deriving from it fails (here a carried file that is no
+// longer a regular file, as in a damaged cache). Either way the new tree
+// is written whole, is what a whole extraction writes, and the failed
+// attempt leaves nothing behind.
+func TestGitCheckoutFallsBackToAWholeExtraction(t *testing.T) {
+	srv := gitserver.NewHTTP(t)
+	ctx := context.Background()
+	newRepo := func(t *testing.T, name string) (Repository, *workTree) {
+		w := newWorkTree(t, srv.NewRepo(t, name))
+		w.write("a.yaml", "a: 1\n", 0o644)
+		w.write("keep/x.yaml", "x: 1\n", 0o644)
+		return Repository{URL: srv.RepoURL(name), Username: srv.Username, Password: srv.Password}, w
+	}
+	// next pushes a change to a.yaml and checks the checkout of the new
+	// commit against a whole extraction into an empty cache.
+	next := func(t *testing.T, g *Git, repo Repository, w *workTree, content string) string {
+		t.Helper()
+		w.write("a.yaml", content, 0o644)
+		sha := w.push(content)
+		dir, err := g.Checkout(ctx, repo, sha)
+		if err != nil {
+			t.Fatalf("Checkout(%s): %v", sha, err)
+		}
+		whole, _ := testGit(t, GitOptions{})
+		wholeDir, err := whole.Checkout(ctx, repo, sha)
+		if err != nil {
+			t.Fatalf("whole Checkout(%s): %v", sha, err)
+		}
+		if diff := cmp.Diff(snapshot(t, wholeDir), snapshot(t, dir)); diff != "" {
+			t.Errorf("the tree of %s against a whole extraction (-whole +got):\n%s", sha, diff)
+		}
+		return dir
+	}
+	noTemporaryTrees := func(t *testing.T, g *Git) {
+		t.Helper()
+		des, err := os.ReadDir(filepath.Join(g.opts.CacheDir, "tmp"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(des) != 0 {
+			t.Errorf("%d temporary trees left behind, first %s", len(des), des[0].Name())
+		}
+	}
+
+	t.Run("the last tree was evicted", func(t *testing.T) {
+		// A bound of one byte keeps only the tree checked out last.
+		g, _ := testGit(t, GitOptions{MaxCacheBytes: 1})
+		repo, w := newRepo(t, "evicted")
+		other, otherWork := newRepo(t, "other")
+		first := next(t, g, repo, w, "a: 1\n")
+		next(t, g, other, otherWork, "b: 1\n")
+		if _, err := os.Stat(first); !os.IsNotExist(err) {
+			t.Fatalf("the first repository's tree %s is still cached (%v): the test needs it evicted", first, err)
+		}
+		next(t, g, repo, w, "a: 2\n")
+		noTemporaryTrees(t, g)
+	})
+
+	t.Run("deriving fails", func(t *testing.T) {
+		g, _ := testGit(t, GitOptions{})
+		repo, w := newRepo(t, "damaged")
+		first := next(t, g, repo, w, "a: 1\n")
+		// keep/x.yaml would be carried over by a hard link: make it a
+		// named pipe, which derive refuses to carry.
+		carried := filepath.Join(first, "keep", "x.yaml")
+		if err := os.Chmod(filepath.Dir(carried), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Remove(carried); err != nil {
+			t.Fatal(err)
+		}
+		if err := syscall.Mkfifo(carried, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		dir := next(t, g, repo, w, "a: 2\n")
+		if info, err := os.Lstat(filepath.Join(dir, "keep", "x.yaml")); err != nil || !info.Mode().IsRegular() {
+			t.Errorf("keep/x.yaml in the new tree: %v, %v; want the regular file of the commit", info, err)
+		}
+		noTemporaryTrees(t, g)
+	})
 }
