@@ -169,25 +169,12 @@ func TestGitCheckoutDerivesFromTheLastTree(t *testing.T) {
 		func() {}, // nothing changed but the commit
 	}
 	g, _ := testGit(t, GitOptions{})
-	ctx := context.Background()
 	var prevDir string
 	var prev map[string]string
 	for i, step := range steps {
 		step()
 		sha := w.push(fmt.Sprintf("step %d", i))
-		dir, err := g.Checkout(ctx, repo, sha)
-		if err != nil {
-			t.Fatalf("step %d: %v", i, err)
-		}
-		whole, _ := testGit(t, GitOptions{})
-		wholeDir, err := whole.Checkout(ctx, repo, sha)
-		if err != nil {
-			t.Fatalf("step %d, whole: %v", i, err)
-		}
-		got := snapshot(t, dir)
-		if diff := cmp.Diff(snapshot(t, wholeDir), got); diff != "" {
-			t.Errorf("step %d: the tree against a whole extraction (-whole +got):\n%s", i, diff)
-		}
+		dir, got := checkoutAsWhole(t, g, repo, sha)
 		if prevDir != "" {
 			if diff := cmp.Diff(prev, snapshot(t, prevDir)); diff != "" {
 				t.Errorf("step %d changed the previous tree (-before +after):\n%s", i, diff)
@@ -201,6 +188,28 @@ func TestGitCheckoutDerivesFromTheLastTree(t *testing.T) {
 		}
 		prevDir, prev = dir, got
 	}
+}
+
+// checkoutAsWhole checks sha out with g and fails the test unless the
+// tree is what a whole extraction into an empty cache writes; it returns
+// the tree and its snapshot.
+func checkoutAsWhole(t *testing.T, g *Git, repo Repository, sha string) (string, map[string]string) {
+	t.Helper()
+	ctx := context.Background()
+	dir, err := g.Checkout(ctx, repo, sha)
+	if err != nil {
+		t.Fatalf("Checkout(%s): %v", sha, err)
+	}
+	whole, _ := testGit(t, GitOptions{})
+	wholeDir, err := whole.Checkout(ctx, repo, sha)
+	if err != nil {
+		t.Fatalf("whole Checkout(%s): %v", sha, err)
+	}
+	got := snapshot(t, dir)
+	if diff := cmp.Diff(snapshot(t, wholeDir), got); diff != "" {
+		t.Errorf("the tree of %s against a whole extraction (-whole +got):\n%s", sha, diff)
+	}
+	return dir, got
 }
 
 func sameFile(t *testing.T, a, b string) bool {
@@ -345,7 +354,6 @@ func TestGitCheckoutDerivedRefusesAGitDirectory(t *testing.T) {
 // attempt leaves nothing behind.
 func TestGitCheckoutFallsBackToAWholeExtraction(t *testing.T) {
 	srv := gitserver.NewHTTP(t)
-	ctx := context.Background()
 	newRepo := func(t *testing.T, name string) (Repository, *workTree) {
 		w := newWorkTree(t, srv.NewRepo(t, name))
 		w.write("a.yaml", "a: 1\n", 0o644)
@@ -357,19 +365,7 @@ func TestGitCheckoutFallsBackToAWholeExtraction(t *testing.T) {
 	next := func(t *testing.T, g *Git, repo Repository, w *workTree, content string) string {
 		t.Helper()
 		w.write("a.yaml", content, 0o644)
-		sha := w.push(content)
-		dir, err := g.Checkout(ctx, repo, sha)
-		if err != nil {
-			t.Fatalf("Checkout(%s): %v", sha, err)
-		}
-		whole, _ := testGit(t, GitOptions{})
-		wholeDir, err := whole.Checkout(ctx, repo, sha)
-		if err != nil {
-			t.Fatalf("whole Checkout(%s): %v", sha, err)
-		}
-		if diff := cmp.Diff(snapshot(t, wholeDir), snapshot(t, dir)); diff != "" {
-			t.Errorf("the tree of %s against a whole extraction (-whole +got):\n%s", sha, diff)
-		}
+		dir, _ := checkoutAsWhole(t, g, repo, w.push(content))
 		return dir
 	}
 	noTemporaryTrees := func(t *testing.T, g *Git) {
