@@ -93,9 +93,34 @@ func (o *logOptions) install(ctx context.Context, cfg *rest.Config, namespace, c
 	if err != nil {
 		return err
 	}
-	ctrl.SetLogger(logger)
+	ctrl.SetLogger(logr.New(releasedLease{logger.GetSink()}))
 	klog.SetLogger(logger)
 	return nil
+}
+
+// releasedLease logs at info what a manager that gives its lease back as
+// it stops (LeaderElectionReleaseOnCancel) reports as an error: its own
+// release, seen as "leader election lost" once the stop has begun. A
+// stop asked for is not an error; a lease lost while running ends the
+// manager with that error before any stop, and is logged as one.
+type releasedLease struct{ logr.LogSink }
+
+func (s releasedLease) Error(err error, msg string, kv ...any) {
+	if msg == "error received after stop sequence was engaged" && err != nil && err.Error() == "leader election lost" {
+		if s.Enabled(0) {
+			s.LogSink.Info(0, "leader election released at stop", kv...)
+		}
+		return
+	}
+	s.LogSink.Error(err, msg, kv...)
+}
+
+func (s releasedLease) WithName(name string) logr.LogSink {
+	return releasedLease{s.LogSink.WithName(name)}
+}
+
+func (s releasedLease) WithValues(kv ...any) logr.LogSink {
+	return releasedLease{s.LogSink.WithValues(kv...)}
 }
 
 // logLevels maps --log-level to slog's levels. logr's V(1) lines are

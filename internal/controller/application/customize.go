@@ -2,10 +2,12 @@ package application
 
 import (
 	"context"
+	"errors"
 	"fmt"
 
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/cache"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/event"
 
@@ -62,10 +64,16 @@ func (r *Reconciler) dropExcluded(st *state, desired []*unstructured.Unstructure
 
 // requeueAll queues every Application when the settings change: a new
 // customization may change their health or their differences, a new
-// timeout.reconciliation their next poll.
+// timeout.reconciliation their next poll. A change that comes before the
+// cache has started (the server writes its signing key at a first start)
+// queues nothing: the cache's first list queues every Application, and
+// each pass reads the settings then in force.
 func (r *Reconciler) requeueAll(ctx context.Context, _ *settings.Settings) {
 	var apps v1alpha1.ApplicationList
 	if err := r.Client.List(ctx, &apps, client.InNamespace(r.Opts.Namespace)); err != nil {
+		if _, notStarted := errors.AsType[*cache.ErrCacheNotStarted](err); notStarted {
+			return
+		}
 		ctrl.LoggerFrom(ctx).Error(err, "cannot queue the Applications after a settings change")
 		return
 	}
