@@ -77,7 +77,7 @@ func (b *Builder) Build(ctx context.Context, app *v1alpha1.Application, sources 
 	if len(sources) == 0 {
 		return nil, errors.New("has no source")
 	}
-	roots := make([]string, len(sources))
+	roots, hashes := make([]string, len(sources)), make([]string, len(sources))
 	refs := map[string]string{}
 	out := &Desired{Revisions: make([]string, len(sources))}
 	for i, src := range sources {
@@ -86,13 +86,14 @@ func (b *Builder) Build(ctx context.Context, app *v1alpha1.Application, sources 
 		if err != nil {
 			return nil, err
 		}
-		roots[i], out.Revisions[i] = got.Root, got.Revision
+		roots[i], hashes[i], out.Revisions[i] = got.Root, got.PathHash, got.Revision
 		if src.Ref != "" {
 			refs[src.Ref] = got.Root
 		}
 	}
 	for i, src := range sources {
 		req := request(app, src, roots[i], out.Revisions[i], refs, cluster)
+		req.PathHash = hashes[i]
 		req.Kustomize = b.Kustomize
 		var err error
 		req.Dependencies, err = b.dependencies(ctx, app, req)

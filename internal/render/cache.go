@@ -149,7 +149,8 @@ func (c *Cache) evict() {
 
 // cacheKey digests everything a render depends on besides the files read
 // outside the source's path: the request's values, the content of the
-// whole path, and the versions of the tools.
+// whole path (its Git hash when the request has one), and the versions of
+// the tools.
 func cacheKey(req Request) (string, error) {
 	// Nothing is read before the path is known to stay in the repository.
 	if err := checkSourcePath(req.Source); err != nil {
@@ -180,6 +181,11 @@ func cacheKey(req Request) (string, error) {
 	}
 	fmt.Fprintf(h, "discovery\x00%s\n", req.Discovery)
 	fmt.Fprintf(h, "kustomize\x00%+v\n", req.Kustomize)
+	if req.PathHash != "" {
+		// Tagged, so that no file digest can stand for a Git hash.
+		fmt.Fprintf(h, "git\x00%s\n", req.PathHash)
+		return hex.EncodeToString(h.Sum(nil)), nil
+	}
 	if err := digestTree(h, req.Root, req.Source.Path); err != nil {
 		return "", err
 	}

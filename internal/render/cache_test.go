@@ -115,6 +115,49 @@ func TestCacheKeysByContentNotByCheckout(t *testing.T) {
 	}
 }
 
+// A request that carries the Git hash of its path is keyed by it: the
+// files under the path are not read again, while those outside it (a
+// Kustomize base) still are.
+func TestCacheKeysByPathHash(t *testing.T) {
+	const overlay = "testdata/kustomize-overlay"
+	cache := NewCache(10)
+	render := func(root, hash string) bool {
+		t.Helper()
+		req := caseRequest(t, overlay, root)
+		req.PathHash = hash
+		_, hit, err := cache.Render(t.Context(), req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return hit
+	}
+	if render(checkout(t, overlay), "1111") {
+		t.Fatal("the first render was served from the cache")
+	}
+	// The hash stands for the path's content: a file under it that
+	// differs on disk is not read.
+	root := checkout(t, overlay)
+	write(t, filepath.Join(root, "guestbook/overlays/staging/new.yaml"), "kind: ConfigMap\n")
+	if !render(root, "1111") {
+		t.Error("the same path hash rendered again")
+	}
+	if render(root, "2222") {
+		t.Error("another path hash was served from the cache")
+	}
+	root = checkout(t, overlay)
+	base := filepath.Join(root, "guestbook/base/deployment.yaml")
+	data, _ := os.ReadFile(base)
+	write(t, base, string(data)+"\n# touched\n")
+	if render(root, "1111") {
+		t.Error("a change to the Kustomize base, outside the path, was served from the cache")
+	}
+	// Without a hash the files are read: the same tree is not the
+	// render keyed by a hash.
+	if render(checkout(t, overlay), "") {
+		t.Error("a request without a path hash was served a render keyed by one")
+	}
+}
+
 func TestCacheIsBounded(t *testing.T) {
 	cache := NewCache(2)
 	for _, ns := range []string{"a", "b", "c"} {

@@ -30,6 +30,11 @@ type Request struct {
 	// Revision is the commit (or chart version) the source was resolved to:
 	// $ARGOCD_APP_REVISION in the build environment.
 	Revision string
+	// PathHash, when set, is the Git object hash of Source.Path at
+	// Revision, which changes exactly when something under the path does:
+	// the render cache keys the path's content by it instead of reading
+	// every file under Root's path at each look-up.
+	PathHash string
 	// Namespace is the destination namespace: the default for namespaced
 	// objects without one, and Helm's release namespace.
 	Namespace string

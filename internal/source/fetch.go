@@ -2,6 +2,7 @@ package source
 
 import (
 	"context"
+	"errors"
 	"fmt"
 
 	"github.com/capstan-cd/capstan/api/v1alpha1"
@@ -23,6 +24,10 @@ type Fetched struct {
 	// Revision is what the source resolved to: a commit SHA, or a chart
 	// version.
 	Revision string
+	// PathHash is the Git object hash of the source's path at Revision
+	// (see Git.TreeHash); empty for a chart, and for a path the commit
+	// does not have.
+	PathHash string
 }
 
 // IsChart reports whether src names a chart of a Helm repository or OCI
@@ -54,5 +59,11 @@ func (f *Fetcher) Fetch(ctx context.Context, repo Repository, src v1alpha1.Appli
 	if err != nil {
 		return Fetched{}, fmt.Errorf("check out %s at %s: %w", RedactURL(src.RepoURL), sha, err)
 	}
-	return Fetched{Root: dir, Revision: sha}, nil
+	// The commit is in the store now; a path it does not have is the
+	// render's to report.
+	hash, err := f.Git.TreeHash(ctx, repo, sha, src.Path)
+	if err != nil && !errors.Is(err, ErrPathNotFound) {
+		return Fetched{}, fmt.Errorf("read %s at %s: %w", RedactURL(src.RepoURL), sha, err)
+	}
+	return Fetched{Root: dir, Revision: sha, PathHash: hash}, nil
 }

@@ -68,3 +68,32 @@ func TestHundredAppsOnePollOneLsRemote(t *testing.T) {
 		t.Errorf("fetches = %d, want 1: the commit did not change", got.Fetch)
 	}
 }
+
+// A Git source's fetch gives the Git hash of its path, which keys its
+// render; a path the commit lacks gives none, and no error: the render
+// reports it.
+func TestFetchGivesThePathHash(t *testing.T) {
+	srv := gitserver.NewHTTP(t)
+	repo := srv.NewRepo(t, "apps")
+	sha := repo.Commit(t, "main", map[string]string{"apps/one/cm.yaml": "kind: ConfigMap\n", "apps/two/cm.yaml": "kind: Secret\n"}, "two apps")
+	git, err := NewGit(GitOptions{CacheDir: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := &Fetcher{Git: git}
+	creds := Repository{URL: srv.RepoURL("apps"), Username: srv.Username, Password: srv.Password}
+	for _, tc := range []struct{ path, want string }{
+		{"apps/one", repo.RevParse(t, sha+":apps/one")},
+		{"./apps/two/", repo.RevParse(t, sha+":apps/two")},
+		{"", repo.RevParse(t, sha+":")},
+		{"apps/three", ""},
+	} {
+		got, err := f.Fetch(t.Context(), creds, v1alpha1.ApplicationSource{RepoURL: creds.URL, TargetRevision: "main", Path: tc.path})
+		if err != nil {
+			t.Fatalf("path %q: %v", tc.path, err)
+		}
+		if got.PathHash != tc.want || got.Revision != sha {
+			t.Errorf("path %q: PathHash %q at %s, want %q at %s", tc.path, got.PathHash, got.Revision, tc.want, sha)
+		}
+	}
+}
