@@ -1,6 +1,7 @@
 package render
 
 import (
+	"container/list"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -25,18 +26,26 @@ import (
 // Cache remembers renders by the content of what they read, not by commit:
 // a commit that leaves an Application's path and the files it reads from
 // elsewhere untouched is served without rendering again. It is safe for
-// concurrent use and holds at most its capacity of entries, dropping the
-// least recently used. Everything in it can be rebuilt; losing it costs
-// only time.
+// concurrent use and drops the least recently used entries beyond its
+// size (see limit). Everything in it can be rebuilt; losing it costs only
+// time.
 type Cache struct {
-	build    BuildFunc
-	mu       sync.Mutex
+	build BuildFunc
+	mu    sync.Mutex
+	// capacity is the least number of entries the cache may hold.
 	capacity int
-	entries  map[string]*cacheEntry
-	clock    uint64
+	// entries index order, whose elements are *cacheEntry, the most
+	// recently used first.
+	entries map[string]*list.Element
+	order   *list.List
+	// slots maps each source of each Application it rendered (slotOf)
+	// to the key of its latest render.
+	slots map[string]string
 }
 
 type cacheEntry struct {
+	// key is the entry's cache key, slot the source it is a render of.
+	key, slot string
 	// outside are the files read outside the source's path, with digests.
 	outside []fileDigest
 	// objects are the rendered objects as JSON, compressed together
@@ -47,7 +56,6 @@ type cacheEntry struct {
 	typ     v1alpha1.ApplicationSourceType
 	types   []v1alpha1.ApplicationSourceType
 	inputs  []string
-	used    uint64
 }
 
 // fileDigest names a file by its root ("" for the request's Root, else a
@@ -64,9 +72,10 @@ func WithBuild(b BuildFunc) CacheOption {
 	return func(c *Cache) { c.build = b }
 }
 
-// NewCache returns a cache of at most capacity renders.
+// NewCache returns a cache that holds at least capacity renders, and
+// twice as many as the sources it serves when they are more (see limit).
 func NewCache(capacity int, opts ...CacheOption) *Cache {
-	c := &Cache{build: Build, capacity: max(capacity, 1), entries: make(map[string]*cacheEntry)}
+	c := &Cache{build: Build, capacity: max(capacity, 1), entries: make(map[string]*list.Element), order: list.New(), slots: make(map[string]string)}
 	for _, o := range opts {
 		o(c)
 	}
@@ -92,16 +101,23 @@ func (c *Cache) lookup(ctx context.Context, req Request) (*Result, bool, error) 
 	if err != nil {
 		return nil, false, err
 	}
+	slot := slotOf(req)
 	c.mu.Lock()
-	e, ok := c.entries[key]
+	el, ok := c.entries[key]
 	c.mu.Unlock()
-	if ok && unchanged(req, e.outside) {
-		c.mu.Lock()
-		c.clock++
-		e.used = c.clock
-		c.mu.Unlock()
-		res, err := e.decode()
-		return res, err == nil, err
+	if ok {
+		e := el.Value.(*cacheEntry)
+		if unchanged(req, e.outside) {
+			c.mu.Lock()
+			// Evicted meanwhile, the entry is still good for this hit.
+			if c.entries[key] == el {
+				c.order.MoveToFront(el)
+				c.slots[slot] = key
+			}
+			c.mu.Unlock()
+			res, err := e.decode()
+			return res, err == nil, err
+		}
 	}
 	res, err := c.build(ctx, req)
 	if err != nil {
@@ -118,13 +134,21 @@ func (c *Cache) lookup(ctx context.Context, req Request) (*Result, bool, error) 
 	if err != nil {
 		return res, false, nil
 	}
+	entry.key, entry.slot = key, slot
 	c.mu.Lock()
-	c.clock++
-	entry.used = c.clock
-	c.entries[key] = entry
+	c.remove(key)
+	c.entries[key] = c.order.PushFront(entry)
+	c.slots[slot] = key
 	c.evict()
 	c.mu.Unlock()
 	return res, false, nil
+}
+
+// slotOf names the source of one Application that req renders: its
+// renders replace one another as commits come.
+func slotOf(req Request) string {
+	s := req.Source
+	return strings.Join([]string{req.AppName, req.Namespace, s.RepoURL, s.Path, s.Chart, s.Ref}, "\x00")
 }
 
 // Len is the number of cached renders.
@@ -134,16 +158,36 @@ func (c *Cache) Len() int {
 	return len(c.entries)
 }
 
+// limit is how many entries the cache holds: twice the sources it
+// serves, so that each keeps its latest render and one more (a revert
+// hits), and never fewer than its capacity. A controller's passes look
+// every source up in turn; were the cache bounded below their number, the
+// least recently used entry would always be the next one asked for, and
+// no look-up would hit.
+func (c *Cache) limit() int {
+	return max(c.capacity, 2*len(c.slots))
+}
+
+// evict drops the least recently used entries beyond the limit, and with
+// a source's latest render the source itself: one not looked up for so
+// long is most likely gone.
 func (c *Cache) evict() {
-	for len(c.entries) > c.capacity {
-		var oldest string
-		var used uint64
-		for k, e := range c.entries {
-			if oldest == "" || e.used < used {
-				oldest, used = k, e.used
-			}
-		}
-		delete(c.entries, oldest)
+	for c.order.Len() > c.limit() {
+		c.remove(c.order.Back().Value.(*cacheEntry).key)
+	}
+}
+
+// remove drops the entry of key, if any, and its source's slot if the
+// entry is the source's latest render.
+func (c *Cache) remove(key string) {
+	el, ok := c.entries[key]
+	if !ok {
+		return
+	}
+	e := c.order.Remove(el).(*cacheEntry)
+	delete(c.entries, key)
+	if c.slots[e.slot] == key {
+		delete(c.slots, e.slot)
 	}
 }
 

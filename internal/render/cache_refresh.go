@@ -8,7 +8,7 @@ import "context"
 func (c *Cache) Refresh(ctx context.Context, req Request) (*Result, bool, error) {
 	if key, err := cacheKey(req); err == nil {
 		c.mu.Lock()
-		delete(c.entries, key)
+		c.remove(key)
 		c.mu.Unlock()
 	}
 	return c.Render(ctx, req)

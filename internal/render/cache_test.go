@@ -158,17 +158,70 @@ func TestCacheKeysByPathHash(t *testing.T) {
 	}
 }
 
+// The renders of one source replace each other: beyond the capacity, the
+// cache keeps two of them, the latest first.
 func TestCacheIsBounded(t *testing.T) {
 	cache := NewCache(2)
-	for _, ns := range []string{"a", "b", "c"} {
-		req := caseRequest(t, "testdata/directory", checkout(t, "testdata/directory"))
-		req.Namespace = ns
-		if _, _, err := cache.Render(t.Context(), req); err != nil {
+	root := checkout(t, "testdata/directory")
+	render := func(hash string) bool {
+		t.Helper()
+		req := caseRequest(t, "testdata/directory", root)
+		req.PathHash = hash
+		_, hit, err := cache.Render(t.Context(), req)
+		if err != nil {
 			t.Fatal(err)
 		}
+		return hit
+	}
+	for _, hash := range []string{"a", "b", "c"} {
+		render(hash)
 	}
 	if n := cache.Len(); n != 2 {
 		t.Errorf("cache holds %d renders, want its capacity 2", n)
+	}
+	if !render("c") || !render("b") {
+		t.Error("the two latest renders were not kept")
+	}
+	if render("a") {
+		t.Error("the least recently used render was kept")
+	}
+}
+
+// A controller looks every Application up in turn, more of them than the
+// cache's capacity: the cache grows to hold them all, then shrinks again
+// when they are gone.
+func TestCacheHoldsEverySourceItServes(t *testing.T) {
+	cache := NewCache(2)
+	root := checkout(t, "testdata/directory")
+	render := func(app, hash string) bool {
+		t.Helper()
+		req := caseRequest(t, "testdata/directory", root)
+		req.AppName, req.PathHash = app, hash
+		_, hit, err := cache.Render(t.Context(), req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return hit
+	}
+	apps := []string{"a", "b", "c", "d", "e"}
+	for _, app := range apps {
+		render(app, "1")
+	}
+	for _, app := range apps {
+		if !render(app, "1") {
+			t.Errorf("app %s missed in the second round of look-ups", app)
+		}
+	}
+	// One Application alone goes on: the others' renders age out, and
+	// with them the room they took.
+	for _, hash := range []string{"2", "3", "4", "5", "6", "7", "8", "9", "10", "11", "12"} {
+		render("a", hash)
+	}
+	if n := cache.Len(); n != 2 {
+		t.Errorf("cache holds %d renders, want 2 once four of five Applications are gone", n)
+	}
+	if render("b", "1") {
+		t.Error("a render of an Application gone for long was kept")
 	}
 }
 
