@@ -119,6 +119,19 @@ func (o *serverOptions) restConfig() (*rest.Config, error) {
 	return clientcmd.NewNonInteractiveDeferredLoadingClientConfig(rules, nil).ClientConfig()
 }
 
+// tuneClient sets how the controller talks to the API server of the
+// cluster it runs in.
+func tuneClient(cfg *rest.Config) {
+	// Client-side throttling would make capstan, not the API server, the
+	// limit; the server's priority and fairness protects it.
+	cfg.QPS, cfg.Burst = -1, 0
+	// The API server compresses a watch stream flush by flush, each a
+	// gzip stream of its own, when the client accepts gzip: CPU spent
+	// on both sides for every event, to save bytes on the short link
+	// to the cluster capstan runs in. Remote clusters keep compression.
+	cfg.DisableCompression = true
+}
+
 // renders is the render cache, rendering in worker processes under the
 // render limits unless --render-isolation=none.
 func (o *serverOptions) renders() (*render.Cache, error) {
@@ -168,9 +181,7 @@ func (o *serverOptions) run(ctx context.Context) error {
 		// heap may grow half over what is live, not double (GOGC=100).
 		debug.SetGCPercent(50)
 	}
-	// Client-side throttling would make capstan, not the API server, the
-	// limit; the server's priority and fairness protects it.
-	cfg.QPS, cfg.Burst = -1, 0
+	tuneClient(cfg)
 	scheme, err := newScheme()
 	if err != nil {
 		return err
