@@ -45,6 +45,9 @@ func startCluster(ctx context.Context, binDir, dir string) (*cluster, error) {
 	}
 	c := &cluster{Cluster: lk, cfg: lk.Config()}
 	c.cfg.QPS, c.cfg.Burst = -1, 0
+	// The observer's watches uncompressed, as capstan's: the API server
+	// would gzip each of their events (see tuneClient in internal/cli).
+	c.cfg.DisableCompression = true
 	if c.cs, err = kubernetes.NewForConfig(c.cfg); err != nil {
 		_ = lk.Down()
 		return nil, err
