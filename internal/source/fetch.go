@@ -25,8 +25,8 @@ type Fetched struct {
 	// version.
 	Revision string
 	// PathHash is the Git object hash of the source's path at Revision
-	// (see Git.TreeHash); empty for a chart, and for a path the commit
-	// does not have.
+	// (see Git.TreeHash); empty for a chart, for a path the commit does
+	// not have, and for a path that is a symbolic link.
 	PathHash string
 }
 
@@ -60,9 +60,10 @@ func (f *Fetcher) Fetch(ctx context.Context, repo Repository, src v1alpha1.Appli
 		return Fetched{}, fmt.Errorf("check out %s at %s: %w", RedactURL(src.RepoURL), sha, err)
 	}
 	// The commit is in the store now; a path it does not have is the
-	// render's to report.
+	// render's to report. A path that is a link gets no hash: the render
+	// reads what it leads to, which the link's own hash does not cover.
 	hash, err := f.Git.TreeHash(ctx, repo, sha, src.Path)
-	if err != nil && !errors.Is(err, ErrPathNotFound) {
+	if err != nil && !errors.Is(err, ErrPathNotFound) && !errors.Is(err, ErrPathIsLink) {
 		return Fetched{}, fmt.Errorf("read %s at %s: %w", RedactURL(src.RepoURL), sha, err)
 	}
 	return Fetched{Root: dir, Revision: sha, PathHash: hash}, nil

@@ -71,11 +71,16 @@ func TestHundredAppsOnePollOneLsRemote(t *testing.T) {
 
 // A Git source's fetch gives the Git hash of its path, which keys its
 // render; a path the commit lacks gives none, and no error: the render
-// reports it.
+// reports it. Nor does a path that is a link: its hash is the link's, and
+// would not change with the files the render reads through it.
 func TestFetchGivesThePathHash(t *testing.T) {
 	srv := gitserver.NewHTTP(t)
 	repo := srv.NewRepo(t, "apps")
-	sha := repo.Commit(t, "main", map[string]string{"apps/one/cm.yaml": "kind: ConfigMap\n", "apps/two/cm.yaml": "kind: Secret\n"}, "two apps")
+	w := newWorkTree(t, repo)
+	w.write("apps/one/cm.yaml", "kind: ConfigMap\n", 0o644)
+	w.write("apps/two/cm.yaml", "kind: Secret\n", 0o644)
+	w.link("apps/linked", "one")
+	sha := w.push("two apps")
 	git, err := NewGit(GitOptions{CacheDir: t.TempDir()})
 	if err != nil {
 		t.Fatal(err)
@@ -87,6 +92,7 @@ func TestFetchGivesThePathHash(t *testing.T) {
 		{"./apps/two/", repo.RevParse(t, sha+":apps/two")},
 		{"", repo.RevParse(t, sha+":")},
 		{"apps/three", ""},
+		{"apps/linked", ""},
 	} {
 		got, err := f.Fetch(t.Context(), creds, v1alpha1.ApplicationSource{RepoURL: creds.URL, TargetRevision: "main", Path: tc.path})
 		if err != nil {

@@ -22,6 +22,10 @@ const fetchTimeout = 10 * time.Minute
 // ErrPathNotFound: the path does not exist at that commit.
 var ErrPathNotFound = errors.New("path not found")
 
+// ErrPathIsLink: the path is a symbolic link at that commit, whose object
+// hash is that of the link's target name, not of what it leads to.
+var ErrPathIsLink = errors.New("path is a symbolic link")
+
 // extract writes the tree of sha into a new directory under the cache's tmp
 // directory, read-only, and returns it with the bytes written. Every write
 // goes through an os.Root of that directory, so no entry is written
@@ -363,6 +367,9 @@ func (lr *localRepo) pathHash(sha, p string) (string, error) {
 			return "", fmt.Errorf("%s: %w", p, ErrPathNotFound)
 		}
 		if i == len(parts)-1 {
+			if entry.Mode == filemode.Symlink {
+				return "", fmt.Errorf("%s: %w", p, ErrPathIsLink)
+			}
 			return entry.Hash.String(), nil
 		}
 		if entry.Mode != filemode.Dir {
