@@ -77,7 +77,7 @@ func (b *Builder) Build(ctx context.Context, app *v1alpha1.Application, sources 
 	if len(sources) == 0 {
 		return nil, errors.New("has no source")
 	}
-	roots, hashes := make([]string, len(sources)), make([]string, len(sources))
+	fetched := make([]source.Fetched, len(sources))
 	refs := map[string]string{}
 	out := &Desired{Revisions: make([]string, len(sources))}
 	for i, src := range sources {
@@ -86,14 +86,14 @@ func (b *Builder) Build(ctx context.Context, app *v1alpha1.Application, sources 
 		if err != nil {
 			return nil, err
 		}
-		roots[i], hashes[i], out.Revisions[i] = got.Root, got.PathHash, got.Revision
+		fetched[i], out.Revisions[i] = got, got.Revision
 		if src.Ref != "" {
 			refs[src.Ref] = got.Root
 		}
 	}
 	for i, src := range sources {
-		req := request(app, src, roots[i], out.Revisions[i], refs, cluster)
-		req.PathHash = hashes[i]
+		req := request(app, src, fetched[i].Root, fetched[i].Revision, refs, cluster)
+		req.PathHash = fetched[i].PathHash
 		req.Kustomize = b.Kustomize
 		var err error
 		req.Dependencies, err = b.dependencies(ctx, app, req)
