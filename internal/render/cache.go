@@ -342,27 +342,61 @@ func sumIn(root, rel string) (string, error) {
 }
 
 // outsideInputs digests the files a render read outside the source's path,
-// each relative to the root it was read from.
+// each relative to the root it was read from. A file is where its links
+// lead: one read through a link under the path that leads out of it is
+// outside, since neither the path's Git hash nor its digest holds more
+// of a link than its target's name.
 func outsideInputs(req Request, inputs []string) ([]fileDigest, error) {
-	dir := sourceDir(req)
 	roots := map[string]string{"": req.Root}
 	for name, root := range req.Refs {
 		roots[name] = root
 	}
+	trees := map[string]*tree{}
+	defer func() {
+		for _, t := range trees {
+			t.close()
+		}
+	}()
+	// real is the name inside the root of that name that abs leads to.
+	real := func(root, abs string) (string, error) {
+		t, ok := trees[root]
+		if !ok {
+			var err error
+			if t, err = openTree(roots[root]); err != nil {
+				return "", err
+			}
+			trees[root] = t
+		}
+		return t.realName(abs)
+	}
+	dir, err := real("", sourceDir(req))
+	if err != nil {
+		return nil, err
+	}
 	var out []fileDigest
 	for _, in := range inputs {
-		if within(dir, in) {
-			continue
+		if within(req.Root, in) {
+			name, err := real("", in)
+			if err != nil {
+				return nil, err
+			}
+			if within(dir, name) {
+				continue
+			}
 		}
-		root, rel, ok := locate(roots, in)
+		root, ok := locate(roots, in)
 		if !ok {
 			return nil, fmt.Errorf("render read %s outside every source root", in)
 		}
-		sum, err := sumIn(roots[root], rel)
+		name, err := real(root, in)
 		if err != nil {
 			return nil, err
 		}
-		out = append(out, fileDigest{Root: root, Path: rel, Digest: sum})
+		sum, err := sumIn(roots[root], name)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, fileDigest{Root: root, Path: name, Digest: sum})
 	}
 	return out, nil
 }
@@ -384,18 +418,16 @@ func unchanged(req Request, files []fileDigest) bool {
 	return true
 }
 
-func locate(roots map[string]string, path string) (name, rel string, ok bool) {
+// locate names the root, of those named in roots, that holds path: the
+// innermost one.
+func locate(roots map[string]string, path string) (name string, ok bool) {
 	best := ""
 	for n, root := range roots {
 		if within(root, path) && len(root) > len(best) {
 			best, name = root, n
 		}
 	}
-	if best == "" {
-		return "", "", false
-	}
-	rel, err := filepath.Rel(best, path)
-	return name, rel, err == nil
+	return name, best != ""
 }
 
 func within(dir, path string) bool {

@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"sigs.k8s.io/yaml"
 
 	"github.com/capstan-cd/capstan/api/v1alpha1"
@@ -155,6 +156,48 @@ func TestCacheKeysByPathHash(t *testing.T) {
 	// render keyed by a hash.
 	if render(checkout(t, overlay), "") {
 		t.Error("a request without a path hash was served a render keyed by one")
+	}
+}
+
+// A link under the path to a file outside it is read where it leads: a
+// change there is not served from the cache, whether the path is keyed by
+// its Git hash (whose link entry holds only the link's text) or by its
+// files.
+func TestCacheFollowsLinksOutOfThePath(t *testing.T) {
+	for _, hash := range []string{"1111", ""} {
+		cache := NewCache(4)
+		root := t.TempDir()
+		write(t, filepath.Join(root, "shared/config.yaml"), "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: shared}\ndata: {v: one}\n")
+		write(t, filepath.Join(root, "apps/one/own.yaml"), "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: own}\n")
+		if err := os.Symlink("../../shared/config.yaml", filepath.Join(root, "apps/one/config.yaml")); err != nil {
+			t.Fatal(err)
+		}
+		req := Request{AppName: "one", Namespace: "default", Source: v1alpha1.ApplicationSource{RepoURL: "https://example.com/r.git", Path: "apps/one"}, Root: root, PathHash: hash}
+		value := func() (string, bool) {
+			t.Helper()
+			res, hit, err := cache.Render(t.Context(), req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, o := range res.Objects {
+				if o.GetName() == "shared" {
+					v, _, _ := unstructured.NestedString(o.Object, "data", "v")
+					return v, hit
+				}
+			}
+			t.Fatalf("no ConfigMap shared in %d objects", len(res.Objects))
+			return "", hit
+		}
+		if v, hit := value(); hit || v != "one" {
+			t.Fatalf("hash %q: first render gave %q, hit=%v", hash, v, hit)
+		}
+		if _, hit := value(); !hit {
+			t.Errorf("hash %q: the same tree rendered again", hash)
+		}
+		write(t, filepath.Join(root, "shared/config.yaml"), "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: shared}\ndata: {v: two}\n")
+		if v, hit := value(); hit || v != "two" {
+			t.Errorf("hash %q: after the linked file changed, got %q with hit=%v; want a new render of %q", hash, v, hit, "two")
+		}
 	}
 }
 
