@@ -52,7 +52,7 @@ func slim(obj any) (any, error) {
 			Annotations:                shared.annotations(m.Annotations),
 			OwnerReferences:            m.OwnerReferences,
 			Finalizers:                 m.Finalizers,
-			ManagedFields:              shared.owned(apply.OwnedFields(m.ManagedFields)),
+			ManagedFields:              shared.owned(ownedDigest(m)),
 		},
 	}
 	return out, nil
@@ -62,6 +62,17 @@ func slim(obj any) (any, error) {
 // slimmed object keeps: capstan's apply, its fields replaced by their
 // digest. It is never sent to an API server.
 const digestFields = "capstan.dev/digest"
+
+// ownedDigest is the digest of the fields capstan's apply owns on m, which
+// may have been slimmed already: the informer may run its transform twice
+// on one object (it does on the objects of its first list), and the
+// digest of a digest would tell a change where there is none.
+func ownedDigest(m *metav1.PartialObjectMetadata) string {
+	if d := OwnedFields(m); d != "" {
+		return d
+	}
+	return apply.OwnedFields(m.ManagedFields)
+}
 
 // OwnedFields is, for an object of the watch's cache, the digest of the
 // fields capstan's server-side apply owns on it (apply.OwnedFields), ""

@@ -76,6 +76,14 @@ func TestSlimKeepsTheDigestOfCapstansFields(t *testing.T) {
 	if u := object("d", replicas, metav1.ManagedFieldsOperationUpdate); OwnedFields(u) != "" || u.ManagedFields != nil {
 		t.Errorf("capstan's fields unknown, yet kept: %+v", u.ManagedFields)
 	}
+	// An informer may transform an object twice: the digest stays.
+	again, err := slim(a)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := OwnedFields(again.(*metav1.PartialObjectMetadata)); got != OwnedFields(a) {
+		t.Errorf("slimmed twice, the digest became %q instead of %q", got, OwnedFields(a))
+	}
 }
 
 func TestSlimSharesLabelsAndStrings(t *testing.T) {
