@@ -208,11 +208,11 @@ func (r *Reconciler) afterWrite(st *state, task sync.Task, stored *unstructured.
 		}
 	}
 	// The comparison of this pass now reads as after the write.
-	res.live, res.modified = metadataOf(stored), false
+	res.live, res.modified, res.hash = metadataOf(stored), false, hashObject(obj)+st.compareKey
 	res.health, _ = st.assess(stored)
 	// The apply made capstan the owner of every desired field: what it
 	// owns now tells later whether someone changed one (ownedFields).
-	r.remember(st, key, hashObject(obj)+st.compareKey, stored, res, ownedFields(stored))
+	r.remember(st, key, res.hash, stored, res, ownedFields(stored))
 }
 
 // namespaceCreatedBySync reports whether a sync creates namespace ns

@@ -14,7 +14,8 @@ import (
 // controller, edits one Application's objects as kubectl would while no
 // controller runs, and starts a new controller (nothing remembered): the
 // untouched Application is found in sync without a single dry run or
-// write, and the edits are still found and healed.
+// write, nor a read of an object its watch answers for, and the edits are
+// still found and healed.
 func TestRestartComparesWithoutDryRuns(t *testing.T) {
 	srv, rev := guestbookServer(t, map[string]string{"team": "blue"})
 	const quiet, edited = "restart-quiet", "restart-edited"
@@ -29,6 +30,13 @@ func TestRestartComparesWithoutDryRuns(t *testing.T) {
 		// Healthy is the last thing the controller writes.
 		waitSynced(t, cl, quiet, rev)
 		waitSynced(t, cl, edited, rev)
+		// The status keeps, for each object, what capstan's apply owns on
+		// it: the next controller compares that with its watch.
+		for _, rs := range appStatus(t, cl, quiet).Status.Resources {
+			if rs.OwnedFields == "" {
+				t.Errorf("the status of %s keeps no owned fields for %s %s", quiet, rs.Kind, rs.Name)
+			}
+		}
 	})
 	if t.Failed() {
 		return
@@ -85,12 +93,48 @@ func TestRestartComparesWithoutDryRuns(t *testing.T) {
 		}
 	}
 	t.Logf("the quiet Application's objects were read %d times: %v", len(reads), reads)
+	for _, read := range reads {
+		// What the watch keeps answers for the ConfigMap (its health
+		// needs nothing but metadata) and the Deployment (the health view).
+		if strings.Contains(read, "/configmaps/settings") || strings.Contains(read, "/deployments/guestbook-ui") {
+			t.Errorf("the restarted controller read an object the watch shows as the last controller left it: %s", read)
+		}
+	}
 	if len(dryRuns) > 0 {
 		t.Errorf("the restarted controller made %d dry runs for an Application in sync: %v", len(dryRuns), dryRuns)
 	}
 	if len(writes) > 0 {
 		t.Errorf("the restarted controller wrote %d times for an Application in sync: %v", len(writes), writes)
 	}
+
+	// Another client's label is no drift: what the watch keeps of the
+	// objects it listed at start tells capstan's fields as they are.
+	labelled, err := cs.CoreV1().ConfigMaps(quiet).Patch(ctx, "settings", types.MergePatchType,
+		[]byte(`{"metadata":{"labels":{"team":"other"}}}`), metav1.PatchOptions{FieldManager: "other-controller"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var v verdict
+	waitFor(t, "the labelled ConfigMap to be compared", func(context.Context) (bool, error) {
+		v = verdictOn(r, quiet, "|/ConfigMap|"+quiet+"/settings")
+		return v.resourceVersion == labelled.ResourceVersion, nil
+	})
+	if v.modified {
+		t.Error("another client's label made the ConfigMap out of sync")
+	}
+}
+
+// verdictOn is the verdict of Application name on the object whose key
+// ends in suffix.
+func verdictOn(r *Reconciler, name, suffix string) verdict {
+	r.verdicts.mu.Lock()
+	defer r.verdicts.mu.Unlock()
+	for key, v := range r.verdicts.m[controlPlane+"/"+name] {
+		if strings.HasSuffix(key, suffix) {
+			return v
+		}
+	}
+	return verdict{}
 }
 
 // verdictCount is the number of objects of Application name the

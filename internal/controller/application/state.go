@@ -49,6 +49,9 @@ type state struct {
 	// live ones, keyed like the status.
 	resources []*resource
 	synced    bool
+	// persisted holds, by group, kind, namespace and name, the
+	// OwnedFields of the status the pass began with (persistedOwned).
+	persisted map[string]string
 	// unknownKinds is true when the comparison met objects of kinds the
 	// destination does not know.
 	unknownKinds bool
@@ -120,6 +123,9 @@ type resource struct {
 	// shared is true when the live object belongs to another Application.
 	shared bool
 	health *health.Status
+	// hash identifies the desired object and the comparison's settings,
+	// as its verdict does (desiredHash); "" when it was not compared.
+	hash string
 }
 
 // fail records a step's error as a condition of the matching type.

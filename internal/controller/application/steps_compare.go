@@ -183,8 +183,12 @@ func (r *Reconciler) compareOne(ctx context.Context, st *state, obj *unstructure
 	}
 	key := objectKey(t.cluster.Server, gvk, obj.GetNamespace(), obj.GetName())
 	h := hashObject(obj) + st.compareKey
+	res.hash = h
 	meta, watched := t.live.Get(m.Resource, obj.GetNamespace(), obj.GetName())
 	v, ok := r.verdicts.get(appKey(st.app), key)
+	if !ok && watched {
+		r.restore(st, obj, key, h, meta)
+	}
 	if ok && !watched && v.labelled && (v.desiredHash == h || (!v.shared && writesWithoutLooking(st))) {
 		// capstan applied or read the object, with the label its watch
 		// selects: the watch may not have brought it yet (its creation
@@ -326,7 +330,7 @@ func (r *Reconciler) followStatus(st *state, desired *unstructured.Unstructured,
 	if !onlyStatusChanged(v, desired, live) {
 		return nil, false, nil
 	}
-	res = &resource{desired: desired, live: live, modified: v.modified}
+	res = &resource{desired: desired, live: live, modified: v.modified, hash: desiredHash}
 	if res.health, err = st.assess(view); err != nil {
 		return nil, false, err
 	}
@@ -369,7 +373,7 @@ func (r *Reconciler) followOwnership(st *state, desired *unstructured.Unstructur
 		}
 		body = view
 	}
-	res = &resource{desired: desired, live: live, modified: owned != v.owned}
+	res = &resource{desired: desired, live: live, modified: owned != v.owned, hash: desiredHash}
 	if res.health, err = st.assess(body); err != nil {
 		return nil, false, err
 	}
@@ -430,13 +434,79 @@ func writesWithoutLooking(st *state) bool {
 // made while no controller ran, always fails the test. An object that
 // carries no digest (a Secret) never passes it.
 func asApplied(desired, live *unstructured.Unstructured) bool {
+	stamped, ok := stampedOn(desired, live)
+	return ok && diff.OwnsAll(stamped, live, apply.FieldManager)
+}
+
+// stampedOn is desired as capstan applies it, and whether live, not being
+// deleted, carries its digest (apply.Stamp): capstan's last apply to it
+// was of this very object.
+func stampedOn(desired, live *unstructured.Unstructured) (*unstructured.Unstructured, bool) {
 	if live.GetDeletionTimestamp() != nil {
-		return false
+		return nil, false
 	}
 	stamped := apply.Stamp(desired)
 	digest := stamped.GetAnnotations()[v1alpha1.AnnotationCapstanApplied]
-	return digest != "" && live.GetAnnotations()[v1alpha1.AnnotationCapstanApplied] == digest &&
-		diff.OwnsAll(stamped, live, apply.FieldManager)
+	return stamped, digest != "" && live.GetAnnotations()[v1alpha1.AnnotationCapstanApplied] == digest
+}
+
+// restore gives a controller that knows no verdict on an object the one
+// its predecessor left in the Application's status (ResourceStatus's
+// OwnedFields), when the watch shows the object as it was then: labelled
+// and tracked for this Application, carrying the digest of desired as
+// applied now, and with capstan's apply owning the same fields, all of
+// them at the time. Nobody has changed one of those fields since (see
+// apply.OwnedFields), so the object is in sync, and what the watch keeps
+// tells the rest (followStatus, followOwnership): after a restart, an
+// object whose health needs nothing but its metadata, or the health view
+// the watch keeps, is not read. Anything else, a stale status among them,
+// leaves no verdict, and the object is read as before.
+func (r *Reconciler) restore(st *state, desired *unstructured.Unstructured, key, desiredHash string, meta *metav1.PartialObjectMetadata) {
+	owned := st.persistedOwned(desired)
+	if owned == "" || cluster.OwnedFields(meta) != owned {
+		return
+	}
+	live := metadataObject(desired.GroupVersionKind(), meta)
+	live.SetDeletionTimestamp(meta.DeletionTimestamp)
+	if owner, ok := tracking.Owner(live, st.policy); unlabelled(live) || !ok || owner != st.app.Name {
+		return
+	}
+	if _, ok := stampedOn(desired, live); !ok {
+		return
+	}
+	r.verdicts.put(appKey(st.app), key, verdict{desiredHash: desiredHash, uid: meta.UID, generation: meta.Generation,
+		metadata: metadataDigest(desired, live), labelled: true, owned: owned})
+}
+
+// persistedOwned is the OwnedFields the Application's status held for
+// desired when the pass began, "" when none.
+func (st *state) persistedOwned(desired *unstructured.Unstructured) string {
+	if st.persisted == nil {
+		st.persisted = map[string]string{}
+		for _, rs := range st.app.Status.Resources {
+			if rs.OwnedFields != "" {
+				st.persisted[rs.Group+"/"+rs.Kind+"|"+rs.Namespace+"/"+rs.Name] = rs.OwnedFields
+			}
+		}
+	}
+	gvk := desired.GroupVersionKind()
+	return st.persisted[gvk.Group+"/"+gvk.Kind+"|"+desired.GetNamespace()+"/"+desired.GetName()]
+}
+
+// statusOwned is what the status keeps of the fields capstan's apply owns
+// on the live object of res (see restore): the verdict's, when it was
+// concluded on res's desired object and holds that they cover it.
+func (r *Reconciler) statusOwned(st *state, res *resource) string {
+	if st.target == nil || res.desired == nil || res.hash == "" {
+		return ""
+	}
+	d := res.desired
+	key := objectKey(st.target.cluster.Server, d.GroupVersionKind(), d.GetNamespace(), d.GetName())
+	v, ok := r.verdicts.get(appKey(st.app), key)
+	if !ok || v.modified || v.shared || v.desiredHash != res.hash {
+		return ""
+	}
+	return v.owned
 }
 
 // remember keeps the verdict on one object of this comparison; owned is

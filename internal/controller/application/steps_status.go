@@ -71,6 +71,9 @@ func (r *Reconciler) buildStatus(st *state) {
 		if res.modified || res.live == nil || res.extraneous {
 			rs.Status = v1alpha1.SyncStatusCodeOutOfSync
 		}
+		if rs.Status == v1alpha1.SyncStatusCodeSynced {
+			rs.OwnedFields = r.statusOwned(st, res)
+		}
 		if res.health != nil && !res.extraneous {
 			rs.Health = &v1alpha1.HealthStatus{Status: res.health.Code, Message: res.health.Message}
 			codes = append(codes, res.health.Code)
