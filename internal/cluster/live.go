@@ -25,8 +25,8 @@ import (
 
 // Live watches the objects capstan manages on one cluster: only those with
 // the label capstan.dev/managed=true, only of the kinds Applications use,
-// and only their metadata, but for what the health of a workload reads
-// (see HealthView). A change is reported on Events, so drift is seen when
+// and only their metadata, but for what the health of a workload or a
+// Service reads (see HealthView). A change is reported on Events, so drift is seen when
 // it happens rather than at the next poll.
 //
 // On a cluster limited to some namespaces (the `namespaces` key of its

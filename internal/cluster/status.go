@@ -7,32 +7,36 @@ import (
 	"time"
 
 	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/types"
 	appsinformers "k8s.io/client-go/informers/apps/v1"
+	coreinformers "k8s.io/client-go/informers/core/v1"
 	"k8s.io/client-go/tools/cache"
 
 	"github.com/capstan-cd/capstan/api/v1alpha1"
 )
 
-// The workloads whose watch keeps, besides the metadata, what their
-// built-in health check reads. A workload's health moves with its status,
-// which its controller writes several times per rollout: with the status
-// in memory, a pass that follows a rollout assesses it without reading the
-// object.
+// The kinds whose watch keeps, besides the metadata, what their built-in
+// health check reads. A workload's health moves with its status, which its
+// controller writes several times per rollout: with the status in memory,
+// a pass that follows a rollout assesses it without reading the object. A
+// Service's health needs its type and load balancer: with them in memory,
+// a controller that starts assesses it without reading it.
 var (
 	deploymentsResource  = appsv1.SchemeGroupVersion.WithResource("deployments")
 	statefulSetsResource = appsv1.SchemeGroupVersion.WithResource("statefulsets")
 	daemonSetsResource   = appsv1.SchemeGroupVersion.WithResource("daemonsets")
+	servicesResource     = corev1.SchemeGroupVersion.WithResource("services")
 )
 
 // viewed reports whether the watch of gvr keeps health views: each such
 // kind has its informer in viewInformer and its view in keepHealth.
 func viewed(gvr schema.GroupVersionResource) bool {
-	return gvr == deploymentsResource || gvr == statefulSetsResource || gvr == daemonSetsResource
+	return gvr == deploymentsResource || gvr == statefulSetsResource || gvr == daemonSetsResource || gvr == servicesResource
 }
 
 // healthViews holds, by resource, namespace and name, what the health
@@ -99,6 +103,16 @@ func (b *daemonSetBody) object(meta metav1.ObjectMeta) runtime.Object {
 		Spec: appsv1.DaemonSetSpec{UpdateStrategy: b.strategy}, Status: b.status}
 }
 
+type serviceBody struct {
+	typ     corev1.ServiceType
+	ingress []corev1.LoadBalancerIngress
+}
+
+func (b *serviceBody) object(meta metav1.ObjectMeta) runtime.Object {
+	return &corev1.Service{TypeMeta: metav1.TypeMeta{APIVersion: "v1", Kind: "Service"}, ObjectMeta: meta,
+		Spec: corev1.ServiceSpec{Type: b.typ}, Status: corev1.ServiceStatus{LoadBalancer: corev1.LoadBalancerStatus{Ingress: b.ingress}}}
+}
+
 // viewsKept is how many versions of an object have a view at once.
 const viewsKept = 3
 
@@ -163,6 +177,8 @@ func (l *Live) viewInformer(ns string, gvr schema.GroupVersionResource) (cache.S
 		inf = appsinformers.NewFilteredStatefulSetInformer(l.typed, ns, 10*time.Hour, indexers, selected)
 	case daemonSetsResource:
 		inf = appsinformers.NewFilteredDaemonSetInformer(l.typed, ns, 10*time.Hour, indexers, selected)
+	case servicesResource:
+		inf = coreinformers.NewFilteredServiceInformer(l.typed, ns, 10*time.Hour, indexers, selected)
 	default:
 		return nil, fmt.Errorf("watch %s: no health view for this kind", gvr)
 	}
@@ -177,8 +193,8 @@ func (l *Live) viewInformer(ns string, gvr schema.GroupVersionResource) (cache.S
 	return inf, err
 }
 
-// keepHealth records the health view of a watched workload and leaves in
-// the cache its metadata, slimmed.
+// keepHealth records the health view of a watched object of a viewed kind
+// and leaves in the cache its metadata, slimmed.
 func (l *Live) keepHealth(obj any) (any, error) {
 	var (
 		gvr  schema.GroupVersionResource
@@ -196,19 +212,23 @@ func (l *Live) keepHealth(obj any) (any, error) {
 	case *appsv1.DaemonSet:
 		gvr, kind, meta = daemonSetsResource, "DaemonSet", &o.ObjectMeta
 		body = &daemonSetBody{strategy: o.Spec.UpdateStrategy, status: o.Status}
+	case *corev1.Service:
+		gvr, kind, meta = servicesResource, "Service", &o.ObjectMeta
+		body = &serviceBody{typ: o.Spec.Type, ingress: o.Status.LoadBalancer.Ingress}
 	default:
 		return obj, nil
 	}
 	l.health.put(viewKey(gvr, meta.Namespace, meta.Name), &healthView{uid: meta.UID, resourceVersion: meta.ResourceVersion,
 		generation: meta.Generation, deletion: meta.DeletionTimestamp, body: body})
-	return slim(&metav1.PartialObjectMetadata{TypeMeta: metav1.TypeMeta{APIVersion: "apps/v1", Kind: kind}, ObjectMeta: *meta})
+	return slim(&metav1.PartialObjectMetadata{TypeMeta: metav1.TypeMeta{APIVersion: gvr.GroupVersion().String(), Kind: kind}, ObjectMeta: *meta})
 }
 
 // HealthView returns, from memory, what the built-in health check of a
 // managed object reads, at the version the watch's cache holds of its
 // metadata (resourceVersion): for a Deployment, StatefulSet or DaemonSet,
 // its generation, the fields of its spec the check reads (replicas,
-// paused, update strategy) and its status, and none of its template.
+// paused, update strategy) and its status, and none of its template; for
+// a Service, its type and the ingress points of its load balancer.
 // Kinds whose status is not watched have none, and a custom health check,
 // which may read any field, must read the object instead.
 func (l *Live) HealthView(gvr schema.GroupVersionResource, namespace, name, resourceVersion string) (*unstructured.Unstructured, bool) {

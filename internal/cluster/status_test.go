@@ -81,6 +81,14 @@ func TestHealthViewsKeepWhatTheChecksRead(t *testing.T) {
 		gvr  string
 		want map[string]any
 	}{
+		{&corev1.Service{ObjectMeta: meta, Spec: corev1.ServiceSpec{Type: corev1.ServiceTypeLoadBalancer, Selector: map[string]string{"app": "web"},
+			Ports: []corev1.ServicePort{{Name: "http", Port: 80}}}}, "services",
+			map[string]any{"apiVersion": "v1", "kind": "Service", "spec": map[string]any{"type": "LoadBalancer"},
+				"status": map[string]any{"loadBalancer": map[string]any{}}}},
+		{&corev1.Service{ObjectMeta: meta, Spec: corev1.ServiceSpec{Type: corev1.ServiceTypeLoadBalancer},
+			Status: corev1.ServiceStatus{LoadBalancer: corev1.LoadBalancerStatus{Ingress: []corev1.LoadBalancerIngress{{IP: "192.0.2.1"}}}}}, "services",
+			map[string]any{"apiVersion": "v1", "kind": "Service", "spec": map[string]any{"type": "LoadBalancer"},
+				"status": map[string]any{"loadBalancer": map[string]any{"ingress": []any{map[string]any{"ip": "192.0.2.1"}}}}}},
 		{&appsv1.Deployment{ObjectMeta: meta, Spec: appsv1.DeploymentSpec{Replicas: ptr.To[int32](2), Paused: true, Template: template},
 			Status: appsv1.DeploymentStatus{ObservedGeneration: 2, UpdatedReplicas: 1}}, "deployments",
 			map[string]any{"apiVersion": "apps/v1", "kind": "Deployment", "spec": map[string]any{"replicas": int64(2), "paused": true},
@@ -111,7 +119,11 @@ func TestHealthViewsKeepWhatTheChecksRead(t *testing.T) {
 			if !ok || m.Name != "web" || m.ResourceVersion != "7" || m.Labels["app"] != "web" {
 				t.Fatalf("the cache got %#v, want the metadata alone", cached)
 			}
-			view, ok := l.HealthView(appsv1.SchemeGroupVersion.WithResource(tc.gvr), "ns", "web", "7")
+			gv := appsv1.SchemeGroupVersion
+			if tc.gvr == "services" {
+				gv = corev1.SchemeGroupVersion
+			}
+			view, ok := l.HealthView(gv.WithResource(tc.gvr), "ns", "web", "7")
 			if !ok {
 				t.Fatal("no view of the version the cache holds")
 			}
