@@ -47,6 +47,12 @@ type Options struct {
 	// CapstanArgs are more flags for capstan run, such as
 	// --render-isolation=none to measure what render workers cost.
 	CapstanArgs []string
+	// HeapProfiles runs capstan with --profiling and takes its heap
+	// profile at each new peak and at idle. Off, capstan runs as it does
+	// by default: writing a profile names every sampled address from the
+	// binary's function tables, which capstan then holds in its RSS, and
+	// capstan samples allocations only when it serves profiles.
+	HeapProfiles bool
 	// Concurrencies are tried by the ceiling's apply loop.
 	Concurrencies []int
 	// Rounds is how many times the ceiling and the cold sync are
@@ -106,6 +112,7 @@ func (o *Options) BindFlags(fs *flag.FlagSet) {
 	fs.DurationVar(&o.PollChangeInterval, "poll-change-interval", o.PollChangeInterval, "timeout.reconciliation for the change-through-polling phase")
 	fs.IntVar(&o.Workers, "workers", o.Workers, "capstan's --workers")
 	fs.IntVar(&o.Rounds, "rounds", o.Rounds, "times the ceiling and the cold sync are measured, each on fresh control planes (the ratio is judged on their median)")
+	fs.BoolVar(&o.HeapProfiles, "heap-profiles", o.HeapProfiles, "take capstan's heap profiles at its peak and at idle (capstan with --profiling; this raises the memory it reports)")
 	fs.Func("capstan-arg", "one more flag for capstan run (repeatable), e.g. --capstan-arg=--render-isolation=none", func(s string) error {
 		o.CapstanArgs = append(o.CapstanArgs, s)
 		return nil

@@ -32,6 +32,8 @@ type capstanConfig struct {
 	dir        string // cache and log
 	workers    int
 	args       []string
+	// profiles: capstan serves its profiles (HeapProfiles).
+	profiles bool
 }
 
 // startCapstan starts capstan and returns once the process runs; call
@@ -53,9 +55,11 @@ func startCapstan(cfg capstanConfig, run int) (*capstanProc, error) {
 	p.cmd = exec.Command(cfg.binary, "run",
 		"--kubeconfig", cfg.kubeconfig, "--namespace", controlNamespace, "--leader-elect=false",
 		"--server-address", p.webhook, "--insecure", "--metrics-bind-address", p.metrics, "--health-probe-bind-address", p.probes,
-		"--cache-dir", filepath.Join(cfg.dir, "capstan-cache"), "--workers", strconv.Itoa(cfg.workers),
+		"--cache-dir", filepath.Join(cfg.dir, "capstan-cache"), "--workers", strconv.Itoa(cfg.workers))
+	if cfg.profiles {
 		// Heap profiles on the metrics address (see heapProfile).
-		"--profiling")
+		p.cmd.Args = append(p.cmd.Args, "--profiling")
+	}
 	p.cmd.Args = append(p.cmd.Args, cfg.args...)
 	p.cmd.Stdout, p.cmd.Stderr = logFile, logFile
 	// capstan must not outlive the benchmark, even when it is killed.

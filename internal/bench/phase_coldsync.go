@@ -154,8 +154,8 @@ func (b *bench) coldSync(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	// Keep a heap profile of the first process at its highest RSS, from
-	// here to its stop in restart (peakResult).
+	// Follow the first process's RSS (and keep a heap profile at its
+	// highest), from here to its stop in restart (peakResult).
 	b.peak = b.watchPeak(ctx, "peak")
 	cpuBefore, err := readCPU(b.cl.Dir, b.capstan.pid())
 	if err != nil {

@@ -7,7 +7,8 @@ import (
 
 // idle leaves everything alone for the idle window and counts what capstan
 // does meanwhile: API requests, status writes, Git requests, CPU time; at
-// the end it reads capstan's resident memory and saves its heap profile.
+// the end it reads capstan's resident memory and, with HeapProfiles, saves
+// its heap profile.
 func (b *bench) idle(ctx context.Context) error {
 	before, err := b.snapshot(ctx)
 	if err != nil {
@@ -35,12 +36,14 @@ func (b *bench) idle(ctx context.Context) error {
 		return err
 	}
 	b.steady = mem
-	// Steady state: the heap profile of capstan doing nothing.
-	path, err := b.heapProfile(ctx, "idle")
-	if err != nil {
-		return err
+	if b.opts.HeapProfiles {
+		// Steady state: the heap profile of capstan doing nothing.
+		path, err := b.heapProfile(ctx, "idle")
+		if err != nil {
+			return err
+		}
+		b.saveProfile("idle", path)
 	}
-	b.saveProfile("idle", path)
 	b.res.Idle = &Idle{
 		Seconds:          elapsed.Seconds(),
 		Requests:         reqs,

@@ -15,7 +15,8 @@ const (
 // memory reports capstan's resident memory: the peak of the first process
 // (cold sync included), its steady size at the end of the idle window, and
 // the peak of the restarted one; each also split into RssAnon and RssFile,
-// with the heap profiles taken at the first process's top and when idle.
+// with the heap profiles taken at the first process's top and when idle
+// (HeapProfiles).
 func (b *bench) memory(ctx context.Context) error {
 	mem, err := processMemory(b.capstan.pid())
 	if err != nil {

@@ -57,8 +57,9 @@ func (b *bench) heapProfile(ctx context.Context, name string) (string, error) {
 }
 
 // peakWatch follows capstan's resident memory during a phase, keeping
-// the highest sample and a heap profile taken at it: whenever VmRSS
-// passes the last profiled size by peakStep, the profile is taken again.
+// the highest sample and, with HeapProfiles, a heap profile taken at it:
+// whenever VmRSS passes the last profiled size by peakStep, the profile
+// is taken again.
 type peakWatch struct {
 	mu      sync.Mutex
 	top     memory // highest VmRSS sample, with its breakdown
@@ -97,7 +98,7 @@ func (b *bench) watchPeak(ctx context.Context, name string) *peakWatch {
 			}
 			w.topPSS = max(w.topPSS, m.PSS)
 			w.mu.Unlock()
-			if float64(m.RSS) < peakStep*float64(profiled) {
+			if !b.opts.HeapProfiles || float64(m.RSS) < peakStep*float64(profiled) {
 				continue
 			}
 			path, err := b.heapProfile(ctx, name)

@@ -75,7 +75,7 @@ func (b *bench) setUp(ctx context.Context) error {
 	if err := b.startWatches(ctx); err != nil {
 		return err
 	}
-	b.capCfg = capstanConfig{binary: filepath.Join(b.opts.BinDir, "capstan"), kubeconfig: kubeconfig, dir: b.dir, workers: b.opts.Workers, args: b.opts.CapstanArgs}
+	b.capCfg = capstanConfig{binary: filepath.Join(b.opts.BinDir, "capstan"), kubeconfig: kubeconfig, dir: b.dir, workers: b.opts.Workers, args: b.opts.CapstanArgs, profiles: b.opts.HeapProfiles}
 	if _, err := b.startCapstan(ctx); err != nil {
 		return err
 	}
