@@ -8,9 +8,7 @@ import (
 	"net/http/pprof"
 	"os"
 	"path/filepath"
-	goruntime "runtime"
 	"runtime/debug"
-	"strings"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/spf13/cobra"
@@ -170,22 +168,6 @@ func releasing(h http.HandlerFunc) http.Handler {
 	})
 }
 
-// tuneRuntime sets what Go's runtime does for a long-running controller.
-func (o *serverOptions) tuneRuntime() {
-	if os.Getenv("GOGC") == "" {
-		// A long-running controller trades a little CPU for memory: the
-		// heap may grow half over what is live, not double (GOGC=100).
-		debug.SetGCPercent(50)
-	}
-	if !o.profiling && !strings.Contains(os.Getenv("GODEBUG"), "memprofilerate=") {
-		// Heap profiles are served only with --profiling. Without it,
-		// sampling allocations for them (one per 512 KiB, each with its
-		// stack unwound through the binary's function tables) would cost
-		// memory and CPU for nothing.
-		goruntime.MemProfileRate = 0
-	}
-}
-
 func (o *serverOptions) run(ctx context.Context) error {
 	cfg, err := o.restConfig()
 	if err != nil {
@@ -194,7 +176,11 @@ func (o *serverOptions) run(ctx context.Context) error {
 	if err := o.log.install(ctx, cfg, o.namespace, "controller"); err != nil {
 		return err
 	}
-	o.tuneRuntime()
+	if os.Getenv("GOGC") == "" {
+		// A long-running controller trades a little CPU for memory: the
+		// heap may grow half over what is live, not double (GOGC=100).
+		debug.SetGCPercent(50)
+	}
 	tuneClient(cfg)
 	scheme, err := newScheme()
 	if err != nil {

@@ -3,7 +3,6 @@ package cli
 import (
 	"errors"
 	"os"
-	"runtime"
 
 	"github.com/spf13/cobra"
 
@@ -25,9 +24,6 @@ func newRenderWorkerCommand() *cobra.Command {
 			if !sandbox.IsWorker() {
 				return errors.New("render-worker is started by capstan's controller, not by hand")
 			}
-			// A worker serves no profiles: its allocations are not
-			// sampled for them.
-			runtime.MemProfileRate = 0
 			return sandbox.Serve(cmd.Context(), os.Stdin, os.Stdout)
 		},
 	}
