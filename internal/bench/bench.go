@@ -50,8 +50,7 @@ type Options struct {
 	// HeapProfiles runs capstan with --profiling and takes its heap
 	// profile at each new peak and at idle. Off, capstan runs as it does
 	// by default: writing a profile names every sampled address from the
-	// binary's function tables, which capstan then holds in its RSS, and
-	// capstan samples allocations only when it serves profiles.
+	// binary's function tables, which capstan then holds in its RSS.
 	HeapProfiles bool
 	// Concurrencies are tried by the ceiling's apply loop.
 	Concurrencies []int
