@@ -181,6 +181,7 @@ func (o *serverOptions) run(ctx context.Context) error {
 		// heap may grow half over what is live, not double (GOGC=100).
 		debug.SetGCPercent(50)
 	}
+	limitMemory(ctx, ctrl.Log.WithName("memory"), memoryLimitRefresh)
 	tuneClient(cfg)
 	scheme, err := newScheme()
 	if err != nil {

@@ -40,6 +40,10 @@ func TestMain(m *testing.M) {
 		}
 		os.Exit(0)
 	}
+	if os.Getenv(memoryLimitHelperEnv) != "" {
+		// TestMemoryLimitFollowsTheCgroup started this binary in a cgroup.
+		os.Exit(memoryLimitHelper())
+	}
 	os.Exit(testenv.Run(m, &env))
 }
 

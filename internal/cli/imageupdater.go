@@ -136,6 +136,7 @@ func (o *imageUpdaterCommand) run(ctx context.Context, cmd *cobra.Command) error
 	ctrl.SetLogger(logger)
 	klog.SetLogger(logger)
 	ctx = ctrl.LoggerInto(ctx, logger)
+	limitMemory(ctx, logger.WithName("memory"), memoryLimitRefresh)
 	cfg, err := o.server.restConfig()
 	if err != nil {
 		return fmt.Errorf("find the cluster: %w", err)

@@ -69,6 +69,14 @@ func startReplica(t *testing.T, name, namespace string, flags ...string) *replic
 // webhook too).
 func startCommand(t *testing.T, command, name, namespace string, flags ...string) *replica {
 	t.Helper()
+	return startCommandIn(t, "", command, name, namespace, flags...)
+}
+
+// startCommandIn is startCommand in the cgroup directory cgroup, when not
+// empty: a shell moves itself there, then becomes capstan, which so starts
+// in it as in a container.
+func startCommandIn(t *testing.T, cgroup, command, name, namespace string, flags ...string) *replica {
+	t.Helper()
 	r := &replica{name: name, metrics: freeAddress(t), log: filepath.Join(t.TempDir(), name+".log"), exited: make(chan error, 1)}
 	logFile, err := os.Create(r.log)
 	if err != nil {
@@ -78,6 +86,9 @@ func startCommand(t *testing.T, command, name, namespace string, flags ...string
 		"--leader-elect=true", "--metrics-bind-address", r.metrics, "--health-probe-bind-address", "127.0.0.1:0",
 		"--cache-dir", t.TempDir(), "--allow-file-repositories")
 	r.cmd.Args = append(r.cmd.Args, flags...)
+	if cgroup != "" {
+		r.cmd = exec.Command("/bin/sh", append([]string{"-c", `echo $$ > "$0/cgroup.procs" && exec "$@"`, cgroup}, r.cmd.Args...)...)
+	}
 	r.cmd.Env = append(os.Environ(), replicaEnv+"=1")
 	r.cmd.Stdout, r.cmd.Stderr = logFile, logFile
 	// A test binary that dies takes its replicas with it.
@@ -110,8 +121,9 @@ func (r *replica) stop() error {
 	}
 }
 
-// metric sums the samples of a metric whose labels include labels, from
-// the replica's /metrics; ok is false while the endpoint does not answer.
+// metric sums the samples of a metric whose labels include labels (or,
+// with labels empty, of a metric without labels too), from the replica's
+// /metrics; ok is false while the endpoint does not answer.
 func (r *replica) metric(name, labels string) (sum float64, ok bool) {
 	resp, err := http.Get("http://" + r.metrics + "/metrics")
 	if err != nil {
@@ -122,7 +134,8 @@ func (r *replica) metric(name, labels string) (sum float64, ok bool) {
 	s.Buffer(make([]byte, 1<<20), 1<<20)
 	for s.Scan() {
 		line := s.Text()
-		if !strings.HasPrefix(line, name+"{") || !strings.Contains(line, labels) {
+		labelled := strings.HasPrefix(line, name+"{") && strings.Contains(line, labels)
+		if !labelled && (labels != "" || !strings.HasPrefix(line, name+" ")) {
 			continue
 		}
 		fields := strings.Fields(line)

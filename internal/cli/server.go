@@ -108,6 +108,7 @@ func (o *apiServerOptions) run(ctx context.Context) error {
 	if err := o.log.install(ctx, cfg, o.namespace, "server"); err != nil {
 		return err
 	}
+	limitMemory(ctx, ctrl.Log.WithName("memory"), memoryLimitRefresh)
 	scheme, err := newScheme()
 	if err != nil {
 		return err

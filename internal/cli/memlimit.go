@@ -1,0 +1,47 @@
+package cli
+
+import (
+	"context"
+	"log/slog"
+	"math"
+	"time"
+
+	"github.com/KimMachineGun/automemlimit/memlimit"
+	"github.com/go-logr/logr"
+)
+
+// memoryLimitRatio is the share of its container's memory limit that a
+// long-running capstan process gives the Go collector as a soft limit.
+// The rest is left to what the collector does not count (the binary's
+// pages, the kernel's buffers) and to render workers, whose own limit is
+// --render-memory-limit.
+const memoryLimitRatio = 0.9
+
+// memoryLimitRefresh is how often the limit is read again: a Pod's
+// resources may be resized in place.
+const memoryLimitRefresh = time.Minute
+
+// limitMemory sets Go's soft memory limit (GOMEMLIMIT) to
+// memoryLimitRatio of the memory limit of the cgroup capstan runs in
+// (v1 or v2, as a container sees it), and reads it again every refresh
+// until ctx ends. The collector then works harder as the process nears its
+// container's limit, instead of letting the heap grow to its usual goal
+// and the kernel end the process. GOMEMLIMIT in the environment wins, and
+// AUTOMEMLIMIT sets another ratio (0 to 1) or turns this off ("off").
+// Without a limit (outside a container, or a container without one),
+// nothing changes. It returns the limit in force, math.MaxInt64 for none.
+func limitMemory(ctx context.Context, log logr.Logger, refresh time.Duration) int64 {
+	opts := []memlimit.Option{memlimit.WithProvider(memlimit.FromCgroup), memlimit.WithRatio(memoryLimitRatio)}
+	// The first look is quiet: a machine without the cgroup memory
+	// controller (a developer's laptop) is no error.
+	limit, err := memlimit.Set(opts...)
+	if err != nil {
+		log.V(1).Info("no soft memory limit: the container's memory limit cannot be read", "reason", err.Error())
+		return limit
+	}
+	opts = append(opts, memlimit.WithRefreshInterval(ctx, refresh), memlimit.WithLogger(slog.New(logr.ToSlogHandler(log))))
+	if limit, err = memlimit.Set(opts...); err == nil && limit < math.MaxInt64 {
+		log.Info("soft memory limit set from the container's", "bytes", limit)
+	}
+	return limit
+}
