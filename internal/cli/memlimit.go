@@ -4,6 +4,7 @@ import (
 	"context"
 	"log/slog"
 	"math"
+	"os"
 	"time"
 
 	"github.com/KimMachineGun/automemlimit/memlimit"
@@ -35,7 +36,11 @@ func limitMemory(ctx context.Context, log logr.Logger, refresh time.Duration) in
 	// The first look is quiet: a machine without the cgroup memory
 	// controller (a developer's laptop) is no error.
 	limit, err := memlimit.Set(opts...)
-	if err != nil {
+	switch {
+	case err != nil && os.Getenv("AUTOMEMLIMIT") != "":
+		log.Error(err, "no soft memory limit: AUTOMEMLIMIT is not off or a share from 0 to 1")
+		return limit
+	case err != nil:
 		log.V(1).Info("no soft memory limit: the container's memory limit cannot be read", "reason", err.Error())
 		return limit
 	}

@@ -190,6 +190,7 @@ func TestMemoryLimitFollowsTheCgroup(t *testing.T) {
 		{"GOMEMLIMIT wins", "GOMEMLIMIT=100MiB", 100 * mib},
 		{"AUTOMEMLIMIT sets the ratio", "AUTOMEMLIMIT=0.5", 256 * mib},
 		{"AUTOMEMLIMIT=off", "AUTOMEMLIMIT=off", math.MaxInt64},
+		{"AUTOMEMLIMIT not a share", "AUTOMEMLIMIT=1.5", math.MaxInt64},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			dir, file := memoryCgroup(t)
