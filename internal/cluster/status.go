@@ -113,8 +113,14 @@ func (b *serviceBody) object(meta metav1.ObjectMeta) runtime.Object {
 		Spec: corev1.ServiceSpec{Type: b.typ}, Status: corev1.ServiceStatus{LoadBalancer: corev1.LoadBalancerStatus{Ingress: b.ingress}}}
 }
 
-// viewsKept is how many versions of an object have a view at once.
-const viewsKept = 3
+// viewsKept is how many versions of an object have a view at once. A
+// pass takes the cached version and asks for its view a moment later, and
+// a workload's rollout writes its status several times in quick
+// succession: on a loaded machine a StatefulSet's view of version 309 was
+// asked for when the watch had received 314, 317 and 318 since, and with
+// three views kept the pass read the object. A pass asking for a view
+// forgets the older ones, so a quiet object keeps one.
+const viewsKept = 8
 
 func viewKey(gvr schema.GroupVersionResource, namespace, name string) string {
 	return gvr.Resource + "/" + namespace + "/" + name
