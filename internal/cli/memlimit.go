@@ -5,6 +5,8 @@ import (
 	"log/slog"
 	"math"
 	"os"
+	"runtime/debug"
+	"strconv"
 	"time"
 
 	"github.com/KimMachineGun/automemlimit/memlimit"
@@ -32,16 +34,22 @@ const memoryLimitRefresh = time.Minute
 // Without a limit (outside a container, or a container without one),
 // nothing changes. It returns the limit in force, math.MaxInt64 for none.
 func limitMemory(ctx context.Context, log logr.Logger, refresh time.Duration) int64 {
+	share, set := os.LookupEnv("AUTOMEMLIMIT")
+	if set && os.Getenv("GOMEMLIMIT") == "" && !validShare(share) {
+		log.Error(nil, "no soft memory limit: AUTOMEMLIMIT is neither off nor a share above 0 and at most 1", "AUTOMEMLIMIT", share)
+		return debug.SetMemoryLimit(-1)
+	}
 	opts := []memlimit.Option{memlimit.WithProvider(memlimit.FromCgroup), memlimit.WithRatio(memoryLimitRatio)}
-	// The first look is quiet: a machine without the cgroup memory
-	// controller (a developer's laptop) is no error.
 	limit, err := memlimit.Set(opts...)
-	switch {
-	case err != nil && os.Getenv("AUTOMEMLIMIT") != "":
-		log.Error(err, "no soft memory limit: AUTOMEMLIMIT is not off or a share from 0 to 1")
-		return limit
-	case err != nil:
-		log.V(1).Info("no soft memory limit: the container's memory limit cannot be read", "reason", err.Error())
+	if err != nil {
+		// A machine without the cgroup memory controller (a developer's
+		// laptop) is no error; it is worth a word, not at -v 1 alone, to
+		// whoever asked for a share.
+		verbosity := 1
+		if set {
+			verbosity = 0
+		}
+		log.V(verbosity).Info("no soft memory limit: the container's memory limit cannot be read", "reason", err.Error())
 		return limit
 	}
 	opts = append(opts, memlimit.WithRefreshInterval(ctx, refresh), memlimit.WithLogger(slog.New(logr.ToSlogHandler(log))))
@@ -49,4 +57,11 @@ func limitMemory(ctx context.Context, log logr.Logger, refresh time.Duration) in
 		log.Info("soft memory limit set from the container's", "bytes", limit)
 	}
 	return limit
+}
+
+// validShare reports whether AUTOMEMLIMIT's value is "off" or a share of
+// the container's limit, above 0 and at most 1.
+func validShare(s string) bool {
+	r, err := strconv.ParseFloat(s, 64)
+	return s == "off" || (err == nil && r > 0 && r <= 1)
 }
