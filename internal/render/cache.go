@@ -341,11 +341,14 @@ func sumIn(root, rel string) (string, error) {
 	return fileSum(r, rel)
 }
 
-// outsideInputs digests the files a render read outside the source's path,
-// each relative to the root it was read from. A file is where its links
-// lead: one read through a link under the path that leads out of it is
-// outside, since neither the path's Git hash nor its digest holds more
-// of a link than its target's name.
+// outsideInputs digests the files a render read that the source path's
+// Git hash or digest does not cover, each by the name it was read under,
+// relative to the root it was read from: files outside the path, and any
+// file read through a symbolic link, since the path's hash holds of a
+// link only its target's name, and a link may lead out of the path (or
+// out and back in) to a file or a link that changes while the path does
+// not. A look-up digests each of them again through its links, as the
+// render read it.
 func outsideInputs(req Request, inputs []string) ([]fileDigest, error) {
 	roots := map[string]string{"": req.Root}
 	for name, root := range req.Refs {
@@ -357,46 +360,44 @@ func outsideInputs(req Request, inputs []string) ([]fileDigest, error) {
 			t.close()
 		}
 	}()
-	// real is the name inside the root of that name that abs leads to.
-	real := func(root, abs string) (string, error) {
+	// names gives the name inside the root of that name of abs as read,
+	// and the one its links lead to.
+	names := func(root, abs string) (read, real string, err error) {
 		t, ok := trees[root]
 		if !ok {
-			var err error
 			if t, err = openTree(roots[root]); err != nil {
-				return "", err
+				return "", "", err
 			}
 			trees[root] = t
 		}
-		return t.realName(abs)
+		if read, err = t.name(abs); err != nil {
+			return "", "", err
+		}
+		real, err = t.realName(abs)
+		return read, real, err
 	}
-	dir, err := real("", sourceDir(req))
+	dir, dirReal, err := names("", sourceDir(req))
 	if err != nil {
 		return nil, err
 	}
 	var out []fileDigest
 	for _, in := range inputs {
-		if within(req.Root, in) {
-			name, err := real("", in)
-			if err != nil {
-				return nil, err
-			}
-			if within(dir, name) {
-				continue
-			}
-		}
 		root, ok := locate(roots, in)
 		if !ok {
 			return nil, fmt.Errorf("render read %s outside every source root", in)
 		}
-		name, err := real(root, in)
+		read, real, err := names(root, in)
 		if err != nil {
 			return nil, err
 		}
-		sum, err := sumIn(roots[root], name)
+		if root == "" && dir == dirReal && read == real && within(dir, read) {
+			continue
+		}
+		sum, err := sumIn(roots[root], read)
 		if err != nil {
 			return nil, err
 		}
-		out = append(out, fileDigest{Root: root, Path: name, Digest: sum})
+		out = append(out, fileDigest{Root: root, Path: read, Digest: sum})
 	}
 	return out, nil
 }

@@ -1,8 +1,13 @@
 package render
 
 import (
+	"errors"
+	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
+	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -197,6 +202,97 @@ func TestCacheFollowsLinksOutOfThePath(t *testing.T) {
 		write(t, filepath.Join(root, "shared/config.yaml"), "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: shared}\ndata: {v: two}\n")
 		if v, hit := value(); hit || v != "two" {
 			t.Errorf("hash %q: after the linked file changed, got %q with hit=%v; want a new render of %q", hash, v, hit, "two")
+		}
+	}
+}
+
+// A render read through a symbolic link is served again only while every
+// link on the way leads where it led: a link retargeted outside the path,
+// or out of the path and back in, changes no Git hash of the path, and a
+// value file outside it is read through its links too.
+func TestCacheFollowsLinksWhereverTheyLead(t *testing.T) {
+	configMap := func(name string) string {
+		return "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: " + name + "}\n"
+	}
+	for _, tc := range []struct {
+		name          string
+		files         map[string]string // name: content, or "-> target" for a link
+		helm          *v1alpha1.ApplicationSourceHelm
+		change        map[string]string
+		before, after string // the name of the ConfigMap rendered
+	}{
+		{
+			name: "a link out of the path to a link retargeted",
+			files: map[string]string{"shared/v1.yaml": configMap("v1"), "shared/v2.yaml": configMap("v2"),
+				"shared/current.yaml": "-> v1.yaml", "apps/one/config.yaml": "-> ../../shared/current.yaml"},
+			change: map[string]string{"shared/current.yaml": "-> v2.yaml"},
+			before: "v1", after: "v2",
+		},
+		{
+			name: "a link out of the path and back in, retargeted",
+			files: map[string]string{"apps/one/sub/y.yaml": configMap("why"), "apps/one/sub/z.yaml": configMap("zed"),
+				"shared/link.yaml": "-> ../apps/one/sub/y.yaml", "apps/one/x.yaml": "-> ../../shared/link.yaml"},
+			change: map[string]string{"shared/link.yaml": "-> ../apps/one/sub/z.yaml"},
+			before: "why", after: "zed",
+		},
+		{
+			name: "a value file out of the path through a link retargeted",
+			files: map[string]string{"apps/one/Chart.yaml": "apiVersion: v2\nname: one\nversion: 0.1.0\n",
+				"apps/one/templates/cm.yaml": configMap("{{ .Values.name }}"),
+				"shared/v1.yaml":             "name: v1\n", "shared/v2.yaml": "name: v2\n", "shared/values.yaml": "-> v1.yaml"},
+			helm:   &v1alpha1.ApplicationSourceHelm{ValueFiles: []string{"../../shared/values.yaml"}},
+			change: map[string]string{"shared/values.yaml": "-> v2.yaml"},
+			before: "v1", after: "v2",
+		},
+	} {
+		for _, hash := range []string{"1111", ""} {
+			t.Run(fmt.Sprintf("%s, path hash %q", tc.name, hash), func(t *testing.T) {
+				root := t.TempDir()
+				place := func(files map[string]string) {
+					for name, content := range files {
+						path := filepath.Join(root, name)
+						target, isLink := strings.CutPrefix(content, "-> ")
+						if !isLink {
+							write(t, path, content)
+							continue
+						}
+						if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+							t.Fatal(err)
+						}
+						if err := os.Remove(path); err != nil && !errors.Is(err, fs.ErrNotExist) {
+							t.Fatal(err)
+						}
+						if err := os.Symlink(target, path); err != nil {
+							t.Fatal(err)
+						}
+					}
+				}
+				place(tc.files)
+				cache := NewCache(4)
+				req := Request{AppName: "one", Namespace: "default", Root: root, PathHash: hash,
+					Source: v1alpha1.ApplicationSource{RepoURL: "https://example.com/r.git", Path: "apps/one", Helm: tc.helm}}
+				rendered := func() (names []string, hit bool) {
+					t.Helper()
+					res, hit, err := cache.Render(t.Context(), req)
+					if err != nil {
+						t.Fatal(err)
+					}
+					for _, o := range res.Objects {
+						names = append(names, o.GetName())
+					}
+					return names, hit
+				}
+				if names, hit := rendered(); hit || !slices.Contains(names, tc.before) {
+					t.Fatalf("first render: %v, hit=%v; want %s rendered", names, hit, tc.before)
+				}
+				if _, hit := rendered(); !hit {
+					t.Errorf("the same tree rendered again")
+				}
+				place(tc.change)
+				if names, hit := rendered(); hit || !slices.Contains(names, tc.after) || slices.Contains(names, tc.before) {
+					t.Errorf("after %v: %v, hit=%v; want a new render of %s", tc.change, names, hit, tc.after)
+				}
+			})
 		}
 	}
 }
