@@ -76,9 +76,10 @@ type ResourceStatus struct {
 	RequiresDeletionConfirmation bool `json:"requiresDeletionConfirmation,omitempty"`
 	// OwnedFields is capstan's own: a digest of the fields its
 	// server-side apply owned on the live object when it last found the
-	// object as it applied it, so that a controller that starts can tell
-	// the object unchanged from its watch, without reading it. Empty when
-	// unknown; clients that do not know it ignore it.
+	// object as it applied it, and of the desired object it applied, so
+	// that a controller that starts can tell the object unchanged from its
+	// watch, without reading it. Empty when unknown; clients that do not
+	// know it ignore it.
 	// +optional
 	OwnedFields string `json:"ownedFields,omitempty"`
 }

@@ -460,10 +460,15 @@ func stampedOn(desired, live *unstructured.Unstructured) (*unstructured.Unstruct
 // tells the rest (followStatus, followOwnership): after a restart, an
 // object whose health needs nothing but its metadata, or the health view
 // the watch keeps, is not read. Anything else, a stale status among them,
-// leaves no verdict, and the object is read as before.
+// leaves no verdict, and the object is read as before. The status binds
+// the owned fields to the desired object they were found for
+// (boundOwned): a predecessor that applied a new render and stopped
+// before it wrote the status left the owned fields of the old one, which
+// another writer may since have made the new one's again by taking the
+// new fields.
 func (r *Reconciler) restore(st *state, desired *unstructured.Unstructured, key, desiredHash string, meta *metav1.PartialObjectMetadata) {
-	owned := st.persistedOwned(desired)
-	if owned == "" || cluster.OwnedFields(meta) != owned {
+	owned := cluster.OwnedFields(meta)
+	if owned == "" || st.persistedOwned(desired) != boundOwned(desiredHash, owned) {
 		return
 	}
 	live := metadataObject(desired.GroupVersionKind(), meta)
@@ -503,10 +508,19 @@ func (r *Reconciler) statusOwned(st *state, res *resource) string {
 	d := res.desired
 	key := objectKey(st.target.cluster.Server, d.GroupVersionKind(), d.GetNamespace(), d.GetName())
 	v, ok := r.verdicts.get(appKey(st.app), key)
-	if !ok || v.modified || v.shared || v.desiredHash != res.hash {
+	if !ok || v.modified || v.shared || v.desiredHash != res.hash || v.owned == "" {
 		return ""
 	}
-	return v.owned
+	return boundOwned(v.desiredHash, v.owned)
+}
+
+// boundOwned is the digest the status keeps of owned, what capstan's
+// apply owns on an object, found when its desired object hashed to
+// desiredHash: a later controller restores the verdict only for the same
+// desired object.
+func boundOwned(desiredHash, owned string) string {
+	sum := sha256.Sum256([]byte(desiredHash + "\n" + owned))
+	return hex.EncodeToString(sum[:12])
 }
 
 // remember keeps the verdict on one object of this comparison; owned is
