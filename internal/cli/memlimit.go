@@ -53,7 +53,12 @@ func limitMemory(ctx context.Context, log logr.Logger, refresh time.Duration) in
 		return limit
 	}
 	opts = append(opts, memlimit.WithRefreshInterval(ctx, refresh), memlimit.WithLogger(slog.New(logr.ToSlogHandler(log))))
-	if limit, err = memlimit.Set(opts...); err == nil && limit < math.MaxInt64 {
+	limit, err = memlimit.Set(opts...)
+	switch {
+	case err != nil || limit == math.MaxInt64:
+	case os.Getenv("GOMEMLIMIT") != "":
+		log.Info("soft memory limit set by GOMEMLIMIT", "bytes", limit)
+	default:
 		log.Info("soft memory limit set from the container's", "bytes", limit)
 	}
 	return limit

@@ -29,16 +29,24 @@ func TestMemoryLimitReportsAMistakenShare(t *testing.T) {
 		{share: "1"},
 		{share: "off"},
 		{share: "1.5", goMemLimit: "100MiB"},
+		{share: "0.5", goMemLimit: "100MiB"},
 	} {
 		t.Run(tc.share+" "+tc.goMemLimit, func(t *testing.T) {
 			t.Setenv("AUTOMEMLIMIT", tc.share)
 			t.Setenv("GOMEMLIMIT", tc.goMemLimit)
+			if tc.goMemLimit != "" {
+				// What the runtime does with GOMEMLIMIT at start.
+				debug.SetMemoryLimit(100 << 20)
+				defer debug.SetMemoryLimit(before)
+			}
 			ctx, cancel := context.WithCancel(context.Background())
 			defer cancel()
-			var errs []string
+			var errs, infos []string
 			log := funcr.New(func(_, args string) {
 				if strings.Contains(args, `"error"=`) {
 					errs = append(errs, args)
+				} else {
+					infos = append(infos, args)
 				}
 			}, funcr.Options{})
 			inForce := debug.SetMemoryLimit(-1)
@@ -46,6 +54,11 @@ func TestMemoryLimitReportsAMistakenShare(t *testing.T) {
 			if !tc.mistaken {
 				if len(errs) > 0 {
 					t.Errorf("AUTOMEMLIMIT=%q GOMEMLIMIT=%q logged errors: %q", tc.share, tc.goMemLimit, errs)
+				}
+				for _, line := range infos {
+					if tc.goMemLimit != "" && strings.Contains(line, "container's") {
+						t.Errorf("with GOMEMLIMIT=%s, capstan said %s", tc.goMemLimit, line)
+					}
 				}
 				return
 			}
