@@ -231,3 +231,38 @@ func TestKnown(t *testing.T) {
 		})
 	}
 }
+
+// A Service's generation stays as created, whatever its manifest set:
+// another writer's change of its spec is told by what capstan owns on
+// it, and healed, even when the generation it keeps is not 0.
+func TestServiceSpecDriftIsHealedWhateverItsGeneration(t *testing.T) {
+	cl, _ := startCountingController(t)
+	const name = "svc-generation"
+	healthyApp(t, cl, name, map[string]string{"guestbook/svc.yaml": `apiVersion: v1
+kind: Service
+metadata:
+  name: web
+  generation: 5
+spec:
+  selector: {app: web}
+  ports:
+  - {name: http, port: 80, targetPort: 8080}
+`})
+	ctx := context.Background()
+	cs := kubernetes.NewForConfigOrDie(env.Config())
+	svc, err := cs.CoreV1().Services(name).Get(ctx, "web", metav1.GetOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if svc.Generation != 5 {
+		t.Fatalf("the Service was created with generation %d, want the manifest's 5", svc.Generation)
+	}
+	if _, err := cs.CoreV1().Services(name).Patch(ctx, "web", types.MergePatchType,
+		[]byte(`{"spec":{"selector":{"app":"other"}}}`), metav1.PatchOptions{FieldManager: "kubectl-edit"}); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "the Service's selector healed", func(ctx context.Context) (bool, error) {
+		svc, err := cs.CoreV1().Services(name).Get(ctx, "web", metav1.GetOptions{})
+		return err == nil && svc.Spec.Selector["app"] == "web", err
+	})
+}

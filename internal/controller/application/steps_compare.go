@@ -310,7 +310,8 @@ func (r *Reconciler) compareOne(ctx context.Context, st *state, obj *unstructure
 // version moved in its status alone (a Deployment rolling out): the watch
 // keeps what its health check reads (cluster.Live.HealthView), the
 // verdict holds, and the health is assessed afresh. ok is false when
-// memory cannot tell: a kind whose status is not watched, a custom health
+// memory cannot tell: a kind whose status is not watched or whose
+// generation does not follow its spec (a Service), a custom health
 // check (it may read any field), a change of generation, uid or of the
 // labels and annotations capstan sets, or a view of another version than
 // the cached metadata.
@@ -318,7 +319,7 @@ func (r *Reconciler) followStatus(st *state, desired *unstructured.Unstructured,
 	meta *metav1.PartialObjectMetadata) (res *resource, ok bool, err error) {
 	gvk := desired.GroupVersionKind()
 	v, found := r.verdicts.get(appKey(st.app), key)
-	if !found || v.desiredHash != desiredHash || v.shared || st.settings.Health.Has(gvk.GroupKind()) {
+	if !found || v.desiredHash != desiredHash || v.shared || st.settings.Health.Has(gvk.GroupKind()) || !generationFollowsSpec(gvk.GroupKind()) {
 		return nil, false, nil
 	}
 	view, found := st.target.live.HealthView(gvr, meta.Namespace, meta.Name, meta.ResourceVersion)
@@ -539,6 +540,16 @@ func keepOwned(v verdict, live *unstructured.Unstructured) string {
 		return v.owned
 	}
 	return ""
+}
+
+// generationFollowsSpec reports whether the API server moves gk's
+// generation at each change of its spec, so that a version of the same
+// generation changed in its status or metadata alone: the workloads of
+// apps do. A Service's generation stays as created, 0 or whatever its
+// manifest set, so a change of its spec is told by what capstan owns on
+// it (followOwnership).
+func generationFollowsSpec(gk schema.GroupKind) bool {
+	return gk.Group == "apps"
 }
 
 // onlyStatusChanged reports whether live differs from what v was
