@@ -360,23 +360,26 @@ func outsideInputs(req Request, inputs []string) ([]fileDigest, error) {
 			t.close()
 		}
 	}()
-	// names gives the name inside the root of that name of abs as read,
-	// and the one its links lead to.
-	names := func(root, abs string) (read, real string, err error) {
-		t, ok := trees[root]
-		if !ok {
-			if t, err = openTree(roots[root]); err != nil {
-				return "", "", err
-			}
-			trees[root] = t
+	open := func(root string) (*tree, error) {
+		if t, ok := trees[root]; ok {
+			return t, nil
 		}
-		if read, err = t.name(abs); err != nil {
-			return "", "", err
+		t, err := openTree(roots[root])
+		if err != nil {
+			return nil, err
 		}
-		real, err = t.realName(abs)
-		return read, real, err
+		trees[root] = t
+		return t, nil
 	}
-	dir, dirReal, err := names("", sourceDir(req))
+	top, err := open("")
+	if err != nil {
+		return nil, err
+	}
+	dir, err := top.name(sourceDir(req))
+	if err != nil {
+		return nil, err
+	}
+	dirReal, err := top.realName(sourceDir(req))
 	if err != nil {
 		return nil, err
 	}
@@ -386,14 +389,22 @@ func outsideInputs(req Request, inputs []string) ([]fileDigest, error) {
 		if !ok {
 			return nil, fmt.Errorf("render read %s outside every source root", in)
 		}
-		read, real, err := names(root, in)
+		t, err := open(root)
+		if err != nil {
+			return nil, err
+		}
+		read, err := t.name(in)
+		if err != nil {
+			return nil, err
+		}
+		real, err := t.realName(in)
 		if err != nil {
 			return nil, err
 		}
 		if root == "" && dir == dirReal && read == real && within(dir, read) {
 			continue
 		}
-		sum, err := sumIn(roots[root], read)
+		sum, err := fileSum(t.root, read)
 		if err != nil {
 			return nil, err
 		}
