@@ -39,6 +39,9 @@ func limitMemory(ctx context.Context, log logr.Logger, refresh time.Duration) in
 		log.Error(nil, "no soft memory limit: AUTOMEMLIMIT is neither off nor a share above 0 and at most 1", "AUTOMEMLIMIT", share)
 		return debug.SetMemoryLimit(-1)
 	}
+	// A first look without the library's logger, which would call a
+	// machine without a limit to read an error; the refresh and the
+	// logger come once a limit can be read.
 	opts := []memlimit.Option{memlimit.WithProvider(memlimit.FromCgroup), memlimit.WithRatio(memoryLimitRatio)}
 	limit, err := memlimit.Set(opts...)
 	if err != nil {
