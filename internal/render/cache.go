@@ -58,8 +58,9 @@ type cacheEntry struct {
 	inputs  []string
 }
 
-// fileDigest names a file by its root ("" for the request's Root, else a
-// ref name) and its path relative to that root.
+// fileDigest names an input of a render, a file or a listed directory, by
+// its root ("" for the request's Root, else a ref name) and its path
+// relative to that root.
 type fileDigest struct {
 	Root, Path, Digest string
 }
@@ -331,14 +332,14 @@ func fileSum(root *os.Root, name string) (string, error) {
 	return hex.EncodeToString(h.Sum(nil)), nil
 }
 
-// sumIn digests the file rel inside the directory root.
+// sumIn digests the input rel (see inputSum) inside the directory root.
 func sumIn(root, rel string) (string, error) {
 	r, err := os.OpenRoot(root)
 	if err != nil {
 		return "", err
 	}
 	defer r.Close()
-	return fileSum(r, rel)
+	return inputSum(r, rel)
 }
 
 // outsideInputs digests the files a render read that the source path's
@@ -347,8 +348,10 @@ func sumIn(root, rel string) (string, error) {
 // file read through a symbolic link, since the path's hash holds of a
 // link only its target's name, and a link may lead out of the path (or
 // out and back in) to a file or a link that changes while the path does
-// not. A look-up digests each of them again through its links, as the
-// render read it.
+// not. Directories the render listed count the same way, by the names and
+// kinds of their entries: a file added to a chart dependency outside the
+// path changes the chart. A look-up digests each of them again through
+// its links, as the render read it.
 func outsideInputs(req Request, inputs []string) ([]fileDigest, error) {
 	roots := map[string]string{"": req.Root}
 	for name, root := range req.Refs {
@@ -404,7 +407,10 @@ func outsideInputs(req Request, inputs []string) ([]fileDigest, error) {
 		if root == "" && dir == dirReal && read == real && within(dir, read) {
 			continue
 		}
-		sum, err := fileSum(t.root, read)
+		if strings.HasSuffix(in, string(filepath.Separator)) {
+			read = listed(read)
+		}
+		sum, err := inputSum(t.root, read)
 		if err != nil {
 			return nil, err
 		}
@@ -428,6 +434,35 @@ func unchanged(req Request, files []fileDigest) bool {
 		}
 	}
 	return true
+}
+
+// listed marks the directory abs, among a render's inputs, as one whose
+// listing the render read.
+func listed(abs string) string { return abs + string(filepath.Separator) }
+
+// inputSum digests an input of a render inside root: a file's content, or
+// for a listed directory (name ending in a separator) the names and kinds
+// of its entries.
+func inputSum(root *os.Root, name string) (string, error) {
+	dir, isDir := strings.CutSuffix(name, string(filepath.Separator))
+	if !isDir {
+		return fileSum(root, name)
+	}
+	f, err := root.Open(dir)
+	if err != nil {
+		return "", escaped(err)
+	}
+	defer f.Close()
+	entries, err := f.ReadDir(-1)
+	if err != nil {
+		return "", err
+	}
+	slices.SortFunc(entries, func(a, b fs.DirEntry) int { return strings.Compare(a.Name(), b.Name()) })
+	h := sha256.New()
+	for _, e := range entries {
+		fmt.Fprintf(h, "%s\x00%v\n", e.Name(), e.Type())
+	}
+	return hex.EncodeToString(h.Sum(nil)), nil
 }
 
 // locate names the root, of those named in roots, that holds path: the

@@ -179,6 +179,7 @@ func TestCacheFollowsLinksWhereverTheyLead(t *testing.T) {
 		helm          *v1alpha1.ApplicationSourceHelm
 		change        map[string]string
 		before, after string // the name of the ConfigMap rendered
+		kept          bool   // before is still rendered after the change
 	}{
 		{
 			name:   "a link out of the path to a file that changes",
@@ -208,6 +209,22 @@ func TestCacheFollowsLinksWhereverTheyLead(t *testing.T) {
 			helm:   &v1alpha1.ApplicationSourceHelm{ValueFiles: []string{"../../shared/values.yaml"}},
 			change: map[string]string{"shared/values.yaml": "-> v2.yaml"},
 			before: "v1", after: "v2",
+		},
+		{
+			name: "a chart's templates behind a link out of the path, a template added",
+			files: map[string]string{"apps/one/Chart.yaml": "apiVersion: v2\nname: one\nversion: 0.1.0\n",
+				"shared/templates/a.yaml": configMap("a"), "apps/one/templates": "-> ../../shared/templates"},
+			change: map[string]string{"shared/templates/b.yaml": configMap("b")},
+			before: "a", after: "b", kept: true,
+		},
+		{
+			name: "a file:// dependency out of the path, a template added",
+			files: map[string]string{
+				"apps/one/Chart.yaml":            "apiVersion: v2\nname: one\nversion: 0.1.0\ndependencies:\n- name: common\n  version: 0.1.0\n  repository: file://../../charts/common\n",
+				"charts/common/Chart.yaml":       "apiVersion: v2\nname: common\nversion: 0.1.0\n",
+				"charts/common/templates/a.yaml": configMap("a")},
+			change: map[string]string{"charts/common/templates/b.yaml": configMap("b")},
+			before: "a", after: "b", kept: true,
 		},
 	} {
 		for _, hash := range []string{"1111", ""} {
@@ -254,7 +271,7 @@ func TestCacheFollowsLinksWhereverTheyLead(t *testing.T) {
 					t.Errorf("the same tree rendered again")
 				}
 				place(tc.change)
-				if names, hit := rendered(); hit || !slices.Contains(names, tc.after) || slices.Contains(names, tc.before) {
+				if names, hit := rendered(); hit || !slices.Contains(names, tc.after) || slices.Contains(names, tc.before) != tc.kept {
 					t.Errorf("after %v: %v, hit=%v; want a new render of %s", tc.change, names, hit, tc.after)
 				}
 			})

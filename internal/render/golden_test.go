@@ -76,6 +76,21 @@ func readGoldenCase(t *testing.T, path string) goldenCase {
 	return c
 }
 
+// relInput is the input in of a render relative to base, slash-separated,
+// a listed directory ending in a slash.
+func relInput(t *testing.T, base, in string) string {
+	t.Helper()
+	rel, err := filepath.Rel(base, in)
+	if err != nil || !filepath.IsLocal(rel) && rel != "." {
+		t.Errorf("input %s is outside %s", in, base)
+	}
+	rel = filepath.ToSlash(rel)
+	if strings.HasSuffix(in, string(filepath.Separator)) {
+		rel += "/"
+	}
+	return rel
+}
+
 // formatResult writes a result the way a reviewer reads it: the tool and
 // the files read as comments, then the objects as YAML documents.
 func formatResult(t *testing.T, root string, res *Result) []byte {
@@ -83,11 +98,7 @@ func formatResult(t *testing.T, root string, res *Result) []byte {
 	var b bytes.Buffer
 	b.WriteString("# type: " + string(res.Type) + "\n# inputs:\n")
 	for _, in := range res.Inputs {
-		rel, err := filepath.Rel(root, in)
-		if err != nil || strings.HasPrefix(rel, "..") {
-			t.Errorf("input %s is outside the repository %s", in, root)
-		}
-		b.WriteString("#   " + filepath.ToSlash(rel) + "\n")
+		b.WriteString("#   " + relInput(t, root, in) + "\n")
 	}
 	for _, o := range res.Objects {
 		out, err := yaml.Marshal(o.Object)

@@ -243,10 +243,9 @@ generated: "2026-01-01T00:00:00Z"
 	}
 	var rel []string
 	for _, in := range inputs {
-		r, _ := filepath.Rel(root, in)
-		rel = append(rel, filepath.ToSlash(r))
+		rel = append(rel, relInput(t, root, in))
 	}
-	wantInputs := []string{"app/Chart.lock", "app/Chart.yaml", "local/Chart.yaml", "local/templates/sa.yaml", "local/values.yaml"}
+	wantInputs := []string{"app/", "app/Chart.lock", "app/Chart.yaml", "local/", "local/Chart.yaml", "local/templates/", "local/templates/sa.yaml", "local/values.yaml"}
 	if diff := cmp.Diff(wantInputs, rel); diff != "" {
 		t.Errorf("inputs (-want +got):\n%s", diff)
 	}

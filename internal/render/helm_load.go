@@ -66,6 +66,10 @@ func (l *chartLoader) walk(n, real string, above []string) error {
 	if err != nil {
 		return err
 	}
+	// What the chart holds depends on the listing too: a file added to a
+	// directory the path's digest does not cover (a dependency outside
+	// it, templates behind a link) must render again.
+	l.read = append(l.read, listed(filepath.Join(l.dir, filepath.FromSlash(n))))
 	for _, e := range entries {
 		name := path.Join(n, e.Name())
 		abs := filepath.Join(l.dir, filepath.FromSlash(name))

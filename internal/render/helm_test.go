@@ -3,7 +3,6 @@ package render
 import (
 	"bytes"
 	"path/filepath"
-	"strings"
 	"testing"
 
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
@@ -83,11 +82,7 @@ func formatHelm(t *testing.T, caseDir string, objs []*unstructured.Unstructured,
 	var b bytes.Buffer
 	b.WriteString("# inputs:\n")
 	for _, in := range inputs {
-		rel, err := filepath.Rel(caseDir, in)
-		if err != nil || strings.HasPrefix(rel, "..") {
-			t.Errorf("input %s is outside the case %s", in, caseDir)
-		}
-		b.WriteString("#   " + filepath.ToSlash(rel) + "\n")
+		b.WriteString("#   " + relInput(t, caseDir, in) + "\n")
 	}
 	for _, o := range objs {
 		out, err := yaml.Marshal(o.Object)

@@ -84,7 +84,8 @@ type Result struct {
 	// order of the sources, for status.sourceTypes; Type is then the first
 	// source's. A single-source render leaves it nil.
 	Types []v1alpha1.ApplicationSourceType
-	// Inputs lists the absolute paths of every file the render read, so that
+	// Inputs lists the absolute paths of every file the render read, and of
+	// every directory it listed with a trailing separator (listed), so that
 	// a cache can key the result by their content.
 	Inputs []string
 }
