@@ -226,6 +226,16 @@ func TestCacheFollowsLinksWhereverTheyLead(t *testing.T) {
 			change: map[string]string{"charts/common/templates/b.yaml": configMap("b")},
 			before: "a", after: "b", kept: true,
 		},
+		{
+			name: "a file:// dependency out of the path, its .helmignore changed",
+			files: map[string]string{
+				"apps/one/Chart.yaml":            "apiVersion: v2\nname: one\nversion: 0.1.0\ndependencies:\n- name: common\n  version: 0.1.0\n  repository: file://../../charts/common\n",
+				"charts/common/Chart.yaml":       "apiVersion: v2\nname: common\nversion: 0.1.0\n",
+				"charts/common/.helmignore":      ".*\ntemplates/b.yaml\n",
+				"charts/common/templates/a.yaml": configMap("a"), "charts/common/templates/b.yaml": configMap("b")},
+			change: map[string]string{"charts/common/.helmignore": ".*\n"},
+			before: "a", after: "b", kept: true,
+		},
 	} {
 		for _, hash := range []string{"1111", ""} {
 			t.Run(fmt.Sprintf("%s, path hash %q", tc.name, hash), func(t *testing.T) {

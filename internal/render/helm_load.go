@@ -22,10 +22,14 @@ import (
 // of the machine that renders it. It returns the chart and the files read.
 func loadChart(t *tree, dir string) (*chart.Chart, []string, error) {
 	rules := ignore.Empty()
-	if data, err := t.readFile(filepath.Join(dir, ignore.HelmIgnore)); err == nil {
+	var read []string
+	ignorePath := filepath.Join(dir, ignore.HelmIgnore)
+	if data, err := t.readFile(ignorePath); err == nil {
 		if rules, err = ignore.Parse(bytes.NewReader(data)); err != nil {
-			return nil, nil, fmt.Errorf("%s: %w", t.rel(filepath.Join(dir, ignore.HelmIgnore)), err)
+			return nil, nil, fmt.Errorf("%s: %w", t.rel(ignorePath), err)
 		}
+		// An input even when its own rules leave it out of the chart.
+		read = append(read, ignorePath)
 	} else if !errors.Is(err, fs.ErrNotExist) {
 		return nil, nil, fmt.Errorf("read helm chart %s: %w", t.rel(dir), err)
 	}
@@ -34,7 +38,7 @@ func loadChart(t *tree, dir string) (*chart.Chart, []string, error) {
 	if err != nil {
 		return nil, nil, fmt.Errorf("read helm chart %s: %w", t.rel(dir), err)
 	}
-	l := chartLoader{t: t, dir: dir, rules: rules}
+	l := chartLoader{t: t, dir: dir, rules: rules, read: read}
 	if err := l.walk("", filepath.ToSlash(top), nil); err != nil {
 		return nil, nil, fmt.Errorf("read helm chart %s: %w", t.rel(dir), err)
 	}
