@@ -14,7 +14,6 @@ import (
 	"path"
 	"path/filepath"
 	"runtime/debug"
-	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -273,16 +272,10 @@ func digestTree(h io.Writer, root, dir string) error {
 // in lexical order. Each directory is opened as a root of its own, so
 // that every open is of one name in the directory it is in.
 func digestDir(h io.Writer, r *os.Root, prefix string) error {
-	f, err := r.Open(".")
-	if err != nil {
-		return escaped(err)
-	}
-	entries, err := f.ReadDir(-1)
-	f.Close()
+	entries, err := sortedEntries(r, ".")
 	if err != nil {
 		return err
 	}
-	slices.SortFunc(entries, func(a, b fs.DirEntry) int { return strings.Compare(a.Name(), b.Name()) })
 	for _, e := range entries {
 		name, rel := e.Name(), prefix+e.Name()
 		switch {
@@ -448,16 +441,10 @@ func inputSum(root *os.Root, name string) (string, error) {
 	if !isDir {
 		return fileSum(root, name)
 	}
-	f, err := root.Open(dir)
-	if err != nil {
-		return "", escaped(err)
-	}
-	defer f.Close()
-	entries, err := f.ReadDir(-1)
+	entries, err := sortedEntries(root, dir)
 	if err != nil {
 		return "", err
 	}
-	slices.SortFunc(entries, func(a, b fs.DirEntry) int { return strings.Compare(a.Name(), b.Name()) })
 	h := sha256.New()
 	for _, e := range entries {
 		fmt.Fprintf(h, "%s\x00%v\n", e.Name(), e.Type())

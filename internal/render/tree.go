@@ -95,14 +95,26 @@ func (t *tree) open(abs string) (*os.File, error) {
 
 // readDir lists a directory in lexical order.
 func (t *tree) readDir(abs string) ([]fs.DirEntry, error) {
-	f, err := t.open(abs)
+	name, err := t.name(abs)
 	if err != nil {
 		return nil, err
 	}
+	return sortedEntries(t.root, name)
+}
+
+// sortedEntries lists the directory name inside root in lexical order.
+func sortedEntries(root *os.Root, name string) ([]fs.DirEntry, error) {
+	f, err := root.Open(name)
+	if err != nil {
+		return nil, escaped(err)
+	}
 	defer f.Close()
 	entries, err := f.ReadDir(-1)
+	if err != nil {
+		return nil, err
+	}
 	slices.SortFunc(entries, func(a, b fs.DirEntry) int { return strings.Compare(a.Name(), b.Name()) })
-	return entries, err
+	return entries, nil
 }
 
 // realName is the name inside the root that abs leads to once every
