@@ -8,6 +8,7 @@ import (
 	"net/http/pprof"
 	"os"
 	"path/filepath"
+	goruntime "runtime"
 	"runtime/debug"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -175,6 +176,15 @@ func (o *serverOptions) run(ctx context.Context) error {
 	}
 	if err := o.log.install(ctx, cfg, o.namespace, "controller"); err != nil {
 		return err
+	}
+	if !o.profiling {
+		// Go samples an allocation every 512 KiB for heap profiles that
+		// only --profiling serves: each sample unwinds its stack through
+		// the binary's function tables, and each new stack is kept for
+		// good, with a hash table of 1.4 MiB. Set once, before the
+		// controllers allocate (docs/performance.md, "Memory on
+		// 2026-12-03: allocation samples and the binary's folios").
+		goruntime.MemProfileRate = 0
 	}
 	if os.Getenv("GOGC") == "" {
 		// A long-running controller trades a little CPU for memory: the

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"runtime"
 	"runtime/debug"
 	"strconv"
 	"syscall"
@@ -31,6 +32,9 @@ func IsWorker() bool { return os.Getenv(EnvWorker) == "1" }
 // before it reads any untrusted input, then renders one request at a time
 // from in and answers on out until in closes.
 func Serve(ctx context.Context, in io.Reader, out io.Writer) error {
+	// No one takes a worker's heap profile: sampling its allocations
+	// would only unwind stacks and keep them.
+	runtime.MemProfileRate = 0
 	return serve(ctx, in, out, exepages.Release, os.Stderr)
 }
 
