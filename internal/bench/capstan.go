@@ -48,6 +48,9 @@ func startCapstan(cfg capstanConfig, run int) (*capstanProc, error) {
 		log:    filepath.Join(cfg.dir, fmt.Sprintf("capstan-%d.log", run)),
 		exited: make(chan struct{}),
 	}
+	if err := evictPageCache(cfg.binary); err != nil {
+		return nil, err
+	}
 	logFile, err := os.Create(p.log)
 	if err != nil {
 		return nil, fmt.Errorf("create capstan's log: %w", err)
