@@ -7,6 +7,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
 	"sigs.k8s.io/controller-runtime/pkg/cache"
 
 	"github.com/capstan-cd/capstan/api/v1alpha1"
@@ -18,11 +19,12 @@ func TestSlimCachedKeepsApplications(t *testing.T) {
 	app := func(name string) *v1alpha1.Application {
 		c := strings.Clone
 		a := &v1alpha1.Application{ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: c("argocd"),
+			ResourceVersion: "4711-" + name, UID: types.UID("uid-" + name),
 			ManagedFields: []metav1.ManagedFieldsEntry{{Manager: "capstan"}}}}
 		a.Spec.Source = &v1alpha1.ApplicationSource{RepoURL: c("https://git.example/shop.git"), Path: "apps/" + name}
 		a.Spec.Destination = v1alpha1.ApplicationDestination{Server: c("https://kubernetes.default.svc"), Namespace: c(name)}
 		a.Status.Resources = []v1alpha1.ResourceStatus{{Kind: c("Deployment"), Name: "web", Namespace: name, Status: v1alpha1.SyncStatusCodeSynced,
-			Health: &v1alpha1.HealthStatus{Status: "Healthy", Message: c("ready")}}}
+			Health: &v1alpha1.HealthStatus{Status: "Healthy", Message: c("ready")}, OwnedFields: "digest-" + name}}
 		a.Status.Sync.ComparedTo.Source = *a.Spec.Source.DeepCopy()
 		return a
 	}
@@ -47,6 +49,13 @@ func TestSlimCachedKeepsApplications(t *testing.T) {
 	} {
 		if unsafe.StringData(pair[0]) != unsafe.StringData(pair[1]) {
 			t.Errorf("%q is held twice", pair[0])
+		}
+	}
+	// What no other Application has stays out of the shared strings: the
+	// table returns a copy of its own for it, not the cached one.
+	for _, s := range []string{x.ResourceVersion, string(x.UID), x.Status.Resources[0].OwnedFields} {
+		if unsafe.StringData(applicationStrings.String(strings.Clone(s))) == unsafe.StringData(s) {
+			t.Errorf("%q, which no other Application has, is among the shared strings", s)
 		}
 	}
 	// Other kinds pass through.

@@ -369,6 +369,12 @@ func cacheOptions(namespace string) cache.Options {
 // applicationStrings are the strings cached Applications share.
 var applicationStrings intern.Table
 
+// applicationUnique are the fields of an Application whose strings no
+// other Application or version has: its UID, its resourceVersion (a new
+// one at each write) and the digests of its resources' fields. Shared,
+// they would fill applicationStrings with strings of versions long gone.
+var applicationUnique = []string{"UID", "ResourceVersion", "OwnedFields"}
+
 // slimCached runs strip on each object the cache receives, and makes the
 // strings of an Application shared with the others': decoded, each holds
 // its own copy of its namespace, destination, repository, revision, kinds
@@ -379,7 +385,7 @@ func slimCached(strip toolscache.TransformFunc) toolscache.TransformFunc {
 	return func(obj any) (any, error) {
 		obj, err := strip(obj)
 		if app, ok := obj.(*v1alpha1.Application); ok && err == nil {
-			applicationStrings.Fields(app)
+			applicationStrings.Fields(app, applicationUnique...)
 		}
 		return obj, err
 	}

@@ -10,6 +10,7 @@ package intern
 
 import (
 	"reflect"
+	"slices"
 	"sync"
 )
 
@@ -59,17 +60,22 @@ func (t *Table) Len() int {
 // through exported fields, pointers, slices and arrays with the table's
 // copy. Map keys and values, interfaces and unexported fields are left
 // as they are. The object must not be in use elsewhere while it changes.
-func (t *Table) Fields(ptr any) {
+//
+// unique names the fields (by their Go name, in any struct) whose strings
+// are seldom the same in two objects, such as a resourceVersion or a UID:
+// they are left as they are, so that the table holds what is shared, not
+// one string per object and version until it starts afresh.
+func (t *Table) Fields(ptr any, unique ...string) {
 	v := reflect.ValueOf(ptr)
 	if v.Kind() != reflect.Pointer || v.IsNil() {
 		return
 	}
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	t.walk(v.Elem())
+	t.walk(v.Elem(), unique)
 }
 
-func (t *Table) walk(v reflect.Value) {
+func (t *Table) walk(v reflect.Value, unique []string) {
 	switch v.Kind() {
 	case reflect.String:
 		if s := v.String(); s != "" && len(s) <= MaxLen && v.CanSet() {
@@ -77,13 +83,13 @@ func (t *Table) walk(v reflect.Value) {
 		}
 	case reflect.Pointer:
 		if !v.IsNil() {
-			t.walk(v.Elem())
+			t.walk(v.Elem(), unique)
 		}
 	case reflect.Struct:
 		typ := v.Type()
 		for i := range v.NumField() {
-			if typ.Field(i).IsExported() {
-				t.walk(v.Field(i))
+			if f := typ.Field(i); f.IsExported() && !slices.Contains(unique, f.Name) {
+				t.walk(v.Field(i), unique)
 			}
 		}
 	case reflect.Slice, reflect.Array:
@@ -91,7 +97,7 @@ func (t *Table) walk(v reflect.Value) {
 			return // bytes: raw JSON, not strings
 		}
 		for i := range v.Len() {
-			t.walk(v.Index(i))
+			t.walk(v.Index(i), unique)
 		}
 	}
 }

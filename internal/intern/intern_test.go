@@ -91,3 +91,26 @@ func TestTableIsBounded(t *testing.T) {
 		t.Errorf("String(%q) = %q, not shared, once the table started afresh", first, again)
 	}
 }
+
+// Fields named unique are left as they are and never enter the table:
+// their strings differ in every object, and would only fill it.
+func TestFieldsLeaveUniqueFields(t *testing.T) {
+	var tab Table
+	a, b := sample("shop"), sample("shop")
+	a.Status.Name, b.Status.Name = strings.Clone("v1"), strings.Clone("v1")
+	tab.Fields(a, "Name")
+	tab.Fields(b, "Name")
+	if unsafe.StringData(a.Status.Name) == unsafe.StringData(b.Status.Name) {
+		t.Errorf("a field named unique was shared")
+	}
+	if unsafe.StringData(a.Namespace) != unsafe.StringData(b.Namespace) {
+		t.Errorf("a field not named unique was not shared")
+	}
+	if unsafe.StringData(a.Status.Kinds[0]) != unsafe.StringData(b.Status.Kinds[0]) {
+		t.Errorf("a field beside one named unique was not shared")
+	}
+	// Namespace and the two kinds.
+	if got := tab.Len(); got != 3 {
+		t.Errorf("the table holds %d strings, want 3: the unique fields' stayed out", got)
+	}
+}
