@@ -41,10 +41,19 @@ func NewEventRecorder(ctx context.Context, cfg *rest.Config, scheme *runtime.Sch
 	if err != nil {
 		return nil, fmt.Errorf("events client: %w", err)
 	}
-	b := record.NewBroadcaster(record.WithContext(ctx))
+	b := record.NewBroadcaster(record.WithContext(ctx), record.WithCorrelatorOptions(EventCorrelation))
 	b.StartRecordingToSink(&typedcorev1.EventSinkImpl{Interface: cs.CoreV1().Events("")})
 	return b.NewRecorder(scheme, corev1.EventSource{Component: EventSource}), nil
 }
+
+// EventCorrelation bounds what the recorder remembers of the Events it
+// sent, by which it counts a repeated Event in the one already written and
+// holds back a flood from one Application. It keeps the 256 latest of each
+// (4096 by default): 3000 Events on 1000 Applications held 2.8 MiB of
+// heap with the default and 0.5 MiB with 256 (docs/performance.md, "Memory
+// on 2026-12-03: allocation samples and the binary's folios"). An
+// Application that repeats an Event is among the latest while it repeats.
+var EventCorrelation = record.CorrelatorOptions{LRUCacheSize: 256}
 
 // appEvent is one Event to record on an Application.
 type appEvent struct {

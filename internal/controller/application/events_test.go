@@ -2,6 +2,7 @@ package application
 
 import (
 	"context"
+	"fmt"
 	"slices"
 	"strings"
 	"testing"
@@ -9,8 +10,10 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/apimachinery/pkg/util/wait"
 	"k8s.io/client-go/kubernetes"
 	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
@@ -285,4 +288,64 @@ func missing(want, got []string) []string {
 		}
 	}
 	return out
+}
+
+// The recorder counts an Event that repeats in the one it wrote, while it
+// still remembers it: it remembers the EventCorrelation.LRUCacheSize
+// latest, so that 1000 Applications do not keep thousands of Events in
+// memory. Past that many others, a repeat is written as a new Event.
+func TestRecorderCountsRepeatsWhileItRemembersThem(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	t.Cleanup(cancel)
+	scheme := runtime.NewScheme()
+	_ = v1alpha1.AddToScheme(scheme)
+	recorder, err := NewEventRecorder(ctx, env.Config(), scheme)
+	if err != nil {
+		t.Fatal(err)
+	}
+	app := func(name string) *v1alpha1.Application {
+		return &v1alpha1.Application{TypeMeta: metav1.TypeMeta{APIVersion: v1alpha1.GroupVersion.String(), Kind: "Application"},
+			ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: controlPlane, UID: types.UID(name + "-uid")}}
+	}
+	cs := kubernetes.NewForConfigOrDie(env.Config())
+	if _, err := cs.CoreV1().Namespaces().Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: controlPlane}}, metav1.CreateOptions{}); err != nil && !apierrors.IsAlreadyExists(err) {
+		t.Fatal(err)
+	}
+	counts := func(name string) []int32 {
+		t.Helper()
+		list, err := cs.CoreV1().Events(controlPlane).List(ctx, metav1.ListOptions{FieldSelector: "involvedObject.name=" + name})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var out []int32
+		for _, e := range list.Items {
+			out = append(out, e.Count)
+		}
+		slices.Sort(out)
+		return out
+	}
+	waitCounts := func(name string, want []int32) {
+		t.Helper()
+		var got []int32
+		_ = wait.PollUntilContextTimeout(ctx, 100*time.Millisecond, time.Minute, true, func(context.Context) (bool, error) {
+			got = counts(name)
+			return slices.Equal(got, want), nil
+		})
+		if !slices.Equal(got, want) {
+			t.Fatalf("counts of the Events on %s: %v, want %v", name, got, want)
+		}
+	}
+
+	repeated := app("recorder-repeats")
+	recorder.Eventf(repeated, corev1.EventTypeWarning, "OperationCompleted", "sync failed")
+	recorder.Eventf(repeated, corev1.EventTypeWarning, "OperationCompleted", "sync failed")
+	waitCounts("recorder-repeats", []int32{2})
+
+	others := EventCorrelation.LRUCacheSize + 10
+	for i := range others {
+		recorder.Eventf(app(fmt.Sprintf("recorder-other-%d", i)), corev1.EventTypeNormal, "ResourceUpdated", "Updated sync status:  -> Synced")
+	}
+	waitCounts(fmt.Sprintf("recorder-other-%d", others-1), []int32{1})
+	recorder.Eventf(repeated, corev1.EventTypeWarning, "OperationCompleted", "sync failed")
+	waitCounts("recorder-repeats", []int32{1, 2})
 }

@@ -78,7 +78,9 @@ func NewEventRecorder(ctx context.Context, cfg *rest.Config, scheme *runtime.Sch
 	if err != nil {
 		return nil, fmt.Errorf("events client: %w", err)
 	}
-	b := record.NewBroadcaster(record.WithContext(ctx))
+	// Bounded as the application controller's recorder is, for the same
+	// reason (application.EventCorrelation).
+	b := record.NewBroadcaster(record.WithContext(ctx), record.WithCorrelatorOptions(record.CorrelatorOptions{LRUCacheSize: 256}))
 	b.StartRecordingToSink(&typedcorev1.EventSinkImpl{Interface: cs.CoreV1().Events("")})
 	return b.NewRecorder(scheme, corev1.EventSource{Component: EventSource}), nil
 }
