@@ -51,7 +51,7 @@ func NewEventRecorder(ctx context.Context, cfg *rest.Config, scheme *runtime.Sch
 // holds back a flood from one Application. It keeps the 256 latest of each
 // (4096 by default): 3000 Events on 1000 Applications held 2.8 MiB of
 // heap with the default and 0.5 MiB with 256 (docs/performance.md, "Memory
-// on 2026-12-03: allocation samples and the binary's folios"). An
+// on 2026-12-03 evening: the Event recorder and the shared strings"). An
 // Application that repeats an Event is among the latest while it repeats.
 var EventCorrelation = record.CorrelatorOptions{LRUCacheSize: 256}
 
