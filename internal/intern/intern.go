@@ -61,6 +61,11 @@ func (t *Table) Len() int {
 // copy. Map keys and values, interfaces and unexported fields are left
 // as they are. The object must not be in use elsewhere while it changes.
 //
+// Fields also gives back the spare room of each slice it reaches: a
+// decoder grows a slice by doubling, so a list of five structs decoded
+// from JSON holds room for eight, which a cached object would keep for
+// as long as it is cached.
+//
 // unique names the fields (by their Go name, in any struct) whose strings
 // are seldom the same in two objects, such as a resourceVersion or a UID:
 // they are left as they are, so that the table holds what is shared, not
@@ -95,6 +100,11 @@ func (t *Table) walk(v reflect.Value, unique []string) {
 	case reflect.Slice, reflect.Array:
 		if v.Type().Elem().Kind() == reflect.Uint8 {
 			return // bytes: raw JSON, not strings
+		}
+		if v.Kind() == reflect.Slice && v.Cap() > v.Len() && v.CanSet() {
+			trimmed := reflect.MakeSlice(v.Type(), v.Len(), v.Len())
+			reflect.Copy(trimmed, v)
+			v.Set(trimmed)
 		}
 		for i := range v.Len() {
 			t.walk(v.Index(i), unique)

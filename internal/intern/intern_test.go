@@ -1,6 +1,7 @@
 package intern
 
 import (
+	"encoding/json"
 	"strconv"
 	"strings"
 	"testing"
@@ -112,5 +113,38 @@ func TestFieldsLeaveUniqueFields(t *testing.T) {
 	// Namespace and the two kinds.
 	if got := tab.Len(); got != 3 {
 		t.Errorf("the table holds %d strings, want 3: the unique fields' stayed out", got)
+	}
+}
+
+// A slice decoded from JSON holds room for more than it has; Fields
+// gives that room back, at every depth, and changes no value.
+func TestFieldsTrimSlices(t *testing.T) {
+	var decoded outer
+	doc := `{"Items":[{"Name":"a","Kinds":["x","y","z"]},{"Name":"b"},{"Name":"c"},{"Name":"d"},{"Name":"e"}],
+		"Ptrs":[{"Name":"p","Kinds":["x","y","z","w","v"]}],"Status":{"Kinds":[]},"Raw":"eyJhIjoxfQ=="}`
+	if err := json.Unmarshal([]byte(doc), &decoded); err != nil {
+		t.Fatal(err)
+	}
+	if cap(decoded.Items) == len(decoded.Items) {
+		t.Fatalf("the decoder sized the slice exactly (len %d, cap %d): nothing to trim", len(decoded.Items), cap(decoded.Items))
+	}
+	var want outer
+	_ = json.Unmarshal([]byte(doc), &want)
+	var tab Table
+	tab.Fields(&decoded)
+	if diff := cmp.Diff(&want, &decoded, cmp.AllowUnexported(outer{})); diff != "" {
+		t.Errorf("Fields changed a value (-want +got):\n%s", diff)
+	}
+	trimmed := func(what string, l, c int) {
+		t.Helper()
+		if c != l {
+			t.Errorf("%s: len %d, cap %d", what, l, c)
+		}
+	}
+	trimmed("slice of structs", len(decoded.Items), cap(decoded.Items))
+	trimmed("slice in a slice's element", len(decoded.Items[0].Kinds), cap(decoded.Items[0].Kinds))
+	trimmed("slice behind a pointer in a slice", len(decoded.Ptrs[0].Kinds), cap(decoded.Ptrs[0].Kinds))
+	if decoded.Status.Kinds == nil {
+		t.Error("an empty list became nil: it would be served as null")
 	}
 }
