@@ -161,7 +161,11 @@ func (h *healthViews) get(key, resourceVersion string) *healthView {
 	kept := h.views[key]
 	for i, v := range kept {
 		if v.resourceVersion == resourceVersion {
-			h.views[key] = kept[i:]
+			if i > 0 {
+				// A new array: the old one, resliced, would still hold
+				// the older views and keep them alive.
+				h.views[key] = slices.Clone(kept[i:])
+			}
 			return v
 		}
 	}

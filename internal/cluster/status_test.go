@@ -2,7 +2,9 @@ package cluster
 
 import (
 	"fmt"
+	goruntime "runtime"
 	"testing"
+	"weak"
 
 	"github.com/google/go-cmp/cmp"
 	appsv1 "k8s.io/api/apps/v1"
@@ -36,6 +38,18 @@ func TestHealthViewsFollowTheCachedVersion(t *testing.T) {
 	}
 	if h.get(web, "2") != nil {
 		t.Errorf("version 2 kept after version 3 was asked for")
+	}
+	// Forgotten, the older views are garbage, not only out of sight.
+	v0 := version(0)
+	older := weak.Make(v0)
+	h.put(web, v0)
+	h.put(web, version(viewsKept+3))
+	if h.get(web, fmt.Sprint(viewsKept+3)) == nil {
+		t.Fatal("the newest version has no view")
+	}
+	goruntime.GC()
+	if older.Value() != nil {
+		t.Error("a view forgotten by get is still alive")
 	}
 	h.put(web, version(viewsKept+2))
 	if v := h.get(web, fmt.Sprint(viewsKept+2)); v == nil {
