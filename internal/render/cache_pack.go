@@ -45,9 +45,16 @@ func packObjects(objects []*unstructured.Unstructured) ([]byte, error) {
 	return bytes.Clone(buf.Bytes()), nil
 }
 
-// unpackObjects reads what packObjects wrote, as fresh objects.
+// unpackObjects reads what packObjects wrote, as fresh objects. Every
+// pass of an Application reads its render from the cache: the readers,
+// some 40 KiB each with their window, are reused as the writers are.
 func unpackObjects(packed []byte) ([]*unstructured.Unstructured, error) {
-	r := bufio.NewReader(flate.NewReader(bytes.NewReader(packed)))
+	u := unpackers.Get().(*unpacker)
+	defer unpackers.Put(u)
+	r, err := u.reset(packed)
+	if err != nil {
+		return nil, err
+	}
 	count, err := binary.ReadUvarint(r)
 	if err != nil {
 		return nil, err
@@ -89,3 +96,28 @@ var flateWriters = sync.Pool{New: func() any {
 	w, _ := flate.NewWriter(nil, flate.BestSpeed)
 	return w
 }}
+
+// unpacker is a flate reader and its buffer, ready for another input.
+type unpacker struct {
+	src     bytes.Reader
+	inflate io.ReadCloser
+	buf     *bufio.Reader
+}
+
+var unpackers = sync.Pool{New: func() any {
+	u := &unpacker{}
+	u.inflate = flate.NewReader(&u.src)
+	u.buf = bufio.NewReader(u.inflate)
+	return u
+}}
+
+// reset points the unpacker at packed, forgetting what it read before,
+// an input it failed on included.
+func (u *unpacker) reset(packed []byte) (*bufio.Reader, error) {
+	u.src.Reset(packed)
+	if err := u.inflate.(flate.Resetter).Reset(&u.src, nil); err != nil {
+		return nil, err
+	}
+	u.buf.Reset(u.inflate)
+	return u.buf, nil
+}

@@ -59,5 +59,10 @@ func TestUnpackObjectsRefusesCorruptInput(t *testing.T) {
 		if _, err := unpackObjects(bad); err == nil {
 			t.Errorf("unpackObjects(%q) succeeded", bad)
 		}
+		// The readers are reused: one that failed reads the next input
+		// as if new.
+		if got, err := unpackObjects(packed); err != nil || len(got) != 1 || got[0].GetKind() != "ConfigMap" {
+			t.Errorf("after unpackObjects(%q): unpackObjects(good) = %v, %v", bad, got, err)
+		}
 	}
 }
