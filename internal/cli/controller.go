@@ -205,6 +205,7 @@ func (o *serverOptions) run(ctx context.Context) error {
 	}
 	mgr, err := ctrl.NewManager(cfg, ctrl.Options{
 		Scheme:                        scheme,
+		MapperProvider:                schemeMappings(scheme),
 		Metrics:                       metricsserver.Options{BindAddress: o.metricsAddr, ExtraHandlers: o.profiles()},
 		HealthProbeBindAddress:        o.probeAddr,
 		LeaderElection:                o.leaderElect,

@@ -167,6 +167,7 @@ func (o *imageUpdaterCommand) run(ctx context.Context, cmd *cobra.Command) error
 	}
 	mgr, err := ctrl.NewManager(cfg, ctrl.Options{
 		Scheme:                        scheme,
+		MapperProvider:                schemeMappings(scheme),
 		Metrics:                       metricsserver.Options{BindAddress: o.server.metricsAddr},
 		HealthProbeBindAddress:        "0",
 		LeaderElection:                o.server.leaderElect,

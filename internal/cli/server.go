@@ -115,6 +115,7 @@ func (o *apiServerOptions) run(ctx context.Context) error {
 	}
 	mgr, err := ctrl.NewManager(cfg, ctrl.Options{
 		Scheme:                 scheme,
+		MapperProvider:         schemeMappings(scheme),
 		Metrics:                metricsserver.Options{BindAddress: o.metricsAddr},
 		HealthProbeBindAddress: o.probeAddr,
 		Cache:                  cacheOptions(o.namespace),
