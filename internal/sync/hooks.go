@@ -65,8 +65,7 @@ type Hook struct {
 // HookOf reads the hook annotations of obj. capstan's own annotation wins
 // over Helm's; a Helm crd-install hook is an ordinary object.
 func HookOf(obj *unstructured.Unstructured) Hook {
-	ann := obj.GetAnnotations()
-	if v, ok := ann[v1alpha1.AnnotationHook]; ok {
+	if v, ok := annotation(obj, v1alpha1.AnnotationHook); ok {
 		return parseHooks(v, func(name string) (Phase, bool, bool) {
 			if v1alpha1.HookType(name) == v1alpha1.HookTypeSkip {
 				return 0, true, true
@@ -75,7 +74,7 @@ func HookOf(obj *unstructured.Unstructured) Hook {
 			return p, false, ok
 		})
 	}
-	if v, ok := ann[v1alpha1.AnnotationHelmHook]; ok && strings.TrimSpace(v) != "crd-install" {
+	if v, ok := annotation(obj, v1alpha1.AnnotationHelmHook); ok && strings.TrimSpace(v) != "crd-install" {
 		return parseHooks(v, func(name string) (Phase, bool, bool) {
 			p, ok := helmHookPhases[name]
 			return p, !ok, true
@@ -106,15 +105,15 @@ func parseHooks(value string, classify func(string) (Phase, bool, bool)) Hook {
 // Helm's hook weight for Helm hooks, else 0. A value that is not an
 // integer counts as 0, as in Argo CD.
 func WaveOf(obj *unstructured.Unstructured) int {
-	ann := obj.GetAnnotations()
-	if v, ok := ann[v1alpha1.AnnotationSyncWave]; ok {
+	if v, ok := annotation(obj, v1alpha1.AnnotationSyncWave); ok {
 		if n, err := strconv.Atoi(strings.TrimSpace(v)); err == nil {
 			return n
 		}
 		return 0
 	}
-	if _, ok := ann[v1alpha1.AnnotationHelmHook]; ok {
-		if n, err := strconv.Atoi(strings.TrimSpace(ann[v1alpha1.AnnotationHelmHookWeight])); err == nil {
+	if _, ok := annotation(obj, v1alpha1.AnnotationHelmHook); ok {
+		weight, _ := annotation(obj, v1alpha1.AnnotationHelmHookWeight)
+		if n, err := strconv.Atoi(strings.TrimSpace(weight)); err == nil {
 			return n
 		}
 	}
@@ -162,3 +161,19 @@ func DeletePoliciesOf(obj *unstructured.Unstructured) []v1alpha1.HookDeletePolic
 
 // Runs reports whether the hook runs in phase p.
 func (h Hook) Runs(p Phase) bool { return slices.Contains(h.Phases, p) }
+
+// annotation is the annotation key of obj, read where obj holds it.
+// GetAnnotations copies all of them into a new map at each call, and each
+// pass of each Application asks each of its objects for several. As
+// there, a null value reads as present and empty; a value that is not a
+// string reads as absent.
+func annotation(obj *unstructured.Unstructured, key string) (string, bool) {
+	held, _, _ := unstructured.NestedFieldNoCopy(obj.Object, "metadata", "annotations")
+	annotations, _ := held.(map[string]any)
+	v, ok := annotations[key]
+	if !ok || v == nil {
+		return "", ok
+	}
+	s, ok := v.(string)
+	return s, ok
+}

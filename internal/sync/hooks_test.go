@@ -95,3 +95,29 @@ func TestDeletePoliciesOf(t *testing.T) {
 		})
 	}
 }
+
+// Annotations are read where the object holds them, as GetAnnotations
+// would read them, without copying them: a wave costs no allocation.
+func TestAnnotationReadsInPlace(t *testing.T) {
+	obj := &unstructured.Unstructured{Object: map[string]any{"metadata": map[string]any{"annotations": map[string]any{
+		"argocd.argoproj.io/sync-wave": "3", "empty": nil, "number": int64(1)}}}}
+	for _, tc := range []struct {
+		key, want string
+		ok        bool
+	}{
+		{"argocd.argoproj.io/sync-wave", "3", true},
+		{"empty", "", true},
+		{"number", "", false},
+		{"missing", "", false},
+	} {
+		if got, ok := annotation(obj, tc.key); got != tc.want || ok != tc.ok {
+			t.Errorf("annotation(%q) = %q, %v; want %q, %v", tc.key, got, ok, tc.want, tc.ok)
+		}
+	}
+	if got, ok := annotation(&unstructured.Unstructured{Object: map[string]any{}}, "missing"); got != "" || ok {
+		t.Errorf("without metadata: %q, %v", got, ok)
+	}
+	if n := testing.AllocsPerRun(100, func() { WaveOf(obj) }); n != 0 {
+		t.Errorf("WaveOf allocated %.0f times", n)
+	}
+}

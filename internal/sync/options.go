@@ -55,7 +55,7 @@ func ParseOptions(list []string) (Options, error) {
 // For returns the options that apply to obj: these, overridden by the
 // object's sync-options annotation (comma-separated), which wins.
 func (o Options) For(obj *unstructured.Unstructured) (Options, error) {
-	v, ok := obj.GetAnnotations()[v1alpha1.AnnotationSyncOptions]
+	v, ok := annotation(obj, v1alpha1.AnnotationSyncOptions)
 	if !ok {
 		return o, nil
 	}
