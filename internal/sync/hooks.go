@@ -164,16 +164,18 @@ func (h Hook) Runs(p Phase) bool { return slices.Contains(h.Phases, p) }
 
 // annotation is the annotation key of obj, read where obj holds it.
 // GetAnnotations copies all of them into a new map at each call, and each
-// pass of each Application asks each of its objects for several. As
-// there, a null value reads as present and empty; a value that is not a
-// string reads as absent.
+// pass of each Application asks each of its objects for several. It reads
+// them as GetAnnotations does: a null value is present and empty, and if
+// any value is neither a string nor null, the object has no annotations.
 func annotation(obj *unstructured.Unstructured, key string) (string, bool) {
 	held, _, _ := unstructured.NestedFieldNoCopy(obj.Object, "metadata", "annotations")
 	annotations, _ := held.(map[string]any)
-	v, ok := annotations[key]
-	if !ok || v == nil {
-		return "", ok
+	for _, v := range annotations {
+		if _, isString := v.(string); !isString && v != nil {
+			return "", false
+		}
 	}
-	s, ok := v.(string)
+	v, ok := annotations[key]
+	s, _ := v.(string)
 	return s, ok
 }

@@ -97,25 +97,32 @@ func TestDeletePoliciesOf(t *testing.T) {
 }
 
 // Annotations are read where the object holds them, as GetAnnotations
-// would read them, without copying them: a wave costs no allocation.
+// reads them, without copying them: a wave costs no allocation.
 func TestAnnotationReadsInPlace(t *testing.T) {
-	obj := &unstructured.Unstructured{Object: map[string]any{"metadata": map[string]any{"annotations": map[string]any{
-		"argocd.argoproj.io/sync-wave": "3", "empty": nil, "number": int64(1)}}}}
+	annotated := func(annotations map[string]any) *unstructured.Unstructured {
+		return &unstructured.Unstructured{Object: map[string]any{"metadata": map[string]any{"annotations": annotations}}}
+	}
+	obj := annotated(map[string]any{"argocd.argoproj.io/sync-wave": "3", "empty": nil})
 	for _, tc := range []struct {
+		obj       *unstructured.Unstructured
 		key, want string
 		ok        bool
 	}{
-		{"argocd.argoproj.io/sync-wave", "3", true},
-		{"empty", "", true},
-		{"number", "", false},
-		{"missing", "", false},
+		{obj, "argocd.argoproj.io/sync-wave", "3", true},
+		{obj, "empty", "", true},
+		{obj, "missing", "", false},
+		{&unstructured.Unstructured{Object: map[string]any{}}, "missing", "", false},
+		// One value that is not a string, and the object has none.
+		{annotated(map[string]any{"argocd.argoproj.io/sync-wave": "3", "number": int64(1)}), "argocd.argoproj.io/sync-wave", "", false},
 	} {
-		if got, ok := annotation(obj, tc.key); got != tc.want || ok != tc.ok {
-			t.Errorf("annotation(%q) = %q, %v; want %q, %v", tc.key, got, ok, tc.want, tc.ok)
+		got, ok := annotation(tc.obj, tc.key)
+		if got != tc.want || ok != tc.ok {
+			t.Errorf("annotation(%v, %q) = %q, %v; want %q, %v", tc.obj.Object, tc.key, got, ok, tc.want, tc.ok)
 		}
-	}
-	if got, ok := annotation(&unstructured.Unstructured{Object: map[string]any{}}, "missing"); got != "" || ok {
-		t.Errorf("without metadata: %q, %v", got, ok)
+		wantMap, wantOK := tc.obj.GetAnnotations()[tc.key]
+		if got != wantMap || ok != wantOK {
+			t.Errorf("annotation(%v, %q) = %q, %v; GetAnnotations reads %q, %v", tc.obj.Object, tc.key, got, ok, wantMap, wantOK)
+		}
 	}
 	if n := testing.AllocsPerRun(100, func() { WaveOf(obj) }); n != 0 {
 		t.Errorf("WaveOf allocated %.0f times", n)
