@@ -50,7 +50,7 @@ func packObjects(objects []*unstructured.Unstructured) ([]byte, error) {
 // some 40 KiB each with their window, are reused as the writers are.
 func unpackObjects(packed []byte) ([]*unstructured.Unstructured, error) {
 	u := unpackers.Get().(*unpacker)
-	defer unpackers.Put(u)
+	defer u.release()
 	r, err := u.reset(packed)
 	if err != nil {
 		return nil, err
@@ -110,6 +110,13 @@ var unpackers = sync.Pool{New: func() any {
 	u.buf = bufio.NewReader(u.inflate)
 	return u
 }}
+
+// release returns the unpacker to the pool, no longer holding packed: a
+// render the cache evicts is not kept alive by a reader at rest.
+func (u *unpacker) release() {
+	u.src.Reset(nil)
+	unpackers.Put(u)
+}
 
 // reset points the unpacker at packed, forgetting what it read before,
 // an input it failed on included.
