@@ -39,10 +39,14 @@ func TestHealthViewsFollowTheCachedVersion(t *testing.T) {
 	if h.get(web, "2") != nil {
 		t.Errorf("version 2 kept after version 3 was asked for")
 	}
-	// Forgotten, the older views are garbage, not only out of sight.
-	v0 := version(0)
-	older := weak.Make(v0)
-	h.put(web, v0)
+	// Forgotten, the older views are garbage, not only out of sight. The
+	// view is made in a function of its own, so that no variable of this
+	// one holds it.
+	older := func() weak.Pointer[healthView] {
+		v := version(0)
+		h.put(web, v)
+		return weak.Make(v)
+	}()
 	h.put(web, version(viewsKept+3))
 	if h.get(web, fmt.Sprint(viewsKept+3)) == nil {
 		t.Fatal("the newest version has no view")
