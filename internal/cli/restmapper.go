@@ -21,9 +21,8 @@ import (
 // for a kind it does not have: in a cold sync of 1000 Applications, those
 // questions made 7 % of what capstan allocated. The scheme's kinds are
 // built into Kubernetes or are capstan's own: no cluster changes their
-// resource or scope, so the first answer stands. Other kinds (none that
-// capstan's managers read today) are asked every time, since a CRD may
-// change.
+// resource or scope, so the first answer stands. Other kinds are asked
+// every time, since a CRD may change.
 func schemeMappings(scheme *runtime.Scheme) func(*rest.Config, *http.Client) (meta.RESTMapper, error) {
 	return func(cfg *rest.Config, hc *http.Client) (meta.RESTMapper, error) {
 		m, err := apiutil.NewDynamicRESTMapper(cfg, hc)
