@@ -253,6 +253,7 @@ func (b *bench) run(ctx context.Context) error {
 			continue
 		}
 		b.logf("== %s", phase.name)
+		b.phase.Store(&phase.name)
 		if err := b.framed(ctx, phase.label, phase.run); err != nil {
 			return fmt.Errorf("%s: %w", phase.name, err)
 		}

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -81,7 +82,7 @@ func TestRunTinyW1(t *testing.T) {
 	if n := len(res.Rounds); n > 0 && res.ColdSync != nil && res.Rounds[n-1].Ratio != res.ColdSync.Ratio {
 		t.Errorf("the last round (%+v) is not the full run's (ratio %.2f)", res.Rounds[n-1], res.ColdSync.Ratio)
 	}
-	for _, want := range []string{"median of 2 rounds", "R_max", "to all Synced+Healthy", "Git ls-remote", "1 app, webhook", "per changed app, status writes aside", "sync revision moved only", "polling", "reverted", "per object reverted", "start to /readyz", "peak (VmHWM)", "RssAnon / RssFile, idle", "heap profile, idle", "api server", "ceiling to all Available", "last Deployment Available", "Applications Synced+Healthy"} {
+	for _, want := range []string{"median of 2 rounds", "R_max", "to all Synced+Healthy", "Git ls-remote", "1 app, webhook", "per changed app, status writes aside", "sync revision moved only", "polling", "reverted", "per object reverted", "start to /readyz", "peak (VmHWM)", "phase of the top sample", "RssAnon / RssFile, idle", "heap profile, idle", "api server", "ceiling to all Available", "last Deployment Available", "Applications Synced+Healthy"} {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("the table lacks %q:\n%s", want, out.String())
 		}
@@ -144,8 +145,11 @@ func checkFigures(t *testing.T, r *Result) {
 	if x := r.Restart; x == nil || x.ReadySeconds <= 0 || x.ReconciledSeconds < x.ReadySeconds {
 		t.Errorf("restart: %+v", x)
 	}
+	// The first process is followed from its cold sync to its restart.
+	followed := []string{"cold sync", "idle", "change through the webhook", "drift", "restart"}
 	if m := r.Memory; m == nil || m.PeakBytes <= 0 || m.SteadyBytes <= 0 || m.RestartPeakBytes <= 0 || m.BudgetBytes <= 0 ||
-		m.SelfPeakBytes <= 0 || m.SelfPeakBytes > m.PeakBytes || m.PeakPSSBytes <= 0 {
+		m.SelfPeakBytes <= 0 || m.SelfPeakBytes > m.PeakBytes || m.PeakPSSBytes <= 0 ||
+		!slices.Contains(followed, m.PeakPhase) || !slices.Contains(followed, m.SelfPeakPhase) {
 		t.Errorf("memory: %+v", m)
 	} else {
 		for name, s := range map[string]RSS{"peak": m.Peak, "steady": m.Steady, "restart": m.Restart} {

@@ -29,6 +29,8 @@ func (b *bench) memory(ctx context.Context) error {
 		BudgetBytes:      memoryBase + memoryPerObject*int64(len(b.apps)*ObjectsPerApp),
 		SelfPeakBytes:    b.peakSelf,
 		PeakPSSBytes:     b.peakPSS,
+		PeakPhase:        b.peakPhase,
+		SelfPeakPhase:    b.selfPeakPhase,
 		Peak:             rssOf(b.peakSample),
 		Steady:           rssOf(b.steady),
 		Restart:          rssOf(mem),

@@ -61,13 +61,17 @@ func (b *bench) heapProfile(ctx context.Context, name string) (string, error) {
 // whenever VmRSS passes the last profiled size by peakStep, the profile
 // is taken again.
 type peakWatch struct {
-	mu      sync.Mutex
-	top     memory // highest VmRSS sample, with its breakdown
-	topPSS  int64  // highest PSS sampled
-	profile string // heap profile taken closest to that peak
-	err     error
-	stop    context.CancelFunc
-	done    chan struct{}
+	mu     sync.Mutex
+	top    memory // highest VmRSS sample, with its breakdown
+	topPSS int64  // highest PSS sampled
+	// The phases in which the highest VmRSS, and the highest VmRSS of
+	// capstan alone, were sampled.
+	topPhase, selfTopPhase string
+	selfTop                int64
+	profile                string // heap profile taken closest to that peak
+	err                    error
+	stop                   context.CancelFunc
+	done                   chan struct{}
 }
 
 // peakStep is how much VmRSS must grow before the peak heap profile is
@@ -92,9 +96,13 @@ func (b *bench) watchPeak(ctx context.Context, name string) *peakWatch {
 			if err != nil {
 				continue // capstan's exit is reported by the phase
 			}
+			phase := *b.phase.Load()
 			w.mu.Lock()
 			if m.RSS > w.top.RSS {
-				w.top = m
+				w.top, w.topPhase = m, phase
+			}
+			if m.SelfRSS > w.selfTop {
+				w.selfTop, w.selfTopPhase = m.SelfRSS, phase
 			}
 			w.topPSS = max(w.topPSS, m.PSS)
 			w.mu.Unlock()
@@ -124,6 +132,14 @@ func (w *peakWatch) result() (memory, int64, string, error) {
 	return w.top, w.topPSS, w.profile, w.err
 }
 
+// phases returns the phases in which the highest VmRSS, and capstan's own
+// highest VmRSS, were sampled; call it after result.
+func (w *peakWatch) phases() (top, self string) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.topPhase, w.selfTopPhase
+}
+
 // saveProfile records a saved profile's path for the report.
 func (b *bench) saveProfile(moment, path string) {
 	if path == "" {
@@ -143,13 +159,14 @@ func (b *bench) peakResult() error {
 		return nil
 	}
 	top, topPSS, path, err := b.peak.result()
+	b.peakPhase, b.selfPeakPhase = b.peak.phases()
 	b.peak = nil
 	if err != nil {
 		return fmt.Errorf("heap profile at the peak: %w", err)
 	}
 	b.peakSample, b.peakPSS = top, topPSS
 	b.saveProfile("peak", path)
-	b.logf("highest VmRSS sampled %.1f MiB (RssAnon %.1f, RssFile %.1f, %d render workers); highest PSS %.1f MiB",
-		mib(top.RSS), mib(top.Anon), mib(top.File), top.Workers, mib(topPSS))
+	b.logf("highest VmRSS sampled %.1f MiB in %s (RssAnon %.1f, RssFile %.1f, %d render workers); capstan's own highest in %s; highest PSS %.1f MiB",
+		mib(top.RSS), b.peakPhase, mib(top.Anon), mib(top.File), top.Workers, b.selfPeakPhase, mib(topPSS))
 	return nil
 }

@@ -336,6 +336,12 @@ type Memory struct {
 	// counts the pages they share (the binary's) once.
 	SelfPeakBytes int64 `json:"selfPeakBytes"`
 	PeakPSSBytes  int64 `json:"peakPssBytes"`
+	// PeakPhase names the phase in which the highest VmRSS of the first
+	// process and its workers was sampled; SelfPeakPhase the phase of
+	// the highest VmRSS of that process alone. A sample every 250 ms
+	// can miss the exact top that VmHWM keeps, not the phase it came in.
+	PeakPhase     string `json:"peakPhase"`
+	SelfPeakPhase string `json:"selfPeakPhase"`
 	// Resident memory split into RssAnon (heap, stacks) and RssFile
 	// (mostly the binary's text): at the highest VmRSS sampled of the
 	// first process (every 250 ms, cold sync to restart), at the end of

@@ -8,6 +8,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"time"
 )
 
@@ -36,12 +37,17 @@ type bench struct {
 	// became Available.
 	deployArr *arrivals
 
-	steady     memory     // at the end of the idle window
-	peakHWM    int64      // VmHWM of the first capstan process
-	peakSample memory     // highest VmRSS sampled of the first process
-	peakPSS    int64      // highest PSS sampled of the first process
-	peakSelf   int64      // VmHWM of the first capstan process alone
-	peak       *peakWatch // follows the first process from cold sync to restart
+	steady     memory // at the end of the idle window
+	peakHWM    int64  // VmHWM of the first capstan process
+	peakSample memory // highest VmRSS sampled of the first process
+	peakPSS    int64  // highest PSS sampled of the first process
+	peakSelf   int64  // VmHWM of the first capstan process alone
+	// peakPhase and selfPeakPhase name the phases of the highest VmRSS
+	// sampled of the first process, with its workers and alone.
+	peakPhase, selfPeakPhase string
+	peak                     *peakWatch // follows the first process from cold sync to restart
+	// phase is the name of the phase running, for the peak's sample.
+	phase atomic.Pointer[string]
 	// heapProfiles are the saved heap profiles by moment ("peak", "idle").
 	heapProfiles map[string]string
 }
