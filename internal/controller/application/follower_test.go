@@ -3,11 +3,15 @@ package application
 import (
 	"context"
 	"testing"
+	"time"
 
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/util/wait"
 	"k8s.io/utils/clock"
+	"sigs.k8s.io/controller-runtime/pkg/cache"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/event"
 
@@ -27,6 +31,35 @@ func directClient(t *testing.T) client.Client {
 	return cl
 }
 
+// cachedClient reads the control-plane namespace through a started cache,
+// as a replica's client does, and writes directly.
+func cachedClient(t *testing.T) client.Client {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	scheme := runtime.NewScheme()
+	if err := v1alpha1.AddToScheme(scheme); err != nil {
+		t.Fatal(err)
+	}
+	cfg := env.Config()
+	c, err := cache.New(cfg, cache.Options{Scheme: scheme, DefaultNamespaces: map[string]cache.Config{controlPlane: {}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		if err := c.Start(ctx); err != nil {
+			t.Errorf("cache: %v", err)
+		}
+	}()
+	t.Cleanup(func() { cancel(); <-done })
+	cl, err := client.New(cfg, client.Options{Scheme: scheme, Cache: &client.CacheOptions{Reader: c}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return cl
+}
+
 // A follower's webhook asks the leader, through the refresh annotation, to
 // look at exactly the Applications the push concerns.
 func TestFollowerPassesAPushToTheLeader(t *testing.T) {
@@ -34,6 +67,9 @@ func TestFollowerPassesAPushToTheLeader(t *testing.T) {
 	cl := directClient(t)
 	pushed := seedApp("follower-pushed", "https://git.example.com/team/shop.git", "shop")
 	other := seedApp("follower-other", "https://git.example.com/team/other.git", "other")
+	// A list out of the cache copies each Application's struct, not its
+	// maps: an annotation makes one the cache's object shares.
+	pushed.Annotations = map[string]string{"team": "shop"}
 	for _, app := range []*v1alpha1.Application{pushed, other} {
 		app.Spec.SyncPolicy = nil
 		if err := cl.Create(ctx, app); err != nil {
@@ -45,7 +81,24 @@ func TestFollowerPassesAPushToTheLeader(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	r := &Reconciler{Client: cl, Opts: Options{Namespace: controlPlane}, Fetcher: &source.Fetcher{Git: git}, Clock: clock.RealClock{},
+	// Through a cache, as in a replica: Refresh reads the cache's own
+	// objects, and must leave them as they are.
+	cached := cachedClient(t)
+	seen := &v1alpha1.Application{}
+	if err := wait.PollUntilContextTimeout(ctx, 20*time.Millisecond, 10*time.Second, true, func(ctx context.Context) (bool, error) {
+		var list v1alpha1.ApplicationList
+		err := cached.List(ctx, &list, client.InNamespace(controlPlane), client.UnsafeDisableDeepCopy)
+		for i := range list.Items {
+			if list.Items[i].Name == pushed.Name {
+				seen = &list.Items[i]
+			}
+		}
+		return seen.Name != "", err
+	}); err != nil {
+		t.Fatalf("the cache never held %s: %v", pushed.Name, err)
+	}
+	version := seen.ResourceVersion
+	r := &Reconciler{Client: cached, Opts: Options{Namespace: controlPlane}, Fetcher: &source.Fetcher{Git: git}, Clock: clock.RealClock{},
 		Elected: make(chan struct{}), refreshes: make(chan event.GenericEvent, 1)}
 	n, err := r.Refresh(ctx, source.Push{URLs: []string{"https://git.example.com/team/shop"}, Ref: "refs/heads/main", DefaultBranch: "main"})
 	if err != nil || n != 1 {
@@ -53,6 +106,9 @@ func TestFollowerPassesAPushToTheLeader(t *testing.T) {
 	}
 	if len(r.refreshes) != 0 {
 		t.Error("a follower queued the refresh itself")
+	}
+	if _, annotated := seen.Annotations[v1alpha1.AnnotationRefresh]; annotated || seen.ResourceVersion != version {
+		t.Errorf("the refresh was written into the cache's object: version %s, was %s; annotations %v", seen.ResourceVersion, version, seen.Annotations)
 	}
 	for name, want := range map[string]bool{"follower-pushed": true, "follower-other": false} {
 		app := &v1alpha1.Application{}

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/event"
@@ -30,8 +31,12 @@ func (r *Reconciler) Refresh(ctx context.Context, push source.Push) (int, error)
 	if r.refreshes == nil {
 		return 0, errors.New("the Application controller is not set up")
 	}
+	// The cache's own objects, not copies of all of them: a push
+	// concerns every Application of its repository, and the queue, its
+	// predicates and requestRefresh only read them (the informer hands
+	// its event handlers the same objects).
 	var apps v1alpha1.ApplicationList
-	if err := r.Client.List(ctx, &apps, client.InNamespace(r.Opts.Namespace)); err != nil {
+	if err := r.Client.List(ctx, &apps, client.InNamespace(r.Opts.Namespace), client.UnsafeDisableDeepCopy); err != nil {
 		return 0, fmt.Errorf("list Applications: %w", err)
 	}
 	var touched, untouched, elsewhere []*v1alpha1.Application
@@ -135,7 +140,10 @@ func (r *Reconciler) leading() bool {
 // removes.
 func (r *Reconciler) requestRefresh(ctx context.Context, app *v1alpha1.Application) error {
 	patch := fmt.Sprintf(`{"metadata":{"annotations":{%q:%q}}}`, v1alpha1.AnnotationRefresh, "normal")
-	if err := r.Client.Patch(ctx, app, client.RawPatch(types.MergePatchType, []byte(patch))); err != nil {
+	// The answer is read into an Application of its own: app may be the
+	// cache's.
+	written := &v1alpha1.Application{ObjectMeta: metav1.ObjectMeta{Namespace: app.Namespace, Name: app.Name}}
+	if err := r.Client.Patch(ctx, written, client.RawPatch(types.MergePatchType, []byte(patch))); err != nil {
 		return fmt.Errorf("request a refresh of Application %s: %w", app.Name, err)
 	}
 	return nil

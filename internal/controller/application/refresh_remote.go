@@ -21,8 +21,9 @@ type RemoteRefresher struct {
 // Refresh asks for a refresh of every Application push concerns and says
 // how many.
 func (rr RemoteRefresher) Refresh(ctx context.Context, push source.Push) (int, error) {
+	// Read only, as the controller's Refresh reads them.
 	var apps v1alpha1.ApplicationList
-	if err := rr.Client.List(ctx, &apps, client.InNamespace(rr.Namespace)); err != nil {
+	if err := rr.Client.List(ctx, &apps, client.InNamespace(rr.Namespace), client.UnsafeDisableDeepCopy); err != nil {
 		return 0, fmt.Errorf("list Applications: %w", err)
 	}
 	r := &Reconciler{Client: rr.Client}
