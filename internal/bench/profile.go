@@ -96,7 +96,10 @@ func (b *bench) watchPeak(ctx context.Context, name string) *peakWatch {
 			if err != nil {
 				continue // capstan's exit is reported by the phase
 			}
-			phase := *b.phase.Load()
+			phase := ""
+			if p := b.phase.Load(); p != nil {
+				phase = *p
+			}
 			w.mu.Lock()
 			if m.RSS > w.top.RSS {
 				w.top, w.topPhase = m, phase

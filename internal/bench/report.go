@@ -158,7 +158,9 @@ func rows(r *Result) []row {
 		add("", "steady (VmRSS, idle)", fmt.Sprintf("%.1f MiB", mib(m.SteadyBytes)), fmt.Sprintf("≤ %.1f MiB", mib(m.BudgetBytes)), new(m.SteadyBytes <= m.BudgetBytes))
 		add("", "peak after restart", fmt.Sprintf("%.1f MiB", mib(m.RestartPeakBytes)), fmt.Sprintf("≤ %.1f MiB", mib(m.BudgetBytes)), new(m.RestartPeakBytes <= m.BudgetBytes))
 		add("", "  capstan alone, peak (VmHWM)", fmt.Sprintf("%.1f MiB", mib(m.SelfPeakBytes)), "", nil)
-		add("", "  phase of the top sample", fmt.Sprintf("%s (capstan alone: %s)", m.PeakPhase, m.SelfPeakPhase), "", nil)
+		if m.PeakPhase != "" {
+			add("", "  phase of the top sample", fmt.Sprintf("%s (capstan alone: %s)", m.PeakPhase, m.SelfPeakPhase), "", nil)
+		}
 		// PSS counts once the pages capstan and its workers share.
 		add("", "peak, shared pages once (PSS)", fmt.Sprintf("%.1f MiB", mib(m.PeakPSSBytes)), "", nil)
 		// RssFile is mostly the binary's text, RssAnon the Go heap and stacks.

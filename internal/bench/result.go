@@ -338,8 +338,9 @@ type Memory struct {
 	PeakPSSBytes  int64 `json:"peakPssBytes"`
 	// PeakPhase names the phase in which the highest VmRSS of the first
 	// process and its workers was sampled; SelfPeakPhase the phase of
-	// the highest VmRSS of that process alone. A sample every 250 ms
-	// can miss the exact top that VmHWM keeps, not the phase it came in.
+	// the highest VmRSS of that process alone. They are the phases of the
+	// highest samples, one every 250 ms: a shorter top in another phase
+	// may set VmHWM unsampled.
 	PeakPhase     string `json:"peakPhase"`
 	SelfPeakPhase string `json:"selfPeakPhase"`
 	// Resident memory split into RssAnon (heap, stacks) and RssFile
