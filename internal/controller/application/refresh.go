@@ -31,10 +31,10 @@ func (r *Reconciler) Refresh(ctx context.Context, push source.Push) (int, error)
 	if r.refreshes == nil {
 		return 0, errors.New("the Application controller is not set up")
 	}
-	// The cache's own objects, not copies of all of them: a push
-	// concerns every Application of its repository, and the queue, its
-	// predicates and requestRefresh only read them (the informer hands
-	// its event handlers the same objects).
+	// Not deep copies: each item is a copy of the cached struct that
+	// shares its maps and slices. A push concerns every Application of
+	// its repository, and the queue, its predicates and requestRefresh
+	// only read them.
 	var apps v1alpha1.ApplicationList
 	if err := r.Client.List(ctx, &apps, client.InNamespace(r.Opts.Namespace), client.UnsafeDisableDeepCopy); err != nil {
 		return 0, fmt.Errorf("list Applications: %w", err)
