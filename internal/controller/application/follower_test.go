@@ -68,7 +68,8 @@ func TestFollowerPassesAPushToTheLeader(t *testing.T) {
 	pushed := seedApp("follower-pushed", "https://git.example.com/team/shop.git", "shop")
 	other := seedApp("follower-other", "https://git.example.com/team/other.git", "other")
 	// A list out of the cache copies each Application's struct, not its
-	// maps: an annotation makes one the cache's object shares.
+	// maps: with an annotation, the listed struct shares its annotations
+	// map with the cache's object.
 	pushed.Annotations = map[string]string{"team": "shop"}
 	for _, app := range []*v1alpha1.Application{pushed, other} {
 		app.Spec.SyncPolicy = nil

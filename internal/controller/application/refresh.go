@@ -140,8 +140,8 @@ func (r *Reconciler) leading() bool {
 // removes.
 func (r *Reconciler) requestRefresh(ctx context.Context, app *v1alpha1.Application) error {
 	patch := fmt.Sprintf(`{"metadata":{"annotations":{%q:%q}}}`, v1alpha1.AnnotationRefresh, "normal")
-	// The answer is read into an Application of its own: app may be the
-	// cache's.
+	// The answer is read into an Application of its own: app may share
+	// its maps with the cache's object.
 	written := &v1alpha1.Application{ObjectMeta: metav1.ObjectMeta{Namespace: app.Namespace, Name: app.Name}}
 	if err := r.Client.Patch(ctx, written, client.RawPatch(types.MergePatchType, []byte(patch))); err != nil {
 		return fmt.Errorf("request a refresh of Application %s: %w", app.Name, err)
