@@ -11,43 +11,41 @@ import (
 	"io"
 	"sync"
 
+	kflate "github.com/klauspost/compress/flate"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	utiljson "k8s.io/apimachinery/pkg/util/json"
 )
 
 // packObjects writes objects as JSON, each after its length, into one
-// flate stream. A writer costs some hundreds of KiB to make: they are
-// reused.
+// flate stream. The stream is compressed in one call that keeps no state
+// between calls (klauspost/compress's stateless deflate): it borrows some
+// 280 KiB of tables while it runs, where a flate.Writer holds more than
+// 1 MiB, and the cache's writers run in every worker at once when a push
+// moves a thousand Applications (docs/performance.md, "Memory on
+// 2026-12-04").
 func packObjects(objects []*unstructured.Unstructured) ([]byte, error) {
-	var buf bytes.Buffer
-	w := flateWriters.Get().(*flate.Writer)
-	defer flateWriters.Put(w)
-	w.Reset(&buf)
+	var raw bytes.Buffer
 	var n [binary.MaxVarintLen64]byte
-	if _, err := w.Write(n[:binary.PutUvarint(n[:], uint64(len(objects)))]); err != nil {
-		return nil, err
-	}
+	raw.Write(n[:binary.PutUvarint(n[:], uint64(len(objects)))])
 	for _, o := range objects {
 		data, err := json.Marshal(o.Object)
 		if err != nil {
 			return nil, fmt.Errorf("%s %s: %w", o.GetKind(), o.GetName(), err)
 		}
-		if _, err := w.Write(n[:binary.PutUvarint(n[:], uint64(len(data)))]); err != nil {
-			return nil, err
-		}
-		if _, err := w.Write(data); err != nil {
-			return nil, err
-		}
+		raw.Write(n[:binary.PutUvarint(n[:], uint64(len(data)))])
+		raw.Write(data)
 	}
-	if err := w.Close(); err != nil {
+	var packed bytes.Buffer
+	packed.Grow(raw.Len()/2 + 64)
+	if err := kflate.StatelessDeflate(&packed, raw.Bytes(), true, nil); err != nil {
 		return nil, err
 	}
-	return bytes.Clone(buf.Bytes()), nil
+	return bytes.Clone(packed.Bytes()), nil
 }
 
 // unpackObjects reads what packObjects wrote, as fresh objects. Every
 // pass of an Application reads its render from the cache: the readers,
-// some 40 KiB each with their window, are reused as the writers are.
+// some 40 KiB each with their window, are reused.
 func unpackObjects(packed []byte) ([]*unstructured.Unstructured, error) {
 	u := unpackers.Get().(*unpacker)
 	defer u.release()
@@ -89,13 +87,6 @@ func unpackObjects(packed []byte) ([]*unstructured.Unstructured, error) {
 	}
 	return out, nil
 }
-
-var flateWriters = sync.Pool{New: func() any {
-	// BestSpeed: a cache entry is written once per render, and most of
-	// the saving is already there.
-	w, _ := flate.NewWriter(nil, flate.BestSpeed)
-	return w
-}}
 
 // unpacker is a flate reader and its buffer, ready for another input.
 type unpacker struct {

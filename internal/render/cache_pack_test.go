@@ -1,6 +1,7 @@
 package render
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 
@@ -20,6 +21,9 @@ func TestPackObjectsRoundTrip(t *testing.T) {
 			{Object: map[string]any{"apiVersion": "apps/v1", "kind": "Deployment", "metadata": map[string]any{"name": "b"},
 				"spec": map[string]any{"replicas": int64(3), "ratio": 0.5, "paused": false, "list": []any{int64(1), "two", nil}}}},
 		}},
+		// The stream is compressed in blocks of at most 32 KiB: a render
+		// of several hundred KiB spans many.
+		{name: "larger than a block", objects: manyConfigMaps(40)},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			packed, err := packObjects(tc.objects)
@@ -37,6 +41,21 @@ func TestPackObjectsRoundTrip(t *testing.T) {
 	}
 }
 
+// manyConfigMaps returns n ConfigMaps of some 10 KB each, every one with
+// its own content, as a large chart renders them.
+func manyConfigMaps(n int) []*unstructured.Unstructured {
+	out := make([]*unstructured.Unstructured, n)
+	for i := range out {
+		var b strings.Builder
+		for j := range 400 {
+			fmt.Fprintf(&b, "line %d of map %d\n", j*7919%1000, i)
+		}
+		out[i] = &unstructured.Unstructured{Object: map[string]any{"apiVersion": "v1", "kind": "ConfigMap",
+			"metadata": map[string]any{"name": fmt.Sprintf("cm-%d", i)}, "data": map[string]any{"config": b.String()}}}
+	}
+	return out
+}
+
 func TestPackObjectsCompresses(t *testing.T) {
 	cm := &unstructured.Unstructured{Object: map[string]any{"apiVersion": "v1", "kind": "ConfigMap",
 		"metadata": map[string]any{"name": "a", "labels": map[string]any{"app.kubernetes.io/name": "web"}},
@@ -47,6 +66,23 @@ func TestPackObjectsCompresses(t *testing.T) {
 	}
 	if len(packed) > 400 {
 		t.Errorf("two repetitive ConfigMaps of 2.2 KB packed into %d bytes", len(packed))
+	}
+	// Across blocks too: a large render keeps most of the saving.
+	many := manyConfigMaps(40)
+	var raw int
+	for _, o := range many {
+		data, err := o.MarshalJSON()
+		if err != nil {
+			t.Fatal(err)
+		}
+		raw += len(data)
+	}
+	packed, err = packObjects(many)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(packed) > raw/3 {
+		t.Errorf("40 ConfigMaps of %d bytes in all packed into %d bytes", raw, len(packed))
 	}
 }
 
