@@ -121,3 +121,69 @@ func TestFollowerPassesAPushToTheLeader(t *testing.T) {
 		}
 	}
 }
+
+// The leader queues at once the Applications whose files a push changed,
+// and the others of the repository untouchedDelay later, each with what
+// the queue and the shard's predicate read.
+func TestLeaderQueuesWhatAPushChangedFirst(t *testing.T) {
+	ctx := context.Background()
+	cl := directClient(t)
+	repo := "https://git.example.com/team/leader-queue.git"
+	changed := seedApp("leader-changed", repo, "leader-changed")
+	unchanged := seedApp("leader-unchanged", repo, "leader-unchanged")
+	unchanged.Spec.Source.Path = "elsewhere"
+	unchanged.Spec.Destination = v1alpha1.ApplicationDestination{Name: "in-cluster", Namespace: "leader-unchanged"}
+	for _, app := range []*v1alpha1.Application{changed, unchanged} {
+		app.Spec.SyncPolicy = nil
+		if err := cl.Create(ctx, app); err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { _ = cl.Delete(context.Background(), app) })
+	}
+	git, err := source.NewGit(source.GitOptions{CacheDir: t.TempDir(), AllowFileRepositories: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cached := cachedClient(t)
+	if err := wait.PollUntilContextTimeout(ctx, 20*time.Millisecond, 10*time.Second, true, func(ctx context.Context) (bool, error) {
+		var list v1alpha1.ApplicationList
+		err := cached.List(ctx, &list, client.InNamespace(controlPlane))
+		found := 0
+		for _, app := range list.Items {
+			if app.Name == changed.Name || app.Name == unchanged.Name {
+				found++
+			}
+		}
+		return found == 2, err
+	}); err != nil {
+		t.Fatalf("the cache never held both Applications: %v", err)
+	}
+	r := &Reconciler{Client: cached, Opts: Options{Namespace: controlPlane}, Fetcher: &source.Fetcher{Git: git}, Clock: clock.RealClock{},
+		refreshes: make(chan event.GenericEvent, 4)}
+	pushed := time.Now()
+	n, err := r.Refresh(ctx, source.Push{URLs: []string{repo}, Ref: "refs/heads/main", DefaultBranch: "main", Files: []string{"guestbook/deploy.yaml"}})
+	if err != nil || n != 2 {
+		t.Fatalf("Refresh = %d, %v; want 2 Applications", n, err)
+	}
+	next := func() *v1alpha1.Application {
+		t.Helper()
+		select {
+		case e := <-r.refreshes:
+			return e.Object.(*v1alpha1.Application)
+		case <-time.After(untouchedDelay + 10*time.Second):
+			t.Fatal("nothing was queued")
+			return nil
+		}
+	}
+	if got := next(); got.Name != changed.Name || time.Since(pushed) >= untouchedDelay {
+		t.Errorf("first queued %s after %s; want %s at once", got.Name, time.Since(pushed), changed.Name)
+	}
+	got := next()
+	if waited := time.Since(pushed); waited < untouchedDelay {
+		t.Errorf("%s was queued after %s, before the changed ones had %s", got.Name, waited, untouchedDelay)
+	}
+	if got.Namespace != controlPlane || got.Name != unchanged.Name || got.Spec.Destination != unchanged.Spec.Destination {
+		t.Errorf("queued %s/%s to %+v; want %s/%s to %+v", got.Namespace, got.Name, got.Spec.Destination,
+			controlPlane, unchanged.Name, unchanged.Spec.Destination)
+	}
+}

@@ -75,10 +75,18 @@ func (r *Reconciler) Refresh(ctx context.Context, push source.Push) (int, error)
 		}
 	}
 	if len(untouched) > 0 {
+		// What waits keeps only what the queue reads (the name, and the
+		// destination the shard's predicate reads), not the list: its
+		// thousand Applications of about 1 KiB each would stay alive
+		// until then, in a push's busiest seconds.
+		later := make([]queued, len(untouched))
+		for i, app := range untouched {
+			later[i] = queued{key: client.ObjectKeyFromObject(app), destination: app.Spec.Destination}
+		}
 		time.AfterFunc(untouchedDelay, func() {
-			for _, app := range untouched {
+			for _, q := range later {
 				select {
-				case r.refreshes <- event.GenericEvent{Object: app}:
+				case r.refreshes <- event.GenericEvent{Object: q.application()}:
 				case <-time.After(time.Minute): // the controller stopped
 					return
 				}
@@ -86,6 +94,21 @@ func (r *Reconciler) Refresh(ctx context.Context, push source.Push) (int, error)
 		})
 	}
 	return len(touched) + len(untouched) + len(elsewhere), nil
+}
+
+// queued is an Application waiting to be queued: its key, and its
+// destination, which tells its shard.
+type queued struct {
+	key         client.ObjectKey
+	destination v1alpha1.ApplicationDestination
+}
+
+// application is the Application the queue and its predicates are given:
+// the controller reads the whole one from its cache when it reconciles.
+func (q queued) application() *v1alpha1.Application {
+	app := &v1alpha1.Application{Spec: v1alpha1.ApplicationSpec{Destination: q.destination}}
+	app.Namespace, app.Name = q.key.Namespace, q.key.Name
+	return app
 }
 
 // untouchedDelay is how long the Applications a push concerns but whose
