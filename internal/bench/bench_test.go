@@ -82,7 +82,7 @@ func TestRunTinyW1(t *testing.T) {
 	if n := len(res.Rounds); n > 0 && res.ColdSync != nil && res.Rounds[n-1].Ratio != res.ColdSync.Ratio {
 		t.Errorf("the last round (%+v) is not the full run's (ratio %.2f)", res.Rounds[n-1], res.ColdSync.Ratio)
 	}
-	for _, want := range []string{"median of 2 rounds", "R_max", "to all Synced+Healthy", "Git ls-remote", "1 app, webhook", "per changed app, status writes aside", "sync revision moved only", "polling", "reverted", "per object reverted", "start to /readyz", "peak (VmHWM)", "phase of the top sample", "RssAnon / RssFile, idle", "heap profile, idle", "api server", "ceiling to all Available", "last Deployment Available", "Applications Synced+Healthy"} {
+	for _, want := range []string{"median of 2 rounds", "R_max", "to all Synced+Healthy", "Git ls-remote", "1 app, webhook", "per changed app, status writes aside", "sync revision moved only", "polling", "reverted", "per object reverted", "start to /readyz", "peak (VmHWM)", "phase of the top sample", "top sample by phase", "RssAnon / RssFile, idle", "heap profile, idle", "api server", "ceiling to all Available", "last Deployment Available", "Applications Synced+Healthy"} {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("the table lacks %q:\n%s", want, out.String())
 		}
@@ -152,6 +152,21 @@ func checkFigures(t *testing.T, r *Result) {
 		!slices.Contains(followed, m.PeakPhase) || !slices.Contains(followed, m.SelfPeakPhase) {
 		t.Errorf("memory: %+v", m)
 	} else {
+		// Each phase's own top, in the order they ran; the highest of
+		// them is in the phase named as capstan's own top.
+		var highest PhasePeak
+		for i, p := range m.SelfPeakByPhase {
+			if !slices.Contains(followed, p.Phase) || p.SelfRSSBytes <= 0 || p.SelfRSSBytes > m.SelfPeakBytes ||
+				i > 0 && slices.Index(followed, p.Phase) <= slices.Index(followed, m.SelfPeakByPhase[i-1].Phase) {
+				t.Errorf("memory by phase: %+v", m.SelfPeakByPhase)
+			}
+			if p.SelfRSSBytes > highest.SelfRSSBytes {
+				highest = p
+			}
+		}
+		if highest.Phase != m.SelfPeakPhase {
+			t.Errorf("capstan's own top sample in %s, but the highest by phase is %+v", m.SelfPeakPhase, highest)
+		}
 		for name, s := range map[string]RSS{"peak": m.Peak, "steady": m.Steady, "restart": m.Restart} {
 			if s.AnonBytes <= 0 || s.FileBytes <= 0 || s.AnonBytes+s.FileBytes > s.RSSBytes {
 				t.Errorf("memory, %s: RssAnon/RssFile not read: %+v", name, s)

@@ -31,6 +31,7 @@ func (b *bench) memory(ctx context.Context) error {
 		PeakPSSBytes:     b.peakPSS,
 		PeakPhase:        b.peakPhase,
 		SelfPeakPhase:    b.selfPeakPhase,
+		SelfPeakByPhase:  b.selfPeakByPhase,
 		Peak:             rssOf(b.peakSample),
 		Steady:           rssOf(b.steady),
 		Restart:          rssOf(mem),

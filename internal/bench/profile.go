@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"sync"
 	"time"
 )
@@ -68,10 +69,13 @@ type peakWatch struct {
 	// capstan alone, were sampled.
 	topPhase, selfTopPhase string
 	selfTop                int64
-	profile                string // heap profile taken closest to that peak
-	err                    error
-	stop                   context.CancelFunc
-	done                   chan struct{}
+	// selfByPhase is the highest VmRSS of capstan alone sampled in each
+	// phase, in the order the phases came.
+	selfByPhase []PhasePeak
+	profile     string // heap profile taken closest to that peak
+	err         error
+	stop        context.CancelFunc
+	done        chan struct{}
 }
 
 // peakStep is how much VmRSS must grow before the peak heap profile is
@@ -107,6 +111,11 @@ func (b *bench) watchPeak(ctx context.Context, name string) *peakWatch {
 			if m.SelfRSS > w.selfTop {
 				w.selfTop, w.selfTopPhase = m.SelfRSS, phase
 			}
+			if n := len(w.selfByPhase); n == 0 || w.selfByPhase[n-1].Phase != phase {
+				w.selfByPhase = append(w.selfByPhase, PhasePeak{Phase: phase})
+			}
+			last := &w.selfByPhase[len(w.selfByPhase)-1]
+			last.SelfRSSBytes = max(last.SelfRSSBytes, m.SelfRSS)
 			w.topPSS = max(w.topPSS, m.PSS)
 			w.mu.Unlock()
 			if !b.opts.HeapProfiles || float64(m.RSS) < peakStep*float64(profiled) {
@@ -136,11 +145,12 @@ func (w *peakWatch) result() (memory, int64, string, error) {
 }
 
 // phases returns the phases in which the highest VmRSS, and capstan's own
-// highest VmRSS, were sampled; call it after result.
-func (w *peakWatch) phases() (top, self string) {
+// highest VmRSS, were sampled, and capstan's own highest in each phase;
+// call it after result.
+func (w *peakWatch) phases() (top, self string, byPhase []PhasePeak) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	return w.topPhase, w.selfTopPhase
+	return w.topPhase, w.selfTopPhase, slices.Clone(w.selfByPhase)
 }
 
 // saveProfile records a saved profile's path for the report.
@@ -162,7 +172,7 @@ func (b *bench) peakResult() error {
 		return nil
 	}
 	top, topPSS, path, err := b.peak.result()
-	b.peakPhase, b.selfPeakPhase = b.peak.phases()
+	b.peakPhase, b.selfPeakPhase, b.selfPeakByPhase = b.peak.phases()
 	b.peak = nil
 	if err != nil {
 		return fmt.Errorf("heap profile at the peak: %w", err)

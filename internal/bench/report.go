@@ -161,6 +161,13 @@ func rows(r *Result) []row {
 		if m.PeakPhase != "" {
 			add("", "  phase of the top sample", fmt.Sprintf("%s (capstan alone: %s)", m.PeakPhase, m.SelfPeakPhase), "", nil)
 		}
+		if len(m.SelfPeakByPhase) > 0 {
+			var by []string
+			for _, p := range m.SelfPeakByPhase {
+				by = append(by, fmt.Sprintf("%s %.1f", p.Phase, mib(p.SelfRSSBytes)))
+			}
+			add("", "  capstan alone, top sample by phase", strings.Join(by, ", ")+" MiB", "", nil)
+		}
 		// PSS counts once the pages capstan and its workers share.
 		add("", "peak, shared pages once (PSS)", fmt.Sprintf("%.1f MiB", mib(m.PeakPSSBytes)), "", nil)
 		// RssFile is mostly the binary's text, RssAnon the Go heap and stacks.

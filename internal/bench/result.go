@@ -343,6 +343,10 @@ type Memory struct {
 	// may set VmHWM unsampled.
 	PeakPhase     string `json:"peakPhase"`
 	SelfPeakPhase string `json:"selfPeakPhase"`
+	// SelfPeakByPhase is the highest VmRSS sampled of the first process
+	// alone in each phase it ran, in their order: where the top of one
+	// phase falls, another's may come close.
+	SelfPeakByPhase []PhasePeak `json:"selfPeakByPhase"`
 	// Resident memory split into RssAnon (heap, stacks) and RssFile
 	// (mostly the binary's text): at the highest VmRSS sampled of the
 	// first process (every 250 ms, cold sync to restart), at the end of
@@ -355,6 +359,12 @@ type Memory struct {
 	HeapProfiles map[string]string `json:"heapProfiles,omitempty"`
 	// BenchPeakBytes is the benchmark program's own VmHWM.
 	BenchPeakBytes int64 `json:"benchPeakBytes"`
+}
+
+// PhasePeak is the highest VmRSS of capstan alone sampled in a phase.
+type PhasePeak struct {
+	Phase        string `json:"phase"`
+	SelfRSSBytes int64  `json:"selfRssBytes"`
 }
 
 // RSS is one reading of VmRSS and its anonymous and file-backed parts,

@@ -45,7 +45,8 @@ type bench struct {
 	// peakPhase and selfPeakPhase name the phases of the highest VmRSS
 	// sampled of the first process, with its workers and alone.
 	peakPhase, selfPeakPhase string
-	peak                     *peakWatch // follows the first process from cold sync to restart
+	selfPeakByPhase          []PhasePeak // capstan's own highest sample in each phase
+	peak                     *peakWatch  // follows the first process from cold sync to restart
 	// phase is the name of the phase running, for the peak's sample.
 	phase atomic.Pointer[string]
 	// heapProfiles are the saved heap profiles by moment ("peak", "idle").
