@@ -102,3 +102,35 @@ func TestUnpackObjectsRefusesCorruptInput(t *testing.T) {
 		}
 	}
 }
+
+// BenchmarkPackObjects measures what the render cache spends to store a
+// render: an Application of W1's size (a ConfigMap of 2 KB, a Deployment,
+// a Service) and a large one (40 ConfigMaps of 10 KB).
+func BenchmarkPackObjects(b *testing.B) {
+	small := []*unstructured.Unstructured{
+		{Object: map[string]any{"apiVersion": "v1", "kind": "ConfigMap", "metadata": map[string]any{"name": "web", "namespace": "shop"},
+			"data": map[string]any{"config": strings.Repeat("key: value\n", 190)}}},
+		{Object: map[string]any{"apiVersion": "apps/v1", "kind": "Deployment", "metadata": map[string]any{"name": "web", "namespace": "shop"},
+			"spec": map[string]any{"replicas": int64(1), "selector": map[string]any{"matchLabels": map[string]any{"app": "web"}},
+				"template": map[string]any{"metadata": map[string]any{"labels": map[string]any{"app": "web"}},
+					"spec": map[string]any{"containers": []any{map[string]any{"name": "web", "image": "nginx:1.27"}}}}}}},
+		{Object: map[string]any{"apiVersion": "v1", "kind": "Service", "metadata": map[string]any{"name": "web", "namespace": "shop"},
+			"spec": map[string]any{"selector": map[string]any{"app": "web"}, "ports": []any{map[string]any{"port": int64(80)}}}}},
+	}
+	for _, c := range []struct {
+		name    string
+		objects []*unstructured.Unstructured
+	}{{"w1-app", small}, {"40-configmaps", manyConfigMaps(40)}} {
+		b.Run(c.name, func(b *testing.B) {
+			var size int
+			for b.Loop() {
+				packed, err := packObjects(c.objects)
+				if err != nil {
+					b.Fatal(err)
+				}
+				size = len(packed)
+			}
+			b.ReportMetric(float64(size), "packed-bytes")
+		})
+	}
+}
