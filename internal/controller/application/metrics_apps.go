@@ -2,9 +2,12 @@ package application
 
 import (
 	"slices"
+	"strings"
 	gosync "sync"
+	"unicode/utf8"
 
 	"github.com/prometheus/client_golang/prometheus"
+	dto "github.com/prometheus/client_model/go"
 
 	"github.com/capstan-cd/capstan/internal/intern"
 )
@@ -17,15 +20,18 @@ import (
 // appSeries keeps the plain values instead, the repeated ones shared, and
 // makes the series when /metrics is read.
 var (
-	infoDesc = prometheus.NewDesc("argocd_app_info",
+	infoLabels = newLabelSet("namespace", "name", "project", "autosync_enabled", "repo", "dest_server", "dest_namespace", "sync_status", "health_status", "operation")
+	infoDesc   = prometheus.NewDesc("argocd_app_info",
 		"Information about an Application: one series each, labelled with its source, destination, sync and health status.",
-		[]string{"namespace", "name", "project", "autosync_enabled", "repo", "dest_server", "dest_namespace", "sync_status", "health_status", "operation"}, nil)
-	syncTotalDesc = prometheus.NewDesc("argocd_app_sync_total",
+		infoLabels.names, nil)
+	syncTotalLabels = newLabelSet("namespace", "name", "project", "dest_server", "phase", "dry_run")
+	syncTotalDesc   = prometheus.NewDesc("argocd_app_sync_total",
 		"Sync operations completed, by Application and result phase.",
-		[]string{"namespace", "name", "project", "dest_server", "phase", "dry_run"}, nil)
-	syncSecondsDesc = prometheus.NewDesc("argocd_app_sync_duration_seconds_total",
+		syncTotalLabels.names, nil)
+	syncSecondsLabels = newLabelSet("namespace", "name", "project", "dest_server")
+	syncSecondsDesc   = prometheus.NewDesc("argocd_app_sync_duration_seconds_total",
 		"Time spent in sync operations, by Application.",
-		[]string{"namespace", "name", "project", "dest_server"}, nil)
+		syncSecondsLabels.names, nil)
 )
 
 // appSeries is a prometheus.Collector of the per-Application series.
@@ -73,8 +79,14 @@ func newAppSeries() *appSeries {
 }
 
 // share returns the collector's copy of s; the table is bounded, so the
-// values of Applications long gone are not kept forever.
-func (a *appSeries) share(s string) string { return a.values.String(s) }
+// values of Applications long gone are not kept forever. A label value
+// must be UTF-8, or the registry refuses the whole read of /metrics.
+func (a *appSeries) share(s string) string {
+	if !utf8.ValidString(s) {
+		s = strings.ToValidUTF8(s, "\uFFFD")
+	}
+	return a.values.String(s)
+}
 
 func (a *appSeries) record(namespace, name string) *appRecord {
 	id := appID{namespace, name}
@@ -139,7 +151,12 @@ func (a *appSeries) Describe(ch chan<- *prometheus.Desc) {
 }
 
 // Collect makes the series from a copy of the records, so that reading
-// /metrics does not hold up reconciles.
+// /metrics does not hold up reconciles. A read at 1000 Applications
+// makes 3000 series: made as constant metrics, each label pair of each
+// series was three allocations, some 3.8 MB and 87,000 objects a read;
+// here the series are made in a few slices, and each label pair is made
+// once a read and shared by the series that carry it
+// (BenchmarkAppSeriesRead; docs/performance.md, "Memory on 2026-12-04").
 func (a *appSeries) Collect(ch chan<- prometheus.Metric) {
 	type entry struct {
 		id appID
@@ -147,24 +164,131 @@ func (a *appSeries) Collect(ch chan<- prometheus.Metric) {
 	}
 	a.mu.Lock()
 	entries := make([]entry, 0, len(a.apps))
+	count, labels := 0, 0
 	for id, r := range a.apps {
 		entries = append(entries, entry{id, appRecord{info: r.info, syncs: slices.Clone(r.syncs), seconds: slices.Clone(r.seconds)}})
+		if r.info != nil {
+			count, labels = count+1, labels+len(infoLabels.names)
+		}
+		count += len(r.syncs) + len(r.seconds)
+		labels += len(r.syncs)*len(syncTotalLabels.names) + len(r.seconds)*len(syncSecondsLabels.names)
 	}
 	a.mu.Unlock()
+
+	b := seriesBuilder{series: make([]appMetric, count), labels: make([]*dto.LabelPair, labels), pairs: make(map[labelPairKey]*dto.LabelPair, 2*len(entries)+64)}
 	for _, e := range entries {
+		ns, name := e.id.namespace, e.id.name
 		if e.r.info != nil {
-			values := append([]string{e.id.namespace, e.id.name}, e.r.info...)
-			ch <- prometheus.MustNewConstMetric(infoDesc, prometheus.GaugeValue, 1, values...)
+			var values [10]string
+			values[0], values[1] = ns, name
+			copy(values[2:], e.r.info)
+			b.add(infoDesc, &infoLabels, values[:], 1)
 		}
 		for _, c := range e.r.syncs {
 			dryRun := "false"
 			if c.dryRun {
 				dryRun = "true"
 			}
-			ch <- prometheus.MustNewConstMetric(syncTotalDesc, prometheus.CounterValue, c.n, e.id.namespace, e.id.name, c.place.project, c.place.server, c.phase, dryRun)
+			b.add(syncTotalDesc, &syncTotalLabels, []string{ns, name, c.place.project, c.place.server, c.phase, dryRun}, c.n)
 		}
 		for _, t := range e.r.seconds {
-			ch <- prometheus.MustNewConstMetric(syncSecondsDesc, prometheus.CounterValue, t.seconds, e.id.namespace, e.id.name, t.place.project, t.place.server)
+			b.add(syncSecondsDesc, &syncSecondsLabels, []string{ns, name, t.place.project, t.place.server}, t.seconds)
 		}
 	}
+	for i := range b.series {
+		ch <- &b.series[i]
+	}
+}
+
+// labelSet is the label names of a series, in the order of its Desc and
+// of the values given, and that order sorted by name: the registry wants
+// each series' label pairs sorted, and sorts a copy of those that are not.
+type labelSet struct {
+	names  []string
+	sorted []int
+}
+
+func newLabelSet(names ...string) labelSet {
+	sorted := make([]int, len(names))
+	for i := range sorted {
+		sorted[i] = i
+	}
+	slices.SortFunc(sorted, func(i, j int) int { return strings.Compare(names[i], names[j]) })
+	return labelSet{names: names, sorted: sorted}
+}
+
+// appMetric is one series as the registry reads it: a constant gauge
+// (argocd_app_info) or counter, whose dto values live in the struct.
+type appMetric struct {
+	desc    *prometheus.Desc
+	labels  []*dto.LabelPair
+	value   float64
+	gauge   dto.Gauge
+	counter dto.Counter
+}
+
+var _ prometheus.Metric = (*appMetric)(nil)
+
+func (m *appMetric) Desc() *prometheus.Desc { return m.desc }
+
+func (m *appMetric) Write(out *dto.Metric) error {
+	out.Label = m.labels
+	if m.desc == infoDesc {
+		m.gauge.Value = &m.value
+		out.Gauge = &m.gauge
+		return nil
+	}
+	m.counter.Value = &m.value
+	out.Counter = &m.counter
+	return nil
+}
+
+// seriesBuilder makes the series of one read into slices sized for them.
+type seriesBuilder struct {
+	series []appMetric
+	labels []*dto.LabelPair
+	// pairs holds each label pair made in this read: an Application's
+	// namespace and name are carried by each of its series, a project, a
+	// server or a status by many Applications'. It is sized for two
+	// values of each Application's own (its name and, often, its
+	// destination namespace) so that it does not grow in steps.
+	pairs     map[labelPairKey]*dto.LabelPair
+	pairChunk []labelPair
+	made      int
+}
+
+type labelPairKey struct{ name, value string }
+
+// labelPair is a dto.LabelPair with the strings it points to.
+type labelPair struct {
+	dto.LabelPair
+	name, value string
+}
+
+// add makes the next series of desc: values are in the order of set's
+// names.
+func (b *seriesBuilder) add(desc *prometheus.Desc, set *labelSet, values []string, value float64) {
+	m := &b.series[b.made]
+	b.made++
+	m.desc, m.value = desc, value
+	m.labels, b.labels = b.labels[:len(set.names):len(set.names)], b.labels[len(set.names):]
+	for k, i := range set.sorted {
+		m.labels[k] = b.pair(set.names[i], values[i])
+	}
+}
+
+func (b *seriesBuilder) pair(name, value string) *dto.LabelPair {
+	key := labelPairKey{name, value}
+	if p, ok := b.pairs[key]; ok {
+		return p
+	}
+	if len(b.pairChunk) == 0 {
+		b.pairChunk = make([]labelPair, 256)
+	}
+	p := &b.pairChunk[0]
+	b.pairChunk = b.pairChunk[1:]
+	p.name, p.value = name, value
+	p.Name, p.Value = &p.name, &p.value
+	b.pairs[key] = &p.LabelPair
+	return &p.LabelPair
 }
