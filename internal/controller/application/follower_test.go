@@ -186,4 +186,8 @@ func TestLeaderQueuesWhatAPushChangedFirst(t *testing.T) {
 		t.Errorf("queued %s/%s to %+v; want %s/%s to %+v", got.Namespace, got.Name, got.Spec.Destination,
 			controlPlane, unchanged.Name, unchanged.Spec.Destination)
 	}
+	// It waited as a key and a destination, not as the listed Application.
+	if got.Spec.Source != nil || got.Spec.Project != "" {
+		t.Errorf("queued %s with its spec %+v; want its key and destination only", got.Name, got.Spec)
+	}
 }

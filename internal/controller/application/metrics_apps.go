@@ -119,10 +119,10 @@ func (a *appSeries) addSync(namespace, name string, place syncPlace, phase strin
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	r := a.record(namespace, name)
-	place = syncPlace{a.share(place.project), a.share(place.server)}
+	place, phase = syncPlace{a.share(place.project), a.share(place.server)}, a.share(phase)
 	i := slices.IndexFunc(r.syncs, func(c syncCount) bool { return c.place == place && c.phase == phase && c.dryRun == dryRun })
 	if i < 0 {
-		r.syncs = append(r.syncs, syncCount{place: place, phase: a.share(phase), dryRun: dryRun})
+		r.syncs = append(r.syncs, syncCount{place: place, phase: phase, dryRun: dryRun})
 		i = len(r.syncs) - 1
 	}
 	r.syncs[i].n++
@@ -176,13 +176,12 @@ func (a *appSeries) Collect(ch chan<- prometheus.Metric) {
 	a.mu.Unlock()
 
 	b := seriesBuilder{series: make([]appMetric, count), labels: make([]*dto.LabelPair, labels), pairs: make(map[labelPairKey]*dto.LabelPair, 2*len(entries)+64)}
+	values := make([]string, 0, len(infoLabels.names))
 	for _, e := range entries {
 		ns, name := e.id.namespace, e.id.name
 		if e.r.info != nil {
-			var values [10]string
-			values[0], values[1] = ns, name
-			copy(values[2:], e.r.info)
-			b.add(infoDesc, &infoLabels, values[:], 1)
+			values = append(append(values[:0], ns, name), e.r.info...)
+			b.add(infoDesc, &infoLabels, values, 1)
 		}
 		for _, c := range e.r.syncs {
 			dryRun := "false"
@@ -218,7 +217,8 @@ func newLabelSet(names ...string) labelSet {
 }
 
 // appMetric is one series as the registry reads it: a constant gauge
-// (argocd_app_info) or counter, whose dto values live in the struct.
+// (argocd_app_info) or counter, whose dto values live in the struct. It
+// is complete before it is sent, so Write only points at it.
 type appMetric struct {
 	desc    *prometheus.Desc
 	labels  []*dto.LabelPair
@@ -234,12 +234,10 @@ func (m *appMetric) Desc() *prometheus.Desc { return m.desc }
 func (m *appMetric) Write(out *dto.Metric) error {
 	out.Label = m.labels
 	if m.desc == infoDesc {
-		m.gauge.Value = &m.value
 		out.Gauge = &m.gauge
-		return nil
+	} else {
+		out.Counter = &m.counter
 	}
-	m.counter.Value = &m.value
-	out.Counter = &m.counter
 	return nil
 }
 
@@ -271,6 +269,10 @@ func (b *seriesBuilder) add(desc *prometheus.Desc, set *labelSet, values []strin
 	m := &b.series[b.made]
 	b.made++
 	m.desc, m.value = desc, value
+	m.gauge.Value, m.counter.Value = &m.value, &m.value
+	// The slice's capacity ends with it: a registry that wraps the
+	// collector appends its own labels, which must not overwrite the
+	// next series'.
 	m.labels, b.labels = b.labels[:len(set.names):len(set.names)], b.labels[len(set.names):]
 	for k, i := range set.sorted {
 		m.labels[k] = b.pair(set.names[i], values[i])

@@ -3,6 +3,7 @@ package application
 import (
 	"fmt"
 	"io"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -10,6 +11,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/testutil"
+	dto "github.com/prometheus/client_model/go"
 	"github.com/prometheus/common/expfmt"
 
 	"github.com/capstan-cd/capstan/api/v1alpha1"
@@ -128,6 +130,20 @@ func TestAppSeriesServeWhatConstantMetricsWould(t *testing.T) {
 		a.addSync(ns, name, place, "Failed", i%2 == 0, false, 0)
 		a.addSync(ns, name, place, "Succeeded", false, true, float64(i)/4)
 		a.addSync(ns, name, syncPlace{project: "moved", server: place.server}, "Succeeded", false, true, 1)
+	}
+	// The label pairs come sorted by name, as the registry wants them;
+	// it would sort a copy of each series' otherwise.
+	ch := make(chan prometheus.Metric, 4096)
+	a.Collect(ch)
+	close(ch)
+	for m := range ch {
+		var out dto.Metric
+		if err := m.Write(&out); err != nil {
+			t.Fatal(err)
+		}
+		if !slices.IsSortedFunc(out.Label, func(x, y *dto.LabelPair) int { return strings.Compare(x.GetName(), y.GetName()) }) {
+			t.Fatalf("%s: labels not sorted: %v", m.Desc(), out.Label)
+		}
 	}
 	got, want := exposition(t, a), exposition(t, constSeries{a})
 	if got != want {
