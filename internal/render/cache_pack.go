@@ -17,12 +17,11 @@ import (
 )
 
 // packObjects writes objects as JSON, each after its length, into one
-// flate stream. The stream is compressed in one call that keeps no state
-// between calls (klauspost/compress's stateless deflate): it borrows some
-// 280 KiB of tables while it runs, where a flate.Writer holds more than
-// 1 MiB, and the cache's writers run in every worker at once when a push
-// moves a thousand Applications (docs/performance.md, "Memory on
-// 2026-12-04").
+// flate stream. The stream is compressed in one call of klauspost/
+// compress's stateless deflate, which takes some 275 KB of tables from a
+// pool of its own while it runs, where a pooled flate.Writer holds more
+// than 1 MiB; the cache packs in every worker at once when a push moves a
+// thousand Applications (docs/performance.md, "Memory on 2026-12-04").
 func packObjects(objects []*unstructured.Unstructured) ([]byte, error) {
 	var raw bytes.Buffer
 	var n [binary.MaxVarintLen64]byte

@@ -41,8 +41,8 @@ func TestPackObjectsRoundTrip(t *testing.T) {
 	}
 }
 
-// manyConfigMaps returns n ConfigMaps of some 10 KB each, every one with
-// its own content, as a large chart renders them.
+// manyConfigMaps returns n ConfigMaps of some 8 KB of JSON each, every
+// one with its own content, as a large chart renders them.
 func manyConfigMaps(n int) []*unstructured.Unstructured {
 	out := make([]*unstructured.Unstructured, n)
 	for i := range out {
@@ -67,7 +67,7 @@ func TestPackObjectsCompresses(t *testing.T) {
 	if len(packed) > 400 {
 		t.Errorf("two repetitive ConfigMaps of 2.2 KB packed into %d bytes", len(packed))
 	}
-	// Across blocks too: a large render keeps most of the saving.
+	// A render of many blocks keeps most of the saving.
 	many := manyConfigMaps(40)
 	var raw int
 	for _, o := range many {
@@ -105,7 +105,7 @@ func TestUnpackObjectsRefusesCorruptInput(t *testing.T) {
 
 // BenchmarkPackObjects measures what the render cache spends to store a
 // render: an Application of W1's size (a ConfigMap of 2 KB, a Deployment,
-// a Service) and a large one (40 ConfigMaps of 10 KB).
+// a Service) and a large one (40 ConfigMaps of some 8 KB).
 func BenchmarkPackObjects(b *testing.B) {
 	small := []*unstructured.Unstructured{
 		{Object: map[string]any{"apiVersion": "v1", "kind": "ConfigMap", "metadata": map[string]any{"name": "web", "namespace": "shop"},
