@@ -331,9 +331,11 @@ type Memory struct {
 	SteadyBytes      int64 `json:"steadyBytes"`
 	RestartPeakBytes int64 `json:"restartPeakBytes"`
 	BudgetBytes      int64 `json:"budgetBytes"`
-	// SelfPeakBytes is the first process's VmHWM, its workers aside;
-	// PeakPSSBytes the highest PSS sampled of it and its workers, which
-	// counts the pages they share (the binary's) once.
+	// SelfPeakBytes is the first process's VmHWM, its workers aside, or
+	// its highest VmRSS sampled where that is higher, as PeakBytes is
+	// with its workers (VmHWM read at the end has come out under an
+	// earlier sample); PeakPSSBytes the highest PSS sampled of it and its
+	// workers, which counts the pages they share (the binary's) once.
 	SelfPeakBytes int64 `json:"selfPeakBytes"`
 	PeakPSSBytes  int64 `json:"peakPssBytes"`
 	// PeakPhase names the phase in which the highest VmRSS of the first
