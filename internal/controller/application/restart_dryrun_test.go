@@ -126,12 +126,13 @@ func TestRestartComparesWithoutDryRuns(t *testing.T) {
 func verdictOn(r *Reconciler, name, suffix string) verdict {
 	r.verdicts.mu.Lock()
 	defer r.verdicts.mu.Unlock()
-	for key, v := range r.verdicts.m[controlPlane+"/"+name] {
+	var found verdict
+	r.verdicts.m[controlPlane+"/"+name].each(func(key string, v verdict) {
 		if strings.HasSuffix(key, suffix) {
-			return v
+			found = v
 		}
-	}
-	return verdict{}
+	})
+	return found
 }
 
 // verdictCount is the number of objects of Application name the
@@ -139,5 +140,9 @@ func verdictOn(r *Reconciler, name, suffix string) verdict {
 func verdictCount(r *Reconciler, name string) int {
 	r.verdicts.mu.Lock()
 	defer r.verdicts.mu.Unlock()
-	return len(r.verdicts.m[controlPlane+"/"+name])
+	a := r.verdicts.m[controlPlane+"/"+name]
+	if a == nil {
+		return 0
+	}
+	return a.len()
 }

@@ -65,7 +65,7 @@ func TestRestoreHoldsOnlyForTheDesiredObjectRecorded(t *testing.T) {
 			if taken != tc.wantVerdictTaken {
 				t.Fatalf("verdict taken back: %v, want %v", taken, tc.wantVerdictTaken)
 			}
-			if taken && (v.owned != owned || v.desiredHash != hashObject(tc.now) || v.modified) {
+			if taken && (v.owned != owned || !v.desiredHash.is(hashObject(tc.now)) || v.modified) {
 				t.Errorf("verdict %+v, want in sync, owning %s, for the desired object now", v, owned)
 			}
 		})

@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"maps"
 	"slices"
-	gosync "sync"
 	"time"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -32,7 +31,9 @@ import (
 // the desired object nor the live one's resourceVersion changes. It is what
 // makes a reconcile with nothing changed cost no API call.
 type verdict struct {
-	desiredHash     string
+	// desiredHash is the desired object's hash with the comparison's key
+	// (hashObject, state.compareKey).
+	desiredHash     hexDigest
 	resourceVersion string
 	// uid, generation (for kinds that have one) and metadata (a digest
 	// of the labels and annotations) identify the live object the verdict
@@ -41,7 +42,7 @@ type verdict struct {
 	// watch cache, not kept twice.
 	uid        types.UID
 	generation int64
-	metadata   string
+	metadata   [12]byte
 	modified   bool
 	shared     bool
 	// labelled: the object carried capstan's managed label, which its
@@ -51,55 +52,6 @@ type verdict struct {
 	// owned digests the fields capstan owned on the object right after
 	// it applied the desired one (ownedFields), "" when unknown.
 	owned string
-}
-
-// verdicts are kept per Application and object, across reconciles, in
-// memory only. Each complete comparison keeps only the objects it saw, so
-// what an Application no longer renders, or an Application that is gone,
-// costs nothing.
-type verdicts struct {
-	mu gosync.Mutex
-	m  map[string]map[string]verdict
-}
-
-func (v *verdicts) get(app, key string) (verdict, bool) {
-	v.mu.Lock()
-	defer v.mu.Unlock()
-	e, ok := v.m[app][key]
-	return e, ok
-}
-
-func (v *verdicts) put(app, key string, e verdict) {
-	v.mu.Lock()
-	defer v.mu.Unlock()
-	if v.m == nil {
-		v.m = map[string]map[string]verdict{}
-	}
-	if v.m[app] == nil {
-		v.m[app] = map[string]verdict{}
-	}
-	v.m[app][key] = e
-}
-
-func (v *verdicts) forget(app, key string) {
-	v.mu.Lock()
-	defer v.mu.Unlock()
-	delete(v.m[app], key)
-}
-
-// retain drops the Application's verdicts on objects not in keep; a nil
-// keep drops them all.
-func (v *verdicts) retain(app string, keep map[string]bool) {
-	v.mu.Lock()
-	defer v.mu.Unlock()
-	for key := range v.m[app] {
-		if !keep[key] {
-			delete(v.m[app], key)
-		}
-	}
-	if len(v.m[app]) == 0 {
-		delete(v.m, app)
-	}
 }
 
 // appKey names an Application in the controller's memory.
@@ -189,7 +141,7 @@ func (r *Reconciler) compareOne(ctx context.Context, st *state, obj *unstructure
 	if !ok && watched {
 		r.restore(st, obj, key, h, meta)
 	}
-	if ok && !watched && v.labelled && (v.desiredHash == h || (!v.shared && writesWithoutLooking(st))) {
+	if ok && !watched && v.labelled && (v.desiredHash.is(h) || (!v.shared && writesWithoutLooking(st))) {
 		// capstan applied or read the object, with the label its watch
 		// selects: the watch may not have brought it yet (its creation
 		// by this very sync, on a busy API server). When memory would
@@ -198,7 +150,7 @@ func (r *Reconciler) compareOne(ctx context.Context, st *state, obj *unstructure
 	}
 	if ok && watched && meta.UID == v.uid && known(meta.ResourceVersion, v.resourceVersion) {
 		switch {
-		case v.desiredHash == h:
+		case v.desiredHash.is(h):
 			res.live, res.modified, res.health, res.shared = metadataObject(gvk, meta), v.modified, v.health, v.shared
 		case !v.shared && writesWithoutLooking(st):
 			// Only Git changed, and the sync will apply this object
@@ -248,7 +200,7 @@ func (r *Reconciler) compareOne(ctx context.Context, st *state, obj *unstructure
 		st.sharedWarning(obj)
 	}
 	adoptable := unlabelled(live) && st.app.Spec.SyncPolicy.IsAutomatedSyncEnabled()
-	if v, ok := r.verdicts.get(appKey(st.app), key); ok && v.desiredHash == h && !adoptable {
+	if v, ok := r.verdicts.get(appKey(st.app), key); ok && v.desiredHash.is(h) && !adoptable {
 		// A workload's status moved on (a rollout, a replica ready): the
 		// verdict holds. Or another writer changed the object: whether it
 		// took one of capstan's fields away says whether it drifted. Either
@@ -319,7 +271,7 @@ func (r *Reconciler) followStatus(st *state, desired *unstructured.Unstructured,
 	meta *metav1.PartialObjectMetadata) (res *resource, ok bool, err error) {
 	gvk := desired.GroupVersionKind()
 	v, found := r.verdicts.get(appKey(st.app), key)
-	if !found || v.desiredHash != desiredHash || v.shared || st.settings.Health.Has(gvk.GroupKind()) || !generationFollowsSpec(gvk.GroupKind()) {
+	if !found || !v.desiredHash.is(desiredHash) || v.shared || st.settings.Health.Has(gvk.GroupKind()) || !generationFollowsSpec(gvk.GroupKind()) {
 		return nil, false, nil
 	}
 	view, found := st.target.live.HealthView(gvr, meta.Namespace, meta.Name, meta.ResourceVersion)
@@ -354,7 +306,7 @@ func (r *Reconciler) followOwnership(st *state, desired *unstructured.Unstructur
 	gvk := desired.GroupVersionKind()
 	v, found := r.verdicts.get(appKey(st.app), key)
 	owned := cluster.OwnedFields(meta)
-	if !found || v.desiredHash != desiredHash || !v.labelled || !ownershipDecides(v, desired, meta.UID, owned, st.plain) {
+	if !found || !v.desiredHash.is(desiredHash) || !v.labelled || !ownershipDecides(v, desired, meta.UID, owned, st.plain) {
 		return nil, false, nil
 	}
 	live := metadataObject(gvk, meta)
@@ -480,7 +432,7 @@ func (r *Reconciler) restore(st *state, desired *unstructured.Unstructured, key,
 	if _, ok := stampedOn(desired, live); !ok {
 		return
 	}
-	r.verdicts.put(appKey(st.app), key, verdict{desiredHash: desiredHash, uid: meta.UID, generation: meta.Generation,
+	r.verdicts.put(appKey(st.app), key, verdict{desiredHash: digestOf(desiredHash), uid: meta.UID, generation: meta.Generation,
 		metadata: metadataDigest(desired, live), labelled: true, owned: owned})
 }
 
@@ -509,10 +461,10 @@ func (r *Reconciler) statusOwned(st *state, res *resource) string {
 	d := res.desired
 	key := objectKey(st.target.cluster.Server, d.GroupVersionKind(), d.GetNamespace(), d.GetName())
 	v, ok := r.verdicts.get(appKey(st.app), key)
-	if !ok || v.modified || v.shared || v.desiredHash != res.hash || v.owned == "" {
+	if !ok || v.modified || v.shared || !v.desiredHash.is(res.hash) || v.owned == "" {
 		return ""
 	}
-	return boundOwned(v.desiredHash, v.owned)
+	return boundOwned(v.desiredHash.String(), v.owned)
 }
 
 // boundOwned is the digest the status keeps of owned, what capstan's
@@ -528,7 +480,7 @@ func boundOwned(desiredHash, owned string) string {
 // what capstan owns on it (ownedFields) when that is known to cover the
 // desired object.
 func (r *Reconciler) remember(st *state, key, desiredHash string, live *unstructured.Unstructured, res *resource, owned string) {
-	r.verdicts.put(appKey(st.app), key, verdict{desiredHash: desiredHash, resourceVersion: live.GetResourceVersion(), uid: live.GetUID(),
+	r.verdicts.put(appKey(st.app), key, verdict{desiredHash: digestOf(desiredHash), resourceVersion: live.GetResourceVersion(), uid: live.GetUID(),
 		generation: live.GetGeneration(), metadata: metadataDigest(res.desired, live), modified: res.modified, shared: res.shared, health: res.health,
 		owned: owned, labelled: !unlabelled(live)})
 }
@@ -564,7 +516,7 @@ func onlyStatusChanged(v verdict, desired, live *unstructured.Unstructured) bool
 // the desired object sets. Those are the only ones that can make the
 // object differ from it: another controller's annotation (a Deployment's
 // revision, say) is no drift, and costs no dry run.
-func metadataDigest(desired, live *unstructured.Unstructured) string {
+func metadataDigest(desired, live *unstructured.Unstructured) (sum [12]byte) {
 	h := sha256.New()
 	for _, pair := range [][2]map[string]string{{desired.GetLabels(), live.GetLabels()}, {desired.GetAnnotations(), live.GetAnnotations()}} {
 		want, got := pair[0], pair[1]
@@ -574,7 +526,8 @@ func metadataDigest(desired, live *unstructured.Unstructured) string {
 		}
 		h.Write([]byte{0})
 	}
-	return hex.EncodeToString(h.Sum(nil)[:12])
+	copy(sum[:], h.Sum(nil))
+	return sum
 }
 
 // namespaceExists tells whether a namespace of the destination exists:

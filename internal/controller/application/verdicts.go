@@ -1,0 +1,243 @@
+package application
+
+import (
+	"encoding/hex"
+	gosync "sync"
+)
+
+// verdicts are kept per Application and object, across reconciles, in
+// memory only. Each complete comparison keeps only the objects it saw, so
+// what an Application no longer renders, or an Application that is gone,
+// costs nothing.
+//
+// They are held for every managed object for as long as the controller
+// runs, so they are kept small (docs/performance.md, "W2 at 7be6506"): an
+// Application's verdicts are a slice while it has few objects, and the
+// digests are held as bytes, not as strings of their own.
+type verdicts struct {
+	mu gosync.Mutex
+	m  map[string]*appVerdicts
+}
+
+func (v *verdicts) get(app, key string) (verdict, bool) {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	return v.m[app].get(key)
+}
+
+func (v *verdicts) put(app, key string, e verdict) {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	if v.m == nil {
+		v.m = map[string]*appVerdicts{}
+	}
+	a := v.m[app]
+	if a == nil {
+		a = &appVerdicts{}
+		v.m[app] = a
+	}
+	a.put(key, e)
+}
+
+func (v *verdicts) forget(app, key string) {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	v.m[app].forget(key)
+}
+
+// retain drops the Application's verdicts on objects not in keep; a nil
+// keep drops them all.
+func (v *verdicts) retain(app string, keep map[string]bool) {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	a := v.m[app]
+	if a == nil {
+		return
+	}
+	a.retain(keep)
+	if a.len() == 0 {
+		delete(v.m, app)
+	}
+}
+
+// fewVerdicts is how many verdicts an Application keeps in a slice, searched
+// in order, before they move to a map. Most Applications have a handful of
+// objects, for which a map's table (room for eight) is mostly empty; a
+// search through sixteen keys costs less than hashing one.
+const fewVerdicts = 16
+
+// appVerdicts are one Application's verdicts by object key: in few while
+// they are fewVerdicts at most, in many after that. A nil *appVerdicts
+// holds none.
+type appVerdicts struct {
+	few  []keyedVerdict
+	many map[string]verdict
+}
+
+type keyedVerdict struct {
+	key string
+	verdict
+}
+
+func (a *appVerdicts) get(key string) (verdict, bool) {
+	if a == nil {
+		return verdict{}, false
+	}
+	if a.many != nil {
+		e, ok := a.many[key]
+		return e, ok
+	}
+	for i := range a.few {
+		if a.few[i].key == key {
+			return a.few[i].verdict, true
+		}
+	}
+	return verdict{}, false
+}
+
+func (a *appVerdicts) put(key string, e verdict) {
+	if a.many != nil {
+		a.many[key] = e
+		return
+	}
+	for i := range a.few {
+		if a.few[i].key == key {
+			a.few[i].verdict = e
+			return
+		}
+	}
+	if len(a.few) < fewVerdicts {
+		// One more each time, not append's doubling: the slice is
+		// held for as long as the Application, and its objects are
+		// seldom added after the first comparison.
+		few := make([]keyedVerdict, len(a.few)+1)
+		copy(few, a.few)
+		few[len(a.few)] = keyedVerdict{key, e}
+		a.few = few
+		return
+	}
+	a.many = make(map[string]verdict, 2*fewVerdicts)
+	for _, kv := range a.few {
+		a.many[kv.key] = kv.verdict
+	}
+	a.many[key] = e
+	a.few = nil
+}
+
+func (a *appVerdicts) forget(key string) {
+	a.retainIf(func(k string) bool { return k != key })
+}
+
+func (a *appVerdicts) retain(keep map[string]bool) {
+	a.retainIf(func(k string) bool { return keep[k] })
+}
+
+// retainIf keeps the verdicts whose key keep accepts. The slice keeps its
+// room: an Application's objects come and go by a few.
+func (a *appVerdicts) retainIf(keep func(key string) bool) {
+	if a == nil {
+		return
+	}
+	if a.many != nil {
+		for k := range a.many {
+			if !keep(k) {
+				delete(a.many, k)
+			}
+		}
+		return
+	}
+	kept := a.few[:0]
+	for _, kv := range a.few {
+		if keep(kv.key) {
+			kept = append(kept, kv)
+		}
+	}
+	clear(a.few[len(kept):])
+	a.few = kept
+}
+
+func (a *appVerdicts) len() int {
+	if a.many != nil {
+		return len(a.many)
+	}
+	return len(a.few)
+}
+
+// each calls f with every verdict and its key.
+func (a *appVerdicts) each(f func(key string, v verdict)) {
+	if a == nil {
+		return
+	}
+	if a.many != nil {
+		for k, v := range a.many {
+			f(k, v)
+		}
+		return
+	}
+	for _, kv := range a.few {
+		f(kv.key, kv.verdict)
+	}
+}
+
+// hexDigest holds a digest written in hexadecimal (hashObject's, with the
+// comparison's key: 80 digits) as the bytes it spells, up to 40 of them. A
+// string that is not such a digest is kept as it is.
+type hexDigest struct {
+	b     [40]byte
+	n     uint8
+	other string
+}
+
+// digestOf is s as a hexDigest.
+func digestOf(s string) hexDigest {
+	var d hexDigest
+	if len(s)%2 != 0 || len(s) > 2*len(d.b) {
+		d.other = s
+		return d
+	}
+	for i := 0; i < len(s); i += 2 {
+		hi, ok1 := fromHex(s[i])
+		lo, ok2 := fromHex(s[i+1])
+		if !ok1 || !ok2 {
+			return hexDigest{other: s}
+		}
+		d.b[i/2] = hi<<4 | lo
+	}
+	d.n = uint8(len(s) / 2)
+	return d
+}
+
+// is reports whether d is the digest s, without making a string.
+func (d hexDigest) is(s string) bool {
+	if d.n == 0 {
+		return d.other == s
+	}
+	if len(s) != 2*int(d.n) {
+		return false
+	}
+	const digits = "0123456789abcdef"
+	for i, c := range d.b[:d.n] {
+		if s[2*i] != digits[c>>4] || s[2*i+1] != digits[c&15] {
+			return false
+		}
+	}
+	return true
+}
+
+// String is the digest as it was given.
+func (d hexDigest) String() string {
+	if d.n == 0 {
+		return d.other
+	}
+	return hex.EncodeToString(d.b[:d.n])
+}
+
+func fromHex(c byte) (byte, bool) {
+	switch {
+	case '0' <= c && c <= '9':
+		return c - '0', true
+	case 'a' <= c && c <= 'f':
+		return c - 'a' + 10, true
+	}
+	return 0, false
+}

@@ -1,0 +1,118 @@
+package application
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"runtime"
+	"slices"
+	"testing"
+
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+)
+
+// TestAppVerdictsAcrossTheirTwoForms checks that an Application's
+// verdicts answer the same in a slice and, past fewVerdicts, in a map:
+// each key its latest verdict, nothing forgotten or dropped by retain.
+func TestAppVerdictsAcrossTheirTwoForms(t *testing.T) {
+	for _, n := range []int{1, fewVerdicts, fewVerdicts + 1, 3 * fewVerdicts} {
+		t.Run(fmt.Sprint(n, " objects"), func(t *testing.T) {
+			var v verdicts
+			keys := make([]string, n)
+			for i := range keys {
+				keys[i] = fmt.Sprintf("https://kubernetes.default.svc|/ConfigMap|team/c%02d", i)
+				v.put("argocd/web", keys[i], verdict{resourceVersion: "1"})
+			}
+			for i, k := range keys {
+				v.put("argocd/web", k, verdict{resourceVersion: fmt.Sprint(i + 2)})
+			}
+			v.put("argocd/other", keys[0], verdict{resourceVersion: "other"})
+			if got := v.m["argocd/web"].len(); got != n {
+				t.Fatalf("%d verdicts kept, want %d", got, n)
+			}
+			for i, k := range keys {
+				if e, ok := v.get("argocd/web", k); !ok || e.resourceVersion != fmt.Sprint(i+2) {
+					t.Errorf("verdict on %s = %+v, %v; want the latest, version %d", k, e, ok, i+2)
+				}
+			}
+			v.forget("argocd/web", keys[0])
+			if _, ok := v.get("argocd/web", keys[0]); ok {
+				t.Errorf("a forgotten verdict is still there")
+			}
+			keep := map[string]bool{}
+			for _, k := range keys[1:] {
+				if len(keep) < (n-1)/2 {
+					keep[k] = true
+				}
+			}
+			v.retain("argocd/web", keep)
+			var kept []string
+			v.m["argocd/web"].each(func(key string, _ verdict) { kept = append(kept, key) })
+			if want := slices.Sorted(func(yield func(string) bool) {
+				for k := range keep {
+					if !yield(k) {
+						return
+					}
+				}
+			}); !slices.Equal(slices.Sorted(slices.Values(kept)), want) {
+				t.Errorf("retained %v, want %v", kept, want)
+			}
+			if e, ok := v.get("argocd/other", keys[0]); !ok || e.resourceVersion != "other" {
+				t.Errorf("another Application's verdict = %+v, %v; want it untouched", e, ok)
+			}
+			v.retain("argocd/web", nil)
+			if _, ok := v.m["argocd/web"]; ok {
+				t.Errorf("an Application without verdicts is still held")
+			}
+		})
+	}
+}
+
+// TestHexDigestIsWhatItWasGiven checks that a digest held as bytes is
+// equal to the string it came from and to no other, and gives it back.
+func TestHexDigestIsWhatItWasGiven(t *testing.T) {
+	sum := sha256.Sum256([]byte("desired"))
+	full := hex.EncodeToString(sum[:]) + hex.EncodeToString(sum[:8]) // hashObject and the comparison's key
+	for _, s := range []string{full, full[:64], "", "not hex", "ABCD", full + "00", "abc"} {
+		d := digestOf(s)
+		if !d.is(s) || d.String() != s {
+			t.Errorf("digestOf(%q): is its own string %v, gives back %q", s, d.is(s), d.String())
+		}
+		for _, other := range []string{full, full[:64], "", "abcd", full[:78] + "00"} {
+			if other != s && d.is(other) {
+				t.Errorf("digestOf(%q) is %q", s, other)
+			}
+		}
+	}
+	if d := digestOf(full); d.n != 40 || d.other != "" {
+		t.Errorf("an 80-digit digest is held as %d bytes and %q", d.n, d.other)
+	}
+}
+
+// BenchmarkVerdictsHeld reports the heap that the verdicts on W1's
+// Applications hold (5 objects each) per Application.
+func BenchmarkVerdictsHeld(b *testing.B) {
+	const apps = 1000
+	desired := &unstructured.Unstructured{Object: map[string]any{"apiVersion": "v1", "kind": "ConfigMap"}}
+	hash := hashObject(desired) + "0123456789abcdef"
+	var held []*verdicts
+	for b.Loop() {
+		runtime.GC()
+		var before, after runtime.MemStats
+		runtime.ReadMemStats(&before)
+		v := &verdicts{}
+		for a := range apps {
+			app := fmt.Sprintf("argocd/app-%04d", a)
+			for _, kind := range []string{"/ServiceAccount", "/ConfigMap", "rbac.authorization.k8s.io/Role", "/Service", "apps/Deployment"} {
+				key := fmt.Sprintf("https://kubernetes.default.svc|%s|bench-%04d/web", kind, a)
+				v.put(app, key, verdict{desiredHash: digestOf(hash), resourceVersion: fmt.Sprint(a), uid: "45663957-caf5-412c-aa3f-7a26a0011078",
+					generation: 1, metadata: metadataDigest(desired, desired), labelled: true, owned: "8a8f8f5bce633659f90be0ad"})
+			}
+		}
+		runtime.GC()
+		runtime.ReadMemStats(&after)
+		held = append(held, v)
+		b.ReportMetric(float64(after.HeapAlloc-before.HeapAlloc)/apps, "B/app")
+		held = held[:0]
+	}
+}
