@@ -52,6 +52,11 @@ image:
 		params: tag("2.0"),
 		want:   "image: {tag: '2.0'}\n",
 	}, {
+		name:   "a comma in a flow mapping is quoted",
+		in:     "image: {tag: 0}\n",
+		params: tag("Y,0"),
+		want:   "image: {tag: \"Y,0\"}\n",
+	}, {
 		name:   "unchanged",
 		in:     "image:\n  tag: 1.0.0 # x\n",
 		params: tag("1.0.0"),

@@ -179,12 +179,14 @@ func scalarEnd(src []byte, from int, n *yaml.Node) (int, bool) {
 }
 
 // scalarText writes value as a string scalar in the style of the one it
-// replaces, quoted when a plain scalar would read as something else.
+// replaces, quoted when a plain scalar would read as something else. The
+// scalar may stand in a flow collection ({tag: 1.0}), where a comma or a
+// bracket ends it: a value holding one is quoted wherever it stands.
 func scalarText(value string, style yaml.Style) string {
 	switch {
 	case style == yaml.SingleQuotedStyle && printable(value):
 		return "'" + strings.ReplaceAll(value, "'", "''") + "'"
-	case style == yaml.DoubleQuotedStyle || !plainString(value):
+	case style == yaml.DoubleQuotedStyle || !plainString(value) || strings.ContainsAny(value, ",[]{}"):
 		return strconv.Quote(value)
 	}
 	return value
