@@ -140,9 +140,5 @@ func verdictOn(r *Reconciler, name, suffix string) verdict {
 func verdictCount(r *Reconciler, name string) int {
 	r.verdicts.mu.Lock()
 	defer r.verdicts.mu.Unlock()
-	a := r.verdicts.m[controlPlane+"/"+name]
-	if a == nil {
-		return 0
-	}
-	return a.len()
+	return r.verdicts.m[controlPlane+"/"+name].len()
 }

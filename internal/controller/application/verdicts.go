@@ -106,6 +106,10 @@ func (a *appVerdicts) put(key string, e verdict) {
 			return
 		}
 	}
+	if len(a.few) < cap(a.few) {
+		a.few = append(a.few, keyedVerdict{key, e})
+		return
+	}
 	if len(a.few) < fewVerdicts {
 		// One more each time, not append's doubling: the slice is
 		// held for as long as the Application, and its objects are
@@ -125,6 +129,10 @@ func (a *appVerdicts) put(key string, e verdict) {
 }
 
 func (a *appVerdicts) forget(key string) {
+	if a != nil && a.many != nil {
+		delete(a.many, key)
+		return
+	}
 	a.retainIf(func(k string) bool { return k != key })
 }
 
@@ -133,7 +141,7 @@ func (a *appVerdicts) retain(keep map[string]bool) {
 }
 
 // retainIf keeps the verdicts whose key keep accepts. The slice keeps its
-// room: an Application's objects come and go by a few.
+// room for the next put: an Application's objects come and go by a few.
 func (a *appVerdicts) retainIf(keep func(key string) bool) {
 	if a == nil {
 		return
@@ -157,6 +165,9 @@ func (a *appVerdicts) retainIf(keep func(key string) bool) {
 }
 
 func (a *appVerdicts) len() int {
+	if a == nil {
+		return 0
+	}
 	if a.many != nil {
 		return len(a.many)
 	}

@@ -4,6 +4,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
+	"maps"
 	"runtime"
 	"slices"
 	"testing"
@@ -30,6 +31,9 @@ func TestAppVerdictsAcrossTheirTwoForms(t *testing.T) {
 			if got := v.m["argocd/web"].len(); got != n {
 				t.Fatalf("%d verdicts kept, want %d", got, n)
 			}
+			if inMap := v.m["argocd/web"].many != nil; inMap != (n > fewVerdicts) {
+				t.Fatalf("%d verdicts held in a map: %v", n, inMap)
+			}
 			for i, k := range keys {
 				if e, ok := v.get("argocd/web", k); !ok || e.resourceVersion != fmt.Sprint(i+2) {
 					t.Errorf("verdict on %s = %+v, %v; want the latest, version %d", k, e, ok, i+2)
@@ -48,15 +52,14 @@ func TestAppVerdictsAcrossTheirTwoForms(t *testing.T) {
 			v.retain("argocd/web", keep)
 			var kept []string
 			v.m["argocd/web"].each(func(key string, _ verdict) { kept = append(kept, key) })
-			if want := slices.Sorted(func(yield func(string) bool) {
-				for k := range keep {
-					if !yield(k) {
-						return
-					}
-				}
-			}); !slices.Equal(slices.Sorted(slices.Values(kept)), want) {
+			if want := slices.Sorted(maps.Keys(keep)); !slices.Equal(slices.Sorted(slices.Values(kept)), want) {
 				t.Errorf("retained %v, want %v", kept, want)
 			}
+			v.put("argocd/web", keys[0], verdict{resourceVersion: "back"})
+			if e, ok := v.get("argocd/web", keys[0]); !ok || e.resourceVersion != "back" || v.m["argocd/web"].len() != len(keep)+1 {
+				t.Errorf("a verdict put after retain = %+v, %v, with %d kept; want it among %d", e, ok, v.m["argocd/web"].len(), len(keep)+1)
+			}
+			v.forget("argocd/web", keys[0])
 			if e, ok := v.get("argocd/other", keys[0]); !ok || e.resourceVersion != "other" {
 				t.Errorf("another Application's verdict = %+v, %v; want it untouched", e, ok)
 			}
@@ -95,7 +98,6 @@ func BenchmarkVerdictsHeld(b *testing.B) {
 	const apps = 1000
 	desired := &unstructured.Unstructured{Object: map[string]any{"apiVersion": "v1", "kind": "ConfigMap"}}
 	hash := hashObject(desired) + "0123456789abcdef"
-	var held []*verdicts
 	for b.Loop() {
 		runtime.GC()
 		var before, after runtime.MemStats
@@ -111,8 +113,7 @@ func BenchmarkVerdictsHeld(b *testing.B) {
 		}
 		runtime.GC()
 		runtime.ReadMemStats(&after)
-		held = append(held, v)
+		runtime.KeepAlive(v)
 		b.ReportMetric(float64(after.HeapAlloc-before.HeapAlloc)/apps, "B/app")
-		held = held[:0]
 	}
 }
