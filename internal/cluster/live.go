@@ -59,7 +59,7 @@ type Live struct {
 type Event struct {
 	Resource schema.GroupVersionResource
 	Kind     schema.GroupVersionKind
-	Object   *metav1.PartialObjectMetadata
+	Object   *Meta
 }
 
 // NewLive prepares the watches of the cluster cfg reaches, indexing
@@ -194,11 +194,11 @@ func (l *Live) informer(ns string, gvr schema.GroupVersionResource) (cache.Share
 
 // cachedMetadata is the cached metadata a watch event carries, also that
 // of an object gone while the watch was down; nil for anything else.
-func cachedMetadata(obj any) *metav1.PartialObjectMetadata {
+func cachedMetadata(obj any) *Meta {
 	if d, ok := obj.(cache.DeletedFinalStateUnknown); ok {
 		obj = d.Obj
 	}
-	m, _ := obj.(*metav1.PartialObjectMetadata)
+	m, _ := obj.(*Meta)
 	return m
 }
 
@@ -206,7 +206,7 @@ func cachedMetadata(obj any) *metav1.PartialObjectMetadata {
 // Application app: by the tracking-id annotation, or by the instance label
 // (under the Live's key) when byLabel. It reads an index, so its cost is that of what it returns,
 // not of every object capstan manages.
-func (l *Live) Owned(gvr schema.GroupVersionResource, app string, byLabel bool) []*metav1.PartialObjectMetadata {
+func (l *Live) Owned(gvr schema.GroupVersionResource, app string, byLabel bool) []*Meta {
 	l.mu.Lock()
 	infs := l.watching[gvr]
 	l.mu.Unlock()
@@ -214,14 +214,14 @@ func (l *Live) Owned(gvr schema.GroupVersionResource, app string, byLabel bool) 
 	if byLabel {
 		key = "label:" + app
 	}
-	var out []*metav1.PartialObjectMetadata
+	var out []*Meta
 	for _, inf := range infs {
 		items, err := inf.GetIndexer().ByIndex(ownerIndex, key)
 		if err != nil {
 			continue
 		}
 		for _, it := range items {
-			if m, ok := it.(*metav1.PartialObjectMetadata); ok {
+			if m, ok := it.(*Meta); ok {
 				out = append(out, m)
 			}
 		}
@@ -235,13 +235,13 @@ func (l *Live) Owned(gvr schema.GroupVersionResource, app string, byLabel bool) 
 const ownerIndex = "owner"
 
 func (l *Live) ownerKeys(obj any) ([]string, error) {
-	m, ok := obj.(*metav1.PartialObjectMetadata)
+	m, ok := obj.(*Meta)
 	if !ok {
 		return nil, nil
 	}
 	var keys []string
-	if v, ok := m.Annotations[v1alpha1.AnnotationTrackingID]; ok {
-		if id, err := tracking.Parse(v); err == nil {
+	if m.TrackingID != "" {
+		if id, err := tracking.Parse(m.TrackingID); err == nil {
 			keys = append(keys, "id:"+id.App)
 		}
 	}
@@ -252,7 +252,7 @@ func (l *Live) ownerKeys(obj any) ([]string, error) {
 }
 
 // Get returns the metadata of one managed object from memory.
-func (l *Live) Get(gvr schema.GroupVersionResource, namespace, name string) (*metav1.PartialObjectMetadata, bool) {
+func (l *Live) Get(gvr schema.GroupVersionResource, namespace, name string) (*Meta, bool) {
 	inf, ok := l.informerOf(gvr, namespace)
 	if !ok {
 		return nil, false
@@ -267,12 +267,12 @@ func (l *Live) Get(gvr schema.GroupVersionResource, namespace, name string) (*me
 // to patience. found is false when the object is not in memory once the
 // cache has passed that version (it is gone), or after patience: the
 // caller reads it.
-func (l *Live) GetSince(ctx context.Context, gvr schema.GroupVersionResource, namespace, name, resourceVersion string, patience time.Duration) (*metav1.PartialObjectMetadata, bool) {
+func (l *Live) GetSince(ctx context.Context, gvr schema.GroupVersionResource, namespace, name, resourceVersion string, patience time.Duration) (*Meta, bool) {
 	inf, ok := l.informerOf(gvr, namespace)
 	if !ok {
 		return nil, false
 	}
-	var found *metav1.PartialObjectMetadata
+	var found *Meta
 	_ = wait.PollUntilContextTimeout(ctx, 5*time.Millisecond, patience, true, func(context.Context) (bool, error) {
 		// The version first, then the object: a cache that had passed
 		// resourceVersion before the look-up holds the object if it is
@@ -304,7 +304,7 @@ func (l *Live) informerOf(gvr schema.GroupVersionResource, namespace string) (ca
 	return inf, ok
 }
 
-func getCached(inf cache.SharedIndexInformer, namespace, name string) (*metav1.PartialObjectMetadata, bool) {
+func getCached(inf cache.SharedIndexInformer, namespace, name string) (*Meta, bool) {
 	key := name
 	if namespace != "" {
 		key = namespace + "/" + name
@@ -313,7 +313,7 @@ func getCached(inf cache.SharedIndexInformer, namespace, name string) (*metav1.P
 	if err != nil || !exists {
 		return nil, false
 	}
-	m, ok := item.(*metav1.PartialObjectMetadata)
+	m, ok := item.(*Meta)
 	return m, ok
 }
 
@@ -377,7 +377,7 @@ func nameOnly(obj any) (any, error) {
 	if !ok {
 		return obj, nil
 	}
-	return &metav1.PartialObjectMetadata{ObjectMeta: metav1.ObjectMeta{Name: m.Name}}, nil
+	return &Meta{Name: m.Name}, nil
 }
 
 func (l *Live) emit(gvr schema.GroupVersionResource, obj any) {

@@ -9,7 +9,9 @@ import (
 	"unsafe"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/tools/cache"
 
 	"github.com/capstan-cd/capstan/internal/apply"
 	"github.com/capstan-cd/capstan/internal/intern"
@@ -34,12 +36,56 @@ func TestSlimKeepsWhatCapstanReads(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	m := out.(*metav1.PartialObjectMetadata)
-	want := in.DeepCopy()
-	want.ManagedFields = nil
-	delete(want.Annotations, lastApplied)
-	if diff := cmp.Diff(want, m); diff != "" {
+	m := out.(*Meta)
+	want := &Meta{Name: "web", Namespace: "shop", UID: "u1", ResourceVersion: "42", Generation: 3, DeletionTimestamp: &deleted,
+		Labels: map[string]string{"capstan.dev/managed": "true"}, TrackingID: "shop:apps/Deployment:shop/web"}
+	if diff := cmp.Diff(want, m, cmp.AllowUnexported(Meta{}), cmpopts.IgnoreFields(Meta{}, "others")); diff != "" {
 		t.Errorf("slim changed what capstan reads (-want +got):\n%s", diff)
+	}
+	wantAnnotations := maps.Clone(in.Annotations)
+	delete(wantAnnotations, lastApplied)
+	if diff := cmp.Diff(wantAnnotations, m.Annotations()); diff != "" {
+		t.Errorf("annotations (-want +got):\n%s", diff)
+	}
+	if v, ok := m.Annotation("argocd.argoproj.io/sync-options"); !ok || v != "Prune=false" {
+		t.Errorf("sync-options = %q, %v", v, ok)
+	}
+	if v, ok := m.Annotation(lastApplied); ok {
+		t.Errorf("kubectl's copy of the object is kept: %q", v)
+	}
+	// An informer may transform an object twice: the copy stays as it is.
+	if again, err := slim(m); err != nil || again != m {
+		t.Errorf("slimmed twice: %v, %v", again, err)
+	}
+	// What the informer's cache and its handlers read of it.
+	if key, err := cache.MetaNamespaceKeyFunc(m); err != nil || key != "shop/web" {
+		t.Errorf("cache key = %q, %v", key, err)
+	}
+	u := m.Object("apps/v1", "Deployment")
+	if u.GetName() != "web" || u.GetNamespace() != "shop" || u.GetUID() != "u1" || u.GetResourceVersion() != "42" ||
+		!maps.Equal(u.GetLabels(), want.Labels) || !maps.Equal(u.GetAnnotations(), wantAnnotations) || u.GetKind() != "Deployment" {
+		t.Errorf("object of the metadata = %v", u.Object)
+	}
+}
+
+// An object without annotations keeps none, and a Meta set anew keeps
+// them as slim does.
+func TestMetaAnnotations(t *testing.T) {
+	m := MetaOf(&metav1.ObjectMeta{Name: "plain"})
+	if m.Annotations() != nil || m.others != nil || m.TrackingID != "" {
+		t.Errorf("annotations of an object without any: %v", m.Annotations())
+	}
+	if _, ok := m.Annotation("argocd.argoproj.io/tracking-id"); ok {
+		t.Error("a tracking-id is found on an object without one")
+	}
+	set := map[string]string{"argocd.argoproj.io/tracking-id": "a:/ConfigMap:ns/plain", "x": "1", lastApplied: "{}"}
+	m.SetAnnotations(set)
+	if m.TrackingID != "a:/ConfigMap:ns/plain" || len(m.others) != 1 || m.others["x"] != "1" {
+		t.Errorf("set: tracking-id %q, others %v", m.TrackingID, m.others)
+	}
+	m.SetAnnotations(map[string]string{"x": "2"})
+	if m.TrackingID != "" || m.others["x"] != "2" {
+		t.Errorf("set again: tracking-id %q, others %v", m.TrackingID, m.others)
 	}
 }
 
@@ -55,48 +101,49 @@ func TestSlimKeepsTheDigestOfCapstansFields(t *testing.T) {
 			{Manager: apply.FieldManager, Operation: op, APIVersion: "apps/v1", FieldsType: "FieldsV1", FieldsV1: &metav1.FieldsV1{Raw: []byte(fields)}},
 		}
 	}
-	object := func(name, fields string, op metav1.ManagedFieldsOperationType) *metav1.PartialObjectMetadata {
+	object := func(name, fields string, op metav1.ManagedFieldsOperationType) *Meta {
 		out, err := slim(&metav1.PartialObjectMetadata{ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: "shop", ManagedFields: entries(fields, op)}})
 		if err != nil {
 			t.Fatal(err)
 		}
-		return out.(*metav1.PartialObjectMetadata)
+		return out.(*Meta)
 	}
 	replicas, image := `{"f:spec":{"f:replicas":{}}}`, `{"f:spec":{"f:template":{}}}`
 	a, b, c := object("a", replicas, metav1.ManagedFieldsOperationApply), object("b", replicas, metav1.ManagedFieldsOperationApply), object("c", image, metav1.ManagedFieldsOperationApply)
-	if got, want := OwnedFields(a), apply.OwnedFields(entries(replicas, metav1.ManagedFieldsOperationApply)); got == "" || got != want {
+	if got, want := a.OwnedFields, apply.OwnedFields(entries(replicas, metav1.ManagedFieldsOperationApply)); got == "" || got != want {
 		t.Errorf("digest kept %q, of the object read whole %q", got, want)
 	}
-	if OwnedFields(c) == OwnedFields(a) || OwnedFields(c) == "" {
-		t.Errorf("other fields, digest %q against %q", OwnedFields(c), OwnedFields(a))
+	if c.OwnedFields == a.OwnedFields || c.OwnedFields == "" {
+		t.Errorf("other fields, digest %q against %q", c.OwnedFields, a.OwnedFields)
 	}
-	if &a.ManagedFields[0] != &b.ManagedFields[0] {
+	if unsafe.StringData(a.OwnedFields) != unsafe.StringData(b.OwnedFields) {
 		t.Error("two objects with the same fields hold a digest each")
 	}
-	if u := object("d", replicas, metav1.ManagedFieldsOperationUpdate); OwnedFields(u) != "" || u.ManagedFields != nil {
-		t.Errorf("capstan's fields unknown, yet kept: %+v", u.ManagedFields)
+	if u := object("d", replicas, metav1.ManagedFieldsOperationUpdate); u.OwnedFields != "" {
+		t.Errorf("capstan's fields unknown, yet a digest is kept: %q", u.OwnedFields)
 	}
 	// An informer may transform an object twice: the digest stays.
 	again, err := slim(a)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got := OwnedFields(again.(*metav1.PartialObjectMetadata)); got != OwnedFields(a) {
-		t.Errorf("slimmed twice, the digest became %q instead of %q", got, OwnedFields(a))
+	if got := again.(*Meta).OwnedFields; got != a.OwnedFields {
+		t.Errorf("slimmed twice, the digest became %q instead of %q", got, a.OwnedFields)
 	}
 }
 
 func TestSlimSharesLabelsAndStrings(t *testing.T) {
-	object := func(ns, name string) *metav1.PartialObjectMetadata {
+	object := func(ns, name string) *Meta {
 		m := &metav1.PartialObjectMetadata{ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: strings.Clone(ns),
-			Labels:      map[string]string{strings.Clone("capstan.dev/managed"): strings.Clone("true"), "app.kubernetes.io/name": strings.Clone(name)},
-			Annotations: map[string]string{strings.Clone("argocd.argoproj.io/tracking-id"): "a:/ConfigMap:" + ns + "/" + name},
+			Labels: map[string]string{strings.Clone("capstan.dev/managed"): strings.Clone("true"), "app.kubernetes.io/name": strings.Clone(name)},
+			Annotations: map[string]string{strings.Clone("argocd.argoproj.io/tracking-id"): "a:/ConfigMap:" + ns + "/" + name,
+				strings.Clone("deployment.kubernetes.io/revision"): strings.Clone("1")},
 		}}
 		out, err := slim(m)
 		if err != nil {
 			t.Fatal(err)
 		}
-		return out.(*metav1.PartialObjectMetadata)
+		return out.(*Meta)
 	}
 	a, b, c := object("shop", "web"), object("shop", "web"), object("shop", "db")
 	if reflect.ValueOf(a.Labels).UnsafePointer() != reflect.ValueOf(b.Labels).UnsafePointer() {
@@ -108,29 +155,32 @@ func TestSlimSharesLabelsAndStrings(t *testing.T) {
 	if unsafe.StringData(a.Namespace) != unsafe.StringData(b.Namespace) {
 		t.Error("two objects in the same namespace hold a copy of its name each")
 	}
-	if a.Annotations["argocd.argoproj.io/tracking-id"] != "a:/ConfigMap:shop/web" || b.Annotations["argocd.argoproj.io/tracking-id"] != "a:/ConfigMap:shop/web" {
-		t.Errorf("tracking-ids = %v, %v", a.Annotations, b.Annotations)
+	if a.TrackingID != "a:/ConfigMap:shop/web" || b.TrackingID != "a:/ConfigMap:shop/web" || c.TrackingID != "a:/ConfigMap:shop/db" {
+		t.Errorf("tracking-ids = %q, %q, %q", a.TrackingID, b.TrackingID, c.TrackingID)
+	}
+	// The other annotations are the same on all three: one map holds them.
+	if reflect.ValueOf(a.others).UnsafePointer() != reflect.ValueOf(c.others).UnsafePointer() || c.others["deployment.kubernetes.io/revision"] != "1" || len(c.others) != 1 {
+		t.Errorf("the annotations besides the tracking-id are not shared: %v, %v", a.others, c.others)
 	}
 }
 
 func TestSharedMetaIsBounded(t *testing.T) {
 	var tab sharedMeta
-	first := tab.labels(map[string]string{"n": "first"})
+	first := tab.share(map[string]string{"n": "first"}, "")
 	for i := range intern.Limit {
-		tab.labels(map[string]string{"n": strconv.Itoa(i)})
+		tab.share(map[string]string{"n": strconv.Itoa(i)}, "")
 	}
 	if len(tab.maps) > intern.Limit {
 		t.Errorf("table of label maps grew past %d: %d", intern.Limit, len(tab.maps))
 	}
-	if again := tab.labels(map[string]string{"n": "first"}); !maps.Equal(again, first) {
+	if again := tab.share(map[string]string{"n": "first"}, ""); !maps.Equal(again, first) {
 		t.Errorf("labels = %v after the table started afresh, want %v", again, first)
 	}
 }
 
 func TestOwnerKeysIndexBothTrackings(t *testing.T) {
-	m := &metav1.PartialObjectMetadata{ObjectMeta: metav1.ObjectMeta{Name: "web", Namespace: "shop",
-		Annotations: map[string]string{"argocd.argoproj.io/tracking-id": "shop:apps/Deployment:shop/web"},
-		Labels:      map[string]string{"app.kubernetes.io/instance": "legacy"}}}
+	m := &Meta{Name: "web", Namespace: "shop", TrackingID: "shop:apps/Deployment:shop/web",
+		Labels: map[string]string{"app.kubernetes.io/instance": "legacy"}}
 	l := &Live{labelKey: "app.kubernetes.io/instance"}
 	keys, err := l.ownerKeys(m)
 	if err != nil || len(keys) != 2 || keys[0] != "id:shop" || keys[1] != "label:legacy" {
@@ -145,7 +195,7 @@ func TestOwnerKeysIndexBothTrackings(t *testing.T) {
 	if keys, _ := other.ownerKeys(m); len(keys) != 2 || keys[1] != "label:legacy" {
 		t.Errorf("ownerKeys under another label key = %v; want [id:shop label:legacy]", keys)
 	}
-	m.Annotations["argocd.argoproj.io/tracking-id"] = "not a tracking id"
+	m.TrackingID = "not a tracking id"
 	delete(m.Labels, "app.kubernetes.io/instance")
 	delete(m.Labels, "argocd.argoproj.io/instance")
 	if keys, _ := l.ownerKeys(m); len(keys) != 0 {

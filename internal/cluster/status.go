@@ -208,29 +208,28 @@ func (l *Live) viewInformer(ns string, gvr schema.GroupVersionResource) (cache.S
 func (l *Live) keepHealth(obj any) (any, error) {
 	var (
 		gvr  schema.GroupVersionResource
-		kind string
 		meta *metav1.ObjectMeta
 		body viewBody
 	)
 	switch o := obj.(type) {
 	case *appsv1.Deployment:
-		gvr, kind, meta = deploymentsResource, "Deployment", &o.ObjectMeta
+		gvr, meta = deploymentsResource, &o.ObjectMeta
 		body = &deploymentBody{replicas: o.Spec.Replicas, paused: o.Spec.Paused, status: o.Status}
 	case *appsv1.StatefulSet:
-		gvr, kind, meta = statefulSetsResource, "StatefulSet", &o.ObjectMeta
+		gvr, meta = statefulSetsResource, &o.ObjectMeta
 		body = &statefulSetBody{replicas: o.Spec.Replicas, strategy: o.Spec.UpdateStrategy, status: o.Status}
 	case *appsv1.DaemonSet:
-		gvr, kind, meta = daemonSetsResource, "DaemonSet", &o.ObjectMeta
+		gvr, meta = daemonSetsResource, &o.ObjectMeta
 		body = &daemonSetBody{strategy: o.Spec.UpdateStrategy, status: o.Status}
 	case *corev1.Service:
-		gvr, kind, meta = servicesResource, "Service", &o.ObjectMeta
+		gvr, meta = servicesResource, &o.ObjectMeta
 		body = &serviceBody{typ: o.Spec.Type, ingress: o.Status.LoadBalancer.Ingress}
 	default:
 		return obj, nil
 	}
 	l.health.put(viewKey(gvr, meta.Namespace, meta.Name), &healthView{uid: meta.UID, resourceVersion: meta.ResourceVersion,
 		generation: meta.Generation, deletion: meta.DeletionTimestamp, body: body})
-	return slim(&metav1.PartialObjectMetadata{TypeMeta: metav1.TypeMeta{APIVersion: gvr.GroupVersion().String(), Kind: kind}, ObjectMeta: *meta})
+	return MetaOf(meta), nil
 }
 
 // HealthView returns, from memory, what the built-in health check of a

@@ -133,7 +133,7 @@ func TestHealthViewsKeepWhatTheChecksRead(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			m, ok := cached.(*metav1.PartialObjectMetadata)
+			m, ok := cached.(*Meta)
 			if !ok || m.Name != "web" || m.ResourceVersion != "7" || m.Labels["app"] != "web" {
 				t.Fatalf("the cache got %#v, want the metadata alone", cached)
 			}

@@ -147,12 +147,7 @@ func (c *Clusters) forward(ctx context.Context, live *cluster.Live) {
 		case <-ctx.Done():
 			return
 		case ev := <-live.Events():
-			u := &unstructured.Unstructured{}
-			u.SetGroupVersionKind(ev.Kind)
-			u.SetNamespace(ev.Object.Namespace)
-			u.SetName(ev.Object.Name)
-			u.SetAnnotations(ev.Object.Annotations)
-			u.SetLabels(ev.Object.Labels)
+			u := ev.Object.Object(ev.Kind.ToAPIVersionAndKind())
 			c.mu.Lock()
 			p := c.policy
 			c.mu.Unlock()

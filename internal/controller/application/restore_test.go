@@ -34,14 +34,13 @@ func TestRestoreHoldsOnlyForTheDesiredObjectRecorded(t *testing.T) {
 	if owned == "" {
 		t.Fatal("no digest of the owned fields")
 	}
-	// The object as the watch's cache keeps it: capstan's entry of its
-	// managed fields replaced by their digest.
-	cached := []metav1.ManagedFieldsEntry{{Manager: apply.FieldManager, FieldsType: "capstan.dev/digest", FieldsV1: &metav1.FieldsV1{Raw: []byte(owned)}}}
-	live := func(desired *unstructured.Unstructured) *metav1.PartialObjectMetadata {
-		return &metav1.PartialObjectMetadata{ObjectMeta: metav1.ObjectMeta{Name: "settings", Namespace: "team", UID: "u1",
-			ResourceVersion: "7", ManagedFields: cached,
+	// The object as the watch's cache keeps it: of its managed fields,
+	// the digest of capstan's.
+	live := func(desired *unstructured.Unstructured) *cluster.Meta {
+		return cluster.MetaOf(&metav1.ObjectMeta{Name: "settings", Namespace: "team", UID: "u1",
+			ResourceVersion: "7", ManagedFields: managed,
 			Labels:      map[string]string{v1alpha1.LabelCapstanManaged: "true", tracking.DefaultLabelKey: "web"},
-			Annotations: map[string]string{v1alpha1.AnnotationCapstanApplied: apply.Stamp(desired).GetAnnotations()[v1alpha1.AnnotationCapstanApplied]}}}
+			Annotations: map[string]string{v1alpha1.AnnotationCapstanApplied: apply.Stamp(desired).GetAnnotations()[v1alpha1.AnnotationCapstanApplied]}})
 	}
 	for _, tc := range []struct {
 		name             string
@@ -56,7 +55,7 @@ func TestRestoreHoldsOnlyForTheDesiredObjectRecorded(t *testing.T) {
 			app.Status.Resources = []v1alpha1.ResourceStatus{{Version: "v1", Kind: "ConfigMap", Namespace: "team", Name: "settings",
 				OwnedFields: boundOwned(hashObject(tc.recorded), owned)}}
 			st := &state{app: app, policy: tracking.Policy{Method: tracking.MethodLabel}}
-			if got := cluster.OwnedFields(live(tc.now)); got != owned {
+			if got := live(tc.now).OwnedFields; got != owned {
 				t.Fatalf("the watch's digest of the owned fields = %q, want %q", got, owned)
 			}
 			r := &Reconciler{}

@@ -12,7 +12,6 @@ import (
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	apimeta "k8s.io/apimachinery/pkg/api/meta"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/types"
@@ -268,7 +267,7 @@ func (r *Reconciler) compareOne(ctx context.Context, st *state, obj *unstructure
 // labels and annotations capstan sets, or a view of another version than
 // the cached metadata.
 func (r *Reconciler) followStatus(st *state, desired *unstructured.Unstructured, gvr schema.GroupVersionResource, key, desiredHash string,
-	meta *metav1.PartialObjectMetadata) (res *resource, ok bool, err error) {
+	meta *cluster.Meta) (res *resource, ok bool, err error) {
 	gvk := desired.GroupVersionKind()
 	v, found := r.verdicts.get(appKey(st.app), key)
 	if !found || !v.desiredHash.is(desiredHash) || v.shared || st.settings.Health.Has(gvk.GroupKind()) || !generationFollowsSpec(gvk.GroupKind()) {
@@ -302,10 +301,10 @@ func (r *Reconciler) followStatus(st *state, desired *unstructured.Unstructured,
 // keeps. A drift then costs its heal's apply alone. ok is false when the
 // object must be read.
 func (r *Reconciler) followOwnership(st *state, desired *unstructured.Unstructured, gvr schema.GroupVersionResource, key, desiredHash string,
-	meta *metav1.PartialObjectMetadata) (res *resource, ok bool, err error) {
+	meta *cluster.Meta) (res *resource, ok bool, err error) {
 	gvk := desired.GroupVersionKind()
 	v, found := r.verdicts.get(appKey(st.app), key)
-	owned := cluster.OwnedFields(meta)
+	owned := meta.OwnedFields
 	if !found || !v.desiredHash.is(desiredHash) || !v.labelled || !ownershipDecides(v, desired, meta.UID, owned, st.plain) {
 		return nil, false, nil
 	}
@@ -345,7 +344,7 @@ const watchLag = 2 * time.Second
 
 // awaitWatch is the watch's copy of obj once it has reached
 // resourceVersion, within what is left of the pass's watchLag.
-func (st *state) awaitWatch(ctx context.Context, gvr schema.GroupVersionResource, obj *unstructured.Unstructured, resourceVersion string) (*metav1.PartialObjectMetadata, bool) {
+func (st *state) awaitWatch(ctx context.Context, gvr schema.GroupVersionResource, obj *unstructured.Unstructured, resourceVersion string) (*cluster.Meta, bool) {
 	if st.watchWaitUntil.IsZero() {
 		st.watchWaitUntil = time.Now().Add(watchLag)
 	}
@@ -419,8 +418,8 @@ func stampedOn(desired, live *unstructured.Unstructured) (*unstructured.Unstruct
 // before it wrote the status left the owned fields of the old one, which
 // another writer may since have made the new one's again by taking the
 // new fields.
-func (r *Reconciler) restore(st *state, desired *unstructured.Unstructured, key, desiredHash string, meta *metav1.PartialObjectMetadata) {
-	owned := cluster.OwnedFields(meta)
+func (r *Reconciler) restore(st *state, desired *unstructured.Unstructured, key, desiredHash string, meta *cluster.Meta) {
+	owned := meta.OwnedFields
 	if owned == "" || st.persistedOwned(desired) != boundOwned(desiredHash, owned) {
 		return
 	}
@@ -632,16 +631,8 @@ func (r *Reconciler) extraneous(ctx context.Context, st *state, wanted map[strin
 
 // metadataObject is an object known only by its metadata: enough to name,
 // track and delete it.
-func metadataObject(gvk schema.GroupVersionKind, meta *metav1.PartialObjectMetadata) *unstructured.Unstructured {
-	u := &unstructured.Unstructured{}
-	u.SetGroupVersionKind(gvk)
-	u.SetNamespace(meta.Namespace)
-	u.SetName(meta.Name)
-	u.SetUID(meta.UID)
-	u.SetResourceVersion(meta.ResourceVersion)
-	u.SetAnnotations(meta.Annotations)
-	u.SetLabels(meta.Labels)
-	return u
+func metadataObject(gvk schema.GroupVersionKind, meta *cluster.Meta) *unstructured.Unstructured {
+	return meta.Object(gvk.ToAPIVersionAndKind())
 }
 
 // metadataOf is obj without its body, managed fields or kubectl's copy of

@@ -1,0 +1,67 @@
+package cluster
+
+import (
+	"fmt"
+	"runtime"
+	"strings"
+	"testing"
+
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
+
+	"github.com/capstan-cd/capstan/internal/apply"
+)
+
+// decodedObject is the metadata of one managed object of app as a watch
+// decodes it: every string a copy of its own, as a decoder makes.
+func decodedObject(app, kind string, i int) *metav1.PartialObjectMetadata {
+	c := strings.Clone
+	ns, name := fmt.Sprintf("w1-%04d", i), fmt.Sprintf("%s-%s", app, strings.ToLower(kind))
+	annotations := map[string]string{c("argocd.argoproj.io/tracking-id"): c(app + ":apps/" + kind + ":" + ns + "/" + name)}
+	if kind == "Deployment" {
+		annotations[c("deployment.kubernetes.io/revision")] = c("1")
+	}
+	return &metav1.PartialObjectMetadata{
+		TypeMeta: metav1.TypeMeta{APIVersion: c("apps/v1"), Kind: c(kind)},
+		ObjectMeta: metav1.ObjectMeta{
+			Name: c(name), Namespace: c(ns), UID: types.UID(fmt.Sprintf("4f0c5e8a-1d2b-4c3d-9e8f-%012d", i)),
+			ResourceVersion: fmt.Sprint(100000 + i), Generation: 1, CreationTimestamp: metav1.Now(),
+			Labels:      map[string]string{c("capstan.dev/managed"): c("true"), c("app.kubernetes.io/instance"): c(app)},
+			Annotations: annotations,
+			ManagedFields: []metav1.ManagedFieldsEntry{
+				{Manager: c(apply.FieldManager), Operation: metav1.ManagedFieldsOperationApply, APIVersion: c("apps/v1"), FieldsType: c("FieldsV1"),
+					FieldsV1: &metav1.FieldsV1{Raw: []byte(`{"f:metadata":{"f:labels":{"f:capstan.dev/managed":{}}},"f:spec":{"f:replicas":{}}}`)}},
+				{Manager: c("kube-controller-manager"), Operation: metav1.ManagedFieldsOperationUpdate, APIVersion: c("apps/v1"), FieldsType: c("FieldsV1"),
+					FieldsV1: &metav1.FieldsV1{Raw: []byte(`{"f:status":{"f:replicas":{}}}`)}, Subresource: c("status")},
+			},
+		},
+	}
+}
+
+// BenchmarkSlimHeld reports the heap a watch's cache holds per managed
+// object once slimmed (B/object): W1's shape, five objects an Application.
+func BenchmarkSlimHeld(b *testing.B) {
+	const apps = 2000
+	kinds := []string{"ConfigMap", "Deployment", "Service", "ServiceAccount", "Secret"}
+	var held []any
+	for b.Loop() {
+		held = nil
+		runtime.GC()
+		var before, after runtime.MemStats
+		runtime.ReadMemStats(&before)
+		held = make([]any, 0, apps*len(kinds))
+		for i := range apps {
+			for _, k := range kinds {
+				out, err := slim(decodedObject(fmt.Sprintf("app-%04d", i), k, i))
+				if err != nil {
+					b.Fatal(err)
+				}
+				held = append(held, out)
+			}
+		}
+		runtime.GC()
+		runtime.ReadMemStats(&after)
+		b.ReportMetric(float64(after.HeapAlloc-before.HeapAlloc-uint64(cap(held))*16)/float64(len(held)), "B/object")
+	}
+	runtime.KeepAlive(held)
+}
