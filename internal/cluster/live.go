@@ -204,24 +204,24 @@ func cachedMetadata(obj any) *Meta {
 
 // Owned returns the managed objects of gvr whose tracking names the
 // Application app: by the tracking-id annotation, or by the instance label
-// (under the Live's key) when byLabel. It reads an index, so its cost is that of what it returns,
-// not of every object capstan manages.
+// (under the Live's key) when byLabel. It reads an index, so its cost is
+// that of what it returns, not of every object capstan manages.
 func (l *Live) Owned(gvr schema.GroupVersionResource, app string, byLabel bool) []*Meta {
 	l.mu.Lock()
 	infs := l.watching[gvr]
 	l.mu.Unlock()
-	key := "id:" + app
-	if byLabel {
-		key = "label:" + app
-	}
 	var out []*Meta
 	for _, inf := range infs {
-		items, err := inf.GetIndexer().ByIndex(ownerIndex, key)
+		items, err := inf.GetIndexer().ByIndex(ownerIndex, app)
 		if err != nil {
 			continue
 		}
 		for _, it := range items {
-			if m, ok := it.(*Meta); ok {
+			m, ok := it.(*Meta)
+			if !ok {
+				continue
+			}
+			if byLabel && m.Labels[l.labelKey] == app || !byLabel && trackedApp(m) == app {
 				out = append(out, m)
 			}
 		}
@@ -229,9 +229,11 @@ func (l *Live) Owned(gvr schema.GroupVersionResource, app string, byLabel bool) 
 	return out
 }
 
-// ownerIndex indexes managed objects by the Application their tracking
-// names: "id:<app>" from the tracking-id annotation, "label:<app>" from
-// the instance label.
+// ownerIndex indexes managed objects by the Applications their tracking
+// names, by the tracking-id annotation and by the instance label: one key
+// when both name the same Application, as on what capstan applies. Each
+// key of an index holds a set of its own, so a key for each tracking
+// would double the index's memory.
 const ownerIndex = "owner"
 
 func (l *Live) ownerKeys(obj any) ([]string, error) {
@@ -239,16 +241,29 @@ func (l *Live) ownerKeys(obj any) ([]string, error) {
 	if !ok {
 		return nil, nil
 	}
-	var keys []string
-	if m.TrackingID != "" {
-		if id, err := tracking.Parse(m.TrackingID); err == nil {
-			keys = append(keys, "id:"+id.App)
-		}
+	byID, byLabel := trackedApp(m), m.Labels[l.labelKey]
+	switch {
+	case byID == "" && byLabel == "":
+		return nil, nil
+	case byID == "" || byID == byLabel:
+		return []string{byLabel}, nil
+	case byLabel == "":
+		return []string{byID}, nil
 	}
-	if app := m.Labels[l.labelKey]; app != "" {
-		keys = append(keys, "label:"+app)
+	return []string{byID, byLabel}, nil
+}
+
+// trackedApp is the Application the tracking-id of m names, "" when it
+// has none or it is malformed.
+func trackedApp(m *Meta) string {
+	if m.TrackingID == "" {
+		return ""
 	}
-	return keys, nil
+	id, err := tracking.Parse(m.TrackingID)
+	if err != nil {
+		return ""
+	}
+	return id.App
 }
 
 // Get returns the metadata of one managed object from memory.

@@ -2,6 +2,7 @@ package cluster
 
 import (
 	"context"
+	"slices"
 	"testing"
 	"time"
 
@@ -25,6 +26,81 @@ func TestLiveAnswersFromTheWatch(t *testing.T) {
 	defer func() { _ = e.Stop(!t.Failed()) }()
 	t.Run("namespaces", func(t *testing.T) { testNamespaceExists(ctx, t, e) })
 	t.Run("an object since a version", func(t *testing.T) { testGetSince(ctx, t, e) })
+	t.Run("the objects an Application owns", func(t *testing.T) { testOwned(ctx, t, e) })
+}
+
+// Owned finds an Application's objects by the tracking the caller asks
+// for, through one index of both trackings: an object whose label names
+// another Application than its tracking-id is found under each by its
+// own tracking only, and the events of the watch carry what the cache
+// keeps.
+func testOwned(ctx context.Context, t *testing.T, e *testenv.Env) {
+	admin := kubernetes.NewForConfigOrDie(e.Config())
+	live, err := NewLive(ctx, e.Config(), "app.kubernetes.io/instance", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	gvr := corev1.SchemeGroupVersion.WithResource("configmaps")
+	if err := live.Watch(ctx, gvr, corev1.SchemeGroupVersion.WithKind("ConfigMap"), true); err != nil {
+		t.Fatal(err)
+	}
+	made := map[string]bool{}
+	for _, o := range []struct{ name, trackedBy, labelledBy string }{
+		{"both", "web", "web"},
+		{"apart", "web", "legacy"},
+		{"label-only", "", "legacy"},
+		{"id-only", "web", ""},
+		{"neither", "", ""},
+	} {
+		cm := &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Name: o.name, Namespace: "default",
+			Labels: map[string]string{v1alpha1.LabelCapstanManaged: "true"}, Annotations: map[string]string{"other": o.name}}}
+		if o.trackedBy != "" {
+			cm.Annotations[v1alpha1.AnnotationTrackingID] = o.trackedBy + ":/ConfigMap:default/" + o.name
+		}
+		if o.labelledBy != "" {
+			cm.Labels["app.kubernetes.io/instance"] = o.labelledBy
+		}
+		if _, err := admin.CoreV1().ConfigMaps("default").Create(ctx, cm, metav1.CreateOptions{}); err != nil {
+			t.Fatal(err)
+		}
+		made[o.name] = true
+	}
+	for len(made) > 0 {
+		select {
+		case ev := <-live.Events():
+			if ev.Object.Namespace == "default" && made[ev.Object.Name] {
+				if v, ok := ev.Object.Annotation("other"); !ok || v != ev.Object.Name {
+					t.Errorf("event of %s: annotation other = %q", ev.Object.Name, v)
+				}
+				delete(made, ev.Object.Name)
+			}
+		case <-ctx.Done():
+			t.Fatalf("no watch event of %v", made)
+		}
+	}
+	names := func(app string, byLabel bool) []string {
+		var out []string
+		for _, m := range live.Owned(gvr, app, byLabel) {
+			out = append(out, m.Name)
+		}
+		slices.Sort(out)
+		return out
+	}
+	for _, tc := range []struct {
+		app     string
+		byLabel bool
+		want    []string
+	}{
+		{"web", false, []string{"apart", "both", "id-only"}},
+		{"web", true, []string{"both"}},
+		{"legacy", true, []string{"apart", "label-only"}},
+		{"legacy", false, nil},
+		{"nobody", false, nil},
+	} {
+		if got := names(tc.app, tc.byLabel); !slices.Equal(got, tc.want) {
+			t.Errorf("Owned(%s, by label %t) = %v, want %v", tc.app, tc.byLabel, got, tc.want)
+		}
+	}
 }
 
 // Whether a namespace exists is answered from the watch of the cluster's

@@ -8,6 +8,7 @@ import (
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/client-go/tools/cache"
 
 	"github.com/capstan-cd/capstan/internal/apply"
 )
@@ -62,6 +63,39 @@ func BenchmarkSlimHeld(b *testing.B) {
 		runtime.GC()
 		runtime.ReadMemStats(&after)
 		b.ReportMetric(float64(after.HeapAlloc-before.HeapAlloc-uint64(cap(held))*16)/float64(len(held)), "B/object")
+	}
+	runtime.KeepAlive(held)
+}
+
+// BenchmarkWatchCacheHeld reports the heap the watches' caches hold per
+// managed object (B/object): the slimmed copies, the caches' maps and
+// their index by owner, one cache per kind as the watches keep them.
+func BenchmarkWatchCacheHeld(b *testing.B) {
+	const apps = 2000
+	kinds := []string{"ConfigMap", "Deployment", "Service", "ServiceAccount", "Secret"}
+	l := &Live{labelKey: "app.kubernetes.io/instance"}
+	var held []cache.Indexer
+	for b.Loop() {
+		held = nil
+		runtime.GC()
+		var before, after runtime.MemStats
+		runtime.ReadMemStats(&before)
+		for _, k := range kinds {
+			store := cache.NewIndexer(cache.DeletionHandlingMetaNamespaceKeyFunc, cache.Indexers{ownerIndex: l.ownerKeys})
+			for i := range apps {
+				out, err := slim(decodedObject(fmt.Sprintf("app-%04d", i), k, i))
+				if err != nil {
+					b.Fatal(err)
+				}
+				if err := store.Add(out); err != nil {
+					b.Fatal(err)
+				}
+			}
+			held = append(held, store)
+		}
+		runtime.GC()
+		runtime.ReadMemStats(&after)
+		b.ReportMetric(float64(after.HeapAlloc-before.HeapAlloc)/float64(apps*len(kinds)), "B/object")
 	}
 	runtime.KeepAlive(held)
 }

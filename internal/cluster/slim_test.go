@@ -3,6 +3,7 @@ package cluster
 import (
 	"maps"
 	"reflect"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -183,19 +184,27 @@ func TestOwnerKeysIndexBothTrackings(t *testing.T) {
 		Labels: map[string]string{"app.kubernetes.io/instance": "legacy"}}
 	l := &Live{labelKey: "app.kubernetes.io/instance"}
 	keys, err := l.ownerKeys(m)
-	if err != nil || len(keys) != 2 || keys[0] != "id:shop" || keys[1] != "label:legacy" {
-		t.Errorf("ownerKeys = %v, %v; want [id:shop label:legacy]", keys, err)
+	if err != nil || !slices.Equal(keys, []string{"shop", "legacy"}) {
+		t.Errorf("ownerKeys = %v, %v; want [shop legacy]", keys, err)
 	}
 	// Under another instance label key, the default label tracks nothing.
 	other := &Live{labelKey: "argocd.argoproj.io/instance"}
-	if keys, _ := other.ownerKeys(m); len(keys) != 1 || keys[0] != "id:shop" {
-		t.Errorf("ownerKeys under another label key = %v; want [id:shop]", keys)
+	if keys, _ := other.ownerKeys(m); !slices.Equal(keys, []string{"shop"}) {
+		t.Errorf("ownerKeys under another label key = %v; want [shop]", keys)
 	}
 	m.Labels["argocd.argoproj.io/instance"] = "legacy"
-	if keys, _ := other.ownerKeys(m); len(keys) != 2 || keys[1] != "label:legacy" {
-		t.Errorf("ownerKeys under another label key = %v; want [id:shop label:legacy]", keys)
+	if keys, _ := other.ownerKeys(m); !slices.Equal(keys, []string{"shop", "legacy"}) {
+		t.Errorf("ownerKeys under another label key = %v; want [shop legacy]", keys)
+	}
+	// Both name the same Application, as on what capstan applies: one key.
+	m.Labels["app.kubernetes.io/instance"] = "shop"
+	if keys, _ := l.ownerKeys(m); !slices.Equal(keys, []string{"shop"}) {
+		t.Errorf("ownerKeys, both trackings naming shop = %v; want [shop]", keys)
 	}
 	m.TrackingID = "not a tracking id"
+	if keys, _ := l.ownerKeys(m); !slices.Equal(keys, []string{"shop"}) {
+		t.Errorf("ownerKeys with a malformed tracking-id = %v; want the label's [shop]", keys)
+	}
 	delete(m.Labels, "app.kubernetes.io/instance")
 	delete(m.Labels, "argocd.argoproj.io/instance")
 	if keys, _ := l.ownerKeys(m); len(keys) != 0 {
