@@ -10,9 +10,10 @@ import (
 
 // Meta is what the watch's cache keeps of a managed object: the metadata
 // capstan reads from memory, and nothing else. Of its annotations, the
-// tracking-id is a field of its own, since it names the object and no
-// other object shares it; the others are a map shared with every object
-// that has the same (see slim). A cached Meta is never modified.
+// two that capstan sets and that differ on every object (the tracking-id
+// names the object, capstan's stamp digests it) are fields of their own;
+// the others are a map shared with every object that has the same (see
+// slim). A cached Meta is never modified.
 type Meta struct {
 	Name, Namespace string
 	UID             types.UID
@@ -25,20 +26,26 @@ type Meta struct {
 	// TrackingID is the value of the tracking-id annotation, "" when the
 	// object has none.
 	TrackingID string
+	// Applied is the value of capstan's stamp (v1alpha1.AnnotationCapstanApplied),
+	// "" when the object has none.
+	Applied string
 	// OwnedFields is the digest of the fields capstan's server-side apply
 	// owns on the object (apply.OwnedFields), "" when unknown: the watch
 	// tells, without a read, whether another writer took one of them.
 	OwnedFields string
-	// others are the annotations but the tracking-id and kubectl's copy
-	// of the object, shared.
+	// others are the annotations but the two above and kubectl's copy of
+	// the object, shared.
 	others map[string]string
 }
 
 // Annotation returns the value of the annotation key, and whether the
 // object has it.
 func (m *Meta) Annotation(key string) (string, bool) {
-	if key == v1alpha1.AnnotationTrackingID {
+	switch key {
+	case v1alpha1.AnnotationTrackingID:
 		return m.TrackingID, m.TrackingID != ""
+	case v1alpha1.AnnotationCapstanApplied:
+		return m.Applied, m.Applied != ""
 	}
 	v, ok := m.others[key]
 	return v, ok
@@ -49,8 +56,10 @@ func (m *Meta) Annotation(key string) (string, bool) {
 // it has none.
 func (m *Meta) Annotations() map[string]string {
 	n := len(m.others)
-	if m.TrackingID != "" {
-		n++
+	for _, v := range [...]string{m.TrackingID, m.Applied} {
+		if v != "" {
+			n++
+		}
 	}
 	if n == 0 {
 		return nil
@@ -61,6 +70,9 @@ func (m *Meta) Annotations() map[string]string {
 	}
 	if m.TrackingID != "" {
 		out[v1alpha1.AnnotationTrackingID] = m.TrackingID
+	}
+	if m.Applied != "" {
+		out[v1alpha1.AnnotationCapstanApplied] = m.Applied
 	}
 	return out
 }
@@ -120,14 +132,17 @@ func (m *Meta) GetManagedFields() []metav1.ManagedFieldsEntry { return nil }
 func (m *Meta) SetManagedFields([]metav1.ManagedFieldsEntry)  {}
 
 // SetAnnotations keeps annotations as a cached object does: the
-// tracking-id apart, the others in a map of their own.
+// tracking-id and capstan's stamp apart, the others in a map of their
+// own.
 func (m *Meta) SetAnnotations(annotations map[string]string) {
-	m.TrackingID, m.others = "", nil
+	m.TrackingID, m.Applied, m.others = "", "", nil
 	for k, v := range annotations {
 		switch k {
 		case lastApplied:
 		case v1alpha1.AnnotationTrackingID:
 			m.TrackingID = v
+		case v1alpha1.AnnotationCapstanApplied:
+			m.Applied = v
 		default:
 			if m.others == nil {
 				m.others = map[string]string{}

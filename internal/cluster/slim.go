@@ -3,6 +3,7 @@ package cluster
 import (
 	"maps"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 
@@ -26,16 +27,13 @@ const lastApplied = "kubectl.kubernetes.io/last-applied-configuration"
 // namespace, the same label and annotation keys, and often the same
 // labels: the copy takes those from a table instead, so memory grows with
 // what is particular to each object. An informer may run its transform
-// twice on one object (it does on the objects of its first list): a Meta
-// is kept as it is.
+// twice on one object (it does on the objects of its first list): a Meta,
+// like anything but a PartialObjectMetadata, passes as it is.
 //
 // A cached object is never modified (the informer's rule): a map of labels
 // shared by many objects is safe there.
 func slim(obj any) (any, error) {
-	switch m := obj.(type) {
-	case *Meta:
-		return m, nil
-	case *metav1.PartialObjectMetadata:
+	if m, ok := obj.(*metav1.PartialObjectMetadata); ok {
 		return shared.meta(&m.ObjectMeta), nil
 	}
 	return obj, nil
@@ -72,10 +70,11 @@ func (t *sharedMeta) meta(o *metav1.ObjectMeta) *Meta {
 		ResourceVersion:   o.ResourceVersion,
 		Generation:        o.Generation,
 		DeletionTimestamp: o.DeletionTimestamp,
-		Labels:            t.share(o.Labels, ""),
+		Labels:            t.share(o.Labels),
 		TrackingID:        o.Annotations[v1alpha1.AnnotationTrackingID],
+		Applied:           o.Annotations[v1alpha1.AnnotationCapstanApplied],
 		OwnedFields:       t.digest(owned),
-		others:            t.share(o.Annotations, v1alpha1.AnnotationTrackingID),
+		others:            t.share(o.Annotations, v1alpha1.AnnotationTrackingID, v1alpha1.AnnotationCapstanApplied),
 	}
 }
 
@@ -96,20 +95,23 @@ func (t *sharedMeta) digest(d string) string {
 
 func (t *sharedMeta) string(s string) string { return t.strings.String(s) }
 
-// share returns the table's map equal to m without the key skip and
+// share returns the table's map equal to m without the keys skip and
 // kubectl's copy of the object; nil when that leaves nothing.
-func (t *sharedMeta) share(m map[string]string, skip string) map[string]string {
+func (t *sharedMeta) share(m map[string]string, skip ...string) map[string]string {
+	kept := func(k string) bool { return k != lastApplied && !slices.Contains(skip, k) }
 	var b strings.Builder
 	n := 0
 	for _, k := range slices.Sorted(maps.Keys(m)) {
-		if k == skip || k == lastApplied {
+		if !kept(k) {
 			continue
 		}
-		// Neither a key nor a value holds a NUL: it cannot be ambiguous.
-		b.WriteString(k)
-		b.WriteByte(0)
-		b.WriteString(m[k])
-		b.WriteByte(0)
+		// Each key and value after its length: an annotation's value
+		// may hold any byte, and two maps must not make one id.
+		for _, s := range [2]string{k, m[k]} {
+			b.WriteString(strconv.Itoa(len(s)))
+			b.WriteByte(':')
+			b.WriteString(s)
+		}
 		n++
 	}
 	if n == 0 {
@@ -121,7 +123,7 @@ func (t *sharedMeta) share(m map[string]string, skip string) map[string]string {
 	}
 	c := make(map[string]string, n)
 	for k, v := range m {
-		if k != skip && k != lastApplied {
+		if kept(k) {
 			c[t.string(k)] = t.string(v)
 		}
 	}

@@ -27,7 +27,7 @@ func TestSlimKeepsWhatCapstanReads(t *testing.T) {
 			CreationTimestamp: metav1.Now(), DeletionTimestamp: &deleted,
 			Labels: map[string]string{"capstan.dev/managed": "true"},
 			Annotations: map[string]string{"argocd.argoproj.io/tracking-id": "shop:apps/Deployment:shop/web", lastApplied: `{"big":"copy"}`,
-				"argocd.argoproj.io/sync-options": "Prune=false"},
+				"argocd.argoproj.io/sync-options": "Prune=false", "capstan.dev/applied": "d1"},
 			OwnerReferences: []metav1.OwnerReference{{Kind: "Thing", Name: "owner", UID: "u0"}},
 			Finalizers:      []string{"example.com/keep"},
 			ManagedFields:   []metav1.ManagedFieldsEntry{{Manager: "capstan"}},
@@ -39,7 +39,7 @@ func TestSlimKeepsWhatCapstanReads(t *testing.T) {
 	}
 	m := out.(*Meta)
 	want := &Meta{Name: "web", Namespace: "shop", UID: "u1", ResourceVersion: "42", Generation: 3, DeletionTimestamp: &deleted,
-		Labels: map[string]string{"capstan.dev/managed": "true"}, TrackingID: "shop:apps/Deployment:shop/web"}
+		Labels: map[string]string{"capstan.dev/managed": "true"}, TrackingID: "shop:apps/Deployment:shop/web", Applied: "d1"}
 	if diff := cmp.Diff(want, m, cmp.AllowUnexported(Meta{}), cmpopts.IgnoreFields(Meta{}, "others")); diff != "" {
 		t.Errorf("slim changed what capstan reads (-want +got):\n%s", diff)
 	}
@@ -50,6 +50,9 @@ func TestSlimKeepsWhatCapstanReads(t *testing.T) {
 	}
 	if v, ok := m.Annotation("argocd.argoproj.io/sync-options"); !ok || v != "Prune=false" {
 		t.Errorf("sync-options = %q, %v", v, ok)
+	}
+	if v, ok := m.Annotation("capstan.dev/applied"); !ok || v != "d1" {
+		t.Errorf("capstan's stamp = %q, %v", v, ok)
 	}
 	if v, ok := m.Annotation(lastApplied); ok {
 		t.Errorf("kubectl's copy of the object is kept: %q", v)
@@ -79,14 +82,18 @@ func TestMetaAnnotations(t *testing.T) {
 	if _, ok := m.Annotation("argocd.argoproj.io/tracking-id"); ok {
 		t.Error("a tracking-id is found on an object without one")
 	}
-	set := map[string]string{"argocd.argoproj.io/tracking-id": "a:/ConfigMap:ns/plain", "x": "1", lastApplied: "{}"}
+	set := map[string]string{"argocd.argoproj.io/tracking-id": "a:/ConfigMap:ns/plain", "capstan.dev/applied": "d1", "x": "1", lastApplied: "{}"}
 	m.SetAnnotations(set)
-	if m.TrackingID != "a:/ConfigMap:ns/plain" || len(m.others) != 1 || m.others["x"] != "1" {
-		t.Errorf("set: tracking-id %q, others %v", m.TrackingID, m.others)
+	if m.TrackingID != "a:/ConfigMap:ns/plain" || m.Applied != "d1" || len(m.others) != 1 || m.others["x"] != "1" {
+		t.Errorf("set: tracking-id %q, stamp %q, others %v", m.TrackingID, m.Applied, m.others)
+	}
+	delete(set, lastApplied)
+	if got := m.Annotations(); !maps.Equal(got, set) {
+		t.Errorf("annotations = %v, want %v", got, set)
 	}
 	m.SetAnnotations(map[string]string{"x": "2"})
-	if m.TrackingID != "" || m.others["x"] != "2" {
-		t.Errorf("set again: tracking-id %q, others %v", m.TrackingID, m.others)
+	if m.TrackingID != "" || m.Applied != "" || m.others["x"] != "2" {
+		t.Errorf("set again: tracking-id %q, stamp %q, others %v", m.TrackingID, m.Applied, m.others)
 	}
 }
 
@@ -138,7 +145,7 @@ func TestSlimSharesLabelsAndStrings(t *testing.T) {
 		m := &metav1.PartialObjectMetadata{ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: strings.Clone(ns),
 			Labels: map[string]string{strings.Clone("capstan.dev/managed"): strings.Clone("true"), "app.kubernetes.io/name": strings.Clone(name)},
 			Annotations: map[string]string{strings.Clone("argocd.argoproj.io/tracking-id"): "a:/ConfigMap:" + ns + "/" + name,
-				strings.Clone("deployment.kubernetes.io/revision"): strings.Clone("1")},
+				strings.Clone("capstan.dev/applied"): "digest-of-" + name, strings.Clone("deployment.kubernetes.io/revision"): strings.Clone("1")},
 		}}
 		out, err := slim(m)
 		if err != nil {
@@ -159,22 +166,41 @@ func TestSlimSharesLabelsAndStrings(t *testing.T) {
 	if a.TrackingID != "a:/ConfigMap:shop/web" || b.TrackingID != "a:/ConfigMap:shop/web" || c.TrackingID != "a:/ConfigMap:shop/db" {
 		t.Errorf("tracking-ids = %q, %q, %q", a.TrackingID, b.TrackingID, c.TrackingID)
 	}
+	if a.Applied != "digest-of-web" || c.Applied != "digest-of-db" {
+		t.Errorf("stamps = %q, %q", a.Applied, c.Applied)
+	}
 	// The other annotations are the same on all three: one map holds them.
 	if reflect.ValueOf(a.others).UnsafePointer() != reflect.ValueOf(c.others).UnsafePointer() || c.others["deployment.kubernetes.io/revision"] != "1" || len(c.others) != 1 {
 		t.Errorf("the annotations besides the tracking-id are not shared: %v, %v", a.others, c.others)
 	}
 }
 
+// Two maps share a copy only when they are equal, whatever bytes their
+// keys and values hold.
+func TestSharedMapsAreEqualMaps(t *testing.T) {
+	var tab sharedMeta
+	for _, pair := range [][2]map[string]string{
+		{{"a": "1\x00b\x002"}, {"a": "1", "b": "2"}},
+		{{"a:1": "2"}, {"a": "1:2"}},
+		{{"1:a": ""}, {"1": "a"}},
+	} {
+		first, second := tab.share(pair[0]), tab.share(pair[1])
+		if !maps.Equal(first, pair[0]) || !maps.Equal(second, pair[1]) {
+			t.Errorf("shared %q and %q as %q and %q", pair[0], pair[1], first, second)
+		}
+	}
+}
+
 func TestSharedMetaIsBounded(t *testing.T) {
 	var tab sharedMeta
-	first := tab.share(map[string]string{"n": "first"}, "")
+	first := tab.share(map[string]string{"n": "first"})
 	for i := range intern.Limit {
-		tab.share(map[string]string{"n": strconv.Itoa(i)}, "")
+		tab.share(map[string]string{"n": strconv.Itoa(i)})
 	}
 	if len(tab.maps) > intern.Limit {
 		t.Errorf("table of label maps grew past %d: %d", intern.Limit, len(tab.maps))
 	}
-	if again := tab.share(map[string]string{"n": "first"}, ""); !maps.Equal(again, first) {
+	if again := tab.share(map[string]string{"n": "first"}); !maps.Equal(again, first) {
 		t.Errorf("labels = %v after the table started afresh, want %v", again, first)
 	}
 }

@@ -295,7 +295,7 @@ func (r *Reconciler) followStatus(st *state, desired *unstructured.Unstructured,
 
 // followOwnership concludes, from the watch alone, on an object another
 // writer changed: what capstan owns on it decides (ownershipDecides), the
-// watch keeps the digest of those fields (cluster.OwnedFields), so whether
+// watch keeps the digest of those fields (cluster.Meta.OwnedFields), so whether
 // the writer took one of them away needs no read; nor does the health,
 // for a kind without status or a workload whose health view the watch
 // keeps. A drift then costs its heal's apply alone. ok is false when the
