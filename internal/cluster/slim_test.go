@@ -171,7 +171,7 @@ func TestSlimSharesLabelsAndStrings(t *testing.T) {
 	}
 	// The other annotations are the same on all three: one map holds them.
 	if reflect.ValueOf(a.others).UnsafePointer() != reflect.ValueOf(c.others).UnsafePointer() || c.others["deployment.kubernetes.io/revision"] != "1" || len(c.others) != 1 {
-		t.Errorf("the annotations besides the tracking-id are not shared: %v, %v", a.others, c.others)
+		t.Errorf("the annotations besides the tracking-id and the stamp are not shared: %v, %v", a.others, c.others)
 	}
 }
 
