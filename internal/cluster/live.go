@@ -4,7 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"hash/maphash"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -204,15 +206,15 @@ func cachedMetadata(obj any) *Meta {
 
 // Owned returns the managed objects of gvr whose tracking names the
 // Application app: by the tracking-id annotation, or by the instance label
-// (under the Live's key) when byLabel. It reads an index, so its cost is
-// that of what it returns, not of every object capstan manages.
+// (under the Live's key) when byLabel. It reads one bucket of an index,
+// so its cost is that of a 256th of the objects of the kind, not of all.
 func (l *Live) Owned(gvr schema.GroupVersionResource, app string, byLabel bool) []*Meta {
 	l.mu.Lock()
 	infs := l.watching[gvr]
 	l.mu.Unlock()
 	var out []*Meta
 	for _, inf := range infs {
-		items, err := inf.GetIndexer().ByIndex(ownerIndex, app)
+		items, err := inf.GetIndexer().ByIndex(ownerIndex, ownerBucket(app))
 		if err != nil {
 			continue
 		}
@@ -230,11 +232,40 @@ func (l *Live) Owned(gvr schema.GroupVersionResource, app string, byLabel bool) 
 }
 
 // ownerIndex indexes managed objects by the Applications their tracking
-// names, by the tracking-id annotation and by the instance label: one key
-// when both name the same Application, as on what capstan applies. Each
-// key of an index holds a set of its own, so a key for each tracking
-// would double the index's memory.
+// names, by the tracking-id annotation and by the instance label, in
+// ownerBuckets buckets of Applications: Owned keeps, of a bucket's
+// objects, those of the Application asked for. client-go keeps a set of
+// its own for each key of an index, some 200 bytes even for one object,
+// and an Application has one object of a kind or a few: a key per
+// Application would cost such a set for most managed objects, where a
+// bucket's set holds the objects of many Applications.
 const ownerIndex = "owner"
+
+// ownerBuckets is the number of buckets of the owner index: at 1000
+// Applications, about four objects of a kind in each bucket; at 10,000,
+// about forty, which Owned reads through to keep those of one
+// (BenchmarkOwned: 0.6 and 5 µs, against 0.3 and 0.6 µs with a key per
+// Application; BenchmarkWatchCacheHeld: 230 to 250 bytes less per
+// object).
+const ownerBuckets = 256
+
+// ownerBucketKeys are the keys of the buckets, made once: the index asks
+// for an object's keys at each of its events.
+var ownerBucketKeys = func() (keys [ownerBuckets]string) {
+	for i := range keys {
+		keys[i] = strconv.Itoa(i)
+	}
+	return keys
+}()
+
+// ownerSeed seeds the hash of an Application's name to its bucket. The
+// index lives in memory only, so each process may spread them its own way.
+var ownerSeed = maphash.MakeSeed()
+
+// ownerBucket is the key of the bucket of the Application app.
+func ownerBucket(app string) string {
+	return ownerBucketKeys[maphash.String(ownerSeed, app)%ownerBuckets]
+}
 
 func (l *Live) ownerKeys(obj any) ([]string, error) {
 	m, ok := obj.(*Meta)
@@ -245,12 +276,16 @@ func (l *Live) ownerKeys(obj any) ([]string, error) {
 	switch {
 	case byID == "" && byLabel == "":
 		return nil, nil
-	case byID == "" || byID == byLabel:
-		return []string{byLabel}, nil
+	case byID == "":
+		return []string{ownerBucket(byLabel)}, nil
 	case byLabel == "":
-		return []string{byID}, nil
+		return []string{ownerBucket(byID)}, nil
 	}
-	return []string{byID, byLabel}, nil
+	id, label := ownerBucket(byID), ownerBucket(byLabel)
+	if id == label {
+		return []string{id}, nil
+	}
+	return []string{id, label}, nil
 }
 
 // trackedApp is the Application the tracking-id of m names, "" when it

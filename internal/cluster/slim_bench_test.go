@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/tools/cache"
 
@@ -93,9 +94,15 @@ func BenchmarkSlimHeld(b *testing.B) {
 
 // BenchmarkWatchCacheHeld reports the heap the watches' caches hold per
 // managed object (B/object): the slimmed copies, the caches' maps and
-// their index by owner, one cache per kind as the watches keep them.
+// their index by owner, one cache per kind as the watches keep them, at
+// W1's and W2's numbers of Applications.
 func BenchmarkWatchCacheHeld(b *testing.B) {
-	const apps = 2000
+	for _, apps := range []int{1000, 10000} {
+		b.Run(fmt.Sprintf("apps=%d", apps), func(b *testing.B) { watchCacheHeld(b, apps) })
+	}
+}
+
+func watchCacheHeld(b *testing.B, apps int) {
 	l := &Live{labelKey: "app.kubernetes.io/instance"}
 	var held []cache.Indexer
 	for b.Loop() {
@@ -114,4 +121,34 @@ func BenchmarkWatchCacheHeld(b *testing.B) {
 		b.ReportMetric(float64(bytes)/float64(apps*len(w1Kinds)), "B/object")
 	}
 	runtime.KeepAlive(held)
+}
+
+// BenchmarkOwned reports what Owned costs (ns/op: one Application's
+// objects of one kind), read from a cache of W1's objects of that kind at
+// W1's and W2's numbers of Applications.
+func BenchmarkOwned(b *testing.B) {
+	for _, apps := range []int{1000, 10000} {
+		b.Run(fmt.Sprintf("apps=%d", apps), func(b *testing.B) {
+			gvr := deploymentsResource
+			l := &Live{labelKey: "app.kubernetes.io/instance", watching: map[schema.GroupVersionResource]map[string]cache.SharedIndexInformer{}}
+			inf := cache.NewSharedIndexInformer(nil, &metav1.PartialObjectMetadata{}, 0, cache.Indexers{ownerIndex: l.ownerKeys})
+			l.watching[gvr] = map[string]cache.SharedIndexInformer{metav1.NamespaceAll: inf}
+			slimW1(b, apps, "Deployment", func(out any) {
+				if err := inf.GetIndexer().Add(out); err != nil {
+					b.Fatal(err)
+				}
+			})
+			names := make([]string, apps)
+			for i := range names {
+				names[i] = fmt.Sprintf("app-%04d", i)
+			}
+			i := 0
+			for b.Loop() {
+				if got := l.Owned(gvr, names[i%apps], i%2 == 0); len(got) != 1 {
+					b.Fatalf("Owned(%s) = %d objects, want 1", names[i%apps], len(got))
+				}
+				i++
+			}
+		})
+	}
 }

@@ -1,6 +1,7 @@
 package cluster
 
 import (
+	"fmt"
 	"maps"
 	"reflect"
 	"slices"
@@ -12,6 +13,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/go-cmp/cmp/cmpopts"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/client-go/tools/cache"
 
 	"github.com/capstan-cd/capstan/internal/apply"
@@ -206,34 +208,94 @@ func TestSharedMetaIsBounded(t *testing.T) {
 }
 
 func TestOwnerKeysIndexBothTrackings(t *testing.T) {
+	// buckets are the keys of the buckets of apps, each once: two
+	// Applications may share one.
+	buckets := func(apps ...string) []string {
+		var out []string
+		for _, app := range apps {
+			if b := ownerBucket(app); !slices.Contains(out, b) {
+				out = append(out, b)
+			}
+		}
+		return out
+	}
 	m := &Meta{Name: "web", Namespace: "shop", TrackingID: "shop:apps/Deployment:shop/web",
 		Labels: map[string]string{"app.kubernetes.io/instance": "legacy"}}
 	l := &Live{labelKey: "app.kubernetes.io/instance"}
 	keys, err := l.ownerKeys(m)
-	if err != nil || !slices.Equal(keys, []string{"shop", "legacy"}) {
-		t.Errorf("ownerKeys = %v, %v; want [shop legacy]", keys, err)
+	if err != nil || !slices.Equal(keys, buckets("shop", "legacy")) {
+		t.Errorf("ownerKeys = %v, %v; want the buckets of shop and legacy %v", keys, err, buckets("shop", "legacy"))
 	}
 	// Under another instance label key, the default label tracks nothing.
 	other := &Live{labelKey: "argocd.argoproj.io/instance"}
-	if keys, _ := other.ownerKeys(m); !slices.Equal(keys, []string{"shop"}) {
-		t.Errorf("ownerKeys under another label key = %v; want [shop]", keys)
+	if keys, _ := other.ownerKeys(m); !slices.Equal(keys, buckets("shop")) {
+		t.Errorf("ownerKeys under another label key = %v; want shop's %v", keys, buckets("shop"))
 	}
 	m.Labels["argocd.argoproj.io/instance"] = "legacy"
-	if keys, _ := other.ownerKeys(m); !slices.Equal(keys, []string{"shop", "legacy"}) {
-		t.Errorf("ownerKeys under another label key = %v; want [shop legacy]", keys)
+	if keys, _ := other.ownerKeys(m); !slices.Equal(keys, buckets("shop", "legacy")) {
+		t.Errorf("ownerKeys under another label key = %v; want shop's and legacy's %v", keys, buckets("shop", "legacy"))
 	}
 	// Both name the same Application, as on what capstan applies: one key.
 	m.Labels["app.kubernetes.io/instance"] = "shop"
-	if keys, _ := l.ownerKeys(m); !slices.Equal(keys, []string{"shop"}) {
-		t.Errorf("ownerKeys, both trackings naming shop = %v; want [shop]", keys)
+	if keys, _ := l.ownerKeys(m); !slices.Equal(keys, buckets("shop")) {
+		t.Errorf("ownerKeys, both trackings naming shop = %v; want %v", keys, buckets("shop"))
 	}
 	m.TrackingID = "not a tracking id"
-	if keys, _ := l.ownerKeys(m); !slices.Equal(keys, []string{"shop"}) {
-		t.Errorf("ownerKeys with a malformed tracking-id = %v; want the label's [shop]", keys)
+	if keys, _ := l.ownerKeys(m); !slices.Equal(keys, buckets("shop")) {
+		t.Errorf("ownerKeys with a malformed tracking-id = %v; want the label's %v", keys, buckets("shop"))
 	}
 	delete(m.Labels, "app.kubernetes.io/instance")
 	delete(m.Labels, "argocd.argoproj.io/instance")
 	if keys, _ := l.ownerKeys(m); len(keys) != 0 {
 		t.Errorf("a malformed tracking-id is indexed: %v", keys)
+	}
+}
+
+// TestOwnedKeepsItsApplicationsOfABucket gives three times as many
+// Applications as the owner index has buckets, so that some share one,
+// and checks that Owned
+// returns, whichever the tracking asked for, the objects of the
+// Application asked for and no other's.
+func TestOwnedKeepsItsApplicationsOfABucket(t *testing.T) {
+	const apps = 3 * ownerBuckets
+	gvr := deploymentsResource
+	l := &Live{labelKey: "app.kubernetes.io/instance", watching: map[schema.GroupVersionResource]map[string]cache.SharedIndexInformer{}}
+	inf := cache.NewSharedIndexInformer(nil, &metav1.PartialObjectMetadata{}, 0, cache.Indexers{ownerIndex: l.ownerKeys})
+	l.watching[gvr] = map[string]cache.SharedIndexInformer{metav1.NamespaceAll: inf}
+	app := func(i int) string { return fmt.Sprintf("app-%d", i) }
+	// Application i has two objects: "id-i", tracked to it by its
+	// tracking-id and labelled for the next one, and "label-i", labelled
+	// for it alone.
+	for i := range apps {
+		objects := []*Meta{
+			{Name: "id-" + app(i), Namespace: "ns", TrackingID: app(i) + ":apps/Deployment:ns/id-" + app(i),
+				Labels: map[string]string{"app.kubernetes.io/instance": app(i + 1)}},
+			{Name: "label-" + app(i), Namespace: "ns", Labels: map[string]string{"app.kubernetes.io/instance": app(i)}},
+		}
+		for _, m := range objects {
+			if err := inf.GetIndexer().Add(m); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	for i := range apps {
+		names := func(byLabel bool) []string {
+			var out []string
+			for _, m := range l.Owned(gvr, app(i), byLabel) {
+				out = append(out, m.Name)
+			}
+			slices.Sort(out)
+			return out
+		}
+		if got, want := names(false), []string{"id-" + app(i)}; !slices.Equal(got, want) {
+			t.Errorf("Owned(%s) by tracking-id = %v, want %v", app(i), got, want)
+		}
+		want := []string{"label-" + app(i)}
+		if i > 0 {
+			want = []string{"id-" + app(i-1), "label-" + app(i)}
+		}
+		if got := names(true); !slices.Equal(got, want) {
+			t.Errorf("Owned(%s) by label = %v, want %v", app(i), got, want)
+		}
 	}
 }
