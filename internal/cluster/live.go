@@ -206,9 +206,14 @@ func cachedMetadata(obj any) *Meta {
 
 // Owned returns the managed objects of gvr whose tracking names the
 // Application app: by the tracking-id annotation, or by the instance label
-// (under the Live's key) when byLabel. It reads one bucket of an index,
-// so its cost is that of a 256th of the objects of the kind, not of all.
+// (under the Live's key) when byLabel. It reads one bucket of an index:
+// on average a 256th of the objects of the kind, not all of them, but an
+// Application with many objects of one kind makes the look-ups of the
+// others in its bucket longer.
 func (l *Live) Owned(gvr schema.GroupVersionResource, app string, byLabel bool) []*Meta {
+	if app == "" {
+		return nil // no tracking names no Application
+	}
 	l.mu.Lock()
 	infs := l.watching[gvr]
 	l.mu.Unlock()

@@ -219,21 +219,27 @@ func TestOwnerKeysIndexBothTrackings(t *testing.T) {
 		}
 		return out
 	}
+	// legacy is a name in another bucket than shop's, so that an object
+	// tracked to both has two keys.
+	legacy := "legacy"
+	for i := 0; ownerBucket(legacy) == ownerBucket("shop"); i++ {
+		legacy = "legacy-" + strconv.Itoa(i)
+	}
 	m := &Meta{Name: "web", Namespace: "shop", TrackingID: "shop:apps/Deployment:shop/web",
-		Labels: map[string]string{"app.kubernetes.io/instance": "legacy"}}
+		Labels: map[string]string{"app.kubernetes.io/instance": legacy}}
 	l := &Live{labelKey: "app.kubernetes.io/instance"}
 	keys, err := l.ownerKeys(m)
-	if err != nil || !slices.Equal(keys, buckets("shop", "legacy")) {
-		t.Errorf("ownerKeys = %v, %v; want the buckets of shop and legacy %v", keys, err, buckets("shop", "legacy"))
+	if len(keys) != 2 || !slices.Equal(keys, buckets("shop", legacy)) {
+		t.Errorf("ownerKeys = %v, %v; want the buckets of shop and %s %v", keys, err, legacy, buckets("shop", legacy))
 	}
 	// Under another instance label key, the default label tracks nothing.
 	other := &Live{labelKey: "argocd.argoproj.io/instance"}
 	if keys, _ := other.ownerKeys(m); !slices.Equal(keys, buckets("shop")) {
 		t.Errorf("ownerKeys under another label key = %v; want shop's %v", keys, buckets("shop"))
 	}
-	m.Labels["argocd.argoproj.io/instance"] = "legacy"
-	if keys, _ := other.ownerKeys(m); !slices.Equal(keys, buckets("shop", "legacy")) {
-		t.Errorf("ownerKeys under another label key = %v; want shop's and legacy's %v", keys, buckets("shop", "legacy"))
+	m.Labels["argocd.argoproj.io/instance"] = legacy
+	if keys, _ := other.ownerKeys(m); len(keys) != 2 || !slices.Equal(keys, buckets("shop", legacy)) {
+		t.Errorf("ownerKeys under another label key = %v; want shop's and %s's %v", keys, legacy, buckets("shop", legacy))
 	}
 	// Both name the same Application, as on what capstan applies: one key.
 	m.Labels["app.kubernetes.io/instance"] = "shop"
@@ -253,9 +259,9 @@ func TestOwnerKeysIndexBothTrackings(t *testing.T) {
 
 // TestOwnedKeepsItsApplicationsOfABucket gives three times as many
 // Applications as the owner index has buckets, so that some share one,
-// and checks that Owned
-// returns, whichever the tracking asked for, the objects of the
-// Application asked for and no other's.
+// and checks that Owned returns, whichever the tracking asked for, the
+// objects of the Application asked for and no other's, also once an
+// object's tracking moves to another Application.
 func TestOwnedKeepsItsApplicationsOfABucket(t *testing.T) {
 	const apps = 3 * ownerBuckets
 	gvr := deploymentsResource
@@ -266,7 +272,9 @@ func TestOwnedKeepsItsApplicationsOfABucket(t *testing.T) {
 	// Application i has two objects: "id-i", tracked to it by its
 	// tracking-id and labelled for the next one, and "label-i", labelled
 	// for it alone.
+	buckets := map[string]bool{}
 	for i := range apps {
+		buckets[ownerBucket(app(i))] = true
 		objects := []*Meta{
 			{Name: "id-" + app(i), Namespace: "ns", TrackingID: app(i) + ":apps/Deployment:ns/id-" + app(i),
 				Labels: map[string]string{"app.kubernetes.io/instance": app(i + 1)}},
@@ -278,24 +286,39 @@ func TestOwnedKeepsItsApplicationsOfABucket(t *testing.T) {
 			}
 		}
 	}
-	for i := range apps {
-		names := func(byLabel bool) []string {
-			var out []string
-			for _, m := range l.Owned(gvr, app(i), byLabel) {
-				out = append(out, m.Name)
-			}
-			slices.Sort(out)
-			return out
+	// Spread evenly, 768 names leave about 13 of the 256 buckets empty.
+	if len(buckets) < 200 {
+		t.Errorf("%d Applications fill %d of %d buckets: the index does not spread them", apps, len(buckets), ownerBuckets)
+	}
+	owned := func(app string, byLabel bool) []string {
+		var out []string
+		for _, m := range l.Owned(gvr, app, byLabel) {
+			out = append(out, m.Name)
 		}
-		if got, want := names(false), []string{"id-" + app(i)}; !slices.Equal(got, want) {
+		slices.Sort(out)
+		return out
+	}
+	for i := range apps {
+		if got, want := owned(app(i), false), []string{"id-" + app(i)}; !slices.Equal(got, want) {
 			t.Errorf("Owned(%s) by tracking-id = %v, want %v", app(i), got, want)
 		}
 		want := []string{"label-" + app(i)}
 		if i > 0 {
 			want = []string{"id-" + app(i-1), "label-" + app(i)}
 		}
-		if got := names(true); !slices.Equal(got, want) {
+		if got := owned(app(i), true); !slices.Equal(got, want) {
 			t.Errorf("Owned(%s) by label = %v, want %v", app(i), got, want)
 		}
+	}
+	// The label of label-app-0 moves to app-7.
+	moved := &Meta{Name: "label-" + app(0), Namespace: "ns", Labels: map[string]string{"app.kubernetes.io/instance": app(7)}}
+	if err := inf.GetIndexer().Update(moved); err != nil {
+		t.Fatal(err)
+	}
+	if got := owned(app(0), true); len(got) != 0 {
+		t.Errorf("Owned(%s) by label after its object moved = %v, want none", app(0), got)
+	}
+	if got, want := owned(app(7), true), []string{"id-" + app(6), "label-" + app(0), "label-" + app(7)}; !slices.Equal(got, want) {
+		t.Errorf("Owned(%s) by label after an object moved to it = %v, want %v", app(7), got, want)
 	}
 }
