@@ -78,14 +78,6 @@ func testOwned(ctx context.Context, t *testing.T, e *testenv.Env) {
 			t.Fatalf("no watch event of %v", made)
 		}
 	}
-	names := func(app string, byLabel bool) []string {
-		var out []string
-		for _, m := range live.Owned(gvr, app, byLabel) {
-			out = append(out, m.Name)
-		}
-		slices.Sort(out)
-		return out
-	}
 	for _, tc := range []struct {
 		app     string
 		byLabel bool
@@ -97,7 +89,7 @@ func testOwned(ctx context.Context, t *testing.T, e *testenv.Env) {
 		{"legacy", false, nil},
 		{"nobody", false, nil},
 	} {
-		if got := names(tc.app, tc.byLabel); !slices.Equal(got, tc.want) {
+		if got := ownedNames(live, gvr, tc.app, tc.byLabel); !slices.Equal(got, tc.want) {
 			t.Errorf("Owned(%s, by label %t) = %v, want %v", tc.app, tc.byLabel, got, tc.want)
 		}
 	}

@@ -7,7 +7,6 @@ import (
 	"testing"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/tools/cache"
 
@@ -130,11 +129,9 @@ func BenchmarkOwned(b *testing.B) {
 	for _, apps := range []int{1000, 10000} {
 		b.Run(fmt.Sprintf("apps=%d", apps), func(b *testing.B) {
 			gvr := deploymentsResource
-			l := &Live{labelKey: "app.kubernetes.io/instance", watching: map[schema.GroupVersionResource]map[string]cache.SharedIndexInformer{}}
-			inf := cache.NewSharedIndexInformer(nil, &metav1.PartialObjectMetadata{}, 0, cache.Indexers{ownerIndex: l.ownerKeys})
-			l.watching[gvr] = map[string]cache.SharedIndexInformer{metav1.NamespaceAll: inf}
+			l, store := liveOf(gvr)
 			slimW1(b, apps, "Deployment", func(out any) {
-				if err := inf.GetIndexer().Add(out); err != nil {
+				if err := store.Add(out); err != nil {
 					b.Fatal(err)
 				}
 			})

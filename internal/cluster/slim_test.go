@@ -229,7 +229,7 @@ func TestOwnerKeysIndexBothTrackings(t *testing.T) {
 		Labels: map[string]string{"app.kubernetes.io/instance": legacy}}
 	l := &Live{labelKey: "app.kubernetes.io/instance"}
 	keys, err := l.ownerKeys(m)
-	if len(keys) != 2 || !slices.Equal(keys, buckets("shop", legacy)) {
+	if err != nil || len(keys) != 2 || !slices.Equal(keys, buckets("shop", legacy)) {
 		t.Errorf("ownerKeys = %v, %v; want the buckets of shop and %s %v", keys, err, legacy, buckets("shop", legacy))
 	}
 	// Under another instance label key, the default label tracks nothing.
@@ -265,9 +265,7 @@ func TestOwnerKeysIndexBothTrackings(t *testing.T) {
 func TestOwnedKeepsItsApplicationsOfABucket(t *testing.T) {
 	const apps = 3 * ownerBuckets
 	gvr := deploymentsResource
-	l := &Live{labelKey: "app.kubernetes.io/instance", watching: map[schema.GroupVersionResource]map[string]cache.SharedIndexInformer{}}
-	inf := cache.NewSharedIndexInformer(nil, &metav1.PartialObjectMetadata{}, 0, cache.Indexers{ownerIndex: l.ownerKeys})
-	l.watching[gvr] = map[string]cache.SharedIndexInformer{metav1.NamespaceAll: inf}
+	l, store := liveOf(gvr)
 	app := func(i int) string { return fmt.Sprintf("app-%d", i) }
 	// Application i has two objects: "id-i", tracked to it by its
 	// tracking-id and labelled for the next one, and "label-i", labelled
@@ -281,7 +279,7 @@ func TestOwnedKeepsItsApplicationsOfABucket(t *testing.T) {
 			{Name: "label-" + app(i), Namespace: "ns", Labels: map[string]string{"app.kubernetes.io/instance": app(i)}},
 		}
 		for _, m := range objects {
-			if err := inf.GetIndexer().Add(m); err != nil {
+			if err := store.Add(m); err != nil {
 				t.Fatal(err)
 			}
 		}
@@ -290,14 +288,7 @@ func TestOwnedKeepsItsApplicationsOfABucket(t *testing.T) {
 	if len(buckets) < 200 {
 		t.Errorf("%d Applications fill %d of %d buckets: the index does not spread them", apps, len(buckets), ownerBuckets)
 	}
-	owned := func(app string, byLabel bool) []string {
-		var out []string
-		for _, m := range l.Owned(gvr, app, byLabel) {
-			out = append(out, m.Name)
-		}
-		slices.Sort(out)
-		return out
-	}
+	owned := func(app string, byLabel bool) []string { return ownedNames(l, gvr, app, byLabel) }
 	for i := range apps {
 		if got, want := owned(app(i), false), []string{"id-" + app(i)}; !slices.Equal(got, want) {
 			t.Errorf("Owned(%s) by tracking-id = %v, want %v", app(i), got, want)
@@ -312,7 +303,7 @@ func TestOwnedKeepsItsApplicationsOfABucket(t *testing.T) {
 	}
 	// The label of label-app-0 moves to app-7.
 	moved := &Meta{Name: "label-" + app(0), Namespace: "ns", Labels: map[string]string{"app.kubernetes.io/instance": app(7)}}
-	if err := inf.GetIndexer().Update(moved); err != nil {
+	if err := store.Update(moved); err != nil {
 		t.Fatal(err)
 	}
 	if got := owned(app(0), true); len(got) != 0 {
@@ -321,4 +312,23 @@ func TestOwnedKeepsItsApplicationsOfABucket(t *testing.T) {
 	if got, want := owned(app(7), true), []string{"id-" + app(6), "label-" + app(0), "label-" + app(7)}; !slices.Equal(got, want) {
 		t.Errorf("Owned(%s) by label after an object moved to it = %v, want %v", app(7), got, want)
 	}
+}
+
+// liveOf is a Live whose watch of gvr is a cache filled by the caller
+// (store), indexed as the watches index theirs, and never run.
+func liveOf(gvr schema.GroupVersionResource) (*Live, cache.Indexer) {
+	l := &Live{labelKey: "app.kubernetes.io/instance", watching: map[schema.GroupVersionResource]map[string]cache.SharedIndexInformer{}}
+	inf := cache.NewSharedIndexInformer(nil, &metav1.PartialObjectMetadata{}, 0, cache.Indexers{ownerIndex: l.ownerKeys})
+	l.watching[gvr] = map[string]cache.SharedIndexInformer{metav1.NamespaceAll: inf}
+	return l, inf.GetIndexer()
+}
+
+// ownedNames are the names of what l.Owned returns, sorted.
+func ownedNames(l *Live, gvr schema.GroupVersionResource, app string, byLabel bool) []string {
+	var out []string
+	for _, m := range l.Owned(gvr, app, byLabel) {
+		out = append(out, m.Name)
+	}
+	slices.Sort(out)
+	return out
 }
