@@ -214,12 +214,15 @@ func (l *Live) keepHealth(obj any) (any, error) {
 	switch o := obj.(type) {
 	case *appsv1.Deployment:
 		gvr, meta = deploymentsResource, &o.ObjectMeta
+		keepDeploymentConditions(o.Status.Conditions)
 		body = &deploymentBody{replicas: o.Spec.Replicas, paused: o.Spec.Paused, status: o.Status}
 	case *appsv1.StatefulSet:
 		gvr, meta = statefulSetsResource, &o.ObjectMeta
+		keepStatefulSetConditions(o.Status.Conditions)
 		body = &statefulSetBody{replicas: o.Spec.Replicas, strategy: o.Spec.UpdateStrategy, status: o.Status}
 	case *appsv1.DaemonSet:
 		gvr, meta = daemonSetsResource, &o.ObjectMeta
+		keepDaemonSetConditions(o.Status.Conditions)
 		body = &daemonSetBody{strategy: o.Spec.UpdateStrategy, status: o.Status}
 	case *corev1.Service:
 		gvr, meta = servicesResource, &o.ObjectMeta
@@ -232,11 +235,41 @@ func (l *Live) keepHealth(obj any) (any, error) {
 	return MetaOf(meta), nil
 }
 
+// Of a workload's conditions, the built-in health checks read the type and
+// the reason (a Deployment past its progress deadline), never the message
+// or the times: a view keeps the type, status and reason, shared with the
+// other views that have them, and lets the rest go, some 120 bytes per
+// condition, most of it the message naming the workload's ReplicaSet. The
+// conditions are those of an object just decoded, which nothing else
+// holds: they are trimmed in place.
+
+func keepDeploymentConditions(cs []appsv1.DeploymentCondition) {
+	for i, c := range cs {
+		cs[i] = appsv1.DeploymentCondition{Type: appsv1.DeploymentConditionType(shared.strings.String(string(c.Type))),
+			Status: corev1.ConditionStatus(shared.strings.String(string(c.Status))), Reason: shared.strings.String(c.Reason)}
+	}
+}
+
+func keepStatefulSetConditions(cs []appsv1.StatefulSetCondition) {
+	for i, c := range cs {
+		cs[i] = appsv1.StatefulSetCondition{Type: appsv1.StatefulSetConditionType(shared.strings.String(string(c.Type))),
+			Status: corev1.ConditionStatus(shared.strings.String(string(c.Status))), Reason: shared.strings.String(c.Reason)}
+	}
+}
+
+func keepDaemonSetConditions(cs []appsv1.DaemonSetCondition) {
+	for i, c := range cs {
+		cs[i] = appsv1.DaemonSetCondition{Type: appsv1.DaemonSetConditionType(shared.strings.String(string(c.Type))),
+			Status: corev1.ConditionStatus(shared.strings.String(string(c.Status))), Reason: shared.strings.String(c.Reason)}
+	}
+}
+
 // HealthView returns, from memory, what the built-in health check of a
 // managed object reads, at the version the watch's cache holds of its
 // metadata (resourceVersion): for a Deployment, StatefulSet or DaemonSet,
 // its generation, the fields of its spec the check reads (replicas,
-// paused, update strategy) and its status, and none of its template; for
+// paused, update strategy) and its status, its conditions without their
+// messages and times, and none of its template; for
 // a Service, its type and the ingress points of its load balancer.
 // Kinds whose status is not watched have none, and a custom health check,
 // which may read any field, must read the object instead.

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	goruntime "runtime"
 	"testing"
+	"time"
 	"weak"
 
 	"github.com/google/go-cmp/cmp"
@@ -92,6 +93,7 @@ func TestHealthViewsKeepWhatTheChecksRead(t *testing.T) {
 		Labels: map[string]string{"app": "web"}}
 	template := corev1.PodTemplateSpec{ObjectMeta: metav1.ObjectMeta{Labels: map[string]string{"app": "web"}},
 		Spec: corev1.PodSpec{Containers: []corev1.Container{{Name: "web", Image: "registry.invalid/web:1.0"}}}}
+	since := metav1.Date(2026, 12, 4, 22, 0, 0, 0, time.UTC)
 	partition := appsv1.StatefulSetUpdateStrategy{Type: appsv1.RollingUpdateStatefulSetStrategyType,
 		RollingUpdate: &appsv1.RollingUpdateStatefulSetStrategy{Partition: ptr.To[int32](1)}}
 	for _, tc := range []struct {
@@ -111,6 +113,16 @@ func TestHealthViewsKeepWhatTheChecksRead(t *testing.T) {
 			Status: appsv1.DeploymentStatus{ObservedGeneration: 2, UpdatedReplicas: 1}}, "deployments",
 			map[string]any{"apiVersion": "apps/v1", "kind": "Deployment", "spec": map[string]any{"replicas": int64(2), "paused": true},
 				"status": map[string]any{"observedGeneration": int64(2), "updatedReplicas": int64(1)}}},
+		{&appsv1.Deployment{ObjectMeta: meta, Spec: appsv1.DeploymentSpec{Replicas: ptr.To[int32](1), Template: template},
+			Status: appsv1.DeploymentStatus{ObservedGeneration: 2, Replicas: 1, UpdatedReplicas: 1, Conditions: []appsv1.DeploymentCondition{
+				{Type: appsv1.DeploymentAvailable, Status: corev1.ConditionFalse, Reason: "MinimumReplicasUnavailable",
+					Message: "Deployment does not have minimum availability.", LastUpdateTime: since, LastTransitionTime: since},
+				{Type: appsv1.DeploymentProgressing, Status: corev1.ConditionFalse, Reason: "ProgressDeadlineExceeded",
+					Message: `ReplicaSet "web-5d8f9c" has timed out progressing.`, LastUpdateTime: since, LastTransitionTime: since}}}}, "deployments",
+			map[string]any{"apiVersion": "apps/v1", "kind": "Deployment", "spec": map[string]any{"replicas": int64(1)},
+				"status": map[string]any{"observedGeneration": int64(2), "replicas": int64(1), "updatedReplicas": int64(1), "conditions": []any{
+					map[string]any{"type": "Available", "status": "False", "reason": "MinimumReplicasUnavailable", "lastUpdateTime": nil, "lastTransitionTime": nil},
+					map[string]any{"type": "Progressing", "status": "False", "reason": "ProgressDeadlineExceeded", "lastUpdateTime": nil, "lastTransitionTime": nil}}}}},
 		{&appsv1.StatefulSet{ObjectMeta: meta, Spec: appsv1.StatefulSetSpec{Replicas: ptr.To[int32](3), UpdateStrategy: partition, Template: template},
 			Status: appsv1.StatefulSetStatus{ObservedGeneration: 2, ReadyReplicas: 3, UpdateRevision: "r2", CurrentRevision: "r1"}}, "statefulsets",
 			map[string]any{"apiVersion": "apps/v1", "kind": "StatefulSet",
