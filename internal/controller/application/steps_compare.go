@@ -32,7 +32,7 @@ import (
 type verdict struct {
 	// desiredHash is the desired object's hash with the comparison's key
 	// (hashObject, state.compareKey).
-	desiredHash     hexDigest
+	desiredHash     hashDigest
 	resourceVersion string
 	// uid, generation (for kinds that have one) and metadata (a digest
 	// of the labels and annotations) identify the live object the verdict
@@ -463,7 +463,7 @@ func (r *Reconciler) statusOwned(st *state, res *resource) string {
 	if !ok || v.modified || v.shared || !v.desiredHash.is(res.hash) || v.owned == "" {
 		return ""
 	}
-	return boundOwned(v.desiredHash.String(), v.owned)
+	return boundOwned(res.hash, v.owned)
 }
 
 // boundOwned is the digest the status keeps of owned, what capstan's
