@@ -85,8 +85,9 @@ func TestHealthViewsFollowTheCachedVersion(t *testing.T) {
 }
 
 // Each workload's view gives back, as the health check reads it, its
-// kind, generation, the spec fields the check reads and its status, and
-// nothing of its template; the health assessed from it is the whole
+// kind, generation, the spec fields the check reads and its status, its
+// conditions without their messages and times, and nothing of its
+// template; the health assessed from it is the whole
 // object's; the cache gets the metadata alone.
 func TestHealthViewsKeepWhatTheChecksRead(t *testing.T) {
 	meta := metav1.ObjectMeta{Name: "web", Namespace: "ns", UID: "u1", ResourceVersion: "7", Generation: 2,
@@ -124,16 +125,22 @@ func TestHealthViewsKeepWhatTheChecksRead(t *testing.T) {
 					map[string]any{"type": "Available", "status": "False", "reason": "MinimumReplicasUnavailable", "lastUpdateTime": nil, "lastTransitionTime": nil},
 					map[string]any{"type": "Progressing", "status": "False", "reason": "ProgressDeadlineExceeded", "lastUpdateTime": nil, "lastTransitionTime": nil}}}}},
 		{&appsv1.StatefulSet{ObjectMeta: meta, Spec: appsv1.StatefulSetSpec{Replicas: ptr.To[int32](3), UpdateStrategy: partition, Template: template},
-			Status: appsv1.StatefulSetStatus{ObservedGeneration: 2, ReadyReplicas: 3, UpdateRevision: "r2", CurrentRevision: "r1"}}, "statefulsets",
+			Status: appsv1.StatefulSetStatus{ObservedGeneration: 2, ReadyReplicas: 3, UpdateRevision: "r2", CurrentRevision: "r1",
+				Conditions: []appsv1.StatefulSetCondition{{Type: "Stuck", Status: corev1.ConditionTrue, Reason: "NoQuota",
+					Message: "pod web-2 has no quota", LastTransitionTime: since}}}}, "statefulsets",
 			map[string]any{"apiVersion": "apps/v1", "kind": "StatefulSet",
 				"spec": map[string]any{"replicas": int64(3), "updateStrategy": map[string]any{"type": "RollingUpdate", "rollingUpdate": map[string]any{"partition": int64(1)}}},
 				"status": map[string]any{"observedGeneration": int64(2), "readyReplicas": int64(3), "replicas": int64(0), "availableReplicas": int64(0),
-					"updateRevision": "r2", "currentRevision": "r1"}}},
+					"updateRevision": "r2", "currentRevision": "r1",
+					"conditions": []any{map[string]any{"type": "Stuck", "status": "True", "reason": "NoQuota", "lastTransitionTime": nil}}}}},
 		{&appsv1.DaemonSet{ObjectMeta: meta, Spec: appsv1.DaemonSetSpec{UpdateStrategy: appsv1.DaemonSetUpdateStrategy{Type: appsv1.OnDeleteDaemonSetStrategyType}, Template: template},
-			Status: appsv1.DaemonSetStatus{ObservedGeneration: 2, DesiredNumberScheduled: 2, NumberAvailable: 1}}, "daemonsets",
+			Status: appsv1.DaemonSetStatus{ObservedGeneration: 2, DesiredNumberScheduled: 2, NumberAvailable: 1,
+				Conditions: []appsv1.DaemonSetCondition{{Type: "Stuck", Status: corev1.ConditionTrue, Reason: "NoQuota",
+					Message: "pod web-x has no quota", LastTransitionTime: since}}}}, "daemonsets",
 			map[string]any{"apiVersion": "apps/v1", "kind": "DaemonSet", "spec": map[string]any{"updateStrategy": map[string]any{"type": "OnDelete"}},
 				"status": map[string]any{"observedGeneration": int64(2), "desiredNumberScheduled": int64(2), "numberAvailable": int64(1),
-					"currentNumberScheduled": int64(0), "numberMisscheduled": int64(0), "numberReady": int64(0)}}},
+					"currentNumberScheduled": int64(0), "numberMisscheduled": int64(0), "numberReady": int64(0),
+					"conditions": []any{map[string]any{"type": "Stuck", "status": "True", "reason": "NoQuota", "lastTransitionTime": nil}}}}},
 	} {
 		t.Run(tc.gvr, func(t *testing.T) {
 			whole, err := runtime.DefaultUnstructuredConverter.ToUnstructured(tc.obj)
