@@ -20,20 +20,22 @@ const ceilingShare = 10
 // server-side-apply loop (field manager bench-ceiling, as the admin, no
 // client-side rate limit) applying every app's namespace and W1 objects
 // exactly as capstan applies them (tracking annotation, managed label,
-// digest), at the best of a few concurrencies. The probes, a tenth of the
-// apps each, share one control plane; the full run gets another, so that
-// R_max is measured on an API server holding nothing, as capstan's does
-// when its cold sync starts. Each is stopped before the next starts, and
-// before capstan's. Namespace creation is in the time but not in the
-// count of objects, since capstan must create them too.
+// digest), at the best of a few concurrencies. Each probe, a tenth of the
+// apps, and the full run get a control plane of their own, so that each
+// is measured on an API server holding nothing, as capstan's does when
+// its cold sync starts: on a shared one, each probe ran on what the ones
+// before it left, and at W2 the first probed won for that alone. Each is
+// stopped before the next starts, and before capstan's. Namespace creation
+// is in the time but not in the count of objects, since capstan must
+// create them too.
 func (b *bench) ceiling(ctx context.Context) error {
 	c := &Ceiling{}
 	b.res.Ceiling = c
 	all := apps(b.opts.Apps, "bench")
 	probeApps := max(1, len(all)/ceilingShare)
 	best := Probe{}
-	err := b.withCeilingCluster(ctx, "ceiling-probes", func(cl *cluster) error {
-		for _, conc := range b.opts.Concurrencies {
+	for _, conc := range b.opts.Concurrencies {
+		err := b.withCeilingCluster(ctx, fmt.Sprintf("ceiling-probe-%d", conc), func(cl *cluster) error {
 			p, err := applyLoop(ctx, cl, apps(probeApps, fmt.Sprintf("c%d", conc)), conc, b.opts.ConfigMapBytes)
 			if err != nil {
 				return err
@@ -43,11 +45,11 @@ func (b *bench) ceiling(ctx context.Context) error {
 			if p.ObjectsPerSecond > best.ObjectsPerSecond {
 				best = p
 			}
+			return nil
+		})
+		if err != nil {
+			return err
 		}
-		return nil
-	})
-	if err != nil {
-		return err
 	}
 	return b.withCeilingCluster(ctx, "ceiling", func(cl *cluster) error {
 		return b.fullCeiling(ctx, cl, all, best.Concurrency)
