@@ -201,7 +201,7 @@ type hashDigest [16]byte
 // digestOf is s as a hashDigest.
 func digestOf(s string) hashDigest {
 	// A hash is 80 bytes: copied to the stack, it is hashed without an
-	// allocation, and is runs on every object of every comparison.
+	// allocation, and `is` runs on every object of every comparison.
 	var buf [96]byte
 	sum := sha256.Sum256(append(buf[:0], s...))
 	return hashDigest(sum[:16])
