@@ -38,7 +38,8 @@ Anonymous:         10552 kB
 
 // TestReleasable checks that only the executable's unchanged read-only
 // mappings are released: never its data, never a page the process wrote
-// (the loader's write-protected relocations), never another file.
+// (the loader's write-protected relocations), never another file. One
+// with nothing resident is released too, for the advice Release gives it.
 func TestReleasable(t *testing.T) {
 	maps, err := parseSmaps(strings.NewReader(sampleSmaps))
 	if err != nil {
@@ -51,6 +52,7 @@ func TestReleasable(t *testing.T) {
 	want := []string{
 		"400000-2549000 r-xp /usr/bin/capstan 22436",
 		"2549000-4a70000 r--p /usr/bin/capstan 29468",
+		"6000000-6100000 r--p /usr/bin/capstan 0",
 	}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("releasable mappings (-want +got):\n%s", diff)

@@ -3,8 +3,11 @@ package exepages
 import (
 	"os"
 	"runtime/debug"
+	"slices"
 	"strings"
 	"testing"
+
+	"github.com/capstan-cd/capstan/internal/testenv"
 )
 
 var written []string
@@ -41,6 +44,18 @@ func TestRelease(t *testing.T) {
 // mappings.
 func readOnlyRSS(t *testing.T) int64 {
 	t.Helper()
+	var n int64
+	for _, m := range exeMappings(t) {
+		if !strings.Contains(m.perms, "w") {
+			n += m.rss
+		}
+	}
+	return n
+}
+
+// exeMappings are the test binary's mappings, from /proc/self/smaps.
+func exeMappings(t *testing.T) []mapping {
+	t.Helper()
 	exe, err := os.Readlink("/proc/self/exe")
 	if err != nil {
 		t.Fatal(err)
@@ -54,11 +69,39 @@ func readOnlyRSS(t *testing.T) int64 {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var n int64
+	var out []mapping
 	for _, m := range maps {
-		if m.path == exe && !strings.Contains(m.perms, "w") {
-			n += m.rss
+		if m.path == exe {
+			out = append(out, m)
 		}
 	}
-	return n
+	return out
+}
+
+// TestReleaseDropsTheCachedExecutable checks the rest of Release: the
+// executable's pages no process maps leave the page cache, so that a
+// later fault finds no cached neighbour to map with its page, and this
+// process's later faults on the executable read one page each.
+func TestReleaseDropsTheCachedExecutable(t *testing.T) {
+	defer debug.SetGCPercent(debug.SetGCPercent(-1))
+	exe, err := os.ReadFile("/proc/self/exe") // all of it in the page cache
+	if err != nil {
+		t.Fatal(err)
+	}
+	before := testenv.CachedPages(t, "/proc/self/exe")
+	if _, err := Release(); err != nil {
+		t.Fatal(err)
+	}
+	after := testenv.CachedPages(t, "/proc/self/exe")
+	// The pages of what runs while Release works stay, with the large
+	// folios they are part of: a few MiB, which in a test binary of a few
+	// MiB is about half of it.
+	if total := (len(exe) + os.Getpagesize() - 1) / os.Getpagesize(); before < total*9/10 || after > before*3/4 {
+		t.Errorf("pages of the executable in the page cache: %d of %d after reading it, %d after Release", before, total, after)
+	}
+	for _, m := range exeMappings(t) {
+		if !strings.Contains(m.perms, "w") && m.anonymous == 0 && !slices.Contains(m.flags, "rr") {
+			t.Errorf("mapping %x-%x %s of the executable has flags %v, want rr (no read-ahead)", m.start, m.end, m.perms, m.flags)
+		}
+	}
 }
