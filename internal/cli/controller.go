@@ -189,9 +189,10 @@ func (o *serverOptions) run(ctx context.Context) error {
 	if os.Getenv("GOGC") == "" {
 		// A long-running controller trades a little CPU for memory: the
 		// heap may grow a quarter over what is live, not double
-		// (GOGC=100). At W1 that kept 5 MiB less resident than GOGC=50,
-		// for some 1 to 2.5 s more of capstan's CPU in a cold sync of
-		// 15 (docs/performance.md).
+		// (GOGC=100). Against GOGC=50 that lowered capstan's peak at W1
+		// from 79.2 to 69.7 MiB in one run, for some 1.5 points more of
+		// the cold sync's CPU (docs/performance.md, "the binary read a
+		// page at a time, and GOGC=25").
 		debug.SetGCPercent(25)
 	}
 	limitMemory(ctx, ctrl.Log.WithName("memory"), memoryLimitRefresh)

@@ -80,8 +80,9 @@ func exeMappings(t *testing.T) []mapping {
 
 // TestReleaseDropsTheCachedExecutable checks the rest of Release: the
 // executable's pages no process maps leave the page cache, so that a
-// later fault finds no cached neighbour to map with its page, and this
-// process's later faults on the executable read one page each.
+// later fault finds no cached neighbour to map with its page, and the
+// executable's mappings carry the advice (MADV_RANDOM, "rr" in smaps)
+// under which this process's later faults read no more than their page.
 func TestReleaseDropsTheCachedExecutable(t *testing.T) {
 	defer debug.SetGCPercent(debug.SetGCPercent(-1))
 	exe, err := os.ReadFile("/proc/self/exe") // all of it in the page cache
