@@ -69,8 +69,8 @@ func (r *Reconciler) dropExcluded(st *state, desired []*unstructured.Unstructure
 // queues nothing: the cache's first list queues every Application, and
 // each pass reads the settings then in force.
 func (r *Reconciler) requeueAll(ctx context.Context, _ *settings.Settings) {
-	var apps v1alpha1.ApplicationList
-	if err := r.Client.List(ctx, &apps, client.InNamespace(r.Opts.Namespace)); err != nil {
+	var apps v1alpha1.ApplicationList // only their names are read: no copies
+	if err := r.Client.List(ctx, &apps, client.InNamespace(r.Opts.Namespace), client.UnsafeDisableDeepCopy); err != nil {
 		if _, notStarted := errors.AsType[*cache.ErrCacheNotStarted](err); notStarted {
 			return
 		}

@@ -24,8 +24,8 @@ var clusterSecrets = predicate.NewPredicateFuncs(func(obj client.Object) bool {
 // round-robin deals out) may have moved into the shard, and its
 // Applications have no other event to bring them here.
 func (r *Reconciler) shardApplications(ctx context.Context, _ client.Object) []reconcile.Request {
-	var apps v1alpha1.ApplicationList
-	if err := r.Client.List(ctx, &apps, client.InNamespace(r.Opts.Namespace)); err != nil {
+	var apps v1alpha1.ApplicationList // read, never changed: no copies
+	if err := r.Client.List(ctx, &apps, client.InNamespace(r.Opts.Namespace), client.UnsafeDisableDeepCopy); err != nil {
 		ctrl.LoggerFrom(ctx).Error(err, "cannot queue the Applications after a cluster Secret changed")
 		return nil
 	}

@@ -34,7 +34,7 @@ type world struct {
 	u   *Updater
 }
 
-func newWorld(t *testing.T, configData map[string]string) *world {
+func newWorld(t testing.TB, configData map[string]string) *world {
 	t.Helper()
 	scheme := testenv.Scheme(t)
 	if err := iuv1.AddToScheme(scheme); err != nil {
@@ -67,7 +67,7 @@ func newWorld(t *testing.T, configData map[string]string) *world {
 	return &world{ns: ns, c: c, reg: reg, clk: clk, u: u}
 }
 
-func create(t *testing.T, c client.Client, obj client.Object) {
+func create(t testing.TB, c client.Client, obj client.Object) {
 	t.Helper()
 	if err := c.Create(context.Background(), obj); err != nil {
 		t.Fatal(err)
@@ -85,7 +85,7 @@ func (w *world) cycle(t *testing.T) *Report {
 }
 
 // eventually polls cond for a bounded time.
-func eventually(t *testing.T, what string, cond func() bool) {
+func eventually(t testing.TB, what string, cond func() bool) {
 	t.Helper()
 	deadline := time.Now().Add(30 * time.Second)
 	for !cond() {

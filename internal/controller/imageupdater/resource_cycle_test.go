@@ -2,6 +2,7 @@ package imageupdater
 
 import (
 	"context"
+	"slices"
 	"testing"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -25,18 +26,75 @@ func TestCycleImageUpdaterResource(t *testing.T) {
 // controller does.
 func TestCycleImageUpdaterResourceFromCache(t *testing.T) {
 	w := newWorld(t, nil)
+	w.readFromCache(t)
+	cycleImageUpdaterResource(t, w)
+}
+
+// readFromCache makes the world's Updater read through an informer cache
+// of its namespace, as the controller's does.
+func (w *world) readFromCache(t testing.TB) cache.Cache {
+	t.Helper()
 	c, err := cache.New(env.Config(), cache.Options{Scheme: w.c.Scheme(), DefaultNamespaces: map[string]cache.Config{w.ns: {}}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	ctx, cancel := context.WithCancel(t.Context())
-	defer cancel()
+	ctx, cancel := context.WithCancel(context.Background())
+	t.Cleanup(cancel)
 	go func() { _ = c.Start(ctx) }()
 	if !c.WaitForCacheSync(ctx) {
 		t.Fatal("the cache did not sync")
 	}
 	w.u.Cache = c
-	cycleImageUpdaterResource(t, w)
+	return c
+}
+
+// A cycle lists the cache's own Applications, without a copy of each, and
+// copies those it keeps: whatever it then changes on them (an
+// ImageUpdater's settings given as annotations, new images) stays out of
+// the cache the controller and the API read.
+func TestListedApplicationsAreTheCyclesOwn(t *testing.T) {
+	w := newWorld(t, nil)
+	c := w.readFromCache(t)
+	image := w.reg.Host + "/org/web"
+	w.kustomizeApp(t, "web-prod", image, "1.0.0", nil)
+	w.kustomizeApp(t, "legacy", image, "1.0.0", map[string]string{p + "image-list": image + ":1.x"})
+	w.kustomizeApp(t, "other", image, "1.0.0", nil)
+	create(t, w.c, &iuv1.ImageUpdater{
+		ObjectMeta: metav1.ObjectMeta{Name: "web", Namespace: w.ns},
+		Spec: iuv1.ImageUpdaterSpec{ApplicationRefs: []iuv1.ApplicationRef{
+			{NamePattern: "web-*", Images: []iuv1.ImageConfig{{Alias: "web", ImageName: image + ":1.x"}}},
+		}},
+	})
+	eventually(t, "the cache holds the Applications and the ImageUpdater", func() bool {
+		var apps v1alpha1.ApplicationList
+		var updaters iuv1.ImageUpdaterList
+		return c.List(t.Context(), &apps, client.InNamespace(w.ns)) == nil && len(apps.Items) == 3 &&
+			c.List(t.Context(), &updaters, client.InNamespace(w.ns)) == nil && len(updaters.Items) == 1
+	})
+
+	apps, err := w.u.listApps(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, app := range apps {
+		names = append(names, app.Name)
+		app.Annotations["changed"] = "by the cycle"
+		app.Spec.Source.Kustomize.Images[0] = "changed:by-the-cycle"
+	}
+	slices.Sort(names)
+	if want := []string{"legacy", "web-prod"}; !slices.Equal(names, want) {
+		t.Fatalf("listed %q, want %q", names, want)
+	}
+	for _, name := range []string{"legacy", "web-prod", "other"} {
+		var cached v1alpha1.Application
+		if err := c.Get(t.Context(), keyOf(w.ns, name), &cached); err != nil {
+			t.Fatal(err)
+		}
+		if _, ok := cached.Annotations["changed"]; ok || cached.Spec.Source.Kustomize.Images[0] != v1alpha1.KustomizeImage(image+":1.0.0") {
+			t.Errorf("%s: the cycle's change reached the cache: annotations %v, images %v", name, cached.Annotations, cached.Spec.Source.Kustomize.Images)
+		}
+	}
 }
 
 func cycleImageUpdaterResource(t *testing.T, w *world) {
