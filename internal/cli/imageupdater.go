@@ -78,7 +78,10 @@ func (o imageUpdaterOptions) addTo(ctx context.Context, mgr manager.Manager, cfg
 	if err != nil {
 		return err
 	}
-	u.Cache = mgr.GetCache()
+	if err := ctrliu.IndexImageList(ctx, mgr.GetFieldIndexer()); err != nil {
+		return fmt.Errorf("index the Applications' image lists: %w", err)
+	}
+	u.Cache, u.ImageListIndexed = mgr.GetCache(), true
 	return mgr.Add(u)
 }
 

@@ -2,6 +2,8 @@ package imageupdater
 
 import (
 	"context"
+	"fmt"
+	"runtime"
 	"slices"
 	"testing"
 
@@ -26,17 +28,24 @@ func TestCycleImageUpdaterResource(t *testing.T) {
 // controller does.
 func TestCycleImageUpdaterResourceFromCache(t *testing.T) {
 	w := newWorld(t, nil)
-	w.readFromCache(t)
+	w.readFromCache(t, true)
 	cycleImageUpdaterResource(t, w)
 }
 
 // readFromCache makes the world's Updater read through an informer cache
-// of its namespace, as the controller's does.
-func (w *world) readFromCache(t testing.TB) cache.Cache {
+// of its namespace, as the controller's does; indexed, with the index of
+// image lists the controller gives it.
+func (w *world) readFromCache(t testing.TB, indexed bool) cache.Cache {
 	t.Helper()
 	c, err := cache.New(env.Config(), cache.Options{Scheme: w.c.Scheme(), DefaultNamespaces: map[string]cache.Config{w.ns: {}}})
 	if err != nil {
 		t.Fatal(err)
+	}
+	if indexed {
+		if err := IndexImageList(t.Context(), c); err != nil {
+			t.Fatal(err)
+		}
+		w.u.ImageListIndexed = true
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	t.Cleanup(cancel)
@@ -54,7 +63,7 @@ func (w *world) readFromCache(t testing.TB) cache.Cache {
 // the cache the controller and the API read.
 func TestListedApplicationsAreTheCyclesOwn(t *testing.T) {
 	w := newWorld(t, nil)
-	c := w.readFromCache(t)
+	c := w.readFromCache(t, true)
 	image := w.reg.Host + "/org/web"
 	w.kustomizeApp(t, "web-prod", image, "1.0.0", nil)
 	w.kustomizeApp(t, "legacy", image, "1.0.0", map[string]string{p + "image-list": image + ":1.x"})
@@ -136,5 +145,49 @@ func cycleImageUpdaterResource(t *testing.T, w *world) {
 		if img := got.Spec.Source.Kustomize.Images[0]; img != v1alpha1.KustomizeImage(want) {
 			t.Errorf("%s: image %s, want %s", name, img, want)
 		}
+	}
+}
+
+// Without an ImageUpdater in the namespace, a cycle finds the
+// Applications with an image list by the cache's index and looks at no
+// other: what it allocates does not grow with them. Listed whole, even
+// without copies, each Application would cost a shallow copy of close to
+// a kilobyte.
+func TestListingWithoutImageUpdatersLooksAtTheImageListsAlone(t *testing.T) {
+	w := newWorld(t, nil)
+	c := w.readFromCache(t, true)
+	image := w.reg.Host + "/org/web"
+	w.kustomizeApp(t, "legacy", image, "1.0.0", map[string]string{p + "image-list": image + ":1.x"})
+	const others = 200
+	for i := range others {
+		create(t, w.c, &v1alpha1.Application{ObjectMeta: metav1.ObjectMeta{Name: fmt.Sprintf("other-%03d", i), Namespace: w.ns},
+			Spec: v1alpha1.ApplicationSpec{Project: "default", Destination: v1alpha1.ApplicationDestination{Server: "https://kubernetes.default.svc", Namespace: "default"},
+				Source: &v1alpha1.ApplicationSource{RepoURL: "https://git.example.com/deploy.git", Path: "other"}}})
+	}
+	eventually(t, "the cache holds the Applications", func() bool {
+		var apps v1alpha1.ApplicationList
+		return c.List(t.Context(), &apps, client.InNamespace(w.ns)) == nil && len(apps.Items) == others+1
+	})
+
+	list := func() {
+		t.Helper()
+		apps, err := w.u.listApps(t.Context())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(apps) != 1 || apps[0].Name != "legacy" {
+			t.Fatalf("listed %d Applications, want legacy alone", len(apps))
+		}
+	}
+	list()
+	const rounds = 10
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	for range rounds {
+		list()
+	}
+	runtime.ReadMemStats(&after)
+	if perApp := float64(after.TotalAlloc-before.TotalAlloc) / rounds / others; perApp > 200 {
+		t.Errorf("a cycle's listing allocates %.0f bytes per Application without an image list, want it not to look at them", perApp)
 	}
 }

@@ -65,8 +65,12 @@ type Updater struct {
 	// controller it is the manager's informer cache, so that a cycle costs
 	// the API server no request; a write-back still reads its Application
 	// through Client. Nil reads everything through Client.
-	Cache  client.Reader
-	Finder Finder
+	Cache client.Reader
+	// ImageListIndexed says that Cache indexes the Applications by
+	// ImageListIndex (IndexImageList): a cycle in a namespace without an
+	// ImageUpdater then lists only the Applications with an image list.
+	ImageListIndexed bool
+	Finder           Finder
 	// Git commits the git write-back; nil refuses that method.
 	Git iu.Committer
 	// Events records Events on Applications; nil records none.
@@ -161,16 +165,22 @@ func (u *Updater) reader() client.Reader {
 // it says useAnnotations), and those with an image-list annotation of their
 // own. The first ImageUpdater by name that selects an Application wins.
 func (u *Updater) listApps(ctx context.Context) ([]*v1alpha1.Application, error) {
-	// The cache's own Applications, not copies of them: a copy of each, at
-	// every cycle, would be tens of megabytes at 10,000 Applications, most
-	// without an image list. Those kept are copied.
-	var list v1alpha1.ApplicationList
-	if err := u.reader().List(ctx, &list, client.InNamespace(u.Opts.Namespace), client.UnsafeDisableDeepCopy); err != nil {
-		return nil, fmt.Errorf("list applications in %s: %w", u.Opts.Namespace, err)
-	}
 	updaters, err := u.listImageUpdaters(ctx)
 	if err != nil {
 		return nil, err
+	}
+	// The cache's own Applications, not copies of them: a copy of each, at
+	// every cycle, would be tens of megabytes at 10,000 Applications, most
+	// without an image list. Those kept are copied. Without an
+	// ImageUpdater, only those with an image list of their own can be
+	// kept, and the index finds them without a look at the others.
+	opts := []client.ListOption{client.InNamespace(u.Opts.Namespace), client.UnsafeDisableDeepCopy}
+	if len(updaters) == 0 && u.Cache != nil && u.ImageListIndexed {
+		opts = append(opts, client.MatchingFields{ImageListIndex: "true"})
+	}
+	var list v1alpha1.ApplicationList
+	if err := u.reader().List(ctx, &list, opts...); err != nil {
+		return nil, fmt.Errorf("list applications in %s: %w", u.Opts.Namespace, err)
 	}
 	var apps []*v1alpha1.Application
 	for i := range list.Items {
@@ -189,6 +199,21 @@ func (u *Updater) listApps(ctx context.Context) ([]*v1alpha1.Application, error)
 		apps = append(apps, app)
 	}
 	return apps, nil
+}
+
+// ImageListIndex is the field index of the Applications with an image
+// list annotation of their own: "true" for each of them.
+const ImageListIndex = "capstan.imageList"
+
+// IndexImageList makes an informer cache index its Applications by
+// ImageListIndex, before it starts; see Updater.ImageListIndexed.
+func IndexImageList(ctx context.Context, indexer client.FieldIndexer) error {
+	return indexer.IndexField(ctx, &v1alpha1.Application{}, ImageListIndex, func(o client.Object) []string {
+		if o.GetAnnotations()[iu.AnnotationImageList] == "" {
+			return nil
+		}
+		return []string{"true"}
+	})
 }
 
 // listImageUpdaters lists the ImageUpdaters of the namespace whose
