@@ -128,6 +128,7 @@ bench: controlplane build $(BIN)/registry
 	$(GO) test -run '^$$' -bench . -benchmem ./internal/render/ ./internal/sandbox/
 	$(GO) test -run '^$$' -bench ApplicationsListPage -benchtime 5x ./internal/ui/
 	$(GO) test -run '^$$' -bench GitPush -benchtime 5x ./internal/source/
+	$(GO) test -run '^$$' -bench ListApps -benchtime 20x ./internal/controller/imageupdater/
 	$(GO) build -o $(BIN)/capstan-bench ./cmd/capstan-bench
 	$(BIN)/capstan-bench --bin-dir $(BIN) --json bench.json $(BENCH_FLAGS)
 
