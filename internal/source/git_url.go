@@ -81,6 +81,11 @@ func RedactURL(raw string) string {
 		return stripPasswords(redactAuthority(raw))
 	}
 	if u.User == nil {
+		if u.Host == "" {
+			// Any "://" lies in a path, query or fragment, where the parser
+			// sees no userinfo: what would read as one is still redacted.
+			return stripPasswords(redactAuthority(raw))
+		}
 		return stripPasswords(raw)
 	}
 	if _, has := u.User.Password(); !has {

@@ -48,6 +48,10 @@ func TestGitRedactURL(t *testing.T) {
 		{"user only", "https://me@git.example/repo.git", "https://me@git.example/repo.git"},
 		{"user and password", "https://me:s3cret@git.example/repo.git", "https://me@git.example/repo.git"},
 		{"scp-like kept", "git@github.com:org/repo.git", "git@github.com:org/repo.git"},
+		// The parser reads "#..." as a fragment, and "://" in it has no
+		// userinfo for it; the password, with its space, still goes.
+		{"password in a fragment", "#://:000 @", "#://@"},
+		{"password with a space", "/srv/x://me:pa ss@host/r", "/srv/x://me@host/r"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
