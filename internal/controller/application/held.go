@@ -1,12 +1,15 @@
 package application
 
 import (
+	"crypto/sha256"
+	"encoding/json"
 	gosync "sync"
 	"time"
 
 	"k8s.io/apimachinery/pkg/api/equality"
 
 	"github.com/capstan-cd/capstan/api/v1alpha1"
+	"github.com/capstan-cd/capstan/internal/deflate"
 )
 
 // defaultStatusHold is Options.StatusHold's default.
@@ -17,22 +20,47 @@ const defaultStatusHold = 3 * time.Second
 // starts from it, as it would from the status had it been written: one
 // write then records the sync and the health its objects reached, where
 // two would record the sync, Progressing, and then Healthy.
+//
+// Each is kept as the JSON the write would send, deflated, and the status
+// the cache held as a digest of its JSON: some 600 bytes for a status of
+// five objects, which decoded takes 3.5 KB, the copy of the cached status
+// aside. A cold sync of 10,000 Applications holds thousands at once, each
+// until its pass comes round (36.5 MB of a 135 MB heap at its peak, kept
+// decoded). Decoded
+// from JSON, a held status is what the pass would read back had it been
+// written: its times in whole seconds.
 type heldStatuses struct {
 	mu gosync.Mutex
 	m  map[string]heldStatus
 }
 
 type heldStatus struct {
-	cached, status v1alpha1.ApplicationStatus
+	cached [sha256.Size]byte
+	status []byte
 }
 
-func (h *heldStatuses) put(app string, cached, status *v1alpha1.ApplicationStatus) {
+// put holds status, and reports whether it could: a status that does not
+// encode is written instead.
+func (h *heldStatuses) put(app string, cached, status *v1alpha1.ApplicationStatus) bool {
+	digest, err := statusDigest(cached)
+	if err != nil {
+		return false
+	}
+	data, err := json.Marshal(status)
+	if err != nil {
+		return false
+	}
+	packed, err := deflate.Compress(data)
+	if err != nil {
+		return false
+	}
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	if h.m == nil {
 		h.m = map[string]heldStatus{}
 	}
-	h.m[app] = heldStatus{cached: *cached.DeepCopy(), status: *status.DeepCopy()}
+	h.m[app] = heldStatus{cached: digest, status: packed}
+	return true
 }
 
 // get returns the status held for app, if the cache still holds the
@@ -41,22 +69,43 @@ func (h *heldStatuses) put(app string, cached, status *v1alpha1.ApplicationStatu
 // its end finds it again next time).
 func (h *heldStatuses) get(app string, cached *v1alpha1.ApplicationStatus) (*v1alpha1.ApplicationStatus, bool) {
 	h.mu.Lock()
-	defer h.mu.Unlock()
 	held, ok := h.m[app]
+	h.mu.Unlock()
 	if !ok {
 		return nil, false
 	}
-	if !equality.Semantic.DeepEqual(held.cached, *cached) {
-		delete(h.m, app)
+	digest, err := statusDigest(cached)
+	if err != nil || digest != held.cached {
+		h.forget(app)
 		return nil, false
 	}
-	return held.status.DeepCopy(), true
+	data, err := deflate.Expand(held.status)
+	if err != nil {
+		h.forget(app)
+		return nil, false
+	}
+	status := &v1alpha1.ApplicationStatus{}
+	if err := json.Unmarshal(data, status); err != nil {
+		h.forget(app)
+		return nil, false
+	}
+	return status, true
 }
 
 func (h *heldStatuses) forget(app string) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	delete(h.m, app)
+}
+
+// statusDigest identifies a status by its JSON, which is what the API
+// server stores of it.
+func statusDigest(status *v1alpha1.ApplicationStatus) ([sha256.Size]byte, error) {
+	data, err := json.Marshal(status)
+	if err != nil {
+		return [sha256.Size]byte{}, err
+	}
+	return sha256.Sum256(data), nil
 }
 
 // holdStatus decides whether the status of a pass is held in memory
@@ -84,7 +133,9 @@ func (r *Reconciler) holdStatus(st *state, before *v1alpha1.Application) (time.D
 	if left <= 0 {
 		return 0, false
 	}
-	r.held.put(appKey(app), &before.Status, &app.Status)
+	if !r.held.put(appKey(app), &before.Status, &app.Status) {
+		return 0, false
+	}
 	return left, true
 }
 

@@ -6,6 +6,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/go-cmp/cmp"
+	"k8s.io/apimachinery/pkg/api/equality"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	clocktesting "k8s.io/utils/clock/testing"
 
@@ -123,5 +125,64 @@ func TestHeldRequeue(t *testing.T) {
 		if got := heldRequeue(tc.left, tc.next); got != tc.want {
 			t.Errorf("heldRequeue(%s, %s) = %s, want %s", tc.left, tc.next, got, tc.want)
 		}
+	}
+}
+
+// heldFive is the status of an automated sync of five objects, its times
+// at now, as a pass would hold it.
+func heldFive(now time.Time) *v1alpha1.ApplicationStatus {
+	at := metav1.NewTime(now)
+	src := v1alpha1.ApplicationSource{RepoURL: "http://127.0.0.1:3000/apps.git", Path: "apps/web", TargetRevision: "HEAD"}
+	rev := "0123456789abcdef0123456789abcdef01234567"
+	st := &v1alpha1.ApplicationStatus{
+		Sync: v1alpha1.SyncStatus{Status: v1alpha1.SyncStatusCodeSynced, Revision: rev,
+			ComparedTo: v1alpha1.ComparedTo{Source: src, Destination: v1alpha1.ApplicationDestination{Server: "https://kubernetes.default.svc", Namespace: "web"}}},
+		Health:       v1alpha1.AppHealthStatus{Status: v1alpha1.HealthStatusProgressing, LastTransitionTime: &at},
+		ReconciledAt: &at,
+		SourceType:   v1alpha1.ApplicationSourceTypeDirectory,
+		History:      v1alpha1.RevisionHistories{{Revision: rev, DeployedAt: at, Source: src, DeployStartedAt: &at, InitiatedBy: v1alpha1.OperationInitiator{Automated: true}}},
+		OperationState: &v1alpha1.OperationState{
+			Operation: v1alpha1.Operation{Sync: &v1alpha1.SyncOperation{Revision: rev, Prune: true}, InitiatedBy: v1alpha1.OperationInitiator{Automated: true}},
+			Phase:     v1alpha1.OperationSucceeded, Message: "successfully synced (all tasks run)",
+			SyncResult: &v1alpha1.SyncOperationResult{Revision: rev, Source: src},
+			StartedAt:  at, FinishedAt: &at,
+		},
+	}
+	for _, kind := range []string{"Namespace", "ConfigMap", "Service", "Deployment", "Secret"} {
+		st.Resources = append(st.Resources, v1alpha1.ResourceStatus{Version: "v1", Kind: kind, Namespace: "web", Name: "web",
+			Status: v1alpha1.SyncStatusCodeSynced, Health: &v1alpha1.HealthStatus{Status: v1alpha1.HealthStatusHealthy}})
+		st.OperationState.SyncResult.Resources = append(st.OperationState.SyncResult.Resources, v1alpha1.ResourceResult{Version: "v1", Kind: kind,
+			Namespace: "web", Name: "web", Status: v1alpha1.ResultCodeSynced, Message: strings.ToLower(kind) + "/web created", SyncPhase: v1alpha1.SyncPhaseSync})
+	}
+	return st
+}
+
+// A held status comes back as the API server would give it back once
+// written (its times in whole seconds), kept in under 1 KiB for five
+// objects; a status the cache holds since, whoever wrote it, drops it.
+func TestHeldStatusesKeepTheStatusCompact(t *testing.T) {
+	now := time.Date(2026, 12, 5, 10, 0, 0, 123456789, time.UTC)
+	cached := &v1alpha1.ApplicationStatus{Sync: v1alpha1.SyncStatus{Status: v1alpha1.SyncStatusCodeOutOfSync}}
+	var h heldStatuses
+	if !h.put("argocd/web", cached, heldFive(now)) {
+		t.Fatal("the status was not held")
+	}
+	if n := len(h.m["argocd/web"].status); n > 1024 {
+		t.Errorf("the status held takes %d bytes, want at most 1024", n)
+	}
+	got, ok := h.get("argocd/web", cached.DeepCopy())
+	if !ok {
+		t.Fatal("the status held did not come back")
+	}
+	if want := heldFive(now.Truncate(time.Second)); !equality.Semantic.DeepEqual(want, got) {
+		t.Errorf("the status held came back as (-want +got):\n%s", cmp.Diff(want, got))
+	}
+	written := cached.DeepCopy()
+	written.Health.Status = v1alpha1.HealthStatusHealthy
+	if _, ok := h.get("argocd/web", written); ok {
+		t.Error("a status held came back over one written since")
+	}
+	if _, ok := h.get("argocd/web", cached); ok {
+		t.Error("a status held came back after one written since dropped it")
 	}
 }
