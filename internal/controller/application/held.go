@@ -26,9 +26,8 @@ const defaultStatusHold = 3 * time.Second
 // five objects, which decoded takes 3.5 KB, the copy of the cached status
 // aside. A cold sync of 10,000 Applications holds thousands at once, each
 // until its pass comes round (36.5 MB of a 135 MB heap at its peak, kept
-// decoded). Decoded
-// from JSON, a held status is what the pass would read back had it been
-// written: its times in whole seconds.
+// decoded). Decoded from JSON, a held status is what the pass would read
+// back had it been written: its times in whole seconds.
 type heldStatuses struct {
 	mu gosync.Mutex
 	m  map[string]heldStatus
