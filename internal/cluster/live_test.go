@@ -2,6 +2,7 @@ package cluster
 
 import (
 	"context"
+	"fmt"
 	"slices"
 	"testing"
 	"time"
@@ -9,6 +10,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/client-go/kubernetes"
 
 	"github.com/capstan-cd/capstan/api/v1alpha1"
@@ -27,6 +29,71 @@ func TestLiveAnswersFromTheWatch(t *testing.T) {
 	t.Run("namespaces", func(t *testing.T) { testNamespaceExists(ctx, t, e) })
 	t.Run("an object since a version", func(t *testing.T) { testGetSince(ctx, t, e) })
 	t.Run("the objects an Application owns", func(t *testing.T) { testOwned(ctx, t, e) })
+	t.Run("health views follow the cache", func(t *testing.T) { testHealthViewsSettle(ctx, t, e) })
+}
+
+// An object whose status moves while no pass asks for its health keeps
+// the views of the cached version and the one before it, not of every
+// version received: in a cold sync, each Deployment's rollout writes its
+// status several times before its Application's next pass. A Service
+// stands for the workloads here: no controller of the test's control
+// plane writes its status.
+func testHealthViewsSettle(ctx context.Context, t *testing.T, e *testenv.Env) {
+	admin := kubernetes.NewForConfigOrDie(e.Config())
+	live, err := NewLive(ctx, e.Config(), "app.kubernetes.io/instance", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := live.Watch(ctx, servicesResource, corev1.SchemeGroupVersion.WithKind("Service"), true); err != nil {
+		t.Fatal(err)
+	}
+	svc := &corev1.Service{ObjectMeta: metav1.ObjectMeta{Name: "settle", Namespace: "default", Labels: map[string]string{v1alpha1.LabelCapstanManaged: "true"}},
+		Spec: corev1.ServiceSpec{Type: corev1.ServiceTypeLoadBalancer, Ports: []corev1.ServicePort{{Port: 80}}}}
+	svc, err = admin.CoreV1().Services("default").Create(ctx, svc, metav1.CreateOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Versions of the status alone, as a load balancer's controller
+	// writes them.
+	var versions []string
+	for i := range 6 {
+		svc.Status.LoadBalancer.Ingress = []corev1.LoadBalancerIngress{{IP: fmt.Sprintf("192.0.2.%d", i+1)}}
+		if svc, err = admin.CoreV1().Services("default").UpdateStatus(ctx, svc, metav1.UpdateOptions{}); err != nil {
+			t.Fatal(err)
+		}
+		versions = append(versions, svc.ResourceVersion)
+	}
+	last := versions[len(versions)-1]
+	key := viewKey(servicesResource, "default", "settle")
+	// The cache's handler settles the views after the cache has taken a
+	// version: wait until those of the versions before the last two go.
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		live.health.mu.Lock()
+		var kept []string
+		for _, v := range live.health.views[key] {
+			kept = append(kept, v.resourceVersion)
+		}
+		live.health.mu.Unlock()
+		if slices.Equal(kept, versions[len(versions)-2:]) {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("views kept of versions %v; want those of the last two of %v", kept, versions)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if m, ok := live.Get(servicesResource, "default", "settle"); !ok || m.ResourceVersion != last {
+		t.Fatalf("the cache holds %+v; want version %s", m, last)
+	}
+	view, ok := live.HealthView(servicesResource, "default", "settle", last)
+	if !ok {
+		t.Fatal("no view of the cached version")
+	}
+	ingress, _, _ := unstructured.NestedSlice(view.Object, "status", "loadBalancer", "ingress")
+	if len(ingress) != 1 || ingress[0].(map[string]any)["ip"] != "192.0.2.6" {
+		t.Errorf("the view of the cached version has the ingress points %v, want 192.0.2.6 alone", ingress)
+	}
 }
 
 // Owned finds an Application's objects by the tracking the caller asks

@@ -158,6 +158,25 @@ func (h *healthViews) remove(key string, uid types.UID) {
 func (h *healthViews) get(key, resourceVersion string) *healthView {
 	h.mu.Lock()
 	defer h.mu.Unlock()
+	return h.from(key, resourceVersion)
+}
+
+// settle forgets the views older than resourceVersion's, the version the
+// cache held before the one it has just taken. Without it, the views of a
+// workload that no pass asks for pile up to viewsKept: in a cold sync,
+// each Deployment's rollout writes its status three or four times before
+// its Application's next pass. The
+// version before the cached one keeps its view, for a pass that took it
+// from the cache a moment before the cache moved on.
+func (h *healthViews) settle(key, resourceVersion string) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.from(key, resourceVersion)
+}
+
+// from returns the view of resourceVersion and forgets the older ones; h.mu
+// is held.
+func (h *healthViews) from(key, resourceVersion string) *healthView {
 	kept := h.views[key]
 	for i, v := range kept {
 		if v.resourceVersion == resourceVersion {
@@ -195,11 +214,18 @@ func (l *Live) viewInformer(ns string, gvr schema.GroupVersionResource) (cache.S
 	if err := inf.SetTransform(l.keepHealth); err != nil {
 		return nil, err
 	}
-	_, err := inf.AddEventHandler(cache.ResourceEventHandlerFuncs{DeleteFunc: func(obj any) {
-		if m := cachedMetadata(obj); m != nil {
-			l.health.remove(viewKey(gvr, m.Namespace, m.Name), m.UID)
-		}
-	}})
+	_, err := inf.AddEventHandler(cache.ResourceEventHandlerFuncs{
+		UpdateFunc: func(old, _ any) {
+			if m := cachedMetadata(old); m != nil {
+				l.health.settle(viewKey(gvr, m.Namespace, m.Name), m.ResourceVersion)
+			}
+		},
+		DeleteFunc: func(obj any) {
+			if m := cachedMetadata(obj); m != nil {
+				l.health.remove(viewKey(gvr, m.Namespace, m.Name), m.UID)
+			}
+		},
+	})
 	return inf, err
 }
 
