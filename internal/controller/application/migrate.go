@@ -24,7 +24,7 @@ func (r *Reconciler) unwatchedExtraneous(ctx context.Context, st *state, wanted,
 	var out []*resource
 	for _, rs := range st.app.Status.Resources {
 		gvk := schema.GroupVersionKind{Group: rs.Group, Version: rs.Version, Kind: rs.Kind}
-		key := objectKey(t.cluster.Server, gvk, rs.Namespace, rs.Name)
+		key := objectKey(gvk, rs.Namespace, rs.Name)
 		if wanted[key] || seen[key] || st.settings.Resources.Excluded(gvk.Group, gvk.Kind, t.cluster.Server) {
 			continue // excluded kinds are never pruned
 		}

@@ -196,7 +196,7 @@ func syncOptions(app *v1alpha1.Application, op v1alpha1.Operation) []string {
 // failed or dry-run write) is read afresh next time.
 func (r *Reconciler) afterWrite(st *state, task sync.Task, stored *unstructured.Unstructured, written bool) {
 	obj := task.Object
-	key := objectKey(st.target.cluster.Server, obj.GroupVersionKind(), obj.GetNamespace(), obj.GetName())
+	key := objectKey(obj.GroupVersionKind(), obj.GetNamespace(), obj.GetName())
 	if !written || task.Hook || stored == nil {
 		r.verdicts.forget(appKey(st.app), key)
 		return

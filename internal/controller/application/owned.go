@@ -26,7 +26,7 @@ func ownedFields(live *unstructured.Unstructured) string {
 // (compared or not by settings), no rules that the cluster aggregates
 // into a ClusterRole.
 func ownershipDecides(v verdict, desired *unstructured.Unstructured, uid types.UID, owned string, plain bool) bool {
-	if !plain || v.owned == "" || v.modified || v.shared || uid != v.uid || owned == "" {
+	if !plain || v.owned == "" || v.modified || v.shared || digestUID(uid) != v.uid || owned == "" {
 		return false
 	}
 	if _, ok := desired.Object["status"]; ok {

@@ -69,7 +69,7 @@ func TestOwnershipDecides(t *testing.T) {
 	role := &unstructured.Unstructured{Object: map[string]any{"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRole", "aggregationRule": map[string]any{}}}
 	const fields = `{"f:data":{"f:a":{}}}`
 	live := managed(entry(apply.FieldManager, metav1.ManagedFieldsOperationApply, fields))
-	applied := verdict{owned: "d", uid: live.GetUID()}
+	applied := verdict{owned: "d", uid: digestUID(live.GetUID())}
 	// capstan's own update (a resource patched through its API) mixes
 	// with what its apply owns: ownership tells nothing any more.
 	updated := managed(entry(apply.FieldManager, metav1.ManagedFieldsOperationApply, fields),
@@ -84,10 +84,10 @@ func TestOwnershipDecides(t *testing.T) {
 	}{
 		{"applied, in sync", applied, cm, live, true, true},
 		{"ignoreDifferences rules", applied, cm, live, false, false},
-		{"not recorded after an apply", verdict{uid: live.GetUID()}, cm, live, true, false},
-		{"out of sync already", verdict{owned: "d", uid: live.GetUID(), modified: true}, cm, live, true, false},
-		{"shared", verdict{owned: "d", uid: live.GetUID(), shared: true}, cm, live, true, false},
-		{"re-created", verdict{owned: "d", uid: types.UID("other")}, cm, live, true, false},
+		{"not recorded after an apply", verdict{uid: digestUID(live.GetUID())}, cm, live, true, false},
+		{"out of sync already", verdict{owned: "d", uid: digestUID(live.GetUID()), modified: true}, cm, live, true, false},
+		{"shared", verdict{owned: "d", uid: digestUID(live.GetUID()), shared: true}, cm, live, true, false},
+		{"re-created", verdict{owned: "d", uid: digestUID("other")}, cm, live, true, false},
 		{"desired status", applied, withStatus, live, true, false},
 		{"aggregated ClusterRole", applied, role, live, true, false},
 		{"capstan also updated it", applied, cm, updated, true, false},

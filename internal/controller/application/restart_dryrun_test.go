@@ -113,7 +113,7 @@ func TestRestartComparesWithoutDryRuns(t *testing.T) {
 	}
 	var v verdict
 	waitFor(t, "the labelled ConfigMap to be compared", func(context.Context) (bool, error) {
-		v = verdictOn(r, quiet, "|/ConfigMap|"+quiet+"/settings")
+		v = verdictOn(r, quiet, "/ConfigMap|"+quiet+"/settings")
 		return v.resourceVersion == labelled.ResourceVersion, nil
 	})
 	if v.modified {
@@ -121,18 +121,12 @@ func TestRestartComparesWithoutDryRuns(t *testing.T) {
 	}
 }
 
-// verdictOn is the verdict of Application name on the object whose key
-// ends in suffix.
-func verdictOn(r *Reconciler, name, suffix string) verdict {
+// verdictOn is the verdict of Application name on the object of key.
+func verdictOn(r *Reconciler, name, key string) verdict {
 	r.verdicts.mu.Lock()
 	defer r.verdicts.mu.Unlock()
-	var found verdict
-	r.verdicts.m[controlPlane+"/"+name].each(func(key string, v verdict) {
-		if strings.HasSuffix(key, suffix) {
-			found = v
-		}
-	})
-	return found
+	v, _ := r.verdicts.m[controlPlane+"/"+name].get(key)
+	return v
 }
 
 // verdictCount is the number of objects of Application name the

@@ -60,7 +60,7 @@ func TestRestoreHoldsOnlyForTheDesiredObjectRecorded(t *testing.T) {
 			}
 			r := &Reconciler{}
 			r.restore(st, tc.now, "key", hashObject(tc.now), live(tc.now))
-			v, taken := r.verdicts.get(appKey(app), "key")
+			v, taken := r.verdicts.get(appKey(app), st.server(), "key")
 			if taken != tc.wantVerdictTaken {
 				t.Fatalf("verdict taken back: %v, want %v", taken, tc.wantVerdictTaken)
 			}

@@ -14,7 +14,6 @@ import (
 	apimeta "k8s.io/apimachinery/pkg/api/meta"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime/schema"
-	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/apimachinery/pkg/util/resourceversion"
 
 	"github.com/capstan-cd/capstan/api/v1alpha1"
@@ -39,7 +38,7 @@ type verdict struct {
 	// was concluded on: while they stay, only its status changed, and the
 	// verdict on the rest holds. The object's metadata itself is in the
 	// watch cache, not kept twice.
-	uid        types.UID
+	uid        uidDigest
 	generation int64
 	metadata   [12]byte
 	modified   bool
@@ -56,8 +55,24 @@ type verdict struct {
 // appKey names an Application in the controller's memory.
 func appKey(app *v1alpha1.Application) string { return app.Namespace + "/" + app.Name }
 
-func objectKey(server string, gvk schema.GroupVersionKind, ns, name string) string {
-	return server + "|" + gvk.Group + "/" + gvk.Kind + "|" + ns + "/" + name
+// objectKey names an object within its Application's destination.
+func objectKey(gvk schema.GroupVersionKind, ns, name string) string {
+	return gvk.Group + "/" + gvk.Kind + "|" + ns + "/" + name
+}
+
+// verdictOn returns the verdict on the object of key of the pass's
+// Application.
+func (r *Reconciler) verdictOn(st *state, key string) (verdict, bool) {
+	return r.verdicts.get(appKey(st.app), st.server(), key)
+}
+
+// server is the URL of the API server of the pass's destination, "" until
+// the pass has resolved it.
+func (st *state) server() string {
+	if st.target == nil || st.target.cluster == nil {
+		return ""
+	}
+	return st.target.cluster.Server
 }
 
 func hashObject(obj *unstructured.Unstructured) string {
@@ -77,7 +92,6 @@ func (r *Reconciler) compare(ctx context.Context, st *state) error {
 	}
 	ign = ign.WithOptions(st.settings.Compare)
 	st.ignorer, st.plain = ign, len(ignore) == 0
-	t := st.target
 	rules, _ := json.Marshal(ignore)
 	sum := sha256.Sum256(append([]byte(string(st.policy.Method)+"\n"+st.policy.Label()+"\n"+st.settings.CustomizationKey()+"\n"), rules...))
 	st.compareKey = hex.EncodeToString(sum[:8])
@@ -86,7 +100,7 @@ func (r *Reconciler) compare(ctx context.Context, st *state) error {
 	for _, obj := range st.desired {
 		// Hooks are desired too (never extraneous), but they run rather
 		// than stay in sync, so they are not compared.
-		wanted[objectKey(t.cluster.Server, obj.GroupVersionKind(), obj.GetNamespace(), obj.GetName())] = true
+		wanted[objectKey(obj.GroupVersionKind(), obj.GetNamespace(), obj.GetName())] = true
 		if sync.HookOf(obj).IsHook {
 			continue
 		}
@@ -132,11 +146,11 @@ func (r *Reconciler) compareOne(ctx context.Context, st *state, obj *unstructure
 	if err := t.live.Watch(ctx, m.Resource, gvk, namespaced(m)); err != nil {
 		return nil, err
 	}
-	key := objectKey(t.cluster.Server, gvk, obj.GetNamespace(), obj.GetName())
+	key := objectKey(gvk, obj.GetNamespace(), obj.GetName())
 	h := hashObject(obj) + st.compareKey
 	res.hash = h
 	meta, watched := t.live.Get(m.Resource, obj.GetNamespace(), obj.GetName())
-	v, ok := r.verdicts.get(appKey(st.app), key)
+	v, ok := r.verdictOn(st, key)
 	if !ok && watched {
 		r.restore(st, obj, key, h, meta)
 	}
@@ -147,7 +161,7 @@ func (r *Reconciler) compareOne(ctx context.Context, st *state, obj *unstructure
 		// then answer, waiting for it costs no request; a read does.
 		meta, watched = st.awaitWatch(ctx, m.Resource, obj, v.resourceVersion)
 	}
-	if ok && watched && meta.UID == v.uid && known(meta.ResourceVersion, v.resourceVersion) {
+	if ok && watched && digestUID(meta.UID) == v.uid && known(meta.ResourceVersion, v.resourceVersion) {
 		switch {
 		case v.desiredHash.is(h):
 			res.live, res.modified, res.health, res.shared = metadataObject(gvk, meta), v.modified, v.health, v.shared
@@ -199,7 +213,7 @@ func (r *Reconciler) compareOne(ctx context.Context, st *state, obj *unstructure
 		st.sharedWarning(obj)
 	}
 	adoptable := unlabelled(live) && st.app.Spec.SyncPolicy.IsAutomatedSyncEnabled()
-	if v, ok := r.verdicts.get(appKey(st.app), key); ok && v.desiredHash.is(h) && !adoptable {
+	if v, ok := r.verdictOn(st, key); ok && v.desiredHash.is(h) && !adoptable {
 		// A workload's status moved on (a rollout, a replica ready): the
 		// verdict holds. Or another writer changed the object: whether it
 		// took one of capstan's fields away says whether it drifted. Either
@@ -269,7 +283,7 @@ func (r *Reconciler) compareOne(ctx context.Context, st *state, obj *unstructure
 func (r *Reconciler) followStatus(st *state, desired *unstructured.Unstructured, gvr schema.GroupVersionResource, key, desiredHash string,
 	meta *cluster.Meta) (res *resource, ok bool, err error) {
 	gvk := desired.GroupVersionKind()
-	v, found := r.verdicts.get(appKey(st.app), key)
+	v, found := r.verdictOn(st, key)
 	if !found || !v.desiredHash.is(desiredHash) || v.shared || st.settings.Health.Has(gvk.GroupKind()) || !generationFollowsSpec(gvk.GroupKind()) {
 		return nil, false, nil
 	}
@@ -303,7 +317,7 @@ func (r *Reconciler) followStatus(st *state, desired *unstructured.Unstructured,
 func (r *Reconciler) followOwnership(st *state, desired *unstructured.Unstructured, gvr schema.GroupVersionResource, key, desiredHash string,
 	meta *cluster.Meta) (res *resource, ok bool, err error) {
 	gvk := desired.GroupVersionKind()
-	v, found := r.verdicts.get(appKey(st.app), key)
+	v, found := r.verdictOn(st, key)
 	owned := meta.OwnedFields
 	if !found || !v.desiredHash.is(desiredHash) || !v.labelled || !ownershipDecides(v, desired, meta.UID, owned, st.plain) {
 		return nil, false, nil
@@ -431,7 +445,7 @@ func (r *Reconciler) restore(st *state, desired *unstructured.Unstructured, key,
 	if _, ok := stampedOn(desired, live); !ok {
 		return
 	}
-	r.verdicts.put(appKey(st.app), key, verdict{desiredHash: digestOf(desiredHash), uid: meta.UID, generation: meta.Generation,
+	r.verdicts.put(appKey(st.app), st.server(), key, verdict{desiredHash: digestOf(desiredHash), uid: digestUID(meta.UID), generation: meta.Generation,
 		metadata: metadataDigest(desired, live), labelled: true, owned: owned})
 }
 
@@ -458,8 +472,8 @@ func (r *Reconciler) statusOwned(st *state, res *resource) string {
 		return ""
 	}
 	d := res.desired
-	key := objectKey(st.target.cluster.Server, d.GroupVersionKind(), d.GetNamespace(), d.GetName())
-	v, ok := r.verdicts.get(appKey(st.app), key)
+	key := objectKey(d.GroupVersionKind(), d.GetNamespace(), d.GetName())
+	v, ok := r.verdictOn(st, key)
 	if !ok || v.modified || v.shared || !v.desiredHash.is(res.hash) || v.owned == "" {
 		return ""
 	}
@@ -479,7 +493,7 @@ func boundOwned(desiredHash, owned string) string {
 // what capstan owns on it (ownedFields) when that is known to cover the
 // desired object.
 func (r *Reconciler) remember(st *state, key, desiredHash string, live *unstructured.Unstructured, res *resource, owned string) {
-	r.verdicts.put(appKey(st.app), key, verdict{desiredHash: digestOf(desiredHash), resourceVersion: live.GetResourceVersion(), uid: live.GetUID(),
+	r.verdicts.put(appKey(st.app), st.server(), key, verdict{desiredHash: digestOf(desiredHash), resourceVersion: live.GetResourceVersion(), uid: digestUID(live.GetUID()),
 		generation: live.GetGeneration(), metadata: metadataDigest(res.desired, live), modified: res.modified, shared: res.shared, health: res.health,
 		owned: owned, labelled: !unlabelled(live)})
 }
@@ -508,7 +522,7 @@ func generationFollowsSpec(gk schema.GroupKind) bool {
 // the API server moves on any change of the spec), same labels and
 // annotations. Kinds without a generation never qualify.
 func onlyStatusChanged(v verdict, desired, live *unstructured.Unstructured) bool {
-	return v.generation > 0 && live.GetGeneration() == v.generation && live.GetUID() == v.uid && metadataDigest(desired, live) == v.metadata
+	return v.generation > 0 && live.GetGeneration() == v.generation && digestUID(live.GetUID()) == v.uid && metadataDigest(desired, live) == v.metadata
 }
 
 // metadataDigest digests the live values of the labels and annotations
@@ -612,7 +626,7 @@ func (r *Reconciler) extraneous(ctx context.Context, st *state, wanted map[strin
 			if owner, ok := tracking.Owner(u, st.policy); !ok || owner != st.app.Name {
 				continue
 			}
-			if wanted[objectKey(t.cluster.Server, gvk, meta.Namespace, meta.Name)] {
+			if wanted[objectKey(gvk, meta.Namespace, meta.Name)] {
 				continue
 			}
 			if sync.HookOf(u).IsHook {
@@ -620,7 +634,7 @@ func (r *Reconciler) extraneous(ctx context.Context, st *state, wanted map[strin
 				// own name) are not kept in sync, nor pruned.
 				continue
 			}
-			seen[objectKey(t.cluster.Server, gvk, meta.Namespace, meta.Name)] = true
+			seen[objectKey(gvk, meta.Namespace, meta.Name)] = true
 			deleting := meta.DeletionTimestamp != nil || r.pruned.recent(meta.UID, st.now)
 			out = append(out, &resource{live: u, extraneous: true, deleting: deleting})
 		}

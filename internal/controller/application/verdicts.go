@@ -3,6 +3,9 @@ package application
 import (
 	"crypto/sha256"
 	gosync "sync"
+
+	"github.com/google/uuid"
+	"k8s.io/apimachinery/pkg/types"
 )
 
 // verdicts are kept per Application and object, across reconciles, in
@@ -13,27 +16,38 @@ import (
 // They are held for every managed object for as long as the controller
 // runs, so they are kept small (docs/performance.md, "W2 at 7be6506"): an
 // Application's verdicts are a slice while it has few objects, and the
-// digests are held as bytes, not as strings of their own.
+// digests and uids are held as bytes, not as strings of their own. An
+// object's key names it within its Application's destination, which its
+// verdicts record once, not in every key.
 type verdicts struct {
 	mu gosync.Mutex
 	m  map[string]*appVerdicts
 }
 
-func (v *verdicts) get(app, key string) (verdict, bool) {
+// get returns the verdict on the object of key of Application app in the
+// cluster of server: none when the verdicts were concluded in another.
+func (v *verdicts) get(app, server, key string) (verdict, bool) {
 	v.mu.Lock()
 	defer v.mu.Unlock()
-	return v.m[app].get(key)
+	a := v.m[app]
+	if a == nil || a.server != server {
+		return verdict{}, false
+	}
+	return a.get(key)
 }
 
-func (v *verdicts) put(app, key string, e verdict) {
+// put keeps the verdict on the object of key of Application app in the
+// cluster of server. A verdict in another cluster than the Application's
+// others drops them: its destination moved.
+func (v *verdicts) put(app, server, key string, e verdict) {
 	v.mu.Lock()
 	defer v.mu.Unlock()
 	if v.m == nil {
 		v.m = map[string]*appVerdicts{}
 	}
 	a := v.m[app]
-	if a == nil {
-		a = &appVerdicts{}
+	if a == nil || a.server != server {
+		a = &appVerdicts{server: server}
 		v.m[app] = a
 	}
 	a.put(key, e)
@@ -70,8 +84,10 @@ const fewVerdicts = 16
 // they are fewVerdicts at most, in many after that. A nil *appVerdicts
 // holds none.
 type appVerdicts struct {
-	few  []keyedVerdict
-	many map[string]verdict
+	// server is the URL of the API server of the objects.
+	server string
+	few    []keyedVerdict
+	many   map[string]verdict
 }
 
 type keyedVerdict struct {
@@ -209,3 +225,17 @@ func digestOf(s string) hashDigest {
 
 // is reports whether d is the digest of s.
 func (d hashDigest) is(s string) bool { return d == digestOf(s) }
+
+// uidDigest is an object's uid as a verdict keeps it: the 16 bytes of the
+// UUID the API server gives every object, or for any other uid (a
+// test's), the first 16 bytes of its SHA-256. As a string, a uid takes
+// 48 bytes of heap besides its header.
+type uidDigest [16]byte
+
+func digestUID(uid types.UID) uidDigest {
+	if u, err := uuid.Parse(string(uid)); err == nil && len(uid) == 36 {
+		return uidDigest(u)
+	}
+	sum := sha256.Sum256([]byte(uid))
+	return uidDigest(sum[:16])
+}
