@@ -165,9 +165,9 @@ func (h *healthViews) get(key, resourceVersion string) *healthView {
 // cache held before the one it has just taken. Without it, the views of a
 // workload that no pass asks for pile up to viewsKept: in a cold sync,
 // each Deployment's rollout writes its status three or four times before
-// its Application's next pass. The
-// version before the cached one keeps its view, for a pass that took it
-// from the cache a moment before the cache moved on.
+// its Application's next pass. The version before the cached one keeps
+// its view, for a pass that took it from the cache a moment before the
+// cache moved on.
 func (h *healthViews) settle(key, resourceVersion string) {
 	h.mu.Lock()
 	defer h.mu.Unlock()

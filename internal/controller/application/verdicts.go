@@ -227,15 +227,34 @@ func digestOf(s string) hashDigest {
 func (d hashDigest) is(s string) bool { return d == digestOf(s) }
 
 // uidDigest is an object's uid as a verdict keeps it: the 16 bytes of the
-// UUID the API server gives every object, or for any other uid (a
-// test's), the first 16 bytes of its SHA-256. As a string, a uid takes
-// 48 bytes of heap besides its header.
+// UUID the API server gives every object, written as it writes them
+// (lower-case, with dashes), or for any other uid (a test's) the first 16
+// bytes of its SHA-256. Only one spelling of a UUID is read as its
+// bytes, so two uids that differ have different digests, as the strings
+// compared before. As a string, a uid takes 48 bytes of heap besides its
+// header.
 type uidDigest [16]byte
 
 func digestUID(uid types.UID) uidDigest {
-	if u, err := uuid.Parse(string(uid)); err == nil && len(uid) == 36 {
-		return uidDigest(u)
+	if canonicalUUID(string(uid)) {
+		if u, err := uuid.Parse(string(uid)); err == nil {
+			return uidDigest(u)
+		}
 	}
 	sum := sha256.Sum256([]byte(uid))
 	return uidDigest(sum[:16])
+}
+
+// canonicalUUID reports whether s is a UUID as the API server writes it:
+// 36 characters, lower-case hexadecimal digits and dashes.
+func canonicalUUID(s string) bool {
+	if len(s) != 36 {
+		return false
+	}
+	for _, c := range []byte(s) {
+		if (c < '0' || c > '9') && (c < 'a' || c > 'f') && c != '-' {
+			return false
+		}
+	}
+	return true
 }

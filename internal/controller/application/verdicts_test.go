@@ -105,7 +105,7 @@ func TestVerdictsBelongToTheirCluster(t *testing.T) {
 // do: an API server's UUIDs by their bytes, any other uid by its hash.
 func TestUIDDigest(t *testing.T) {
 	uids := []types.UID{"45663957-caf5-412c-aa3f-7a26a0011078", "45663957-caf5-412c-aa3f-7a26a0011079", "4566395-7caf5-412c-aa3f-7a26a0011078",
-		"45663957caf5412caa3f7a26a0011078", "{45663957-caf5-412c-aa3f-7a26a0011078}", "one", "two", ""}
+		"45663957caf5412caa3f7a26a0011078", "{45663957-caf5-412c-aa3f-7a26a0011078}", "45663957-CAF5-412C-AA3F-7A26A0011078", "one", "two", ""}
 	seen := map[uidDigest]types.UID{}
 	for _, u := range uids {
 		d := digestUID(u)
