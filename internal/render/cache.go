@@ -20,6 +20,7 @@ import (
 	"syscall"
 
 	"github.com/capstan-cd/capstan/api/v1alpha1"
+	"github.com/capstan-cd/capstan/internal/deflate"
 )
 
 // Cache remembers renders by the content of what they read, not by commit:
@@ -40,6 +41,9 @@ type Cache struct {
 	// slots maps each source of each Application it rendered (slotOf)
 	// to the key of its latest render.
 	slots map[string]string
+	// family compresses the renders against the first one: the renders
+	// of Applications made from one template differ in a few names.
+	family deflate.Family
 }
 
 type cacheEntry struct {
@@ -48,10 +52,11 @@ type cacheEntry struct {
 	// outside are the files read outside the source's path, with digests.
 	outside []fileDigest
 	// objects are the rendered objects as JSON, compressed together
-	// (packObjects): JSON is a third of their size as maps and gives a
-	// fresh copy for every hit; compressed, the keys and values that
-	// manifests repeat take a few times less again.
+	// (packObjects) against dict: JSON is a third of their size as maps
+	// and gives a fresh copy for every hit; compressed, the keys and
+	// values that manifests repeat take a few times less again.
 	objects []byte
+	dict    *deflate.Dict
 	typ     v1alpha1.ApplicationSourceType
 	types   []v1alpha1.ApplicationSourceType
 	inputs  []string
@@ -130,7 +135,7 @@ func (c *Cache) lookup(ctx context.Context, req Request) (*Result, bool, error) 
 	}
 	// Packed before the lock: other renders' look-ups need not wait
 	// for the compression.
-	entry, err := newCacheEntry(res, outside)
+	entry, err := newCacheEntry(&c.family, res, outside)
 	if err != nil {
 		return res, false, nil
 	}
@@ -495,17 +500,17 @@ var toolVersions = sync.OnceValue(func() string {
 	return b.String()
 })
 
-func newCacheEntry(r *Result, outside []fileDigest) (*cacheEntry, error) {
-	packed, err := packObjects(r.Objects)
+func newCacheEntry(family *deflate.Family, r *Result, outside []fileDigest) (*cacheEntry, error) {
+	packed, dict, err := packObjects(family, r.Objects)
 	if err != nil {
 		return nil, err
 	}
-	return &cacheEntry{outside: outside, typ: r.Type, types: r.Types, inputs: r.Inputs, objects: packed}, nil
+	return &cacheEntry{outside: outside, typ: r.Type, types: r.Types, inputs: r.Inputs, objects: packed, dict: dict}, nil
 }
 
 // decode is a fresh copy of the cached result, the caller's to modify.
 func (e *cacheEntry) decode() (*Result, error) {
-	objects, err := unpackObjects(e.objects)
+	objects, err := unpackObjects(e.objects, e.dict)
 	if err != nil {
 		return nil, fmt.Errorf("cached render: %w", err)
 	}

@@ -15,27 +15,28 @@ import (
 )
 
 // packObjects writes objects as JSON, each after its length, into one
-// flate stream.
-func packObjects(objects []*unstructured.Unstructured) ([]byte, error) {
+// flate stream, compressed against family's dictionary: the one it
+// returns, which unpackObjects takes back.
+func packObjects(family *deflate.Family, objects []*unstructured.Unstructured) ([]byte, *deflate.Dict, error) {
 	var raw bytes.Buffer
 	var n [binary.MaxVarintLen64]byte
 	raw.Write(n[:binary.PutUvarint(n[:], uint64(len(objects)))])
 	for _, o := range objects {
 		data, err := json.Marshal(o.Object)
 		if err != nil {
-			return nil, fmt.Errorf("%s %s: %w", o.GetKind(), o.GetName(), err)
+			return nil, nil, fmt.Errorf("%s %s: %w", o.GetKind(), o.GetName(), err)
 		}
 		raw.Write(n[:binary.PutUvarint(n[:], uint64(len(data)))])
 		raw.Write(data)
 	}
-	return deflate.Compress(raw.Bytes())
+	return family.Compress(raw.Bytes())
 }
 
-// unpackObjects reads what packObjects wrote, as fresh objects. Every
-// pass of an Application reads its render from the cache, through a
-// pooled reader.
-func unpackObjects(packed []byte) ([]*unstructured.Unstructured, error) {
-	r, err := deflate.Open(packed)
+// unpackObjects reads what packObjects wrote against dict, as fresh
+// objects. Every pass of an Application reads its render from the cache,
+// through a pooled reader.
+func unpackObjects(packed []byte, dict *deflate.Dict) ([]*unstructured.Unstructured, error) {
+	r, err := deflate.Open(packed, dict)
 	if err != nil {
 		return nil, err
 	}

@@ -7,6 +7,8 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+
+	"github.com/capstan-cd/capstan/internal/deflate"
 )
 
 func TestPackObjectsRoundTrip(t *testing.T) {
@@ -26,11 +28,11 @@ func TestPackObjectsRoundTrip(t *testing.T) {
 		{name: "larger than a block", objects: manyConfigMaps(40)},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			packed, err := packObjects(tc.objects)
+			packed, dict, err := packObjects(new(deflate.Family), tc.objects)
 			if err != nil {
 				t.Fatal(err)
 			}
-			got, err := unpackObjects(packed)
+			got, err := unpackObjects(packed, dict)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -60,7 +62,7 @@ func TestPackObjectsCompresses(t *testing.T) {
 	cm := &unstructured.Unstructured{Object: map[string]any{"apiVersion": "v1", "kind": "ConfigMap",
 		"metadata": map[string]any{"name": "a", "labels": map[string]any{"app.kubernetes.io/name": "web"}},
 		"data":     map[string]any{"config": strings.Repeat("key: value\n", 200)}}}
-	packed, err := packObjects([]*unstructured.Unstructured{cm, cm.DeepCopy()})
+	packed, _, err := packObjects(new(deflate.Family), []*unstructured.Unstructured{cm, cm.DeepCopy()})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -77,7 +79,7 @@ func TestPackObjectsCompresses(t *testing.T) {
 		}
 		raw += len(data)
 	}
-	packed, err = packObjects(many)
+	packed, _, err = packObjects(new(deflate.Family), many)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -87,44 +89,87 @@ func TestPackObjectsCompresses(t *testing.T) {
 }
 
 func TestUnpackObjectsRefusesCorruptInput(t *testing.T) {
-	packed, err := packObjects([]*unstructured.Unstructured{{Object: map[string]any{"kind": "ConfigMap"}}})
+	packed, _, err := packObjects(new(deflate.Family), []*unstructured.Unstructured{{Object: map[string]any{"kind": "ConfigMap"}}})
 	if err != nil {
 		t.Fatal(err)
 	}
 	for _, bad := range [][]byte{nil, []byte("not flate"), packed[:len(packed)/2]} {
-		if _, err := unpackObjects(bad); err == nil {
+		if _, err := unpackObjects(bad, nil); err == nil {
 			t.Errorf("unpackObjects(%q) succeeded", bad)
 		}
 		// The readers are reused: one that failed reads the next input
 		// as if new.
-		if got, err := unpackObjects(packed); err != nil || len(got) != 1 || got[0].GetKind() != "ConfigMap" {
+		if got, err := unpackObjects(packed, nil); err != nil || len(got) != 1 || got[0].GetKind() != "ConfigMap" {
 			t.Errorf("after unpackObjects(%q): unpackObjects(good) = %v, %v", bad, got, err)
 		}
 	}
 }
 
-// BenchmarkPackObjects measures what the render cache spends to store a
-// render: an Application of W1's size (a ConfigMap of 2 KB, a Deployment,
-// a Service) and a large one (40 ConfigMaps of some 8 KB).
-func BenchmarkPackObjects(b *testing.B) {
-	small := []*unstructured.Unstructured{
-		{Object: map[string]any{"apiVersion": "v1", "kind": "ConfigMap", "metadata": map[string]any{"name": "web", "namespace": "shop"},
+// w1Render is a render of W1's size (a ConfigMap of 2 KB, a Deployment,
+// a Service) in namespace ns.
+func w1Render(ns string) []*unstructured.Unstructured {
+	return []*unstructured.Unstructured{
+		{Object: map[string]any{"apiVersion": "v1", "kind": "ConfigMap", "metadata": map[string]any{"name": "web", "namespace": ns},
 			"data": map[string]any{"config": strings.Repeat("key: value\n", 190)}}},
-		{Object: map[string]any{"apiVersion": "apps/v1", "kind": "Deployment", "metadata": map[string]any{"name": "web", "namespace": "shop"},
+		{Object: map[string]any{"apiVersion": "apps/v1", "kind": "Deployment", "metadata": map[string]any{"name": "web", "namespace": ns},
 			"spec": map[string]any{"replicas": int64(1), "selector": map[string]any{"matchLabels": map[string]any{"app": "web"}},
 				"template": map[string]any{"metadata": map[string]any{"labels": map[string]any{"app": "web"}},
 					"spec": map[string]any{"containers": []any{map[string]any{"name": "web", "image": "nginx:1.27"}}}}}}},
-		{Object: map[string]any{"apiVersion": "v1", "kind": "Service", "metadata": map[string]any{"name": "web", "namespace": "shop"},
+		{Object: map[string]any{"apiVersion": "v1", "kind": "Service", "metadata": map[string]any{"name": "web", "namespace": ns},
 			"spec": map[string]any{"selector": map[string]any{"app": "web"}, "ports": []any{map[string]any{"port": int64(80)}}}}},
+	}
+}
+
+// The renders of Applications made from one template are packed against
+// the first: each takes a fraction of what it takes alone, and unpacks
+// whole.
+func TestPackObjectsOfAlikeRendersShareADictionary(t *testing.T) {
+	alone, _, err := packObjects(new(deflate.Family), w1Render("team-b"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var family deflate.Family
+	if _, _, err := packObjects(&family, w1Render("team-a")); err != nil {
+		t.Fatal(err)
+	}
+	packed, dict, err := packObjects(&family, w1Render("team-b"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if 2*len(packed) > len(alone) {
+		t.Errorf("packed against another render into %d bytes, alone %d: want half at most", len(packed), len(alone))
+	}
+	got, err := unpackObjects(packed, dict)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(w1Render("team-b"), got); diff != "" {
+		t.Errorf("unpacked objects differ (-packed +unpacked):\n%s", diff)
+	}
+}
+
+// BenchmarkPackObjects measures what the render cache spends to store a
+// render: an Application of W1's size alone and against the render of
+// another in the cache's dictionary, and a large one (40 ConfigMaps of
+// some 8 KB).
+func BenchmarkPackObjects(b *testing.B) {
+	var primed deflate.Family
+	if _, _, err := packObjects(&primed, w1Render("team-a")); err != nil {
+		b.Fatal(err)
 	}
 	for _, c := range []struct {
 		name    string
+		family  func() *deflate.Family
 		objects []*unstructured.Unstructured
-	}{{"w1-app", small}, {"40-configmaps", manyConfigMaps(40)}} {
+	}{
+		{"w1-app", func() *deflate.Family { return new(deflate.Family) }, w1Render("shop")},
+		{"w1-app-against-another", func() *deflate.Family { return &primed }, w1Render("shop")},
+		{"40-configmaps", func() *deflate.Family { return new(deflate.Family) }, manyConfigMaps(40)},
+	} {
 		b.Run(c.name, func(b *testing.B) {
 			var size int
 			for b.Loop() {
-				packed, err := packObjects(c.objects)
+				packed, _, err := packObjects(c.family(), c.objects)
 				if err != nil {
 					b.Fatal(err)
 				}

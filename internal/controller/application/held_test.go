@@ -130,13 +130,17 @@ func TestHeldRequeue(t *testing.T) {
 
 // heldFive is the status of an automated sync of five objects, its times
 // at now, as a pass would hold it.
-func heldFive(now time.Time) *v1alpha1.ApplicationStatus {
+func heldFive(now time.Time) *v1alpha1.ApplicationStatus { return heldFiveIn(now, "web") }
+
+// heldFiveIn is heldFive for the Application deploying apps/ns to
+// namespace ns.
+func heldFiveIn(now time.Time, ns string) *v1alpha1.ApplicationStatus {
 	at := metav1.NewTime(now)
-	src := v1alpha1.ApplicationSource{RepoURL: "http://127.0.0.1:3000/apps.git", Path: "apps/web", TargetRevision: "HEAD"}
+	src := v1alpha1.ApplicationSource{RepoURL: "http://127.0.0.1:3000/apps.git", Path: "apps/" + ns, TargetRevision: "HEAD"}
 	rev := "0123456789abcdef0123456789abcdef01234567"
 	st := &v1alpha1.ApplicationStatus{
 		Sync: v1alpha1.SyncStatus{Status: v1alpha1.SyncStatusCodeSynced, Revision: rev,
-			ComparedTo: v1alpha1.ComparedTo{Source: src, Destination: v1alpha1.ApplicationDestination{Server: "https://kubernetes.default.svc", Namespace: "web"}}},
+			ComparedTo: v1alpha1.ComparedTo{Source: src, Destination: v1alpha1.ApplicationDestination{Server: "https://kubernetes.default.svc", Namespace: ns}}},
 		Health:       v1alpha1.AppHealthStatus{Status: v1alpha1.HealthStatusProgressing, LastTransitionTime: &at},
 		ReconciledAt: &at,
 		SourceType:   v1alpha1.ApplicationSourceTypeDirectory,
@@ -149,10 +153,10 @@ func heldFive(now time.Time) *v1alpha1.ApplicationStatus {
 		},
 	}
 	for _, kind := range []string{"Namespace", "ConfigMap", "Service", "Deployment", "Secret"} {
-		st.Resources = append(st.Resources, v1alpha1.ResourceStatus{Version: "v1", Kind: kind, Namespace: "web", Name: "web",
+		st.Resources = append(st.Resources, v1alpha1.ResourceStatus{Version: "v1", Kind: kind, Namespace: ns, Name: "web",
 			Status: v1alpha1.SyncStatusCodeSynced, Health: &v1alpha1.HealthStatus{Status: v1alpha1.HealthStatusHealthy}})
 		st.OperationState.SyncResult.Resources = append(st.OperationState.SyncResult.Resources, v1alpha1.ResourceResult{Version: "v1", Kind: kind,
-			Namespace: "web", Name: "web", Status: v1alpha1.ResultCodeSynced, Message: strings.ToLower(kind) + "/web created", SyncPhase: v1alpha1.SyncPhaseSync})
+			Namespace: ns, Name: "web", Status: v1alpha1.ResultCodeSynced, Message: strings.ToLower(kind) + "/web created", SyncPhase: v1alpha1.SyncPhaseSync})
 	}
 	return st
 }
@@ -185,4 +189,26 @@ func TestHeldStatusesKeepTheStatusCompact(t *testing.T) {
 	if _, ok := h.get("argocd/web", cached); ok {
 		t.Error("a status held came back after one written since dropped it")
 	}
+	// Another Application's status, alike, is kept against the first one
+	// held: in a fraction of its size alone.
+	if !h.put("argocd/shop", cached, heldFiveIn(now, "shop")) {
+		t.Fatal("the second status was not held")
+	}
+	if n, alone := len(h.m["argocd/shop"].status), heldSize(t, "argocd/shop", cached, heldFiveIn(now, "shop")); 2*n > alone {
+		t.Errorf("the second status held takes %d bytes, alone %d: want half at most", n, alone)
+	}
+	got, ok = h.get("argocd/shop", cached.DeepCopy())
+	if want := heldFiveIn(now.Truncate(time.Second), "shop"); !ok || !equality.Semantic.DeepEqual(want, got) {
+		t.Errorf("the second status held came back (%v) as (-want +got):\n%s", ok, cmp.Diff(want, got))
+	}
+}
+
+// heldSize is how many bytes status takes held alone.
+func heldSize(t *testing.T, app string, cached, status *v1alpha1.ApplicationStatus) int {
+	t.Helper()
+	var h heldStatuses
+	if !h.put(app, cached, status) {
+		t.Fatal("the status was not held")
+	}
+	return len(h.m[app].status)
 }
