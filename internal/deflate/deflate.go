@@ -6,10 +6,10 @@
 // made from one template, the statuses of Applications of five objects),
 // and deflate alone finds what a document repeats of itself, not what it
 // shares with the others. A Family compresses each document against a
-// dictionary, the first document it was given: a render of W1's size
-// packs into 274 bytes alone and 76 against another Application's
-// (render.BenchmarkPackObjects), the status held for an Application of
-// five objects into 609 and 155.
+// dictionary, the start of the first document it was given (see Family):
+// a render of W1's size packs into 274 bytes alone and 76 against another
+// Application's (render.BenchmarkPackObjects), the status held for an
+// Application of five objects into 609 and 155.
 package deflate
 
 import (
@@ -27,6 +27,8 @@ import (
 // its own while it runs, where a pooled flate.Writer holds more than
 // 1 MiB; compressions run in every worker at once when a push moves a
 // thousand Applications (docs/performance.md, "Memory on 2026-12-04").
+// Against a dictionary, it also takes a buffer of the dictionary and the
+// first 24 KiB of raw while it runs.
 func Compress(raw []byte) ([]byte, error) { return compress(raw, nil) }
 
 func compress(raw []byte, dict *Dict) ([]byte, error) {
@@ -57,9 +59,13 @@ func (d *Dict) bytes() []byte {
 }
 
 // A Family compresses documents alike against one dictionary: a copy of
-// the first document of at least 64 bytes it compresses (its first 8 KiB).
-// A document unlike it compresses about as well as alone. The zero Family
-// is ready to use, by several goroutines at once.
+// the first 8 KiB of the first document of at least 64 bytes it
+// compresses, that document itself compressed alone. The dictionary lasts
+// as long as the Family: a document that must not outlive its own use
+// (one holding a Secret) is compressed with CompressPrivate, which never
+// makes it the dictionary. A document unlike the dictionary compresses
+// about as well as alone. The zero Family is ready to use, by several
+// goroutines at once.
 type Family struct {
 	mu   sync.Mutex
 	dict *Dict
@@ -68,9 +74,19 @@ type Family struct {
 // Compress returns raw deflated, and the dictionary it was compressed
 // against (nil for none), which Open and Expand take back.
 func (f *Family) Compress(raw []byte) ([]byte, *Dict, error) {
+	return f.compress(raw, true)
+}
+
+// CompressPrivate is Compress for a document that must not become the
+// dictionary.
+func (f *Family) CompressPrivate(raw []byte) ([]byte, *Dict, error) {
+	return f.compress(raw, false)
+}
+
+func (f *Family) compress(raw []byte, offer bool) ([]byte, *Dict, error) {
 	f.mu.Lock()
 	dict := f.dict
-	if dict == nil && len(raw) >= minDict {
+	if dict == nil && offer && len(raw) >= minDict {
 		f.dict = &Dict{b: bytes.Clone(raw[:min(len(raw), maxDict)])}
 	}
 	f.mu.Unlock()
@@ -81,8 +97,9 @@ func (f *Family) Compress(raw []byte) ([]byte, *Dict, error) {
 	return packed, dict, nil
 }
 
-// Reader expands what Compress or a Family wrote. Its readers, some 40 KiB each with
-// their window, are reused: Close returns it to the pool.
+// Reader expands what Compress or a Family wrote. Its readers, some
+// 40 KiB each with their window, are reused: Close returns it to the
+// pool.
 type Reader struct {
 	*bufio.Reader
 	src     bytes.Reader
@@ -125,7 +142,11 @@ func Expand(packed []byte, dict *Dict) ([]byte, error) {
 		return nil, err
 	}
 	defer r.Close()
-	out := bytes.NewBuffer(make([]byte, 0, 4*len(packed)))
+	grow := 4 // deflate alone takes a document to a quarter or so
+	if dict != nil {
+		grow = 16
+	}
+	out := bytes.NewBuffer(make([]byte, 0, grow*len(packed)))
 	if _, err := out.ReadFrom(r); err != nil {
 		return nil, err
 	}

@@ -121,25 +121,91 @@ func TestAFamilyCompressesAgainstItsFirstDocument(t *testing.T) {
 	}
 }
 
-func TestAFamilyTakesNoShortOrEmptyDictionary(t *testing.T) {
+// lines is n bytes of text that repeats nowhere within 8 KiB: its first
+// and last 8 KiB differ.
+func lines(n int) []byte {
+	var b bytes.Buffer
+	for i := 0; b.Len() < n; i++ {
+		fmt.Fprintf(&b, "line %d of a long document\n", i)
+	}
+	return b.Bytes()[:n]
+}
+
+func TestAFamilysDictionaryIsTheStartOfItsFirstDocument(t *testing.T) {
 	var f Family
-	for _, raw := range [][]byte{nil, []byte(`{"a":1}`)} {
-		if _, d, err := f.Compress(raw); err != nil || d != nil {
-			t.Fatalf("%q: dictionary %v, %v", raw, d, err)
+	for _, raw := range [][]byte{nil, lines(minDict - 1)} {
+		if _, _, err := f.Compress(raw); err != nil {
+			t.Fatal(err)
 		}
 	}
-	big := bytes.Repeat([]byte("0123456789abcdef"), 2*maxDict/16)
-	if _, _, err := f.Compress(big); err != nil {
+	if _, d, err := f.Compress(lines(100)); err != nil || d != nil {
+		t.Fatalf("a document of %d bytes or less became the dictionary (%v)", minDict-1, err)
+	}
+	if _, d, err := f.Compress(lines(100)); err != nil || !bytes.Equal(d.bytes(), lines(100)) {
+		t.Fatalf("the dictionary is %q, want the first document of %d bytes or more (%v)", d.bytes(), minDict, err)
+	}
+
+	var g Family
+	big := lines(3 * maxDict)
+	if _, _, err := g.Compress(big); err != nil {
 		t.Fatal(err)
 	}
-	packed, d, err := f.Compress(big)
+	// A document of several deflate blocks, against the dictionary.
+	longer := lines(100 << 10)
+	packed, d, err := g.Compress(longer)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if n := len(d.bytes()); n != maxDict {
-		t.Errorf("dictionary of %d bytes, want %d", n, maxDict)
+	if !bytes.Equal(d.bytes(), big[:maxDict]) {
+		t.Errorf("the dictionary is not the first %d bytes of the first document", maxDict)
 	}
-	if got, err := Expand(packed, d); err != nil || !bytes.Equal(got, big) {
+	if got, err := Expand(packed, d); err != nil || !bytes.Equal(got, longer) {
+		t.Errorf("expanded %d bytes, want %d (%v)", len(got), len(longer), err)
+	}
+}
+
+func TestAPrivateDocumentNeverBecomesTheDictionary(t *testing.T) {
+	var f Family
+	if _, d, err := f.CompressPrivate(renderOf(0)); err != nil || d != nil {
+		t.Fatalf("dictionary %v, %v", d, err)
+	}
+	if _, d, err := f.Compress(renderOf(1)); err != nil || d != nil {
+		t.Fatalf("a private document became the dictionary (%v)", err)
+	}
+	packed, d, err := f.CompressPrivate(renderOf(2))
+	if err != nil || !bytes.Equal(d.bytes(), renderOf(1)) {
+		t.Fatalf("a private document was not compressed against the dictionary (%v)", err)
+	}
+	if got, err := Expand(packed, d); err != nil || !bytes.Equal(got, renderOf(2)) {
 		t.Errorf("expanded %d bytes, %v", len(got), err)
+	}
+}
+
+// A document unlike the dictionary takes about what it takes alone.
+func TestADocumentUnlikeTheDictionaryCompressesAsAlone(t *testing.T) {
+	var f Family
+	if _, _, err := f.Compress(renderOf(0)); err != nil {
+		t.Fatal(err)
+	}
+	random := make([]byte, 4096)
+	rng := rand.New(rand.NewPCG(3, 4))
+	for i := range random {
+		random[i] = byte(rng.Uint32())
+	}
+	for name, raw := range map[string][]byte{"text": lines(6000), "random": random} {
+		alone, err := Compress(raw)
+		if err != nil {
+			t.Fatal(err)
+		}
+		packed, d, err := f.Compress(raw)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(packed) > len(alone)+len(alone)/20+16 {
+			t.Errorf("%s: %d bytes against the dictionary, %d alone", name, len(packed), len(alone))
+		}
+		if got, err := Expand(packed, d); err != nil || !bytes.Equal(got, raw) {
+			t.Errorf("%s: expanded %d bytes, %v", name, len(got), err)
+		}
 	}
 }

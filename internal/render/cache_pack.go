@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	utiljson "k8s.io/apimachinery/pkg/util/json"
@@ -16,7 +17,9 @@ import (
 
 // packObjects writes objects as JSON, each after its length, into one
 // flate stream, compressed against family's dictionary: the one it
-// returns, which unpackObjects takes back.
+// returns, which unpackObjects takes back. A render with a Secret never
+// becomes the dictionary, which lasts as long as the cache: its values
+// go with its entry.
 func packObjects(family *deflate.Family, objects []*unstructured.Unstructured) ([]byte, *deflate.Dict, error) {
 	var raw bytes.Buffer
 	var n [binary.MaxVarintLen64]byte
@@ -29,7 +32,15 @@ func packObjects(family *deflate.Family, objects []*unstructured.Unstructured) (
 		raw.Write(n[:binary.PutUvarint(n[:], uint64(len(data)))])
 		raw.Write(data)
 	}
+	if slices.ContainsFunc(objects, isSecret) {
+		return family.CompressPrivate(raw.Bytes())
+	}
 	return family.Compress(raw.Bytes())
+}
+
+func isSecret(o *unstructured.Unstructured) bool {
+	gvk := o.GroupVersionKind()
+	return gvk.Group == "" && gvk.Kind == "Secret"
 }
 
 // unpackObjects reads what packObjects wrote against dict, as fresh

@@ -148,6 +148,38 @@ func TestPackObjectsOfAlikeRendersShareADictionary(t *testing.T) {
 	}
 }
 
+// A render of many blocks packs and unpacks against another render; a
+// render with a Secret is packed against the dictionary but never becomes
+// it.
+func TestPackObjectsAgainstADictionary(t *testing.T) {
+	var family deflate.Family
+	secret := &unstructured.Unstructured{Object: map[string]any{"apiVersion": "v1", "kind": "Secret",
+		"metadata": map[string]any{"name": "db", "namespace": "team-a"}, "data": map[string]any{"password": "c2VjcmV0IHZhbHVlIG9mIHRoZSBkYXRhYmFzZQ=="}}}
+	if _, dict, err := packObjects(&family, append(w1Render("team-a"), secret)); err != nil || dict != nil {
+		t.Fatalf("the first render: dictionary %v, %v", dict, err)
+	}
+	if _, dict, err := packObjects(&family, manyConfigMaps(40)); err != nil || dict != nil {
+		t.Fatalf("a render with a Secret became the dictionary (%v)", err)
+	}
+	many := manyConfigMaps(41)[1:]
+	for _, objects := range [][]*unstructured.Unstructured{many, append(w1Render("team-b"), secret)} {
+		packed, dict, err := packObjects(&family, objects)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if dict == nil {
+			t.Fatal("no dictionary after a render without a Secret")
+		}
+		got, err := unpackObjects(packed, dict)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if diff := cmp.Diff(objects, got); diff != "" {
+			t.Errorf("unpacked objects differ (-packed +unpacked):\n%s", diff)
+		}
+	}
+}
+
 // BenchmarkPackObjects measures what the render cache spends to store a
 // render: an Application of W1's size alone and against the render of
 // another in the cache's dictionary, and a large one (40 ConfigMaps of
