@@ -9,7 +9,8 @@
 // dictionary, the start of the first document it was given (see Family):
 // a render of W1's size packs into 274 bytes alone and 76 against another
 // Application's (render.BenchmarkPackObjects), the status held for an
-// Application of five objects into 609 and 155.
+// Application of five objects into 602 and 155
+// (application.BenchmarkHeldStatusSize).
 package deflate
 
 import (
@@ -27,8 +28,6 @@ import (
 // its own while it runs, where a pooled flate.Writer holds more than
 // 1 MiB; compressions run in every worker at once when a push moves a
 // thousand Applications (docs/performance.md, "Memory on 2026-12-04").
-// Against a dictionary, it also takes a buffer of the dictionary and the
-// first 24 KiB of raw while it runs.
 func Compress(raw []byte) ([]byte, error) { return compress(raw, nil) }
 
 func compress(raw []byte, dict *Dict) ([]byte, error) {
@@ -72,7 +71,9 @@ type Family struct {
 }
 
 // Compress returns raw deflated, and the dictionary it was compressed
-// against (nil for none), which Open and Expand take back.
+// against (nil for none), which Open and Expand take back. Against a
+// dictionary, the deflate also takes a buffer of the dictionary and the
+// first 24 KiB of raw while it runs.
 func (f *Family) Compress(raw []byte) ([]byte, *Dict, error) {
 	return f.compress(raw, true)
 }
