@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+
+	"k8s.io/apimachinery/pkg/runtime/schema"
 )
 
 // rollout is a custom resource that embeds a Pod template and a list of
@@ -43,6 +45,25 @@ func TestKnownTypeFields(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			comparePaths(t, Options{KnownTypes: tt.known}, tt.desired, tt.live, tt.wantPaths)
 		})
+	}
+}
+
+func TestHasKnownTypes(t *testing.T) {
+	o := Options{KnownTypes: []KnownTypeField{{Group: "example.com", Kind: "Rollout", Field: "spec.template.spec", Type: "core/v1/PodSpec"}}}
+	for _, tt := range []struct {
+		gk   schema.GroupKind
+		want bool
+	}{
+		{schema.GroupKind{Group: "example.com", Kind: "Rollout"}, true},
+		{schema.GroupKind{Group: "example.com", Kind: "Other"}, false},
+		{schema.GroupKind{Group: "other.example.com", Kind: "Rollout"}, false},
+	} {
+		if got := o.HasKnownTypes(tt.gk); got != tt.want {
+			t.Errorf("HasKnownTypes(%s) = %v, want %v", tt.gk, got, tt.want)
+		}
+	}
+	if (Options{}).HasKnownTypes(schema.GroupKind{Group: "example.com", Kind: "Rollout"}) {
+		t.Error("HasKnownTypes without knownTypeFields = true")
 	}
 }
 

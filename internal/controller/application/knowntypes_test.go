@@ -2,12 +2,15 @@ package application
 
 import (
 	"context"
+	"fmt"
 	"testing"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/apimachinery/pkg/util/resourceversion"
 	"k8s.io/client-go/dynamic"
+	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/capstan-cd/capstan/api/v1alpha1"
 	"github.com/capstan-cd/capstan/internal/testenv/gitserver"
@@ -42,6 +45,13 @@ spec:
 	if _, err := canaries.Patch(context.Background(), "c", types.MergePatchType, patch, metav1.PatchOptions{FieldManager: "canary-operator"}); err != nil {
 		t.Fatal(err)
 	}
+	// The rewrite takes the field from capstan's apply, yet under the
+	// customization it is no drift: a pass that follows it still finds
+	// the Application Synced.
+	refreshed(t, cl, "canary")
+	if got := syncStatus(t, cl, "canary"); got != v1alpha1.SyncStatusCodeSynced {
+		t.Fatalf("after the CPU limit was rewritten as 1: %s, want Synced under the customization", got)
+	}
 
 	set(nil)
 	waitFor(t, "OutOfSync once the customization is gone", func(context.Context) (bool, error) {
@@ -50,5 +60,24 @@ spec:
 	set(podSpec)
 	waitFor(t, "Synced again under the customization", func(context.Context) (bool, error) {
 		return syncStatus(t, cl, "canary") == v1alpha1.SyncStatusCodeSynced, nil
+	})
+}
+
+// refreshed asks for a normal refresh of the Application name and waits
+// until the controller's cache holds the status of the pass that
+// answered it.
+func refreshed(t *testing.T, cl client.Client, name string) {
+	t.Helper()
+	app := &v1alpha1.Application{ObjectMeta: metav1.ObjectMeta{Namespace: controlPlane, Name: name}}
+	patch := fmt.Sprintf(`{"metadata":{"annotations":{%q:"normal"}}}`, v1alpha1.AnnotationRefresh)
+	if err := cl.Patch(context.Background(), app, client.RawPatch(types.MergePatchType, []byte(patch))); err != nil {
+		t.Fatal(err)
+	}
+	asked := app.ResourceVersion
+	waitFor(t, "the refresh of "+name+" answered", func(context.Context) (bool, error) {
+		seen := appStatus(t, cl, name)
+		_, pending := seen.Annotations[v1alpha1.AnnotationRefresh]
+		newer, err := resourceversion.CompareResourceVersion(seen.ResourceVersion, asked)
+		return err == nil && newer > 0 && !pending, err
 	})
 }

@@ -22,7 +22,8 @@ func ownedFields(live *unstructured.Unstructured) string {
 // entry is there, alone, not mixed with an update of its own; otherwise a
 // dry run decides), and nothing but a
 // difference of value could make the comparison differ: no
-// ignoreDifferences rule (plain), no status in the desired object
+// ignoreDifferences rule and no knownTypeFields for the kind (plain,
+// state.plainFor), no status in the desired object
 // (compared or not by settings), no rules that the cluster aggregates
 // into a ClusterRole.
 func ownershipDecides(v verdict, desired *unstructured.Unstructured, uid types.UID, owned string, plain bool) bool {

@@ -121,6 +121,14 @@ func (r *Reconciler) compare(ctx context.Context, st *state) error {
 	return nil
 }
 
+// plainFor reports whether the pass compares objects of gk value for
+// value: no ignoreDifferences rule applies, and no field of the kind is
+// read as a known type (under which "1000m" and "1" CPU are one value,
+// so another writer's change of one to the other is no drift).
+func (st *state) plainFor(gk schema.GroupKind) bool {
+	return st.plain && !st.settings.Compare.HasKnownTypes(gk)
+}
+
 // inSync reports whether every compared object is as desired.
 func inSync(resources []*resource) bool {
 	for _, res := range resources {
@@ -220,7 +228,7 @@ func (r *Reconciler) compareOne(ctx context.Context, st *state, obj *unstructure
 		// way the health is read afresh, and no dry run is needed.
 		owned, known := keepOwned(v, live), onlyStatusChanged(v, obj, live)
 		res.modified = v.modified
-		if !known && !res.shared && ownershipDecides(v, obj, live.GetUID(), ownedFields(live), st.plain) {
+		if !known && !res.shared && ownershipDecides(v, obj, live.GetUID(), ownedFields(live), st.plainFor(gvk.GroupKind())) {
 			known, res.modified = true, owned == ""
 		}
 		if known {
@@ -319,7 +327,7 @@ func (r *Reconciler) followOwnership(st *state, desired *unstructured.Unstructur
 	gvk := desired.GroupVersionKind()
 	v, found := r.verdictOn(st, key)
 	owned := meta.OwnedFields
-	if !found || !v.desiredHash.is(desiredHash) || !v.labelled || !ownershipDecides(v, desired, meta.UID, owned, st.plain) {
+	if !found || !v.desiredHash.is(desiredHash) || !v.labelled || !ownershipDecides(v, desired, meta.UID, owned, st.plainFor(gvk.GroupKind())) {
 		return nil, false, nil
 	}
 	live := metadataObject(gvk, meta)
