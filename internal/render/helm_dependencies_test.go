@@ -176,7 +176,7 @@ func TestHelmDependencyWrongPassword(t *testing.T) {
 }
 
 // writeFiles creates files under dir from a map of slash paths to content.
-func writeChartFiles(t *testing.T, dir string, files map[string]string) {
+func writeChartFiles(t testing.TB, dir string, files map[string]string) {
 	t.Helper()
 	for name, content := range files {
 		path := filepath.Join(dir, filepath.FromSlash(name))

@@ -2,8 +2,12 @@ package render
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
+	"hash/maphash"
 	"strings"
+	"sync"
 
 	"helm.sh/helm/v3/pkg/chart"
 
@@ -31,12 +35,19 @@ func (d Dependency) Key() string {
 // them to the render in req.Dependencies. A source the render would fail
 // on lists none; the render reports why.
 func Dependencies(ctx context.Context, req Request) ([]Dependency, error) {
+	key, memoized := notHelmKeyOf(req)
+	if memoized && notHelm.has(key) {
+		return nil, nil
+	}
 	t, dir, typ, err := sourceTree(req)
 	if err != nil || t == nil {
 		return nil, nil
 	}
 	defer t.close()
 	if typ != v1alpha1.ApplicationSourceTypeHelm {
+		if memoized {
+			notHelm.add(key)
+		}
 		return nil, nil
 	}
 	ch, _, err := loadChart(t, dir)
@@ -48,6 +59,74 @@ func Dependencies(ctx context.Context, req Request) ([]Dependency, error) {
 		return nil, fmt.Errorf("helm chart %s: %w", ch.Name(), err)
 	}
 	return l.deps, nil
+}
+
+// notHelm remembers the Git sources found not to be Helm charts, for which
+// Dependencies lists nothing. What decides a source's type is the tool the
+// source names and the files in its path, and the path's Git hash
+// (Request.PathHash) changes exactly when those do: a pass over an
+// unchanged path (every poll of every Application) opens no directory and
+// stats no file to learn it again. The keys hold no pointer, so the
+// collector does not scan them.
+var notHelm = &typeMemo{max: 1 << 16}
+
+// typeMemo is a set of notHelmKeys, started afresh past max entries.
+type typeMemo struct {
+	mu  sync.Mutex
+	max int
+	m   map[notHelmKey]struct{}
+}
+
+// notHelmKey is a path's Git hash (SHA-1 or SHA-256), the tools its
+// source names, and a digest of the checkout's root: a file of the path
+// may be a link to one outside it, which the hash does not cover, so one
+// checkout's answer is not taken for another's.
+type notHelmKey struct {
+	hash  [sha256.Size]byte
+	root  uint64
+	tools uint8
+}
+
+// rootSeed seeds the digests of checkouts' roots; the memo lives in
+// memory only.
+var rootSeed = maphash.MakeSeed()
+
+// notHelmKeyOf is the key of req, and false when its type cannot be
+// remembered: a source without a path hash (a chart, a path that is a
+// symbolic link or missing), or one whose hash is not a Git hash.
+func notHelmKeyOf(req Request) (notHelmKey, bool) {
+	var k notHelmKey
+	h := req.PathHash
+	if h == "" || len(h) > 2*sha256.Size {
+		return k, false
+	}
+	if _, err := hex.Decode(k.hash[:], []byte(h)); err != nil {
+		return k, false
+	}
+	k.root = maphash.String(rootSeed, req.Root)
+	src := req.Source
+	for i, set := range []bool{src.Helm != nil, src.Kustomize != nil, src.Directory != nil, src.Plugin != nil, src.Chart != "", len(h) == 2*sha256.Size} {
+		if set {
+			k.tools |= 1 << i
+		}
+	}
+	return k, true
+}
+
+func (m *typeMemo) has(k notHelmKey) bool {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	_, ok := m.m[k]
+	return ok
+}
+
+func (m *typeMemo) add(k notHelmKey) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.m == nil || len(m.m) >= m.max {
+		m.m = map[notHelmKey]struct{}{}
+	}
+	m.m[k] = struct{}{}
 }
 
 // dependencyList records the remote dependencies a render asks for, and

@@ -2,6 +2,7 @@ package render
 
 import (
 	"context"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -80,5 +81,81 @@ func TestPrefetchedDependencyMissing(t *testing.T) {
 	_, err := Render(context.Background(), Request{AppName: "app", Root: root, Dependencies: map[string]string{}})
 	if err == nil || !strings.Contains(err.Error(), "dependency common") || !strings.Contains(err.Error(), "was not fetched") {
 		t.Fatalf("err = %v; want one naming the dependency that was not fetched", err)
+	}
+}
+
+// TestDependenciesRemembersWhatIsNotHelm: a Git source found not to be a
+// Helm chart is not looked at again while its path's hash stays; a new
+// hash (a commit that changed the path) is.
+func TestDependenciesRemembersWhatIsNotHelm(t *testing.T) {
+	const plain, chart = "1111111111111111111111111111111111111111", "2222222222222222222222222222222222222222"
+	root := t.TempDir()
+	writeChartFiles(t, root, map[string]string{"app/cm.yaml": "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: x}\n"})
+	deps := func(hash string) []Dependency {
+		t.Helper()
+		got, err := Dependencies(context.Background(), Request{Root: root, Source: v1alpha1.ApplicationSource{Path: "app"}, PathHash: hash})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return got
+	}
+	if got := deps(plain); got != nil {
+		t.Fatalf("plain YAML: %v, want none", got)
+	}
+	// The path becomes a chart with a dependency, as a new commit would
+	// make it: under the new commit's hash the chart is read.
+	writeChartFiles(t, root, map[string]string{"app/Chart.yaml": "apiVersion: v2\nname: app\nversion: 0.1.0\ndependencies:\n" +
+		"- {name: common, version: 1.0.0, repository: https://charts.example.com/stable}\n"})
+	want := []Dependency{{Name: "common", Repository: "https://charts.example.com/stable", Version: "1.0.0"}}
+	if diff := cmp.Diff(want, deps(chart)); diff != "" {
+		t.Errorf("under a new hash (-want +got):\n%s", diff)
+	}
+	// Under the first hash, the answer is the one remembered: the files
+	// are not looked at.
+	if got := deps(plain); got != nil {
+		t.Errorf("under the first hash: %v, want none, as remembered", got)
+	}
+	// Another checkout is another entry: a file of the path may be a
+	// link out of it, which the hash does not cover.
+	other := t.TempDir()
+	writeChartFiles(t, other, map[string]string{"app/Chart.yaml": "apiVersion: v2\nname: app\nversion: 0.1.0\ndependencies:\n" +
+		"- {name: common, version: 1.0.0, repository: https://charts.example.com/stable}\n"})
+	got, err := Dependencies(context.Background(), Request{Root: other, Source: v1alpha1.ApplicationSource{Path: "app"}, PathHash: plain})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("the first hash in another checkout (-want +got):\n%s", diff)
+	}
+	// Without a hash nothing is remembered.
+	if diff := cmp.Diff(want, deps("")); diff != "" {
+		t.Errorf("without a hash (-want +got):\n%s", diff)
+	}
+	// A source that names another tool is another entry.
+	got, err = Dependencies(context.Background(), Request{Root: root, Source: v1alpha1.ApplicationSource{Path: "app", Helm: &v1alpha1.ApplicationSourceHelm{}}, PathHash: plain})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("the same hash with helm set (-want +got):\n%s", diff)
+	}
+}
+
+// BenchmarkDependencies is what a pass pays to learn that a source of
+// plain YAML takes no chart from a repository: with the path's Git hash
+// (a Git source) and without.
+func BenchmarkDependencies(b *testing.B) {
+	root := b.TempDir()
+	writeChartFiles(b, root, map[string]string{"app/cm.yaml": "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: x}\n"})
+	for _, hash := range []string{"", "3333333333333333333333333333333333333333"} {
+		b.Run("hash="+strconv.FormatBool(hash != ""), func(b *testing.B) {
+			req := Request{Root: root, Source: v1alpha1.ApplicationSource{Path: "app"}, PathHash: hash}
+			b.ReportAllocs()
+			for b.Loop() {
+				if got, err := Dependencies(context.Background(), req); err != nil || got != nil {
+					b.Fatal(got, err)
+				}
+			}
+		})
 	}
 }
