@@ -228,7 +228,7 @@ func (l *Live) Owned(gvr schema.GroupVersionResource, app string, byLabel bool) 
 			if !ok {
 				continue
 			}
-			if byLabel && m.Labels[l.labelKey] == app || !byLabel && trackedApp(m) == app {
+			if byLabel && m.Labels[l.labelKey] == app || !byLabel && tracks(m, app) {
 				out = append(out, m)
 			}
 		}
@@ -304,6 +304,14 @@ func trackedApp(m *Meta) string {
 		return ""
 	}
 	return id.App
+}
+
+// tracks reports whether the tracking-id of m names the Application app.
+// Most objects of a bucket are other Applications': the id's first field
+// tells them apart before a parse does.
+func tracks(m *Meta, app string) bool {
+	id := m.TrackingID
+	return len(id) > len(app) && id[len(app)] == ':' && id[:len(app)] == app && trackedApp(m) == app
 }
 
 // Get returns the metadata of one managed object from memory.

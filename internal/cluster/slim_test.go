@@ -257,6 +257,28 @@ func TestOwnerKeysIndexBothTrackings(t *testing.T) {
 	}
 }
 
+// TestTracks: the tracking-id names the Application, whole and well
+// formed; a name that only starts like it is another Application's.
+func TestTracks(t *testing.T) {
+	for _, tt := range []struct {
+		id   string
+		want bool
+	}{
+		{"app-1:apps/Deployment:ns/web", true},
+		{"app-1:/ConfigMap:ns/web", true},
+		{"app-10:apps/Deployment:ns/web", false},
+		{"app-:apps/Deployment:ns/web", false},
+		{"app-1", false},
+		{"app-1:", false},
+		{"app-1:apps/Deployment", false},
+		{"", false},
+	} {
+		if got := tracks(&Meta{TrackingID: tt.id}, "app-1"); got != tt.want {
+			t.Errorf("tracks(%q, app-1) = %v, want %v", tt.id, got, tt.want)
+		}
+	}
+}
+
 // TestOwnedKeepsItsApplicationsOfABucket gives three times as many
 // Applications as the owner index has buckets, so that some share one,
 // and checks that Owned returns, whichever the tracking asked for, the

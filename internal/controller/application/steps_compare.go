@@ -630,11 +630,11 @@ func (r *Reconciler) extraneous(ctx context.Context, st *state, wanted map[strin
 			return nil, err
 		}
 		for _, meta := range t.live.Owned(m.Resource, st.app.Name, st.policy.Method == tracking.MethodLabel) {
+			if wanted[objectKey(gvk, meta.Namespace, meta.Name)] {
+				continue // the render has it: most often, none is made
+			}
 			u := metadataObject(gvk, meta)
 			if owner, ok := tracking.Owner(u, st.policy); !ok || owner != st.app.Name {
-				continue
-			}
-			if wanted[objectKey(gvk, meta.Namespace, meta.Name)] {
 				continue
 			}
 			if sync.HookOf(u).IsHook {
