@@ -5,6 +5,7 @@ import (
 	"path"
 	"regexp"
 	"strings"
+	"sync"
 	"unicode/utf8"
 )
 
@@ -15,6 +16,34 @@ import (
 // that reach the same repository the same way normalise to the same string,
 // and a normalised URL normalises to itself.
 func NormalizeURL(raw string) string {
+	normalized.RLock()
+	s, ok := normalized.m[raw]
+	normalized.RUnlock()
+	if ok {
+		return s
+	}
+	s = normalizeURL(raw)
+	normalized.Lock()
+	defer normalized.Unlock()
+	if normalized.m == nil || len(normalized.m) >= normalizedMax {
+		normalized.m = map[string]string{}
+	}
+	normalized.m[raw] = s
+	return s
+}
+
+// normalized remembers NormalizeURL's answers, up to normalizedMax before
+// it starts afresh: a pass asks for the form of its few URLs several times
+// (to find the credentials, to key the resolution, the checkout and the
+// tree hash), and each answer parses the URL anew.
+var normalized struct {
+	sync.RWMutex
+	m map[string]string
+}
+
+const normalizedMax = 4096
+
+func normalizeURL(raw string) string {
 	// Malformed input can take a second step to settle (an scp-like form
 	// that only parses once its user name is gone); every step removes or
 	// lower-cases, or adds the scheme once, so a few steps reach the end.

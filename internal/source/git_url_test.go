@@ -95,6 +95,9 @@ func FuzzGitNormalizeURL(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, raw string) {
 		n := NormalizeURL(raw)
+		if remembered, fresh := NormalizeURL(raw), normalizeURL(raw); remembered != n || fresh != n {
+			t.Errorf("NormalizeURL(%q) = %q, then %q remembered; %q worked out anew", raw, n, remembered, fresh)
+		}
 		if again := NormalizeURL(n); again != n {
 			t.Errorf("not idempotent: %q → %q → %q", raw, n, again)
 		}
@@ -122,4 +125,23 @@ func FuzzGitNormalizeURL(f *testing.F) {
 			}
 		}
 	})
+}
+
+// BenchmarkNormalizeURL is what a pass pays for the form of its
+// repository's URL, remembered and worked out anew.
+func BenchmarkNormalizeURL(b *testing.B) {
+	const raw = "https://git.example.com/team/apps.git"
+	for _, tt := range []struct {
+		name string
+		fn   func(string) string
+	}{{"remembered", NormalizeURL}, {"anew", normalizeURL}} {
+		b.Run(tt.name, func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				if tt.fn(raw) != "https://git.example.com/team/apps" {
+					b.Fatal("unexpected form")
+				}
+			}
+		})
+	}
 }
