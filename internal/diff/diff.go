@@ -12,6 +12,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"reflect"
+	"slices"
 	"sort"
 
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
@@ -107,9 +108,9 @@ func normalize(m map[string]any, dropStatus bool) {
 		delete(meta, f)
 	}
 	if ann, ok := meta["annotations"].(map[string]any); ok {
-		delete(ann, "kubectl.kubernetes.io/last-applied-configuration")
-		delete(ann, "deployment.kubernetes.io/revision")
-		delete(ann, v1alpha1.AnnotationCapstanApplied)
+		for _, key := range uncomparedAnnotations {
+			delete(ann, key)
+		}
 		if len(ann) == 0 {
 			delete(meta, "annotations")
 		}
@@ -117,6 +118,27 @@ func normalize(m map[string]any, dropStatus bool) {
 	if labels, ok := meta["labels"].(map[string]any); ok && len(labels) == 0 {
 		delete(meta, "labels")
 	}
+}
+
+// uncomparedAnnotations are the annotations others keep up to date, which
+// a comparison leaves out: kubectl's copy of what it applied, a
+// Deployment's revision, capstan's digest of what it applied.
+var uncomparedAnnotations = []string{
+	"kubectl.kubernetes.io/last-applied-configuration",
+	"deployment.kubernetes.io/revision",
+	v1alpha1.AnnotationCapstanApplied,
+}
+
+// SetsUncomparedAnnotation reports whether obj sets an annotation that a
+// comparison leaves out: a manifest exported from a cluster may carry a
+// Deployment's revision, and another writer that changes it changes
+// nothing a comparison sees.
+func SetsUncomparedAnnotation(obj *unstructured.Unstructured) bool {
+	ann := obj.GetAnnotations()
+	return slices.ContainsFunc(uncomparedAnnotations, func(key string) bool {
+		_, ok := ann[key]
+		return ok
+	})
 }
 
 // differences lists the paths at which a and b differ.

@@ -47,7 +47,9 @@ spec:
 	}
 	// The rewrite takes the field from capstan's apply, yet under the
 	// customization it is no drift: a pass that follows it still finds
-	// the Application Synced.
+	// the Application Synced. The second refresh comes well after the
+	// watch brought the rewrite, should the first have come before it.
+	refreshed(t, cl, "canary")
 	refreshed(t, cl, "canary")
 	if got := syncStatus(t, cl, "canary"); got != v1alpha1.SyncStatusCodeSynced {
 		t.Fatalf("after the CPU limit was rewritten as 1: %s, want Synced under the customization", got)

@@ -5,6 +5,7 @@ import (
 	"k8s.io/apimachinery/pkg/types"
 
 	"github.com/capstan-cd/capstan/internal/apply"
+	"github.com/capstan-cd/capstan/internal/diff"
 )
 
 // ownedFields digests the set of fields capstan's server-side apply owns
@@ -23,14 +24,15 @@ func ownedFields(live *unstructured.Unstructured) string {
 // dry run decides), and nothing but a
 // difference of value could make the comparison differ: no
 // ignoreDifferences rule and no knownTypeFields for the kind (plain,
-// state.plainFor), no status in the desired object
+// state.plainFor), no annotation a comparison leaves out (a Deployment's
+// revision that the manifest carries), no status in the desired object
 // (compared or not by settings), no rules that the cluster aggregates
 // into a ClusterRole.
 func ownershipDecides(v verdict, desired *unstructured.Unstructured, uid types.UID, owned string, plain bool) bool {
 	if !plain || v.owned == "" || v.modified || v.shared || digestUID(uid) != v.uid || owned == "" {
 		return false
 	}
-	if _, ok := desired.Object["status"]; ok {
+	if _, ok := desired.Object["status"]; ok || diff.SetsUncomparedAnnotation(desired) {
 		return false
 	}
 	_, aggregated := desired.Object["aggregationRule"]

@@ -66,6 +66,8 @@ func TestOwnershipDecides(t *testing.T) {
 	cm := &unstructured.Unstructured{Object: map[string]any{"apiVersion": "v1", "kind": "ConfigMap", "data": map[string]any{"a": "1"}}}
 	withStatus := cm.DeepCopy()
 	withStatus.Object["status"] = map[string]any{}
+	revision := cm.DeepCopy()
+	revision.SetAnnotations(map[string]string{"deployment.kubernetes.io/revision": "3"})
 	role := &unstructured.Unstructured{Object: map[string]any{"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRole", "aggregationRule": map[string]any{}}}
 	const fields = `{"f:data":{"f:a":{}}}`
 	live := managed(entry(apply.FieldManager, metav1.ManagedFieldsOperationApply, fields))
@@ -89,6 +91,7 @@ func TestOwnershipDecides(t *testing.T) {
 		{"shared", verdict{owned: "d", uid: digestUID(live.GetUID()), shared: true}, cm, live, true, false},
 		{"re-created", verdict{owned: "d", uid: digestUID("other")}, cm, live, true, false},
 		{"desired status", applied, withStatus, live, true, false},
+		{"an annotation the comparison leaves out", applied, revision, live, true, false},
 		{"aggregated ClusterRole", applied, role, live, true, false},
 		{"capstan also updated it", applied, cm, updated, true, false},
 		{"capstan owns nothing any more", applied, cm, managed(), true, false},
