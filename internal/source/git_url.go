@@ -16,6 +16,9 @@ import (
 // that reach the same repository the same way normalise to the same string,
 // and a normalised URL normalises to itself.
 func NormalizeURL(raw string) string {
+	if len(raw) > normalizedMaxLen || hasPassword(raw) {
+		return normalizeURL(raw)
+	}
 	normalized.RLock()
 	s, ok := normalized.m[raw]
 	normalized.RUnlock()
@@ -35,13 +38,30 @@ func NormalizeURL(raw string) string {
 // normalized remembers NormalizeURL's answers, up to normalizedMax before
 // it starts afresh: a pass asks for the form of its few URLs several times
 // (to find the credentials, to key the resolution, the checkout and the
-// tree hash), and each answer parses the URL anew.
+// tree hash), and each answer parses the URL anew. A URL longer than
+// normalizedMaxLen (the API hands any query's to NormalizeURL), or one
+// that carries a password, is not kept.
 var normalized struct {
 	sync.RWMutex
 	m map[string]string
 }
 
-const normalizedMax = 4096
+const (
+	normalizedMax    = 4096
+	normalizedMaxLen = 512
+)
+
+// hasPassword reports whether raw, read as scheme://userinfo@host/...,
+// carries a password in its userinfo.
+func hasPassword(raw string) bool {
+	_, rest, ok := strings.Cut(raw, "://")
+	if !ok {
+		return false
+	}
+	host, _, _ := strings.Cut(rest, "/")
+	at := strings.LastIndex(host, "@")
+	return at > 0 && strings.Contains(host[:at], ":")
+}
 
 func normalizeURL(raw string) string {
 	// Malformed input can take a second step to settle (an scp-like form

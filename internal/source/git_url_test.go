@@ -127,6 +127,32 @@ func FuzzGitNormalizeURL(f *testing.F) {
 	})
 }
 
+// TestNormalizeURLRemembersOnlyShortURLsWithoutPasswords: a URL with a
+// password, or longer than the memo keeps, is worked out each time and
+// never held.
+func TestNormalizeURLRemembersOnlyShortURLsWithoutPasswords(t *testing.T) {
+	long := "https://git.example.com/" + strings.Repeat("a", normalizedMaxLen) + ".git"
+	for _, tt := range []struct {
+		raw  string
+		kept bool
+	}{
+		{"https://git.example.com/team/kept.git", true},
+		{"ssh://git@git.example.com/team/kept-too.git", true},
+		{"https://user:s3cret@git.example.com/team/apps.git", false},
+		{long, false},
+	} {
+		if got, want := NormalizeURL(tt.raw), normalizeURL(tt.raw); got != want {
+			t.Errorf("NormalizeURL(%q) = %q, want %q", tt.raw, got, want)
+		}
+		normalized.RLock()
+		_, kept := normalized.m[tt.raw]
+		normalized.RUnlock()
+		if kept != tt.kept {
+			t.Errorf("NormalizeURL(%.60q) kept: %v, want %v", tt.raw, kept, tt.kept)
+		}
+	}
+}
+
 // BenchmarkNormalizeURL is what a pass pays for the form of its
 // repository's URL, remembered and worked out anew.
 func BenchmarkNormalizeURL(b *testing.B) {
