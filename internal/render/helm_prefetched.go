@@ -7,11 +7,11 @@ import (
 	"fmt"
 	"hash/maphash"
 	"strings"
-	"sync"
 
 	"helm.sh/helm/v3/pkg/chart"
 
 	"github.com/capstan-cd/capstan/api/v1alpha1"
+	"github.com/capstan-cd/capstan/internal/memo"
 )
 
 // Dependency is a chart a Helm render takes from a Helm repository or an
@@ -36,8 +36,10 @@ func (d Dependency) Key() string {
 // on lists none; the render reports why.
 func Dependencies(ctx context.Context, req Request) ([]Dependency, error) {
 	key, memoized := notHelmKeyOf(req)
-	if memoized && notHelm.has(key) {
-		return nil, nil
+	if memoized {
+		if _, known := notHelm.Get(key); known {
+			return nil, nil
+		}
 	}
 	t, dir, typ, err := sourceTree(req)
 	if err != nil || t == nil {
@@ -46,7 +48,7 @@ func Dependencies(ctx context.Context, req Request) ([]Dependency, error) {
 	defer t.close()
 	if typ != v1alpha1.ApplicationSourceTypeHelm {
 		if memoized {
-			notHelm.add(key)
+			notHelm.Put(key, struct{}{})
 		}
 		return nil, nil
 	}
@@ -68,14 +70,7 @@ func Dependencies(ctx context.Context, req Request) ([]Dependency, error) {
 // unchanged path (every poll of every Application) opens no directory and
 // stats no file to learn it again. The keys hold no pointer, so the
 // collector does not scan them.
-var notHelm = &typeMemo{max: 1 << 16}
-
-// typeMemo is a set of notHelmKeys, started afresh past max entries.
-type typeMemo struct {
-	mu  sync.Mutex
-	max int
-	m   map[notHelmKey]struct{}
-}
+var notHelm = memo.New[notHelmKey, struct{}](1 << 16)
 
 // notHelmKey is a path's Git hash (SHA-1 or SHA-256), the tools its
 // source names, and a digest of the checkout's root: a file of the path
@@ -105,28 +100,12 @@ func notHelmKeyOf(req Request) (notHelmKey, bool) {
 	}
 	k.root = maphash.String(rootSeed, req.Root)
 	src := req.Source
-	for i, set := range []bool{src.Helm != nil, src.Kustomize != nil, src.Directory != nil, src.Plugin != nil, src.Chart != "", len(h) == 2*sha256.Size} {
+	for i, set := range []bool{src.Helm != nil, src.Kustomize != nil, src.Directory != nil, src.Plugin != nil, src.Chart != ""} {
 		if set {
 			k.tools |= 1 << i
 		}
 	}
 	return k, true
-}
-
-func (m *typeMemo) has(k notHelmKey) bool {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	_, ok := m.m[k]
-	return ok
-}
-
-func (m *typeMemo) add(k notHelmKey) {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	if m.m == nil || len(m.m) >= m.max {
-		m.m = map[notHelmKey]struct{}{}
-	}
-	m.m[k] = struct{}{}
 }
 
 // dependencyList records the remote dependencies a render asks for, and

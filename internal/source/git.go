@@ -13,6 +13,7 @@ import (
 	"golang.org/x/sync/singleflight"
 	"k8s.io/utils/clock"
 
+	"github.com/capstan-cd/capstan/internal/memo"
 	"github.com/capstan-cd/capstan/internal/settings"
 )
 
@@ -77,7 +78,7 @@ type Git struct {
 	opts       GitOptions
 	ids        identities
 	trees      *treeCache
-	treeHashes memo
+	treeHashes *memo.Memo[string, string] // the hash of a path at a commit never changes
 	apps       *githubApps
 
 	lsGroup    singleflight.Group
@@ -127,7 +128,7 @@ func NewGit(opts GitOptions) (*Git, error) {
 		opts:       opts,
 		ids:        ids,
 		trees:      trees,
-		treeHashes: memo{max: 100_000},
+		treeHashes: memo.New[string, string](100_000),
 		apps:       newGitHubApps(opts.Clock),
 		refs:       map[gitKey]refList{},
 		repos:      map[gitKey]*localRepo{},

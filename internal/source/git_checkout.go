@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"strings"
-	"sync"
 )
 
 // Checkout returns a read-only directory holding the tree of commit sha. The
@@ -93,7 +92,7 @@ func (g *Git) TreeHash(ctx context.Context, repo Repository, sha, path string) (
 		return "", err
 	}
 	memoKey := g.keyOf(repo).name() + "\x00" + sha + "\x00" + path
-	if h, ok := g.treeHashes.get(memoKey); ok {
+	if h, ok := g.treeHashes.Get(memoKey); ok {
 		return h, nil
 	}
 	ctx, cancel := context.WithTimeout(ctx, fetchTimeout)
@@ -111,30 +110,6 @@ func (g *Git) TreeHash(ctx context.Context, repo Repository, sha, path string) (
 	if err != nil {
 		return "", gitError(repo, sha, err)
 	}
-	g.treeHashes.put(memoKey, h)
+	g.treeHashes.Put(memoKey, h)
 	return h, nil
-}
-
-// memo remembers immutable answers (the hash of a path at a commit never
-// changes) up to a number of entries, then starts afresh.
-type memo struct {
-	mu  sync.Mutex
-	max int
-	m   map[string]string
-}
-
-func (m *memo) get(k string) (string, bool) {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	v, ok := m.m[k]
-	return v, ok
-}
-
-func (m *memo) put(k, v string) {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	if m.m == nil || len(m.m) >= m.max {
-		m.m = make(map[string]string)
-	}
-	m.m[k] = v
 }

@@ -5,8 +5,9 @@ import (
 	"path"
 	"regexp"
 	"strings"
-	"sync"
 	"unicode/utf8"
+
+	"github.com/capstan-cd/capstan/internal/memo"
 )
 
 // NormalizeURL returns the form of a repository URL used to match credentials
@@ -19,37 +20,22 @@ func NormalizeURL(raw string) string {
 	if len(raw) > normalizedMaxLen || hasPassword(raw) {
 		return normalizeURL(raw)
 	}
-	normalized.RLock()
-	s, ok := normalized.m[raw]
-	normalized.RUnlock()
-	if ok {
+	if s, ok := normalized.Get(raw); ok {
 		return s
 	}
-	s = normalizeURL(raw)
-	normalized.Lock()
-	defer normalized.Unlock()
-	if normalized.m == nil || len(normalized.m) >= normalizedMax {
-		normalized.m = map[string]string{}
-	}
-	normalized.m[raw] = s
+	s := normalizeURL(raw)
+	normalized.Put(raw, s)
 	return s
 }
 
-// normalized remembers NormalizeURL's answers, up to normalizedMax before
-// it starts afresh: a pass asks for the form of its few URLs several times
+// normalized remembers NormalizeURL's answers: a pass asks for the form of its few URLs several times
 // (to find the credentials, to key the resolution, the checkout and the
 // tree hash), and each answer parses the URL anew. A URL longer than
 // normalizedMaxLen (the API hands any query's to NormalizeURL), or one
 // that carries a password, is not kept.
-var normalized struct {
-	sync.RWMutex
-	m map[string]string
-}
+var normalized = memo.New[string, string](4096)
 
-const (
-	normalizedMax    = 4096
-	normalizedMaxLen = 512
-)
+const normalizedMaxLen = 512
 
 // hasPassword reports whether raw, read as scheme://userinfo@host/...,
 // carries a password in its userinfo.

@@ -144,10 +144,7 @@ func TestNormalizeURLRemembersOnlyShortURLsWithoutPasswords(t *testing.T) {
 		if got, want := NormalizeURL(tt.raw), normalizeURL(tt.raw); got != want {
 			t.Errorf("NormalizeURL(%q) = %q, want %q", tt.raw, got, want)
 		}
-		normalized.RLock()
-		_, kept := normalized.m[tt.raw]
-		normalized.RUnlock()
-		if kept != tt.kept {
+		if _, kept := normalized.Get(tt.raw); kept != tt.kept {
 			t.Errorf("NormalizeURL(%.60q) kept: %v, want %v", tt.raw, kept, tt.kept)
 		}
 	}
