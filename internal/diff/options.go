@@ -1,6 +1,10 @@
 package diff
 
-import "fmt"
+import (
+	"fmt"
+
+	"k8s.io/apimachinery/pkg/runtime/schema"
+)
 
 // StatusField says which objects' status a comparison leaves out:
 // resource.compareoptions' ignoreResourceStatusField.
@@ -59,6 +63,19 @@ func (o Options) dropsStatus(group, kind string) bool {
 		return group == "apiextensions.k8s.io" && kind == "CustomResourceDefinition"
 	}
 	return true
+}
+
+// ValueForValue reports whether a comparison of objects of gk compares
+// each field's value as written. It does not when a field of the kind is
+// read as a known type (where "1000m" and "1" CPU are one value), nor for
+// a ClusterRole when the rules a live one aggregates are left out (another
+// writer may give it an aggregationRule, and the cluster then rewrites its
+// rules). Where it does not, a value that changed may be no difference.
+func (o Options) ValueForValue(gk schema.GroupKind) bool {
+	if o.IgnoreAggregatedRoles && gk.Group == "rbac.authorization.k8s.io" && gk.Kind == "ClusterRole" {
+		return false
+	}
+	return !o.HasKnownTypes(gk)
 }
 
 // normalizeAggregatedRole drops the rules of an aggregated ClusterRole when

@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+	"k8s.io/apimachinery/pkg/runtime/schema"
 )
 
 const (
@@ -65,5 +66,30 @@ func TestParseStatusField(t *testing.T) {
 	}
 	if _, err := ParseStatusField("some"); err == nil {
 		t.Error("ParseStatusField accepted some")
+	}
+}
+
+// A comparison is value for value unless it reads a field of the kind as
+// a known type or may leave a ClusterRole's aggregated rules out.
+func TestValueForValue(t *testing.T) {
+	clusterRole := schema.GroupKind{Group: "rbac.authorization.k8s.io", Kind: "ClusterRole"}
+	role := schema.GroupKind{Group: "rbac.authorization.k8s.io", Kind: "Role"}
+	rollout := schema.GroupKind{Group: "example.com", Kind: "Rollout"}
+	known := []KnownTypeField{{Group: "example.com", Kind: "Rollout", Field: "spec.template.spec", Type: "core/v1/PodSpec"}}
+	for _, tt := range []struct {
+		name string
+		opts Options
+		gk   schema.GroupKind
+		want bool
+	}{
+		{"defaults, ClusterRole", Options{}, clusterRole, true},
+		{"aggregated roles ignored, ClusterRole", Options{IgnoreAggregatedRoles: true}, clusterRole, false},
+		{"aggregated roles ignored, Role", Options{IgnoreAggregatedRoles: true}, role, true},
+		{"known types, their kind", Options{KnownTypes: known}, rollout, false},
+		{"known types, another kind", Options{KnownTypes: known}, role, true},
+	} {
+		if got := tt.opts.ValueForValue(tt.gk); got != tt.want {
+			t.Errorf("%s: ValueForValue(%s) = %v, want %v", tt.name, tt.gk, got, tt.want)
+		}
 	}
 }

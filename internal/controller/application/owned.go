@@ -23,11 +23,13 @@ func ownedFields(live *unstructured.Unstructured) string {
 // entry is there, alone, not mixed with an update of its own; otherwise a
 // dry run decides), and nothing but a
 // difference of value could make the comparison differ: no
-// ignoreDifferences rule and no knownTypeFields for the kind (plain,
-// state.plainFor), no annotation a comparison leaves out (a Deployment's
-// revision that the manifest carries), no status in the desired object
-// (compared or not by settings), no rules that the cluster aggregates
-// into a ClusterRole.
+// ignoreDifferences rule, no knownTypeFields for the kind and no
+// ClusterRole whose aggregated rules the comparison may leave out (plain,
+// state.plainFor: another writer may add an aggregationRule the manifest
+// lacks), no annotation a comparison leaves out (a Deployment's revision
+// that the manifest carries), no status in the desired object (compared
+// or not by settings), no rules that the cluster aggregates into a
+// ClusterRole the manifest declares aggregated.
 func ownershipDecides(v verdict, desired *unstructured.Unstructured, uid types.UID, owned string, plain bool) bool {
 	if !plain || v.owned == "" || v.modified || v.shared || digestUID(uid) != v.uid || owned == "" {
 		return false

@@ -122,11 +122,13 @@ func (r *Reconciler) compare(ctx context.Context, st *state) error {
 }
 
 // plainFor reports whether the pass compares objects of gk value for
-// value: no ignoreDifferences rule applies, and no field of the kind is
-// read as a known type (under which "1000m" and "1" CPU are one value,
-// so another writer's change of one to the other is no drift).
+// value: no ignoreDifferences rule applies, neither the Application's nor
+// the settings', and the comparison options read no field of the kind
+// otherwise (diff.Options.ValueForValue: under knownTypeFields "1000m"
+// and "1" CPU are one value, so another writer's change of one to the
+// other is no drift).
 func (st *state) plainFor(gk schema.GroupKind) bool {
-	return st.plain && !st.settings.Compare.HasKnownTypes(gk)
+	return st.plain && st.settings.Compare.ValueForValue(gk)
 }
 
 // inSync reports whether every compared object is as desired.
@@ -162,7 +164,7 @@ func (r *Reconciler) compareOne(ctx context.Context, st *state, obj *unstructure
 	if !ok && watched {
 		r.restore(st, obj, key, h, meta)
 	}
-	if ok && !watched && v.labelled && (v.desiredHash.is(h) || (!v.shared && writesWithoutLooking(st))) {
+	if ok && !watched && v.labelled && (v.desiredHash.is(h) || (!v.shared && writesWithoutLooking(st, gvk.GroupKind()))) {
 		// capstan applied or read the object, with the label its watch
 		// selects: the watch may not have brought it yet (its creation
 		// by this very sync, on a busy API server). When memory would
@@ -173,7 +175,7 @@ func (r *Reconciler) compareOne(ctx context.Context, st *state, obj *unstructure
 		switch {
 		case v.desiredHash.is(h):
 			res.live, res.modified, res.health, res.shared = metadataObject(gvk, meta), v.modified, v.health, v.shared
-		case !v.shared && writesWithoutLooking(st):
+		case !v.shared && writesWithoutLooking(st, gvk.GroupKind()):
 			// Only Git changed, and the sync will apply this object
 			// whatever a dry run would say: it is not read first.
 			res.live, res.modified, res.health = metadataObject(gvk, meta), true, v.health
@@ -392,13 +394,16 @@ func known(cached, verdict string) bool {
 	return c <= 0
 }
 
-// writesWithoutLooking reports whether an object whose desired state
-// changed, while the live one did not, can be taken as out of sync without
-// a dry run: an automated sync of the new revision or sources is coming and
-// will apply it anyway, and no ignoreDifferences rule could make the change
-// invisible.
-func writesWithoutLooking(st *state) bool {
-	return syncComing(st) && len(st.app.Spec.IgnoreDifferences) == 0
+// writesWithoutLooking reports whether an object of gk whose desired
+// state changed, while the live one did not, can be taken as out of sync
+// without a dry run: an automated sync of the new revision or sources is
+// coming and will apply it anyway, and the comparison is value for value
+// (plainFor), so the change cannot be one it does not see: a field an
+// ignoreDifferences rule leaves out (the Application's or the settings'),
+// or a new spelling of a known type's value. A change it would not see
+// leaves the Application Synced, and no sync writes it.
+func writesWithoutLooking(st *state, gk schema.GroupKind) bool {
+	return syncComing(st) && st.plainFor(gk)
 }
 
 // asApplied reports whether live is as capstan's last apply of desired
