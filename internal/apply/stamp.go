@@ -1,14 +1,13 @@
 package apply
 
 import (
-	"crypto/sha256"
 	"encoding/hex"
-	"encoding/json"
 	"maps"
 
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 
 	"github.com/capstan-cd/capstan/api/v1alpha1"
+	"github.com/capstan-cd/capstan/internal/jsonsum"
 )
 
 // Every object Apply writes carries, in the annotation
@@ -26,11 +25,10 @@ func Digest(obj *unstructured.Unstructured) string {
 	if _, ok := obj.GetAnnotations()[v1alpha1.AnnotationCapstanApplied]; ok {
 		body = withStamp(obj, "").Object
 	}
-	data, err := json.Marshal(body)
+	sum, err := jsonsum.Sum256(body)
 	if err != nil {
 		return ""
 	}
-	sum := sha256.Sum256(data)
 	return hex.EncodeToString(sum[:16])
 }
 

@@ -21,6 +21,7 @@ import (
 	"github.com/capstan-cd/capstan/internal/cluster"
 	"github.com/capstan-cd/capstan/internal/diff"
 	"github.com/capstan-cd/capstan/internal/health"
+	"github.com/capstan-cd/capstan/internal/jsonsum"
 	"github.com/capstan-cd/capstan/internal/sync"
 	"github.com/capstan-cd/capstan/internal/tracking"
 )
@@ -75,9 +76,13 @@ func (st *state) server() string {
 	return st.target.cluster.Server
 }
 
+// hashObject is the SHA-256 of obj's JSON (of nothing, should obj not
+// encode), in hexadecimal.
 func hashObject(obj *unstructured.Unstructured) string {
-	data, _ := json.Marshal(obj.Object)
-	sum := sha256.Sum256(data)
+	sum, err := jsonsum.Sum256(obj.Object)
+	if err != nil {
+		sum = sha256.Sum256(nil)
+	}
 	return hex.EncodeToString(sum[:])
 }
 

@@ -1,0 +1,182 @@
+// Package jsonsum digests decoded JSON, an unstructured object's
+// map[string]any, as the SHA-256 of the bytes encoding/json's Marshal
+// makes of it, without making them: the encoding goes into the hash a
+// buffer at a time. capstan digests each desired object at every pass
+// (the verdicts' key) and each object it applies (its applied stamp);
+// Marshal reflects over every value and allocates the whole document,
+// each map's sorted keys and more, to be thrown away at once.
+//
+// What the digest covers is defined by Marshal: a value of a kind this
+// package does not write itself (a float, a string that needs escaping, a
+// type of its own) is handed to Marshal, and its bytes go into the hash
+// as they are. The digests are persisted (in objects' annotations and
+// the Application's status), so they must not change with this package.
+package jsonsum
+
+import (
+	"crypto/sha256"
+	"encoding/json"
+	"hash"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"unicode/utf8"
+)
+
+// flushAt is how much of the encoding is buffered before it goes into
+// the hash.
+const flushAt = 512
+
+// Sum256 is sha256.Sum256 of json.Marshal(v), with Marshal's error for a
+// value it cannot encode (a NaN, a channel).
+func Sum256(v any) ([sha256.Size]byte, error) {
+	e := encoders.Get().(*encoder)
+	defer func() {
+		clear(e.keys[:cap(e.keys)]) // the pool holds no object's keys
+		encoders.Put(e)
+	}()
+	e.h.Reset()
+	e.buf, e.keys = e.buf[:0], e.keys[:0]
+	var sum [sha256.Size]byte
+	if err := e.value(v); err != nil {
+		return sum, err
+	}
+	e.flush()
+	e.h.Sum(sum[:0])
+	return sum, nil
+}
+
+var encoders = sync.Pool{New: func() any {
+	return &encoder{h: sha256.New(), buf: make([]byte, 0, 2*flushAt)}
+}}
+
+// encoder writes a value's encoding into h through buf; keys holds the
+// sorted keys of the maps being written, each nested map's after its
+// parent's.
+type encoder struct {
+	h    hash.Hash
+	buf  []byte
+	keys []string
+}
+
+func (e *encoder) flush() {
+	e.h.Write(e.buf)
+	e.buf = e.buf[:0]
+}
+
+func (e *encoder) value(v any) error {
+	switch v := v.(type) {
+	case nil:
+		e.buf = append(e.buf, "null"...)
+	case bool:
+		e.buf = strconv.AppendBool(e.buf, v)
+	case int64:
+		e.buf = strconv.AppendInt(e.buf, v, 10)
+	case string:
+		return e.str(v)
+	case map[string]any:
+		if v == nil {
+			e.buf = append(e.buf, "null"...)
+			break
+		}
+		return e.object(v)
+	case []any:
+		if v == nil {
+			e.buf = append(e.buf, "null"...)
+			break
+		}
+		e.buf = append(e.buf, '[')
+		for i, item := range v {
+			if i > 0 {
+				e.buf = append(e.buf, ',')
+			}
+			if err := e.value(item); err != nil {
+				return err
+			}
+		}
+		e.buf = append(e.buf, ']')
+	default:
+		return e.marshal(v)
+	}
+	if len(e.buf) >= flushAt {
+		e.flush()
+	}
+	return nil
+}
+
+// object writes m with its keys in the order Marshal sorts them: by their
+// bytes.
+func (e *encoder) object(m map[string]any) error {
+	mark := len(e.keys)
+	for k := range m {
+		e.keys = append(e.keys, k)
+	}
+	// The nested maps append their keys after these; should that move
+	// e.keys, this slice still holds what it held.
+	keys := e.keys[mark:]
+	slices.Sort(keys)
+	e.buf = append(e.buf, '{')
+	for i, k := range keys {
+		if i > 0 {
+			e.buf = append(e.buf, ',')
+		}
+		if err := e.str(k); err != nil {
+			return err
+		}
+		e.buf = append(e.buf, ':')
+		if err := e.value(m[k]); err != nil {
+			return err
+		}
+	}
+	e.buf = append(e.buf, '}')
+	e.keys = e.keys[:mark]
+	return nil
+}
+
+// str writes s as Marshal does.
+func (e *encoder) str(s string) error {
+	if !plain(s) {
+		return e.marshal(s)
+	}
+	// A long string goes in in pieces: the pooled buffer stays small.
+	e.buf = append(e.buf, '"')
+	for len(s) > flushAt {
+		e.buf = append(e.buf, s[:flushAt]...)
+		s = s[flushAt:]
+		e.flush()
+	}
+	e.buf = append(append(e.buf, s...), '"')
+	if len(e.buf) >= flushAt {
+		e.flush()
+	}
+	return nil
+}
+
+// marshal writes what Marshal makes of v.
+func (e *encoder) marshal(v any) error {
+	data, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	e.flush()
+	e.h.Write(data)
+	return nil
+}
+
+// plain reports whether s is written as it is between quotes: Marshal
+// escapes control characters and DEL aside, the quote, the backslash,
+// <, > and & (for HTML), U+2028 and U+2029 (for JavaScript), and
+// replaces bytes that are not UTF-8.
+func plain(s string) bool {
+	ascii := true
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; {
+		case c >= utf8.RuneSelf:
+			ascii = false
+		case c < 0x20 || c == 0x7f, c == '"', c == '\\', c == '<', c == '>', c == '&':
+			return false
+		}
+	}
+	return ascii || utf8.ValidString(s) && !strings.ContainsAny(s, "\u2028\u2029")
+}
