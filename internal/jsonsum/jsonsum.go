@@ -33,11 +33,14 @@ const flushAt = 512
 func Sum256(v any) ([sha256.Size]byte, error) {
 	e := encoders.Get().(*encoder)
 	defer func() {
-		clear(e.keys[:cap(e.keys)]) // the pool holds no object's keys
+		// The pool keeps no part of the object (a Secret's data).
+		clear(e.keys[:cap(e.keys)])
+		clear(e.buf[:cap(e.buf)])
+		e.h.Reset()
 		encoders.Put(e)
 	}()
 	e.h.Reset()
-	e.buf, e.keys = e.buf[:0], e.keys[:0]
+	e.buf, e.keys, e.depth = e.buf[:0], e.keys[:0], 0
 	var sum [sha256.Size]byte
 	if err := e.value(v); err != nil {
 		return sum, err
@@ -58,7 +61,13 @@ type encoder struct {
 	h    hash.Hash
 	buf  []byte
 	keys []string
+	// depth counts the maps and lists being written: past maxDepth, the
+	// rest is Marshal's, which finds a value that holds itself.
+	depth int
 }
+
+// maxDepth is deeper than any object decoded from a manifest.
+const maxDepth = 1000
 
 func (e *encoder) flush() {
 	e.h.Write(e.buf)
@@ -80,12 +89,22 @@ func (e *encoder) value(v any) error {
 			e.buf = append(e.buf, "null"...)
 			break
 		}
-		return e.object(v)
+		if e.depth >= maxDepth {
+			return e.marshal(v)
+		}
+		e.depth++
+		err := e.object(v)
+		e.depth--
+		return err
 	case []any:
 		if v == nil {
 			e.buf = append(e.buf, "null"...)
 			break
 		}
+		if e.depth >= maxDepth {
+			return e.marshal(v)
+		}
+		e.depth++
 		e.buf = append(e.buf, '[')
 		for i, item := range v {
 			if i > 0 {
@@ -96,6 +115,7 @@ func (e *encoder) value(v any) error {
 			}
 		}
 		e.buf = append(e.buf, ']')
+		e.depth--
 	default:
 		return e.marshal(v)
 	}
@@ -164,10 +184,10 @@ func (e *encoder) marshal(v any) error {
 	return nil
 }
 
-// plain reports whether s is written as it is between quotes: Marshal
-// escapes control characters and DEL aside, the quote, the backslash,
-// <, > and & (for HTML), U+2028 and U+2029 (for JavaScript), and
-// replaces bytes that are not UTF-8.
+// plain reports whether s is written as it is between quotes. Marshal
+// escapes control characters, the quote, the backslash, <, > and & (for
+// HTML), U+2028 and U+2029 (for JavaScript), and replaces bytes that are
+// not UTF-8; DEL it writes as it is, but it is left to Marshal here.
 func plain(s string) bool {
 	ascii := true
 	for i := 0; i < len(s); i++ {

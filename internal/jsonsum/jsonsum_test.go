@@ -80,11 +80,19 @@ func TestSum256RefusesWhatMarshalRefuses(t *testing.T) {
 		"NaN":       map[string]any{"a": math.NaN()},
 		"infinity":  []any{"x", math.Inf(1)},
 		"a channel": map[string]any{"c": make(chan int)},
+		"a cycle":   cycle(),
 	} {
 		if _, err := Sum256(v); err == nil {
 			t.Errorf("%s: Sum256 gave no error", what)
 		}
 	}
+}
+
+// cycle is a map that holds itself, which no decoder makes.
+func cycle() map[string]any {
+	m := map[string]any{"name": "loop"}
+	m["self"] = []any{m}
+	return m
 }
 
 // FuzzSum256 checks Sum256 against Marshal on what JSON decodes to, with
