@@ -537,10 +537,13 @@ func generationFollowsSpec(gk schema.GroupKind) bool {
 
 // onlyStatusChanged reports whether live differs from what v was
 // concluded on in its status alone: same object, same generation (which
-// the API server moves on any change of the spec), same labels and
-// annotations. Kinds without a generation never qualify.
+// the API server moves on any change of the spec of the kinds of
+// generationFollowsSpec), same labels and annotations. Other kinds never
+// qualify: a Service keeps the generation it was created with, even one
+// its manifest set, whatever another writer changes in its spec.
 func onlyStatusChanged(v verdict, desired, live *unstructured.Unstructured) bool {
-	return v.generation > 0 && live.GetGeneration() == v.generation && digestUID(live.GetUID()) == v.uid && metadataDigest(desired, live) == v.metadata
+	return v.generation > 0 && generationFollowsSpec(desired.GroupVersionKind().GroupKind()) && live.GetGeneration() == v.generation &&
+		digestUID(live.GetUID()) == v.uid && metadataDigest(desired, live) == v.metadata
 }
 
 // metadataDigest digests the live values of the labels and annotations
