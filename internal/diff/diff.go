@@ -129,13 +129,37 @@ var uncomparedAnnotations = []string{
 	v1alpha1.AnnotationCapstanApplied,
 }
 
-// SetsUncomparedAnnotation reports whether obj sets an annotation that a
-// comparison leaves out: a manifest exported from a cluster may carry a
-// Deployment's revision, and another writer that changes it changes
-// nothing a comparison sees.
-func SetsUncomparedAnnotation(obj *unstructured.Unstructured) bool {
-	ann := obj.GetAnnotations()
-	return slices.ContainsFunc(uncomparedAnnotations, func(key string) bool {
+// Whole reports whether a comparison sees every part of the desired
+// object obj: it sets no status (compared or not, by the options), no
+// value of the metadata the API server sets, no annotation a comparison
+// leaves out (a manifest exported from a cluster may carry a Deployment's
+// revision, which the Deployment controller changes), and no empty map of
+// labels or annotations. A change to a part it does not see is no difference, so
+// only between whole objects does a change of the manifest, or another
+// writer's change to what capstan applied, tell a difference without a
+// dry run (within what the options and ignore rules keep as they are: see
+// Options.ValueForValue).
+func Whole(obj *unstructured.Unstructured) bool {
+	if _, ok := obj.Object["status"]; ok {
+		return false
+	}
+	meta, _ := obj.Object["metadata"].(map[string]any)
+	for _, f := range serverMetadata {
+		// A generator's `creationTimestamp: null` is as if absent, to
+		// the API server too.
+		if v, ok := meta[f]; ok && v != nil {
+			return false
+		}
+	}
+	for _, f := range []string{"labels", "annotations"} {
+		if v, ok := meta[f]; ok {
+			if m, isMap := v.(map[string]any); !isMap || len(m) == 0 {
+				return false
+			}
+		}
+	}
+	ann, _ := meta["annotations"].(map[string]any)
+	return !slices.ContainsFunc(uncomparedAnnotations, func(key string) bool {
 		_, ok := ann[key]
 		return ok
 	})

@@ -174,3 +174,58 @@ func TestMaskSecrets(t *testing.T) {
 		t.Error("masking changed the caller's object")
 	}
 }
+
+// A desired object is whole when the comparison sees all of it.
+func TestWhole(t *testing.T) {
+	const head = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: c\n"
+	for _, tc := range []struct {
+		name, rest string
+		want       bool
+	}{
+		{"plain", "  labels: {a: b}\n  annotations: {note: x}\ndata: {v: '1'}", true},
+		{"without labels or annotations", "data: {v: '1'}", true},
+		{"a status", "status: {phase: Ready}", false},
+		{"a Deployment's revision", "  annotations: {deployment.kubernetes.io/revision: '7'}", false},
+		{"kubectl's copy", "  annotations: {kubectl.kubernetes.io/last-applied-configuration: '{}'}", false},
+		{"capstan's stamp", "  annotations: {" + v1alpha1.AnnotationCapstanApplied + ": abc}", false},
+		{"a generator's null creation time", "  creationTimestamp: null", true},
+		{"a creation time", "  creationTimestamp: '2026-01-01T00:00:00Z'", false},
+		{"a resourceVersion", "  resourceVersion: '5'", false},
+		{"empty labels", "  labels: {}", false},
+		{"empty annotations", "  annotations: {}", false},
+		{"null annotations", "  annotations: null", false},
+	} {
+		if got := Whole(parse(t, head+tc.rest)); got != tc.want {
+			t.Errorf("%s: Whole = %v, want %v", tc.name, got, tc.want)
+		}
+	}
+}
+
+// An Ignorer applies to an object when one of its rules names its kind,
+// and its name and namespace where the rule names them.
+func TestIgnorerApplies(t *testing.T) {
+	ign, err := NewIgnorer([]v1alpha1.ResourceIgnoreDifferences{
+		{Group: "apps", Kind: "Deployment", Name: "web", JSONPointers: []string{"/spec/replicas"}},
+		{Group: "*", Kind: "Canary", JSONPointers: []string{"/spec/weight"}},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name, manifest string
+		want           bool
+	}{
+		{"the Deployment named", "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: web, namespace: shop}", true},
+		{"another Deployment", "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: db, namespace: shop}", false},
+		{"a kind of any group", "apiVersion: example.com/v1\nkind: Canary\nmetadata: {name: c, namespace: shop}", true},
+		{"a kind no rule names", "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: web, namespace: shop}", false},
+	} {
+		if got := ign.Applies(parse(t, tc.manifest)); got != tc.want {
+			t.Errorf("%s: Applies = %v, want %v", tc.name, got, tc.want)
+		}
+	}
+	var none *Ignorer
+	if none.Applies(parse(t, "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: c}")) {
+		t.Error("a nil Ignorer applies")
+	}
+}

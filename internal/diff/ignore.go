@@ -86,6 +86,12 @@ func (r rule) matches(obj *unstructured.Unstructured) bool {
 	return r.spec.Namespace == "" || r.spec.Namespace == obj.GetNamespace()
 }
 
+// Applies reports whether a rule of ign applies to obj: a comparison of
+// obj drops what the rule names. A nil Ignorer has no rules.
+func (ign *Ignorer) Applies(obj *unstructured.Unstructured) bool {
+	return ign != nil && slices.ContainsFunc(ign.rules, func(r rule) bool { return r.matches(obj) })
+}
+
 // apply removes from m (the plain form of obj) every path a matching rule
 // ignores. Fields owned by the rule's managers are read from live.
 func (ign *Ignorer) apply(ctx context.Context, m map[string]any, obj, live *unstructured.Unstructured) error {

@@ -26,15 +26,15 @@ func ownedFields(live *unstructured.Unstructured) string {
 // ignoreDifferences rule, no knownTypeFields for the kind and no
 // ClusterRole whose aggregated rules the comparison may leave out (plain,
 // state.plainFor: another writer may add an aggregationRule the manifest
-// lacks), no annotation a comparison leaves out (a Deployment's revision
-// that the manifest carries), no status in the desired object (compared
-// or not by settings), no rules that the cluster aggregates into a
+// lacks), a desired object the comparison sees whole (diff.Whole: no
+// status, no annotation it leaves out such as a Deployment's revision
+// that the manifest carries), no rules that the cluster aggregates into a
 // ClusterRole the manifest declares aggregated.
 func ownershipDecides(v verdict, desired *unstructured.Unstructured, uid types.UID, owned string, plain bool) bool {
 	if !plain || v.owned == "" || v.modified || v.shared || digestUID(uid) != v.uid || owned == "" {
 		return false
 	}
-	if _, ok := desired.Object["status"]; ok || diff.SetsUncomparedAnnotation(desired) {
+	if !diff.Whole(desired) {
 		return false
 	}
 	_, aggregated := desired.Object["aggregationRule"]

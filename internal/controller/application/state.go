@@ -78,8 +78,6 @@ type state struct {
 	// ignorer holds the ignoreDifferences rules the comparison ran
 	// under, for RespectIgnoreDifferences.
 	ignorer *diff.Ignorer
-	// plain is set when no ignoreDifferences rule applies at all.
-	plain bool
 
 	// compareKey is what, besides an object, a comparison depends on (the
 	// ignoreDifferences rules, the tracking method).

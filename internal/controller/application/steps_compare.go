@@ -41,16 +41,32 @@ type verdict struct {
 	// watch cache, not kept twice.
 	uid        uidDigest
 	generation int64
-	metadata   [12]byte
+	metadata   [8]byte
 	modified   bool
 	shared     bool
 	// labelled: the object carried capstan's managed label, which its
 	// watch selects.
 	labelled bool
-	health   *health.Status
+	// whole: the comparison saw the whole desired object (diff.Whole),
+	// and compareKey names the comparison's key (state.compareKey) it was
+	// made under: writesWithoutLooking asks both.
+	whole      bool
+	compareKey compareTag
+	health     *health.Status
 	// owned digests the fields capstan owned on the object right after
 	// it applied the desired one (ownedFields), "" when unknown.
 	owned string
+}
+
+// compareTag names a comparison's key (state.compareKey) by its first
+// four bytes: two keys that differ share them with a chance of 2^-32,
+// and the tag takes room the verdict's fields leave unused.
+type compareTag [4]byte
+
+// tagOf is the tag of a comparison's key.
+func tagOf(key string) (tag compareTag) {
+	_, _ = hex.Decode(tag[:], []byte(key[:min(len(key), 2*len(tag))]))
+	return tag
 }
 
 // appKey names an Application in the controller's memory.
@@ -96,7 +112,7 @@ func (r *Reconciler) compare(ctx context.Context, st *state) error {
 		return err
 	}
 	ign = ign.WithOptions(st.settings.Compare)
-	st.ignorer, st.plain = ign, len(ignore) == 0
+	st.ignorer = ign
 	rules, _ := json.Marshal(ignore)
 	sum := sha256.Sum256(append([]byte(string(st.policy.Method)+"\n"+st.policy.Label()+"\n"+st.settings.CustomizationKey()+"\n"), rules...))
 	st.compareKey = hex.EncodeToString(sum[:8])
@@ -126,14 +142,14 @@ func (r *Reconciler) compare(ctx context.Context, st *state) error {
 	return nil
 }
 
-// plainFor reports whether the pass compares objects of gk value for
-// value: no ignoreDifferences rule applies, neither the Application's nor
-// the settings', and the comparison options read no field of the kind
-// otherwise (diff.Options.ValueForValue: under knownTypeFields "1000m"
-// and "1" CPU are one value, so another writer's change of one to the
-// other is no drift).
-func (st *state) plainFor(gk schema.GroupKind) bool {
-	return st.plain && st.settings.Compare.ValueForValue(gk)
+// plainFor reports whether the pass compares the desired object obj value
+// for value: no ignoreDifferences rule applies to it, neither the
+// Application's nor the settings', and the comparison options read no
+// field of its kind otherwise (diff.Options.ValueForValue: under
+// knownTypeFields "1000m" and "1" CPU are one value, so another writer's
+// change of one to the other is no drift).
+func (st *state) plainFor(obj *unstructured.Unstructured) bool {
+	return !st.ignorer.Applies(obj) && st.settings.Compare.ValueForValue(obj.GroupVersionKind().GroupKind())
 }
 
 // inSync reports whether every compared object is as desired.
@@ -169,7 +185,7 @@ func (r *Reconciler) compareOne(ctx context.Context, st *state, obj *unstructure
 	if !ok && watched {
 		r.restore(st, obj, key, h, meta)
 	}
-	if ok && !watched && v.labelled && (v.desiredHash.is(h) || (!v.shared && writesWithoutLooking(st, gvk.GroupKind()))) {
+	if ok && !watched && v.labelled && (v.desiredHash.is(h) || (!v.shared && writesWithoutLooking(st, v, obj))) {
 		// capstan applied or read the object, with the label its watch
 		// selects: the watch may not have brought it yet (its creation
 		// by this very sync, on a busy API server). When memory would
@@ -180,9 +196,10 @@ func (r *Reconciler) compareOne(ctx context.Context, st *state, obj *unstructure
 		switch {
 		case v.desiredHash.is(h):
 			res.live, res.modified, res.health, res.shared = metadataObject(gvk, meta), v.modified, v.health, v.shared
-		case !v.shared && writesWithoutLooking(st, gvk.GroupKind()):
-			// Only Git changed, and the sync will apply this object
-			// whatever a dry run would say: it is not read first.
+		case !v.shared && writesWithoutLooking(st, v, obj):
+			// Only the manifest changed, in a part the comparison sees,
+			// and the sync will apply this object whatever a dry run
+			// would say: it is not read first.
 			res.live, res.modified, res.health = metadataObject(gvk, meta), true, v.health
 		}
 		if res.live != nil {
@@ -235,7 +252,7 @@ func (r *Reconciler) compareOne(ctx context.Context, st *state, obj *unstructure
 		// way the health is read afresh, and no dry run is needed.
 		owned, known := keepOwned(v, live), onlyStatusChanged(v, obj, live)
 		res.modified = v.modified
-		if !known && !res.shared && ownershipDecides(v, obj, live.GetUID(), ownedFields(live), st.plainFor(gvk.GroupKind())) {
+		if !known && !res.shared && ownershipDecides(v, obj, live.GetUID(), ownedFields(live), st.plainFor(obj)) {
 			known, res.modified = true, owned == ""
 		}
 		if known {
@@ -334,7 +351,7 @@ func (r *Reconciler) followOwnership(st *state, desired *unstructured.Unstructur
 	gvk := desired.GroupVersionKind()
 	v, found := r.verdictOn(st, key)
 	owned := meta.OwnedFields
-	if !found || !v.desiredHash.is(desiredHash) || !v.labelled || !ownershipDecides(v, desired, meta.UID, owned, st.plainFor(gvk.GroupKind())) {
+	if !found || !v.desiredHash.is(desiredHash) || !v.labelled || !ownershipDecides(v, desired, meta.UID, owned, st.plainFor(desired)) {
 		return nil, false, nil
 	}
 	live := metadataObject(gvk, meta)
@@ -399,16 +416,20 @@ func known(cached, verdict string) bool {
 	return c <= 0
 }
 
-// writesWithoutLooking reports whether an object of gk whose desired
-// state changed, while the live one did not, can be taken as out of sync
-// without a dry run: an automated sync of the new revision or sources is
-// coming and will apply it anyway, and the comparison is value for value
-// (plainFor), so the change cannot be one it does not see: a field an
-// ignoreDifferences rule leaves out (the Application's or the settings'),
-// or a new spelling of a known type's value. A change it would not see
-// leaves the Application Synced, and no sync writes it.
-func writesWithoutLooking(st *state, gk schema.GroupKind) bool {
-	return syncComing(st) && st.plainFor(gk)
+// writesWithoutLooking reports whether desired, whose manifest changed
+// since v was concluded while the live object did not, can be taken as
+// out of sync without a dry run: an automated sync of the new revision or
+// sources is coming and will apply it anyway, and the change is one the
+// comparison sees. It does not see a change of the comparison itself (new
+// settings: v's key is not the pass's), nor one in a part it leaves out:
+// a field an ignoreDifferences rule drops (the Application's or the
+// settings'), a new spelling of a known type's value (plainFor), or a
+// status or an uncompared annotation, in the old manifest or the new
+// (diff.Whole). Such a change is left to a dry run, and where that finds
+// no difference, the Application stays Synced and no sync writes it.
+func writesWithoutLooking(st *state, v verdict, desired *unstructured.Unstructured) bool {
+	return syncComing(st) && st.plainFor(desired) && v.compareKey == tagOf(st.compareKey) &&
+		v.whole && diff.Whole(desired)
 }
 
 // asApplied reports whether live is as capstan's last apply of desired
@@ -464,7 +485,7 @@ func (r *Reconciler) restore(st *state, desired *unstructured.Unstructured, key,
 		return
 	}
 	r.verdicts.put(appKey(st.app), st.server(), key, verdict{desiredHash: digestOf(desiredHash), uid: digestUID(meta.UID), generation: meta.Generation,
-		metadata: metadataDigest(desired, live), labelled: true, owned: owned})
+		metadata: metadataDigest(desired, live), labelled: true, owned: owned, whole: diff.Whole(desired), compareKey: tagOf(st.compareKey)})
 }
 
 // persistedOwned is the OwnedFields the Application's status held for
@@ -513,7 +534,7 @@ func boundOwned(desiredHash, owned string) string {
 func (r *Reconciler) remember(st *state, key, desiredHash string, live *unstructured.Unstructured, res *resource, owned string) {
 	r.verdicts.put(appKey(st.app), st.server(), key, verdict{desiredHash: digestOf(desiredHash), resourceVersion: live.GetResourceVersion(), uid: digestUID(live.GetUID()),
 		generation: live.GetGeneration(), metadata: metadataDigest(res.desired, live), modified: res.modified, shared: res.shared, health: res.health,
-		owned: owned, labelled: !unlabelled(live)})
+		owned: owned, labelled: !unlabelled(live), whole: diff.Whole(res.desired), compareKey: tagOf(st.compareKey)})
 }
 
 // keepOwned is v's owned fields if capstan still owns the same on live,
@@ -550,7 +571,7 @@ func onlyStatusChanged(v verdict, desired, live *unstructured.Unstructured) bool
 // the desired object sets. Those are the only ones that can make the
 // object differ from it: another controller's annotation (a Deployment's
 // revision, say) is no drift, and costs no dry run.
-func metadataDigest(desired, live *unstructured.Unstructured) (sum [12]byte) {
+func metadataDigest(desired, live *unstructured.Unstructured) (sum [8]byte) {
 	h := sha256.New()
 	for _, pair := range [][2]map[string]string{{desired.GetLabels(), live.GetLabels()}, {desired.GetAnnotations(), live.GetAnnotations()}} {
 		want, got := pair[0], pair[1]
