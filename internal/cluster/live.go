@@ -150,6 +150,11 @@ func (l *Live) Watch(ctx context.Context, gvr schema.GroupVersionResource, gvk s
 		}
 	}
 	l.mu.Unlock()
+	if synced(infs) {
+		// Each pass asks for each kind it compares: once listed, this
+		// costs no timer.
+		return nil
+	}
 	// A kind that cannot be listed (forbidden, or gone) must not hold a
 	// worker forever: the caller reports it and tries again later.
 	waitCtx, cancel := context.WithTimeout(ctx, 30*time.Second)
@@ -164,6 +169,17 @@ func (l *Live) Watch(ctx context.Context, gvr schema.GroupVersionResource, gvk s
 		}
 	}
 	return nil
+}
+
+// synced reports whether every informer of infs has completed its first
+// list.
+func synced(infs map[string]cache.SharedIndexInformer) bool {
+	for _, inf := range infs {
+		if !inf.HasSynced() {
+			return false
+		}
+	}
+	return true
 }
 
 // informer makes the informer of gvr in namespace ns ("" for all), slimmed

@@ -30,6 +30,29 @@ func TestLiveAnswersFromTheWatch(t *testing.T) {
 	t.Run("an object since a version", func(t *testing.T) { testGetSince(ctx, t, e) })
 	t.Run("the objects an Application owns", func(t *testing.T) { testOwned(ctx, t, e) })
 	t.Run("health views follow the cache", func(t *testing.T) { testHealthViewsSettle(ctx, t, e) })
+	t.Run("a kind watched already", func(t *testing.T) { testWatchedAlready(ctx, t, e) })
+}
+
+// Each pass asks for the watch of each kind it compares: once the kind is
+// listed, the question allocates nothing (no timer for a wait that cannot
+// come).
+func testWatchedAlready(ctx context.Context, t *testing.T, e *testenv.Env) {
+	live, err := NewLive(ctx, e.Config(), "app.kubernetes.io/instance", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	gvr, gvk := corev1.SchemeGroupVersion.WithResource("configmaps"), corev1.SchemeGroupVersion.WithKind("ConfigMap")
+	if err := live.Watch(ctx, gvr, gvk, true); err != nil {
+		t.Fatal(err)
+	}
+	allocs := testing.AllocsPerRun(100, func() {
+		if err := live.Watch(ctx, gvr, gvk, true); err != nil {
+			t.Fatal(err)
+		}
+	})
+	if allocs != 0 {
+		t.Errorf("Watch of a kind listed already: %.0f allocations, want 0", allocs)
+	}
 }
 
 // An object whose status moves while no pass asks for its health keeps
