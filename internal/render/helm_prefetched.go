@@ -100,7 +100,7 @@ func notHelmKeyOf(req Request) (notHelmKey, bool) {
 	}
 	k.root = maphash.String(rootSeed, req.Root)
 	src := req.Source
-	for i, set := range []bool{src.Helm != nil, src.Kustomize != nil, src.Directory != nil, src.Plugin != nil, src.Chart != ""} {
+	for i, set := range []bool{src.Helm != nil, src.Kustomize != nil, src.Directory != nil, src.Plugin != nil, src.Chart != "", len(h) == 2*sha256.Size} {
 		if set {
 			k.tools |= 1 << i
 		}

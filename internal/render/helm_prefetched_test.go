@@ -159,3 +159,18 @@ func BenchmarkDependencies(b *testing.B) {
 		})
 	}
 }
+
+// A SHA-1 path hash and a SHA-256 one that starts with its digits are
+// two keys: the key keeps which of the two a hash is.
+func TestNotHelmKeysTellHashLengths(t *testing.T) {
+	const sha1 = "1111111111111111111111111111111111111111"
+	sha256 := sha1 + "000000000000000000000000"
+	a, okA := notHelmKeyOf(Request{Root: "/r", PathHash: sha1})
+	b, okB := notHelmKeyOf(Request{Root: "/r", PathHash: sha256})
+	if !okA || !okB {
+		t.Fatalf("keys refused: %v %v", okA, okB)
+	}
+	if a == b {
+		t.Error("a SHA-1 hash and a SHA-256 one padded with zeros share a key")
+	}
+}
