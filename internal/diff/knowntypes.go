@@ -102,10 +102,10 @@ func CheckKnownType(name string) error {
 	return nil
 }
 
-// HasKnownTypes reports whether some field of objects of gk is compared
+// hasKnownTypes reports whether some field of objects of gk is compared
 // as a known type: then a value another writer changed may be the same
 // value spelled another way.
-func (o Options) HasKnownTypes(gk schema.GroupKind) bool {
+func (o Options) hasKnownTypes(gk schema.GroupKind) bool {
 	return slices.ContainsFunc(o.KnownTypes, func(f KnownTypeField) bool { return f.Group == gk.Group && f.Kind == gk.Kind })
 }
 

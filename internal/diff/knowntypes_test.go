@@ -58,12 +58,12 @@ func TestHasKnownTypes(t *testing.T) {
 		{schema.GroupKind{Group: "example.com", Kind: "Other"}, false},
 		{schema.GroupKind{Group: "other.example.com", Kind: "Rollout"}, false},
 	} {
-		if got := o.HasKnownTypes(tt.gk); got != tt.want {
-			t.Errorf("HasKnownTypes(%s) = %v, want %v", tt.gk, got, tt.want)
+		if got := o.hasKnownTypes(tt.gk); got != tt.want {
+			t.Errorf("hasKnownTypes(%s) = %v, want %v", tt.gk, got, tt.want)
 		}
 	}
-	if (Options{}).HasKnownTypes(schema.GroupKind{Group: "example.com", Kind: "Rollout"}) {
-		t.Error("HasKnownTypes without knownTypeFields = true")
+	if (Options{}).hasKnownTypes(schema.GroupKind{Group: "example.com", Kind: "Rollout"}) {
+		t.Error("hasKnownTypes without knownTypeFields = true")
 	}
 }
 

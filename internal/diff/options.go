@@ -75,7 +75,7 @@ func (o Options) ValueForValue(gk schema.GroupKind) bool {
 	if o.IgnoreAggregatedRoles && gk.Group == "rbac.authorization.k8s.io" && gk.Kind == "ClusterRole" {
 		return false
 	}
-	return !o.HasKnownTypes(gk)
+	return !o.hasKnownTypes(gk)
 }
 
 // normalizeAggregatedRole drops the rules of an aggregated ClusterRole when

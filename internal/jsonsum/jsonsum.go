@@ -75,53 +75,64 @@ func (e *encoder) flush() {
 }
 
 func (e *encoder) value(v any) error {
-	switch v := v.(type) {
+	// The maps and lists go on as v, already an interface: a list made
+	// one again would be allocated.
+	switch x := v.(type) {
 	case nil:
 		e.buf = append(e.buf, "null"...)
 	case bool:
-		e.buf = strconv.AppendBool(e.buf, v)
+		e.buf = strconv.AppendBool(e.buf, x)
 	case int64:
-		e.buf = strconv.AppendInt(e.buf, v, 10)
+		e.buf = strconv.AppendInt(e.buf, x, 10)
 	case string:
-		return e.str(v)
+		return e.str(x)
 	case map[string]any:
-		if v == nil {
+		if x == nil {
 			e.buf = append(e.buf, "null"...)
 			break
 		}
-		if e.depth >= maxDepth {
-			return e.marshal(v)
-		}
-		e.depth++
-		err := e.object(v)
-		e.depth--
-		return err
+		return e.nested(v)
 	case []any:
-		if v == nil {
+		if x == nil {
 			e.buf = append(e.buf, "null"...)
 			break
 		}
-		if e.depth >= maxDepth {
-			return e.marshal(v)
-		}
-		e.depth++
-		e.buf = append(e.buf, '[')
-		for i, item := range v {
-			if i > 0 {
-				e.buf = append(e.buf, ',')
-			}
-			if err := e.value(item); err != nil {
-				return err
-			}
-		}
-		e.buf = append(e.buf, ']')
-		e.depth--
+		return e.nested(v)
 	default:
 		return e.marshal(v)
 	}
 	if len(e.buf) >= flushAt {
 		e.flush()
 	}
+	return nil
+}
+
+// nested writes v, a map or a list not nil, one level deeper: past
+// maxDepth, Marshal writes the rest (and finds a value that holds itself).
+func (e *encoder) nested(v any) error {
+	if e.depth >= maxDepth {
+		return e.marshal(v)
+	}
+	e.depth++
+	defer func() { e.depth-- }()
+	if m, ok := v.(map[string]any); ok {
+		return e.object(m)
+	}
+	return e.list(v.([]any))
+}
+
+// list writes l.
+func (e *encoder) list(l []any) error {
+	e.buf = append(e.buf, '[')
+	for i, item := range l {
+		if i > 0 {
+			e.buf = append(e.buf, ',')
+		}
+		if err := e.value(item); err != nil {
+			return err
+		}
+	}
+	e.buf = append(e.buf, ']')
 	return nil
 }
 

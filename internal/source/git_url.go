@@ -28,9 +28,10 @@ func NormalizeURL(raw string) string {
 	return s
 }
 
-// normalized remembers NormalizeURL's answers: a pass asks for the form of its few URLs several times
-// (to find the credentials, to key the resolution, the checkout and the
-// tree hash), and each answer parses the URL anew. A URL longer than
+// normalized remembers NormalizeURL's answers: a pass asks for the form
+// of its few URLs several times (to find the credentials, to key the
+// resolution, the checkout and the tree hash), and each answer parses the
+// URL anew. A URL longer than
 // normalizedMaxLen (the API hands any query's to NormalizeURL), or one
 // that carries a password, is not kept.
 var normalized = memo.New[string, string](4096)
