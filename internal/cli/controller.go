@@ -11,6 +11,7 @@ import (
 	goruntime "runtime"
 	"runtime/debug"
 
+	"github.com/go-logr/logr"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/spf13/cobra"
 	"k8s.io/apimachinery/pkg/runtime"
@@ -155,6 +156,23 @@ func (o *serverOptions) profiles() map[string]http.Handler {
 	}
 }
 
+// servePerAppSeries has /metrics answered by application.MetricsHandler,
+// which adds the per-Application series to the registry's. The metrics
+// server takes no other handler for its path; a filter wraps each path's
+// handler, so this one answers /metrics and lets the others be.
+func servePerAppSeries(*rest.Config, *http.Client) (metricsserver.Filter, error) {
+	metrics := application.MetricsHandler(ctrlmetrics.Registry)
+	return func(_ logr.Logger, next http.Handler) (http.Handler, error) {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if r.URL.Path == "/metrics" {
+				metrics.ServeHTTP(w, r)
+				return
+			}
+			next.ServeHTTP(w, r)
+		}), nil
+	}, nil
+}
+
 // releasing gives back the binary's pages after a profile is written. To
 // name the functions in a profile, Go reads the binary's function and line
 // tables for every address in it, which maps megabytes of the binary that
@@ -210,7 +228,7 @@ func (o *serverOptions) run(ctx context.Context) error {
 	mgr, err := ctrl.NewManager(cfg, ctrl.Options{
 		Scheme:                        scheme,
 		MapperProvider:                schemeMappings(scheme),
-		Metrics:                       metricsserver.Options{BindAddress: o.metricsAddr, ExtraHandlers: o.profiles()},
+		Metrics:                       metricsserver.Options{BindAddress: o.metricsAddr, ExtraHandlers: o.profiles(), FilterProvider: servePerAppSeries},
 		HealthProbeBindAddress:        o.probeAddr,
 		LeaderElection:                o.leaderElect,
 		LeaderElectionID:              leaseName(sharding),

@@ -1,10 +1,16 @@
 package application
 
 import (
+	"bufio"
+	"io"
+	"net/http"
 	"strconv"
+	"strings"
 	"time"
 
+	"github.com/klauspost/compress/gzip"
 	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/common/expfmt"
 	"sigs.k8s.io/controller-runtime/pkg/metrics"
 
 	"github.com/capstan-cd/capstan/api/v1alpha1"
@@ -32,7 +38,58 @@ var (
 )
 
 func init() {
-	metrics.Registry.MustRegister(perApp, reconcileSeconds, syncDuration)
+	metrics.Registry.MustRegister(reconcileSeconds, syncDuration)
+}
+
+// MetricsHandler serves /metrics: what gatherer gathers (controller-
+// runtime's registry), then the per-Application series, which are not in
+// it (appSeries.writeText), in the Prometheus text format, gzipped when
+// the scraper accepts it. A failed gathering is an error of the whole
+// read, as the client library's handler answers by default: series that
+// are missing would look like series that ended.
+func MetricsHandler(gatherer prometheus.Gatherer) http.Handler {
+	format := expfmt.NewFormat(expfmt.TypeTextPlain)
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		families, err := gatherer.Gather()
+		if err != nil {
+			http.Error(w, "gather metrics: "+err.Error(), http.StatusInternalServerError)
+			return
+		}
+		w.Header().Set("Content-Type", string(format))
+		var body io.Writer = w
+		if acceptsGzip(r.Header.Get("Accept-Encoding")) {
+			w.Header().Set("Content-Encoding", "gzip")
+			// Without state between writes, a compressor holds no
+			// tables from one read to the next; each write is a block
+			// of the buffer below, large enough to compress well.
+			gz, _ := gzip.NewWriterLevel(w, gzip.StatelessCompression)
+			defer gz.Close()
+			body = gz
+		}
+		out := bufio.NewWriterSize(body, 32<<10)
+		enc := expfmt.NewEncoder(out, format)
+		for _, f := range families {
+			// A write fails only when the scraper went away.
+			if enc.Encode(f) != nil {
+				return
+			}
+		}
+		_ = perApp.writeText(out)
+	})
+}
+
+// acceptsGzip reports whether an Accept-Encoding header accepts gzip.
+func acceptsGzip(header string) bool {
+	for part := range strings.SplitSeq(header, ",") {
+		coding, params, _ := strings.Cut(part, ";")
+		if !strings.EqualFold(strings.TrimSpace(coding), "gzip") {
+			continue
+		}
+		q, ok := strings.CutPrefix(strings.TrimSpace(params), "q=")
+		v, err := strconv.ParseFloat(q, 64)
+		return !ok || err != nil || v > 0
+	}
+	return false
 }
 
 // recordApp replaces the Application's info series when its labels changed.

@@ -1,13 +1,14 @@
 package application
 
 import (
+	"bufio"
+	"cmp"
+	"math"
 	"slices"
+	"strconv"
 	"strings"
 	gosync "sync"
 	"unicode/utf8"
-
-	"github.com/prometheus/client_golang/prometheus"
-	dto "github.com/prometheus/client_model/go"
 
 	"github.com/capstan-cd/capstan/internal/intern"
 )
@@ -18,23 +19,43 @@ import (
 // protocol-buffer messages: some 3 KiB per Application, the largest part
 // of what capstan holds per Application besides the Application itself.
 // appSeries keeps the plain values instead, the repeated ones shared, and
-// makes the series when /metrics is read.
+// writes the series as text when /metrics is read (MetricsHandler).
 var (
-	infoLabels = newLabelSet("namespace", "name", "project", "autosync_enabled", "repo", "dest_server", "dest_namespace", "sync_status", "health_status", "operation")
-	infoDesc   = prometheus.NewDesc("argocd_app_info",
-		"Information about an Application: one series each, labelled with its source, destination, sync and health status.",
-		infoLabels.names, nil)
-	syncTotalLabels = newLabelSet("namespace", "name", "project", "dest_server", "phase", "dry_run")
-	syncTotalDesc   = prometheus.NewDesc("argocd_app_sync_total",
-		"Sync operations completed, by Application and result phase.",
-		syncTotalLabels.names, nil)
-	syncSecondsLabels = newLabelSet("namespace", "name", "project", "dest_server")
-	syncSecondsDesc   = prometheus.NewDesc("argocd_app_sync_duration_seconds_total",
-		"Time spent in sync operations, by Application.",
-		syncSecondsLabels.names, nil)
+	infoFamily = seriesFamily{name: "argocd_app_info", kind: "gauge",
+		help:   "Information about an Application: one series each, labelled with its source, destination, sync and health status.",
+		labels: newLabelSet("namespace", "name", "project", "autosync_enabled", "repo", "dest_server", "dest_namespace", "sync_status", "health_status", "operation")}
+	syncTotalFamily = seriesFamily{name: "argocd_app_sync_total", kind: "counter",
+		help:   "Sync operations completed, by Application and result phase.",
+		labels: newLabelSet("namespace", "name", "project", "dest_server", "phase", "dry_run")}
+	syncSecondsFamily = seriesFamily{name: "argocd_app_sync_duration_seconds_total", kind: "counter",
+		help:   "Time spent in sync operations, by Application.",
+		labels: newLabelSet("namespace", "name", "project", "dest_server")}
 )
 
-// appSeries is a prometheus.Collector of the per-Application series.
+// seriesFamily is one metric of the per-Application series: its name,
+// help text and type as the text format writes them, and its labels.
+type seriesFamily struct {
+	name, help, kind string
+	labels           labelSet
+}
+
+// labelSet is the label names of a series, in the order of the values
+// given, and that order sorted by name, in which the series are written.
+type labelSet struct {
+	names  []string
+	sorted []int
+}
+
+func newLabelSet(names ...string) labelSet {
+	sorted := make([]int, len(names))
+	for i := range sorted {
+		sorted[i] = i
+	}
+	slices.SortFunc(sorted, func(i, j int) int { return strings.Compare(names[i], names[j]) })
+	return labelSet{names: names, sorted: sorted}
+}
+
+// appSeries holds the per-Application series.
 type appSeries struct {
 	mu   gosync.Mutex
 	apps map[appID]*appRecord
@@ -72,15 +93,13 @@ type syncTime struct {
 	seconds float64
 }
 
-var _ prometheus.Collector = (*appSeries)(nil)
-
 func newAppSeries() *appSeries {
 	return &appSeries{apps: map[appID]*appRecord{}}
 }
 
-// share returns the collector's copy of s; the table is bounded, so the
+// share returns the series' copy of s; the table is bounded, so the
 // values of Applications long gone are not kept forever. A label value
-// must be UTF-8, or the registry refuses the whole read of /metrics.
+// must be UTF-8, or a scraper refuses the whole read of /metrics.
 func (a *appSeries) share(s string) string {
 	if !utf8.ValidString(s) {
 		s = strings.ToValidUTF8(s, "\uFFFD")
@@ -144,153 +163,134 @@ func (a *appSeries) forget(namespace, name string) {
 	delete(a.apps, appID{namespace, name})
 }
 
-func (a *appSeries) Describe(ch chan<- *prometheus.Desc) {
-	ch <- infoDesc
-	ch <- syncTotalDesc
-	ch <- syncSecondsDesc
-}
-
-// Collect makes the series from a copy of the records, so that reading
-// /metrics does not hold up reconciles. A read at 1000 Applications
-// makes 3000 series: made as constant metrics, each label pair of each
-// series was three allocations, some 3.8 MB and 87,000 objects a read;
-// here the series are made in a few slices, and each label pair is made
-// once a read and shared by the series that carry it
-// (BenchmarkAppSeriesRead; docs/performance.md, "Memory on 2026-12-04").
-func (a *appSeries) Collect(ch chan<- prometheus.Metric) {
-	type entry struct {
-		id appID
-		r  appRecord
-	}
-	a.mu.Lock()
-	entries := make([]entry, 0, len(a.apps))
-	count, labels := 0, 0
-	for id, r := range a.apps {
-		entries = append(entries, entry{id, appRecord{info: r.info, syncs: slices.Clone(r.syncs), seconds: slices.Clone(r.seconds)}})
-		if r.info != nil {
-			count, labels = count+1, labels+len(infoLabels.names)
-		}
-		count += len(r.syncs) + len(r.seconds)
-		labels += len(r.syncs)*len(syncTotalLabels.names) + len(r.seconds)*len(syncSecondsLabels.names)
-	}
-	a.mu.Unlock()
-
-	b := seriesBuilder{series: make([]appMetric, count), labels: make([]*dto.LabelPair, labels), pairs: make(map[labelPairKey]*dto.LabelPair, 2*len(entries)+64)}
-	values := make([]string, 0, len(infoLabels.names))
-	for _, e := range entries {
-		ns, name := e.id.namespace, e.id.name
-		if e.r.info != nil {
-			values = append(append(values[:0], ns, name), e.r.info...)
-			b.add(infoDesc, &infoLabels, values, 1)
-		}
-		for _, c := range e.r.syncs {
-			dryRun := "false"
-			if c.dryRun {
-				dryRun = "true"
+// writeText writes the series in the Prometheus text format (version
+// 0.0.4), family by family, each Application's in order of namespace and
+// name; a family without a series is left out, as a registry leaves it.
+// Made into the client library's messages first, as a registry gathers
+// a collector's series, the 30,000 series of 10,000 Applications took
+// some 20 MB and 80,000 allocations a read, most of it alive until the
+// text was written (BenchmarkMetricsRead; docs/performance.md). Here a
+// read copies the records, so that it does not hold up reconciles while
+// the text goes out, and writes each line from them.
+func (a *appSeries) writeText(w *bufio.Writer) error {
+	records, counts := a.snapshot()
+	values := make([]string, 0, len(infoFamily.labels.names))
+	var num []byte
+	line := func(f *seriesFamily, value float64) {
+		w.WriteString(f.name)
+		for k, i := range f.labels.sorted {
+			if k == 0 {
+				w.WriteByte('{')
+			} else {
+				w.WriteByte(',')
 			}
-			b.add(syncTotalDesc, &syncTotalLabels, []string{ns, name, c.place.project, c.place.server, c.phase, dryRun}, c.n)
+			w.WriteString(f.labels.names[i])
+			w.WriteString(`="`)
+			writeLabelValue(w, values[i])
+			w.WriteByte('"')
 		}
-		for _, t := range e.r.seconds {
-			b.add(syncSecondsDesc, &syncSecondsLabels, []string{ns, name, t.place.project, t.place.server}, t.seconds)
+		w.WriteString("} ")
+		num = appendValue(num[:0], value)
+		w.Write(num)
+		w.WriteByte('\n')
+	}
+	if counts[0] > 0 {
+		writeHeader(w, &infoFamily)
+		for _, r := range records {
+			if r.info != nil {
+				values = append(append(values[:0], r.id.namespace, r.id.name), r.info...)
+				line(&infoFamily, 1)
+			}
 		}
 	}
-	for i := range b.series {
-		ch <- &b.series[i]
+	if counts[1] > 0 {
+		writeHeader(w, &syncTotalFamily)
+		for _, r := range records {
+			for _, c := range r.syncs {
+				values = append(values[:0], r.id.namespace, r.id.name, c.place.project, c.place.server, c.phase, strconv.FormatBool(c.dryRun))
+				line(&syncTotalFamily, c.n)
+			}
+		}
 	}
-}
-
-// labelSet is the label names of a series, in the order of its Desc and
-// of the values given, and that order sorted by name: the registry wants
-// each series' label pairs sorted, and sorts a copy of those that are not.
-type labelSet struct {
-	names  []string
-	sorted []int
-}
-
-func newLabelSet(names ...string) labelSet {
-	sorted := make([]int, len(names))
-	for i := range sorted {
-		sorted[i] = i
+	if counts[2] > 0 {
+		writeHeader(w, &syncSecondsFamily)
+		for _, r := range records {
+			for _, t := range r.seconds {
+				values = append(values[:0], r.id.namespace, r.id.name, t.place.project, t.place.server)
+				line(&syncSecondsFamily, t.seconds)
+			}
+		}
 	}
-	slices.SortFunc(sorted, func(i, j int) int { return strings.Compare(names[i], names[j]) })
-	return labelSet{names: names, sorted: sorted}
+	return w.Flush()
 }
 
-// appMetric is one series as the registry reads it: a constant gauge
-// (argocd_app_info) or counter, whose dto values live in the struct. It
-// is complete before it is sent, so Write only points at it.
-type appMetric struct {
-	desc    *prometheus.Desc
-	labels  []*dto.LabelPair
-	value   float64
-	gauge   dto.Gauge
-	counter dto.Counter
+// seriesRecord is an Application's record as a read copied it.
+type seriesRecord struct {
+	id appID
+	appRecord
 }
 
-var _ prometheus.Metric = (*appMetric)(nil)
-
-func (m *appMetric) Desc() *prometheus.Desc { return m.desc }
-
-func (m *appMetric) Write(out *dto.Metric) error {
-	out.Label = m.labels
-	if m.desc == infoDesc {
-		out.Gauge = &m.gauge
-	} else {
-		out.Counter = &m.counter
+// snapshot copies the records, sorted by namespace and name, and counts
+// the series of each family. Each Application's counts are copied into
+// two slices that all share, so that a read allocates three slices, not
+// two for each Application; an info slice is never changed once set
+// (setInfo replaces it), so it is shared as it is.
+func (a *appSeries) snapshot() ([]seriesRecord, [3]int) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	var counts [3]int
+	for _, r := range a.apps {
+		if r.info != nil {
+			counts[0]++
+		}
+		counts[1] += len(r.syncs)
+		counts[2] += len(r.seconds)
 	}
-	return nil
-}
-
-// seriesBuilder makes the series of one read into slices sized for them.
-type seriesBuilder struct {
-	series []appMetric
-	labels []*dto.LabelPair
-	// pairs holds each label pair made in this read: an Application's
-	// namespace and name are carried by each of its series, a project, a
-	// server or a status by many Applications'. It is sized for two
-	// values of each Application's own (its name and, often, its
-	// destination namespace) so that it does not grow in steps.
-	pairs     map[labelPairKey]*dto.LabelPair
-	pairChunk []labelPair
-	made      int
-}
-
-type labelPairKey struct{ name, value string }
-
-// labelPair is a dto.LabelPair with the strings it points to.
-type labelPair struct {
-	dto.LabelPair
-	name, value string
-}
-
-// add makes the next series of desc: values are in the order of set's
-// names.
-func (b *seriesBuilder) add(desc *prometheus.Desc, set *labelSet, values []string, value float64) {
-	m := &b.series[b.made]
-	b.made++
-	m.desc, m.value = desc, value
-	m.gauge.Value, m.counter.Value = &m.value, &m.value
-	// The slice's capacity ends with it: a registry that wraps the
-	// collector appends its own labels, which must not overwrite the
-	// next series'.
-	m.labels, b.labels = b.labels[:len(set.names):len(set.names)], b.labels[len(set.names):]
-	for k, i := range set.sorted {
-		m.labels[k] = b.pair(set.names[i], values[i])
+	records := make([]seriesRecord, 0, len(a.apps))
+	syncs, seconds := make([]syncCount, 0, counts[1]), make([]syncTime, 0, counts[2])
+	for id, r := range a.apps {
+		s, t := len(syncs), len(seconds)
+		syncs, seconds = append(syncs, r.syncs...), append(seconds, r.seconds...)
+		records = append(records, seriesRecord{id, appRecord{info: r.info, syncs: syncs[s:len(syncs):len(syncs)], seconds: seconds[t:len(seconds):len(seconds)]}})
 	}
+	slices.SortFunc(records, func(x, y seriesRecord) int {
+		return cmp.Or(strings.Compare(x.id.namespace, y.id.namespace), strings.Compare(x.id.name, y.id.name))
+	})
+	return records, counts
 }
 
-func (b *seriesBuilder) pair(name, value string) *dto.LabelPair {
-	key := labelPairKey{name, value}
-	if p, ok := b.pairs[key]; ok {
-		return p
+func writeHeader(w *bufio.Writer, f *seriesFamily) {
+	w.WriteString("# HELP ")
+	w.WriteString(f.name)
+	w.WriteByte(' ')
+	w.WriteString(f.help)
+	w.WriteString("\n# TYPE ")
+	w.WriteString(f.name)
+	w.WriteByte(' ')
+	w.WriteString(f.kind)
+	w.WriteByte('\n')
+}
+
+// labelValueEscaper escapes a label value as the text format wants it.
+var labelValueEscaper = strings.NewReplacer(`\`, `\\`, "\n", `\n`, `"`, `\"`)
+
+func writeLabelValue(w *bufio.Writer, v string) {
+	if strings.ContainsAny(v, "\\\"\n") {
+		labelValueEscaper.WriteString(w, v)
+		return
 	}
-	if len(b.pairChunk) == 0 {
-		b.pairChunk = make([]labelPair, 256)
+	w.WriteString(v)
+}
+
+// appendValue appends a sample's value as the text format writes it.
+func appendValue(b []byte, v float64) []byte {
+	switch {
+	case math.IsNaN(v):
+		return append(b, "NaN"...)
+	case math.IsInf(v, 1):
+		return append(b, "+Inf"...)
+	case math.IsInf(v, -1):
+		return append(b, "-Inf"...)
 	}
-	p := &b.pairChunk[0]
-	b.pairChunk = b.pairChunk[1:]
-	p.name, p.value = name, value
-	p.Name, p.Value = &p.name, &p.value
-	b.pairs[key] = &p.LabelPair
-	return &p.LabelPair
+	return strconv.AppendFloat(b, v, 'g', -1, 64)
 }
