@@ -201,6 +201,10 @@ func TestHeldStatusesKeepTheStatusCompact(t *testing.T) {
 	if want := heldFiveIn(now.Truncate(time.Second), "shop"); !ok || !equality.Semantic.DeepEqual(want, got) {
 		t.Errorf("the second status held came back (%v) as (-want +got):\n%s", ok, cmp.Diff(want, got))
 	}
+	h.forget("argocd/shop")
+	if h.m != nil {
+		t.Errorf("with nothing held, the table of %d statuses is kept", len(h.m))
+	}
 }
 
 // heldSize is how many bytes status takes held alone.
