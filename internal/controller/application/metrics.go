@@ -10,6 +10,7 @@ import (
 
 	"github.com/klauspost/compress/gzip"
 	"github.com/prometheus/client_golang/prometheus"
+	dto "github.com/prometheus/client_model/go"
 	"github.com/prometheus/common/expfmt"
 	"sigs.k8s.io/controller-runtime/pkg/metrics"
 
@@ -44,9 +45,11 @@ func init() {
 // MetricsHandler serves /metrics: what gatherer gathers (controller-
 // runtime's registry), then the per-Application series, which are not in
 // it (appSeries.writeText), in the Prometheus text format, gzipped when
-// the scraper accepts it. A failed gathering is an error of the whole
-// read, as the client library's handler answers by default: series that
-// are missing would look like series that ended.
+// the scraper accepts it. A read is whole or fails: a failed gathering is
+// answered 500, as the client library's handler answers by default, and
+// a read that fails once its answer has begun drops the connection.
+// Either way the scraper records a failed scrape, where a read cut short
+// would show its missing series as series that ended.
 func MetricsHandler(gatherer prometheus.Gatherer) http.Handler {
 	format := expfmt.NewFormat(expfmt.TypeTextPlain)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -56,38 +59,60 @@ func MetricsHandler(gatherer prometheus.Gatherer) http.Handler {
 			return
 		}
 		w.Header().Set("Content-Type", string(format))
+		if r.Method == http.MethodHead {
+			return
+		}
 		var body io.Writer = w
-		if acceptsGzip(r.Header.Get("Accept-Encoding")) {
+		var gz *gzip.Writer
+		if acceptsGzip(r.Header.Values("Accept-Encoding")) {
 			w.Header().Set("Content-Encoding", "gzip")
 			// Without state between writes, a compressor holds no
 			// tables from one read to the next; each write is a block
 			// of the buffer below, large enough to compress well.
-			gz, _ := gzip.NewWriterLevel(w, gzip.StatelessCompression)
-			defer gz.Close()
+			gz, _ = gzip.NewWriterLevel(w, gzip.StatelessCompression)
 			body = gz
 		}
 		out := bufio.NewWriterSize(body, 32<<10)
-		enc := expfmt.NewEncoder(out, format)
-		for _, f := range families {
-			// A write fails only when the scraper went away.
-			if enc.Encode(f) != nil {
-				return
-			}
+		err = writeMetrics(out, format, families)
+		if err == nil && gz != nil {
+			err = gz.Close()
 		}
-		_ = perApp.writeText(out)
+		if err != nil {
+			panic(http.ErrAbortHandler)
+		}
 	})
 }
 
-// acceptsGzip reports whether an Accept-Encoding header accepts gzip.
-func acceptsGzip(header string) bool {
-	for part := range strings.SplitSeq(header, ",") {
-		coding, params, _ := strings.Cut(part, ";")
-		if !strings.EqualFold(strings.TrimSpace(coding), "gzip") {
-			continue
+// writeMetrics writes families in format, then the per-Application
+// series, and flushes out.
+func writeMetrics(out *bufio.Writer, format expfmt.Format, families []*dto.MetricFamily) error {
+	enc := expfmt.NewEncoder(out, format)
+	for _, f := range families {
+		if err := enc.Encode(f); err != nil {
+			return err
 		}
-		q, ok := strings.CutPrefix(strings.TrimSpace(params), "q=")
-		v, err := strconv.ParseFloat(q, 64)
-		return !ok || err != nil || v > 0
+	}
+	return perApp.writeText(out)
+}
+
+// acceptsGzip reports whether the Accept-Encoding headers accept gzip: a
+// coding named gzip whose weight, if it has one, is not 0.
+func acceptsGzip(headers []string) bool {
+	for _, header := range headers {
+		for part := range strings.SplitSeq(header, ",") {
+			params := strings.Split(part, ";")
+			if !strings.EqualFold(strings.TrimSpace(params[0]), "gzip") {
+				continue
+			}
+			for _, p := range params[1:] {
+				name, value, _ := strings.Cut(p, "=")
+				if strings.EqualFold(strings.TrimSpace(name), "q") {
+					q, err := strconv.ParseFloat(strings.TrimSpace(value), 64)
+					return err != nil || q > 0
+				}
+			}
+			return true
+		}
 	}
 	return false
 }
@@ -98,7 +123,7 @@ func recordApp(app *v1alpha1.Application) {
 }
 
 // appInfoValues are the label values of app's argocd_app_info series, in
-// the order of infoLabels.
+// the order of infoFamily's labels.
 func appInfoValues(app *v1alpha1.Application) []string {
 	return []string{app.Namespace, app.Name, app.Spec.Project, strconv.FormatBool(app.Spec.SyncPolicy.IsAutomatedSyncEnabled()),
 		appRepo(app), app.Spec.Destination.Server, app.Spec.Destination.Namespace,

@@ -118,7 +118,7 @@ func (a *appSeries) record(namespace, name string) *appRecord {
 }
 
 // setInfo sets the labels of an Application's info series: values are
-// those of infoDesc, namespace and name first.
+// those of infoFamily, namespace and name first.
 func (a *appSeries) setInfo(namespace, name string, values []string) {
 	a.mu.Lock()
 	defer a.mu.Unlock()

@@ -15,6 +15,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/prometheus/client_golang/prometheus"
+	dto "github.com/prometheus/client_model/go"
 	"github.com/prometheus/common/expfmt"
 	"github.com/prometheus/common/model"
 
@@ -299,18 +300,56 @@ func (failingCollector) Collect(ch chan<- prometheus.Metric) {
 	ch <- prometheus.NewInvalidMetric(desc, errors.New("no value"))
 }
 
+func TestMetricsHandlerDropsAReadCutShort(t *testing.T) {
+	// A family the encoder refuses, after one it writes.
+	fine, empty, one := "fine_total", "empty_total", 1.0
+	families := []*dto.MetricFamily{
+		{Name: &fine, Type: dto.MetricType_COUNTER.Enum(), Metric: []*dto.Metric{{Counter: &dto.Counter{Value: &one}}}},
+		{Name: &empty, Type: dto.MetricType_COUNTER.Enum()},
+	}
+	gatherer := prometheus.GathererFunc(func() ([]*dto.MetricFamily, error) { return families, nil })
+	for _, encoding := range []string{"", "gzip"} {
+		t.Run("encoding="+encoding, func(t *testing.T) {
+			defer func() {
+				if r := recover(); r != http.ErrAbortHandler {
+					t.Errorf("a read cut short ended with %v, want the connection dropped (http.ErrAbortHandler)", r)
+				}
+			}()
+			req := httptest.NewRequest(http.MethodGet, "/metrics", nil)
+			req.Header.Set("Accept-Encoding", encoding)
+			MetricsHandler(gatherer).ServeHTTP(httptest.NewRecorder(), req)
+		})
+	}
+}
+
+func TestMetricsHandlerAnswersHead(t *testing.T) {
+	reg := prometheus.NewRegistry()
+	rec := httptest.NewRecorder()
+	MetricsHandler(reg).ServeHTTP(rec, httptest.NewRequest(http.MethodHead, "/metrics", nil))
+	if rec.Code != http.StatusOK || rec.Body.Len() != 0 || rec.Header().Get("Content-Type") == "" {
+		t.Errorf("HEAD /metrics answered %d, %d bytes, Content-Type %q", rec.Code, rec.Body.Len(), rec.Header().Get("Content-Type"))
+	}
+}
+
 func TestAcceptsGzip(t *testing.T) {
-	for header, want := range map[string]bool{
-		"":                      false,
-		"gzip":                  true,
-		"deflate, GZIP":         true,
-		"gzip;q=0":              false,
-		"gzip; q=0.3, identity": true,
-		"identity":              false,
-		"x-gzip":                false,
+	for _, tc := range []struct {
+		headers []string
+		want    bool
+	}{
+		{nil, false},
+		{[]string{""}, false},
+		{[]string{"gzip"}, true},
+		{[]string{"deflate, GZIP"}, true},
+		{[]string{"gzip;q=0"}, false},
+		{[]string{"gzip; Q = 0"}, false},
+		{[]string{"gzip;level=1;q=0"}, false},
+		{[]string{"gzip; q=0.3, identity"}, true},
+		{[]string{"identity"}, false},
+		{[]string{"x-gzip"}, false},
+		{[]string{"deflate", "gzip"}, true},
 	} {
-		if got := acceptsGzip(header); got != want {
-			t.Errorf("acceptsGzip(%q) = %v, want %v", header, got, want)
+		if got := acceptsGzip(tc.headers); got != tc.want {
+			t.Errorf("acceptsGzip(%q) = %v, want %v", tc.headers, got, tc.want)
 		}
 	}
 }
