@@ -10,7 +10,9 @@ import (
 	"time"
 
 	"golang.org/x/sync/errgroup"
+	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/types"
 
 	"github.com/capstan-cd/capstan/api/v1alpha1"
@@ -35,8 +37,9 @@ type StatusWriteOptions struct {
 // server under each Application CRD of opts: on a fresh local control
 // plane per CRD, it creates Applications, writes their status as the
 // controller does (a merge patch of /status: the first status after a
-// sync, then two health updates) and prints to w kube-apiserver's CPU
-// time per write. docs/performance.md ("Status without a schema") compares
+// sync, then two health updates), then the same update as a PUT of the
+// status, then an Event of each, and prints to w kube-apiserver's CPU time
+// per write. docs/performance.md ("Status without a schema") compares
 // the CRD with and without a schema for status with it.
 func StatusWrites(ctx context.Context, w io.Writer, opts StatusWriteOptions) error {
 	for _, crd := range opts.CRDs {
@@ -90,19 +93,56 @@ func statusWrites(ctx context.Context, w io.Writer, crd string, opts StatusWrite
 		return err
 	}
 	fmt.Fprintf(w, "%s: %d Applications, %d writes in flight\n", crd, opts.Apps, opts.Concurrency)
+	listed := map[string]*unstructured.Unstructured{}
 	rounds := []struct {
-		what  string
-		write func(app App) error
+		what string
+		// prepare, when set, runs before the round is measured.
+		prepare func() error
+		write   func(app App) error
 	}{
-		{"create", func(app App) error {
+		{"create", nil, func(app App) error {
 			_, err := client.Create(ctx, application(app, controlNamespace, statusRepo), metav1.CreateOptions{})
 			return err
 		}},
-		{"first status", func(app App) error { return patchStatus(app, firstStatus(app)) }},
-		{"health update", func(app App) error { return patchStatus(app, healthUpdate(app)) }},
-		{"health update again", func(app App) error { return patchStatus(app, healthUpdate(app)) }},
+		{"first status", nil, func(app App) error { return patchStatus(app, firstStatus(app)) }},
+		{"health update", nil, func(app App) error { return patchStatus(app, healthUpdate(app)) }},
+		{"health update again", nil, func(app App) error { return patchStatus(app, healthUpdate(app)) }},
+		// The same update as a PUT of the whole status, at the version
+		// listed just before the round, as a controller that updates
+		// rather than patches would send it.
+		{"health update by PUT", func() error {
+			l, err := client.List(ctx, metav1.ListOptions{})
+			for i := range l.Items {
+				listed[l.Items[i].GetName()] = &l.Items[i]
+			}
+			return err
+		}, func(app App) error {
+			obj := listed[app.Name]
+			now := metav1.NewTime(time.Now().Truncate(time.Second))
+			status := obj.Object["status"].(map[string]any)
+			status["reconciledAt"] = now.UTC().Format(time.RFC3339)
+			status["health"] = map[string]any{"status": "Healthy"}
+			_, err := client.UpdateStatus(ctx, obj, metav1.UpdateOptions{})
+			return err
+		}},
+		{"health update again", nil, func(app App) error { return patchStatus(app, healthUpdate(app)) }},
+		// An Event of the Application, as the controller's recorder
+		// creates one.
+		{"event create", nil, func(app App) error {
+			ev := &corev1.Event{ObjectMeta: metav1.ObjectMeta{Name: app.Name + ".ev", Namespace: controlNamespace},
+				InvolvedObject: corev1.ObjectReference{Kind: "Application", Namespace: controlNamespace, Name: app.Name, APIVersion: "argoproj.io/v1alpha1"},
+				Reason:         "OperationCompleted", Message: "Sync operation to 0123456789abcdef succeeded", Type: "Normal",
+				Source: corev1.EventSource{Component: "capstan-application-controller"}, FirstTimestamp: metav1.Now(), LastTimestamp: metav1.Now(), Count: 1}
+			_, err := c.cs.CoreV1().Events(controlNamespace).Create(ctx, ev, metav1.CreateOptions{})
+			return err
+		}},
 	}
 	for _, r := range rounds {
+		if r.prepare != nil {
+			if err := r.prepare(); err != nil {
+				return fmt.Errorf("%s: %w", r.what, err)
+			}
+		}
 		before, err := OwnCPUSeconds(apiserver)
 		if err != nil {
 			return err
