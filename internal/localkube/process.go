@@ -75,6 +75,10 @@ func readPIDs(dir string) ([]Process, error) {
 	return procs, nil
 }
 
+// killedExitWait is how long stop waits for a process it killed to be
+// gone before it reports it still running.
+const killedExitWait = 30 * time.Second
+
 // stop ends the processes in reverse start order: SIGTERM, then SIGKILL for
 // any that is still there after the grace period.
 func stop(procs []Process, grace time.Duration) error {
@@ -91,7 +95,12 @@ func stop(procs []Process, grace time.Duration) error {
 		}
 		if alive(p.PID) {
 			_ = syscall.Kill(p.PID, syscall.SIGKILL)
-			deadline = time.Now().Add(5 * time.Second)
+			// A killed process still has to leave the kernel, which one in
+			// uninterruptible sleep (blocked on I/O) does only once the I/O
+			// returns: in a full test run on 2 cores, with the etcd of
+			// every package's control plane writing, a kwok was still
+			// there 5 s after its SIGKILL, and the package failed.
+			deadline = time.Now().Add(killedExitWait)
 			for alive(p.PID) && time.Now().Before(deadline) {
 				time.Sleep(20 * time.Millisecond)
 			}
