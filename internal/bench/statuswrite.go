@@ -112,10 +112,13 @@ func statusWrites(ctx context.Context, w io.Writer, crd string, opts StatusWrite
 		// rather than patches would send it.
 		{"health update by PUT", func() error {
 			l, err := client.List(ctx, metav1.ListOptions{})
+			if err != nil {
+				return err
+			}
 			for i := range l.Items {
 				listed[l.Items[i].GetName()] = &l.Items[i]
 			}
-			return err
+			return nil
 		}, func(app App) error {
 			obj := listed[app.Name]
 			now := metav1.NewTime(time.Now().Truncate(time.Second))
