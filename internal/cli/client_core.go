@@ -18,6 +18,7 @@ import (
 	ctrllog "sigs.k8s.io/controller-runtime/pkg/log"
 
 	"github.com/capstan-cd/capstan/api/v1alpha1"
+	"github.com/capstan-cd/capstan/internal/appcache"
 	"github.com/capstan-cd/capstan/internal/sandbox"
 	"github.com/capstan-cd/capstan/internal/server"
 	"github.com/capstan-cd/capstan/internal/settings"
@@ -89,6 +90,7 @@ func coreAPI(ctx context.Context, cfg *rest.Config, namespace string) (*server.A
 		Namespace: namespace,
 		Client:    c.GetClient(),
 		Cache:     c.GetCache(),
+		Apps:      appcache.NewIndex(c.GetCache(), namespace),
 		Settings:  watcher,
 		Auth:      coreAdmin{},
 		RBAC:      coreAdmin{},

@@ -17,7 +17,6 @@ import (
 	"k8s.io/apimachinery/pkg/runtime"
 	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
 	"k8s.io/client-go/rest"
-	toolscache "k8s.io/client-go/tools/cache"
 	"k8s.io/client-go/tools/clientcmd"
 	"k8s.io/utils/clock"
 	ctrl "sigs.k8s.io/controller-runtime"
@@ -29,10 +28,10 @@ import (
 
 	iuv1 "github.com/capstan-cd/capstan/api/imageupdater/v1alpha1"
 	"github.com/capstan-cd/capstan/api/v1alpha1"
+	"github.com/capstan-cd/capstan/internal/appcache"
 	"github.com/capstan-cd/capstan/internal/controller/application"
 	ctrliu "github.com/capstan-cd/capstan/internal/controller/imageupdater"
 	"github.com/capstan-cd/capstan/internal/exepages"
-	"github.com/capstan-cd/capstan/internal/intern"
 	"github.com/capstan-cd/capstan/internal/render"
 	"github.com/capstan-cd/capstan/internal/sandbox"
 	"github.com/capstan-cd/capstan/internal/server"
@@ -276,6 +275,7 @@ func (o *serverOptions) run(ctx context.Context) error {
 	}
 	r := &application.Reconciler{
 		Client:   mgr.GetClient(),
+		Apps:     appcache.NewIndex(mgr.GetCache(), o.namespace),
 		Opts:     application.Options{Namespace: o.namespace, Tracking: s.Tracking.Method},
 		Settings: watcher,
 		Fetcher:  &source.Fetcher{Git: git, Charts: charts},
@@ -302,7 +302,7 @@ func (o *serverOptions) run(ctx context.Context) error {
 		return err
 	}
 	if o.images.enabled {
-		if err := o.images.addTo(ctx, mgr, cfg, o.namespace, git); err != nil {
+		if err := o.images.addTo(ctx, mgr, cfg, r.Apps, git); err != nil {
 			return err
 		}
 	}
@@ -310,7 +310,7 @@ func (o *serverOptions) run(ctx context.Context) error {
 		// The API renders through the controller's fetcher and render
 		// cache: what it shows is what the controller applies.
 		backends := &server.Backends{InCluster: cfg, Fetcher: r.Fetcher, Render: renders.Render, Git: git}
-		if err := o.api.addAPI(ctx, mgr, o.namespace, watcher, webhookHandler(watcher, r, o.webhook), backends); err != nil {
+		if err := o.api.addAPI(ctx, mgr, r.Apps, watcher, webhookHandler(watcher, r, o.webhook), backends); err != nil {
 			return err
 		}
 	}
@@ -384,32 +384,7 @@ func newScheme() (*runtime.Scheme, error) {
 
 // cacheOptions read the control-plane namespace into the informer cache.
 // Managed fields are a large part of a cached Application and are never
-// read from the cache.
+// read from the cache; its status is packed (see appcache).
 func cacheOptions(namespace string) cache.Options {
-	return cache.Options{DefaultNamespaces: map[string]cache.Config{namespace: {}}, DefaultTransform: slimCached(cache.TransformStripManagedFields())}
-}
-
-// applicationStrings are the strings cached Applications share.
-var applicationStrings intern.Table
-
-// applicationUnique are the fields of an Application whose strings no
-// other Application or version has: its UID, its resourceVersion (a new
-// one at each write) and the digests of its resources' fields. Shared,
-// they would fill applicationStrings with strings of versions long gone.
-var applicationUnique = []string{"UID", "ResourceVersion", "OwnedFields"}
-
-// slimCached runs strip on each object the cache receives, and makes the
-// strings of an Application shared with the others': decoded, each holds
-// its own copy of its namespace, destination, repository, revision, kinds
-// and statuses, most of them repeated within the Application (in its
-// resources, its sync result and its history) and across Applications.
-// Nothing is left out: the API serves Applications from this cache.
-func slimCached(strip toolscache.TransformFunc) toolscache.TransformFunc {
-	return func(obj any) (any, error) {
-		obj, err := strip(obj)
-		if app, ok := obj.(*v1alpha1.Application); ok && err == nil {
-			applicationStrings.Fields(app, applicationUnique...)
-		}
-		return obj, err
-	}
+	return cache.Options{DefaultNamespaces: map[string]cache.Config{namespace: {}}, DefaultTransform: appcache.Transform(cache.TransformStripManagedFields())}
 }

@@ -18,6 +18,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/manager"
 	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 
+	"github.com/capstan-cd/capstan/internal/appcache"
 	ctrliu "github.com/capstan-cd/capstan/internal/controller/imageupdater"
 	"github.com/capstan-cd/capstan/internal/imageupdater"
 	"github.com/capstan-cd/capstan/internal/source"
@@ -69,7 +70,8 @@ func (o imageUpdaterOptions) updater(ctx context.Context, cfg *rest.Config, sche
 // Application a write-back updates are read through its own uncached
 // client, which shares mgr's scheme and REST mapper rather than building
 // and discovering its own.
-func (o imageUpdaterOptions) addTo(ctx context.Context, mgr manager.Manager, cfg *rest.Config, namespace string, git imageupdater.Committer) error {
+func (o imageUpdaterOptions) addTo(ctx context.Context, mgr manager.Manager, cfg *rest.Config, apps *appcache.Index, git imageupdater.Committer) error {
+	namespace := apps.Namespace()
 	c, err := client.New(cfg, client.Options{Scheme: mgr.GetScheme(), Mapper: mgr.GetRESTMapper()})
 	if err != nil {
 		return err
@@ -78,10 +80,7 @@ func (o imageUpdaterOptions) addTo(ctx context.Context, mgr manager.Manager, cfg
 	if err != nil {
 		return err
 	}
-	if err := ctrliu.IndexImageList(ctx, mgr.GetFieldIndexer()); err != nil {
-		return fmt.Errorf("index the Applications' image lists: %w", err)
-	}
-	u.Cache, u.ImageListIndexed = mgr.GetCache(), true
+	u.Cache, u.Apps = mgr.GetCache(), apps
 	return mgr.Add(u)
 }
 
@@ -177,12 +176,12 @@ func (o *imageUpdaterCommand) run(ctx context.Context, cmd *cobra.Command) error
 		LeaderElectionID:              "capstan-image-updater",
 		LeaderElectionNamespace:       o.server.namespace,
 		LeaderElectionReleaseOnCancel: true,
-		Cache:                         cache.Options{DefaultNamespaces: map[string]cache.Config{o.server.namespace: {}}, DefaultTransform: cache.TransformStripManagedFields()},
+		Cache:                         cache.Options{DefaultNamespaces: map[string]cache.Config{o.server.namespace: {}}, DefaultTransform: appcache.Transform(cache.TransformStripManagedFields())},
 	})
 	if err != nil {
 		return err
 	}
-	if err := o.updates.addTo(ctx, mgr, cfg, o.server.namespace, git); err != nil {
+	if err := o.updates.addTo(ctx, mgr, cfg, appcache.NewIndex(mgr.GetCache(), o.server.namespace), git); err != nil {
 		return err
 	}
 	return mgr.Start(ctx)

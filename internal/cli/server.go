@@ -13,6 +13,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/manager"
 	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 
+	"github.com/capstan-cd/capstan/internal/appcache"
 	"github.com/capstan-cd/capstan/internal/controller/application"
 	"github.com/capstan-cd/capstan/internal/rbac"
 	"github.com/capstan-cd/capstan/internal/server"
@@ -39,7 +40,8 @@ func (o *apiOptions) bindFlags(fs *pflag.FlagSet, addressFlag, addressUsage stri
 // addAPI adds the API server, with webhook on its mux, to mgr: it writes
 // what a first start needs (server.secretkey, the initial admin password,
 // a self-signed certificate unless --insecure) before the manager starts.
-func (o apiOptions) addAPI(ctx context.Context, mgr manager.Manager, namespace string, watcher *settings.Watcher, webhook http.Handler, backends *server.Backends) error {
+func (o apiOptions) addAPI(ctx context.Context, mgr manager.Manager, apps *appcache.Index, watcher *settings.Watcher, webhook http.Handler, backends *server.Backends) error {
+	namespace := apps.Namespace()
 	sessions := session.New(session.Options{Namespace: namespace, Client: mgr.GetClient(), Reader: mgr.GetAPIReader(), Lockout: o.lockout})
 	if err := sessions.Bootstrap(ctx); err != nil {
 		return fmt.Errorf("first-start secrets: %w", err)
@@ -55,6 +57,7 @@ func (o apiOptions) addAPI(ctx context.Context, mgr manager.Manager, namespace s
 		Namespace: namespace,
 		Client:    mgr.GetClient(),
 		Cache:     mgr.GetCache(),
+		Apps:      apps,
 		Settings:  watcher,
 		Auth:      server.Sessions{Manager: sessions},
 		Sessions:  sessions,
@@ -128,11 +131,12 @@ func (o *apiServerOptions) run(ctx context.Context) error {
 		return err
 	}
 	o.webhook.RequireSignature = o.webhook.RequireSignature || watcher.Current().WebhookRequireSignature
-	refresher := application.RemoteRefresher{Client: mgr.GetClient(), Namespace: o.namespace}
+	apps := appcache.NewIndex(mgr.GetCache(), o.namespace)
+	refresher := application.RemoteRefresher{Client: mgr.GetClient(), Apps: apps, Namespace: o.namespace}
 	// Alone, the server reaches the clusters but renders nothing: the
 	// endpoints that render or read repositories answer 503.
 	backends := &server.Backends{InCluster: cfg}
-	if err := o.api.addAPI(ctx, mgr, o.namespace, watcher, webhookHandler(watcher, refresher, o.webhook), backends); err != nil {
+	if err := o.api.addAPI(ctx, mgr, apps, watcher, webhookHandler(watcher, refresher, o.webhook), backends); err != nil {
 		return err
 	}
 	return startWithProbes(ctx, mgr)

@@ -7,6 +7,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/cache"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
+	"github.com/capstan-cd/capstan/internal/appcache"
 	"github.com/capstan-cd/capstan/internal/session"
 	"github.com/capstan-cd/capstan/internal/settings"
 )
@@ -24,6 +25,9 @@ type API struct {
 	Client client.Client
 	// Cache gives informers for the event stream; nil means none.
 	Cache cache.Informers
+	// Apps indexes the cache's Applications for lists; nil lists copies
+	// through Client.
+	Apps *appcache.Index
 	// Settings are argocd-cm and its siblings, as last read.
 	Settings *settings.Watcher
 	// Auth turns a bearer token into a Principal.
@@ -41,8 +45,6 @@ type API struct {
 
 	// streams fans Application changes out to event streams.
 	streams streamHub
-	// apps are the informer's Applications in name order, for lists.
-	apps appIndex
 	// refreshTimeout replaces refreshTimeout when positive (in tests).
 	refreshTimeout time.Duration
 }

@@ -10,6 +10,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/capstan-cd/capstan/api/v1alpha1"
+	"github.com/capstan-cd/capstan/internal/appcache"
 )
 
 // resourceApplications is the RBAC resource of Applications.
@@ -55,15 +56,15 @@ func (a *API) listApplications(w http.ResponseWriter, r *http.Request) {
 // caller of r may get, sorted by name, with the resourceVersion of the
 // list. They are the cache's own objects, to be read only, in a slice of
 // the caller's own.
-func (a *API) visibleApps(r *http.Request, q appQuery) ([]*v1alpha1.Application, string, error) {
+func (a *API) visibleApps(r *http.Request, q appQuery) ([]*appcache.Application, string, error) {
 	all, version, err := a.cachedApps(r.Context())
 	if err != nil {
 		return nil, "", err
 	}
-	items := make([]*v1alpha1.Application, 0, len(all))
+	items := make([]*appcache.Application, 0, len(all))
 	allowed := a.canEach(r, resourceApplications, "get")
 	for _, app := range all {
-		if q.matches(app) && allowed(rbacObject(app)) {
+		if q.matches(app) && allowed(cachedRBACObject(app)) {
 			items = append(items, app)
 		}
 	}

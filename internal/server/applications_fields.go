@@ -9,7 +9,7 @@ import (
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
-	"github.com/capstan-cd/capstan/api/v1alpha1"
+	"github.com/capstan-cd/capstan/internal/appcache"
 )
 
 // fieldTree is a set of dotted paths ("items.metadata.name") as a tree: a
@@ -87,9 +87,10 @@ func (t fieldTree) encode(v any) ([]byte, error) {
 
 // writeAppList answers with a list in Argo CD's shape,
 // {"metadata":{...},"items":[...]}, keeping only the paths of fields
-// when given. The items are encoded and written one at a time, so that a
-// list of thousands of Applications is never held encoded whole.
-func writeAppList(w http.ResponseWriter, meta metav1.ListMeta, items []*v1alpha1.Application, fields []string) error {
+// when given. The items are expanded, encoded and written one at a time,
+// so that a list of thousands of Applications is never held whole, and
+// expanded only when their status is asked for.
+func writeAppList(w http.ResponseWriter, meta metav1.ListMeta, items []*appcache.Application, fields []string) error {
 	tree := newFieldTree(fields)
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(http.StatusOK)
@@ -109,7 +110,15 @@ func writeAppList(w http.ResponseWriter, meta metav1.ListMeta, items []*v1alpha1
 			_ = out.WriteByte(',')
 		}
 		_, _ = out.WriteString(`"items":[`)
-		for i, app := range items {
+		_, withStatus := sub.part("status")
+		for i, cached := range items {
+			app := cached.Head()
+			if withStatus {
+				var err error
+				if app, err = cached.Expand(); err != nil {
+					return err
+				}
+			}
 			data, err := sub.encode(app)
 			if err != nil {
 				return fmt.Errorf("encode Application %s: %w", app.Name, err)

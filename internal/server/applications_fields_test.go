@@ -9,6 +9,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/capstan-cd/capstan/api/v1alpha1"
+	"github.com/capstan-cd/capstan/internal/appcache"
 )
 
 func TestWriteAppList(t *testing.T) {
@@ -25,6 +26,9 @@ func TestWriteAppList(t *testing.T) {
 		{"everything", nil, []*v1alpha1.Application{b},
 			`{"metadata":{"resourceVersion":"7"},"items":[{"metadata":{"name":"b"},"spec":{"destination":{},"project":""}}]}`},
 		{"no items", nil, nil, `{"metadata":{"resourceVersion":"7"},"items":[]}`},
+		{"a status whole", nil, []*v1alpha1.Application{a},
+			`{"metadata":{"resourceVersion":"7"},"items":[{"metadata":{"name":"a","labels":{"x":"y"}},"spec":{"destination":{},"project":""},` +
+				`"status":{"sync":{"status":"Synced","revision":"abc"}}}]}`},
 		{"through the list", []string{"items.metadata.name", "items.status.sync.status"}, []*v1alpha1.Application{a, b},
 			`{"items":[{"metadata":{"name":"a"},"status":{"sync":{"status":"Synced"}}},{"metadata":{"name":"b"}}]}`},
 		{"a shorter path keeps all under it", []string{"items.metadata.name", "items.metadata"}, []*v1alpha1.Application{a},
@@ -38,7 +42,11 @@ func TestWriteAppList(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			w := httptest.NewRecorder()
-			if err := writeAppList(w, meta, tt.items, tt.fields); err != nil {
+			cached := make([]*appcache.Application, len(tt.items))
+			for i, app := range tt.items {
+				cached[i] = appcache.Pack(app.DeepCopy())
+			}
+			if err := writeAppList(w, meta, cached, tt.fields); err != nil {
 				t.Fatal(err)
 			}
 			var got, want any

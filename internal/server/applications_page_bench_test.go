@@ -18,6 +18,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/capstan-cd/capstan/api/v1alpha1"
+	"github.com/capstan-cd/capstan/internal/appcache"
 	"github.com/capstan-cd/capstan/internal/rbac"
 	"github.com/capstan-cd/capstan/internal/testenv"
 )
@@ -79,7 +80,7 @@ func BenchmarkApplicationsPage(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	api := &API{Namespace: ns.Name, Client: cached, Cache: informers, RBAC: NewAuthorizer(enf)}
+	api := &API{Namespace: ns.Name, Client: cached, Cache: informers, Apps: appcache.NewIndex(informers, ns.Name), RBAC: NewAuthorizer(enf)}
 	callers := []struct {
 		name    string
 		p       Principal

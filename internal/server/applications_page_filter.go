@@ -6,7 +6,7 @@ import (
 	"slices"
 	"strconv"
 
-	"github.com/capstan-cd/capstan/api/v1alpha1"
+	"github.com/capstan-cd/capstan/internal/appcache"
 )
 
 // Page sizes of the dashboard's list of Applications.
@@ -117,7 +117,7 @@ type appSummary struct {
 
 // pageOf filters apps (sorted, all the caller may get), counts them and
 // cuts out the page q asks for.
-func pageOf(apps []*v1alpha1.Application, q pageQuery) appPage {
+func pageOf(apps []*appcache.Application, q pageQuery) appPage {
 	var p appPage
 	p.Page, p.Size, p.Visible = q.Page, q.Size, len(apps)
 	p.Counts.Sync, p.Counts.Health = map[string]int{}, map[string]int{}
@@ -125,7 +125,7 @@ func pageOf(apps []*v1alpha1.Application, q pageQuery) appPage {
 	first := (q.Page - 1) * q.Size
 	projects, clusters, namespaces := map[string]bool{}, map[string]bool{}, map[string]bool{}
 	for _, app := range apps {
-		projects[projectOf(app)] = true
+		projects[projectName(&app.Spec)] = true
 		clusters[clusterOf(app)] = true
 		if ns := app.Spec.Destination.Namespace; ns != "" {
 			namespaces[ns] = true
@@ -156,7 +156,7 @@ func pageOf(apps []*v1alpha1.Application, q pageQuery) appPage {
 
 // matchesBase reports whether app passes every filter but those on its
 // status.
-func (q pageQuery) matchesBase(app *v1alpha1.Application) bool {
+func (q pageQuery) matchesBase(app *appcache.Application) bool {
 	switch {
 	case !q.appQuery.matches(app):
 		return false
@@ -181,23 +181,23 @@ func options(set map[string]bool) []string {
 }
 
 // syncOf is app's sync status, "Unknown" when it has none yet.
-func syncOf(app *v1alpha1.Application) string {
-	if s := string(app.Status.Sync.Status); s != "" {
+func syncOf(app *appcache.Application) string {
+	if s := string(app.Brief.Sync); s != "" {
 		return s
 	}
 	return "Unknown"
 }
 
 // healthOf is app's health, "Unknown" when it has none yet.
-func healthOf(app *v1alpha1.Application) string {
-	if s := string(app.Status.Health.Status); s != "" {
+func healthOf(app *appcache.Application) string {
+	if s := string(app.Brief.Health); s != "" {
 		return s
 	}
 	return "Unknown"
 }
 
 // clusterOf names app's destination cluster: its name, else its server.
-func clusterOf(app *v1alpha1.Application) string {
+func clusterOf(app *appcache.Application) string {
 	if app.Spec.Destination.Name != "" {
 		return app.Spec.Destination.Name
 	}
@@ -205,23 +205,18 @@ func clusterOf(app *v1alpha1.Application) string {
 }
 
 // summarize is what the list shows of app.
-func summarize(app *v1alpha1.Application) appSummary {
+func summarize(app *appcache.Application) appSummary {
 	s := appSummary{
-		Name: app.Name, Namespace: app.Namespace, Project: projectOf(app),
+		Name: app.Name, Namespace: app.Namespace, Project: projectName(&app.Spec),
 		Cluster: clusterOf(app), DestNamespace: app.Spec.Destination.Namespace,
-		Sync: syncOf(app), Health: healthOf(app), Revision: app.Status.Sync.Revision,
+		Sync: syncOf(app), Health: healthOf(app), Revision: app.Brief.Revision,
+		OperationPhase: string(app.Brief.OperationPhase),
 	}
 	sources := app.Spec.GetSources()
 	s.Sources = len(sources)
 	if len(sources) > 0 {
 		src := sources[0]
 		s.Repo, s.Path, s.Chart, s.TargetRevision = src.RepoURL, src.Path, src.Chart, src.TargetRevision
-	}
-	if len(app.Status.Sync.Revisions) > 0 && s.Revision == "" {
-		s.Revision = app.Status.Sync.Revisions[0]
-	}
-	if op := app.Status.OperationState; op != nil {
-		s.OperationPhase = string(op.Phase)
 	}
 	return s
 }

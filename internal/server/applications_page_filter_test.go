@@ -8,6 +8,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/capstan-cd/capstan/api/v1alpha1"
+	"github.com/capstan-cd/capstan/internal/appcache"
 )
 
 // pageApp is an Application for the page's table tests.
@@ -80,7 +81,7 @@ func TestPageOf(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			got := pageOf(apps, q)
+			got := pageOf(packAll(apps), q)
 			names := []string{}
 			for _, s := range got.Items {
 				names = append(names, s.Name)
@@ -110,7 +111,7 @@ func TestSummarize(t *testing.T) {
 	want := appSummary{Name: "a1", Namespace: "argocd", Project: "default", Repo: "https://git.example.com/a.git", Path: "a1",
 		TargetRevision: "main", Sources: 1, Cluster: "in-cluster", DestNamespace: "web", Sync: "Synced", Health: "Healthy",
 		Revision: "abc123", OperationPhase: "Succeeded"}
-	if diff := cmp.Diff(want, summarize(app)); diff != "" {
+	if diff := cmp.Diff(want, summarize(appcache.Pack(app))); diff != "" {
 		t.Errorf("summary (-want +got):\n%s", diff)
 	}
 }
@@ -122,4 +123,13 @@ func TestParsePageQueryRefuses(t *testing.T) {
 			t.Errorf("%s: no error", query)
 		}
 	}
+}
+
+// packAll is apps as the cache holds them.
+func packAll(apps []*v1alpha1.Application) []*appcache.Application {
+	out := make([]*appcache.Application, len(apps))
+	for i, app := range apps {
+		out[i] = appcache.Pack(app.DeepCopy())
+	}
+	return out
 }

@@ -10,6 +10,7 @@ import (
 	"k8s.io/apimachinery/pkg/labels"
 
 	"github.com/capstan-cd/capstan/api/v1alpha1"
+	"github.com/capstan-cd/capstan/internal/appcache"
 	"github.com/capstan-cd/capstan/internal/project"
 	"github.com/capstan-cd/capstan/internal/source"
 )
@@ -75,11 +76,11 @@ func splitList(values []string) []string {
 
 // matches reports whether app passes the query's filters; the caller's
 // permission is checked apart.
-func (q appQuery) matches(app *v1alpha1.Application) bool {
+func (q appQuery) matches(app *appcache.Application) bool {
 	switch {
 	case q.Name != "" && app.Name != q.Name:
 		return false
-	case len(q.Projects) > 0 && !slices.Contains(q.Projects, projectOf(app)):
+	case len(q.Projects) > 0 && !slices.Contains(q.Projects, projectName(&app.Spec)):
 		return false
 	case q.Search != "" && !strings.Contains(app.Name, q.Search):
 		return false
@@ -101,7 +102,7 @@ func olderThan(resourceVersion string, min int64) bool {
 
 // readsRepo reports whether one of app's sources is the repository repo,
 // however its URL is spelt.
-func readsRepo(app *v1alpha1.Application, repo string) bool {
+func readsRepo(app *appcache.Application, repo string) bool {
 	want := source.NormalizeURL(repo)
 	for _, src := range app.Spec.GetSources() {
 		if source.NormalizeURL(src.RepoURL) == want {
@@ -112,14 +113,22 @@ func readsRepo(app *v1alpha1.Application, repo string) bool {
 }
 
 // projectOf is the project app belongs to: "default" when it names none.
-func projectOf(app *v1alpha1.Application) string {
-	if app.Spec.Project == "" {
+func projectOf(app *v1alpha1.Application) string { return projectName(&app.Spec) }
+
+// projectName is the project of an Application of spec.
+func projectName(spec *v1alpha1.ApplicationSpec) string {
+	if spec.Project == "" {
 		return project.Default
 	}
-	return app.Spec.Project
+	return spec.Project
 }
 
 // rbacObject is the object of an RBAC rule about app: "<project>/<name>".
 func rbacObject(app *v1alpha1.Application) string {
 	return projectOf(app) + "/" + app.Name
+}
+
+// cachedRBACObject is rbacObject of a cached Application.
+func cachedRBACObject(app *appcache.Application) string {
+	return projectName(&app.Spec) + "/" + app.Name
 }

@@ -52,7 +52,7 @@ func TestAppQueryMatches(t *testing.T) {
 				t.Fatal(err)
 			}
 			var got []string
-			for _, app := range apps {
+			for _, app := range packAll(apps) {
 				if q.matches(app) {
 					got = append(got, app.Name)
 				}

@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"time"
 
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -112,7 +113,7 @@ func (rw refreshWait) answer(ctx context.Context, app *v1alpha1.Application) (*v
 				return nil, errRefreshDeleted
 			}
 			if _, pending := ev.App.Annotations[v1alpha1.AnnotationRefresh]; !pending {
-				return ev.App.DeepCopy(), nil
+				return ev.App.Expand()
 			}
 		}
 	}
@@ -133,7 +134,7 @@ func writeRefreshError(w http.ResponseWriter, app *v1alpha1.Application, err err
 }
 
 // versionOf is app's resourceVersion as a number; 0 when it is not one.
-func versionOf(app *v1alpha1.Application) int64 {
-	v, _ := strconv.ParseInt(app.ResourceVersion, 10, 64)
+func versionOf(app metav1.Object) int64 {
+	v, _ := strconv.ParseInt(app.GetResourceVersion(), 10, 64)
 	return v
 }

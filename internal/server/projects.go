@@ -195,13 +195,13 @@ func (a *API) deleteProject(w http.ResponseWriter, r *http.Request) {
 
 // appsOfProject counts the Applications of project name.
 func (a *API) appsOfProject(ctx context.Context, name string) (int, error) {
-	var apps v1alpha1.ApplicationList // only their projects are read: no copies
-	if err := a.Client.List(ctx, &apps, client.InNamespace(a.Namespace), client.UnsafeDisableDeepCopy); err != nil {
+	apps, _, err := a.cachedApps(ctx) // only their projects are read
+	if err != nil {
 		return 0, err
 	}
 	n := 0
-	for i := range apps.Items {
-		if apps.Items[i].Spec.Project == name {
+	for _, app := range apps {
+		if app.Spec.Project == name {
 			n++
 		}
 	}

@@ -54,7 +54,7 @@ func (a *API) streamApplications(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	follow(r, sub, out, func(ev *appEvent) (bool, error) {
-		if !q.matches(ev.App) || !a.can(r, resourceApplications, "get", rbacObject(ev.App)) {
+		if !q.matches(ev.App) || !a.can(r, resourceApplications, "get", cachedRBACObject(ev.App)) {
 			return false, nil
 		}
 		return false, out.send(ev)

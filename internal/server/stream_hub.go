@@ -9,6 +9,7 @@ import (
 	toolscache "k8s.io/client-go/tools/cache"
 
 	"github.com/capstan-cd/capstan/api/v1alpha1"
+	"github.com/capstan-cd/capstan/internal/appcache"
 )
 
 // Event types of the Application stream, as Kubernetes watches name them.
@@ -22,30 +23,47 @@ const (
 // before it is dropped; it then reconnects and starts from a fresh list.
 const subscriberBuffer = 1024
 
-// appEvent is one change of an Application. It is shared by every stream
-// and encoded at most once; App is the informer's object, never changed.
+// appEvent is one change of an Application. It is shared by every stream,
+// and expanded and encoded at most once, when a stream first sends it;
+// App is the informer's object, never changed.
 type appEvent struct {
 	Type string
-	App  *v1alpha1.Application
+	App  *appcache.Application
 
-	once sync.Once
-	data []byte
-	err  error
+	expandOnce sync.Once
+	full       *v1alpha1.Application
+	expandErr  error
+
+	encodeOnce sync.Once
+	data       []byte
+	encodeErr  error
+}
+
+// application is the whole Application of the event, shared by every
+// stream and never to be changed.
+func (e *appEvent) application() (*v1alpha1.Application, error) {
+	e.expandOnce.Do(func() { e.full, e.expandErr = e.App.Expand() })
+	return e.full, e.expandErr
 }
 
 // encoded is the event in the shape of Argo CD's watch answers:
 // {"result":{"type":...,"application":{...}}}.
 func (e *appEvent) encoded() ([]byte, error) {
-	e.once.Do(func() {
+	e.encodeOnce.Do(func() {
+		app, err := e.application()
+		if err != nil {
+			e.encodeErr = err
+			return
+		}
 		type result struct {
 			Type        string                `json:"type"`
 			Application *v1alpha1.Application `json:"application"`
 		}
-		e.data, e.err = json.Marshal(struct {
+		e.data, e.encodeErr = json.Marshal(struct {
 			Result result `json:"result"`
-		}{result{e.Type, e.App}})
+		}{result{e.Type, app}})
 	})
-	return e.data, e.err
+	return e.data, e.encodeErr
 }
 
 // subscriber receives the hub's events until it is dropped.
@@ -129,7 +147,7 @@ func (a *API) appEvents(ctx context.Context) (*subscriber, func(), error) {
 // Objects the informer lists when the hub registers are not events: each
 // stream sends its own initial list.
 func (h *streamHub) handler(namespace string) toolscache.ResourceEventHandler {
-	in := func(obj any) (*v1alpha1.Application, bool) { return notifiedApp(obj, namespace) }
+	in := func(obj any) (*appcache.Application, bool) { return appcache.Notified(obj, namespace) }
 	return toolscache.ResourceEventHandlerDetailedFuncs{
 		AddFunc: func(obj any, initial bool) {
 			if app, ok := in(obj); ok && !initial {

@@ -6,6 +6,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/capstan-cd/capstan/api/v1alpha1"
+	"github.com/capstan-cd/capstan/internal/appcache"
 )
 
 // A subscriber that does not read is dropped once its buffer is full;
@@ -18,7 +19,7 @@ func TestStreamHubDropsSlowSubscriber(t *testing.T) {
 	defer cancelFast()
 	got := 0
 	for i := range subscriberBuffer + 10 {
-		h.publish(&appEvent{Type: eventModified, App: &v1alpha1.Application{ObjectMeta: metav1.ObjectMeta{Name: "a"}}})
+		h.publish(&appEvent{Type: eventModified, App: appcache.Pack(&v1alpha1.Application{ObjectMeta: metav1.ObjectMeta{Name: "a"}})})
 		select {
 		case <-fast.events:
 			got++
@@ -42,7 +43,7 @@ func TestStreamHubDropsSlowSubscriber(t *testing.T) {
 }
 
 func TestAppEventEncoded(t *testing.T) {
-	ev := &appEvent{Type: eventDeleted, App: &v1alpha1.Application{ObjectMeta: metav1.ObjectMeta{Name: "a"}}}
+	ev := &appEvent{Type: eventDeleted, App: appcache.Pack(&v1alpha1.Application{ObjectMeta: metav1.ObjectMeta{Name: "a"}})}
 	data, err := ev.encoded()
 	if err != nil {
 		t.Fatal(err)

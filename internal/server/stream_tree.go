@@ -54,12 +54,16 @@ func (a *API) streamResourceTree(w http.ResponseWriter, r *http.Request) {
 		switch {
 		case ev.App.Name != app.Name:
 			return false, nil
-		case ev.Type == eventDeleted || !a.can(r, resourceApplications, "get", rbacObject(ev.App)):
+		case ev.Type == eventDeleted || !a.can(r, resourceApplications, "get", cachedRBACObject(ev.App)):
 			return true, nil
 		}
-		if next, err := a.destinationOf(ctx, ev.App); err == nil {
+		changed, err := ev.application()
+		if err != nil {
+			return true, err
+		}
+		if next, err := a.destinationOf(ctx, changed); err == nil {
 			dst = next
 		}
-		return false, send(ev.App)
+		return false, send(changed)
 	})
 }

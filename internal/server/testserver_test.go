@@ -16,6 +16,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/cache"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
+	"github.com/capstan-cd/capstan/internal/appcache"
 	"github.com/capstan-cd/capstan/internal/rbac"
 	"github.com/capstan-cd/capstan/internal/session"
 	"github.com/capstan-cd/capstan/internal/settings"
@@ -150,6 +151,7 @@ func newTestServer(t *testing.T, opts ...testServerOption) *testServer {
 		Namespace: ns.Name,
 		Client:    cached,
 		Cache:     informers,
+		Apps:      appcache.NewIndex(informers, ns.Name),
 		Settings:  watcher,
 		Auth:      Sessions{Manager: sessions},
 		Sessions:  sessions,
@@ -169,7 +171,7 @@ func cachedClient(ctx context.Context, t testing.TB, namespace string) (client.C
 	c, err := cache.New(env.Config(), cache.Options{
 		Scheme:            scheme,
 		DefaultNamespaces: map[string]cache.Config{namespace: {}},
-		DefaultTransform:  cache.TransformStripManagedFields(),
+		DefaultTransform:  appcache.Transform(cache.TransformStripManagedFields()),
 	})
 	if err != nil {
 		t.Fatal(err)

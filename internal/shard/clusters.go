@@ -11,6 +11,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/capstan-cd/capstan/api/v1alpha1"
+	"github.com/capstan-cd/capstan/internal/appcache"
 )
 
 // inClusterServer is the address of the cluster capstan runs in.
@@ -75,7 +76,7 @@ type Filter struct {
 
 // Owns reports whether the Application's destination is in this replica's
 // shard.
-func (f *Filter) Owns(ctx context.Context, app *v1alpha1.Application) (bool, error) {
+func (f *Filter) Owns(ctx context.Context, dest v1alpha1.ApplicationDestination) (bool, error) {
 	if !f.Config.Enabled() {
 		return true, nil
 	}
@@ -83,7 +84,7 @@ func (f *Filter) Owns(ctx context.Context, app *v1alpha1.Application) (bool, err
 	if err := f.Reader.List(ctx, &secrets, client.InNamespace(f.Namespace), client.MatchingLabels{v1alpha1.LabelSecretType: v1alpha1.SecretTypeCluster}); err != nil {
 		return false, fmt.Errorf("list cluster Secrets: %w", err)
 	}
-	return f.Config.Owns(app.Spec.Destination, Destinations(secrets.Items)), nil
+	return f.Config.Owns(dest, Destinations(secrets.Items)), nil
 }
 
 // Selects returns an event filter for a controller: true for the
@@ -95,20 +96,26 @@ func (f *Filter) Selects(ctx context.Context) func(client.Object) bool {
 		if !f.Config.Enabled() {
 			return true
 		}
-		app, ok := obj.(*v1alpha1.Application)
-		if !ok {
+		var dest v1alpha1.ApplicationDestination
+		switch app := obj.(type) {
+		case *v1alpha1.Application:
+			dest = app.Spec.Destination
+		case *appcache.Application:
+			dest = app.Spec.Destination
+		default:
 			return false
 		}
-		if app.Spec.Destination == (v1alpha1.ApplicationDestination{}) {
-			app = &v1alpha1.Application{}
+		if dest == (v1alpha1.ApplicationDestination{}) {
+			app := &v1alpha1.Application{}
 			if err := f.Reader.Get(ctx, client.ObjectKeyFromObject(obj), app); err != nil {
 				// Gone: nothing to reconcile on any shard.
 				return false
 			}
+			dest = app.Spec.Destination
 		}
-		owns, err := f.Owns(ctx, app)
+		owns, err := f.Owns(ctx, dest)
 		if err != nil {
-			logr.FromContextOrDiscard(ctx).Error(err, "cannot tell the shard of an Application", "application", app.Name)
+			logr.FromContextOrDiscard(ctx).Error(err, "cannot tell the shard of an Application", "application", obj.GetName())
 		}
 		return owns
 	}

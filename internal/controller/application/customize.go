@@ -8,7 +8,6 @@ import (
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/cache"
-	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/event"
 
 	"github.com/capstan-cd/capstan/api/v1alpha1"
@@ -69,17 +68,17 @@ func (r *Reconciler) dropExcluded(st *state, desired []*unstructured.Unstructure
 // queues nothing: the cache's first list queues every Application, and
 // each pass reads the settings then in force.
 func (r *Reconciler) requeueAll(ctx context.Context, _ *settings.Settings) {
-	var apps v1alpha1.ApplicationList // only their names are read: no copies
-	if err := r.Client.List(ctx, &apps, client.InNamespace(r.Opts.Namespace), client.UnsafeDisableDeepCopy); err != nil {
+	apps, err := r.listApps(ctx) // only their names are read
+	if err != nil {
 		if _, notStarted := errors.AsType[*cache.ErrCacheNotStarted](err); notStarted {
 			return
 		}
 		ctrl.LoggerFrom(ctx).Error(err, "cannot queue the Applications after a settings change")
 		return
 	}
-	for i := range apps.Items {
+	for _, cached := range apps {
 		app := &v1alpha1.Application{}
-		app.Namespace, app.Name = apps.Items[i].Namespace, apps.Items[i].Name
+		app.Namespace, app.Name = cached.Namespace, cached.Name
 		select {
 		case r.refreshes <- event.GenericEvent{Object: app}:
 		case <-ctx.Done():

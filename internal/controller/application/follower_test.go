@@ -16,6 +16,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/event"
 
 	"github.com/capstan-cd/capstan/api/v1alpha1"
+	"github.com/capstan-cd/capstan/internal/appcache"
 	"github.com/capstan-cd/capstan/internal/source"
 )
 
@@ -33,7 +34,7 @@ func directClient(t *testing.T) client.Client {
 
 // cachedClient reads the control-plane namespace through a started cache,
 // as a replica's client does, and writes directly.
-func cachedClient(t *testing.T) client.Client {
+func cachedClient(t *testing.T) (client.Client, cache.Cache) {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	scheme := runtime.NewScheme()
@@ -41,7 +42,8 @@ func cachedClient(t *testing.T) client.Client {
 		t.Fatal(err)
 	}
 	cfg := env.Config()
-	c, err := cache.New(cfg, cache.Options{Scheme: scheme, DefaultNamespaces: map[string]cache.Config{controlPlane: {}}})
+	c, err := cache.New(cfg, cache.Options{Scheme: scheme, DefaultNamespaces: map[string]cache.Config{controlPlane: {}},
+		DefaultTransform: appcache.Transform(cache.TransformStripManagedFields())})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -57,7 +59,7 @@ func cachedClient(t *testing.T) client.Client {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return cl
+	return cl, c
 }
 
 // A follower's webhook asks the leader, through the refresh annotation, to
@@ -67,9 +69,8 @@ func TestFollowerPassesAPushToTheLeader(t *testing.T) {
 	cl := directClient(t)
 	pushed := seedApp("follower-pushed", "https://git.example.com/team/shop.git", "shop")
 	other := seedApp("follower-other", "https://git.example.com/team/other.git", "other")
-	// A list out of the cache copies each Application's struct, not its
-	// maps: with an annotation, the listed struct shares its annotations
-	// map with the cache's object.
+	// The index lists the cache's own objects: with an annotation, the
+	// listed Application is the map the cache holds.
 	pushed.Annotations = map[string]string{"team": "shop"}
 	for _, app := range []*v1alpha1.Application{pushed, other} {
 		app.Spec.SyncPolicy = nil
@@ -83,22 +84,22 @@ func TestFollowerPassesAPushToTheLeader(t *testing.T) {
 		t.Fatal(err)
 	}
 	// Through a cache, as in a replica: Refresh reads what the cache
-	// lists without copying it, and must leave it as it is.
-	cached := cachedClient(t)
-	seen := &v1alpha1.Application{}
+	// holds without copying it, and must leave it as it is.
+	cached, informers := cachedClient(t)
+	apps := appcache.NewIndex(informers, controlPlane)
+	var seen *appcache.Application
 	if err := wait.PollUntilContextTimeout(ctx, 20*time.Millisecond, 10*time.Second, true, func(ctx context.Context) (bool, error) {
-		var list v1alpha1.ApplicationList
-		err := cached.List(ctx, &list, client.InNamespace(controlPlane), client.UnsafeDisableDeepCopy)
-		for i := range list.Items {
-			if list.Items[i].Name == pushed.Name {
-				seen = &list.Items[i]
+		list, _, err := apps.List(ctx)
+		for _, app := range list {
+			if app.Name == pushed.Name {
+				seen = app
 			}
 		}
-		return seen.Name != "", err
+		return seen != nil, err
 	}); err != nil {
 		t.Fatalf("the cache never held %s: %v", pushed.Name, err)
 	}
-	r := &Reconciler{Client: cached, Opts: Options{Namespace: controlPlane}, Fetcher: &source.Fetcher{Git: git}, Clock: clock.RealClock{},
+	r := &Reconciler{Client: cached, Apps: apps, Opts: Options{Namespace: controlPlane}, Fetcher: &source.Fetcher{Git: git}, Clock: clock.RealClock{},
 		Elected: make(chan struct{}), refreshes: make(chan event.GenericEvent, 1)}
 	n, err := r.Refresh(ctx, source.Push{URLs: []string{"https://git.example.com/team/shop"}, Ref: "refs/heads/main", DefaultBranch: "main"})
 	if err != nil || n != 1 {
@@ -107,7 +108,7 @@ func TestFollowerPassesAPushToTheLeader(t *testing.T) {
 	if len(r.refreshes) != 0 {
 		t.Error("a follower queued the refresh itself")
 	}
-	// seen shares its annotations with the cache's object.
+	// seen is the cache's object.
 	if _, annotated := seen.Annotations[v1alpha1.AnnotationRefresh]; annotated {
 		t.Errorf("the refresh was written into the cache's object: annotations %v", seen.Annotations)
 	}
@@ -144,7 +145,7 @@ func TestLeaderQueuesWhatAPushChangedFirst(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cached := cachedClient(t)
+	cached, informers := cachedClient(t)
 	if err := wait.PollUntilContextTimeout(ctx, 20*time.Millisecond, 10*time.Second, true, func(ctx context.Context) (bool, error) {
 		var list v1alpha1.ApplicationList
 		err := cached.List(ctx, &list, client.InNamespace(controlPlane))
@@ -158,27 +159,30 @@ func TestLeaderQueuesWhatAPushChangedFirst(t *testing.T) {
 	}); err != nil {
 		t.Fatalf("the cache never held both Applications: %v", err)
 	}
-	r := &Reconciler{Client: cached, Opts: Options{Namespace: controlPlane}, Fetcher: &source.Fetcher{Git: git}, Clock: clock.RealClock{},
-		refreshes: make(chan event.GenericEvent, 4)}
+	r := &Reconciler{Client: cached, Apps: appcache.NewIndex(informers, controlPlane), Opts: Options{Namespace: controlPlane},
+		Fetcher: &source.Fetcher{Git: git}, Clock: clock.RealClock{}, refreshes: make(chan event.GenericEvent, 4)}
 	pushed := time.Now()
 	n, err := r.Refresh(ctx, source.Push{URLs: []string{repo}, Ref: "refs/heads/main", DefaultBranch: "main", Files: []string{"guestbook/deploy.yaml"}})
 	if err != nil || n != 2 {
 		t.Fatalf("Refresh = %d, %v; want 2 Applications", n, err)
 	}
-	next := func() *v1alpha1.Application {
+	next := func() client.Object {
 		t.Helper()
 		select {
 		case e := <-r.refreshes:
-			return e.Object.(*v1alpha1.Application)
+			return e.Object
 		case <-time.After(untouchedDelay + 10*time.Second):
 			t.Fatal("nothing was queued")
 			return nil
 		}
 	}
-	if got := next(); got.Name != changed.Name || time.Since(pushed) >= untouchedDelay {
-		t.Errorf("first queued %s after %s; want %s at once", got.Name, time.Since(pushed), changed.Name)
+	if got := next(); got.GetName() != changed.Name || time.Since(pushed) >= untouchedDelay {
+		t.Errorf("first queued %s after %s; want %s at once", got.GetName(), time.Since(pushed), changed.Name)
 	}
-	got := next()
+	got, ok := next().(*v1alpha1.Application)
+	if !ok {
+		t.Fatalf("the untouched Application was queued as %T, want a key and a destination", got)
+	}
 	if waited := time.Since(pushed); waited < untouchedDelay {
 		t.Errorf("%s was queued after %s, before the changed ones had %s", got.Name, waited, untouchedDelay)
 	}

@@ -24,6 +24,7 @@ import (
 	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 
 	"github.com/capstan-cd/capstan/api/v1alpha1"
+	"github.com/capstan-cd/capstan/internal/appcache"
 	"github.com/capstan-cd/capstan/internal/render"
 	"github.com/capstan-cd/capstan/internal/source"
 	"github.com/capstan-cd/capstan/internal/testenv"
@@ -173,7 +174,9 @@ func startCountedController(t *testing.T, counter *requests, configure func(*Rec
 	mgr, err := ctrl.NewManager(cfg, ctrl.Options{
 		Scheme:  scheme,
 		Metrics: metricsserver.Options{BindAddress: "0"},
-		Cache:   cache.Options{DefaultNamespaces: map[string]cache.Config{controlPlane: {}}},
+		// The controller's cache packs Applications (see appcache).
+		Cache: cache.Options{DefaultNamespaces: map[string]cache.Config{controlPlane: {}},
+			DefaultTransform: appcache.Transform(cache.TransformStripManagedFields())},
 		// Each test runs its own manager, one after the other.
 		Controller: config.Controller{SkipNameValidation: ptr.To(true)},
 	})
@@ -198,6 +201,7 @@ func startCountedController(t *testing.T, counter *requests, configure func(*Rec
 	}
 	r := &Reconciler{
 		Client:   cl,
+		Apps:     appcache.NewIndex(mgr.GetCache(), controlPlane),
 		Opts:     Options{Namespace: controlPlane, Resync: time.Second, Tracking: tracking.MethodAnnotation},
 		Fetcher:  &source.Fetcher{Git: git, Charts: charts},
 		Renders:  render.NewCache(100),

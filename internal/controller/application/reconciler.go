@@ -19,6 +19,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 
 	"github.com/capstan-cd/capstan/api/v1alpha1"
+	"github.com/capstan-cd/capstan/internal/appcache"
 	"github.com/capstan-cd/capstan/internal/render"
 	"github.com/capstan-cd/capstan/internal/settings"
 	"github.com/capstan-cd/capstan/internal/source"
@@ -52,7 +53,10 @@ type Settings interface {
 
 // Reconciler reconciles Applications.
 type Reconciler struct {
-	Client   client.Client
+	Client client.Client
+	// Apps indexes the cache's Applications, which the controller lists
+	// without copies; nil lists copies through Client.
+	Apps     *appcache.Index
 	Opts     Options
 	Fetcher  *source.Fetcher
 	Renders  *render.Cache

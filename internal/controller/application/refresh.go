@@ -15,6 +15,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/event"
 
 	"github.com/capstan-cd/capstan/api/v1alpha1"
+	"github.com/capstan-cd/capstan/internal/appcache"
 	"github.com/capstan-cd/capstan/internal/source"
 )
 
@@ -31,19 +32,17 @@ func (r *Reconciler) Refresh(ctx context.Context, push source.Push) (int, error)
 	if r.refreshes == nil {
 		return 0, errors.New("the Application controller is not set up")
 	}
-	// Not deep copies: each item is a copy of the cached struct that
-	// shares its maps and slices. A push concerns every Application of
-	// its repository, and the queue, its predicates and requestRefresh
-	// only read them.
-	var apps v1alpha1.ApplicationList
-	if err := r.Client.List(ctx, &apps, client.InNamespace(r.Opts.Namespace), client.UnsafeDisableDeepCopy); err != nil {
-		return 0, fmt.Errorf("list Applications: %w", err)
+	// The cache's own Applications, not copies: a push concerns every
+	// Application of its repository, and the queue, its predicates and
+	// requestRefresh only read their metadata and specs.
+	apps, err := r.listApps(ctx)
+	if err != nil {
+		return 0, err
 	}
-	var touched, untouched, elsewhere []*v1alpha1.Application
+	var touched, untouched, elsewhere []*appcache.Application
 	leading := r.leading()
-	for i := range apps.Items {
-		app := &apps.Items[i]
-		concerned, changed := pushConcerns(push, app)
+	for _, app := range apps {
+		concerned, changed := pushConcerns(push, &app.Spec, app.Annotations)
 		switch {
 		case !concerned:
 		case !leading || !r.selects(app):
@@ -57,7 +56,7 @@ func (r *Reconciler) Refresh(ctx context.Context, push source.Push) (int, error)
 		}
 	}
 	for _, app := range elsewhere {
-		if err := r.requestRefresh(ctx, app); err != nil {
+		if err := r.requestRefresh(ctx, client.ObjectKeyFromObject(app)); err != nil {
 			return 0, err
 		}
 	}
@@ -119,14 +118,14 @@ const untouchedDelay = 2 * time.Second
 // it changed files app reads: under a source's path, or under the paths
 // of the argocd.argoproj.io/manifest-generate-paths annotation (";"
 // separated, relative to the source's path unless they start with "/").
-func pushConcerns(push source.Push, app *v1alpha1.Application) (concerned, changed bool) {
-	for _, src := range app.Spec.GetSources() {
+func pushConcerns(push source.Push, spec *v1alpha1.ApplicationSpec, annotations map[string]string) (concerned, changed bool) {
+	for _, src := range spec.GetSources() {
 		if !push.Concerns(src) {
 			continue
 		}
 		concerned = true
 		dirs := []string{src.Path}
-		if v, ok := app.Annotations[v1alpha1.AnnotationManifestGeneratePaths]; ok {
+		if v, ok := annotations[v1alpha1.AnnotationManifestGeneratePaths]; ok {
 			dirs = nil
 			for _, p := range strings.Split(v, ";") {
 				if p = strings.TrimSpace(p); p == "" {
@@ -161,10 +160,8 @@ func (r *Reconciler) leading() bool {
 
 // requestRefresh sets the refresh annotation, which the leader acts on and
 // removes.
-func (r *Reconciler) requestRefresh(ctx context.Context, app *v1alpha1.Application) error {
+func (r *Reconciler) requestRefresh(ctx context.Context, app client.ObjectKey) error {
 	patch := fmt.Sprintf(`{"metadata":{"annotations":{%q:%q}}}`, v1alpha1.AnnotationRefresh, "normal")
-	// The answer is read into an Application of its own: app may share
-	// its maps with the cache's object.
 	written := &v1alpha1.Application{ObjectMeta: metav1.ObjectMeta{Namespace: app.Namespace, Name: app.Name}}
 	if err := r.Client.Patch(ctx, written, client.RawPatch(types.MergePatchType, []byte(patch))); err != nil {
 		return fmt.Errorf("request a refresh of Application %s: %w", app.Name, err)
@@ -205,4 +202,14 @@ func (r *Reconciler) takeRefreshRequest(app *v1alpha1.Application) string {
 func skipReconcile(app *v1alpha1.Application) bool {
 	skip, err := strconv.ParseBool(app.Annotations[v1alpha1.AnnotationSkipReconcile])
 	return err == nil && skip
+}
+
+// listApps returns the Applications of the controller's namespace, the
+// cache's own when the controller has an index of them.
+func (r *Reconciler) listApps(ctx context.Context) ([]*appcache.Application, error) {
+	if r.Apps != nil {
+		apps, _, err := r.Apps.List(ctx)
+		return apps, err
+	}
+	return appcache.ListCopies(ctx, r.Client, r.Opts.Namespace)
 }

@@ -2,11 +2,10 @@ package application
 
 import (
 	"context"
-	"fmt"
 
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
-	"github.com/capstan-cd/capstan/api/v1alpha1"
+	"github.com/capstan-cd/capstan/internal/appcache"
 	"github.com/capstan-cd/capstan/internal/source"
 )
 
@@ -14,7 +13,10 @@ import (
 // refresh annotation, which the controller acts on: what a process that
 // runs no controller (`capstan server`) does with a webhook.
 type RemoteRefresher struct {
-	Client    client.Client
+	Client client.Client
+	// Apps, when set, indexes the cache's Applications (see
+	// Reconciler.Apps).
+	Apps      *appcache.Index
 	Namespace string
 }
 
@@ -22,17 +24,17 @@ type RemoteRefresher struct {
 // how many.
 func (rr RemoteRefresher) Refresh(ctx context.Context, push source.Push) (int, error) {
 	// Read only, as the controller's Refresh reads them.
-	var apps v1alpha1.ApplicationList
-	if err := rr.Client.List(ctx, &apps, client.InNamespace(rr.Namespace), client.UnsafeDisableDeepCopy); err != nil {
-		return 0, fmt.Errorf("list Applications: %w", err)
+	r := &Reconciler{Client: rr.Client, Apps: rr.Apps, Opts: Options{Namespace: rr.Namespace}}
+	apps, err := r.listApps(ctx)
+	if err != nil {
+		return 0, err
 	}
-	r := &Reconciler{Client: rr.Client}
 	n := 0
-	for i := range apps.Items {
-		if concerned, _ := pushConcerns(push, &apps.Items[i]); !concerned {
+	for _, app := range apps {
+		if concerned, _ := pushConcerns(push, &app.Spec, app.Annotations); !concerned {
 			continue
 		}
-		if err := r.requestRefresh(ctx, &apps.Items[i]); err != nil {
+		if err := r.requestRefresh(ctx, client.ObjectKeyFromObject(app)); err != nil {
 			return n, err
 		}
 		n++

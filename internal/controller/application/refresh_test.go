@@ -32,7 +32,7 @@ func TestPushConcernsAndChanges(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			concerned, changed := pushConcerns(push, tt.app)
+			concerned, changed := pushConcerns(push, &tt.app.Spec, tt.app.Annotations)
 			if concerned != tt.wantConcerned || changed != tt.wantChange {
 				t.Errorf("pushConcerns = %v, %v; want %v, %v", concerned, changed, tt.wantConcerned, tt.wantChange)
 			}

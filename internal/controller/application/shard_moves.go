@@ -24,15 +24,15 @@ var clusterSecrets = predicate.NewPredicateFuncs(func(obj client.Object) bool {
 // round-robin deals out) may have moved into the shard, and its
 // Applications have no other event to bring them here.
 func (r *Reconciler) shardApplications(ctx context.Context, _ client.Object) []reconcile.Request {
-	var apps v1alpha1.ApplicationList // read, never changed: no copies
-	if err := r.Client.List(ctx, &apps, client.InNamespace(r.Opts.Namespace), client.UnsafeDisableDeepCopy); err != nil {
+	apps, err := r.listApps(ctx) // read, never changed
+	if err != nil {
 		ctrl.LoggerFrom(ctx).Error(err, "cannot queue the Applications after a cluster Secret changed")
 		return nil
 	}
 	var out []reconcile.Request
-	for i := range apps.Items {
-		if r.selects(&apps.Items[i]) {
-			out = append(out, reconcile.Request{NamespacedName: client.ObjectKeyFromObject(&apps.Items[i])})
+	for _, app := range apps {
+		if r.selects(app) {
+			out = append(out, reconcile.Request{NamespacedName: client.ObjectKeyFromObject(app)})
 		}
 	}
 	return out

@@ -15,15 +15,15 @@ import (
 
 // selects reports whether ref selects the Application: its name matches
 // the glob and its labels the selector.
-func selects(ref iuv1.ApplicationRef, app *v1alpha1.Application) bool {
-	if ok, err := path.Match(ref.NamePattern, app.Name); err != nil || !ok {
+func selects(ref iuv1.ApplicationRef, app metav1.Object) bool {
+	if ok, err := path.Match(ref.NamePattern, app.GetName()); err != nil || !ok {
 		return false
 	}
 	if ref.LabelSelectors == nil {
 		return true
 	}
 	sel, err := metav1.LabelSelectorAsSelector(ref.LabelSelectors)
-	return err == nil && sel.Matches(labels.Set(app.Labels))
+	return err == nil && sel.Matches(labels.Set(app.GetLabels()))
 }
 
 // resourceAnnotations are the annotations that say what an ImageUpdater's

@@ -14,6 +14,7 @@ import (
 
 	iuv1 "github.com/capstan-cd/capstan/api/imageupdater/v1alpha1"
 	"github.com/capstan-cd/capstan/api/v1alpha1"
+	"github.com/capstan-cd/capstan/internal/appcache"
 )
 
 // An ImageUpdater resource drives the same engine as the annotations: it
@@ -28,24 +29,18 @@ func TestCycleImageUpdaterResource(t *testing.T) {
 // controller does.
 func TestCycleImageUpdaterResourceFromCache(t *testing.T) {
 	w := newWorld(t, nil)
-	w.readFromCache(t, true)
+	w.readFromCache(t)
 	cycleImageUpdaterResource(t, w)
 }
 
 // readFromCache makes the world's Updater read through an informer cache
-// of its namespace, as the controller's does; indexed, with the index of
-// image lists the controller gives it.
-func (w *world) readFromCache(t testing.TB, indexed bool) cache.Cache {
+// of its namespace that packs Applications, as the controller's does.
+func (w *world) readFromCache(t testing.TB) cache.Cache {
 	t.Helper()
-	c, err := cache.New(env.Config(), cache.Options{Scheme: w.c.Scheme(), DefaultNamespaces: map[string]cache.Config{w.ns: {}}})
+	c, err := cache.New(env.Config(), cache.Options{Scheme: w.c.Scheme(), DefaultNamespaces: map[string]cache.Config{w.ns: {}},
+		DefaultTransform: appcache.Transform(cache.TransformStripManagedFields())})
 	if err != nil {
 		t.Fatal(err)
-	}
-	if indexed {
-		if err := IndexImageList(t.Context(), c); err != nil {
-			t.Fatal(err)
-		}
-		w.u.ImageListIndexed = true
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	t.Cleanup(cancel)
@@ -53,7 +48,7 @@ func (w *world) readFromCache(t testing.TB, indexed bool) cache.Cache {
 	if !c.WaitForCacheSync(ctx) {
 		t.Fatal("the cache did not sync")
 	}
-	w.u.Cache = c
+	w.u.Cache, w.u.Apps = c, appcache.NewIndex(c, w.ns)
 	return c
 }
 
@@ -63,7 +58,7 @@ func (w *world) readFromCache(t testing.TB, indexed bool) cache.Cache {
 // the cache the controller and the API read.
 func TestListedApplicationsAreTheCyclesOwn(t *testing.T) {
 	w := newWorld(t, nil)
-	c := w.readFromCache(t, true)
+	c := w.readFromCache(t)
 	image := w.reg.Host + "/org/web"
 	w.kustomizeApp(t, "web-prod", image, "1.0.0", nil)
 	w.kustomizeApp(t, "legacy", image, "1.0.0", map[string]string{p + "image-list": image + ":1.x"})
@@ -148,14 +143,14 @@ func cycleImageUpdaterResource(t *testing.T, w *world) {
 	}
 }
 
-// Without an ImageUpdater in the namespace, a cycle finds the
-// Applications with an image list by the cache's index and looks at no
-// other: what it allocates does not grow with them. Listed whole, even
-// without copies, each Application would cost a shallow copy of close to
-// a kilobyte.
+// Without an ImageUpdater in the namespace, a cycle reads the annotations
+// of the cache's own Applications in place, and copies only those with an
+// image list: what it allocates for the others is a pointer or two each.
+// Listed as an ApplicationList, even without copies, each Application
+// would cost a shallow copy of close to a kilobyte.
 func TestListingWithoutImageUpdatersLooksAtTheImageListsAlone(t *testing.T) {
 	w := newWorld(t, nil)
-	c := w.readFromCache(t, true)
+	c := w.readFromCache(t)
 	image := w.reg.Host + "/org/web"
 	w.kustomizeApp(t, "legacy", image, "1.0.0", map[string]string{p + "image-list": image + ":1.x"})
 	const others = 200

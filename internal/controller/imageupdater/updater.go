@@ -13,12 +13,14 @@ import (
 
 	"github.com/go-logr/logr"
 	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/utils/clock"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	iuv1 "github.com/capstan-cd/capstan/api/imageupdater/v1alpha1"
 	"github.com/capstan-cd/capstan/api/v1alpha1"
+	"github.com/capstan-cd/capstan/internal/appcache"
 	iu "github.com/capstan-cd/capstan/internal/imageupdater"
 )
 
@@ -66,11 +68,10 @@ type Updater struct {
 	// the API server no request; a write-back still reads its Application
 	// through Client. Nil reads everything through Client.
 	Cache client.Reader
-	// ImageListIndexed says that Cache indexes the Applications by
-	// ImageListIndex (IndexImageList): a cycle in a namespace without an
-	// ImageUpdater then lists only the Applications with an image list.
-	ImageListIndexed bool
-	Finder           Finder
+	// Apps indexes the Applications of Cache, which a cycle then reads
+	// without copies; nil reads copies.
+	Apps   *appcache.Index
+	Finder Finder
 	// Git commits the git write-back; nil refuses that method.
 	Git iu.Committer
 	// Events records Events on Applications; nil records none.
@@ -169,51 +170,46 @@ func (u *Updater) listApps(ctx context.Context) ([]*v1alpha1.Application, error)
 	if err != nil {
 		return nil, err
 	}
-	// The cache's own Applications, not copies of them: a copy of each, at
-	// every cycle, would be tens of megabytes at 10,000 Applications, most
-	// without an image list. Those kept are copied. Without an
-	// ImageUpdater, only those with an image list of their own can be
-	// kept, and the index finds them without a look at the others.
-	opts := []client.ListOption{client.InNamespace(u.Opts.Namespace), client.UnsafeDisableDeepCopy}
-	if len(updaters) == 0 && u.Cache != nil && u.ImageListIndexed {
-		opts = append(opts, client.MatchingFields{ImageListIndex: "true"})
-	}
-	var list v1alpha1.ApplicationList
-	if err := u.reader().List(ctx, &list, opts...); err != nil {
-		return nil, fmt.Errorf("list applications in %s: %w", u.Opts.Namespace, err)
+	// The cache's own Applications, not copies of them: a copy of each,
+	// at every cycle, would be tens of megabytes at 10,000 Applications,
+	// most without an image list. Those kept are copied, with their
+	// status (see appcache).
+	cached, err := u.cachedApps(ctx)
+	if err != nil {
+		return nil, err
 	}
 	var apps []*v1alpha1.Application
-	for i := range list.Items {
-		app, copied := &list.Items[i], false
-		if spec, ref, ok := selecting(updaters, app); ok {
-			if ref.UseAnnotations == nil || !*ref.UseAnnotations {
-				app, copied = withResourceAnnotations(app, resourceAnnotations(spec, ref)), true
-			}
+	for _, c := range cached {
+		annotations := c.Annotations
+		spec, ref, selected := selecting(updaters, c)
+		fromRef := selected && (ref.UseAnnotations == nil || !*ref.UseAnnotations)
+		if fromRef {
+			annotations = resourceAnnotations(spec, ref)
 		}
-		if app.Annotations[iu.AnnotationImageList] == "" {
+		if annotations[iu.AnnotationImageList] == "" {
 			continue
 		}
-		if !copied {
-			app = app.DeepCopy()
+		app, err := c.Expand()
+		if err != nil {
+			return nil, err
+		}
+		if fromRef {
+			app = withResourceAnnotations(app, annotations)
 		}
 		apps = append(apps, app)
 	}
 	return apps, nil
 }
 
-// ImageListIndex is the field index of the Applications with an image
-// list annotation of their own: "true" for each of them.
-const ImageListIndex = "capstan.imageList"
-
-// IndexImageList makes an informer cache index its Applications by
-// ImageListIndex, before it starts; see Updater.ImageListIndexed.
-func IndexImageList(ctx context.Context, indexer client.FieldIndexer) error {
-	return indexer.IndexField(ctx, &v1alpha1.Application{}, ImageListIndex, func(o client.Object) []string {
-		if o.GetAnnotations()[iu.AnnotationImageList] == "" {
-			return nil
-		}
-		return []string{"true"}
-	})
+// cachedApps are the Applications of the namespace: the cache's own when
+// the Updater has an index of them, else copies read through Client (or
+// Cache).
+func (u *Updater) cachedApps(ctx context.Context) ([]*appcache.Application, error) {
+	if u.Apps != nil {
+		apps, _, err := u.Apps.List(ctx)
+		return apps, err
+	}
+	return appcache.ListCopies(ctx, u.reader(), u.Opts.Namespace)
 }
 
 // listImageUpdaters lists the ImageUpdaters of the namespace whose
@@ -237,7 +233,7 @@ func (u *Updater) listImageUpdaters(ctx context.Context) ([]iuv1.ImageUpdater, e
 }
 
 // selecting finds the first ref of the ImageUpdaters that selects app.
-func selecting(updaters []iuv1.ImageUpdater, app *v1alpha1.Application) (iuv1.ImageUpdaterSpec, iuv1.ApplicationRef, bool) {
+func selecting(updaters []iuv1.ImageUpdater, app metav1.Object) (iuv1.ImageUpdaterSpec, iuv1.ApplicationRef, bool) {
 	for _, r := range updaters {
 		for _, ref := range r.Spec.ApplicationRefs {
 			if selects(ref, app) {
