@@ -17,7 +17,9 @@
 // notifications, an Index) gets *Application and reads its metadata and
 // spec in place, or calls Expand for the whole. A List with
 // UnsafeDisableDeepCopy fails: its items would be *Application, which an
-// ApplicationList cannot hold.
+// ApplicationList cannot hold. So does client-go's cache mutation
+// detector (KUBE_CACHE_MUTATION_DETECTOR), which takes a copy of a
+// different type for a change.
 package appcache
 
 import (

@@ -73,6 +73,17 @@ func (x *Index) List(ctx context.Context) ([]*Application, int64, error) {
 	return apps, newest, nil
 }
 
+// Get returns the cached Application of name, nil when the index has
+// none; it starts the index as List does.
+func (x *Index) Get(ctx context.Context, name string) (*Application, error) {
+	if err := x.start(ctx); err != nil {
+		return nil, err
+	}
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	return x.byName[name], nil
+}
+
 // start registers the index with the Application informer on the first
 // call, and waits until the index holds what the informer held then.
 func (x *Index) start(ctx context.Context) error {

@@ -81,3 +81,21 @@ func contentOf(apps []*Application) []string {
 	}
 	return out
 }
+
+func TestIndexGet(t *testing.T) {
+	x := Index{synced: func() bool { return true }} // registered
+	a := Pack(&v1alpha1.Application{ObjectMeta: metav1.ObjectMeta{Name: "a", ResourceVersion: "1"}})
+	x.set(a, false)
+	for _, tc := range []struct {
+		name string
+		want *Application
+	}{{"a", a}, {"b", nil}} {
+		if got, err := x.Get(t.Context(), tc.name); err != nil || got != tc.want {
+			t.Errorf("Get(%s) = %p, %v; want %p", tc.name, got, err, tc.want)
+		}
+	}
+	x.remove(a)
+	if got, err := x.Get(t.Context(), "a"); err != nil || got != nil {
+		t.Errorf("Get of a removed Application = %p, %v", got, err)
+	}
+}

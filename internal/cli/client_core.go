@@ -72,7 +72,7 @@ func coreAPI(ctx context.Context, cfg *rest.Config, namespace string) (*server.A
 	}
 	c, err := cluster.New(cfg, func(o *cluster.Options) {
 		o.Scheme = scheme
-		o.Cache = cache.Options{DefaultNamespaces: map[string]cache.Config{namespace: {}}, DefaultTransform: cache.TransformStripManagedFields()}
+		o.Cache = cache.Options{DefaultNamespaces: map[string]cache.Config{namespace: {}}, DefaultTransform: appcache.Transform(cache.TransformStripManagedFields())}
 	})
 	if err != nil {
 		return nil, fmt.Errorf("--core: %w", err)

@@ -294,7 +294,7 @@ func (o *serverOptions) run(ctx context.Context) error {
 		return err
 	}
 	if sharding.Enabled() {
-		filter := &shard.Filter{Config: sharding, Namespace: o.namespace, Reader: mgr.GetClient()}
+		filter := &shard.Filter{Config: sharding, Namespace: o.namespace, Reader: mgr.GetClient(), Apps: r.Apps}
 		r.InShard = filter.Selects(ctrl.LoggerInto(ctx, ctrl.Log.WithName("shard")))
 		ctrl.Log.Info("sharding destination clusters", "shard", sharding.Shard, "shards", sharding.Shards, "algorithm", sharding.Algorithm)
 	}

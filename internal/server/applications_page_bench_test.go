@@ -15,9 +15,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/wait"
-	"sigs.k8s.io/controller-runtime/pkg/client"
 
-	"github.com/capstan-cd/capstan/api/v1alpha1"
 	"github.com/capstan-cd/capstan/internal/appcache"
 	"github.com/capstan-cd/capstan/internal/rbac"
 	"github.com/capstan-cd/capstan/internal/testenv"
@@ -64,10 +62,10 @@ func BenchmarkApplicationsPage(b *testing.B) {
 		b.Fatal(err)
 	}
 	cached, informers := cachedClient(ctx, b, ns.Name)
+	apps := appcache.NewIndex(informers, ns.Name)
 	err := wait.PollUntilContextTimeout(ctx, 200*time.Millisecond, 5*time.Minute, true, func(ctx context.Context) (bool, error) {
-		var list v1alpha1.ApplicationList
-		err := cached.List(ctx, &list, client.InNamespace(ns.Name), client.UnsafeDisableDeepCopy)
-		return err == nil && len(list.Items) == n, nil
+		list, _, err := apps.List(ctx)
+		return err == nil && len(list) == n, nil
 	})
 	if err != nil {
 		b.Fatalf("the cache did not hold %d Applications: %v", n, err)
@@ -80,7 +78,7 @@ func BenchmarkApplicationsPage(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	api := &API{Namespace: ns.Name, Client: cached, Cache: informers, Apps: appcache.NewIndex(informers, ns.Name), RBAC: NewAuthorizer(enf)}
+	api := &API{Namespace: ns.Name, Client: cached, Cache: informers, Apps: apps, RBAC: NewAuthorizer(enf)}
 	callers := []struct {
 		name    string
 		p       Principal

@@ -72,6 +72,10 @@ type Filter struct {
 	Config    Config
 	Namespace string
 	Reader    client.Reader
+	// Apps, when set, is where an event without a destination finds its
+	// Application: the cached one, read in place, rather than a copy
+	// whose status is expanded for one field of its spec.
+	Apps *appcache.Index
 }
 
 // Owns reports whether the Application's destination is in this replica's
@@ -85,6 +89,23 @@ func (f *Filter) Owns(ctx context.Context, dest v1alpha1.ApplicationDestination)
 		return false, fmt.Errorf("list cluster Secrets: %w", err)
 	}
 	return f.Config.Owns(dest, Destinations(secrets.Items)), nil
+}
+
+// destination is the destination of the Application of key, and whether
+// there is one.
+func (f *Filter) destination(ctx context.Context, key client.ObjectKey) (v1alpha1.ApplicationDestination, bool) {
+	if f.Apps != nil && key.Namespace == f.Apps.Namespace() {
+		app, err := f.Apps.Get(ctx, key.Name)
+		if err != nil || app == nil {
+			return v1alpha1.ApplicationDestination{}, false
+		}
+		return app.Spec.Destination, true
+	}
+	app := &v1alpha1.Application{}
+	if err := f.Reader.Get(ctx, key, app); err != nil {
+		return v1alpha1.ApplicationDestination{}, false
+	}
+	return app.Spec.Destination, true
 }
 
 // Selects returns an event filter for a controller: true for the
@@ -106,12 +127,11 @@ func (f *Filter) Selects(ctx context.Context) func(client.Object) bool {
 			return false
 		}
 		if dest == (v1alpha1.ApplicationDestination{}) {
-			app := &v1alpha1.Application{}
-			if err := f.Reader.Get(ctx, client.ObjectKeyFromObject(obj), app); err != nil {
+			var found bool
+			if dest, found = f.destination(ctx, client.ObjectKeyFromObject(obj)); !found {
 				// Gone: nothing to reconcile on any shard.
 				return false
 			}
-			dest = app.Spec.Destination
 		}
 		owns, err := f.Owns(ctx, dest)
 		if err != nil {
