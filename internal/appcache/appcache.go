@@ -192,16 +192,16 @@ func Of(obj any) *Application {
 }
 
 // ListCopies returns the Applications of namespace that r lists, copies
-// of their own, in their cached form: what a reader without an Index
-// reads.
-func ListCopies(ctx context.Context, r client.Reader, namespace string) ([]*Application, error) {
+// of their own, in their cached form, and the list's resourceVersion:
+// what a reader without an Index reads.
+func ListCopies(ctx context.Context, r client.Reader, namespace string) ([]*Application, string, error) {
 	var list v1alpha1.ApplicationList
 	if err := r.List(ctx, &list, client.InNamespace(namespace)); err != nil {
-		return nil, fmt.Errorf("list Applications of %s: %w", namespace, err)
+		return nil, "", fmt.Errorf("list Applications of %s: %w", namespace, err)
 	}
 	apps := make([]*Application, len(list.Items))
 	for i := range list.Items {
 		apps[i] = Of(&list.Items[i])
 	}
-	return apps, nil
+	return apps, list.ResourceVersion, nil
 }

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"sync"
 
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	toolscache "k8s.io/client-go/tools/cache"
 	"sigs.k8s.io/controller-runtime/pkg/cache"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -152,7 +153,7 @@ func (x *Index) set(app *Application, batch bool) {
 	}
 	_, known := x.byName[app.Name]
 	x.byName[app.Name] = app
-	x.newest = max(x.newest, versionOf(app))
+	x.newest = max(x.newest, VersionOf(app))
 	x.stale = true
 	switch {
 	case x.unsorted:
@@ -171,7 +172,7 @@ func (x *Index) set(app *Application, batch bool) {
 func (x *Index) remove(app *Application) {
 	x.mu.Lock()
 	defer x.mu.Unlock()
-	x.newest = max(x.newest, versionOf(app))
+	x.newest = max(x.newest, VersionOf(app))
 	if _, known := x.byName[app.Name]; !known {
 		return
 	}
@@ -213,8 +214,8 @@ func SortByName(apps []*Application) {
 	slices.SortFunc(apps, func(x, y *Application) int { return strings.Compare(x.Name, y.Name) })
 }
 
-// versionOf is app's resourceVersion as a number, 0 when it is none.
-func versionOf(app *Application) int64 {
-	v, _ := strconv.ParseInt(app.ResourceVersion, 10, 64)
+// VersionOf is obj's resourceVersion as a number, 0 when it is not one.
+func VersionOf(obj metav1.Object) int64 {
+	v, _ := strconv.ParseInt(obj.GetResourceVersion(), 10, 64)
 	return v
 }

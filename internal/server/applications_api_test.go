@@ -16,6 +16,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/capstan-cd/capstan/api/v1alpha1"
+	"github.com/capstan-cd/capstan/internal/appcache"
 	"github.com/capstan-cd/capstan/internal/cluster"
 	"github.com/capstan-cd/capstan/internal/settings"
 )
@@ -61,7 +62,7 @@ func createApps(t *testing.T, s *testServer, apps ...*v1alpha1.Application) {
 		}
 	}
 	for _, app := range apps {
-		cachedWhen(t, s, app.Name, func(got *v1alpha1.Application) bool { return versionOf(got) >= versionOf(app) })
+		cachedWhen(t, s, app.Name, func(got *v1alpha1.Application) bool { return appcache.VersionOf(got) >= appcache.VersionOf(app) })
 	}
 }
 

@@ -17,16 +17,19 @@ func (a *API) cachedApps(ctx context.Context) ([]*appcache.Application, string, 
 		apps, newest, err := a.Apps.List(ctx)
 		return apps, formatVersion(newest), err
 	}
-	apps, err := appcache.ListCopies(ctx, a.Client, a.Namespace)
+	apps, version, err := appcache.ListCopies(ctx, a.Client, a.Namespace)
 	if err != nil {
 		return nil, "", err
 	}
-	var newest int64
-	for _, app := range apps {
-		newest = max(newest, versionOf(app))
-	}
 	appcache.SortByName(apps)
-	return apps, formatVersion(newest), nil
+	if version == "" {
+		var newest int64
+		for _, app := range apps {
+			newest = max(newest, appcache.VersionOf(app))
+		}
+		version = formatVersion(newest)
+	}
+	return apps, version, nil
 }
 
 // formatVersion is a resourceVersion, "" for none.

@@ -6,15 +6,14 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"strconv"
 	"time"
 
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/capstan-cd/capstan/api/v1alpha1"
+	"github.com/capstan-cd/capstan/internal/appcache"
 )
 
 // refreshTimeout bounds how long a GET with ?refresh waits for the
@@ -106,7 +105,7 @@ func (rw refreshWait) answer(ctx context.Context, app *v1alpha1.Application) (*v
 		case <-rw.sub.gone:
 			return nil, errRefreshBehind
 		case ev := <-rw.sub.events:
-			if ev.App.Name != app.Name || !olderThan(asked, versionOf(ev.App)) {
+			if ev.App.Name != app.Name || !olderThan(asked, appcache.VersionOf(ev.App)) {
 				continue
 			}
 			if ev.Type == eventDeleted {
@@ -131,10 +130,4 @@ func writeRefreshError(w http.ResponseWriter, app *v1alpha1.Application, err err
 		return // the client is gone
 	}
 	writeError(w, status, "application refresh of %s: %v", app.Name, err)
-}
-
-// versionOf is app's resourceVersion as a number; 0 when it is not one.
-func versionOf(app metav1.Object) int64 {
-	v, _ := strconv.ParseInt(app.GetResourceVersion(), 10, 64)
-	return v
 }

@@ -11,6 +11,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/capstan-cd/capstan/api/v1alpha1"
+	"github.com/capstan-cd/capstan/internal/appcache"
 )
 
 // setStatus writes the status of Application name and waits until the
@@ -22,7 +23,7 @@ func setStatus(t *testing.T, s *testServer, name string, status func(*v1alpha1.A
 	if err := s.Client.Status().Update(t.Context(), app); err != nil {
 		t.Fatal(err)
 	}
-	cachedWhen(t, s, name, func(got *v1alpha1.Application) bool { return versionOf(got) >= versionOf(app) })
+	cachedWhen(t, s, name, func(got *v1alpha1.Application) bool { return appcache.VersionOf(got) >= appcache.VersionOf(app) })
 }
 
 // The sync writes the operation the controller runs, initiated by the

@@ -92,14 +92,13 @@ func (f *Filter) Owns(ctx context.Context, dest v1alpha1.ApplicationDestination)
 }
 
 // destination is the destination of the Application of key, and whether
-// there is one.
+// there is one. The index, fed by the informer's notifications, may not
+// hold yet what the cache does: what it lacks is read through the cache.
 func (f *Filter) destination(ctx context.Context, key client.ObjectKey) (v1alpha1.ApplicationDestination, bool) {
 	if f.Apps != nil && key.Namespace == f.Apps.Namespace() {
-		app, err := f.Apps.Get(ctx, key.Name)
-		if err != nil || app == nil {
-			return v1alpha1.ApplicationDestination{}, false
+		if app, err := f.Apps.Get(ctx, key.Name); err == nil && app != nil {
+			return app.Spec.Destination, true
 		}
-		return app.Spec.Destination, true
 	}
 	app := &v1alpha1.Application{}
 	if err := f.Reader.Get(ctx, key, app); err != nil {

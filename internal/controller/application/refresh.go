@@ -211,5 +211,6 @@ func (r *Reconciler) listApps(ctx context.Context) ([]*appcache.Application, err
 		apps, _, err := r.Apps.List(ctx)
 		return apps, err
 	}
-	return appcache.ListCopies(ctx, r.Client, r.Opts.Namespace)
+	apps, _, err := appcache.ListCopies(ctx, r.Client, r.Opts.Namespace)
+	return apps, err
 }

@@ -209,7 +209,8 @@ func (u *Updater) cachedApps(ctx context.Context) ([]*appcache.Application, erro
 		apps, _, err := u.Apps.List(ctx)
 		return apps, err
 	}
-	return appcache.ListCopies(ctx, u.reader(), u.Opts.Namespace)
+	apps, _, err := appcache.ListCopies(ctx, u.reader(), u.Opts.Namespace)
+	return apps, err
 }
 
 // listImageUpdaters lists the ImageUpdaters of the namespace whose
