@@ -95,7 +95,7 @@ func testHealthViewsSettle(ctx context.Context, t *testing.T, e *testenv.Env) {
 		live.health.mu.Lock()
 		var kept []string
 		for _, v := range live.health.views[key] {
-			kept = append(kept, v.resourceVersion)
+			kept = append(kept, v.meta.ResourceVersion)
 		}
 		live.health.mu.Unlock()
 		if slices.Equal(kept, versions[len(versions)-2:]) {
@@ -261,7 +261,7 @@ func testGetSince(ctx context.Context, t *testing.T, e *testenv.Env) {
 		t.Fatal(err)
 	}
 	got, found := live.GetSince(ctx, gvr, "default", "since", created.ResourceVersion, patience)
-	if !found || got.UID != created.UID {
+	if !found || got.GetUID() != created.UID {
 		t.Fatalf("GetSince of the version just created: found %t, %+v", found, got)
 	}
 

@@ -63,19 +63,20 @@ func (t *sharedMeta) meta(o *metav1.ObjectMeta) *Meta {
 	owned := apply.OwnedFields(o.ManagedFields)
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	return &Meta{
-		Name:              o.Name,
-		Namespace:         t.string(o.Namespace),
-		UID:               o.UID,
-		ResourceVersion:   o.ResourceVersion,
-		Generation:        o.Generation,
-		DeletionTimestamp: o.DeletionTimestamp,
-		Labels:            t.share(o.Labels),
-		TrackingID:        o.Annotations[v1alpha1.AnnotationTrackingID],
-		Applied:           o.Annotations[v1alpha1.AnnotationCapstanApplied],
-		OwnedFields:       t.digest(owned),
-		others:            t.share(o.Annotations, v1alpha1.AnnotationTrackingID, v1alpha1.AnnotationCapstanApplied),
+	m := &Meta{
+		Name:            o.Name,
+		Namespace:       t.string(o.Namespace),
+		ResourceVersion: o.ResourceVersion,
+		Generation:      o.Generation,
+		Labels:          t.share(o.Labels),
+		TrackingID:      o.Annotations[v1alpha1.AnnotationTrackingID],
+		OwnedFields:     t.digest(owned),
+		others:          t.share(o.Annotations, v1alpha1.AnnotationTrackingID, v1alpha1.AnnotationCapstanApplied),
 	}
+	m.SetUID(o.UID)
+	m.SetDeletionTimestamp(o.DeletionTimestamp)
+	m.setApplied(o.Annotations[v1alpha1.AnnotationCapstanApplied])
+	return m
 }
 
 // digest returns the table's copy of a digest of capstan's fields.

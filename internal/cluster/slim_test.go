@@ -14,6 +14,7 @@ import (
 	"github.com/google/go-cmp/cmp/cmpopts"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/tools/cache"
 
 	"github.com/capstan-cd/capstan/internal/apply"
@@ -40,9 +41,10 @@ func TestSlimKeepsWhatCapstanReads(t *testing.T) {
 		t.Fatal(err)
 	}
 	m := out.(*Meta)
-	want := &Meta{Name: "web", Namespace: "shop", UID: "u1", ResourceVersion: "42", Generation: 3, DeletionTimestamp: &deleted,
-		Labels: map[string]string{"capstan.dev/managed": "true"}, TrackingID: "shop:apps/Deployment:shop/web", Applied: "d1"}
-	if diff := cmp.Diff(want, m, cmp.AllowUnexported(Meta{}), cmpopts.IgnoreFields(Meta{}, "others")); diff != "" {
+	want := &Meta{Name: "web", Namespace: "shop", ResourceVersion: "42", Generation: 3,
+		Labels: map[string]string{"capstan.dev/managed": "true"}, TrackingID: "shop:apps/Deployment:shop/web",
+		rare: &metaRare{deletion: &deleted, uid: "u1", applied: "d1"}}
+	if diff := cmp.Diff(want, m, cmp.AllowUnexported(Meta{}, metaRare{}), cmpopts.IgnoreFields(Meta{}, "others")); diff != "" {
 		t.Errorf("slim changed what capstan reads (-want +got):\n%s", diff)
 	}
 	wantAnnotations := maps.Clone(in.Annotations)
@@ -86,16 +88,16 @@ func TestMetaAnnotations(t *testing.T) {
 	}
 	set := map[string]string{"argocd.argoproj.io/tracking-id": "a:/ConfigMap:ns/plain", "capstan.dev/applied": "d1", "x": "1", lastApplied: "{}"}
 	m.SetAnnotations(set)
-	if m.TrackingID != "a:/ConfigMap:ns/plain" || m.Applied != "d1" || len(m.others) != 1 || m.others["x"] != "1" {
-		t.Errorf("set: tracking-id %q, stamp %q, others %v", m.TrackingID, m.Applied, m.others)
+	if m.TrackingID != "a:/ConfigMap:ns/plain" || m.stamp() != "d1" || len(m.others) != 1 || m.others["x"] != "1" {
+		t.Errorf("set: tracking-id %q, stamp %q, others %v", m.TrackingID, m.stamp(), m.others)
 	}
 	delete(set, lastApplied)
 	if got := m.Annotations(); !maps.Equal(got, set) {
 		t.Errorf("annotations = %v, want %v", got, set)
 	}
 	m.SetAnnotations(map[string]string{"x": "2"})
-	if m.TrackingID != "" || m.Applied != "" || m.others["x"] != "2" {
-		t.Errorf("set again: tracking-id %q, stamp %q, others %v", m.TrackingID, m.Applied, m.others)
+	if m.TrackingID != "" || m.stamp() != "" || m.others["x"] != "2" {
+		t.Errorf("set again: tracking-id %q, stamp %q, others %v", m.TrackingID, m.stamp(), m.others)
 	}
 }
 
@@ -168,8 +170,8 @@ func TestSlimSharesLabelsAndStrings(t *testing.T) {
 	if a.TrackingID != "a:/ConfigMap:shop/web" || b.TrackingID != "a:/ConfigMap:shop/web" || c.TrackingID != "a:/ConfigMap:shop/db" {
 		t.Errorf("tracking-ids = %q, %q, %q", a.TrackingID, b.TrackingID, c.TrackingID)
 	}
-	if a.Applied != "digest-of-web" || c.Applied != "digest-of-db" {
-		t.Errorf("stamps = %q, %q", a.Applied, c.Applied)
+	if a.stamp() != "digest-of-web" || c.stamp() != "digest-of-db" {
+		t.Errorf("stamps = %q, %q", a.stamp(), c.stamp())
 	}
 	// The other annotations are the same on all three: one map holds them.
 	if reflect.ValueOf(a.others).UnsafePointer() != reflect.ValueOf(c.others).UnsafePointer() || c.others["deployment.kubernetes.io/revision"] != "1" || len(c.others) != 1 {
@@ -353,4 +355,61 @@ func ownedNames(l *Live, gvr schema.GroupVersionResource, app string, byLabel bo
 	}
 	slices.Sort(out)
 	return out
+}
+
+// A uid and a stamp in the forms the API server and capstan write them
+// are kept as bytes, and read back as they were; any other value is kept
+// as it is. Either way a Meta stays within 144 bytes, the size class a
+// Meta took before.
+func TestMetaKeepsUIDAndStampAsBytes(t *testing.T) {
+	if size := unsafe.Sizeof(Meta{}); size > 144 {
+		t.Errorf("a Meta takes %d bytes, more than 144", size)
+	}
+	const uid, digest = "1b4e28ba-2fa1-11d2-883f-0016d3cca427", "0123456789abcdef0123456789abcdef"
+	m := MetaOf(&metav1.ObjectMeta{Name: "web", UID: uid, Annotations: map[string]string{"capstan.dev/applied": digest}})
+	if m.rare != nil || m.uid == ([16]byte{}) || m.applied == ([16]byte{}) {
+		t.Errorf("a UUID and a digest are not kept as bytes: uid %x, stamp %x, rare %+v", m.uid, m.applied, m.rare)
+	}
+	if got := m.GetUID(); got != uid {
+		t.Errorf("uid = %q, want %q", got, uid)
+	}
+	if v, ok := m.Annotation("capstan.dev/applied"); !ok || v != digest {
+		t.Errorf("stamp = %q, %v; want %q", v, ok, digest)
+	}
+	if got := m.Object("v1", "ConfigMap"); got.GetUID() != uid || got.GetAnnotations()["capstan.dev/applied"] != digest {
+		t.Errorf("the object of the Meta has uid %q and annotations %v", got.GetUID(), got.GetAnnotations())
+	}
+	// Other forms, the nil UUID and a digest of zeros among them, come
+	// back as they were.
+	for _, odd := range []struct{ uid, stamp string }{
+		{"1B4E28BA-2FA1-11D2-883F-0016D3CCA427", "0123456789ABCDEF0123456789ABCDEF"},
+		{"00000000-0000-0000-0000-000000000000", "00000000000000000000000000000000"},
+		{"{1b4e28ba-2fa1-11d2-883f-0016d3cca427}", "0123456789abcdef"},
+		{"1b4e28ba2fa111d2883f0016d3cca427", "sha256:0123"},
+		{"u1", "d1"},
+	} {
+		o := MetaOf(&metav1.ObjectMeta{UID: types.UID(odd.uid), Annotations: map[string]string{"capstan.dev/applied": odd.stamp}})
+		if o.GetUID() != types.UID(odd.uid) || o.stamp() != odd.stamp || o.uid != ([16]byte{}) || o.applied != ([16]byte{}) {
+			t.Errorf("uid %q and stamp %q came back as %q and %q", odd.uid, odd.stamp, o.GetUID(), o.stamp())
+		}
+		o.SetUID(uid)
+		o.SetAnnotations(map[string]string{"capstan.dev/applied": digest})
+		if o.GetUID() != uid || o.stamp() != digest || o.rare.uid != "" || o.rare.applied != "" {
+			t.Errorf("set over %q and %q: uid %q, stamp %q, rare %+v", odd.uid, odd.stamp, o.GetUID(), o.stamp(), o.rare)
+		}
+		if !o.sameUID(m) {
+			t.Errorf("two Metas of uid %s are not the same", uid)
+		}
+		o.SetUID(types.UID(odd.uid))
+		if o.sameUID(m) || o.GetUID() != types.UID(odd.uid) {
+			t.Errorf("the uid %q is the same as %s", o.GetUID(), uid)
+		}
+	}
+	n := MetaOf(&metav1.ObjectMeta{Name: "plain"})
+	if n.GetUID() != "" || n.stamp() != "" || n.GetDeletionTimestamp() != nil || n.rare != nil {
+		t.Errorf("an object without uid, stamp or deletion: %q, %q, %v, %+v", n.GetUID(), n.stamp(), n.GetDeletionTimestamp(), n.rare)
+	}
+	if !n.sameUID(&Meta{}) || n.sameUID(m) {
+		t.Error("two objects without a uid differ, or one is the same as one with a uid")
+	}
 }

@@ -1,6 +1,7 @@
 package cluster
 
 import (
+	"encoding/json"
 	"fmt"
 	"slices"
 	"sync"
@@ -12,12 +13,12 @@ import (
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
-	"k8s.io/apimachinery/pkg/types"
 	appsinformers "k8s.io/client-go/informers/apps/v1"
 	coreinformers "k8s.io/client-go/informers/core/v1"
 	"k8s.io/client-go/tools/cache"
 
 	"github.com/capstan-cd/capstan/api/v1alpha1"
+	"github.com/capstan-cd/capstan/internal/intern"
 )
 
 // The kinds whose watch keeps, besides the metadata, what their built-in
@@ -58,11 +59,10 @@ type healthViews struct {
 // few hundred bytes, where the typed object, its pod template included
 // even when empty, takes kilobytes.
 type healthView struct {
-	uid             types.UID
-	resourceVersion string
-	generation      int64
-	deletion        *metav1.Time
-	body            viewBody
+	// meta is the metadata of the version, the very Meta the watch's
+	// cache takes of it: the view holds no copy of its own.
+	meta *Meta
+	body viewBody
 }
 
 // viewBody is what a kind's health check reads beyond the metadata; it
@@ -142,10 +142,10 @@ func (h *healthViews) put(key string, v *healthView) {
 // remove forgets the views of the object uid. Views are made as the watch
 // receives versions, and removed when the cache has taken the deletion:
 // those of an object of the same name made since are kept.
-func (h *healthViews) remove(key string, uid types.UID) {
+func (h *healthViews) remove(key string, gone *Meta) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	kept := slices.DeleteFunc(h.views[key], func(v *healthView) bool { return v.uid == uid })
+	kept := slices.DeleteFunc(h.views[key], func(v *healthView) bool { return v.meta.sameUID(gone) })
 	if len(kept) == 0 {
 		delete(h.views, key)
 		return
@@ -179,7 +179,7 @@ func (h *healthViews) settle(key, resourceVersion string) {
 func (h *healthViews) from(key, resourceVersion string) *healthView {
 	kept := h.views[key]
 	for i, v := range kept {
-		if v.resourceVersion == resourceVersion {
+		if v.meta.ResourceVersion == resourceVersion {
 			if i > 0 {
 				// A new array: the old one, resliced, would still hold
 				// the older views and keep them alive.
@@ -222,7 +222,7 @@ func (l *Live) viewInformer(ns string, gvr schema.GroupVersionResource) (cache.S
 		},
 		DeleteFunc: func(obj any) {
 			if m := cachedMetadata(obj); m != nil {
-				l.health.remove(viewKey(gvr, m.Namespace, m.Name), m.UID)
+				l.health.remove(viewKey(gvr, m.Namespace, m.Name), m)
 			}
 		},
 	})
@@ -240,15 +240,15 @@ func (l *Live) keepHealth(obj any) (any, error) {
 	switch o := obj.(type) {
 	case *appsv1.Deployment:
 		gvr, meta = deploymentsResource, &o.ObjectMeta
-		keepDeploymentConditions(o.Status.Conditions)
+		o.Status.Conditions = keepDeploymentConditions(o.Status.Conditions)
 		body = &deploymentBody{replicas: o.Spec.Replicas, paused: o.Spec.Paused, status: o.Status}
 	case *appsv1.StatefulSet:
 		gvr, meta = statefulSetsResource, &o.ObjectMeta
-		keepStatefulSetConditions(o.Status.Conditions)
+		o.Status.Conditions = keepStatefulSetConditions(o.Status.Conditions)
 		body = &statefulSetBody{replicas: o.Spec.Replicas, strategy: o.Spec.UpdateStrategy, status: o.Status}
 	case *appsv1.DaemonSet:
 		gvr, meta = daemonSetsResource, &o.ObjectMeta
-		keepDaemonSetConditions(o.Status.Conditions)
+		o.Status.Conditions = keepDaemonSetConditions(o.Status.Conditions)
 		body = &daemonSetBody{strategy: o.Spec.UpdateStrategy, status: o.Status}
 	case *corev1.Service:
 		gvr, meta = servicesResource, &o.ObjectMeta
@@ -256,38 +256,73 @@ func (l *Live) keepHealth(obj any) (any, error) {
 	default:
 		return obj, nil
 	}
-	l.health.put(viewKey(gvr, meta.Namespace, meta.Name), &healthView{uid: meta.UID, resourceVersion: meta.ResourceVersion,
-		generation: meta.Generation, deletion: meta.DeletionTimestamp, body: body})
-	return MetaOf(meta), nil
+	m := MetaOf(meta)
+	l.health.put(viewKey(gvr, meta.Namespace, meta.Name), &healthView{meta: m, body: body})
+	return m, nil
 }
 
 // Of a workload's conditions, the built-in health checks read the type and
 // the reason (a Deployment past its progress deadline), never the message
-// or the times: a view keeps the type, status and reason, shared with the
-// other views that have them, and lets the rest go, some 120 bytes per
-// condition, most of it the message naming the workload's ReplicaSet. The
-// conditions are those of an object just decoded, which nothing else
-// holds: they are trimmed in place.
+// or the times: a view keeps the type, status and reason and lets the rest
+// go, some 120 bytes per condition, most of it the message naming the
+// workload's ReplicaSet. Most workloads of a cluster carry one of a
+// handful of such lists (available and progressing, for the same
+// reasons), so a view holds the list shared with the others that have it,
+// not one of its own: its conditions are read, never modified.
 
-func keepDeploymentConditions(cs []appsv1.DeploymentCondition) {
-	for i, c := range cs {
-		cs[i] = appsv1.DeploymentCondition{Type: appsv1.DeploymentConditionType(shared.strings.String(string(c.Type))),
-			Status: corev1.ConditionStatus(shared.strings.String(string(c.Status))), Reason: shared.strings.String(c.Reason)}
-	}
+func keepDeploymentConditions(cs []appsv1.DeploymentCondition) []appsv1.DeploymentCondition {
+	return shareConditions(cs, func(c appsv1.DeploymentCondition) appsv1.DeploymentCondition {
+		return appsv1.DeploymentCondition{Type: c.Type, Status: c.Status, Reason: c.Reason}
+	})
 }
 
-func keepStatefulSetConditions(cs []appsv1.StatefulSetCondition) {
-	for i, c := range cs {
-		cs[i] = appsv1.StatefulSetCondition{Type: appsv1.StatefulSetConditionType(shared.strings.String(string(c.Type))),
-			Status: corev1.ConditionStatus(shared.strings.String(string(c.Status))), Reason: shared.strings.String(c.Reason)}
-	}
+func keepStatefulSetConditions(cs []appsv1.StatefulSetCondition) []appsv1.StatefulSetCondition {
+	return shareConditions(cs, func(c appsv1.StatefulSetCondition) appsv1.StatefulSetCondition {
+		return appsv1.StatefulSetCondition{Type: c.Type, Status: c.Status, Reason: c.Reason}
+	})
 }
 
-func keepDaemonSetConditions(cs []appsv1.DaemonSetCondition) {
-	for i, c := range cs {
-		cs[i] = appsv1.DaemonSetCondition{Type: appsv1.DaemonSetConditionType(shared.strings.String(string(c.Type))),
-			Status: corev1.ConditionStatus(shared.strings.String(string(c.Status))), Reason: shared.strings.String(c.Reason)}
+func keepDaemonSetConditions(cs []appsv1.DaemonSetCondition) []appsv1.DaemonSetCondition {
+	return shareConditions(cs, func(c appsv1.DaemonSetCondition) appsv1.DaemonSetCondition {
+		return appsv1.DaemonSetCondition{Type: c.Type, Status: c.Status, Reason: c.Reason}
+	})
+}
+
+// conditionLists holds one copy of each list of conditions views keep, by
+// its kind and content; like the shared strings, it starts afresh at
+// intern.Limit.
+var conditionLists struct {
+	mu    sync.Mutex
+	lists map[string]any
+}
+
+// shareConditions returns the shared list of the conditions cs, each
+// trimmed by trim to the fields a view keeps.
+func shareConditions[C any](cs []C, trim func(C) C) []C {
+	if len(cs) == 0 {
+		return nil
 	}
+	kept := make([]C, len(cs))
+	for i, c := range cs {
+		kept[i] = trim(c)
+	}
+	// The kind and the conditions in JSON: a condition's fields may hold
+	// any byte, and two lists must not make one id.
+	id, err := json.Marshal(kept)
+	if err != nil {
+		return kept
+	}
+	key := fmt.Sprintf("%T", cs) + string(id)
+	conditionLists.mu.Lock()
+	defer conditionLists.mu.Unlock()
+	if l, ok := conditionLists.lists[key].([]C); ok {
+		return l
+	}
+	if conditionLists.lists == nil || len(conditionLists.lists) >= intern.Limit {
+		conditionLists.lists = make(map[string]any, 16)
+	}
+	conditionLists.lists[key] = kept
+	return kept
 }
 
 // HealthView returns, from memory, what the built-in health check of a
@@ -307,8 +342,8 @@ func (l *Live) HealthView(gvr schema.GroupVersionResource, namespace, name, reso
 	if v == nil {
 		return nil, false
 	}
-	obj := v.body.object(metav1.ObjectMeta{Name: name, Namespace: namespace, UID: v.uid, ResourceVersion: v.resourceVersion,
-		Generation: v.generation, DeletionTimestamp: v.deletion})
+	obj := v.body.object(metav1.ObjectMeta{Name: name, Namespace: namespace, UID: v.meta.GetUID(), ResourceVersion: v.meta.ResourceVersion,
+		Generation: v.meta.Generation, DeletionTimestamp: v.meta.GetDeletionTimestamp()})
 	m, err := runtime.DefaultUnstructuredConverter.ToUnstructured(obj)
 	if err != nil {
 		return nil, false

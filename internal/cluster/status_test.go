@@ -19,7 +19,7 @@ import (
 )
 
 func version(rv int) *healthView {
-	return &healthView{resourceVersion: fmt.Sprint(rv), body: &deploymentBody{status: appsv1.DeploymentStatus{ObservedGeneration: int64(rv)}}}
+	return &healthView{meta: &Meta{ResourceVersion: fmt.Sprint(rv)}, body: &deploymentBody{status: appsv1.DeploymentStatus{ObservedGeneration: int64(rv)}}}
 }
 
 // The cache's version may lag the last received: its view is found among
@@ -66,7 +66,7 @@ func TestHealthViewsFollowTheCachedVersion(t *testing.T) {
 	if h.get(viewKey(statefulSetsResource, "ns", "web"), fmt.Sprint(viewsKept+2)) != nil {
 		t.Errorf("a StatefulSet has the view of the Deployment of the same name")
 	}
-	h.remove(web, "")
+	h.remove(web, &Meta{})
 	if h.get(web, fmt.Sprint(viewsKept+2)) != nil {
 		t.Errorf("a view is kept of a Deployment gone")
 	}
@@ -75,10 +75,13 @@ func TestHealthViewsFollowTheCachedVersion(t *testing.T) {
 	// deletion, taken by the cache after the new one's first version was
 	// received, forgets the old one's views alone.
 	old, remade := version(10), version(11)
-	old.uid, remade.uid = "old", "new"
+	old.meta.SetUID("1b4e28ba-2fa1-11d2-883f-0016d3cca427")
+	remade.meta.SetUID("6ba7b810-9dad-11d1-80b4-00c04fd430c8")
 	h.put(web, old)
 	h.put(web, remade)
-	h.remove(web, "old")
+	gone := &Meta{}
+	gone.SetUID("1b4e28ba-2fa1-11d2-883f-0016d3cca427")
+	h.remove(web, gone)
 	if h.get(web, "11") == nil {
 		t.Errorf("the deletion of a Deployment forgot the views of the one made again in its place")
 	}
@@ -195,5 +198,41 @@ func TestHealthViewsKeepWhatTheChecksRead(t *testing.T) {
 				t.Errorf("the health from the view (-whole object +view):\n%s", diff)
 			}
 		})
+	}
+}
+
+// Workloads whose conditions differ only in what a view drops (messages,
+// times) share one list; a list that differs in what it keeps has its own.
+func TestViewsShareTheirConditions(t *testing.T) {
+	progressing := func(reason, message string, at metav1.Time) []appsv1.DeploymentCondition {
+		return []appsv1.DeploymentCondition{
+			{Type: appsv1.DeploymentAvailable, Status: corev1.ConditionTrue, Reason: "MinimumReplicasAvailable",
+				Message: "Deployment has minimum availability.", LastUpdateTime: at, LastTransitionTime: at},
+			{Type: appsv1.DeploymentProgressing, Status: corev1.ConditionTrue, Reason: reason, Message: message, LastUpdateTime: at},
+		}
+	}
+	now := metav1.NewTime(time.Unix(1700000000, 0))
+	a := keepDeploymentConditions(progressing("NewReplicaSetAvailable", `ReplicaSet "a-1" has successfully progressed.`, now))
+	b := keepDeploymentConditions(progressing("NewReplicaSetAvailable", `ReplicaSet "b-2" has successfully progressed.`, metav1.NewTime(now.Add(time.Hour))))
+	c := keepDeploymentConditions(progressing("ReplicaSetUpdated", `ReplicaSet "a-2" is progressing.`, now))
+	if len(a) != 2 || &a[0] != &b[0] {
+		t.Errorf("two lists that differ in messages and times are not shared: %p, %p", a, b)
+	}
+	if &a[0] == &c[0] || c[1].Reason != "ReplicaSetUpdated" {
+		t.Errorf("a list with another reason was given %v", c)
+	}
+	want := appsv1.DeploymentCondition{Type: appsv1.DeploymentProgressing, Status: corev1.ConditionTrue, Reason: "NewReplicaSetAvailable"}
+	if diff := cmp.Diff(want, a[1]); diff != "" {
+		t.Errorf("the kept condition (-want +got):\n%s", diff)
+	}
+	// The kind is part of what is shared: a StatefulSet's list of the
+	// same content is its own.
+	s := keepStatefulSetConditions([]appsv1.StatefulSetCondition{{Type: "Available", Status: corev1.ConditionTrue, Reason: "MinimumReplicasAvailable"}})
+	d := keepDaemonSetConditions([]appsv1.DaemonSetCondition{{Type: "Available", Status: corev1.ConditionTrue, Reason: "MinimumReplicasAvailable"}})
+	if len(s) != 1 || len(d) != 1 || s[0].Reason != "MinimumReplicasAvailable" || d[0].Reason != "MinimumReplicasAvailable" {
+		t.Errorf("kept %v and %v", s, d)
+	}
+	if keepDeploymentConditions(nil) != nil {
+		t.Error("no conditions were kept as a list")
 	}
 }

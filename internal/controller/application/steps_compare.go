@@ -192,7 +192,7 @@ func (r *Reconciler) compareOne(ctx context.Context, st *state, obj *unstructure
 		// then answer, waiting for it costs no request; a read does.
 		meta, watched = st.awaitWatch(ctx, m.Resource, obj, v.resourceVersion)
 	}
-	if ok && watched && digestUID(meta.UID) == v.uid && known(meta.ResourceVersion, v.resourceVersion) {
+	if ok && watched && digestMetaUID(meta) == v.uid && known(meta.ResourceVersion, v.resourceVersion) {
 		switch {
 		case v.desiredHash.is(h):
 			res.live, res.modified, res.health, res.shared = metadataObject(gvk, meta), v.modified, v.health, v.shared
@@ -351,12 +351,12 @@ func (r *Reconciler) followOwnership(st *state, desired *unstructured.Unstructur
 	gvk := desired.GroupVersionKind()
 	v, found := r.verdictOn(st, key)
 	owned := meta.OwnedFields
-	if !found || !v.desiredHash.is(desiredHash) || !v.labelled || !ownershipDecides(v, desired, meta.UID, owned, st.plainFor(desired)) {
+	if !found || !v.desiredHash.is(desiredHash) || !v.labelled || !ownershipDecides(v, desired, meta.GetUID(), owned, st.plainFor(desired)) {
 		return nil, false, nil
 	}
 	live := metadataObject(gvk, meta)
 	live.SetGeneration(meta.Generation)
-	live.SetDeletionTimestamp(meta.DeletionTimestamp)
+	live.SetDeletionTimestamp(meta.GetDeletionTimestamp())
 	if owner, ok := tracking.Owner(live, st.policy); unlabelled(live) || (ok && owner != st.app.Name) {
 		return nil, false, nil
 	}
@@ -477,14 +477,14 @@ func (r *Reconciler) restore(st *state, desired *unstructured.Unstructured, key,
 		return
 	}
 	live := metadataObject(desired.GroupVersionKind(), meta)
-	live.SetDeletionTimestamp(meta.DeletionTimestamp)
+	live.SetDeletionTimestamp(meta.GetDeletionTimestamp())
 	if owner, ok := tracking.Owner(live, st.policy); unlabelled(live) || !ok || owner != st.app.Name {
 		return
 	}
 	if _, ok := stampedOn(desired, live); !ok {
 		return
 	}
-	r.verdicts.put(appKey(st.app), st.server(), key, verdict{desiredHash: digestOf(desiredHash), uid: digestUID(meta.UID), generation: meta.Generation,
+	r.verdicts.put(appKey(st.app), st.server(), key, verdict{desiredHash: digestOf(desiredHash), uid: digestMetaUID(meta), generation: meta.Generation,
 		metadata: metadataDigest(desired, live), labelled: true, owned: owned, whole: diff.Whole(desired), compareKey: tagOf(st.compareKey)})
 }
 
@@ -677,7 +677,7 @@ func (r *Reconciler) extraneous(ctx context.Context, st *state, wanted map[strin
 				continue
 			}
 			seen[objectKey(gvk, meta.Namespace, meta.Name)] = true
-			deleting := meta.DeletionTimestamp != nil || r.pruned.recent(meta.UID, st.now)
+			deleting := meta.GetDeletionTimestamp() != nil || r.pruned.recent(meta.GetUID(), st.now)
 			out = append(out, &resource{live: u, extraneous: true, deleting: deleting})
 		}
 	}
@@ -687,6 +687,15 @@ func (r *Reconciler) extraneous(ctx context.Context, st *state, wanted map[strin
 
 // metadataObject is an object known only by its metadata: enough to name,
 // track and delete it.
+// digestMetaUID is digestUID of the uid of meta, taken from the bytes the
+// watch's cache keeps of it when it does.
+func digestMetaUID(meta *cluster.Meta) uidDigest {
+	if b, ok := meta.UIDBytes(); ok {
+		return uidDigest(b)
+	}
+	return digestUID(meta.GetUID())
+}
+
 func metadataObject(gvk schema.GroupVersionKind, meta *cluster.Meta) *unstructured.Unstructured {
 	return meta.Object(gvk.ToAPIVersionAndKind())
 }
