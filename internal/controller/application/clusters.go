@@ -2,6 +2,7 @@ package application
 
 import (
 	"context"
+	"crypto/sha256"
 	"fmt"
 	"sync"
 
@@ -26,15 +27,43 @@ type target struct {
 	live        *cluster.Live
 	// stop ends the target's watches when its credentials are replaced.
 	stop context.CancelFunc
-	// namespaces remembers the namespaces ensured, by name and metadata.
-	namespaces sync.Map
+	// namespaces remembers the namespaces ensured, by a digest of their
+	// name and metadata: one for each Application that creates its
+	// namespace, 16 bytes each where the name and metadata took a string
+	// of their own.
+	namespacesMu sync.Mutex
+	namespaces   map[[16]byte]struct{}
+}
+
+// ensuredKey is the key under which the namespace name, with the
+// metadata meta, is remembered once ensured.
+func ensuredKey(name string, meta []byte) [16]byte {
+	h := sha256.New()
+	h.Write([]byte(name))
+	h.Write([]byte{0})
+	h.Write(meta)
+	var key [16]byte
+	copy(key[:], h.Sum(nil))
+	return key
 }
 
 // ensured reports whether the namespace (with its metadata, in key) was
 // created or updated through this target already.
-func (t *target) ensured(key string) bool {
-	_, ok := t.namespaces.Load(key)
+func (t *target) ensured(key [16]byte) bool {
+	t.namespacesMu.Lock()
+	defer t.namespacesMu.Unlock()
+	_, ok := t.namespaces[key]
 	return ok
+}
+
+// markEnsured remembers that the namespace of key was ensured.
+func (t *target) markEnsured(key [16]byte) {
+	t.namespacesMu.Lock()
+	defer t.namespacesMu.Unlock()
+	if t.namespaces == nil {
+		t.namespaces = map[[16]byte]struct{}{}
+	}
+	t.namespaces[key] = struct{}{}
 }
 
 // Clusters keeps one applier and one live watch per destination cluster,

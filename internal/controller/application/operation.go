@@ -137,7 +137,7 @@ func (r *Reconciler) ensureNamespace(ctx context.Context, st *state, dryRun, aga
 		labels, annotations = sp.ManagedNamespaceMetadata.Labels, sp.ManagedNamespaceMetadata.Annotations
 	}
 	meta, _ := json.Marshal([]any{labels, annotations})
-	key := app.Spec.Destination.Namespace + "|" + string(meta)
+	key := ensuredKey(app.Spec.Destination.Namespace, meta)
 	if !dryRun && !again && t.ensured(key) {
 		return nil
 	}
@@ -158,7 +158,7 @@ func (r *Reconciler) ensureNamespace(ctx context.Context, st *state, dryRun, aga
 		}
 	}
 	if !dryRun {
-		t.namespaces.Store(key, true)
+		t.markEnsured(key)
 	}
 	return nil
 }
