@@ -9,6 +9,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/go-git/go-git/v5/plumbing"
 	"github.com/spf13/pflag"
 	"golang.org/x/sync/singleflight"
 	"k8s.io/utils/clock"
@@ -78,7 +79,7 @@ type Git struct {
 	opts       GitOptions
 	ids        identities
 	trees      *treeCache
-	treeHashes *memo.Memo[string, string] // the hash of a path at a commit never changes
+	treeHashes *memo.Memo[[sha256.Size]byte, plumbing.Hash] // the hash of a path at a commit never changes (see TreeHash)
 	apps       *githubApps
 
 	lsGroup    singleflight.Group
@@ -128,7 +129,7 @@ func NewGit(opts GitOptions) (*Git, error) {
 		opts:       opts,
 		ids:        ids,
 		trees:      trees,
-		treeHashes: memo.New[string, string](100_000),
+		treeHashes: memo.New[[sha256.Size]byte, plumbing.Hash](100_000),
 		apps:       newGitHubApps(opts.Clock),
 		refs:       map[gitKey]refList{},
 		repos:      map[gitKey]*localRepo{},

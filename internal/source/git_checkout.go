@@ -2,6 +2,7 @@ package source
 
 import (
 	"context"
+	"crypto/sha256"
 	"fmt"
 	"strings"
 )
@@ -91,9 +92,11 @@ func (g *Git) TreeHash(ctx context.Context, repo Repository, sha, path string) (
 	if err := g.allowed(repo); err != nil {
 		return "", err
 	}
-	memoKey := g.keyOf(repo).name() + "\x00" + sha + "\x00" + path
+	// The memo holds a hash for each Application's path: it keeps them
+	// as digests and binary hashes, a sixth of their size as strings.
+	memoKey := sha256.Sum256([]byte(g.keyOf(repo).name() + "\x00" + sha + "\x00" + path))
 	if h, ok := g.treeHashes.Get(memoKey); ok {
-		return h, nil
+		return h.String(), nil
 	}
 	ctx, cancel := context.WithTimeout(ctx, fetchTimeout)
 	defer cancel()
@@ -111,5 +114,5 @@ func (g *Git) TreeHash(ctx context.Context, repo Repository, sha, path string) (
 		return "", gitError(repo, sha, err)
 	}
 	g.treeHashes.Put(memoKey, h)
-	return h, nil
+	return h.String(), nil
 }

@@ -351,33 +351,33 @@ func removeAll(root string) error {
 // path one directory at a time through decodedTree, so that asking for the
 // directories of many Applications in one repository decodes each tree
 // once per commit, not once per Application.
-func (lr *localRepo) pathHash(sha, p string) (string, error) {
+func (lr *localRepo) pathHash(sha, p string) (plumbing.Hash, error) {
 	tree, err := lr.tree(sha)
 	if err != nil {
-		return "", err
+		return plumbing.ZeroHash, err
 	}
 	p = strings.Trim(path.Clean("/"+filepath.ToSlash(p)), "/")
 	if p == "" {
-		return tree.Hash.String(), nil
+		return tree.Hash, nil
 	}
 	parts := strings.Split(p, "/")
 	for i, part := range parts {
 		entry, err := tree.FindEntry(part)
 		if err != nil {
-			return "", fmt.Errorf("%s: %w", p, ErrPathNotFound)
+			return plumbing.ZeroHash, fmt.Errorf("%s: %w", p, ErrPathNotFound)
 		}
 		if i == len(parts)-1 {
 			if entry.Mode == filemode.Symlink {
-				return "", fmt.Errorf("%s: %w", p, ErrPathIsLink)
+				return plumbing.ZeroHash, fmt.Errorf("%s: %w", p, ErrPathIsLink)
 			}
-			return entry.Hash.String(), nil
+			return entry.Hash, nil
 		}
 		if entry.Mode != filemode.Dir {
-			return "", fmt.Errorf("%s: %w", p, ErrPathNotFound)
+			return plumbing.ZeroHash, fmt.Errorf("%s: %w", p, ErrPathNotFound)
 		}
 		if tree, err = lr.decodedTree(entry.Hash); err != nil {
-			return "", fmt.Errorf("%s: %w", p, err)
+			return plumbing.ZeroHash, fmt.Errorf("%s: %w", p, err)
 		}
 	}
-	return "", fmt.Errorf("%s: %w", p, ErrPathNotFound)
+	return plumbing.ZeroHash, fmt.Errorf("%s: %w", p, ErrPathNotFound)
 }
