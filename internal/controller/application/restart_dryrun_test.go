@@ -125,7 +125,7 @@ func TestRestartComparesWithoutDryRuns(t *testing.T) {
 func verdictOn(r *Reconciler, name, key string) verdict {
 	r.verdicts.mu.Lock()
 	defer r.verdicts.mu.Unlock()
-	v, _ := r.verdicts.m[controlPlane+"/"+name].get(key)
+	v, _ := r.verdicts.m[controlPlane+"/"+name].get(keyDigestOf(key))
 	return v
 }
 

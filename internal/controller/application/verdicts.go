@@ -33,7 +33,7 @@ func (v *verdicts) get(app, server, key string) (verdict, bool) {
 	if a == nil || a.server != server {
 		return verdict{}, false
 	}
-	return a.get(key)
+	return a.get(keyDigestOf(key))
 }
 
 // put keeps the verdict on the object of key of Application app in the
@@ -50,13 +50,13 @@ func (v *verdicts) put(app, server, key string, e verdict) {
 		a = &appVerdicts{server: server}
 		v.m[app] = a
 	}
-	a.put(key, e)
+	a.put(keyDigestOf(key), e)
 }
 
 func (v *verdicts) forget(app, key string) {
 	v.mu.Lock()
 	defer v.mu.Unlock()
-	v.m[app].forget(key)
+	v.m[app].forget(keyDigestOf(key))
 }
 
 // retain drops the Application's verdicts on objects not in keep; a nil
@@ -68,7 +68,13 @@ func (v *verdicts) retain(app string, keep map[string]bool) {
 	if a == nil {
 		return
 	}
-	a.retain(keep)
+	kept := make(map[keyDigest]bool, len(keep))
+	for k, ok := range keep {
+		if ok {
+			kept[keyDigestOf(k)] = true
+		}
+	}
+	a.retain(kept)
 	if a.len() == 0 {
 		delete(v.m, app)
 	}
@@ -80,22 +86,33 @@ func (v *verdicts) retain(app string, keep map[string]bool) {
 // search through sixteen keys costs less than hashing one.
 const fewVerdicts = 16
 
-// appVerdicts are one Application's verdicts by object key: in few while
-// they are fewVerdicts at most, in many after that. A nil *appVerdicts
-// holds none.
+// appVerdicts are one Application's verdicts by the digest of their
+// object's key: in few while they are fewVerdicts at most, in many after
+// that. A nil *appVerdicts holds none.
 type appVerdicts struct {
 	// server is the URL of the API server of the objects.
 	server string
 	few    []keyedVerdict
-	many   map[string]verdict
+	many   map[keyDigest]verdict
 }
 
 type keyedVerdict struct {
-	key string
+	key keyDigest
 	verdict
 }
 
-func (a *appVerdicts) get(key string) (verdict, bool) {
+// keyDigest is an object's key (objectKey) as its verdict keeps it: the
+// first 16 bytes of its SHA-256. As a string of its own, each key took
+// some 48 bytes of heap for every managed object; two keys share the
+// bytes with a chance of 2^-128.
+type keyDigest [16]byte
+
+func keyDigestOf(key string) keyDigest {
+	sum := sha256.Sum256([]byte(key))
+	return keyDigest(sum[:16])
+}
+
+func (a *appVerdicts) get(key keyDigest) (verdict, bool) {
 	if a == nil {
 		return verdict{}, false
 	}
@@ -111,7 +128,7 @@ func (a *appVerdicts) get(key string) (verdict, bool) {
 	return verdict{}, false
 }
 
-func (a *appVerdicts) put(key string, e verdict) {
+func (a *appVerdicts) put(key keyDigest, e verdict) {
 	if a.many != nil {
 		a.many[key] = e
 		return
@@ -136,7 +153,7 @@ func (a *appVerdicts) put(key string, e verdict) {
 		a.few = few
 		return
 	}
-	a.many = make(map[string]verdict, 2*fewVerdicts)
+	a.many = make(map[keyDigest]verdict, 2*fewVerdicts)
 	for _, kv := range a.few {
 		a.many[kv.key] = kv.verdict
 	}
@@ -144,21 +161,21 @@ func (a *appVerdicts) put(key string, e verdict) {
 	a.few = nil
 }
 
-func (a *appVerdicts) forget(key string) {
+func (a *appVerdicts) forget(key keyDigest) {
 	if a != nil && a.many != nil {
 		delete(a.many, key)
 		return
 	}
-	a.retainIf(func(k string) bool { return k != key })
+	a.retainIf(func(k keyDigest) bool { return k != key })
 }
 
-func (a *appVerdicts) retain(keep map[string]bool) {
-	a.retainIf(func(k string) bool { return keep[k] })
+func (a *appVerdicts) retain(keep map[keyDigest]bool) {
+	a.retainIf(func(k keyDigest) bool { return keep[k] })
 }
 
 // retainIf keeps the verdicts whose key keep accepts. The slice keeps its
 // room for the next put: an Application's objects come and go by a few.
-func (a *appVerdicts) retainIf(keep func(key string) bool) {
+func (a *appVerdicts) retainIf(keep func(key keyDigest) bool) {
 	if a == nil {
 		return
 	}
@@ -190,8 +207,8 @@ func (a *appVerdicts) len() int {
 	return len(a.few)
 }
 
-// each calls f with every verdict and its key.
-func (a *appVerdicts) each(f func(key string, v verdict)) {
+// each calls f with every verdict and the digest of its key.
+func (a *appVerdicts) each(f func(key keyDigest, v verdict)) {
 	if a == nil {
 		return
 	}
