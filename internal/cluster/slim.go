@@ -79,6 +79,15 @@ func (t *sharedMeta) meta(o *metav1.ObjectMeta) *Meta {
 	return m
 }
 
+// ShareDigest returns the copy of d, a digest of capstan's fields
+// (apply.OwnedFields), that the watches' Metas share: what holds one for
+// each managed object (a verdict) then holds no copy of its own.
+func ShareDigest(d string) string {
+	shared.mu.Lock()
+	defer shared.mu.Unlock()
+	return shared.digest(d)
+}
+
 // digest returns the table's copy of a digest of capstan's fields.
 func (t *sharedMeta) digest(d string) string {
 	if d == "" {

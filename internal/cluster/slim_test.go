@@ -413,3 +413,21 @@ func TestMetaKeepsUIDAndStampAsBytes(t *testing.T) {
 		t.Error("two objects without a uid differ, or one is the same as one with a uid")
 	}
 }
+
+// A digest of capstan's fields given to ShareDigest is the copy the
+// watches' Metas hold.
+func TestShareDigest(t *testing.T) {
+	managed := []metav1.ManagedFieldsEntry{{Manager: apply.FieldManager, Operation: metav1.ManagedFieldsOperationApply, APIVersion: "v1",
+		FieldsV1: &metav1.FieldsV1{Raw: []byte(`{"f:data":{"f:shared-digest-test":{}}}`)}}}
+	m := MetaOf(&metav1.ObjectMeta{Name: "a", ManagedFields: managed})
+	d := apply.OwnedFields(managed)
+	if d == "" || m.OwnedFields != d {
+		t.Fatalf("owned fields %q, want %q", m.OwnedFields, d)
+	}
+	if got := ShareDigest(strings.Clone(d)); got != d || unsafe.StringData(got) != unsafe.StringData(m.OwnedFields) {
+		t.Error("ShareDigest gave a copy of its own")
+	}
+	if ShareDigest("") != "" {
+		t.Error("no digest came back as one")
+	}
+}

@@ -534,7 +534,7 @@ func boundOwned(desiredHash, owned string) string {
 func (r *Reconciler) remember(st *state, key, desiredHash string, live *unstructured.Unstructured, res *resource, owned string) {
 	r.verdicts.put(appKey(st.app), st.server(), key, verdict{desiredHash: digestOf(desiredHash), resourceVersion: live.GetResourceVersion(), uid: digestUID(live.GetUID()),
 		generation: live.GetGeneration(), metadata: metadataDigest(res.desired, live), modified: res.modified, shared: res.shared, health: res.health,
-		owned: owned, labelled: !unlabelled(live), whole: diff.Whole(res.desired), compareKey: tagOf(st.compareKey)})
+		owned: cluster.ShareDigest(owned), labelled: !unlabelled(live), whole: diff.Whole(res.desired), compareKey: tagOf(st.compareKey)})
 }
 
 // keepOwned is v's owned fields if capstan still owns the same on live,
