@@ -3,6 +3,7 @@ package cluster
 import (
 	"encoding/hex"
 
+	"github.com/google/uuid"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/types"
@@ -100,28 +101,29 @@ func parseDigest(v string) ([16]byte, bool) {
 	return b, b != [16]byte{}
 }
 
-// parseUID returns the 16 bytes of the UUID that uid spells in its
-// canonical form (lower-case hex, grouped 8-4-4-4-12), as the API server
-// makes them; false for any other value, and for the nil UUID, which
-// stands for none.
-func parseUID(uid types.UID) ([16]byte, bool) {
-	var b [16]byte
+// UUIDBytes returns the 16 bytes of the UUID uid when it is written as
+// the API server writes it: 36 characters, lower-case hex digits and
+// dashes. Only that spelling is read as bytes, so two uids that differ
+// as strings never give the same bytes.
+func UUIDBytes(uid types.UID) ([16]byte, bool) {
 	s := string(uid)
-	if len(s) != 36 || s[8] != '-' || s[13] != '-' || s[18] != '-' || s[23] != '-' {
-		return b, false
+	if len(s) != 36 {
+		return [16]byte{}, false
 	}
-	// Each group of digits into its bytes, with no copy of the digits.
-	for i, group := range [5][2]int{{0, 8}, {9, 13}, {14, 18}, {19, 23}, {24, 36}} {
-		digits := s[group[0]:group[1]]
-		if !lowerHex(digits) {
-			return b, false
-		}
-		at := [5]int{0, 4, 6, 8, 10}[i]
-		for j := 0; j < len(digits); j += 2 {
-			b[at+j/2] = unhex(digits[j])<<4 | unhex(digits[j+1])
+	for _, c := range []byte(s) {
+		if (c < '0' || c > '9') && (c < 'a' || c > 'f') && c != '-' {
+			return [16]byte{}, false
 		}
 	}
-	return b, b != [16]byte{}
+	u, err := uuid.Parse(s)
+	return u, err == nil
+}
+
+// parseUID returns the bytes a Meta keeps of uid (UUIDBytes); false for
+// any other uid, and for the nil UUID, whose zero bytes stand for none.
+func parseUID(uid types.UID) ([16]byte, bool) {
+	b, ok := UUIDBytes(uid)
+	return b, ok && b != [16]byte{}
 }
 
 // UIDBytes returns the 16 bytes of the object's uid when it is a UUID in
@@ -150,14 +152,6 @@ func formatUID(b [16]byte) types.UID {
 	buf[23] = '-'
 	hex.Encode(buf[24:], b[10:])
 	return types.UID(buf[:])
-}
-
-// unhex is the value of a lower-case hex digit.
-func unhex(c byte) byte {
-	if c >= 'a' {
-		return c - 'a' + 10
-	}
-	return c - '0'
 }
 
 func lowerHex(s string) bool {

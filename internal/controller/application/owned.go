@@ -2,7 +2,6 @@ package application
 
 import (
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
-	"k8s.io/apimachinery/pkg/types"
 
 	"github.com/capstan-cd/capstan/internal/apply"
 	"github.com/capstan-cd/capstan/internal/diff"
@@ -18,7 +17,7 @@ func ownedFields(live *unstructured.Unstructured) string {
 // without a dry run, whether it still matches the desired object v was
 // concluded on: v was recorded after capstan applied that object (it
 // knows what capstan owned then) and found it in sync, live (whose uid is
-// given, and the digest of what capstan owns on it) is the same object,
+// given as its digest, and the digest of what capstan owns on it) is the same object,
 // what capstan owns on it can still be read (ownedFields: its apply's
 // entry is there, alone, not mixed with an update of its own; otherwise a
 // dry run decides), and nothing but a
@@ -30,8 +29,8 @@ func ownedFields(live *unstructured.Unstructured) string {
 // status, no annotation it leaves out such as a Deployment's revision
 // that the manifest carries), no rules that the cluster aggregates into a
 // ClusterRole the manifest declares aggregated.
-func ownershipDecides(v verdict, desired *unstructured.Unstructured, uid types.UID, owned string, plain bool) bool {
-	if !plain || v.owned == "" || v.modified || v.shared || digestUID(uid) != v.uid || owned == "" {
+func ownershipDecides(v verdict, desired *unstructured.Unstructured, uid uidDigest, owned string, plain bool) bool {
+	if !plain || v.owned == "" || v.modified || v.shared || uid != v.uid || owned == "" {
 		return false
 	}
 	if !diff.Whole(desired) {

@@ -97,7 +97,7 @@ func TestOwnershipDecides(t *testing.T) {
 		{"capstan owns nothing any more", applied, cm, managed(), true, false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			if diff := cmp.Diff(tc.want, ownershipDecides(tc.v, tc.desired, tc.live.GetUID(), ownedFields(tc.live), tc.plain)); diff != "" {
+			if diff := cmp.Diff(tc.want, ownershipDecides(tc.v, tc.desired, digestUID(tc.live.GetUID()), ownedFields(tc.live), tc.plain)); diff != "" {
 				t.Errorf("ownershipDecides (-want +got):\n%s", diff)
 			}
 		})

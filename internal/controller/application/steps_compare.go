@@ -252,7 +252,7 @@ func (r *Reconciler) compareOne(ctx context.Context, st *state, obj *unstructure
 		// way the health is read afresh, and no dry run is needed.
 		owned, known := keepOwned(v, live), onlyStatusChanged(v, obj, live)
 		res.modified = v.modified
-		if !known && !res.shared && ownershipDecides(v, obj, live.GetUID(), ownedFields(live), st.plainFor(obj)) {
+		if !known && !res.shared && ownershipDecides(v, obj, digestUID(live.GetUID()), ownedFields(live), st.plainFor(obj)) {
 			known, res.modified = true, owned == ""
 		}
 		if known {
@@ -351,7 +351,7 @@ func (r *Reconciler) followOwnership(st *state, desired *unstructured.Unstructur
 	gvk := desired.GroupVersionKind()
 	v, found := r.verdictOn(st, key)
 	owned := meta.OwnedFields
-	if !found || !v.desiredHash.is(desiredHash) || !v.labelled || !ownershipDecides(v, desired, meta.GetUID(), owned, st.plainFor(desired)) {
+	if !found || !v.desiredHash.is(desiredHash) || !v.labelled || !ownershipDecides(v, desired, digestMetaUID(meta), owned, st.plainFor(desired)) {
 		return nil, false, nil
 	}
 	live := metadataObject(gvk, meta)

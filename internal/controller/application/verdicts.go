@@ -4,8 +4,9 @@ import (
 	"crypto/sha256"
 	gosync "sync"
 
-	"github.com/google/uuid"
 	"k8s.io/apimachinery/pkg/types"
+
+	"github.com/capstan-cd/capstan/internal/cluster"
 )
 
 // verdicts are kept per Application and object, across reconciles, in
@@ -253,25 +254,9 @@ func (d hashDigest) is(s string) bool { return d == digestOf(s) }
 type uidDigest [16]byte
 
 func digestUID(uid types.UID) uidDigest {
-	if canonicalUUID(string(uid)) {
-		if u, err := uuid.Parse(string(uid)); err == nil {
-			return uidDigest(u)
-		}
+	if u, ok := cluster.UUIDBytes(uid); ok {
+		return uidDigest(u)
 	}
 	sum := sha256.Sum256([]byte(uid))
 	return uidDigest(sum[:16])
-}
-
-// canonicalUUID reports whether s is a UUID as the API server writes it:
-// 36 characters, lower-case hexadecimal digits and dashes.
-func canonicalUUID(s string) bool {
-	if len(s) != 36 {
-		return false
-	}
-	for _, c := range []byte(s) {
-		if (c < '0' || c > '9') && (c < 'a' || c > 'f') && c != '-' {
-			return false
-		}
-	}
-	return true
 }
