@@ -25,6 +25,7 @@ import (
 	"k8s.io/client-go/discovery"
 	"k8s.io/client-go/discovery/cached/memory"
 	"k8s.io/client-go/dynamic"
+	"k8s.io/client-go/metadata"
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/restmapper"
 
@@ -37,6 +38,9 @@ const FieldManager = "capstan"
 // Applier writes to one cluster.
 type Applier struct {
 	client dynamic.Interface
+	// meta writes where the caller needs only the metadata of what the API
+	// server stored (ApplyMetadata).
+	meta   metadata.Interface
 	mapper *restmapper.DeferredDiscoveryRESTMapper
 	// disc is the discovery the mapper reads, and capabilities what it
 	// tells charts (see capabilities.go).
@@ -57,12 +61,16 @@ func New(cfg *rest.Config) (*Applier, error) {
 	if err != nil {
 		return nil, err
 	}
+	mc, err := metadata.NewForConfig(cfg)
+	if err != nil {
+		return nil, err
+	}
 	dc, err := discovery.NewDiscoveryClientForConfig(cfg)
 	if err != nil {
 		return nil, err
 	}
 	disc := memory.NewMemCacheClient(dc)
-	return &Applier{client: client, disc: disc, mapper: restmapper.NewDeferredDiscoveryRESTMapper(disc)}, nil
+	return &Applier{client: client, meta: mc, disc: disc, mapper: restmapper.NewDeferredDiscoveryRESTMapper(disc)}, nil
 }
 
 // Options change how one object is written.
@@ -152,6 +160,76 @@ func (a *Applier) Apply(ctx context.Context, obj *unstructured.Unstructured, opt
 	return out, nil
 }
 
+// ApplyMetadata writes obj as Apply does, for a caller that needs nothing
+// of the stored object but its metadata: a server-side apply is answered
+// with the metadata alone, in protobuf, where Apply has the API server
+// encode the whole object in JSON and decodes it. It returns the stored
+// object's apiVersion, kind and metadata, without its managed fields, and
+// the digest of the fields capstan's apply owns on it (OwnedFields). The
+// writes other than a plain server-side apply (Replace, the fallbacks of
+// Validate=false and Force) go through Apply.
+func (a *Applier) ApplyMetadata(ctx context.Context, obj *unstructured.Unstructured, opts Options) (*unstructured.Unstructured, string, error) {
+	if opts.Replace {
+		return a.metadataOfApply(ctx, obj, opts)
+	}
+	m, err := a.Mapping(obj.GroupVersionKind())
+	if err != nil {
+		return nil, "", err
+	}
+	var res metadata.ResourceInterface = a.meta.Resource(m.Resource)
+	if m.Scope.Name() == meta.RESTScopeNameNamespace {
+		if obj.GetNamespace() == "" {
+			return nil, "", fmt.Errorf("%s %s is namespaced but has no namespace", obj.GetKind(), obj.GetName())
+		}
+		res = a.meta.Resource(m.Resource).Namespace(obj.GetNamespace())
+	}
+	stamped := Stamp(obj)
+	data, err := stamped.MarshalJSON()
+	if err != nil {
+		return nil, "", err
+	}
+	stored, err := res.Patch(ctx, obj.GetName(), types.ApplyPatchType, data, applyOptions(opts))
+	if err != nil && (!opts.Validate && unknownFieldError(err) || opts.Force && !opts.DryRun && (apierrors.IsInvalid(err) || apierrors.IsConflict(err))) {
+		return a.metadataOfApply(ctx, obj, opts)
+	}
+	if err != nil {
+		return nil, "", fmt.Errorf("apply %s: %w", tracking.Describe(obj), err)
+	}
+	return metadataObject(obj, &stored.ObjectMeta), OwnedFields(stored.ManagedFields), nil
+}
+
+// metadataOfApply is ApplyMetadata through Apply.
+func (a *Applier) metadataOfApply(ctx context.Context, obj *unstructured.Unstructured, opts Options) (*unstructured.Unstructured, string, error) {
+	stored, err := a.Apply(ctx, obj, opts)
+	if err != nil {
+		return nil, "", err
+	}
+	om := metav1.ObjectMeta{Name: stored.GetName(), Namespace: stored.GetNamespace(), UID: stored.GetUID(),
+		ResourceVersion: stored.GetResourceVersion(), Generation: stored.GetGeneration(),
+		CreationTimestamp: stored.GetCreationTimestamp(), DeletionTimestamp: stored.GetDeletionTimestamp(),
+		Labels: stored.GetLabels(), Annotations: stored.GetAnnotations(), OwnerReferences: stored.GetOwnerReferences(),
+		Finalizers: stored.GetFinalizers()}
+	return metadataObject(stored, &om), OwnedFields(stored.GetManagedFields()), nil
+}
+
+// metadataObject is an object of obj's apiVersion and kind with the
+// metadata m, but for its managed fields.
+func metadataObject(obj *unstructured.Unstructured, m *metav1.ObjectMeta) *unstructured.Unstructured {
+	u := &unstructured.Unstructured{Object: map[string]any{"apiVersion": obj.GetAPIVersion(), "kind": obj.GetKind()}}
+	u.SetName(m.Name)
+	u.SetNamespace(m.Namespace)
+	u.SetUID(m.UID)
+	u.SetResourceVersion(m.ResourceVersion)
+	u.SetGeneration(m.Generation)
+	u.SetCreationTimestamp(m.CreationTimestamp)
+	u.SetDeletionTimestamp(m.DeletionTimestamp)
+	u.SetLabels(m.Labels)
+	u.SetAnnotations(m.Annotations)
+	u.SetOwnerReferences(m.OwnerReferences)
+	u.SetFinalizers(m.Finalizers)
+	return u
+}
+
 // serverSideApply sends obj as an apply patch. capstan owns the desired
 // state, so conflicts with other managers are forced, as `kubectl apply
 // --server-side --force-conflicts` does.
@@ -160,12 +238,17 @@ func serverSideApply(ctx context.Context, res dynamic.ResourceInterface, obj *un
 	if err != nil {
 		return nil, err
 	}
+	return res.Patch(ctx, obj.GetName(), types.ApplyPatchType, data, applyOptions(opts))
+}
+
+// applyOptions are the options of a server-side apply.
+func applyOptions(opts Options) metav1.PatchOptions {
 	force := true
 	po := metav1.PatchOptions{FieldManager: FieldManager, Force: &force, FieldValidation: fieldValidation(opts)}
 	if opts.DryRun {
 		po.DryRun = []string{metav1.DryRunAll}
 	}
-	return res.Patch(ctx, obj.GetName(), types.ApplyPatchType, data, po)
+	return po
 }
 
 func fieldValidation(opts Options) string {

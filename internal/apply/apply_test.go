@@ -18,6 +18,7 @@ import (
 	"k8s.io/client-go/kubernetes"
 	"sigs.k8s.io/yaml"
 
+	"github.com/capstan-cd/capstan/api/v1alpha1"
 	"github.com/capstan-cd/capstan/internal/testenv"
 )
 
@@ -323,5 +324,66 @@ func TestMappingIsForgottenWhenDiscoveryIsRefreshed(t *testing.T) {
 	}
 	if err := wait.PollUntilContextTimeout(ctx, 100*time.Millisecond, 30*time.Second, true, mappedAs(meta.RESTScopeNameRoot)); err != nil {
 		t.Fatalf("Gadget made again cluster-scoped is still mapped as before: %v", err)
+	}
+}
+
+func TestApplyMetadataAnswersWithTheMetadataAlone(t *testing.T) {
+	const ns = "apply-metadata"
+	ctx, a, cs := setup(t, ns)
+	obj := cm(t, ns)
+	obj.SetLabels(map[string]string{"team": "web"})
+	stored, owned, err := a.ApplyMetadata(ctx, obj, Options{Validate: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	live, err := cs.CoreV1().ConfigMaps(ns).Get(ctx, "settings", metav1.GetOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if stored.GetAPIVersion() != "v1" || stored.GetKind() != "ConfigMap" || stored.GetNamespace() != ns || stored.GetName() != "settings" {
+		t.Errorf("stored is %s %s %s/%s; want v1 ConfigMap %s/settings", stored.GetAPIVersion(), stored.GetKind(), stored.GetNamespace(), stored.GetName(), ns)
+	}
+	if stored.GetUID() != live.UID || stored.GetResourceVersion() != live.ResourceVersion || stored.GetLabels()["team"] != "web" {
+		t.Errorf("stored metadata = %v; want uid %s, resourceVersion %s, label team=web", stored.Object["metadata"], live.UID, live.ResourceVersion)
+	}
+	if _, ok := stored.GetAnnotations()[v1alpha1.AnnotationCapstanApplied]; !ok {
+		t.Errorf("stored annotations = %v; want capstan's stamp", stored.GetAnnotations())
+	}
+	if _, ok := stored.Object["data"]; ok || stored.GetManagedFields() != nil {
+		t.Errorf("stored = %v; want its metadata without managed fields, and no body", stored.Object)
+	}
+	if want := OwnedFields(live.ManagedFields); owned == "" || owned != want {
+		t.Errorf("owned = %q; want %q, the digest of capstan's apply on the live object", owned, want)
+	}
+	again, ownedAgain, err := a.ApplyMetadata(ctx, obj, Options{Validate: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if again.GetResourceVersion() != stored.GetResourceVersion() || ownedAgain != owned {
+		t.Errorf("applying the same object again: resourceVersion %s → %s, owned %s → %s; want both unchanged",
+			stored.GetResourceVersion(), again.GetResourceVersion(), owned, ownedAgain)
+	}
+
+	// The writes that are not a plain apply answer the same way.
+	obj.Object["data"] = map[string]any{"color": "green"}
+	obj.Object["colour"] = "red"
+	if _, _, err := a.ApplyMetadata(ctx, obj, Options{Validate: true}); err == nil || !strings.Contains(err.Error(), "ConfigMap "+ns+"/settings") {
+		t.Errorf("Validate=true with an unknown field: err = %v; want an error naming the object", err)
+	}
+	merged, _, err := a.ApplyMetadata(ctx, obj, Options{Validate: false})
+	if err != nil {
+		t.Fatalf("Validate=false with an unknown field: %v", err)
+	}
+	live, _ = cs.CoreV1().ConfigMaps(ns).Get(ctx, "settings", metav1.GetOptions{})
+	if live.Data["color"] != "green" || merged.GetResourceVersion() != live.ResourceVersion {
+		t.Errorf("Validate=false: live data %v at %s, answered %s; want color=green at the version answered", live.Data, live.ResourceVersion, merged.GetResourceVersion())
+	}
+	delete(obj.Object, "colour")
+	replaced, replacedOwned, err := a.ApplyMetadata(ctx, obj, Options{Validate: true, Replace: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := replaced.Object["data"]; ok || replaced.GetUID() != live.UID || replacedOwned != "" {
+		t.Errorf("replace answered %v, owned %q; want the metadata alone, and nothing owned by an apply", replaced.Object, replacedOwned)
 	}
 }

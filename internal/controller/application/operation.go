@@ -192,9 +192,11 @@ func syncOptions(app *v1alpha1.Application, op v1alpha1.Operation) []string {
 
 // afterWrite updates the verdict on an object the sync wrote: what the
 // apply returned is the live object, in sync by construction, so the next
-// comparison needs no read or dry run of it. Anything else (a hook, a
-// failed or dry-run write) is read afresh next time.
-func (r *Reconciler) afterWrite(st *state, task sync.Task, stored *unstructured.Unstructured, written bool) {
+// comparison needs no read or dry run of it. owned is the digest of the
+// fields capstan's apply owns on it (ownedFields), assessed its health.
+// Anything else (a hook, a failed or dry-run write) is read afresh next
+// time.
+func (r *Reconciler) afterWrite(st *state, task sync.Task, stored *unstructured.Unstructured, owned string, assessed *health.Status, written bool) {
 	obj := task.Object
 	key := objectKey(obj.GroupVersionKind(), obj.GetNamespace(), obj.GetName())
 	if !written || task.Hook || stored == nil {
@@ -209,10 +211,10 @@ func (r *Reconciler) afterWrite(st *state, task sync.Task, stored *unstructured.
 	}
 	// The comparison of this pass now reads as after the write.
 	res.live, res.modified, res.hash = metadataOf(stored), false, hashObject(obj)+st.compareKey
-	res.health, _ = st.assess(stored)
+	res.health = assessed
 	// The apply made capstan the owner of every desired field: what it
 	// owns now tells later whether someone changed one (ownedFields).
-	r.remember(st, key, res.hash, stored, res, ownedFields(stored))
+	r.remember(st, key, res.hash, stored, res, owned)
 }
 
 // namespaceCreatedBySync reports whether a sync creates namespace ns
@@ -264,12 +266,11 @@ func (st *state) healthOf(rr *v1alpha1.ResourceResult) *health.Status {
 
 // justApplied notes the health of an object as the apply stored it: the
 // comparison of this pass saw it before the write.
-func (st *state) justApplied(rr v1alpha1.ResourceResult, stored *unstructured.Unstructured) {
+func (st *state) justApplied(rr v1alpha1.ResourceResult, h *health.Status, err error) {
 	if st.applied == nil {
 		st.applied = map[string]*health.Status{}
 	}
-	h, err := st.assess(stored)
-	if err != nil || stored == nil {
+	if err != nil {
 		h = &health.Status{Code: v1alpha1.HealthStatusProgressing, Message: "just applied"}
 	}
 	st.applied[sync.ResultKey(rr)] = h

@@ -47,24 +47,44 @@ func (c operationCluster) Apply(ctx context.Context, task sync.Task, obj *unstru
 			return err
 		}
 	}
-	stored, err := t.applier.Apply(ctx, obj, opts)
+	gk := obj.GroupVersionKind().GroupKind()
+	// What the pass reads of a kind without status and without a custom
+	// health check is the stored object's metadata; a dry run's answer is
+	// not read at all.
+	metadataOnly := dryRun || !task.Hook && health.FromMetadata(gk) && !st.settings.Health.Has(gk)
+	var stored *unstructured.Unstructured
+	var owned string
+	write := func() (err error) {
+		if metadataOnly {
+			stored, owned, err = t.applier.ApplyMetadata(ctx, obj, opts)
+			return err
+		}
+		if stored, err = t.applier.Apply(ctx, obj, opts); err == nil {
+			owned = ownedFields(stored)
+		}
+		return err
+	}
+	err := write()
 	if err != nil && !dryRun && apimeta.IsNoMatchError(err) && crdInSync(obj, st.desired) && st.awaitKind(ctx, obj) {
 		// Its CRD, applied just before, is now served.
-		stored, err = t.applier.Apply(ctx, obj, opts)
+		err = write()
 	}
 	if err != nil && !dryRun && missingNamespace(err) && task.Options.CreateNamespace && obj.GetNamespace() == st.app.Spec.Destination.Namespace {
 		if err = r.ensureNamespace(ctx, st, false, true); err == nil {
-			stored, err = t.applier.Apply(ctx, obj, opts)
+			err = write()
 		}
 	}
 	if dryRun && err != nil && (st.namespaceCreatedBySync(obj.GetNamespace(), task.Options) && missingNamespace(err) ||
 		dryRunSkips(obj, task.Options, err, st.desired)) {
 		err = nil
 	}
+	var assessed *health.Status
 	if !dryRun && err == nil && !task.Hook {
-		st.justApplied(sync.ResultFor(obj, task.Phase), stored)
+		var assessErr error
+		assessed, assessErr = st.assess(stored)
+		st.justApplied(sync.ResultFor(obj, task.Phase), assessed, assessErr)
 	}
-	r.afterWrite(st, task, stored, err == nil && !dryRun)
+	r.afterWrite(st, task, stored, owned, assessed, err == nil && !dryRun)
 	return err
 }
 
