@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"sort"
 
+	jsonpatch "github.com/evanphx/json-patch/v5"
 	"k8s.io/apimachinery/pkg/api/equality"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -134,12 +135,45 @@ func (r *Reconciler) patchStatus(ctx context.Context, read string, before *v1alp
 	if st.refresh != "" || !equality.Semantic.DeepEqual(saved.Status, app.Status) {
 		now := metav1.NewTime(r.Clock.Now())
 		app.Status.ReconciledAt, app.Status.ObservedAt = &now, &now
-		if err := r.Client.Status().Patch(ctx, app, client.MergeFrom(saved)); err != nil {
+		if err := r.writeStatus(ctx, saved, app); err != nil {
 			return err
 		}
 		st.replaced = append(st.replaced, saved.ResourceVersion)
 	}
 	return r.clearRequests(ctx, before, st)
+}
+
+// writeStatus sends the change from saved's status to app's as a merge
+// patch of the status subresource, and takes from the answer the metadata
+// of the version written. It asks for that metadata alone, in protobuf:
+// the whole Application in JSON, which the API server would encode and
+// the pass decode, brings back nothing the pass lacks, since the status is
+// the one it just wrote. The patch is computed from the statuses alone,
+// not from the whole Applications: the API server ignores the rest of a
+// write to the status subresource.
+func (r *Reconciler) writeStatus(ctx context.Context, saved, app *v1alpha1.Application) error {
+	from, err := json.Marshal(&saved.Status)
+	if err != nil {
+		return err
+	}
+	to, err := json.Marshal(&app.Status)
+	if err != nil {
+		return err
+	}
+	patch, err := jsonpatch.CreateMergePatch(from, to)
+	if err != nil {
+		return err
+	}
+	data := make([]byte, 0, len(patch)+len(`{"status":}`))
+	data = append(append(append(data, `{"status":`...), patch...), '}')
+	written := &metav1.PartialObjectMetadata{}
+	written.SetGroupVersionKind(v1alpha1.GroupVersion.WithKind("Application"))
+	written.Namespace, written.Name = app.Namespace, app.Name
+	if err := r.Client.Status().Patch(ctx, written, client.RawPatch(types.MergePatchType, data)); err != nil {
+		return err
+	}
+	app.ObjectMeta = written.ObjectMeta
+	return nil
 }
 
 // clearRequests clears, in one write after the status, the requests this
