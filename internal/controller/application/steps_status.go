@@ -1,6 +1,7 @@
 package application
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"sort"
@@ -144,28 +145,16 @@ func (r *Reconciler) patchStatus(ctx context.Context, read string, before *v1alp
 }
 
 // writeStatus sends the change from saved's status to app's as a merge
-// patch of the status subresource, and takes from the answer the metadata
-// of the version written. It asks for that metadata alone, in protobuf:
-// the whole Application in JSON, which the API server would encode and
-// the pass decode, brings back nothing the pass lacks, since the status is
-// the one it just wrote. The patch is computed from the statuses alone,
-// not from the whole Applications: the API server ignores the rest of a
-// write to the status subresource.
+// patch of the status subresource (statusPatch), and takes from the answer
+// the metadata of the version written. It asks for that metadata alone,
+// in protobuf: the whole Application in JSON, which the API server would
+// encode and the pass decode, brings back nothing the pass lacks, since
+// the status is the one it just wrote.
 func (r *Reconciler) writeStatus(ctx context.Context, saved, app *v1alpha1.Application) error {
-	from, err := json.Marshal(&saved.Status)
+	data, err := statusPatch(&saved.Status, &app.Status)
 	if err != nil {
 		return err
 	}
-	to, err := json.Marshal(&app.Status)
-	if err != nil {
-		return err
-	}
-	patch, err := jsonpatch.CreateMergePatch(from, to)
-	if err != nil {
-		return err
-	}
-	data := make([]byte, 0, len(patch)+len(`{"status":}`))
-	data = append(append(append(data, `{"status":`...), patch...), '}')
 	written := &metav1.PartialObjectMetadata{}
 	written.SetGroupVersionKind(v1alpha1.GroupVersion.WithKind("Application"))
 	written.Namespace, written.Name = app.Namespace, app.Name
@@ -175,6 +164,52 @@ func (r *Reconciler) writeStatus(ctx context.Context, saved, app *v1alpha1.Appli
 	app.ObjectMeta = written.ObjectMeta
 	return nil
 }
+
+// statusPatch is the JSON merge patch, {"status": ...}, that turns the
+// status from into to. It is computed from the statuses alone, not from
+// the whole Applications: the API server ignores the rest of a write to
+// the status subresource. Their top-level fields are compared in JSON, and
+// only an object that differs is decoded to find what in it changed: a
+// pass that moved the health alone decodes the health, not the lists of
+// resources and results beside it.
+func statusPatch(from, to *v1alpha1.ApplicationStatus) ([]byte, error) {
+	var fields [2]map[string]json.RawMessage
+	for i, status := range []*v1alpha1.ApplicationStatus{from, to} {
+		data, err := json.Marshal(status)
+		if err != nil {
+			return nil, err
+		}
+		if err := json.Unmarshal(data, &fields[i]); err != nil {
+			return nil, err
+		}
+	}
+	before, after := fields[0], fields[1]
+	patch := make(map[string]json.RawMessage, len(after))
+	for name, value := range after {
+		old, ok := before[name]
+		switch {
+		case ok && bytes.Equal(old, value):
+		case ok && isJSONObject(old) && isJSONObject(value):
+			change, err := jsonpatch.CreateMergePatch(old, value)
+			if err != nil {
+				return nil, err
+			}
+			patch[name] = change
+		default:
+			patch[name] = value
+		}
+	}
+	for name := range before {
+		if _, ok := after[name]; !ok {
+			patch[name] = json.RawMessage("null")
+		}
+	}
+	return json.Marshal(map[string]map[string]json.RawMessage{"status": patch})
+}
+
+// isJSONObject reports whether value, JSON as encoding/json writes it, is
+// an object.
+func isJSONObject(value json.RawMessage) bool { return len(value) > 0 && value[0] == '{' }
 
 // clearRequests clears, in one write after the status, the requests this
 // pass answered: the operation once it is done, and the refresh
