@@ -183,12 +183,7 @@ func (a *Applier) ApplyMetadata(ctx context.Context, obj *unstructured.Unstructu
 		}
 		res = a.meta.Resource(m.Resource).Namespace(obj.GetNamespace())
 	}
-	stamped := Stamp(obj)
-	data, err := stamped.MarshalJSON()
-	if err != nil {
-		return nil, "", err
-	}
-	stored, err := res.Patch(ctx, obj.GetName(), types.ApplyPatchType, data, applyOptions(opts))
+	stored, err := metadataApply(ctx, res, Stamp(obj), opts)
 	if err != nil && (!opts.Validate && unknownFieldError(err) || opts.Force && !opts.DryRun && (apierrors.IsInvalid(err) || apierrors.IsConflict(err))) {
 		return a.metadataOfApply(ctx, obj, opts)
 	}
@@ -196,6 +191,16 @@ func (a *Applier) ApplyMetadata(ctx context.Context, obj *unstructured.Unstructu
 		return nil, "", fmt.Errorf("apply %s: %w", tracking.Describe(obj), err)
 	}
 	return metadataObject(obj, &stored.ObjectMeta), OwnedFields(stored.ManagedFields), nil
+}
+
+// metadataApply sends obj as an apply patch, as serverSideApply does, and
+// asks for the answer as the stored object's metadata alone.
+func metadataApply(ctx context.Context, res metadata.ResourceInterface, obj *unstructured.Unstructured, opts Options) (*metav1.PartialObjectMetadata, error) {
+	data, err := obj.MarshalJSON()
+	if err != nil {
+		return nil, err
+	}
+	return res.Patch(ctx, obj.GetName(), types.ApplyPatchType, data, applyOptions(opts))
 }
 
 // metadataOfApply is ApplyMetadata through Apply.

@@ -35,7 +35,8 @@ func (a *Applier) CreateNamespace(ctx context.Context, name string, labels, anno
 	ns.SetName(name)
 	ns.SetLabels(labels)
 	ns.SetAnnotations(annotations)
-	if _, err := serverSideApply(ctx, a.client.Resource(namespaces), ns, Options{DryRun: dryRun, Validate: true}); err != nil {
+	// Nothing of the answer is read: it is asked for as metadata alone.
+	if _, err := metadataApply(ctx, a.meta.Resource(namespaces), ns, Options{DryRun: dryRun, Validate: true}); err != nil {
 		return fmt.Errorf("create namespace %s: %w", name, err)
 	}
 	return nil
@@ -43,7 +44,7 @@ func (a *Applier) CreateNamespace(ctx context.Context, name string, labels, anno
 
 // NamespaceExists reports whether the namespace exists.
 func (a *Applier) NamespaceExists(ctx context.Context, name string) (bool, error) {
-	_, err := a.client.Resource(namespaces).Get(ctx, name, metav1.GetOptions{})
+	_, err := a.meta.Resource(namespaces).Get(ctx, name, metav1.GetOptions{})
 	switch {
 	case apierrors.IsNotFound(err):
 		return false, nil
