@@ -18,7 +18,7 @@ const ceilingShare = 10
 // ceiling measures R_max before capstan runs, on control planes of its
 // own, each fresh and of the same build as capstan's: a bare
 // server-side-apply loop (field manager bench-ceiling, as the admin, no
-// client-side rate limit) applying every app's namespace and W1 objects
+// client-side rate limit, answers asked for as metadata alone) applying every app's namespace and W1 objects
 // exactly as capstan applies them (tracking annotation, managed label,
 // digest), at the best of a few concurrencies. Each probe, a tenth of the
 // apps, and the full run get a control plane of their own, so that each
@@ -152,13 +152,13 @@ const ceilingManager = "bench-ceiling"
 // applyApp applies one app's namespace and its objects, as capstan does
 // at the first sync of the app.
 func applyApp(ctx context.Context, cl *cluster, a App, configMapBytes int) error {
-	if err := cl.applyAs(ctx, ceilingManager, gvrNamespace, namespaceObject(a.Namespace)); err != nil {
+	if err := cl.applyLean(ctx, ceilingManager, gvrNamespace, namespaceObject(a.Namespace)); err != nil {
 		return err
 	}
 	for i, obj := range w1Objects(revisionName(0), configMapBytes) {
 		obj.SetNamespace(a.Namespace)
 		tracking.Mark(obj, a.Name, tracking.Policy{Method: tracking.MethodAnnotation})
-		if err := cl.applyAs(ctx, ceilingManager, w1Resources[i], apply.Stamp(obj)); err != nil {
+		if err := cl.applyLean(ctx, ceilingManager, w1Resources[i], apply.Stamp(obj)); err != nil {
 			return err
 		}
 	}
