@@ -147,17 +147,30 @@ func (a *Applier) Apply(ctx context.Context, obj *unstructured.Unstructured, opt
 		out, err = replace(ctx, res, obj, opts)
 	} else {
 		out, err = serverSideApply(ctx, res, obj, opts)
-		if err != nil && !opts.Validate && unknownFieldError(err) {
-			out, err = mergeWrite(ctx, res, obj, opts)
-		}
 	}
-	if err != nil && opts.Force && !opts.DryRun && (apierrors.IsInvalid(err) || apierrors.IsConflict(err)) {
-		out, err = recreate(ctx, res, obj, opts)
+	if err != nil {
+		out, err = retryWrite(ctx, res, obj, opts, err)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("apply %s: %w", tracking.Describe(obj), err)
 	}
 	return out, nil
+}
+
+// retryWrite is the second try of a write of obj that failed with err:
+// with Validate=false, a server-side apply refused for fields the schema
+// does not declare becomes a merge write (mergeWrite); with Force, a
+// change refused as invalid or conflicting re-creates the object
+// (recreate). Any other failure stands.
+func retryWrite(ctx context.Context, res dynamic.ResourceInterface, obj *unstructured.Unstructured, opts Options, err error) (*unstructured.Unstructured, error) {
+	var out *unstructured.Unstructured
+	if !opts.Replace && !opts.Validate && unknownFieldError(err) {
+		out, err = mergeWrite(ctx, res, obj, opts)
+	}
+	if err != nil && opts.Force && !opts.DryRun && (apierrors.IsInvalid(err) || apierrors.IsConflict(err)) {
+		out, err = recreate(ctx, res, obj, opts)
+	}
+	return out, err
 }
 
 // ApplyMetadata writes obj as Apply does, for a caller that needs nothing
@@ -166,11 +179,12 @@ func (a *Applier) Apply(ctx context.Context, obj *unstructured.Unstructured, opt
 // encode the whole object in JSON and decodes it. It returns the stored
 // object's apiVersion, kind and metadata, without its managed fields, and
 // the digest of the fields capstan's apply owns on it (OwnedFields). The
-// writes other than a plain server-side apply (Replace, the fallbacks of
-// Validate=false and Force) go through Apply.
+// writes other than a server-side apply that succeeds (Replace, and the
+// second tries of retryWrite) are answered whole, and their metadata
+// taken from that.
 func (a *Applier) ApplyMetadata(ctx context.Context, obj *unstructured.Unstructured, opts Options) (*unstructured.Unstructured, string, error) {
 	if opts.Replace {
-		return a.metadataOfApply(ctx, obj, opts)
+		return metadataOfWrite(a.Apply(ctx, obj, opts))
 	}
 	m, err := a.Mapping(obj.GroupVersionKind())
 	if err != nil {
@@ -183,14 +197,20 @@ func (a *Applier) ApplyMetadata(ctx context.Context, obj *unstructured.Unstructu
 		}
 		res = a.meta.Resource(m.Resource).Namespace(obj.GetNamespace())
 	}
-	stored, err := metadataApply(ctx, res, Stamp(obj), opts)
-	if err != nil && (!opts.Validate && unknownFieldError(err) || opts.Force && !opts.DryRun && (apierrors.IsInvalid(err) || apierrors.IsConflict(err))) {
-		return a.metadataOfApply(ctx, obj, opts)
+	stamped := Stamp(obj)
+	stored, err := metadataApply(ctx, res, stamped, opts)
+	if err == nil {
+		return metadataObject(obj, &stored.ObjectMeta), OwnedFields(stored.ManagedFields), nil
 	}
+	dyn, rerr := a.resource(obj)
+	if rerr != nil {
+		return nil, "", rerr
+	}
+	out, err := retryWrite(ctx, dyn, stamped, opts, err)
 	if err != nil {
 		return nil, "", fmt.Errorf("apply %s: %w", tracking.Describe(obj), err)
 	}
-	return metadataObject(obj, &stored.ObjectMeta), OwnedFields(stored.ManagedFields), nil
+	return metadataOfWrite(out, nil)
 }
 
 // metadataApply sends obj as an apply patch, as serverSideApply does, and
@@ -203,9 +223,9 @@ func metadataApply(ctx context.Context, res metadata.ResourceInterface, obj *uns
 	return res.Patch(ctx, obj.GetName(), types.ApplyPatchType, data, applyOptions(opts))
 }
 
-// metadataOfApply is ApplyMetadata through Apply.
-func (a *Applier) metadataOfApply(ctx context.Context, obj *unstructured.Unstructured, opts Options) (*unstructured.Unstructured, string, error) {
-	stored, err := a.Apply(ctx, obj, opts)
+// metadataOfWrite is what ApplyMetadata returns of a write answered with
+// the whole stored object.
+func metadataOfWrite(stored *unstructured.Unstructured, err error) (*unstructured.Unstructured, string, error) {
 	if err != nil {
 		return nil, "", err
 	}

@@ -387,3 +387,33 @@ func TestApplyMetadataAnswersWithTheMetadataAlone(t *testing.T) {
 		t.Errorf("replace answered %v, owned %q; want the metadata alone, and nothing owned by an apply", replaced.Object, replacedOwned)
 	}
 }
+
+func TestApplyMetadataRecreatesWithForce(t *testing.T) {
+	const ns = "apply-metadata-force"
+	ctx, a, cs := setup(t, ns)
+	obj := cm(t, ns)
+	obj.Object["immutable"] = true
+	first, _, err := a.ApplyMetadata(ctx, obj, Options{Validate: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	obj.Object["data"] = map[string]any{"color": "green"}
+	if _, _, err := a.ApplyMetadata(ctx, obj, Options{Validate: true}); !apierrors.IsInvalid(err) {
+		t.Fatalf("a change of an immutable ConfigMap without Force: err = %v; want it refused as invalid", err)
+	}
+	again, _, err := a.ApplyMetadata(ctx, obj, Options{Validate: true, Force: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	live, err := cs.CoreV1().ConfigMaps(ns).Get(ctx, "settings", metav1.GetOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if live.Data["color"] != "green" || live.UID == first.GetUID() || again.GetUID() != live.UID {
+		t.Errorf("Force: live %v uid %s (first %s), answered uid %s; want the object re-created with color=green and its uid answered",
+			live.Data, live.UID, first.GetUID(), again.GetUID())
+	}
+	if _, ok := again.Object["data"]; ok {
+		t.Errorf("Force answered %v; want the metadata alone", again.Object)
+	}
+}
