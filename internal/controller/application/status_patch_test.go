@@ -31,7 +31,7 @@ func syncedStatus() v1alpha1.ApplicationStatus {
 		Conditions:   []v1alpha1.ApplicationCondition{{Type: "SyncError", Message: "a hook failed", LastTransitionTime: &at}},
 		ReconciledAt: &at,
 		OperationState: &v1alpha1.OperationState{Phase: v1alpha1.OperationSucceeded, Message: "successfully synced", StartedAt: at, FinishedAt: &at,
-			Operation: v1alpha1.Operation{Sync: &v1alpha1.SyncOperation{Revision: "0123456789abcdef0123456789abcdef01234567", Prune: true}},
+			Operation:  v1alpha1.Operation{Sync: &v1alpha1.SyncOperation{Revision: "0123456789abcdef0123456789abcdef01234567", Prune: true}},
 			SyncResult: &v1alpha1.SyncOperationResult{Revision: "0123456789abcdef0123456789abcdef01234567", Source: source}},
 		SourceType: v1alpha1.ApplicationSourceTypeDirectory,
 		Summary:    v1alpha1.ApplicationSummary{Images: []string{"registry.example/web:1.0"}},
