@@ -180,16 +180,25 @@ func scalarEnd(src []byte, from int, n *yaml.Node) (int, bool) {
 
 // scalarText writes value as a string scalar in the style of the one it
 // replaces, quoted when a plain scalar would read as something else. The
-// scalar may stand in a flow collection ({tag: 1.0}), where a comma or a
-// bracket ends it: a value holding one is quoted wherever it stands.
+// scalar may stand in a flow collection ({tag: 1.0}), where the parser
+// reads plain scalars by stricter rules than in a block ({tag: 0?0} does
+// not parse): a value stays plain only if it is made of the characters of
+// a version or a name, wherever it stands.
 func scalarText(value string, style yaml.Style) string {
 	switch {
 	case style == yaml.SingleQuotedStyle && printable(value):
 		return "'" + strings.ReplaceAll(value, "'", "''") + "'"
-	case style == yaml.DoubleQuotedStyle || !plainString(value) || strings.ContainsAny(value, ",[]{}"):
+	case style == yaml.DoubleQuotedStyle || !plainString(value) || strings.ContainsFunc(value, notPlainSafe):
 		return strconv.Quote(value)
 	}
 	return value
+}
+
+// notPlainSafe reports whether r is outside the characters that a plain
+// scalar may hold in a block or a flow collection alike: letters, digits
+// and . _ - + /.
+func notPlainSafe(r rune) bool {
+	return !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || strings.ContainsRune("._-+/", r))
 }
 
 // printable reports whether value has only printable characters, which is
