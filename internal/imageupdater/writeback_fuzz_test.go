@@ -16,6 +16,8 @@ func FuzzSetHelmValues(f *testing.F) {
 	f.Add("# c\nimage: {tag: '1'}\n", "yes")
 	f.Add("", "v1: x")
 	f.Add("image:\n  tag: \"a\\\"b\"\n", "#not a comment")
+	f.Add("image: {tag: 0}\n", "ghcr.io/org/web:1.1.0")
+	f.Add("image: {tag: 0}\n", "web@sha256:ab")
 	f.Fuzz(func(t *testing.T, in, value string) {
 		var valid any
 		if yaml.Unmarshal([]byte(in), &valid) != nil {

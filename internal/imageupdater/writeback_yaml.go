@@ -183,7 +183,7 @@ func scalarEnd(src []byte, from int, n *yaml.Node) (int, bool) {
 // scalar may stand in a flow collection ({tag: 1.0}), where the parser
 // reads plain scalars by stricter rules than in a block ({tag: 0?0} does
 // not parse): a value stays plain only if it is made of the characters of
-// a version or a name, wherever it stands.
+// a version or an image reference, wherever it stands.
 func scalarText(value string, style yaml.Style) string {
 	switch {
 	case style == yaml.SingleQuotedStyle && printable(value):
@@ -196,9 +196,11 @@ func scalarText(value string, style yaml.Style) string {
 
 // notPlainSafe reports whether r is outside the characters that a plain
 // scalar may hold in a block or a flow collection alike: letters, digits
-// and . _ - + /.
+// and . _ - + / : @ (ghcr.io/org/web:1.1.0, web@sha256:...). A colon that
+// would end the scalar (at its end, or before a space) already fails
+// plainString.
 func notPlainSafe(r rune) bool {
-	return !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || strings.ContainsRune("._-+/", r))
+	return !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || strings.ContainsRune("._-+/:@", r))
 }
 
 // printable reports whether value has only printable characters, which is
