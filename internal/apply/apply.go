@@ -224,17 +224,19 @@ func metadataApply(ctx context.Context, res metadata.ResourceInterface, obj *uns
 }
 
 // metadataOfWrite is what ApplyMetadata returns of a write answered with
-// the whole stored object.
+// the whole stored object: its apiVersion, kind and metadata, without the
+// managed fields.
 func metadataOfWrite(stored *unstructured.Unstructured, err error) (*unstructured.Unstructured, string, error) {
 	if err != nil {
 		return nil, "", err
 	}
-	om := metav1.ObjectMeta{Name: stored.GetName(), Namespace: stored.GetNamespace(), UID: stored.GetUID(),
-		ResourceVersion: stored.GetResourceVersion(), Generation: stored.GetGeneration(),
-		CreationTimestamp: stored.GetCreationTimestamp(), DeletionTimestamp: stored.GetDeletionTimestamp(),
-		Labels: stored.GetLabels(), Annotations: stored.GetAnnotations(), OwnerReferences: stored.GetOwnerReferences(),
-		Finalizers: stored.GetFinalizers()}
-	return metadataObject(stored, &om), OwnedFields(stored.GetManagedFields()), nil
+	owned := OwnedFields(stored.GetManagedFields())
+	out := &unstructured.Unstructured{Object: map[string]any{"apiVersion": stored.GetAPIVersion(), "kind": stored.GetKind()}}
+	if m, ok := stored.Object["metadata"]; ok {
+		out.Object["metadata"] = m
+	}
+	out.SetManagedFields(nil)
+	return out, owned, nil
 }
 
 // metadataObject is an object of obj's apiVersion and kind with the

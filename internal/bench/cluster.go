@@ -68,13 +68,8 @@ func startCluster(ctx context.Context, binDir, dir string) (*cluster, error) {
 
 // apply server-side applies obj as the benchmark's field manager.
 func (c *cluster) apply(ctx context.Context, gvr schema.GroupVersionResource, obj *unstructured.Unstructured) error {
-	return c.applyAs(ctx, fieldManager, gvr, obj)
-}
-
-// applyAs server-side applies obj as manager.
-func (c *cluster) applyAs(ctx context.Context, manager string, gvr schema.GroupVersionResource, obj *unstructured.Unstructured) error {
 	_, err := c.dyn.Resource(gvr).Namespace(obj.GetNamespace()).Apply(ctx, obj.GetName(), obj,
-		metav1.ApplyOptions{FieldManager: manager, Force: true})
+		metav1.ApplyOptions{FieldManager: fieldManager, Force: true})
 	if err != nil {
 		return fmt.Errorf("apply %s %s/%s: %w", obj.GetKind(), obj.GetNamespace(), obj.GetName(), err)
 	}

@@ -193,9 +193,9 @@ func syncOptions(app *v1alpha1.Application, op v1alpha1.Operation) []string {
 // afterWrite updates the verdict on an object the sync wrote: what the
 // apply returned is the live object, in sync by construction, so the next
 // comparison needs no read or dry run of it. owned is the digest of the
-// fields capstan's apply owns on it (ownedFields), assessed its health.
-// Anything else (a hook, a failed or dry-run write) is read afresh next
-// time.
+// fields capstan's apply owns on it (ownedFields), and assessed the health
+// the pass assessed from it. Anything else (a hook, a failed or dry-run
+// write) is read afresh next time.
 func (r *Reconciler) afterWrite(st *state, task sync.Task, stored *unstructured.Unstructured, owned string, assessed *health.Status, written bool) {
 	obj := task.Object
 	key := objectKey(obj.GroupVersionKind(), obj.GetNamespace(), obj.GetName())
