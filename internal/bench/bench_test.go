@@ -82,10 +82,30 @@ func TestRunTinyW1(t *testing.T) {
 	if n := len(res.Rounds); n > 0 && res.ColdSync != nil && res.Rounds[n-1].Ratio != res.ColdSync.Ratio {
 		t.Errorf("the last round (%+v) is not the full run's (ratio %.2f)", res.Rounds[n-1], res.ColdSync.Ratio)
 	}
-	for _, want := range []string{"median of 2 rounds", "R_max", "to all Synced+Healthy", "Git ls-remote", "1 app, webhook", "per changed app, status writes aside", "sync revision moved only", "polling", "reverted", "per object reverted", "start to /readyz", "peak (VmHWM)", "phase of the top sample", "top sample by phase", "RssAnon / RssFile, idle", "heap profile, idle", "api server", "ceiling to all Available", "last Deployment Available", "Applications Synced+Healthy"} {
+	for _, want := range []string{"median of 2 rounds", "R_max", "to all Synced+Healthy", "Git ls-remote", "1 app, webhook", "per changed app, status writes aside", "sync revision moved only", "polling", "reverted", "per object reverted", "start to /readyz", "peak (VmHWM)", "phase of the top sample", "top sample by phase", "RssAnon / RssFile, idle", "heap profile, idle", "api server", "ceiling to all Available", "last Deployment Available", "Applications Synced+Healthy", "cores busy in each tenth"} {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("the table lacks %q:\n%s", want, out.String())
 		}
+	}
+}
+
+// checkCores checks the cores busy in each tenth of a cold sync: none
+// negative, none above the machine's (with room for the clock ticks in
+// which /proc counts), and some of them the API server's and capstan's,
+// which both worked in it.
+func checkCores(t *testing.T, tl []TimelinePoint, machineCores int) {
+	t.Helper()
+	var api, capstan float64
+	for _, p := range tl {
+		if p.Cores < 0 || p.APIServerCores < 0 || p.CapstanCores < 0 || p.Cores > float64(machineCores)+0.5 ||
+			p.APIServerCores+p.CapstanCores > p.Cores+0.05 {
+			t.Errorf("cores busy at %d%%: %.2f in all, %.2f kube-apiserver, %.2f capstan", p.Percent, p.Cores, p.APIServerCores, p.CapstanCores)
+		}
+		api += p.APIServerCores
+		capstan += p.CapstanCores
+	}
+	if api <= 0 || capstan <= 0 {
+		t.Errorf("no cores busy for the API server (%.2f in all tenths) or capstan (%.2f): %+v", api, capstan, tl)
 	}
 }
 
@@ -113,6 +133,9 @@ func checkFigures(t *testing.T, r *Result) {
 	if c := r.ColdSync; c != nil && (c.FirstCreatedSeconds <= 0 || c.LastCreatedSeconds < c.FirstCreatedSeconds ||
 		c.LastAvailableSeconds <= 0 || c.AvailableRatio <= 0 || len(c.Timeline) != 10 || c.Timeline[9].Synced != 3) {
 		t.Errorf("cold sync breakdown: %+v", c)
+	}
+	if c := r.ColdSync; c != nil && len(c.Timeline) == 10 {
+		checkCores(t, c.Timeline, r.Machine.Cores)
 	}
 	if c := r.ColdSync; c == nil || c.Converged != 3 || c.Seconds <= 0 || c.Ratio <= 0 {
 		t.Errorf("cold sync: %+v", c)

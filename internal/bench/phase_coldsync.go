@@ -161,6 +161,8 @@ func (b *bench) coldSync(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	trace := traceCPU(b.cl.Dir, b.capstan.pid())
+	defer trace.end()
 	start := time.Now()
 	if err := b.createApplications(ctx); err != nil {
 		return err
@@ -171,6 +173,10 @@ func (b *bench) coldSync(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	samples, err := trace.end()
+	if err != nil {
+		return err
+	}
 	cpuAfter, err := readCPU(b.cl.Dir, b.capstan.pid())
 	if err != nil {
 		return err
@@ -178,7 +184,7 @@ func (b *bench) coldSync(ctx context.Context) error {
 	cs := &ColdSync{Seconds: at.Sub(start).Seconds(), CreateSeconds: created.Seconds(), Converged: len(b.apps), MinRequestsPerApp: minRequestsPerApp,
 		CPU: cpuAfter.since(cpuBefore)}
 	cs.against(b.res.Ceiling, b.res.Scale.Objects)
-	b.breakDown(cs, start, at)
+	b.breakDown(cs, start, at, samples)
 	b.res.ColdSync = cs
 	b.logf("all %d Applications Synced and Healthy after %.1fs", len(b.apps), cs.Seconds)
 	if err := b.settle(ctx); err != nil {
@@ -196,8 +202,9 @@ func (b *bench) coldSync(ctx context.Context) error {
 // breakDown adds to cs, from the watches, when capstan's Deployments were
 // created (the first and last of its applies the watch can see; they come
 // last in each app's sync), when the last of them became Available, and
-// how far the sync had got at each tenth of it.
-func (b *bench) breakDown(cs *ColdSync, start, end time.Time) {
+// how far the sync had got at each tenth of it; from the CPU trace, how
+// busy the machine was in each tenth.
+func (b *bench) breakDown(cs *ColdSync, start, end time.Time, cpu []cpuSample) {
 	since := func(t time.Time) float64 {
 		if t.IsZero() {
 			return 0
@@ -210,6 +217,7 @@ func (b *bench) breakDown(cs *ColdSync, start, end time.Time) {
 	cs.FirstCreatedSeconds, cs.LastCreatedSeconds = since(first(deployCreated)), since(last(deployCreated))
 	cs.LastAvailableSeconds = since(last(deployAvailable))
 	cs.Timeline = timeline(start, end.Sub(start), b.appSt.firstReadyTimes(b.apps), deployCreated, deployAvailable)
+	addCores(cs.Timeline, start, cpu)
 	if c := b.res.Ceiling; c != nil && c.AvailableSeconds > 0 && c.Available == c.Namespaces {
 		cs.AvailableRatio = cs.Seconds / c.AvailableSeconds
 	}

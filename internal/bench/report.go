@@ -98,6 +98,11 @@ func rows(r *Result) []row {
 			add("", "  at 10%, 20% … 100% of it", timelineOf(c.Timeline, func(p TimelinePoint) int { return p.Created })+" Deployments created", "", nil)
 			add("", "", timelineOf(c.Timeline, func(p TimelinePoint) int { return p.Available })+" Deployments Available", "", nil)
 			add("", "", timelineOf(c.Timeline, func(p TimelinePoint) int { return p.Synced })+" Applications Synced+Healthy", "", nil)
+			if c.Timeline[0].Cores > 0 {
+				add("", "  cores busy in each tenth", coresOf(c.Timeline, func(p TimelinePoint) float64 { return p.Cores })+" all processes", "", nil)
+				add("", "", coresOf(c.Timeline, func(p TimelinePoint) float64 { return p.APIServerCores })+" kube-apiserver", "", nil)
+				add("", "", coresOf(c.Timeline, func(p TimelinePoint) float64 { return p.CapstanCores })+" capstan and its render workers", "", nil)
+			}
 		}
 		add("", "API requests", fmt.Sprintf("%.0f (%.1f per app): %s", c.Requests.Total, c.RequestsPerApp, verbs(c.Requests.ByVerb)), "", nil)
 		add("", "  per app, against the minimum", fmt.Sprintf("%.1f = %.2f × %.0f (namespace, %d applies, status)", c.RequestsPerApp, c.RequestsPerApp/c.MinRequestsPerApp, c.MinRequestsPerApp, r.Scale.ObjectsPerApp),
@@ -192,6 +197,15 @@ func timelineOf(ps []TimelinePoint, count func(TimelinePoint) int) string {
 	parts := make([]string, len(ps))
 	for i, p := range ps {
 		parts[i] = fmt.Sprint(count(p))
+	}
+	return strings.Join(parts, " ")
+}
+
+// coresOf prints one figure of cores of each point, space-separated.
+func coresOf(ps []TimelinePoint, cores func(TimelinePoint) float64) string {
+	parts := make([]string, len(ps))
+	for i, p := range ps {
+		parts[i] = fmt.Sprintf("%.2f", cores(p))
 	}
 	return strings.Join(parts, " ")
 }

@@ -154,13 +154,19 @@ type ColdSync struct {
 
 // TimelinePoint counts what had happened at Percent of a cold sync:
 // Applications first Synced and Healthy, Deployments created and first
-// Available.
+// Available. Cores is how many of the machine's cores all the processes
+// (the control plane, capstan with its render workers, the benchmark)
+// kept busy over the tenth that ends at the point; APIServerCores and
+// CapstanCores are kube-apiserver's and capstan's parts of it.
 type TimelinePoint struct {
-	Percent   int     `json:"percent"`
-	Seconds   float64 `json:"seconds"`
-	Synced    int     `json:"syncedHealthy"`
-	Created   int     `json:"deploymentsCreated"`
-	Available int     `json:"deploymentsAvailable"`
+	Percent        int     `json:"percent"`
+	Seconds        float64 `json:"seconds"`
+	Synced         int     `json:"syncedHealthy"`
+	Created        int     `json:"deploymentsCreated"`
+	Available      int     `json:"deploymentsAvailable"`
+	Cores          float64 `json:"cores,omitempty"`
+	APIServerCores float64 `json:"apiServerCores,omitempty"`
+	CapstanCores   float64 `json:"capstanCores,omitempty"`
 }
 
 // minRequestsPerApp is the fewest API requests the first sync of a W1 app
