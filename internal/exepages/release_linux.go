@@ -58,8 +58,15 @@ func Release() (int64, error) {
 		}
 		released += m.rss
 	}
-	if err := unix.Fadvise(int(exe.Fd()), 0, 0, unix.FADV_DONTNEED); err != nil {
+	if err := dropCached(exe); err != nil {
 		return released, fmt.Errorf("drop the executable's cached pages: %w", err)
 	}
 	return released, nil
+}
+
+// dropCached drops from the page cache f's pages that no process maps
+// (with the large folios they are part of) and that hold nothing yet to
+// be written.
+func dropCached(f *os.File) error {
+	return unix.Fadvise(int(f.Fd()), 0, 0, unix.FADV_DONTNEED)
 }
