@@ -54,6 +54,9 @@ type Options struct {
 	Workers int
 	// Idle is how long an unused worker is kept before it exits.
 	Idle time.Duration
+	// Spawn is how long a render waits for a busy worker before it
+	// starts another (up to Workers); 0 starts one at once.
+	Spawn time.Duration
 	// Isolation is "process" (the default) or "none", which renders in
 	// the controller's own process without limits.
 	Isolation string
@@ -63,9 +66,11 @@ type Options struct {
 // A render is CPU work on files already fetched, so more workers than the
 // process may use CPUs render no faster, and each worker is a process of
 // its own memory: as many as GOMAXPROCS (the CPUs, or the container's CPU
-// limit), at most 4.
+// limit), at most 4, and only while renders wait 100 ms for a busy one
+// (a worker serves about two thousand renders of a small directory a
+// second, and a render is a small part of a sync).
 func DefaultOptions() Options {
-	return Options{Limits: DefaultLimits(), Workers: min(4, runtime.GOMAXPROCS(0)), Idle: time.Minute, Isolation: IsolationProcess}
+	return Options{Limits: DefaultLimits(), Workers: min(4, runtime.GOMAXPROCS(0)), Idle: time.Minute, Spawn: 100 * time.Millisecond, Isolation: IsolationProcess}
 }
 
 // The isolation modes.
@@ -94,6 +99,8 @@ func (o Options) Validate() error {
 	switch {
 	case o.Workers < 1:
 		return fmt.Errorf("--render-workers %d: want at least 1", o.Workers)
+	case o.Spawn < 0:
+		return fmt.Errorf("render workers' spawn delay %s: want 0 or more", o.Spawn)
 	case o.Timeout <= 0:
 		return fmt.Errorf("--render-timeout %s: want a positive duration", o.Timeout)
 	case o.Memory < 64<<20:

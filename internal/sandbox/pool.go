@@ -18,15 +18,26 @@ import (
 // A worker serves one render at a time and is kept for the next while it
 // stays healthy; one that broke a limit, died or was interrupted is killed
 // and replaced. Idle workers exit after Options.Idle.
+//
+// Every worker is a process with its own runtime and heap, so the pool
+// starts one only when the renders need it: a render that finds every
+// worker busy waits up to Options.Spawn for one to come back, and starts
+// another only then. Quick renders (a directory of manifests takes about
+// half a millisecond) share one worker; slow ones (a large chart) get as
+// many as Options.Workers.
 type Pool struct {
 	opts Options
 	argv []string
 	sem  chan struct{}
 
-	mu     sync.Mutex
-	idle   []*worker
-	closed bool
+	mu      sync.Mutex
+	idle    []*worker
+	live    int            // workers started and not yet killed
+	waiting []chan *worker // renders waiting for a busy worker, oldest first
+	closed  bool
 }
+
+var errClosed = errors.New("render pool is closed")
 
 // NewPool returns a Pool whose workers run argv (typically the capstan
 // binary and its render-worker command) with EnvWorker set.
@@ -60,13 +71,13 @@ func (p *Pool) Build(ctx context.Context, req render.Request) (*render.Result, e
 		return nil, ctx.Err()
 	}
 	defer func() { <-p.sem }()
-	w, err := p.take()
+	w, err := p.take(ctx)
 	if err != nil {
 		return nil, err
 	}
 	resp, err := w.do(ctx, newRequest(req, p.opts.Limits), p.opts.Limits)
 	if err != nil {
-		w.kill()
+		p.discard(w)
 		return nil, err
 	}
 	p.put(w)
@@ -93,35 +104,165 @@ func decode(resp response, limit int) (*render.Result, error) {
 	return res, nil
 }
 
-// take returns an idle worker, or starts one.
-func (p *Pool) take() (*worker, error) {
+// take returns an idle worker; else, when every worker is busy, the first
+// to come back within Options.Spawn; else a new one.
+func (p *Pool) take(ctx context.Context) (*worker, error) {
+	p.mu.Lock()
+	if w, ok, err := p.takeIdle(); ok || err != nil {
+		p.mu.Unlock()
+		return w, err
+	}
+	if p.live == 0 || p.opts.Spawn <= 0 {
+		p.live++
+		p.mu.Unlock()
+		return p.start()
+	}
+	ch := make(chan *worker, 1)
+	p.waiting = append(p.waiting, ch)
+	p.mu.Unlock()
+
+	timer := time.NewTimer(p.opts.Spawn)
+	defer timer.Stop()
+	select {
+	case w := <-ch:
+		return p.handed(w)
+	case <-timer.C:
+	case <-ctx.Done():
+	}
+	p.mu.Lock()
+	if !p.unwait(ch) {
+		// A worker, or the place of one, was handed over meanwhile.
+		p.mu.Unlock()
+		w := <-ch
+		if err := ctx.Err(); err != nil {
+			p.pass(w)
+			return nil, err
+		}
+		return p.handed(w)
+	}
+	if err := ctx.Err(); err != nil {
+		p.mu.Unlock()
+		return nil, err
+	}
+	if w, ok, err := p.takeIdle(); ok || err != nil {
+		p.mu.Unlock()
+		return w, err
+	}
+	p.live++
+	p.mu.Unlock()
+	return p.start()
+}
+
+// takeIdle pops the worker used last, if any, with p.mu held; it fails
+// once the pool is closed.
+func (p *Pool) takeIdle() (*worker, bool, error) {
+	if p.closed {
+		return nil, false, errClosed
+	}
+	n := len(p.idle)
+	if n == 0 {
+		return nil, false, nil
+	}
+	w := p.idle[n-1]
+	p.idle = p.idle[:n-1]
+	w.stopIdle()
+	return w, true, nil
+}
+
+// handed returns the worker a finished render handed over, or, for nil
+// (a worker was killed, which frees its place), starts one.
+func (p *Pool) handed(w *worker) (*worker, error) {
+	if w != nil {
+		return w, nil
+	}
 	p.mu.Lock()
 	if p.closed {
 		p.mu.Unlock()
-		return nil, errors.New("render pool is closed")
+		return nil, errClosed
 	}
-	if n := len(p.idle); n > 0 {
-		w := p.idle[n-1]
-		p.idle = p.idle[:n-1]
-		p.mu.Unlock()
-		w.stopIdle()
-		return w, nil
-	}
+	p.live++
 	p.mu.Unlock()
-	return startWorker(p.argv, p.opts.Limits)
+	return p.start()
 }
 
-// put keeps a healthy worker for the next render; it exits when no render
-// wants it within the idle time.
+// pass hands what a render that no longer wants it was handed, a worker
+// or the place of one, to the next.
+func (p *Pool) pass(w *worker) {
+	if w != nil {
+		p.put(w)
+		return
+	}
+	p.mu.Lock()
+	if len(p.waiting) > 0 {
+		ch := p.waiting[0]
+		p.waiting = p.waiting[1:]
+		ch <- nil
+	}
+	p.mu.Unlock()
+}
+
+// start starts a worker whose place p.live already counts.
+func (p *Pool) start() (*worker, error) {
+	w, err := startWorker(p.argv, p.opts.Limits)
+	if err != nil {
+		p.mu.Lock()
+		p.freeLocked()
+		p.mu.Unlock()
+		return nil, err
+	}
+	return w, nil
+}
+
+// unwait removes ch from the waiting renders, with p.mu held, and reports
+// whether it was still there.
+func (p *Pool) unwait(ch chan *worker) bool {
+	for i, c := range p.waiting {
+		if c == ch {
+			p.waiting = append(p.waiting[:i], p.waiting[i+1:]...)
+			return true
+		}
+	}
+	return false
+}
+
+// put hands a healthy worker to the render that has waited longest, or
+// keeps it for the next; it exits when no render wants it within the
+// idle time.
 func (p *Pool) put(w *worker) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	if p.closed {
+	switch {
+	case p.closed:
+		p.live--
 		go w.kill()
-		return
+	case len(p.waiting) > 0:
+		ch := p.waiting[0]
+		p.waiting = p.waiting[1:]
+		ch <- w
+	default:
+		p.idle = append(p.idle, w)
+		w.idleTimer = time.AfterFunc(p.opts.Idle, func() { p.retire(w) })
 	}
-	p.idle = append(p.idle, w)
-	w.idleTimer = time.AfterFunc(p.opts.Idle, func() { p.retire(w) })
+}
+
+// discard kills a worker that failed a render.
+func (p *Pool) discard(w *worker) {
+	w.kill()
+	p.mu.Lock()
+	p.freeLocked()
+	p.mu.Unlock()
+}
+
+// freeLocked gives up the place of a worker that is gone, with p.mu held:
+// the render that has waited longest starts a worker in its place rather
+// than wait out Options.Spawn.
+func (p *Pool) freeLocked() {
+	p.live--
+	if len(p.waiting) > 0 {
+		ch := p.waiting[0]
+		p.waiting = p.waiting[1:]
+		ch <- nil
+	}
 }
 
 func (p *Pool) retire(w *worker) {
@@ -129,6 +270,7 @@ func (p *Pool) retire(w *worker) {
 	for i, x := range p.idle {
 		if x == w {
 			p.idle = append(p.idle[:i], p.idle[i+1:]...)
+			p.live--
 			p.mu.Unlock()
 			w.kill()
 			return
@@ -137,13 +279,17 @@ func (p *Pool) retire(w *worker) {
 	p.mu.Unlock()
 }
 
-// Close stops the idle workers; renders under way finish first and their
-// workers stop then.
+// Close stops the idle workers, and the renders waiting for one fail;
+// renders under way finish first and their workers stop then.
 func (p *Pool) Close() {
 	p.mu.Lock()
-	idle := p.idle
-	p.idle, p.closed = nil, true
+	idle, waiting := p.idle, p.waiting
+	p.idle, p.waiting, p.closed = nil, nil, true
+	p.live -= len(idle)
 	p.mu.Unlock()
+	for _, ch := range waiting {
+		ch <- nil
+	}
 	for _, w := range idle {
 		w.stopIdle()
 		w.kill()
@@ -154,5 +300,5 @@ func (p *Pool) Close() {
 func (p *Pool) Workers() int {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	return len(p.idle) + len(p.sem)
+	return p.live
 }

@@ -173,3 +173,149 @@ func TestPoolRenderError(t *testing.T) {
 		t.Errorf("%d workers after a render error, want 1 kept", n)
 	}
 }
+
+// endless is a render that lasts seconds, far longer than the tests that
+// start it let it run: each cancels it.
+const endless = "std.length([x for x in std.range(1, 200000000) if x < 0])"
+
+// busy starts an endless render and returns once its worker is the only
+// one alive, with the function that cancels it and waits for its end.
+func busy(t *testing.T, p *Pool) (stop func()) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	req := repo(t, map[string]string{"main.jsonnet": endless})
+	go func() {
+		_, err := p.Build(ctx, req)
+		done <- err
+	}()
+	waitFor(t, "the endless render's worker", func() bool { return p.Workers() == 1 })
+	return func() {
+		t.Helper()
+		cancel()
+		if err := <-done; !errors.Is(err, context.Canceled) {
+			t.Errorf("the endless render ended with %v, want context.Canceled", err)
+		}
+	}
+}
+
+func waitFor(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	for deadline := time.Now().Add(30 * time.Second); !cond(); time.Sleep(5 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("%s: not after 30s", what)
+		}
+	}
+}
+
+func (p *Pool) waiters() int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return len(p.waiting)
+}
+
+// Quick renders share one worker, however many run at once, while none
+// waits as long as Spawn: each process costs memory, and one serves
+// them all.
+func TestPoolSharesOneWorkerAmongQuickRenders(t *testing.T) {
+	p := testPool(t, func(o *Options) { o.Workers, o.Spawn = 4, time.Minute })
+	req := repo(t, map[string]string{"cms.yaml": configMaps(5)})
+	errs := make(chan error, 8)
+	for range 8 {
+		go func() {
+			for range 5 {
+				if _, err := p.Build(context.Background(), req); err != nil {
+					errs <- err
+					return
+				}
+			}
+			errs <- nil
+		}()
+	}
+	for range 8 {
+		if err := <-errs; err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n := p.Workers(); n != 1 {
+		t.Errorf("%d workers after 40 quick renders, 8 at a time, want 1", n)
+	}
+}
+
+// A render that finds every worker busy past Spawn starts another, and
+// ends while the slow one goes on.
+func TestPoolStartsAnotherWorkerPastSpawn(t *testing.T) {
+	p := testPool(t, func(o *Options) { o.Workers, o.Spawn, o.Memory = 2, 50*time.Millisecond, 4<<30 })
+	stop := busy(t, p)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if _, err := p.Build(ctx, repo(t, map[string]string{"cm.yaml": configMaps(1)})); err != nil {
+		t.Fatalf("render beside a busy worker: %v", err)
+	}
+	if n := p.Workers(); n != 2 {
+		t.Errorf("%d workers beside the busy one, want 2", n)
+	}
+	stop()
+	if n := p.Workers(); n != 1 {
+		t.Errorf("%d workers after the busy one was stopped, want the other kept", n)
+	}
+}
+
+// A render waiting for a worker that is killed takes its place at once,
+// rather than wait out Spawn (an hour here).
+func TestPoolWaiterReplacesAKilledWorker(t *testing.T) {
+	p := testPool(t, func(o *Options) { o.Workers, o.Spawn, o.Memory = 2, time.Hour, 4<<30 })
+	stop := busy(t, p)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	done := make(chan error, 1)
+	go func() {
+		_, err := p.Build(ctx, repo(t, map[string]string{"cm.yaml": configMaps(1)}))
+		done <- err
+	}()
+	waitFor(t, "a render waiting for the busy worker", func() bool { return p.waiters() == 1 })
+	stop()
+	if err := <-done; err != nil {
+		t.Fatalf("the waiting render: %v", err)
+	}
+	if n := p.Workers(); n != 1 {
+		t.Errorf("%d workers, want the one started in the killed one's place", n)
+	}
+}
+
+// A waiting render ends when its context does, or when the pool closes,
+// and leaves no trace in the pool.
+func TestPoolWaiterEnds(t *testing.T) {
+	p := testPool(t, func(o *Options) { o.Workers, o.Spawn, o.Memory = 3, time.Hour, 4<<30 })
+	stop := busy(t, p)
+	req := repo(t, map[string]string{"cm.yaml": configMaps(1)})
+
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 2)
+	go func() {
+		_, err := p.Build(ctx, req)
+		done <- err
+	}()
+	waitFor(t, "a render waiting for the busy worker", func() bool { return p.waiters() == 1 })
+	cancel()
+	if err := <-done; !errors.Is(err, context.Canceled) {
+		t.Errorf("cancelled waiting render: %v, want context.Canceled", err)
+	}
+	if n := p.waiters(); n != 0 {
+		t.Errorf("%d renders still waiting after the only one was cancelled", n)
+	}
+
+	go func() {
+		_, err := p.Build(context.Background(), req)
+		done <- err
+	}()
+	waitFor(t, "a render waiting for the busy worker", func() bool { return p.waiters() == 1 })
+	p.Close()
+	if err := <-done; !errors.Is(err, errClosed) {
+		t.Errorf("waiting render when the pool closed: %v, want %v", err, errClosed)
+	}
+	stop()
+	if n := p.Workers(); n != 0 {
+		t.Errorf("%d workers alive after Close and the last render, want 0", n)
+	}
+}
