@@ -171,7 +171,9 @@ func checkFigures(t *testing.T, r *Result) {
 	// The first process is followed from its cold sync to its restart.
 	followed := []string{"cold sync", "idle", "change through the webhook", "drift", "restart"}
 	if m := r.Memory; m == nil || m.PeakBytes <= 0 || m.SteadyBytes <= 0 || m.RestartPeakBytes <= 0 || m.BudgetBytes <= 0 ||
-		m.SelfPeakBytes <= 0 || m.SelfPeakBytes > m.PeakBytes || m.PeakPSSBytes <= 0 ||
+		m.SelfPeakBytes <= 0 || m.SelfPeakBytes > m.PeakBytes || m.PeakPSSBytes <= 0 || m.PeakPSSBytes > m.PeakBytes ||
+		m.RestartSelfPeakBytes <= 0 || m.RestartSelfPeakBytes > m.RestartPeakBytes ||
+		m.RestartPeakPSSBytes <= 0 || m.RestartPeakPSSBytes > m.RestartPeakBytes ||
 		!slices.Contains(followed, m.PeakPhase) || !slices.Contains(followed, m.SelfPeakPhase) {
 		t.Errorf("memory: %+v", m)
 	} else {

@@ -81,9 +81,12 @@ var figures = []figure{
 	{"API server, cold sync, write p99", "s", flat, server(phaseColdSync, func(l ServerLatency) HistLatency { return l.Writes }, 0.99)},
 	{"API server, ceiling, write p50", "s", flat, server(phaseCeiling, func(l ServerLatency) HistLatency { return l.Writes }, 0.5)},
 	{"API server, ceiling, write p99", "s", flat, server(phaseCeiling, func(l ServerLatency) HistLatency { return l.Writes }, 0.99)},
-	{"memory, peak (VmHWM)", "MiB", grows, memoryFig(func(m *Memory) int64 { return m.PeakBytes })},
+	{"memory, peak (PSS)", "MiB", grows, memoryFig(func(m *Memory) int64 { return m.PeakPSSBytes })},
+	{"memory, capstan alone, peak (VmHWM)", "MiB", grows, memoryFig(func(m *Memory) int64 { return m.SelfPeakBytes })},
+	{"memory, peak (every VmHWM added)", "MiB", grows, memoryFig(func(m *Memory) int64 { return m.PeakBytes })},
 	{"memory, idle (VmRSS)", "MiB", grows, memoryFig(func(m *Memory) int64 { return m.SteadyBytes })},
-	{"memory, peak after restart", "MiB", grows, memoryFig(func(m *Memory) int64 { return m.RestartPeakBytes })},
+	{"memory, peak after restart (PSS)", "MiB", grows, memoryFig(func(m *Memory) int64 { return m.RestartPeakPSSBytes })},
+	{"memory, peak after restart (every VmHWM added)", "MiB", grows, memoryFig(func(m *Memory) int64 { return m.RestartPeakBytes })},
 	{"restart, to all reconciled once", "s", grows, func(r *Result) (float64, bool) {
 		if r.Restart == nil {
 			return 0, false
@@ -116,7 +119,8 @@ func ceilingFig(r *Result, f func(*Ceiling) float64) (float64, bool) {
 
 func memoryFig(f func(*Memory) int64) func(*Result) (float64, bool) {
 	return func(r *Result) (float64, bool) {
-		if r.Memory == nil {
+		// A figure a run did not read (older results have no PSS) is 0.
+		if r.Memory == nil || f(r.Memory) == 0 {
 			return 0, false
 		}
 		return mib(f(r.Memory)), true

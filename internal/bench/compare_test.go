@@ -24,7 +24,8 @@ func smallAndLarge() (*Result, *Result) {
 			{Phase: phaseCeiling, Writes: HistLatency{N: 6000, P50: 0.02, P99: 0.2}},
 			{Phase: phaseColdSync, Reads: HistLatency{N: 100, P50: 0.01, P99: 0.1}, Writes: HistLatency{N: 7000, P50: 0.04, P99: 0.4}},
 		},
-		Memory:  &Memory{PeakBytes: 100 << 20, SteadyBytes: 80 << 20, RestartPeakBytes: 90 << 20},
+		// No PSS after restart: the older results have none.
+		Memory:  &Memory{PeakBytes: 100 << 20, PeakPSSBytes: 70 << 20, SelfPeakBytes: 60 << 20, SteadyBytes: 80 << 20, RestartPeakBytes: 90 << 20},
 		Restart: &Restart{ReconciledSeconds: 10},
 	}
 	b := &Result{
@@ -35,7 +36,7 @@ func smallAndLarge() (*Result, *Result) {
 			{Phase: phaseCeiling, Writes: HistLatency{N: 60000, P50: 0.03, P99: 0.5}},
 			{Phase: phaseColdSync, Reads: HistLatency{}, Writes: HistLatency{N: 70000, P50: 0.05, P99: 0.8}},
 		},
-		Memory:  &Memory{PeakBytes: 1000 << 20, SteadyBytes: 400 << 20, RestartPeakBytes: 900 << 20},
+		Memory:  &Memory{PeakBytes: 1000 << 20, PeakPSSBytes: 700 << 20, SelfPeakBytes: 660 << 20, SteadyBytes: 400 << 20, RestartPeakBytes: 900 << 20, RestartPeakPSSBytes: 500 << 20},
 		Restart: &Restart{ReconciledSeconds: 200},
 	}
 	return a, b
@@ -59,9 +60,12 @@ func TestCompareAgainstLinearScaling(t *testing.T) {
 		{Figure: "API server, cold sync, write p99", Unit: "s", A: 0.4, B: 0.8, Growth: 2, AgainstLinear: 2},
 		{Figure: "API server, ceiling, write p50", Unit: "s", A: 0.02, B: 0.03, Growth: 1.5, AgainstLinear: 1.5},
 		{Figure: "API server, ceiling, write p99", Unit: "s", A: 0.2, B: 0.5, Growth: 2.5, AgainstLinear: 2.5},
-		{Figure: "memory, peak (VmHWM)", Unit: "MiB", A: 100, B: 1000, Growth: 10, AgainstLinear: 1},
+		{Figure: "memory, peak (PSS)", Unit: "MiB", A: 70, B: 700, Growth: 10, AgainstLinear: 1},
+		{Figure: "memory, capstan alone, peak (VmHWM)", Unit: "MiB", A: 60, B: 660, Growth: 11, AgainstLinear: 1.1},
+		{Figure: "memory, peak (every VmHWM added)", Unit: "MiB", A: 100, B: 1000, Growth: 10, AgainstLinear: 1},
 		{Figure: "memory, idle (VmRSS)", Unit: "MiB", A: 80, B: 400, Growth: 5, AgainstLinear: 0.5},
-		{Figure: "memory, peak after restart", Unit: "MiB", A: 90, B: 900, Growth: 10, AgainstLinear: 1},
+		// The smaller run read no PSS after restart: no row.
+		{Figure: "memory, peak after restart (every VmHWM added)", Unit: "MiB", A: 90, B: 900, Growth: 10, AgainstLinear: 1},
 		{Figure: "restart, to all reconciled once", Unit: "s", A: 10, B: 200, Growth: 20, AgainstLinear: 2},
 		// Neither run measured drift: no row.
 	}

@@ -50,6 +50,7 @@ func (b *bench) restart(ctx context.Context) error {
 		return err
 	}
 	r.ReadySeconds = ready.Seconds()
+	b.restartPeak = b.watchPeak(ctx, "restart-peak")
 	if err := b.waitReconciled(ctx, b.opts.ConvergeTimeout); err != nil {
 		return err
 	}

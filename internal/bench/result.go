@@ -331,7 +331,15 @@ type Restart struct {
 	Changed int `json:"changed"`
 }
 
-// Memory is capstan's resident memory.
+// Memory is capstan's resident memory: that of its process and of its
+// render workers, which are processes of the same binary.
+//
+// The budget is judged on what the machine gives them: the highest PSS
+// sampled of the process and its live workers (every 250 ms), which counts
+// once each page they share, and capstan's own VmHWM, which the kernel
+// keeps and no sample can miss. PeakBytes and RestartPeakBytes add every
+// process's VmHWM instead: they count a shared page once per process that
+// maps it and add tops that came at different moments, so they err high.
 type Memory struct {
 	PeakBytes        int64 `json:"peakBytes"`
 	SteadyBytes      int64 `json:"steadyBytes"`
@@ -344,6 +352,10 @@ type Memory struct {
 	// workers, which counts the pages they share (the binary's) once.
 	SelfPeakBytes int64 `json:"selfPeakBytes"`
 	PeakPSSBytes  int64 `json:"peakPssBytes"`
+	// RestartSelfPeakBytes and RestartPeakPSSBytes are the same of the
+	// restarted process, from its start to the memory phase.
+	RestartSelfPeakBytes int64 `json:"restartSelfPeakBytes"`
+	RestartPeakPSSBytes  int64 `json:"restartPeakPssBytes"`
 	// PeakPhase names the phase in which the highest VmRSS of the first
 	// process and its workers was sampled; SelfPeakPhase the phase of
 	// the highest VmRSS of that process alone. They are the phases of the

@@ -47,6 +47,7 @@ type bench struct {
 	peakPhase, selfPeakPhase string
 	selfPeakByPhase          []PhasePeak // capstan's own highest sample in each phase
 	peak                     *peakWatch  // follows the first process from cold sync to restart
+	restartPeak              *peakWatch  // follows the restarted process to the memory phase
 	// phase is the name of the phase running, for the peak's sample.
 	phase atomic.Pointer[string]
 	// heapProfiles are the saved heap profiles by moment ("peak", "idle").
