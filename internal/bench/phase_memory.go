@@ -28,16 +28,15 @@ func (b *bench) memory(ctx context.Context) error {
 	restartHWM, restartSelf, restartPSS := mem.HWM, mem.SelfHWM, mem.PSS
 	if w := b.restartPeak; w != nil {
 		b.restartPeak = nil
-		top, topPSS, path, err := w.result()
+		top, topPSS, _, err := w.result()
 		if err != nil {
-			return fmt.Errorf("heap profile at the peak after restart: %w", err)
+			return fmt.Errorf("memory after restart: %w", err)
 		}
 		restartHWM, restartPSS = max(restartHWM, top.RSS), max(restartPSS, topPSS)
 		_, _, byPhase := w.phases()
 		for _, p := range byPhase {
 			restartSelf = max(restartSelf, p.SelfRSSBytes)
 		}
-		b.saveProfile("restart peak", path)
 	}
 	m := &Memory{
 		PeakBytes:            b.peakHWM,

@@ -50,7 +50,7 @@ func (b *bench) restart(ctx context.Context) error {
 		return err
 	}
 	r.ReadySeconds = ready.Seconds()
-	b.restartPeak = b.watchPeak(ctx, "restart-peak")
+	b.restartPeak = b.watchPeak(ctx, "")
 	if err := b.waitReconciled(ctx, b.opts.ConvergeTimeout); err != nil {
 		return err
 	}

@@ -82,6 +82,9 @@ type peakWatch struct {
 // taken again; it bounds the profiles taken to a handful.
 const peakStep = 1.05
 
+// watchPeak starts a peakWatch whose heap profiles are named name; ""
+// takes none: a profile costs capstan CPU, and the restart is timed while
+// its process grows from nothing, a profile for each 5 % it grows.
 func (b *bench) watchPeak(ctx context.Context, name string) *peakWatch {
 	ctx, cancel := context.WithCancel(ctx)
 	w := &peakWatch{stop: cancel, done: make(chan struct{})}
@@ -118,7 +121,7 @@ func (b *bench) watchPeak(ctx context.Context, name string) *peakWatch {
 			last.SelfRSSBytes = max(last.SelfRSSBytes, m.SelfRSS)
 			w.topPSS = max(w.topPSS, m.PSS)
 			w.mu.Unlock()
-			if !b.opts.HeapProfiles || float64(m.RSS) < peakStep*float64(profiled) {
+			if !b.opts.HeapProfiles || name == "" || float64(m.RSS) < peakStep*float64(profiled) {
 				continue
 			}
 			path, err := b.heapProfile(ctx, name)
