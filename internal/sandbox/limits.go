@@ -66,9 +66,9 @@ type Options struct {
 // A render is CPU work on files already fetched, so more workers than the
 // process may use CPUs render no faster, and each worker is a process of
 // its own memory: as many as GOMAXPROCS (the CPUs, or the container's CPU
-// limit), at most 4, and only while renders wait 100 ms for a busy one
-// (a worker serves about two thousand renders of a small directory a
-// second, and a render is a small part of a sync).
+// limit), at most 4, and each only once a render has waited 100 ms for a
+// busy one (a small directory renders in 0.2 to 2 ms of a worker's CPU,
+// and a render is a small part of a sync).
 func DefaultOptions() Options {
 	return Options{Limits: DefaultLimits(), Workers: min(4, runtime.GOMAXPROCS(0)), Idle: time.Minute, Spawn: 100 * time.Millisecond, Isolation: IsolationProcess}
 }
