@@ -193,12 +193,20 @@ func (p *Pool) pass(w *worker) {
 		return
 	}
 	p.mu.Lock()
-	if len(p.waiting) > 0 {
-		ch := p.waiting[0]
-		p.waiting = p.waiting[1:]
-		ch <- nil
-	}
+	p.handOver(nil)
 	p.mu.Unlock()
+}
+
+// handOver gives w, a worker or (nil) the place of one, to the render that
+// has waited longest, with p.mu held, and reports whether one waited.
+func (p *Pool) handOver(w *worker) bool {
+	if len(p.waiting) == 0 {
+		return false
+	}
+	ch := p.waiting[0]
+	p.waiting = p.waiting[1:]
+	ch <- w
+	return true
 }
 
 // start starts a worker whose place p.live already counts.
@@ -235,10 +243,7 @@ func (p *Pool) put(w *worker) {
 	case p.closed:
 		p.live--
 		go w.kill()
-	case len(p.waiting) > 0:
-		ch := p.waiting[0]
-		p.waiting = p.waiting[1:]
-		ch <- w
+	case p.handOver(w):
 	default:
 		p.idle = append(p.idle, w)
 		w.idleTimer = time.AfterFunc(p.opts.Idle, func() { p.retire(w) })
@@ -258,11 +263,7 @@ func (p *Pool) discard(w *worker) {
 // than wait out Options.Spawn.
 func (p *Pool) freeLocked() {
 	p.live--
-	if len(p.waiting) > 0 {
-		ch := p.waiting[0]
-		p.waiting = p.waiting[1:]
-		ch <- nil
-	}
+	p.handOver(nil)
 }
 
 func (p *Pool) retire(w *worker) {
