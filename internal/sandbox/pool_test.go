@@ -319,3 +319,61 @@ func TestPoolWaiterEnds(t *testing.T) {
 		t.Errorf("%d workers alive after Close and the last render, want 0", n)
 	}
 }
+
+// Renders that wait while the only worker is still starting wait for it,
+// however long past Spawn its start takes: a start costs more CPU than a
+// quick render, and on a busy machine takes longer than Spawn.
+func TestPoolWaitsForAStartingWorker(t *testing.T) {
+	o := DefaultOptions()
+	o.Workers, o.Spawn, o.Timeout, o.Memory = 4, 20*time.Millisecond, 20*time.Second, 4<<30
+	// Each worker takes half a second to start.
+	p, err := NewPool(o, "/bin/sh", "-c", `sleep 0.5; exec "$0"`, os.Args[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(p.Close)
+	req := repo(t, map[string]string{"cms.yaml": configMaps(5)})
+	errs := make(chan error, 8)
+	for range 8 {
+		go func() {
+			_, err := p.Build(context.Background(), req)
+			errs <- err
+		}()
+	}
+	for range 8 {
+		if err := <-errs; err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n := p.Workers(); n != 1 {
+		t.Errorf("%d workers after 8 renders that came while the first started, want 1", n)
+	}
+}
+
+// A worker that never says it is ready, or exits before, fails the render
+// that started it with the reason, and leaves its place free.
+func TestPoolWorkerThatDoesNotStart(t *testing.T) {
+	for _, tt := range []struct {
+		name, script, want string
+	}{
+		{"too slow", "sleep 30", "did not start within 300ms"},
+		{"exits", "echo 'cannot map the binary' >&2; exit 3", "cannot map the binary"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			o := DefaultOptions()
+			o.Workers, o.Timeout = 1, 300*time.Millisecond
+			p, err := NewPool(o, "/bin/sh", "-c", tt.script)
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(p.Close)
+			_, err = p.Build(context.Background(), repo(t, map[string]string{"cm.yaml": configMaps(1)}))
+			if err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Errorf("render: %v, want an error saying %q", err, tt.want)
+			}
+			if n := p.Workers(); n != 0 {
+				t.Errorf("%d workers counted after the failed start, want 0", n)
+			}
+		})
+	}
+}

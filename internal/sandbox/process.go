@@ -12,6 +12,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 )
@@ -61,6 +62,23 @@ func startWorker(argv []string, l Limits) (*worker, error) {
 		close(w.done)
 	}()
 	return w, nil
+}
+
+// ready waits, at most l.Timeout, for the frame a worker writes once it
+// has started and is about to read its first request.
+func (w *worker) ready(l Limits) error {
+	var late atomic.Bool
+	timer := time.AfterFunc(l.Timeout, func() { late.Store(true); w.kill() })
+	defer timer.Stop()
+	var hello response
+	err := readFrame(w.out, 1<<10, &hello)
+	switch {
+	case err == nil:
+		return nil
+	case late.Load():
+		return fmt.Errorf("render worker did not start within %s", l.Timeout)
+	}
+	return w.died(err, l)
 }
 
 // do sends one request and reads its answer, within the time limit and

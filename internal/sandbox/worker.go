@@ -61,6 +61,14 @@ func serve(ctx context.Context, in io.Reader, out io.Writer, release func() (int
 	}
 	r := bufio.NewReader(in)
 	w := bufio.NewWriter(out)
+	// Say that it is ready: the Pool starts no other worker while one is
+	// still starting.
+	if err := writeFrame(w, response{}); err != nil {
+		return fmt.Errorf("write ready: %w", err)
+	}
+	if err := w.Flush(); err != nil {
+		return fmt.Errorf("write ready: %w", err)
+	}
 	for {
 		var req request
 		if err := readFrame(r, 64<<20, &req); err != nil {

@@ -22,7 +22,10 @@ func TestServeRendersWhenReleaseFails(t *testing.T) {
 	if err := serve(context.Background(), &in, &out, failing, &log); err != nil {
 		t.Fatalf("serve stopped: %v", err)
 	}
-	var resp response
+	var hello, resp response
+	if err := readFrame(&out, 1<<10, &hello); err != nil {
+		t.Fatalf("no ready frame: %v", err)
+	}
 	if err := readFrame(&out, 64<<20, &resp); err != nil {
 		t.Fatalf("no answer to the render request: %v", err)
 	}
