@@ -92,3 +92,26 @@ func TestOwnCPUSeconds(t *testing.T) {
 		t.Errorf("own CPU %.2f s then %.2f s after a minute of busy loop, with children %.2f s", before, after, withChildren)
 	}
 }
+
+// children remembers the processes it saw with another parent, and still
+// finds a child started after it looked.
+func TestChildrenFindsANewChild(t *testing.T) {
+	before := children(os.Getpid())
+	cmd := exec.Command("sleep", "30")
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
+	if slices.Contains(before, cmd.Process.Pid) {
+		t.Fatalf("children before the start already hold %d", cmd.Process.Pid)
+	}
+	if got := children(os.Getpid()); !slices.Contains(got, cmd.Process.Pid) {
+		t.Fatalf("children of the test = %v, want %d among them", got, cmd.Process.Pid)
+	}
+	strangers.Lock()
+	n := len(strangers.of[os.Getpid()])
+	strangers.Unlock()
+	if n == 0 {
+		t.Errorf("no process remembered with another parent")
+	}
+}
