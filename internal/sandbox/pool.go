@@ -118,7 +118,7 @@ func (p *Pool) take(ctx context.Context) (*worker, error) {
 	if p.live == 0 || p.opts.Spawn <= 0 {
 		p.starting()
 		p.mu.Unlock()
-		return p.start()
+		return p.start(ctx)
 	}
 	ch := make(chan *worker, 1)
 	p.waiting = append(p.waiting, ch)
@@ -129,7 +129,7 @@ func (p *Pool) take(ctx context.Context) (*worker, error) {
 	for {
 		select {
 		case w := <-ch:
-			return p.handed(w)
+			return p.handed(ctx, w)
 		case <-timer.C:
 		case <-ctx.Done():
 		}
@@ -149,7 +149,7 @@ func (p *Pool) take(ctx context.Context) (*worker, error) {
 			p.pass(w)
 			return nil, err
 		}
-		return p.handed(w)
+		return p.handed(ctx, w)
 	}
 	if err := ctx.Err(); err != nil {
 		p.mu.Unlock()
@@ -161,7 +161,7 @@ func (p *Pool) take(ctx context.Context) (*worker, error) {
 	}
 	p.starting()
 	p.mu.Unlock()
-	return p.start()
+	return p.start(ctx)
 }
 
 // takeIdle pops the worker used last, if any, with p.mu held; it fails
@@ -182,7 +182,7 @@ func (p *Pool) takeIdle() (*worker, bool, error) {
 
 // handed returns the worker a finished render handed over, or, for nil
 // (a worker was killed, which frees its place), starts one.
-func (p *Pool) handed(w *worker) (*worker, error) {
+func (p *Pool) handed(ctx context.Context, w *worker) (*worker, error) {
 	if w != nil {
 		return w, nil
 	}
@@ -193,7 +193,7 @@ func (p *Pool) handed(w *worker) (*worker, error) {
 	}
 	p.starting()
 	p.mu.Unlock()
-	return p.start()
+	return p.start(ctx)
 }
 
 // pass hands what a render that no longer wants it was handed, a worker
@@ -227,11 +227,11 @@ func (p *Pool) starting() {
 }
 
 // start starts a worker that starting counted, and waits until it is
-// ready.
-func (p *Pool) start() (*worker, error) {
+// ready or ctx ends.
+func (p *Pool) start(ctx context.Context) (*worker, error) {
 	w, err := startWorker(p.argv, p.opts.Limits)
 	if err == nil {
-		if err = w.ready(p.opts.Limits); err != nil {
+		if err = w.ready(ctx, p.opts.Limits); err != nil {
 			w.kill()
 		}
 	}

@@ -325,9 +325,10 @@ func TestPoolWaiterEnds(t *testing.T) {
 // quick render, and on a busy machine takes longer than Spawn.
 func TestPoolWaitsForAStartingWorker(t *testing.T) {
 	o := DefaultOptions()
-	o.Workers, o.Spawn, o.Timeout, o.Memory = 4, 20*time.Millisecond, 20*time.Second, 4<<30
-	// Each worker takes half a second to start.
-	p, err := NewPool(o, "/bin/sh", "-c", `sleep 0.5; exec "$0"`, os.Args[0])
+	// Spawn is well past a render, even a worker's first, and well short
+	// of a worker's start, which takes a second here.
+	o.Workers, o.Spawn, o.Timeout, o.Memory = 4, 200*time.Millisecond, 20*time.Second, 4<<30
+	p, err := NewPool(o, "/bin/sh", "-c", `sleep 1; exec "$0"`, os.Args[0])
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -375,5 +376,30 @@ func TestPoolWorkerThatDoesNotStart(t *testing.T) {
 				t.Errorf("%d workers counted after the failed start, want 0", n)
 			}
 		})
+	}
+}
+
+// A render whose context ends while its worker starts ends then, and the
+// worker's place is freed.
+func TestPoolCancelWhileAWorkerStarts(t *testing.T) {
+	o := DefaultOptions()
+	o.Workers, o.Timeout = 1, time.Minute
+	p, err := NewPool(o, "/bin/sh", "-c", "sleep 30")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(p.Close)
+	ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
+	defer cancel()
+	began := time.Now()
+	_, err = p.Build(ctx, repo(t, map[string]string{"cm.yaml": configMaps(1)}))
+	if !errors.Is(err, context.DeadlineExceeded) {
+		t.Errorf("render: %v, want context.DeadlineExceeded", err)
+	}
+	if d := time.Since(began); d > 10*time.Second {
+		t.Errorf("the render ended %s after it began, want soon after its context", d)
+	}
+	if n := p.Workers(); n != 0 {
+		t.Errorf("%d workers counted after the cancelled start, want 0", n)
 	}
 }

@@ -12,7 +12,6 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"syscall"
 	"time"
 )
@@ -64,19 +63,24 @@ func startWorker(argv []string, l Limits) (*worker, error) {
 	return w, nil
 }
 
-// ready waits, at most l.Timeout, for the frame a worker writes once it
-// has started and is about to read its first request.
-func (w *worker) ready(l Limits) error {
-	var late atomic.Bool
-	timer := time.AfterFunc(l.Timeout, func() { late.Store(true); w.kill() })
+// ready waits, at most l.Timeout and while ctx lasts, for the frame a
+// worker writes once it has started and is about to read its first
+// request.
+func (w *worker) ready(ctx context.Context, l Limits) error {
+	var why stopReason
+	timer := time.AfterFunc(l.Timeout, func() { why.set(stopTimeout); w.kill() })
 	defer timer.Stop()
+	stop := context.AfterFunc(ctx, func() { why.set(stopCancelled); w.kill() })
+	defer stop()
 	var hello response
 	err := readFrame(w.out, 1<<10, &hello)
 	switch {
 	case err == nil:
 		return nil
-	case late.Load():
+	case why.get() == stopTimeout:
 		return fmt.Errorf("render worker did not start within %s", l.Timeout)
+	case why.get() == stopCancelled:
+		return ctx.Err()
 	}
 	return w.died(err, l)
 }
