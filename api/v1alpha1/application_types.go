@@ -34,8 +34,8 @@ type Application struct {
 	// costs it (docs/performance.md, "Status without a schema"). The CRD
 	// also makes it one atomic field, so that the managed-fields entry of
 	// each status write is one field however large the status, where a
-	// field-by-field entry made each write cost the API server a quarter
-	// more (docs/performance.md, "Status as one field").
+	// field-by-field entry made each write cost the API server about a
+	// third more (docs/performance.md, "Status as one field").
 	// +optional
 	// +kubebuilder:validation:Schemaless
 	// +kubebuilder:validation:Type=object

@@ -214,16 +214,14 @@ func (p *Pool) waiters() int {
 	return len(p.waiting)
 }
 
-// Quick renders share one worker, however many run at once, while none
-// waits as long as Spawn: each process costs memory, and one serves
-// them all.
-func TestPoolSharesOneWorkerAmongQuickRenders(t *testing.T) {
-	p := testPool(t, func(o *Options) { o.Workers, o.Spawn = 4, time.Minute })
-	req := repo(t, map[string]string{"cms.yaml": configMaps(5)})
-	errs := make(chan error, 8)
-	for range 8 {
+// renderAtOnce renders req on p n times in each of k goroutines started
+// at once, and fails t on the first error.
+func renderAtOnce(t *testing.T, p *Pool, req render.Request, k, n int) {
+	t.Helper()
+	errs := make(chan error, k)
+	for range k {
 		go func() {
-			for range 5 {
+			for range n {
 				if _, err := p.Build(context.Background(), req); err != nil {
 					errs <- err
 					return
@@ -232,11 +230,19 @@ func TestPoolSharesOneWorkerAmongQuickRenders(t *testing.T) {
 			errs <- nil
 		}()
 	}
-	for range 8 {
+	for range k {
 		if err := <-errs; err != nil {
 			t.Fatal(err)
 		}
 	}
+}
+
+// Quick renders share one worker, however many run at once, while none
+// waits as long as Spawn: each process costs memory, and one serves
+// them all.
+func TestPoolSharesOneWorkerAmongQuickRenders(t *testing.T) {
+	p := testPool(t, func(o *Options) { o.Workers, o.Spawn = 4, time.Minute })
+	renderAtOnce(t, p, repo(t, map[string]string{"cms.yaml": configMaps(5)}), 8, 5)
 	if n := p.Workers(); n != 1 {
 		t.Errorf("%d workers after 40 quick renders, 8 at a time, want 1", n)
 	}
@@ -333,19 +339,7 @@ func TestPoolWaitsForAStartingWorker(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(p.Close)
-	req := repo(t, map[string]string{"cms.yaml": configMaps(5)})
-	errs := make(chan error, 8)
-	for range 8 {
-		go func() {
-			_, err := p.Build(context.Background(), req)
-			errs <- err
-		}()
-	}
-	for range 8 {
-		if err := <-errs; err != nil {
-			t.Fatal(err)
-		}
-	}
+	renderAtOnce(t, p, repo(t, map[string]string{"cms.yaml": configMaps(5)}), 8, 1)
 	if n := p.Workers(); n != 1 {
 		t.Errorf("%d workers after 8 renders that came while the first started, want 1", n)
 	}

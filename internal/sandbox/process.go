@@ -63,15 +63,21 @@ func startWorker(argv []string, l Limits) (*worker, error) {
 	return w, nil
 }
 
+// guard kills w once l.Timeout has passed or ctx has ended, and records
+// which; release stops it.
+func (w *worker) guard(ctx context.Context, l Limits) (why *stopReason, release func()) {
+	why = &stopReason{}
+	timer := time.AfterFunc(l.Timeout, func() { why.set(stopTimeout); w.kill() })
+	stop := context.AfterFunc(ctx, func() { why.set(stopCancelled); w.kill() })
+	return why, func() { timer.Stop(); stop() }
+}
+
 // ready waits, at most l.Timeout and while ctx lasts, for the frame a
 // worker writes once it has started and is about to read its first
 // request.
 func (w *worker) ready(ctx context.Context, l Limits) error {
-	var why stopReason
-	timer := time.AfterFunc(l.Timeout, func() { why.set(stopTimeout); w.kill() })
-	defer timer.Stop()
-	stop := context.AfterFunc(ctx, func() { why.set(stopCancelled); w.kill() })
-	defer stop()
+	why, release := w.guard(ctx, l)
+	defer release()
 	var hello response
 	err := readFrame(w.out, 1<<10, &hello)
 	switch {
@@ -88,11 +94,8 @@ func (w *worker) ready(ctx context.Context, l Limits) error {
 // do sends one request and reads its answer, within the time limit and
 // while ctx lasts. Any error means the worker is no longer usable.
 func (w *worker) do(ctx context.Context, req request, l Limits) (response, error) {
-	var why stopReason
-	timer := time.AfterFunc(l.Timeout, func() { why.set(stopTimeout); w.kill() })
-	defer timer.Stop()
-	stop := context.AfterFunc(ctx, func() { why.set(stopCancelled); w.kill() })
-	defer stop()
+	why, release := w.guard(ctx, l)
+	defer release()
 
 	w.stderr.reset()
 	var resp response

@@ -182,8 +182,8 @@ func syncedConfigMaps(t *testing.T, cl client.Client, requests *requests, name s
 // status an atomic map, so the managed-fields entry that each write
 // updates stays {"f:status":{}} however large the status grows, where a
 // field-by-field entry held about 0.9 KB of each Application and made
-// each status write cost the API server a quarter more (docs/performance.md,
-// "Status as one field").
+// each status write cost the API server about a third more
+// (docs/performance.md, "Status as one field").
 func TestStatusWritesOwnStatusAsOneField(t *testing.T) {
 	cl, requests := startCountingController(t)
 	syncedConfigMaps(t, cl, requests, "status-field", 2)
