@@ -212,6 +212,7 @@ func (o *serverOptions) run(ctx context.Context) error {
 		// page at a time, and GOGC=25").
 		debug.SetGCPercent(25)
 	}
+	limitProcs(ctrl.Log.WithName("procs"))
 	limitMemory(ctx, ctrl.Log.WithName("memory"), memoryLimitRefresh)
 	tuneClient(cfg)
 	scheme, err := newScheme()
