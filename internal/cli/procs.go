@@ -19,8 +19,8 @@ import (
 // again through a futex. That CPU is taken from the API server the
 // controller waits on, or from the node's other Pods. On the 2-core
 // machine one processor instead of two cut the controller's CPU in W1's
-// cold sync by about a sixth (docs/performance.md, "The controller on
-// half the CPUs").
+// cold sync by a tenth to a sixth (docs/performance.md, "The controller
+// on half the CPUs").
 func controllerProcs(chosen int) int {
 	return max(1, (chosen+1)/2)
 }
