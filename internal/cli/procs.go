@@ -19,25 +19,23 @@ import (
 // again through a futex. That CPU is taken from the API server the
 // controller waits on, or from the node's other Pods. On the 2-core
 // machine one processor instead of two cut the controller's CPU in W1's
-// cold sync by a tenth to a sixth (docs/performance.md, "The controller
-// on half the CPUs").
+// cold sync by 8 to 17 %, against the same ceiling (docs/performance.md,
+// "The controller on half the CPUs").
 func controllerProcs(chosen int) int {
 	return max(1, (chosen+1)/2)
 }
 
 // limitProcs sets GOMAXPROCS to controllerProcs of what Go chose, unless
-// the environment sets GOMAXPROCS, and returns the number in force. It is
-// set once: a CPU limit changed in place takes effect at the next start.
+// the environment sets GOMAXPROCS. It is set once: a CPU limit changed in place takes effect at the next start.
 // What was derived from GOMAXPROCS before (the render workers' default,
 // from the flags) keeps the number Go chose.
-func limitProcs(log logr.Logger) int {
+func limitProcs(log logr.Logger) {
 	chosen := runtime.GOMAXPROCS(0)
 	if os.Getenv("GOMAXPROCS") != "" {
 		log.V(1).Info("processors set by GOMAXPROCS", "procs", chosen)
-		return chosen
+		return
 	}
 	n := controllerProcs(chosen)
 	runtime.GOMAXPROCS(n)
 	log.V(1).Info("processors set to half of the CPUs", "cpus", chosen, "procs", n)
-	return n
 }
