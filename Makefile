@@ -31,8 +31,10 @@ TEST_FLAGS ?= -count=1 -timeout=30m
 
 all: build
 
+# capstan and its render worker, capstan-render, which the controller
+# runs from beside its own binary (docs/render.md).
 build:
-	$(GO) build -tags '$(GOTAGS)' -ldflags '$(LDFLAGS)' -o $(BIN)/capstan ./cmd/capstan
+	$(GO) build -tags '$(GOTAGS)' -ldflags '$(LDFLAGS)' -o $(BIN)/ ./cmd/capstan ./cmd/capstan-render
 	$(GO) build -o $(BIN)/localkube ./cmd/localkube
 	$(GO) build -o $(BIN)/gitserve ./cmd/gitserve
 
@@ -68,17 +70,18 @@ generate: controlplane
 	$(GO) run ./cmd/capstan-chart manifests --out config
 	$(GO) run ./cmd/capstan-apidoc
 
-# The container image (docs/install.md): a static binary per platform in an
-# OCI layout under bin/image, pushed to IMAGE when it is set.
+# The container image (docs/install.md): static binaries per platform
+# (capstan and capstan-render) in an OCI layout under bin/image, pushed to
+# IMAGE when it is set.
 IMAGE_PLATFORMS  ?= linux/amd64 linux/arm64
 IMAGE            ?=
 IMAGE_PUSH_FLAGS ?=
 LICENSES         ?= NOASSERTION
 image:
 	@set -e; bins=; for p in $(IMAGE_PLATFORMS); do \
-		out=$(BIN)/image/$${p/\//-}/capstan; \
-		CGO_ENABLED=0 GOOS=$${p%/*} GOARCH=$${p#*/} $(GO) build -trimpath -tags '$(GOTAGS)' -ldflags '$(LDFLAGS)' -o $$out ./cmd/capstan; \
-		bins="$$bins --binary $$p=$$out"; \
+		out=$(BIN)/image/$${p/\//-}; \
+		CGO_ENABLED=0 GOOS=$${p%/*} GOARCH=$${p#*/} $(GO) build -trimpath -tags '$(GOTAGS)' -ldflags '$(LDFLAGS)' -o $$out/ ./cmd/capstan ./cmd/capstan-render; \
+		bins="$$bins --binary $$p=$$out/capstan --worker $$p=$$out/capstan-render"; \
 	done; \
 	$(GO) run ./cmd/capstan-image $$bins --version $(VERSION) --revision $(COMMIT) --licenses '$(LICENSES)' \
 		--layout $(BIN)/image/oci $(if $(IMAGE),--push $(IMAGE) $(IMAGE_PUSH_FLAGS))

@@ -1,10 +1,13 @@
 // Command capstan-image builds capstan's multi-platform container image from
 // binaries already cross-compiled (see `make image`), into an OCI layout
 // directory, and pushes it to a registry when --push names one. It needs no
-// container daemon.
+// container daemon. Each platform needs capstan and its render worker,
+// capstan-render.
 //
 //	capstan-image --binary linux/amd64=bin/image/linux-amd64/capstan \
+//	  --worker linux/amd64=bin/image/linux-amd64/capstan-render \
 //	  --binary linux/arm64=bin/image/linux-arm64/capstan \
+//	  --worker linux/arm64=bin/image/linux-arm64/capstan-render \
 //	  --version v0.1.0 --layout bin/image/oci [--push ghcr.io/org/capstan:v0.1.0]
 //
 // Registry credentials come from $REGISTRY_USERNAME and $REGISTRY_PASSWORD.
@@ -37,6 +40,7 @@ func run(ctx context.Context, args []string) error {
 	var (
 		opts      image.Options
 		binaries  []string
+		workers   []string
 		layoutDir string
 		tag       string
 		pushRef   string
@@ -44,6 +48,7 @@ func run(ctx context.Context, args []string) error {
 	)
 	fs := pflag.NewFlagSet("capstan-image", pflag.ContinueOnError)
 	fs.StringArrayVar(&binaries, "binary", nil, "OS/ARCH=FILE of a static capstan binary; repeat for each platform")
+	fs.StringArrayVar(&workers, "worker", nil, "OS/ARCH=FILE of the static capstan-render binary of the same build; one for each --binary")
 	fs.StringVar(&opts.Version, "version", "dev", "version label, also the tag of the image in the layout")
 	fs.StringVar(&opts.Revision, "revision", "", "revision label (the Git commit)")
 	fs.StringVar(&opts.Source, "source", "https://github.com/capstan-cd/capstan", "source label")
@@ -59,14 +64,30 @@ func run(ctx context.Context, args []string) error {
 	if tag == "" {
 		tag = opts.Version
 	}
+	workerFiles := map[string]string{}
+	for _, w := range workers {
+		platform, file, err := platformFile("--worker", w)
+		if err != nil {
+			return err
+		}
+		workerFiles[platform] = file
+	}
 	var bins []image.Binary
 	for _, b := range binaries {
-		platform, file, ok := strings.Cut(b, "=")
-		goos, goarch, ok2 := strings.Cut(platform, "/")
-		if !ok || !ok2 {
-			return fmt.Errorf("--binary %q: want OS/ARCH=FILE", b)
+		platform, file, err := platformFile("--binary", b)
+		if err != nil {
+			return err
 		}
-		bins = append(bins, image.Binary{OS: goos, Arch: goarch, File: file})
+		worker, ok := workerFiles[platform]
+		if !ok {
+			return fmt.Errorf("--binary %q: no --worker for %s", b, platform)
+		}
+		delete(workerFiles, platform)
+		goos, goarch, _ := strings.Cut(platform, "/")
+		bins = append(bins, image.Binary{OS: goos, Arch: goarch, File: file, Worker: worker})
+	}
+	for platform := range workerFiles {
+		return fmt.Errorf("--worker for %s: no --binary for it", platform)
 	}
 	store, err := oci.NewWithContext(ctx, layoutDir)
 	if err != nil {
@@ -86,4 +107,14 @@ func run(ctx context.Context, args []string) error {
 	}
 	fmt.Printf("%s %s\n", pushRef, desc.Digest)
 	return nil
+}
+
+// platformFile splits flag's value OS/ARCH=FILE.
+func platformFile(flag, value string) (platform, file string, err error) {
+	platform, file, ok := strings.Cut(value, "=")
+	goos, goarch, ok2 := strings.Cut(platform, "/")
+	if !ok || !ok2 || goos == "" || goarch == "" || file == "" {
+		return "", "", fmt.Errorf("%s %q: want OS/ARCH=FILE", flag, value)
+	}
+	return platform, file, nil
 }

@@ -36,7 +36,7 @@ func newRenderCache(opts sandbox.Options, capacity int) (*render.Cache, func(), 
 	if opts.Isolation == sandbox.IsolationNone {
 		return render.NewCache(capacity), func() {}, opts.Validate()
 	}
-	pool, err := sandbox.SelfPool(opts, renderWorkerCommand)
+	pool, err := sandbox.DefaultPool(opts, renderWorkerCommand)
 	if err != nil {
 		return nil, nil, err
 	}

@@ -115,20 +115,20 @@ func setUp(ctx context.Context, m *testing.M) (code int, err error) {
 	return m.Run(), nil
 }
 
-// buildCapstan builds ./cmd/capstan of the module at root into dir: the
-// suite runs the binary users run. $CAPSTAN_HOSTILE_BINARY names another
-// binary instead, to show that a case fails on an older capstan.
+// buildCapstan builds ./cmd/capstan and its render worker ./cmd/capstan-render
+// of the module at root into dir: the suite runs the binaries users run.
+// $CAPSTAN_HOSTILE_BINARY names another binary instead, to show that a case
+// fails on an older capstan.
 func buildCapstan(ctx context.Context, root, dir string) (string, error) {
 	if bin := os.Getenv("CAPSTAN_HOSTILE_BINARY"); bin != "" {
 		return bin, nil
 	}
-	out := filepath.Join(dir, "capstan")
-	cmd := exec.CommandContext(ctx, "go", "build", "-o", out, "./cmd/capstan")
+	cmd := exec.CommandContext(ctx, "go", "build", "-o", dir+"/", "./cmd/capstan", "./cmd/capstan-render")
 	cmd.Dir = root
 	if b, err := cmd.CombinedOutput(); err != nil {
-		return "", fmt.Errorf("go build ./cmd/capstan: %w\n%s", err, b)
+		return "", fmt.Errorf("go build ./cmd/capstan ./cmd/capstan-render: %w\n%s", err, b)
 	}
-	return out, nil
+	return filepath.Join(dir, "capstan"), nil
 }
 
 // connect makes the suite's clients and the control-plane namespace, with

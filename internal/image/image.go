@@ -22,6 +22,10 @@ import (
 // Path is where the binary lives in the image; the entrypoint runs it.
 const Path = "/usr/local/bin/capstan"
 
+// WorkerPath is where the render worker's binary lives: beside capstan's,
+// where the controller looks for it.
+const WorkerPath = "/usr/local/bin/capstan-render"
+
 // User is the numeric user and group the image runs as: not root, and the
 // same as distroless's "nonroot", so volume permissions carry over.
 const User = "65532:65532"
@@ -32,6 +36,9 @@ type Binary struct {
 	OS, Arch string
 	// File is the path of the static binary (built with CGO_ENABLED=0).
 	File string
+	// Worker is the path of the static render worker, capstan-render,
+	// of the same build.
+	Worker string
 }
 
 // Options describe the image beyond its binaries.
@@ -110,11 +117,18 @@ func Build(ctx context.Context, dst oras.Target, opts Options, binaries []Binary
 // buildOne pushes the layer, configuration and manifest of one platform's
 // image and returns the manifest's descriptor, with its platform.
 func buildOne(ctx context.Context, dst oras.Target, opts Options, b Binary, caData []byte) (ocispec.Descriptor, error) {
+	if b.Worker == "" {
+		return ocispec.Descriptor{}, fmt.Errorf("no render worker (capstan-render) given")
+	}
 	bin, err := os.ReadFile(b.File)
 	if err != nil {
 		return ocispec.Descriptor{}, err
 	}
-	l, err := newLayer(bin, caData)
+	worker, err := os.ReadFile(b.Worker)
+	if err != nil {
+		return ocispec.Descriptor{}, err
+	}
+	l, err := newLayer(bin, worker, caData)
 	if err != nil {
 		return ocispec.Descriptor{}, err
 	}

@@ -84,10 +84,10 @@ func TestImagePushedToRegistry(t *testing.T) {
 		if got := string(files["/etc/ssl/certs/ca-certificates.crt"]); got != testCA {
 			t.Errorf("%s: CA bundle in the image is %q, want the one given", m.Platform.Architecture, got)
 		}
-		bin := files[Path]
-		checkStatic(t, m.Platform.Architecture, bin)
+		checkStatic(t, m.Platform.Architecture, files[Path])
+		checkStatic(t, m.Platform.Architecture, files[WorkerPath])
 		if m.Platform.Architecture == runtime.GOARCH {
-			checkRuns(t, bin)
+			checkRuns(t, files)
 		}
 	}
 	if diff := cmp.Diff([]string{"linux/amd64", "linux/arm64"}, platforms); diff != "" {
@@ -120,8 +120,8 @@ func checkConfig(t *testing.T, arch string, cfg ocispec.Image) {
 	}
 }
 
-// crossCompile builds ./cmd/capstan statically for linux on each arch, with
-// the flags of `make image`, once for the test run.
+// crossCompile builds ./cmd/capstan and ./cmd/capstan-render statically for
+// linux on each arch, with the flags of `make image`, once for the test run.
 func crossCompile(t *testing.T, arches ...string) []Binary {
 	t.Helper()
 	root, err := testenv.RepoRoot()
@@ -130,14 +130,14 @@ func crossCompile(t *testing.T, arches ...string) []Binary {
 	}
 	var out []Binary
 	for _, arch := range arches {
-		file := filepath.Join(t.TempDir(), "capstan")
-		cmd := exec.Command("go", "build", "-trimpath", "-ldflags", "-X github.com/capstan-cd/capstan/internal/version.Version="+testVersion, "-o", file, "./cmd/capstan")
+		dir := t.TempDir()
+		cmd := exec.Command("go", "build", "-trimpath", "-tags", "kustomize_disable_go_plugin_support", "-ldflags", "-X github.com/capstan-cd/capstan/internal/version.Version="+testVersion, "-o", dir+"/", "./cmd/capstan", "./cmd/capstan-render")
 		cmd.Dir = root
 		cmd.Env = append(os.Environ(), "CGO_ENABLED=0", "GOOS=linux", "GOARCH="+arch)
 		if b, err := cmd.CombinedOutput(); err != nil {
 			t.Fatalf("cross-compile for %s: %v\n%s", arch, err, b)
 		}
-		out = append(out, Binary{OS: "linux", Arch: arch, File: file})
+		out = append(out, Binary{OS: "linux", Arch: arch, File: filepath.Join(dir, "capstan"), Worker: filepath.Join(dir, "capstan-render")})
 	}
 	return out
 }
@@ -167,13 +167,15 @@ func filesInLayer(t *testing.T, repo *remote.Repository, desc ocispec.Descriptor
 			continue
 		}
 		name := "/" + e.header.Name
-		if name == Path && e.header.Mode&0o111 == 0 {
-			t.Errorf("%s is not executable: mode %o", Path, e.header.Mode)
+		if (name == Path || name == WorkerPath) && e.header.Mode&0o111 == 0 {
+			t.Errorf("%s is not executable: mode %o", name, e.header.Mode)
 		}
 		files[name] = e.data
 	}
-	if files[Path] == nil {
-		t.Fatalf("no %s in the layer", Path)
+	for _, path := range []string{Path, WorkerPath} {
+		if files[path] == nil {
+			t.Fatalf("no %s in the layer", path)
+		}
 	}
 	return files
 }
@@ -197,18 +199,53 @@ func checkStatic(t *testing.T, arch string, bin []byte) {
 	}
 }
 
-// checkRuns runs the image's binary for this machine and reads its version.
-func checkRuns(t *testing.T, bin []byte) {
+// checkRuns runs the image's binaries for this machine, as the image lays
+// them out: each prints its version, and capstan renders a working tree in
+// the render worker beside it.
+func checkRuns(t *testing.T, files map[string][]byte) {
 	t.Helper()
-	file := filepath.Join(t.TempDir(), "capstan")
-	if err := os.WriteFile(file, bin, 0o755); err != nil {
+	dir := t.TempDir()
+	for _, path := range []string{Path, WorkerPath} {
+		file := filepath.Join(dir, filepath.Base(path))
+		if err := os.WriteFile(file, files[path], 0o755); err != nil {
+			t.Fatal(err)
+		}
+		out, err := exec.Command(file, "version").CombinedOutput()
+		if err != nil {
+			t.Fatalf("%s version: %v\n%s", path, err, out)
+		}
+		if !strings.Contains(string(out), testVersion) {
+			t.Errorf("%s version printed %q, want %s in it", path, out, testVersion)
+		}
+	}
+	tree := t.TempDir()
+	for name, data := range map[string]string{
+		"app.yaml":          "apiVersion: argoproj.io/v1alpha1\nkind: Application\nmetadata:\n  name: guestbook\nspec:\n  source:\n    repoURL: https://git.example/guestbook.git\n    path: guestbook\n  destination:\n    namespace: guestbook\n",
+		"guestbook/cm.yaml": "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: rendered-in-the-worker\n",
+	} {
+		if err := os.MkdirAll(filepath.Dir(filepath.Join(tree, name)), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(tree, name), []byte(data), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	render := func() ([]byte, error) {
+		return exec.Command(filepath.Join(dir, "capstan"), "render", "-f", filepath.Join(tree, "app.yaml"), "--local", tree, "--cache-dir", t.TempDir()).CombinedOutput()
+	}
+	out, err := render()
+	if err != nil {
+		t.Fatalf("capstan render: %v\n%s", err, out)
+	}
+	if !strings.Contains(string(out), "name: rendered-in-the-worker") {
+		t.Errorf("capstan render printed %q, want the ConfigMap", out)
+	}
+	// The render ran in capstan-render: without a working one beside it,
+	// the same render fails.
+	if err := os.WriteFile(filepath.Join(dir, "capstan-render"), []byte("#!/bin/sh\nexit 7\n"), 0o755); err != nil {
 		t.Fatal(err)
 	}
-	out, err := exec.Command(file, "version").CombinedOutput()
-	if err != nil {
-		t.Fatalf("capstan version: %v\n%s", err, out)
-	}
-	if !strings.Contains(string(out), testVersion) {
-		t.Errorf("capstan version printed %q, want %s in it", out, testVersion)
+	if out, err := render(); err == nil || !strings.Contains(string(out), "exit status 7") {
+		t.Errorf("capstan render with a capstan-render that exits at once: %v\n%s\nwant the worker's exit reported", err, out)
 	}
 }

@@ -30,13 +30,13 @@ type entry struct {
 // Linux.
 const caPath = "/etc/ssl/certs/ca-certificates.crt"
 
-// newLayer makes the layer: the binary at Path, the CA bundle when given,
-// and a world-writable /tmp for caches when no volume is mounted there.
-// Every timestamp and owner is fixed, so the same inputs give the same
-// digest.
-func newLayer(binary, caData []byte) (layer, error) {
+// newLayer makes the layer: the binary at Path, the render worker at
+// WorkerPath, the CA bundle when given, and a world-writable /tmp for
+// caches when no volume is mounted there. Every timestamp and owner is
+// fixed, so the same inputs give the same digest.
+func newLayer(binary, worker, caData []byte) (layer, error) {
 	entries := parents(Path)
-	entries = append(entries, entry{name: Path, mode: 0o755, data: binary})
+	entries = append(entries, entry{name: Path, mode: 0o755, data: binary}, entry{name: WorkerPath, mode: 0o755, data: worker})
 	if caData != nil {
 		entries = append(entries, parents(caPath)...)
 		entries = append(entries, entry{name: caPath, mode: 0o644, data: caData})

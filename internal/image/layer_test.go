@@ -16,11 +16,11 @@ import (
 // TestLayerIsReproducible: the same binary gives the same layer, byte for
 // byte, so a rebuild of a release pushes nothing new.
 func TestLayerIsReproducible(t *testing.T) {
-	a, err := newLayer([]byte("binary"), []byte("ca"))
+	a, err := newLayer([]byte("binary"), []byte("worker"), []byte("ca"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	b, err := newLayer([]byte("binary"), []byte("ca"))
+	b, err := newLayer([]byte("binary"), []byte("worker"), []byte("ca"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -46,17 +46,17 @@ func TestLayerEntries(t *testing.T) {
 		ca   []byte
 		want []string
 	}{
-		{"binary only", nil, []string{
-			"usr/ 755", "usr/local/ 755", "usr/local/bin/ 755", "usr/local/bin/capstan 755", "tmp/ 1777",
+		{"binaries only", nil, []string{
+			"usr/ 755", "usr/local/ 755", "usr/local/bin/ 755", "usr/local/bin/capstan 755", "usr/local/bin/capstan-render 755", "tmp/ 1777",
 		}},
 		{"with CA bundle", []byte("ca"), []string{
-			"usr/ 755", "usr/local/ 755", "usr/local/bin/ 755", "usr/local/bin/capstan 755",
+			"usr/ 755", "usr/local/ 755", "usr/local/bin/ 755", "usr/local/bin/capstan 755", "usr/local/bin/capstan-render 755",
 			"etc/ 755", "etc/ssl/ 755", "etc/ssl/certs/ 755", "etc/ssl/certs/ca-certificates.crt 644", "tmp/ 1777",
 		}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			l, err := newLayer([]byte("binary"), tt.ca)
+			l, err := newLayer([]byte("binary"), []byte("worker"), tt.ca)
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -59,18 +59,18 @@ type capstanProc struct {
 	exited chan struct{}
 }
 
-// capstanBinary builds ./cmd/capstan once for the package, into the
-// cluster's directory.
+// capstanBinary builds ./cmd/capstan and its render worker once for the
+// package, into the cluster's directory, as the image holds them.
 func capstanBinary(t *testing.T) string {
 	t.Helper()
 	bin := filepath.Join(env.Cluster.Dir, "capstan")
 	if _, err := os.Stat(bin); err == nil {
 		return bin
 	}
-	build := exec.Command("go", "build", "-o", bin, "./cmd/capstan")
+	build := exec.Command("go", "build", "-o", env.Cluster.Dir+"/", "./cmd/capstan", "./cmd/capstan-render")
 	build.Dir = env.Root
 	if out, err := build.CombinedOutput(); err != nil {
-		t.Fatalf("go build ./cmd/capstan: %v\n%s", err, out)
+		t.Fatalf("go build ./cmd/capstan ./cmd/capstan-render: %v\n%s", err, out)
 	}
 	return bin
 }

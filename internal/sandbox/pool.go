@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
 	"sync"
 	"time"
 
@@ -12,6 +13,7 @@ import (
 	utiljson "k8s.io/apimachinery/pkg/util/json"
 
 	"github.com/capstan-cd/capstan/internal/render"
+	"github.com/capstan-cd/capstan/internal/version"
 )
 
 // Pool runs renders in worker processes, at most Options.Workers at once.
@@ -28,9 +30,10 @@ import (
 // 0.2 to 2 ms) share one worker; slow ones (a large chart) get as many as
 // Options.Workers.
 type Pool struct {
-	opts Options
-	argv []string
-	sem  chan struct{}
+	opts  Options
+	argv  []string
+	build string // what the workers must say they are: version.String()
+	sem   chan struct{}
 
 	mu      sync.Mutex
 	idle    []*worker
@@ -51,16 +54,36 @@ func NewPool(opts Options, argv ...string) (*Pool, error) {
 	if len(argv) == 0 {
 		return nil, errors.New("render worker command is empty")
 	}
-	return &Pool{opts: opts, argv: argv, sem: make(chan struct{}, opts.Workers)}, nil
+	return &Pool{opts: opts, argv: argv, build: version.String(), sem: make(chan struct{}, opts.Workers)}, nil
 }
 
-// SelfPool returns a Pool whose workers are this very binary.
-func SelfPool(opts Options, args ...string) (*Pool, error) {
+// WorkerBinary is the render worker's own binary, built from
+// cmd/capstan-render and installed beside capstan's. It holds the
+// renderers and none of the controller, the API server or the clients, so
+// a worker starts with less of a binary to initialise: about half the
+// time and the resident pages of capstan's binary (docs/performance.md,
+// "A render worker of its own").
+const WorkerBinary = "capstan-render"
+
+// DefaultPool returns a Pool whose workers run WorkerBinary from the
+// directory of this process's binary, or, when there is none there, this
+// binary with args (its render-worker command).
+func DefaultPool(opts Options, args ...string) (*Pool, error) {
 	exe, err := os.Executable()
 	if err != nil {
 		return nil, fmt.Errorf("find capstan's binary for render workers: %w", err)
 	}
-	return NewPool(opts, append([]string{exe}, args...)...)
+	return NewPool(opts, workerCommand(exe, args)...)
+}
+
+// workerCommand is WorkerBinary beside exe when it is an executable file
+// there, and exe with self otherwise.
+func workerCommand(exe string, self []string) []string {
+	sibling := filepath.Join(filepath.Dir(exe), WorkerBinary)
+	if fi, err := os.Stat(sibling); err == nil && fi.Mode().IsRegular() && fi.Mode().Perm()&0o111 != 0 {
+		return []string{sibling}
+	}
+	return append([]string{exe}, self...)
 }
 
 var _ render.BuildFunc = (*Pool)(nil).Build
@@ -231,7 +254,7 @@ func (p *Pool) starting() {
 func (p *Pool) start(ctx context.Context) (*worker, error) {
 	w, err := startWorker(p.argv, p.opts.Limits)
 	if err == nil {
-		if err = w.ready(ctx, p.opts.Limits); err != nil {
+		if err = w.ready(ctx, p.opts.Limits, p.build); err != nil {
 			w.kill()
 		}
 	}

@@ -74,13 +74,17 @@ func (w *worker) guard(ctx context.Context, l Limits) (why *stopReason, release 
 
 // ready waits, at most l.Timeout and while ctx lasts, for the frame a
 // worker writes once it has started and is about to read its first
-// request.
-func (w *worker) ready(ctx context.Context, l Limits) error {
+// request, and checks that the worker is the build named build: requests
+// and answers are the two builds' own types, and a worker left from
+// another build could render with other renderers.
+func (w *worker) ready(ctx context.Context, l Limits, build string) error {
 	why, release := w.guard(ctx, l)
 	defer release()
 	var hello response
 	err := readFrame(w.out, 1<<10, &hello)
 	switch {
+	case err == nil && hello.Build != build:
+		return fmt.Errorf("render worker %s is %q, not %q as this capstan: install both binaries from the same build", w.cmd.Path, hello.Build, build)
 	case err == nil:
 		return nil
 	case why.get() == stopTimeout:

@@ -56,6 +56,10 @@ type response struct {
 	Type    v1alpha1.ApplicationSourceType `json:"type,omitempty"`
 	Inputs  []string                       `json:"inputs,omitempty"`
 	Error   string                         `json:"error,omitempty"`
+	// Build is set in the frame a worker writes when it is ready only:
+	// the build it is (version.String), which the Pool checks against its
+	// own.
+	Build string `json:"build,omitempty"`
 }
 
 // A frame is a JSON document behind its length, so that the reader knows

@@ -14,6 +14,7 @@ import (
 
 	"github.com/capstan-cd/capstan/internal/exepages"
 	"github.com/capstan-cd/capstan/internal/render"
+	"github.com/capstan-cd/capstan/internal/version"
 )
 
 // The environment through which a Pool starts a worker and hands it its
@@ -63,7 +64,7 @@ func serve(ctx context.Context, in io.Reader, out io.Writer, release func() (int
 	w := bufio.NewWriter(out)
 	// Say that it is ready: the Pool starts no other worker while one is
 	// still starting.
-	if err := writeFrame(w, response{}); err != nil {
+	if err := writeFrame(w, response{Build: version.String()}); err != nil {
 		return fmt.Errorf("write ready: %w", err)
 	}
 	if err := w.Flush(); err != nil {
