@@ -11,7 +11,8 @@ import (
 )
 
 // renderWorkerCommand is the hidden command the controller starts its
-// render workers with.
+// render workers with when there is no capstan-render beside its binary
+// (sandbox.DefaultPool).
 const renderWorkerCommand = "render-worker"
 
 func newRenderWorkerCommand() *cobra.Command {

@@ -25,10 +25,10 @@ import (
 // starts one only when the renders need it: a render that finds every
 // worker busy waits up to Options.Spawn for one to come back, and starts
 // another only then. While a worker is starting, renders wait for it
-// rather than start more: a start takes some 0.1 s of CPU, longer than
-// Spawn on a busy machine. Quick renders (a directory of manifests takes
-// 0.2 to 2 ms) share one worker; slow ones (a large chart) get as many as
-// Options.Workers.
+// rather than start more: a start takes some 40 ms of CPU (70 ms from
+// capstan's own binary), and longer than Spawn on a busy machine. Quick
+// renders (a directory of manifests takes 0.2 to 2 ms) share one worker;
+// slow ones (a large chart) get as many as Options.Workers.
 type Pool struct {
 	opts  Options
 	argv  []string
