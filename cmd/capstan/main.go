@@ -1,5 +1,6 @@
-// Command capstan is the one binary of capstan: the controllers, the API
-// server and the client commands. main only runs the command tree.
+// Command capstan is capstan's binary: the controllers, the API server and
+// the client commands; its render workers run capstan-render, beside it.
+// main only runs the command tree.
 package main
 
 import (

@@ -26,9 +26,10 @@ func controllerProcs(chosen int) int {
 }
 
 // limitProcs sets GOMAXPROCS to controllerProcs of what Go chose, unless
-// the environment sets GOMAXPROCS. It is set once: a CPU limit changed in place takes effect at the next start.
-// What was derived from GOMAXPROCS before (the render workers' default,
-// from the flags) keeps the number Go chose.
+// the environment sets GOMAXPROCS. It is set once: a CPU limit changed in
+// place takes effect at the next start. What was derived from GOMAXPROCS
+// before (the render workers' default, from the flags) keeps the number Go
+// chose.
 func limitProcs(log logr.Logger) {
 	chosen := runtime.GOMAXPROCS(0)
 	if os.Getenv("GOMAXPROCS") != "" {

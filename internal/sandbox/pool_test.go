@@ -31,7 +31,13 @@ func testPool(t *testing.T, edit func(*Options)) *Pool {
 
 func benchPool(t testing.TB, o Options) *Pool {
 	t.Helper()
-	p, err := NewPool(o, os.Args[0])
+	return poolOf(t, o, os.Args[0])
+}
+
+// poolOf is a pool of workers running argv, closed when the test ends.
+func poolOf(t testing.TB, o Options, argv ...string) *Pool {
+	t.Helper()
+	p, err := NewPool(o, argv...)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -56,14 +56,15 @@ func TestWorkerCommandPrefersTheWorkerBinary(t *testing.T) {
 	}
 }
 
-// buildWorker builds ./cmd/capstan-render into dir, with ldflags.
-func buildWorker(t *testing.T, dir string, ldflags string) string {
+// buildWorker builds ./cmd/capstan-render into a new directory, with
+// ldflags.
+func buildWorker(t *testing.T, ldflags string) string {
 	t.Helper()
 	root, err := testenv.RepoRoot()
 	if err != nil {
 		t.Fatal(err)
 	}
-	bin := filepath.Join(dir, WorkerBinary)
+	bin := filepath.Join(t.TempDir(), WorkerBinary)
 	cmd := exec.Command("go", "build", "-tags", "kustomize_disable_go_plugin_support", "-ldflags", ldflags, "-o", bin, "./cmd/capstan-render")
 	cmd.Dir = root
 	if out, err := cmd.CombinedOutput(); err != nil {
@@ -84,15 +85,10 @@ func TestWorkerBinary(t *testing.T) {
 	}
 
 	t.Run("of this build renders", func(t *testing.T) {
-		bin := buildWorker(t, t.TempDir(), "")
+		bin := buildWorker(t, "")
 		o := DefaultOptions()
 		o.Workers = 1
-		p, err := NewPool(o, bin)
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(p.Close)
-		got, err := p.Build(context.Background(), req)
+		got, err := poolOf(t, o, bin).Build(context.Background(), req)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -102,26 +98,16 @@ func TestWorkerBinary(t *testing.T) {
 		// Its limits are the pool's: past the object limit, the render
 		// fails as in any worker.
 		o.Objects = 2
-		small, err := NewPool(o, bin)
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(small.Close)
-		if _, err := small.Build(context.Background(), req); err == nil || !strings.Contains(err.Error(), "over the limit of 2") {
+		if _, err := poolOf(t, o, bin).Build(context.Background(), req); err == nil || !strings.Contains(err.Error(), "over the limit of 2") {
 			t.Errorf("render of 3 objects with a limit of 2: err = %v, want the object limit", err)
 		}
 	})
 
 	t.Run("of another build is refused", func(t *testing.T) {
-		bin := buildWorker(t, t.TempDir(), "-X github.com/capstan-cd/capstan/internal/version.Version=v0.0.0-another")
+		bin := buildWorker(t, "-X github.com/capstan-cd/capstan/internal/version.Version=v0.0.0-another")
 		o := DefaultOptions()
 		o.Workers = 1
-		p, err := NewPool(o, bin)
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(p.Close)
-		_, err = p.Build(context.Background(), req)
+		_, err := poolOf(t, o, bin).Build(context.Background(), req)
 		if err == nil || !strings.Contains(err.Error(), "v0.0.0-another") || !strings.Contains(err.Error(), "install both binaries from the same build") {
 			t.Fatalf("render in a worker of another build: err = %v, want it refused, naming the build", err)
 		}
