@@ -327,8 +327,9 @@ func (p *Pool) retire(w *worker) {
 	p.mu.Unlock()
 }
 
-// Close stops the idle workers, and the renders waiting for one fail;
-// renders under way finish first and their workers stop then.
+// Close stops the idle workers and waits for them to exit, and the renders
+// waiting for one fail; renders under way finish first and their workers
+// stop then.
 func (p *Pool) Close() {
 	p.mu.Lock()
 	idle, waiting := p.idle, p.waiting
@@ -342,7 +343,16 @@ func (p *Pool) Close() {
 		w.stopIdle()
 		w.kill()
 	}
+	// Wait for them to exit, so that a command that closes its pool and
+	// returns leaves no worker behind, still holding the worker binary
+	// open (a replaced binary would then fail with "text file busy").
+	for _, w := range idle {
+		w.wait(closeWait)
+	}
 }
+
+// closeWait bounds how long Close waits for a killed worker to be reaped.
+const closeWait = 5 * time.Second
 
 // Workers is the number of worker processes alive, idle or busy.
 func (p *Pool) Workers() int {

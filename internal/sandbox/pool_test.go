@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -329,6 +330,26 @@ func TestPoolWaiterEnds(t *testing.T) {
 	stop()
 	if n := p.Workers(); n != 0 {
 		t.Errorf("%d workers alive after Close and the last render, want 0", n)
+	}
+}
+
+// Close returns once its idle workers have exited and been reaped: a
+// command that closes its pool leaves no worker running the worker binary.
+func TestPoolCloseReapsIdleWorkers(t *testing.T) {
+	p := testPool(t, nil)
+	if _, err := p.Build(context.Background(), repo(t, map[string]string{"cm.yaml": configMaps(1)})); err != nil {
+		t.Fatal(err)
+	}
+	p.mu.Lock()
+	if len(p.idle) != 1 {
+		p.mu.Unlock()
+		t.Fatalf("%d idle workers after a render, want 1", len(p.idle))
+	}
+	pid := p.idle[0].cmd.Process.Pid
+	p.mu.Unlock()
+	p.Close()
+	if err := syscall.Kill(pid, 0); !errors.Is(err, syscall.ESRCH) {
+		t.Errorf("worker %d after Close: signal 0 gave %v, want ESRCH (exited and reaped)", pid, err)
 	}
 }
 

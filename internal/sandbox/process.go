@@ -162,6 +162,17 @@ func (w *worker) kill() {
 	})
 }
 
+// wait waits at most d for a worker's process to have exited and been
+// reaped.
+func (w *worker) wait(d time.Duration) {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-w.done:
+	case <-t.C:
+	}
+}
+
 func (w *worker) stopIdle() {
 	if w.idleTimer != nil {
 		w.idleTimer.Stop()
