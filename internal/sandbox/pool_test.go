@@ -353,6 +353,35 @@ func TestPoolCloseReapsIdleWorkers(t *testing.T) {
 	}
 }
 
+// A worker gets a bare environment, not the controller's, and runs on one
+// runtime processor whatever the controller's GOMAXPROCS.
+func TestWorkerEnvironment(t *testing.T) {
+	t.Setenv("KUBECONFIG", "/controller/kubeconfig")
+	t.Setenv("GOMAXPROCS", "4")
+	t.Setenv("HOME", "/home/capstan")
+	p := testPool(t, nil)
+	if _, err := p.Build(context.Background(), repo(t, map[string]string{"cm.yaml": configMaps(1)})); err != nil {
+		t.Fatal(err)
+	}
+	p.mu.Lock()
+	pid := p.idle[0].cmd.Process.Pid
+	p.mu.Unlock()
+	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/environ", pid))
+	if err != nil {
+		t.Fatal(err)
+	}
+	env := map[string]string{}
+	for kv := range strings.SplitSeq(strings.TrimSuffix(string(data), "\x00"), "\x00") {
+		k, v, _ := strings.Cut(kv, "=")
+		env[k] = v
+	}
+	for k, want := range map[string]string{"GOMAXPROCS": "1", "HOME": "/home/capstan", EnvWorker: "1", "KUBECONFIG": ""} {
+		if env[k] != want {
+			t.Errorf("worker's %s=%q, want %q", k, env[k], want)
+		}
+	}
+}
+
 // Renders that wait while the only worker is still starting wait for it,
 // however long past Spawn its start takes: a start costs more CPU than a
 // quick render, and on a busy machine takes longer than Spawn.

@@ -34,7 +34,14 @@ var inheritedEnv = []string{"PATH", "HOME", "TMPDIR", "HTTP_PROXY", "HTTPS_PROXY
 
 func startWorker(argv []string, l Limits) (*worker, error) {
 	cmd := exec.Command(argv[0], argv[1:]...)
-	cmd.Env = []string{EnvWorker + "=1", envMemory + "=" + strconv.FormatInt(l.Memory, 10), envStack + "=" + strconv.FormatInt(l.Stack, 10)}
+	// A worker renders one request at a time, so it runs on one runtime
+	// processor from its first instruction: with one per CPU, each
+	// request that woke it had the scheduler wake and park threads to
+	// look for other work, and the collector's idle workers ran on the
+	// processors the render left (W1's cold sync: 2.0 CPU-s in the
+	// worker on two, 1.4 on one; docs/performance.md, "A render worker on
+	// one processor").
+	cmd.Env = []string{EnvWorker + "=1", envMemory + "=" + strconv.FormatInt(l.Memory, 10), envStack + "=" + strconv.FormatInt(l.Stack, 10), "GOMAXPROCS=1"}
 	for _, k := range inheritedEnv {
 		if v, ok := os.LookupEnv(k); ok {
 			cmd.Env = append(cmd.Env, k+"="+v)
