@@ -41,6 +41,9 @@ type Pool struct {
 	booting int            // workers started and not yet ready
 	waiting []chan *worker // renders waiting for a busy worker, oldest first
 	closed  bool
+
+	// started, when a test sets it, is told of each worker started.
+	started func(*worker)
 }
 
 var errClosed = errors.New("render pool is closed")
@@ -253,9 +256,12 @@ func (p *Pool) starting() {
 // ready or ctx ends.
 func (p *Pool) start(ctx context.Context) (*worker, error) {
 	w, err := startWorker(p.argv, p.opts.Limits)
+	if err == nil && p.started != nil {
+		p.started(w)
+	}
 	if err == nil {
 		if err = w.ready(ctx, p.opts.Limits, p.build); err != nil {
-			w.kill()
+			w.stop()
 		}
 	}
 	p.mu.Lock()
@@ -297,9 +303,11 @@ func (p *Pool) put(w *worker) {
 	}
 }
 
-// discard kills a worker that failed a render.
+// discard kills a worker that failed a render, and waits for it to exit:
+// a command whose render failed or was cancelled may return at once, and
+// should leave no worker running.
 func (p *Pool) discard(w *worker) {
-	w.kill()
+	w.stop()
 	p.mu.Lock()
 	p.freeLocked()
 	p.mu.Unlock()
@@ -346,13 +354,19 @@ func (p *Pool) Close() {
 	// Wait for them to exit, so that a command that closes its pool and
 	// returns leaves no worker behind, still holding the worker binary
 	// open (a replaced binary would then fail with "text file busy").
+	deadline := time.NewTimer(reapWait)
+	defer deadline.Stop()
 	for _, w := range idle {
-		w.wait(closeWait)
+		if !w.wait(deadline) {
+			return
+		}
 	}
 }
 
-// closeWait bounds how long Close waits for a killed worker to be reaped.
-const closeWait = 5 * time.Second
+// reapWait bounds how long the pool waits for the workers it killed to be
+// reaped: a killed worker exits within milliseconds, unless something
+// else holds its output open.
+const reapWait = 5 * time.Second
 
 // Workers is the number of worker processes alive, idle or busy.
 func (p *Pool) Workers() int {

@@ -158,11 +158,20 @@ func TestPoolLimits(t *testing.T) {
 func TestPoolCancel(t *testing.T) {
 	p := testPool(t, func(o *Options) { o.Memory = 4 << 30 })
 	req := repo(t, map[string]string{"main.jsonnet": "std.length([x for x in std.range(1, 200000000) if x < 0])"})
+	started := make(chan *worker, 1)
+	p.started = func(w *worker) { started <- w }
 	ctx, cancel := context.WithCancel(context.Background())
 	time.AfterFunc(500*time.Millisecond, cancel)
 	_, err := p.Build(ctx, req)
 	if !errors.Is(err, context.Canceled) {
 		t.Fatalf("got %v, want context.Canceled", err)
+	}
+	// Its worker has exited and been reaped by then: a command whose
+	// render was cancelled returns leaving no worker running.
+	select {
+	case <-(<-started).done:
+	default:
+		t.Error("the cancelled render returned before its worker was reaped")
 	}
 }
 
@@ -340,17 +349,27 @@ func TestPoolCloseReapsIdleWorkers(t *testing.T) {
 	if _, err := p.Build(context.Background(), repo(t, map[string]string{"cm.yaml": configMaps(1)})); err != nil {
 		t.Fatal(err)
 	}
-	p.mu.Lock()
-	if len(p.idle) != 1 {
-		p.mu.Unlock()
-		t.Fatalf("%d idle workers after a render, want 1", len(p.idle))
-	}
-	pid := p.idle[0].cmd.Process.Pid
-	p.mu.Unlock()
+	w := idleWorker(t, p)
 	p.Close()
-	if err := syscall.Kill(pid, 0); !errors.Is(err, syscall.ESRCH) {
-		t.Errorf("worker %d after Close: signal 0 gave %v, want ESRCH (exited and reaped)", pid, err)
+	select {
+	case <-w.done:
+	default:
+		t.Error("Close returned before its idle worker was reaped")
 	}
+	if err := syscall.Kill(w.cmd.Process.Pid, 0); !errors.Is(err, syscall.ESRCH) {
+		t.Errorf("worker %d after Close: signal 0 gave %v, want ESRCH (exited and reaped)", w.cmd.Process.Pid, err)
+	}
+}
+
+// idleWorker is the one worker p holds idle.
+func idleWorker(t *testing.T, p *Pool) *worker {
+	t.Helper()
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if len(p.idle) != 1 {
+		t.Fatalf("%d idle workers, want 1", len(p.idle))
+	}
+	return p.idle[0]
 }
 
 // A worker gets a bare environment, not the controller's, and runs on one
@@ -363,10 +382,7 @@ func TestWorkerEnvironment(t *testing.T) {
 	if _, err := p.Build(context.Background(), repo(t, map[string]string{"cm.yaml": configMaps(1)})); err != nil {
 		t.Fatal(err)
 	}
-	p.mu.Lock()
-	pid := p.idle[0].cmd.Process.Pid
-	p.mu.Unlock()
-	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/environ", pid))
+	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/environ", idleWorker(t, p).cmd.Process.Pid))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -169,14 +169,22 @@ func (w *worker) kill() {
 	})
 }
 
-// wait waits at most d for a worker's process to have exited and been
-// reaped.
-func (w *worker) wait(d time.Duration) {
-	t := time.NewTimer(d)
-	defer t.Stop()
+// stop kills the worker and waits, at most reapWait, for it to be reaped.
+func (w *worker) stop() {
+	w.kill()
+	deadline := time.NewTimer(reapWait)
+	defer deadline.Stop()
+	w.wait(deadline)
+}
+
+// wait waits for a worker's process to have exited and been reaped, until
+// deadline fires, and reports whether it was.
+func (w *worker) wait(deadline *time.Timer) bool {
 	select {
 	case <-w.done:
-	case <-t.C:
+		return true
+	case <-deadline.C:
+		return false
 	}
 }
 
