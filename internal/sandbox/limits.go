@@ -54,6 +54,10 @@ type Options struct {
 	Workers int
 	// Idle is how long an unused worker is kept before it exits.
 	Idle time.Duration
+	// Keep is how many workers stay past Idle: the next render after a
+	// quiet spell then waits for no start, and no start's burst of
+	// memory comes on top of a controller busy with what woke it.
+	Keep int
 	// Spawn is how long a render waits for a busy worker before it
 	// starts another (up to Workers); 0 starts one at once.
 	Spawn time.Duration
@@ -70,7 +74,7 @@ type Options struct {
 // busy one (a small directory renders in 0.2 to 2 ms of a worker's CPU,
 // and a render is a small part of a sync).
 func DefaultOptions() Options {
-	return Options{Limits: DefaultLimits(), Workers: min(4, runtime.GOMAXPROCS(0)), Idle: time.Minute, Spawn: 100 * time.Millisecond, Isolation: IsolationProcess}
+	return Options{Limits: DefaultLimits(), Workers: min(4, runtime.GOMAXPROCS(0)), Idle: time.Minute, Keep: 1, Spawn: 100 * time.Millisecond, Isolation: IsolationProcess}
 }
 
 // The isolation modes.

@@ -19,7 +19,8 @@ import (
 // Pool runs renders in worker processes, at most Options.Workers at once.
 // A worker serves one render at a time and is kept for the next while it
 // stays healthy; one that broke a limit, died or was interrupted is killed
-// and replaced. Idle workers exit after Options.Idle.
+// and replaced. Idle workers exit after Options.Idle, but for the
+// Options.Keep the pool keeps.
 //
 // Every worker is a process with its own runtime and heap, so the pool
 // starts one only when the renders need it: a render that finds every
@@ -321,8 +322,14 @@ func (p *Pool) freeLocked() {
 	p.handOver(nil)
 }
 
+// retire stops w, idle for Options.Idle, unless it is one of the
+// Options.Keep workers the pool keeps.
 func (p *Pool) retire(w *worker) {
 	p.mu.Lock()
+	if p.live <= p.opts.Keep {
+		p.mu.Unlock()
+		return
+	}
 	for i, x := range p.idle {
 		if x == w {
 			p.idle = append(p.idle[:i], p.idle[i+1:]...)

@@ -30,7 +30,7 @@ func BenchmarkBuild(b *testing.B) {
 	})
 	b.Run("new-worker", func(b *testing.B) {
 		o := DefaultOptions()
-		o.Idle = 0
+		o.Idle, o.Keep = 0, 0
 		p := benchPool(b, o)
 		for b.Loop() {
 			if _, err := p.Build(ctx, req); err != nil {

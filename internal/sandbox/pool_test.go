@@ -342,6 +342,26 @@ func TestPoolWaiterEnds(t *testing.T) {
 	}
 }
 
+// Idle workers exit after Options.Idle but for the Options.Keep the pool
+// keeps.
+func TestPoolKeepsWorkersPastIdle(t *testing.T) {
+	req := repo(t, map[string]string{"cm.yaml": configMaps(1)})
+	for _, keep := range []int{0, 1} {
+		p := testPool(t, func(o *Options) { o.Idle, o.Keep, o.Workers, o.Memory = 10*time.Millisecond, keep, 2, 4<<30 })
+		stop := busy(t, p)
+		// The endless render holds one worker; this one starts a second.
+		if _, err := p.Build(context.Background(), req); err != nil {
+			t.Fatal(err)
+		}
+		stop()
+		waitFor(t, fmt.Sprintf("Keep %d: workers past their idle time to exit", keep), func() bool { return p.Workers() <= keep })
+		time.Sleep(100 * time.Millisecond)
+		if n := p.Workers(); n != keep {
+			t.Errorf("Keep %d: %d workers alive 100 ms after the idle time, want %d", keep, n, keep)
+		}
+	}
+}
+
 // Close returns once its idle workers have exited and been reaped: a
 // command that closes its pool leaves no worker running the worker binary.
 func TestPoolCloseReapsIdleWorkers(t *testing.T) {

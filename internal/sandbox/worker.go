@@ -11,6 +11,7 @@ import (
 	"runtime/debug"
 	"strconv"
 	"syscall"
+	"time"
 
 	"github.com/capstan-cd/capstan/internal/exepages"
 	"github.com/capstan-cd/capstan/internal/render"
@@ -36,12 +37,19 @@ func Serve(ctx context.Context, in io.Reader, out io.Writer) error {
 	// No one takes a worker's heap profile: sampling its allocations
 	// would only unwind stacks and keep them.
 	runtime.MemProfileRate = 0
-	return serve(ctx, in, out, exepages.Release, os.Stderr)
+	return serve(ctx, in, out, exepages.Release, os.Stderr, settleAfter)
 }
 
-// serve is Serve with the release of the binary's pages and the worker's
-// log given, so that a test can make the release fail.
-func serve(ctx context.Context, in io.Reader, out io.Writer, release func() (int64, error), log io.Writer) error {
+// settleAfter is how long a worker waits for its next request before it
+// gives back what its renders left resident, as it did after its start:
+// the pool keeps a worker past its idle time (Options.Keep), and that
+// worker should wait as small as a fresh one.
+const settleAfter = time.Minute
+
+// serve is Serve with the release of the binary's pages, the worker's log
+// and the wait before it settles given, so that a test can make the
+// release fail or come soon.
+func serve(ctx context.Context, in io.Reader, out io.Writer, release func() (int64, error), log io.Writer, quiet time.Duration) error {
 	if err := limitSelf(); err != nil {
 		return err
 	}
@@ -60,6 +68,13 @@ func serve(ctx context.Context, in io.Reader, out io.Writer, release func() (int
 	if _, err := release(); err != nil {
 		fmt.Fprintf(log, "render worker: keeping the executable's pages resident: %v\n", err)
 	}
+	settle := time.AfterFunc(quiet, func() {
+		// A render may start meanwhile: it faults back the pages it needs.
+		debug.FreeOSMemory()
+		_, _ = release() // a failure was said at the start
+	})
+	settle.Stop()
+	defer settle.Stop()
 	r := bufio.NewReader(in)
 	w := bufio.NewWriter(out)
 	// Say that it is ready: the Pool starts no other worker while one is
@@ -78,12 +93,14 @@ func serve(ctx context.Context, in io.Reader, out io.Writer, release func() (int
 			}
 			return fmt.Errorf("read render request: %w", err)
 		}
+		settle.Stop()
 		if err := writeFrame(w, build(ctx, req)); err != nil {
 			return fmt.Errorf("write render response: %w", err)
 		}
 		if err := w.Flush(); err != nil {
 			return fmt.Errorf("write render response: %w", err)
 		}
+		settle.Reset(quiet)
 	}
 }
 
