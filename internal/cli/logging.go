@@ -2,6 +2,7 @@ package cli
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -93,26 +94,39 @@ func (o *logOptions) install(ctx context.Context, cfg *rest.Config, namespace, c
 	if err != nil {
 		return err
 	}
+	// client-go's leader election logs through klog, or through the
+	// logger its context carries: both go through releasedLease.
 	ctrl.SetLogger(logr.New(releasedLease{logger.GetSink()}))
-	klog.SetLogger(logger)
+	klog.SetLogger(logr.New(releasedLease{logger.GetSink()}))
 	return nil
 }
 
-// releasedLease logs at info what a manager that gives its lease back as
-// it stops (LeaderElectionReleaseOnCancel) reports as an error: its own
-// release, seen as "leader election lost" once the stop has begun. A
-// stop asked for is not an error; a lease lost while running ends the
-// manager with that error before any stop, and is logged as one.
+// releasedLease logs at info what the leader election reports as an error
+// when capstan stops, since a stop asked for is not an error:
+//   - a manager that gives its lease back as it stops
+//     (LeaderElectionReleaseOnCancel) reports its own release, seen as
+//     "leader election lost" once the stop has begun;
+//   - a renewal under way when the stop cancels it reports that it could
+//     not read the lease, for "context canceled".
+//
+// A lease lost while running ends the manager with that error before any
+// stop, and a lease that cannot be read for any other reason, are logged
+// as errors.
 type releasedLease struct{ logr.LogSink }
 
 func (s releasedLease) Error(err error, msg string, kv ...any) {
-	if msg == "error received after stop sequence was engaged" && err != nil && err.Error() == "leader election lost" {
+	switch {
+	case msg == "error received after stop sequence was engaged" && err != nil && err.Error() == "leader election lost":
 		if s.Enabled(0) {
 			s.LogSink.Info(0, "leader election released at stop", kv...)
 		}
-		return
+	case msg == "Error retrieving lease lock" && errors.Is(err, context.Canceled):
+		if s.Enabled(0) {
+			s.LogSink.Info(0, "lease renewal cancelled at stop", kv...)
+		}
+	default:
+		s.LogSink.Error(err, msg, kv...)
 	}
-	s.LogSink.Error(err, msg, kv...)
 }
 
 func (s releasedLease) WithName(name string) logr.LogSink {

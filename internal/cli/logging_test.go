@@ -6,6 +6,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"log/slog"
 	"os"
 	"slices"
@@ -203,8 +204,9 @@ func logTestApp(t *testing.T, namespace string) client.Client {
 	return cl
 }
 
-// A lease given back at a stop is logged at info; any other error, the
-// same lease lost while running included, stays an error.
+// A lease given back at a stop, or whose renewal the stop cancelled, is
+// logged at info; any other error, the same lease lost while running or
+// unreadable included, stays an error.
 func TestReleasedLeaseIsNoError(t *testing.T) {
 	var buf bytes.Buffer
 	log := logr.New(releasedLease{logr.FromSlogHandler(slog.NewJSONHandler(&buf, nil)).GetSink()}).WithName("manager")
@@ -217,6 +219,8 @@ func TestReleasedLeaseIsNoError(t *testing.T) {
 		{lost, "error received after stop sequence was engaged", "leader election released at stop", "INFO"},
 		{lost, "problem running manager", "problem running manager", "ERROR"},
 		{errors.New("timed out"), "error received after stop sequence was engaged", "error received after stop sequence was engaged", "ERROR"},
+		{fmt.Errorf("get lease: %w", context.Canceled), "Error retrieving lease lock", "lease renewal cancelled at stop", "INFO"},
+		{errors.New("connection refused"), "Error retrieving lease lock", "Error retrieving lease lock", "ERROR"},
 	} {
 		buf.Reset()
 		log.Error(tc.err, tc.msg)
