@@ -345,19 +345,31 @@ func TestPoolWaiterEnds(t *testing.T) {
 // Idle workers exit after Options.Idle but for the Options.Keep the pool
 // keeps.
 func TestPoolKeepsWorkersPastIdle(t *testing.T) {
-	req := repo(t, map[string]string{"cm.yaml": configMaps(1)})
+	// Long enough that the second render starts while the first runs.
+	req := repo(t, map[string]string{"main.jsonnet": "{apiVersion: 'v1', kind: 'ConfigMap', metadata: {name: 'slow'}, data: {n: std.toString(std.length([x for x in std.range(1, 500000) if x < 0]))}}"})
 	for _, keep := range []int{0, 1} {
-		p := testPool(t, func(o *Options) { o.Idle, o.Keep, o.Workers, o.Memory = 10*time.Millisecond, keep, 2, 4<<30 })
-		stop := busy(t, p)
-		// The endless render holds one worker; this one starts a second.
-		if _, err := p.Build(context.Background(), req); err != nil {
-			t.Fatal(err)
+		// Spawn 0: a render that finds no idle worker starts one at once,
+		// so the two renders below leave two workers idle.
+		p := testPool(t, func(o *Options) { o.Idle, o.Keep, o.Workers, o.Spawn, o.Memory = time.Second, keep, 2, 0, 4<<30 })
+		errs := make(chan error, 2)
+		for range 2 {
+			go func() {
+				_, err := p.Build(context.Background(), req)
+				errs <- err
+			}()
 		}
-		stop()
+		for range 2 {
+			if err := <-errs; err != nil {
+				t.Fatal(err)
+			}
+		}
+		if n := p.Workers(); n != 2 {
+			t.Fatalf("Keep %d: %d workers after two renders at once, want 2", keep, n)
+		}
 		waitFor(t, fmt.Sprintf("Keep %d: workers past their idle time to exit", keep), func() bool { return p.Workers() <= keep })
-		time.Sleep(100 * time.Millisecond)
+		time.Sleep(500 * time.Millisecond)
 		if n := p.Workers(); n != keep {
-			t.Errorf("Keep %d: %d workers alive 100 ms after the idle time, want %d", keep, n, keep)
+			t.Errorf("Keep %d: %d workers alive well past the idle time, want %d", keep, n, keep)
 		}
 	}
 }

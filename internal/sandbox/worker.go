@@ -64,15 +64,17 @@ func serve(ctx context.Context, in io.Reader, out io.Writer, release func() (int
 	// before the worker waits (an idle worker: 61 MiB resident before,
 	// 17 MiB after). Giving back the binary's pages only saves memory: a
 	// worker that cannot still renders, and says why once.
-	debug.FreeOSMemory()
-	if _, err := release(); err != nil {
+	giveBack := func() error {
+		debug.FreeOSMemory()
+		_, err := release()
+		return err
+	}
+	if err := giveBack(); err != nil {
 		fmt.Fprintf(log, "render worker: keeping the executable's pages resident: %v\n", err)
 	}
-	settle := time.AfterFunc(quiet, func() {
-		// A render may start meanwhile: it faults back the pages it needs.
-		debug.FreeOSMemory()
-		_, _ = release() // a failure was said at the start
-	})
+	// Again after each quiet spell: a render may start meanwhile, and
+	// faults back the pages it needs. A failure was said above.
+	settle := time.AfterFunc(quiet, func() { _ = giveBack() })
 	settle.Stop()
 	defer settle.Stop()
 	r := bufio.NewReader(in)
