@@ -13,9 +13,10 @@ import (
 // renderHelm renders the chart in dir the way `helm template` would and
 // returns the objects and the files it read.
 //
-// The steps: load the chart, fetch the dependencies it declares but does
-// not vendor, merge the values the source names, and template the chart
-// with Helm's engine. Nothing is written into dir, and no cluster is asked.
+// The steps: load the chart, add the dependencies it declares but does not
+// vendor from those the caller fetched (req.Dependencies), merge the values
+// the source names, and template the chart with Helm's engine. Nothing is
+// written into dir, and no cluster or repository is asked.
 func renderHelm(ctx context.Context, req Request, root *tree, dir string) ([]*unstructured.Unstructured, []string, error) {
 	opts := helmOptionsOf(req)
 	ch, inputs, err := loadChart(root, dir)
@@ -27,17 +28,7 @@ func renderHelm(ctx context.Context, req Request, root *tree, dir string) ([]*un
 		return nil, nil, fmt.Errorf("helm chart %s: %w", name, err)
 	}
 
-	var remote remoteCharts = prefetched(req.Dependencies)
-	if req.Dependencies == nil {
-		fetcher := &chartFetcher{
-			cacheDir:        req.CacheDir,
-			credentials:     req.ChartCredentials,
-			passCredentials: opts.PassCredentials,
-		}
-		defer fetcher.close()
-		remote = fetcher
-	}
-	depInputs, err := addMissingDependencies(ctx, remote, root, dir, ch)
+	depInputs, err := addMissingDependencies(ctx, prefetched(req.Dependencies), root, dir, ch)
 	if err != nil {
 		return nil, nil, fmt.Errorf("helm chart %s: %w", name, err)
 	}

@@ -3,6 +3,7 @@ package render
 import (
 	"context"
 	"fmt"
+	"net/url"
 	"path/filepath"
 	"strings"
 
@@ -103,4 +104,14 @@ func lockedVersion(lock *chart.Lock, i int, dep *chart.Dependency) string {
 		return ""
 	}
 	return l.Version
+}
+
+// redactURL drops any password written into a URL before it reaches an
+// error message.
+func redactURL(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil || u.User == nil {
+		return raw
+	}
+	return u.Redacted()
 }

@@ -1,40 +1,27 @@
 package render
 
 import (
-	"net/http"
-	"net/http/httptest"
+	"maps"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
-	"sync/atomic"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
-	"helm.sh/helm/v3/pkg/chart/loader"
-	"helm.sh/helm/v3/pkg/chartutil"
-	"helm.sh/helm/v3/pkg/repo"
 
 	"github.com/capstan-cd/capstan/api/v1alpha1"
 )
 
-// chartRepository serves a Helm repository on 127.0.0.1 behind basic auth
-// and counts the archives it sends.
-type chartRepository struct {
-	url      string
-	archives atomic.Int32
-}
-
-// startChartRepository packages chart "common" at the given versions,
-// indexes them and serves the directory for the test's lifetime.
-func startChartRepository(t *testing.T, user, pass string, versions ...string) *chartRepository {
+// pulledCommon writes chart "common" at version into a directory of its
+// own, as a caller's fetch leaves a pulled chart, and returns it.
+func pulledCommon(t *testing.T, version string) string {
 	t.Helper()
-	dir := t.TempDir()
-	for _, v := range versions {
-		src := filepath.Join(t.TempDir(), "common")
-		writeChartFiles(t, src, map[string]string{
-			"Chart.yaml":  "apiVersion: v2\nname: common\nversion: " + v + "\n",
-			"values.yaml": "message: hello\n",
-			"templates/configmap.yaml": `apiVersion: v1
+	dir := filepath.Join(t.TempDir(), "common")
+	writeChartFiles(t, dir, map[string]string{
+		"Chart.yaml":  "apiVersion: v2\nname: common\nversion: " + version + "\n",
+		"values.yaml": "message: hello\n",
+		"templates/configmap.yaml": `apiVersion: v1
 kind: ConfigMap
 metadata:
   name: {{ .Release.Name }}-{{ .Chart.Name }}
@@ -42,48 +29,40 @@ data:
   version: {{ .Chart.Version | quote }}
   message: {{ .Values.message | quote }}
 `,
-		})
-		ch, err := loader.LoadDir(src)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if _, err := chartutil.Save(ch, dir); err != nil {
-			t.Fatal(err)
-		}
-	}
-	r := &chartRepository{}
-	files := http.FileServer(http.Dir(dir))
-	auth := http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
-		u, p, ok := req.BasicAuth()
-		if !ok || u != user || p != pass {
-			w.Header().Set("WWW-Authenticate", `Basic realm="charts"`)
-			http.Error(w, "unauthorized", http.StatusUnauthorized)
-			return
-		}
-		if strings.HasSuffix(req.URL.Path, ".tgz") {
-			r.archives.Add(1)
-		}
-		files.ServeHTTP(w, req)
 	})
-	srv := httptest.NewServer(http.StripPrefix("/charts", auth))
-	t.Cleanup(srv.Close)
-	r.url = srv.URL + "/charts"
-	index, err := repo.IndexDirectory(dir, r.url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := index.WriteFile(filepath.Join(dir, "index.yaml"), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	return r
+	return dir
 }
 
-// TestHelmDependencyFromRepository renders a chart whose dependencies are
-// declared in Chart.yaml but not vendored: they are fetched from a Helm
-// repository with the credentials the request gives, honouring alias and
-// condition, without writing into the chart.
-func TestHelmDependencyFromRepository(t *testing.T) {
-	charts := startChartRepository(t, "reader", "s3cret", "1.1.0", "1.2.0")
+// fetchedFor lists the dependencies the render of req takes from
+// repositories, checks that they are the keys of pulled, and answers each
+// with the chart pulled gives its key: what the controller does with the charts it
+// fetches before a render.
+func fetchedFor(t *testing.T, req Request, pulled map[string]string) map[string]string {
+	t.Helper()
+	deps, err := Dependencies(t.Context(), req)
+	if err != nil {
+		t.Fatalf("Dependencies: %v", err)
+	}
+	out := map[string]string{}
+	var keys []string
+	for _, d := range deps {
+		keys = append(keys, d.Key())
+		out[d.Key()] = pulled[d.Key()]
+	}
+	want := slices.Sorted(maps.Keys(pulled))
+	slices.Sort(keys)
+	if diff := cmp.Diff(want, keys); diff != "" {
+		t.Errorf("dependencies (-want +got):\n%s", diff)
+	}
+	return out
+}
+
+// TestHelmDependencyFromItsFetch renders a chart whose dependencies are
+// declared in Chart.yaml but not vendored: each is listed for its caller
+// to fetch, then taken from the chart the caller pulled, honouring alias
+// and condition, without writing into the chart.
+func TestHelmDependencyFromItsFetch(t *testing.T) {
+	const repo = "https://charts.example/stable"
 	root := t.TempDir()
 	writeChartFiles(t, root, map[string]string{
 		"app/Chart.yaml": `apiVersion: v2
@@ -92,90 +71,78 @@ version: 0.1.0
 dependencies:
   - name: common
     version: ^1.0.0
-    repository: ` + charts.url + `
+    repository: ` + repo + `
     alias: shared
   - name: common
     version: 1.1.0
-    repository: ` + charts.url + `/
+    repository: ` + repo + `/
     alias: legacy
     condition: legacy.enabled
   - name: common
     version: 1.2.0
-    repository: ` + charts.url + `
+    repository: ` + repo + `
     alias: unused
     condition: unused.enabled
 `,
 		"app/values.yaml": "legacy:\n  enabled: true\n  message: old\nunused:\n  enabled: false\n",
 	})
+	v110, v120 := pulledCommon(t, "1.1.0"), pulledCommon(t, "1.2.0")
+	req := Request{AppName: "app", Root: root, Source: v1alpha1.ApplicationSource{Path: "app"}}
+	req.Dependencies = fetchedFor(t, req, map[string]string{
+		repo + " common ^1.0.0": v120,
+		repo + " common 1.1.0":  v110,
+		repo + " common 1.2.0":  v120,
+	})
 	dir := filepath.Join(root, "app")
-	var asked []string
-	req := Request{
-		AppName:  "app",
-		Root:     root,
-		CacheDir: t.TempDir(),
-		ChartCredentials: func(url string) (string, string) {
-			asked = append(asked, url)
-			return "reader", "s3cret"
-		},
+	objs, _, err := renderHelmAt(t, req, dir)
+	if err != nil {
+		t.Fatalf("renderHelm: %v", err)
 	}
 	type cm struct{ Name, Version, Message string }
+	var got []cm
+	for _, o := range objs {
+		data := o.Object["data"].(map[string]any)
+		got = append(got, cm{o.GetName(), data["version"].(string), data["message"].(string)})
+	}
 	want := []cm{{"app-legacy", "1.1.0", "old"}, {"app-shared", "1.2.0", "hello"}}
-	for range 2 {
-		objs, _, err := renderHelmAt(t, req, dir)
-		if err != nil {
-			t.Fatalf("renderHelm: %v", err)
-		}
-		var got []cm
-		for _, o := range objs {
-			data := o.Object["data"].(map[string]any)
-			got = append(got, cm{o.GetName(), data["version"].(string), data["message"].(string)})
-		}
-		if diff := cmp.Diff(want, got); diff != "" {
-			t.Errorf("objects (-want +got):\n%s", diff)
-		}
-	}
-	if n := charts.archives.Load(); n != 2 {
-		t.Errorf("repository sent %d archives over two renders with a cache, want 2 (1.1.0 and 1.2.0 once)", n)
-	}
-	if len(asked) == 0 || !strings.HasPrefix(asked[0], charts.url) {
-		t.Errorf("credentials asked for %q, want the repository URL %s", asked, charts.url)
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("objects (-want +got):\n%s", diff)
 	}
 	if _, err := os.Stat(filepath.Join(dir, "charts")); !os.IsNotExist(err) {
 		t.Errorf("render wrote into the chart: charts/ exists (%v)", err)
 	}
 }
 
-// TestHelmDependencyWrongPassword checks that a rejected credential names
-// the repository and never the password.
-func TestHelmDependencyWrongPassword(t *testing.T) {
-	charts := startChartRepository(t, "reader", "s3cret", "1.0.0")
+// TestHelmDependencyNotFetched checks that a render reaches no repository
+// itself: a dependency its caller did not fetch fails the render, which
+// names the chart and its repository without the password written into
+// the URL, and returns no object.
+func TestHelmDependencyNotFetched(t *testing.T) {
 	root := t.TempDir()
 	writeChartFiles(t, root, map[string]string{
-		"Chart.yaml": "apiVersion: v2\nname: app\nversion: 0.1.0\ndependencies:\n  - name: common\n    version: 1.0.0\n    repository: " + charts.url + "\n",
+		"Chart.yaml":       "apiVersion: v2\nname: app\nversion: 0.1.0\ndependencies:\n  - name: common\n    version: 1.0.0\n    repository: https://reader:s3cret@charts.example/stable\n",
+		"templates/a.yaml": "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: a\n",
 	})
-	objs, _, err := renderHelmAt(t, Request{
-		AppName:          "app",
-		Root:             root,
-		ChartCredentials: func(string) (string, string) { return "reader", "wrong-horse-battery" },
-	}, root)
-	if err == nil {
-		t.Fatalf("renderHelm succeeded with a wrong password")
-	}
-	if objs != nil {
-		t.Errorf("failed render returned %d objects", len(objs))
-	}
-	msg := err.Error()
-	for _, want := range []string{charts.url, "401", "credentials"} {
-		if !strings.Contains(msg, want) {
-			t.Errorf("error %q does not name %q", msg, want)
+	for _, deps := range []map[string]string{nil, {}} {
+		objs, _, err := renderHelmAt(t, Request{AppName: "app", Root: root, Dependencies: deps}, root)
+		if err == nil {
+			t.Fatalf("Dependencies %v: the render succeeded without its dependency", deps)
 		}
-	}
-	if strings.Contains(msg, "wrong-horse-battery") {
-		t.Errorf("error %q reveals the password", msg)
+		if objs != nil {
+			t.Errorf("Dependencies %v: a failed render returned %d objects", deps, len(objs))
+		}
+		msg := err.Error()
+		if want := "chart common 1.0.0 from https://reader:xxxxx@charts.example/stable was not fetched"; !strings.Contains(msg, want) {
+			t.Errorf("Dependencies %v: error %q does not say %q", deps, msg, want)
+		}
+		if strings.Contains(msg, "s3cret") {
+			t.Errorf("error %q reveals the password", msg)
+		}
 	}
 }
 
-// writeFiles creates files under dir from a map of slash paths to content.
+// writeChartFiles creates files under dir from a map of slash paths to
+// content.
 func writeChartFiles(t testing.TB, dir string, files map[string]string) {
 	t.Helper()
 	for name, content := range files {
@@ -193,7 +160,7 @@ func writeChartFiles(t testing.TB, dir string, files map[string]string) {
 // range would otherwise pick, and that `file://` dependencies load from
 // the repository.
 func TestHelmDependencyLockAndLocal(t *testing.T) {
-	charts := startChartRepository(t, "reader", "s3cret", "1.1.0", "1.2.0")
+	const repo = "https://charts.example/stable"
 	root := t.TempDir()
 	writeChartFiles(t, root, map[string]string{
 		"app/Chart.yaml": `apiVersion: v2
@@ -202,7 +169,7 @@ version: 0.1.0
 dependencies:
   - name: common
     version: ^1.0.0
-    repository: ` + charts.url + `
+    repository: ` + repo + `
   - name: local
     version: 0.1.0
     repository: file://../local
@@ -210,7 +177,7 @@ dependencies:
 		"app/Chart.lock": `dependencies:
   - name: common
     version: 1.1.0
-    repository: ` + charts.url + `
+    repository: ` + repo + `
   - name: local
     version: 0.1.0
     repository: file://../local
@@ -222,11 +189,9 @@ generated: "2026-01-01T00:00:00Z"
 		"local/values.yaml":         "{}\n",
 		"outside-chart/unused.yaml": "x: 1\n",
 	})
-	objs, inputs, err := renderHelmAt(t, Request{
-		AppName:          "app",
-		Root:             root,
-		ChartCredentials: func(string) (string, string) { return "reader", "s3cret" },
-	}, filepath.Join(root, "app"))
+	req := Request{AppName: "app", Root: root, Source: v1alpha1.ApplicationSource{Path: "app"}}
+	req.Dependencies = fetchedFor(t, req, map[string]string{repo + " common 1.1.0": pulledCommon(t, "1.1.0")})
+	objs, inputs, err := renderHelmAt(t, req, filepath.Join(root, "app"))
 	if err != nil {
 		t.Fatalf("renderHelm: %v", err)
 	}
@@ -248,67 +213,5 @@ generated: "2026-01-01T00:00:00Z"
 	wantInputs := []string{"app/", "app/Chart.lock", "app/Chart.yaml", "local/", "local/Chart.yaml", "local/templates/", "local/templates/sa.yaml", "local/values.yaml"}
 	if diff := cmp.Diff(wantInputs, rel); diff != "" {
 		t.Errorf("inputs (-want +got):\n%s", diff)
-	}
-}
-
-// TestHelmDependencyPassCredentials checks that a repository's credentials
-// reach a chart URL on another host only with passCredentials.
-func TestHelmDependencyPassCredentials(t *testing.T) {
-	archives := t.TempDir()
-	src := filepath.Join(t.TempDir(), "common")
-	writeChartFiles(t, src, map[string]string{
-		"Chart.yaml":          "apiVersion: v2\nname: common\nversion: 1.0.0\n",
-		"templates/cm.yaml":   "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: cm\n",
-		"templates/NOTES.txt": "notes are not objects\n",
-	})
-	ch, err := loader.LoadDir(src)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := chartutil.Save(ch, archives); err != nil {
-		t.Fatal(err)
-	}
-	var sawAuth atomic.Bool
-	files := http.FileServer(http.Dir(archives))
-	archiveHost := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		_, _, ok := r.BasicAuth()
-		sawAuth.Store(ok)
-		files.ServeHTTP(w, r)
-	}))
-	t.Cleanup(archiveHost.Close)
-	index, err := repo.IndexDirectory(archives, archiveHost.URL)
-	if err != nil {
-		t.Fatal(err)
-	}
-	indexDir := t.TempDir()
-	if err := index.WriteFile(filepath.Join(indexDir, "index.yaml"), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	// The index is served from "localhost", the archives from 127.0.0.1:
-	// two hosts as far as credentials go.
-	indexHost := httptest.NewServer(http.FileServer(http.Dir(indexDir)))
-	t.Cleanup(indexHost.Close)
-	repoURL := strings.Replace(indexHost.URL, "127.0.0.1", "localhost", 1)
-
-	root := t.TempDir()
-	writeChartFiles(t, root, map[string]string{
-		"Chart.yaml": "apiVersion: v2\nname: app\nversion: 0.1.0\ndependencies:\n  - name: common\n    version: 1.0.0\n    repository: " + repoURL + "\n",
-	})
-	for _, pass := range []bool{false, true} {
-		objs, _, err := renderHelmAt(t, Request{
-			AppName:          "app",
-			Root:             root,
-			ChartCredentials: func(string) (string, string) { return "reader", "s3cret" },
-			Source:           v1alpha1.ApplicationSource{Helm: &v1alpha1.ApplicationSourceHelm{PassCredentials: pass}},
-		}, root)
-		if err != nil {
-			t.Fatalf("passCredentials %v: renderHelm: %v", pass, err)
-		}
-		if len(objs) != 1 {
-			t.Errorf("passCredentials %v: %d objects, want the ConfigMap only", pass, len(objs))
-		}
-		if sawAuth.Load() != pass {
-			t.Errorf("passCredentials %v: archive host got credentials = %v", pass, sawAuth.Load())
-		}
 	}
 }

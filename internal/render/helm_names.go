@@ -2,7 +2,6 @@ package render
 
 import (
 	"fmt"
-	"path/filepath"
 	"strings"
 
 	"helm.sh/helm/v3/pkg/chart"
@@ -51,15 +50,4 @@ func checkDependencyName(name, alias, version string) error {
 // not empty, no separator, no `..`, nothing a file name cannot hold.
 func pathElement(s string) bool {
 	return s != "" && s != "." && !strings.Contains(s, "..") && !strings.ContainsAny(s, "/\\\x00")
-}
-
-// cachedChartPath is the cache file of chart name at version in dir,
-// refused unless it is a file directly in dir: versions come from
-// index.yaml and registry tags too.
-func cachedChartPath(dir, name, version string) (string, error) {
-	file := name + "-" + version + ".tgz"
-	if !pathElement(name) || !pathElement(version) || !pathElement(file) {
-		return "", fmt.Errorf("chart %q version %q does not name a file", name, version)
-	}
-	return filepath.Join(dir, file), nil
 }

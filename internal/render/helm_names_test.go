@@ -2,34 +2,21 @@ package render
 
 import (
 	"io/fs"
-	"net/http"
-	"net/http/httptest"
 	"path/filepath"
 	"strings"
-	"sync/atomic"
 	"testing"
 )
 
 // TestHelmDependencyNamesArePlain checks that a dependency whose name,
-// alias or version could name a path is refused before anything is
-// fetched or written: the repository gets no request and nothing appears
-// outside the chart cache.
+// alias or version could name a path is refused: it is not listed for the
+// caller to fetch, the render fails naming it, and nothing is written.
 func TestHelmDependencyNamesArePlain(t *testing.T) {
-	var hits atomic.Int64
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		hits.Add(1)
-		if strings.HasSuffix(r.URL.Path, "index.yaml") {
-			w.Write([]byte("apiVersion: v1\nentries:\n  ../../../x:\n  - name: ../../../x\n    version: 1.0.0\n    urls: [x-1.0.0.tgz]\n"))
-			return
-		}
-		w.Write([]byte("not a chart"))
-	}))
-	t.Cleanup(srv.Close)
+	const repo = "https://charts.example/stable"
 	dep := func(name, version, extra string) string {
-		return "dependencies:\n  - name: " + name + "\n    version: " + version + "\n    repository: " + srv.URL + "\n" + extra
+		return "dependencies:\n  - name: " + name + "\n    version: " + version + "\n    repository: " + repo + "\n" + extra
 	}
 	lock := func(name, version string) string {
-		return "dependencies:\n- name: " + name + "\n  repository: " + srv.URL + "\n  version: " + version + "\ndigest: sha256:0\ngenerated: \"2024-01-01T00:00:00Z\"\n"
+		return "dependencies:\n- name: " + name + "\n  repository: " + repo + "\n  version: " + version + "\ndigest: sha256:0\ngenerated: \"2024-01-01T00:00:00Z\"\n"
 	}
 	tests := []struct {
 		name  string
@@ -45,7 +32,6 @@ func TestHelmDependencyNamesArePlain(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			before := hits.Load()
 			base := t.TempDir()
 			root := filepath.Join(base, "repo")
 			files := map[string]string{"Chart.yaml": "apiVersion: v2\nname: app\nversion: 0.1.0\n" + tt.chart, "templates/a.txt": ""}
@@ -53,42 +39,20 @@ func TestHelmDependencyNamesArePlain(t *testing.T) {
 				files["Chart.lock"] = tt.lock
 			}
 			writeChartFiles(t, root, files)
-			cache := filepath.Join(base, "cache")
-			_, err := Render(t.Context(), Request{AppName: "app", Root: root, CacheDir: cache})
-			if n := hits.Load() - before; n != 0 {
-				t.Errorf("the chart repository got %d requests", n)
+			req := Request{AppName: "app", Root: root}
+			if deps, err := Dependencies(t.Context(), req); err != nil || len(deps) != 0 {
+				t.Errorf("Dependencies = %v, %v; want none listed", deps, err)
 			}
+			_, err := Render(t.Context(), req)
 			if err == nil || !strings.Contains(err.Error(), tt.want) {
 				t.Errorf("Render error = %v, want one containing %q", err, tt.want)
 			}
 			filepath.WalkDir(base, func(p string, d fs.DirEntry, err error) error {
-				if err == nil && !d.IsDir() && !strings.HasPrefix(p, root+string(filepath.Separator)) && !strings.HasPrefix(p, filepath.Join(cache, "helm")+string(filepath.Separator)) {
-					t.Errorf("render wrote %s, outside the chart cache", p)
+				if err == nil && !d.IsDir() && !strings.HasPrefix(p, root+string(filepath.Separator)) {
+					t.Errorf("render wrote %s, outside the repository", p)
 				}
 				return nil
 			})
 		})
-	}
-}
-
-// TestCachedChartPath checks that a chart's cache file is always a file
-// directly in the cache directory.
-func TestCachedChartPath(t *testing.T) {
-	for _, tt := range []struct {
-		name, version string
-		ok            bool
-	}{
-		{"common", "1.2.3", true},
-		{"common", "1.2.3+build.1", true},
-		{"../x", "1.0.0", false},
-		{"x", "../../1.0.0", false},
-		{"x", "1.0.0/..", false},
-		{"", "1.0.0", false},
-		{"x", "", false},
-	} {
-		got, err := cachedChartPath("/cache", tt.name, tt.version)
-		if (err == nil) != tt.ok {
-			t.Errorf("cachedChartPath(%q, %q) = %q, %v; want ok %v", tt.name, tt.version, got, err, tt.ok)
-		}
 	}
 }

@@ -29,25 +29,3 @@ func FuzzHelmResolveValuePath(f *testing.F) {
 		}
 	})
 }
-
-// FuzzCachedChartPath checks that whatever name and version a chart or an
-// index.yaml gives, an accepted cache file is directly in the cache
-// directory.
-func FuzzCachedChartPath(f *testing.F) {
-	for _, seed := range [][2]string{{"common", "1.0.0"}, {"../x", "1.0.0"}, {"x", "../../y"}, {"a/b", "1"}, {"x", ".."}, {".", "."}} {
-		f.Add(seed[0], seed[1])
-	}
-	dir := filepath.FromSlash("/fuzz/cache")
-	f.Fuzz(func(t *testing.T, name, version string) {
-		got, err := cachedChartPath(dir, name, version)
-		if err != nil {
-			return
-		}
-		if filepath.Dir(got) != dir {
-			t.Errorf("cachedChartPath(%q, %q) = %s, not directly in %s", name, version, got, dir)
-		}
-		if checkDependencyName(name, "", version) != nil {
-			t.Errorf("cachedChartPath accepts %q %q that checkDependencyName refuses", name, version)
-		}
-	})
-}

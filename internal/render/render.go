@@ -47,15 +47,9 @@ type Request struct {
 	Refs map[string]string
 	// Dependencies maps the Key of each chart dependency the render takes
 	// from a repository (see Dependencies) to the directory of the chart
-	// its caller pulled. Nil means the render fetches them itself, with
-	// ChartCredentials, into CacheDir.
+	// its caller pulled. A render reaches no repository itself: a
+	// dependency missing here fails the render, naming it.
 	Dependencies map[string]string
-	// ChartCredentials returns the credentials for a chart repository a
-	// Helm dependency is fetched from; nil means anonymous access.
-	ChartCredentials func(repoURL string) (username, password string)
-	// CacheDir is where fetched chart dependencies are kept between renders;
-	// empty means a temporary directory per render.
-	CacheDir string
 	// Scope tells whether a kind is namespaced, typically from the
 	// destination cluster's discovery. Kinds it does not know (or all, when
 	// nil) are looked up in the CRDs found in the render, then in the

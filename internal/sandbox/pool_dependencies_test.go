@@ -10,8 +10,7 @@ import (
 )
 
 // A worker renders a chart with the dependencies its caller fetched, and
-// never fetches one itself: an empty map reaches it as empty, not as
-// "fetch them yourself".
+// never fetches one itself, whether the map is empty or nil.
 func TestPoolTakesFetchedDependencies(t *testing.T) {
 	p := testPool(t, nil)
 	dep := repo(t, map[string]string{
@@ -23,9 +22,11 @@ func TestPoolTakesFetchedDependencies(t *testing.T) {
 	})
 	key := render.Dependency{Name: "common", Repository: "http://127.0.0.1:1/charts", Version: "1.0.0"}.Key()
 
-	req.Dependencies = map[string]string{}
-	if _, err := p.Build(context.Background(), req); err == nil || !strings.Contains(err.Error(), "was not fetched") {
-		t.Errorf("render without the dependency fetched: err = %v; want it not fetched by the worker", err)
+	for _, none := range []map[string]string{nil, {}} {
+		req.Dependencies = none
+		if _, err := p.Build(context.Background(), req); err == nil || !strings.Contains(err.Error(), "was not fetched") {
+			t.Errorf("render with dependencies %v: err = %v; want it not fetched by the worker", none, err)
+		}
 	}
 	req.Dependencies = map[string]string{key: filepath.Join(dep.Root, "app")}
 	res, err := p.Build(context.Background(), req)

@@ -24,10 +24,9 @@ type request struct {
 	KubeVersion string                     `json:"kubeVersion"`
 	APIVersions []string                   `json:"apiVersions"`
 	Refs        map[string]string          `json:"refs"`
-	CacheDir    string                     `json:"cacheDir"`
 	Kustomize   render.KustomizeOptions    `json:"kustomize"`
-	// Dependencies are the chart dependencies the caller fetched; nil
-	// (not empty) lets the render fetch them itself.
+	// Dependencies are the chart dependencies the caller fetched: a worker
+	// reaches no repository.
 	Dependencies map[string]string               `json:"dependencies"`
 	Limits       struct{ Output, Objects int64 } `json:"limits"`
 }
@@ -36,7 +35,7 @@ func newRequest(req render.Request, l Limits) request {
 	r := request{
 		AppName: req.AppName, Project: req.Project, Source: req.Source, Root: req.Root,
 		Revision: req.Revision, Namespace: req.Namespace, KubeVersion: req.KubeVersion,
-		APIVersions: req.APIVersions, Refs: req.Refs, CacheDir: req.CacheDir, Kustomize: req.Kustomize, Dependencies: req.Dependencies,
+		APIVersions: req.APIVersions, Refs: req.Refs, Kustomize: req.Kustomize, Dependencies: req.Dependencies,
 	}
 	r.Limits.Output, r.Limits.Objects = l.Output, int64(l.Objects)
 	return r
@@ -46,7 +45,7 @@ func (r request) render() render.Request {
 	return render.Request{
 		AppName: r.AppName, Project: r.Project, Source: r.Source, Root: r.Root,
 		Revision: r.Revision, Namespace: r.Namespace, KubeVersion: r.KubeVersion,
-		APIVersions: r.APIVersions, Refs: r.Refs, CacheDir: r.CacheDir, Kustomize: r.Kustomize, Dependencies: r.Dependencies,
+		APIVersions: r.APIVersions, Refs: r.Refs, Kustomize: r.Kustomize, Dependencies: r.Dependencies,
 	}
 }
 
