@@ -87,6 +87,7 @@ const (
 func (o *Options) BindFlags(fs *pflag.FlagSet) {
 	fs.StringVar(&o.Isolation, "render-isolation", o.Isolation, `where renders run: "process" (child processes under limits) or "none" (in the controller, without limits; only for trusted repositories)`)
 	fs.IntVar(&o.Workers, "render-workers", o.Workers, "renders run at once, each in a child process")
+	fs.IntVar(&o.Keep, "render-workers-kept", o.Keep, "render workers kept past a minute unused, so that a render after a quiet spell waits for no start (0: every idle worker exits)")
 	fs.DurationVar(&o.Timeout, "render-timeout", o.Timeout, "wall-clock time one render may take")
 	fs.Var(newQuantity(&o.Memory), "render-memory-limit", "memory one render may use (e.g. 1Gi)")
 	fs.Var(newQuantity(&o.Output), "render-max-output", "largest output of one render (e.g. 64Mi)")
@@ -103,6 +104,8 @@ func (o Options) Validate() error {
 	switch {
 	case o.Workers < 1:
 		return fmt.Errorf("--render-workers %d: want at least 1", o.Workers)
+	case o.Keep < 0 || o.Keep > o.Workers:
+		return fmt.Errorf("--render-workers-kept %d: want 0 to --render-workers (%d)", o.Keep, o.Workers)
 	case o.Spawn < 0:
 		return fmt.Errorf("render workers' spawn delay %s: want 0 or more", o.Spawn)
 	case o.Timeout <= 0:
