@@ -134,11 +134,25 @@ func tuneClient(cfg *rest.Config) {
 }
 
 // renders is the render cache, rendering in worker processes under the
-// render limits unless --render-isolation=none.
-func (o *serverOptions) renders() (*render.Cache, error) {
+// render limits unless --render-isolation=none. Its first worker starts
+// now, once the binary's pages that package initialisation touched are
+// given back: the controller is then at its smallest, and the start's
+// burst of memory comes on top of nothing else (docs/performance.md, "The
+// first render worker started before the caches fill"). A worker that
+// cannot start is logged; each render then says why.
+func (o *serverOptions) renders(ctx context.Context) (*render.Cache, error) {
 	// The workers live as long as the process.
-	renders, _, err := newRenderCache(o.render, 4096)
-	return renders, err
+	renders, pool, err := newRenderPool(o.render, 4096)
+	if err != nil || pool == nil {
+		return renders, err
+	}
+	if _, err := exepages.Release(); err != nil {
+		ctrl.Log.Error(err, "release the binary's pages before the first render worker starts")
+	}
+	if err := pool.Warm(ctx); err != nil {
+		ctrl.Log.Error(err, "start the first render worker")
+	}
+	return renders, nil
 }
 
 // profiles are the /debug/pprof/ handlers when --profiling asks for them.
@@ -270,7 +284,7 @@ func (o *serverOptions) run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	renders, err := o.renders()
+	renders, err := o.renders(ctx)
 	if err != nil {
 		return err
 	}

@@ -34,12 +34,22 @@ func newRenderWorkerCommand() *cobra.Command {
 // processes under the render limits unless opts.Isolation is none. The
 // function it returns stops the workers.
 func newRenderCache(opts sandbox.Options, capacity int) (*render.Cache, func(), error) {
+	renders, pool, err := newRenderPool(opts, capacity)
+	if err != nil || pool == nil {
+		return renders, func() {}, err
+	}
+	return renders, pool.Close, nil
+}
+
+// newRenderPool is newRenderCache with the pool of its workers, nil when
+// opts.Isolation is none.
+func newRenderPool(opts sandbox.Options, capacity int) (*render.Cache, *sandbox.Pool, error) {
 	if opts.Isolation == sandbox.IsolationNone {
-		return render.NewCache(capacity), func() {}, opts.Validate()
+		return render.NewCache(capacity), nil, opts.Validate()
 	}
 	pool, err := sandbox.DefaultPool(opts, renderWorkerCommand)
 	if err != nil {
 		return nil, nil, err
 	}
-	return render.NewCache(capacity, render.WithBuild(pool.Build)), pool.Close, nil
+	return render.NewCache(capacity, render.WithBuild(pool.Build)), pool, nil
 }

@@ -134,6 +134,34 @@ func decode(resp response, limit int) (*render.Result, error) {
 	return res, nil
 }
 
+// Warm starts a worker when none is alive, waits until it is ready, and
+// keeps it for the next render, as one that has just finished. A caller
+// picks the moment of the start, and with it the moment of the start's
+// burst of memory (some 30 MiB of the worker's binary for the tens or
+// hundreds of milliseconds its initialisation takes): the controller
+// warms the pool while it is itself small, before its caches fill,
+// rather than have its first render start a worker on top of a full
+// controller.
+func (p *Pool) Warm(ctx context.Context) error {
+	p.mu.Lock()
+	if p.closed {
+		p.mu.Unlock()
+		return errClosed
+	}
+	if p.live > 0 {
+		p.mu.Unlock()
+		return nil
+	}
+	p.starting()
+	p.mu.Unlock()
+	w, err := p.start(ctx)
+	if err != nil {
+		return err
+	}
+	p.put(w)
+	return nil
+}
+
 // take returns an idle worker; else, when every worker is busy, the first
 // to come back within Options.Spawn; else a new one.
 func (p *Pool) take(ctx context.Context) (*worker, error) {

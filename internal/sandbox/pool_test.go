@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -499,5 +500,36 @@ func TestPoolCancelWhileAWorkerStarts(t *testing.T) {
 	}
 	if n := p.Workers(); n != 0 {
 		t.Errorf("%d workers counted after the cancelled start, want 0", n)
+	}
+}
+
+// Warm starts one worker when none is alive and keeps it idle; the next
+// render takes it and starts none, and a second Warm starts none either.
+// A closed pool refuses to warm.
+func TestPoolWarm(t *testing.T) {
+	p := testPool(t, nil)
+	var starts atomic.Int32
+	p.started = func(*worker) { starts.Add(1) }
+	for range 2 {
+		if err := p.Warm(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n := starts.Load(); n != 1 {
+		t.Fatalf("%d workers started by two Warms, want 1", n)
+	}
+	w := idleWorker(t, p)
+	if _, err := p.Build(context.Background(), repo(t, map[string]string{"cm.yaml": configMaps(1)})); err != nil {
+		t.Fatal(err)
+	}
+	if n := starts.Load(); n != 1 {
+		t.Errorf("%d workers started by Warm and a render, want the warmed one only", n)
+	}
+	if got := idleWorker(t, p); got != w {
+		t.Errorf("the render left worker %d idle, not the warmed worker %d", got.cmd.Process.Pid, w.cmd.Process.Pid)
+	}
+	p.Close()
+	if err := p.Warm(context.Background()); !errors.Is(err, errClosed) {
+		t.Errorf("Warm of a closed pool: %v, want %v", err, errClosed)
 	}
 }
