@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	goruntime "runtime"
 	"runtime/debug"
+	"time"
 
 	"github.com/go-logr/logr"
 	"github.com/prometheus/client_golang/prometheus"
@@ -134,26 +135,37 @@ func tuneClient(cfg *rest.Config) {
 }
 
 // renders is the render cache, rendering in worker processes under the
-// render limits unless --render-isolation=none. Its first worker starts
-// now, once the binary's pages that package initialisation touched are
-// given back: the controller is then at its smallest, and the start's
-// burst of memory comes on top of nothing else (docs/performance.md, "The
-// first render worker started before the caches fill"). A worker that
-// cannot start is logged; each render then says why.
+// render limits unless --render-isolation=none. When the pool keeps a
+// worker (--render-workers-kept), that worker starts now, once the
+// binary's pages that package initialisation touched are given back: the
+// controller is then at its smallest, and the start's burst of memory
+// comes on top of nothing else (docs/performance.md, "The first render
+// worker started with the controller"). The start is waited for at most
+// warmTimeout, so that a worker that does not start delays the health
+// probes by no more; it is logged, and each render then says why.
 func (o *serverOptions) renders(ctx context.Context) (*render.Cache, error) {
 	// The workers live as long as the process.
 	renders, pool, err := newRenderPool(o.render, 4096)
-	if err != nil || pool == nil {
+	if err != nil || pool == nil || o.render.Keep == 0 {
 		return renders, err
 	}
 	if _, err := exepages.Release(); err != nil {
 		ctrl.Log.Error(err, "release the binary's pages before the first render worker starts")
 	}
+	ctx, cancel := context.WithTimeout(ctx, min(warmTimeout, o.render.Timeout))
+	defer cancel()
 	if err := pool.Warm(ctx); err != nil {
 		ctrl.Log.Error(err, "start the first render worker")
+		return renders, nil
 	}
+	ctrl.Log.Info("render worker ready")
 	return renders, nil
 }
+
+// warmTimeout bounds the wait for the first render worker at start: a
+// worker is ready in a fraction of a second, and the liveness probe of
+// the install gives the controller some 40 s.
+const warmTimeout = 10 * time.Second
 
 // profiles are the /debug/pprof/ handlers when --profiling asks for them.
 func (o *serverOptions) profiles() map[string]http.Handler {

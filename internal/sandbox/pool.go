@@ -134,11 +134,12 @@ func decode(resp response, limit int) (*render.Result, error) {
 	return res, nil
 }
 
-// Warm starts a worker when none is alive, waits until it is ready, and
-// keeps it for the next render, as one that has just finished. A caller
-// picks the moment of the start, and with it the moment of the start's
-// burst of memory (some 30 MiB of the worker's binary for the tens or
-// hundreds of milliseconds its initialisation takes): the controller
+// Warm starts a worker when none is alive (started or starting), waits
+// until it is ready, and keeps it for the next render, as one that has
+// just finished. A caller picks the moment of the start, and with it the
+// moment of the start's burst of memory (some 30 MiB, 25 of it the
+// worker's binary, for the tens or hundreds of milliseconds its
+// initialisation takes): the controller
 // warms the pool while it is itself small, before its caches fill,
 // rather than have its first render start a worker on top of a full
 // controller.
