@@ -139,10 +139,9 @@ func decode(resp response, limit int) (*render.Result, error) {
 // just finished. A caller picks the moment of the start, and with it the
 // moment of the start's burst of memory (some 30 MiB, 25 of it the
 // worker's binary, for the tens or hundreds of milliseconds its
-// initialisation takes): the controller
-// warms the pool while it is itself small, before its caches fill,
-// rather than have its first render start a worker on top of a full
-// controller.
+// initialisation takes): the controller warms the pool while it is
+// itself small, before its caches fill, rather than have its first
+// render start a worker on top of a full controller.
 func (p *Pool) Warm(ctx context.Context) error {
 	p.mu.Lock()
 	if p.closed {
