@@ -58,8 +58,9 @@ type Options struct {
 	// quiet spell then waits for no start, and no start's burst of
 	// memory comes on top of a controller busy with what woke it.
 	Keep int
-	// Spawn is how long a render waits for a busy worker before it
-	// starts another (up to Workers); 0 starts one at once.
+	// Spawn is the least a render waits for a busy worker before it
+	// starts another (up to Workers): it waits as long as the last
+	// worker's start took when that was longer. 0 starts one at once.
 	Spawn time.Duration
 	// Isolation is "process" (the default) or "none", which renders in
 	// the controller's own process without limits.
@@ -70,9 +71,9 @@ type Options struct {
 // A render is CPU work on files already fetched, so more workers than the
 // process may use CPUs render no faster, and each worker is a process of
 // its own memory: as many as GOMAXPROCS (the CPUs, or the container's CPU
-// limit), at most 4, and each only once a render has waited 100 ms for a
-// busy one (a small directory renders in 0.2 to 2 ms of a worker's CPU,
-// and a render is a small part of a sync).
+// limit), at most 4, and each only once a render has waited for a busy
+// one 100 ms, or as long as a start took (a small directory renders in
+// 0.2 to 2 ms of a worker's CPU, and a render is a small part of a sync).
 func DefaultOptions() Options {
 	return Options{Limits: DefaultLimits(), Workers: min(4, runtime.GOMAXPROCS(0)), Idle: time.Minute, Keep: 1, Spawn: 100 * time.Millisecond, Isolation: IsolationProcess}
 }

@@ -24,24 +24,31 @@ import (
 //
 // Every worker is a process with its own runtime and heap, so the pool
 // starts one only when the renders need it: a render that finds every
-// worker busy waits up to Options.Spawn for one to come back, and starts
-// another only then. While a worker is starting, renders wait for it
-// rather than start more: a start takes some 40 ms of CPU (70 ms from
-// capstan's own binary), and longer than Spawn on a busy machine. Quick
-// renders (a directory of manifests takes 0.2 to 2 ms) share one worker;
-// slow ones (a large chart) get as many as Options.Workers.
+// worker busy waits for one to come back as long as the pool's last
+// worker start took, and at least Options.Spawn, and starts another only
+// then. A render that starts a worker waits for it, so when the busy
+// worker comes back within a start's time (held up by the scheduler on a
+// busy machine, say), the render is served no later than a new worker
+// would have served it, and without a second worker's memory on top of
+// a busy controller; behind a slow render, the next worker starts later
+// by about one start. While a worker is starting, renders wait for it
+// rather than start more: a start takes some 40 ms of CPU, and longer
+// than Spawn on a busy machine. Quick renders (a directory of
+// manifests takes 0.2 to 2 ms) share one worker; slow ones (a large
+// chart) get as many as Options.Workers.
 type Pool struct {
 	opts  Options
 	argv  []string
 	build string // what the workers must say they are: version.String()
 	sem   chan struct{}
 
-	mu      sync.Mutex
-	idle    []*worker
-	live    int            // workers started and not yet killed
-	booting int            // workers started and not yet ready
-	waiting []chan *worker // renders waiting for a busy worker, oldest first
-	closed  bool
+	mu        sync.Mutex
+	idle      []*worker
+	live      int            // workers started and not yet killed
+	booting   int            // workers started and not yet ready
+	lastStart time.Duration  // how long the last worker took to be ready
+	waiting   []chan *worker // renders waiting for a busy worker, oldest first
+	closed    bool
 
 	// started, when a test sets it, is told of each worker started.
 	started func(*worker)
@@ -163,7 +170,7 @@ func (p *Pool) Warm(ctx context.Context) error {
 }
 
 // take returns an idle worker; else, when every worker is busy, the first
-// to come back within Options.Spawn; else a new one.
+// to come back within the patience; else a new one.
 func (p *Pool) take(ctx context.Context) (*worker, error) {
 	p.mu.Lock()
 	if w, ok, err := p.takeIdle(); ok || err != nil {
@@ -177,9 +184,10 @@ func (p *Pool) take(ctx context.Context) (*worker, error) {
 	}
 	ch := make(chan *worker, 1)
 	p.waiting = append(p.waiting, ch)
+	patience := p.patience()
 	p.mu.Unlock()
 
-	timer := time.NewTimer(p.opts.Spawn)
+	timer := time.NewTimer(patience)
 	defer timer.Stop()
 	for {
 		select {
@@ -192,9 +200,10 @@ func (p *Pool) take(ctx context.Context) (*worker, error) {
 		if ctx.Err() != nil || p.booting == 0 {
 			break
 		}
-		// A worker is starting: wait Spawn past its start, not beside it.
+		// A worker is starting: wait past its start, not beside it.
+		patience = p.patience()
 		p.mu.Unlock()
-		timer.Reset(p.opts.Spawn)
+		timer.Reset(patience)
 	}
 	if !p.unwait(ch) {
 		// A worker, or the place of one, was handed over meanwhile.
@@ -217,6 +226,13 @@ func (p *Pool) take(ctx context.Context) (*worker, error) {
 	p.starting()
 	p.mu.Unlock()
 	return p.start(ctx)
+}
+
+// patience is how long a render waits for a busy worker before it starts
+// another, with p.mu held: as long as the last start took, and at least
+// Options.Spawn.
+func (p *Pool) patience() time.Duration {
+	return max(p.opts.Spawn, p.lastStart)
 }
 
 // takeIdle pops the worker used last, if any, with p.mu held; it fails
@@ -284,6 +300,7 @@ func (p *Pool) starting() {
 // start starts a worker that starting counted, and waits until it is
 // ready or ctx ends.
 func (p *Pool) start(ctx context.Context) (*worker, error) {
+	began := time.Now()
 	w, err := startWorker(p.argv, p.opts.Limits)
 	if err == nil && p.started != nil {
 		p.started(w)
@@ -300,6 +317,7 @@ func (p *Pool) start(ctx context.Context) (*worker, error) {
 		p.freeLocked()
 		return nil, err
 	}
+	p.lastStart = time.Since(began)
 	return w, nil
 }
 

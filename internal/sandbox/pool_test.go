@@ -284,19 +284,60 @@ func TestPoolStartsAnotherWorkerPastSpawn(t *testing.T) {
 	}
 }
 
+// A render that finds every worker busy waits for one as long as the last
+// start took, when that is longer than Spawn, before it starts another:
+// having to wait for its own worker's start, it would be served no sooner.
+func TestPoolWaitsAsLongAsAStartTook(t *testing.T) {
+	o := DefaultOptions()
+	// A start takes over a second here, twenty times Spawn.
+	o.Workers, o.Spawn, o.Timeout, o.Memory, o.Stack = 2, 50*time.Millisecond, 20*time.Second, 4<<30, 16<<20
+	p := poolOf(t, o, "/bin/sh", "-c", `sleep 1; exec "$0"`, os.Args[0])
+	if err := p.Warm(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	stop := busy(t, p)
+	waitFor(t, "the endless render to take the warmed worker", func() bool {
+		p.mu.Lock()
+		defer p.mu.Unlock()
+		return len(p.idle) == 0
+	})
+	done := waitingRender(t, p)
+	time.Sleep(500 * time.Millisecond)
+	if n := p.Workers(); n != 1 {
+		t.Errorf("%d workers 500 ms into the wait, ten times Spawn and half a start, want the busy one only", n)
+	}
+	if err := <-done; err != nil {
+		t.Fatalf("render beside a busy worker: %v", err)
+	}
+	if n := p.Workers(); n != 2 {
+		t.Errorf("%d workers once the render ended, want the busy one and the one it started", n)
+	}
+	stop()
+}
+
+// waitingRender starts a render of one ConfigMap, bounded by 30 s, and
+// returns once it waits for a busy worker, with the channel its end is
+// sent to.
+func waitingRender(t *testing.T, p *Pool) <-chan error {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	t.Cleanup(cancel)
+	done := make(chan error, 1)
+	req := repo(t, map[string]string{"cm.yaml": configMaps(1)})
+	go func() {
+		_, err := p.Build(ctx, req)
+		done <- err
+	}()
+	waitFor(t, "a render waiting for the busy worker", func() bool { return p.waiters() == 1 })
+	return done
+}
+
 // A render waiting for a worker that is killed takes its place at once,
 // rather than wait out Spawn (an hour here).
 func TestPoolWaiterReplacesAKilledWorker(t *testing.T) {
 	p := testPool(t, func(o *Options) { o.Workers, o.Spawn, o.Memory = 2, time.Hour, 4<<30 })
 	stop := busy(t, p)
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	done := make(chan error, 1)
-	go func() {
-		_, err := p.Build(ctx, repo(t, map[string]string{"cm.yaml": configMaps(1)}))
-		done <- err
-	}()
-	waitFor(t, "a render waiting for the busy worker", func() bool { return p.waiters() == 1 })
+	done := waitingRender(t, p)
 	stop()
 	if err := <-done; err != nil {
 		t.Fatalf("the waiting render: %v", err)
