@@ -188,6 +188,11 @@ func checkFigures(t *testing.T, r *Result) {
 			if p.SelfRSSBytes > highest.SelfRSSBytes {
 				highest = p
 			}
+			// The controller starts its first worker as it starts, and
+			// keeps it until it stops.
+			if p.Workers < 1 && p.Phase != "restart" {
+				t.Errorf("memory by phase: no render worker sampled in %s: %+v", p.Phase, m.SelfPeakByPhase)
+			}
 		}
 		if highest.Phase != m.SelfPeakPhase {
 			t.Errorf("capstan's own top sample in %s, but the highest by phase is %+v", m.SelfPeakPhase, highest)

@@ -119,6 +119,7 @@ func (b *bench) watchPeak(ctx context.Context, name string) *peakWatch {
 			}
 			last := &w.selfByPhase[len(w.selfByPhase)-1]
 			last.SelfRSSBytes = max(last.SelfRSSBytes, m.SelfRSS)
+			last.Workers = max(last.Workers, m.Workers)
 			w.topPSS = max(w.topPSS, m.PSS)
 			w.mu.Unlock()
 			if !b.opts.HeapProfiles || name == "" || float64(m.RSS) < peakStep*float64(profiled) {

@@ -181,6 +181,11 @@ func rows(r *Result) []row {
 				by = append(by, fmt.Sprintf("%s %.1f", p.Phase, mib(p.SelfRSSBytes)))
 			}
 			add("", "  capstan alone, top sample by phase", strings.Join(by, ", ")+" MiB", "", nil)
+			by = by[:0]
+			for _, p := range m.SelfPeakByPhase {
+				by = append(by, fmt.Sprintf("%s %d", p.Phase, p.Workers))
+			}
+			add("", "  render workers, most alive by phase", strings.Join(by, ", "), "", nil)
 		}
 		// RssFile is mostly the binary's text, RssAnon the Go heap and stacks.
 		add("", "RssAnon / RssFile, top sample", split(m.Peak), "", nil)

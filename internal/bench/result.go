@@ -381,10 +381,13 @@ type Memory struct {
 	BenchPeakBytes int64 `json:"benchPeakBytes"`
 }
 
-// PhasePeak is the highest VmRSS of capstan alone sampled in a phase.
+// PhasePeak is the highest VmRSS of capstan alone sampled in a phase,
+// and the most render workers sampled alive in it: a worker, once
+// started, lives for a minute at least, so none escapes the samples.
 type PhasePeak struct {
 	Phase        string `json:"phase"`
 	SelfRSSBytes int64  `json:"selfRssBytes"`
+	Workers      int    `json:"renderWorkers"`
 }
 
 // RSS is one reading of VmRSS and its anonymous and file-backed parts,
