@@ -158,6 +158,31 @@ func TestRatioSpread(t *testing.T) {
 	}
 }
 
+// A round keeps the CPU of its ceiling and of its cold sync, every
+// process's and the API server's, and the report lists them by round.
+func TestRoundKeepsItsCPU(t *testing.T) {
+	r := &Result{
+		Ceiling:  &Ceiling{Seconds: 60, CPU: map[string]float64{cpuAPIServer: 80, "etcd": 20}},
+		ColdSync: &ColdSync{Seconds: 78, ImpliedSeconds: 60, Ratio: 1.3, CPU: map[string]float64{cpuAPIServer: 100, "etcd": 22, cpuCapstan: 15, cpuWorkers: 2}},
+	}
+	round, ok := roundOf(r)
+	want := Round{CeilingSeconds: 60, ColdSyncSeconds: 78, Ratio: 1.3, CeilingCPU: 100, CeilingAPIServerCPU: 80, ColdSyncCPU: 139, ColdSyncAPIServerCPU: 100}
+	if !ok || round != want {
+		t.Fatalf("roundOf = %+v, %v; want %+v", round, ok, want)
+	}
+	r.Rounds = []Round{round, round}
+	if got := cpuOfRounds(r.Rounds); got != "100.0 | 139.0 (80.0 | 100.0), 100.0 | 139.0 (80.0 | 100.0), the API server's in brackets" {
+		t.Errorf("cpuOfRounds = %q", got)
+	}
+	found := false
+	for _, row := range rows(r) {
+		found = found || strings.Contains(row.value, "100.0 | 139.0 (80.0 | 100.0)")
+	}
+	if !found {
+		t.Errorf("the report lists no CPU by round: %+v", rows(r))
+	}
+}
+
 // The two counts of capstan's requests differ by the watches that span
 // an edge of the window, and by nothing else.
 func TestSameCountAllowsTheWatches(t *testing.T) {

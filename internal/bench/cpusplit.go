@@ -17,6 +17,9 @@ const (
 	cpuBenchmark = "benchmark"
 )
 
+// cpuAPIServer is the control plane's API server in a CPU split.
+const cpuAPIServer = "kube-apiserver"
+
 // cpuReading is the CPU time each process has used so far, in seconds, by
 // name: the components of one control plane, capstan and its render
 // workers apart (when it runs), and the benchmark itself (its watches, and in

@@ -86,7 +86,7 @@ func addCores(tl []TimelinePoint, start time.Time, samples []cpuSample) {
 	}
 	series := []func(cpuReading) float64{
 		func(r cpuReading) float64 { return cpuTotal(r) },
-		func(r cpuReading) float64 { return r["kube-apiserver"] },
+		func(r cpuReading) float64 { return r[cpuAPIServer] },
 		func(r cpuReading) float64 { return r[cpuCapstan] + r[cpuWorkers] },
 	}
 	prev := 0.0

@@ -82,6 +82,7 @@ func rows(r *Result) []row {
 				med, lo, hi := ratioSpread(r.Rounds)
 				add("", "ratio, this round", fmt.Sprintf("%.2f", c.Ratio), "", nil)
 				add("", fmt.Sprintf("ratio, median of %d rounds", len(r.Rounds)), fmt.Sprintf("%.2f (%.2f to %.2f: %s)", med, lo, hi, roundsOf(r.Rounds)), "≤ 1.3", new(med <= 1.3))
+				add("", "  CPU-s by round, ceiling | cold sync", cpuOfRounds(r.Rounds), "", nil)
 			} else {
 				add("", "ratio", fmt.Sprintf("%.2f", c.Ratio), "≤ 1.3", new(c.Ratio <= 1.3))
 			}
@@ -280,6 +281,16 @@ func roundsOf(rounds []Round) string {
 		parts[i] = fmt.Sprintf("%.1fs / %.1fs", r.ColdSyncSeconds, r.CeilingSeconds)
 	}
 	return strings.Join(parts, ", ")
+}
+
+// cpuOfRounds lists each round's CPU-seconds, ceiling against cold sync,
+// of every process and, in brackets, of the API server.
+func cpuOfRounds(rounds []Round) string {
+	parts := make([]string, len(rounds))
+	for i, r := range rounds {
+		parts[i] = fmt.Sprintf("%.1f | %.1f (%.1f | %.1f)", r.CeilingCPU, r.ColdSyncCPU, r.CeilingAPIServerCPU, r.ColdSyncAPIServerCPU)
+	}
+	return strings.Join(parts, ", ") + ", the API server's in brackets"
 }
 
 // sameTarget is the target of the cross-check of the two counts.

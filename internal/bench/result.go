@@ -190,6 +190,14 @@ type Round struct {
 	ObjectsPerSecond float64 `json:"objectsPerSecond"`
 	ColdSyncSeconds  float64 `json:"coldSyncSeconds"`
 	Ratio            float64 `json:"ratio"`
+	// The CPU-seconds of every process, and of the API server, in the
+	// ceiling's loop and in the cold sync: the machine's speed moves from
+	// round to round, and a round's CPU tells whether the same work cost
+	// more or more work was done.
+	CeilingCPU           float64 `json:"ceilingCpuSeconds,omitempty"`
+	CeilingAPIServerCPU  float64 `json:"ceilingApiServerCpuSeconds,omitempty"`
+	ColdSyncCPU          float64 `json:"coldSyncCpuSeconds,omitempty"`
+	ColdSyncAPIServerCPU float64 `json:"coldSyncApiServerCpuSeconds,omitempty"`
 }
 
 // roundOf is r's round, when r measured a cold sync ratio.
@@ -198,7 +206,11 @@ func roundOf(r *Result) (Round, bool) {
 	if c == nil || cs == nil || cs.Ratio <= 0 {
 		return Round{}, false
 	}
-	return Round{CeilingSeconds: c.Seconds, ObjectsPerSecond: c.ObjectsPerSecond, ColdSyncSeconds: cs.Seconds, Ratio: cs.Ratio}, true
+	return Round{
+		CeilingSeconds: c.Seconds, ObjectsPerSecond: c.ObjectsPerSecond, ColdSyncSeconds: cs.Seconds, Ratio: cs.Ratio,
+		CeilingCPU: cpuTotal(c.CPU), CeilingAPIServerCPU: c.CPU[cpuAPIServer],
+		ColdSyncCPU: cpuTotal(cs.CPU), ColdSyncAPIServerCPU: cs.CPU[cpuAPIServer],
+	}, true
 }
 
 // ratioSpread is the median, the lowest and the highest ratio of rounds
