@@ -191,7 +191,8 @@ type Round struct {
 	ColdSyncSeconds  float64 `json:"coldSyncSeconds"`
 	Ratio            float64 `json:"ratio"`
 	// The CPU-seconds of every process, and of the API server, in the
-	// ceiling's loop and in the cold sync: the machine's speed moves from
+	// ceiling (its loop and the wait for the Deployments to be
+	// Available) and in the cold sync: the machine's speed moves from
 	// round to round, and a round's CPU tells whether the same work cost
 	// more or more work was done.
 	CeilingCPU           float64 `json:"ceilingCpuSeconds,omitempty"`
@@ -394,8 +395,10 @@ type Memory struct {
 }
 
 // PhasePeak is the highest VmRSS of capstan alone sampled in a phase,
-// and the most render workers sampled alive in it: a worker, once
-// started, lives for a minute at least, so none escapes the samples.
+// and the most of its child processes, its render workers, sampled alive
+// in it: a worker that served a render lives a minute at least, so the
+// samples, four a second, see it; one that failed to start, or was
+// killed with a failed render, may die unseen.
 type PhasePeak struct {
 	Phase        string `json:"phase"`
 	SelfRSSBytes int64  `json:"selfRssBytes"`

@@ -60,7 +60,8 @@ type Options struct {
 	Keep int
 	// Spawn is the least a render waits for a busy worker before it
 	// starts another (up to Workers): it waits as long as the last
-	// worker's start took when that was longer. 0 starts one at once.
+	// worker's start took, up to a second, when that was longer. 0
+	// starts one at once.
 	Spawn time.Duration
 	// Isolation is "process" (the default) or "none", which renders in
 	// the controller's own process without limits.

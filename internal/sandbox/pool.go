@@ -25,8 +25,8 @@ import (
 // Every worker is a process with its own runtime and heap, so the pool
 // starts one only when the renders need it: a render that finds every
 // worker busy waits for one to come back as long as the pool's last
-// worker start took, and at least Options.Spawn, and starts another only
-// then. A render that starts a worker waits for it, so when the busy
+// worker start took (at most maxPatience), and at least Options.Spawn,
+// and starts another only then; a Spawn of 0 starts one at once. A render that starts a worker waits for it, so when the busy
 // worker comes back within a start's time (held up by the scheduler on a
 // busy machine, say), the render is served no later than a new worker
 // would have served it, and without a second worker's memory on top of
@@ -46,7 +46,7 @@ type Pool struct {
 	idle      []*worker
 	live      int            // workers started and not yet killed
 	booting   int            // workers started and not yet ready
-	lastStart time.Duration  // how long the last worker took to be ready
+	lastStart time.Duration  // how long the last worker that started took to be ready
 	waiting   []chan *worker // renders waiting for a busy worker, oldest first
 	closed    bool
 
@@ -229,11 +229,17 @@ func (p *Pool) take(ctx context.Context) (*worker, error) {
 }
 
 // patience is how long a render waits for a busy worker before it starts
-// another, with p.mu held: as long as the last start took, and at least
-// Options.Spawn.
+// another, with p.mu held: as long as the last start took, up to
+// maxPatience, and at least Options.Spawn.
 func (p *Pool) patience() time.Duration {
-	return max(p.opts.Spawn, p.lastStart)
+	return max(p.opts.Spawn, min(p.lastStart, maxPatience))
 }
+
+// maxPatience bounds the wait a start's time sets: the start measured is
+// the last, which a quiet pool may keep for hours, and one taken on a
+// machine that was swapping then should not hold renders back for as
+// long now. A worker starts in 40 to 400 ms.
+const maxPatience = time.Second
 
 // takeIdle pops the worker used last, if any, with p.mu held; it fails
 // once the pool is closed.
@@ -362,7 +368,7 @@ func (p *Pool) discard(w *worker) {
 
 // freeLocked gives up the place of a worker that is gone, with p.mu held:
 // the render that has waited longest starts a worker in its place rather
-// than wait out Options.Spawn.
+// than wait out its patience.
 func (p *Pool) freeLocked() {
 	p.live--
 	p.handOver(nil)

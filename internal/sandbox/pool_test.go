@@ -289,22 +289,26 @@ func TestPoolStartsAnotherWorkerPastSpawn(t *testing.T) {
 // having to wait for its own worker's start, it would be served no sooner.
 func TestPoolWaitsAsLongAsAStartTook(t *testing.T) {
 	o := DefaultOptions()
-	// A start takes over a second here, twenty times Spawn.
+	// A start takes over a second here, twenty times Spawn, so the wait
+	// is maxPatience.
 	o.Workers, o.Spawn, o.Timeout, o.Memory, o.Stack = 2, 50*time.Millisecond, 20*time.Second, 4<<30, 16<<20
 	p := poolOf(t, o, "/bin/sh", "-c", `sleep 1; exec "$0"`, os.Args[0])
+	started := make(chan time.Time, 2)
+	p.started = func(*worker) { started <- time.Now() }
 	if err := p.Warm(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	stop := busy(t, p)
-	waitFor(t, "the endless render to take the warmed worker", func() bool {
-		p.mu.Lock()
-		defer p.mu.Unlock()
-		return len(p.idle) == 0
-	})
+	<-started
+	stop := busyWarmed(t, p)
+	began := time.Now()
 	done := waitingRender(t, p)
-	time.Sleep(500 * time.Millisecond)
-	if n := p.Workers(); n != 1 {
-		t.Errorf("%d workers 500 ms into the wait, ten times Spawn and half a start, want the busy one only", n)
+	select {
+	case second := <-started:
+		if d := second.Sub(began); d < maxPatience {
+			t.Errorf("the render behind a busy worker started another %s into its wait, want %s: a start took over a second", d, maxPatience)
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("the render behind a busy worker started none in 30 s")
 	}
 	if err := <-done; err != nil {
 		t.Fatalf("render beside a busy worker: %v", err)
@@ -313,6 +317,52 @@ func TestPoolWaitsAsLongAsAStartTook(t *testing.T) {
 		t.Errorf("%d workers once the render ended, want the busy one and the one it started", n)
 	}
 	stop()
+}
+
+// The wait a start's time sets is bounded: a start measured long ago on
+// a struggling machine does not hold renders back for as long.
+func TestPoolWaitIsBounded(t *testing.T) {
+	p := testPool(t, func(o *Options) { o.Workers, o.Spawn, o.Memory = 2, 50*time.Millisecond, 4<<30 })
+	started := make(chan time.Time, 2)
+	p.started = func(*worker) { started <- time.Now() }
+	if err := p.Warm(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	<-started
+	p.mu.Lock()
+	p.lastStart = time.Hour
+	p.mu.Unlock()
+	stop := busyWarmed(t, p)
+	began := time.Now()
+	done := waitingRender(t, p)
+	// Well past maxPatience, and short of the busy render's end (it
+	// breaks the memory limit some seconds in).
+	const bound = 5 * time.Second
+	select {
+	case second := <-started:
+		if d := second.Sub(began); d > bound {
+			t.Errorf("the render behind a busy worker started another %s into its wait, want by %s", d, bound)
+		}
+	case <-time.After(bound):
+		t.Errorf("the render behind a busy worker started none in %s, the last start an hour long", bound)
+	}
+	if err := <-done; err != nil {
+		t.Fatalf("render beside a busy worker: %v", err)
+	}
+	stop()
+}
+
+// busyWarmed starts an endless render on the worker Warm started, and
+// returns once it holds that worker, with the function that stops it.
+func busyWarmed(t *testing.T, p *Pool) (stop func()) {
+	t.Helper()
+	stop = busy(t, p)
+	waitFor(t, "the endless render to take the warmed worker", func() bool {
+		p.mu.Lock()
+		defer p.mu.Unlock()
+		return len(p.idle) == 0
+	})
+	return stop
 }
 
 // waitingRender starts a render of one ConfigMap, bounded by 30 s, and
