@@ -26,16 +26,17 @@ import (
 // starts one only when the renders need it: a render that finds every
 // worker busy waits for one to come back as long as the pool's last
 // worker start took (at most maxPatience), and at least Options.Spawn,
-// and starts another only then; a Spawn of 0 starts one at once. A render that starts a worker waits for it, so when the busy
-// worker comes back within a start's time (held up by the scheduler on a
-// busy machine, say), the render is served no later than a new worker
-// would have served it, and without a second worker's memory on top of
-// a busy controller; behind a slow render, the next worker starts later
-// by about one start. While a worker is starting, renders wait for it
-// rather than start more: a start takes some 40 ms of CPU, and longer
-// than Spawn on a busy machine. Quick renders (a directory of
-// manifests takes 0.2 to 2 ms) share one worker; slow ones (a large
-// chart) get as many as Options.Workers.
+// and starts another only then; a Spawn of 0 starts one at once. A
+// render that starts a worker waits for it, so when the busy worker comes
+// back within a start's time (held up by the scheduler on a busy
+// machine, say), the render is served no later than a new worker would
+// have served it, and without a second worker's memory on top of a busy
+// controller; behind a slow render, the next worker starts later by
+// about one start. While a worker is starting, renders wait for it rather
+// than start more: a start takes some 40 ms of CPU, and longer than Spawn
+// on a busy machine. Quick renders (a directory of manifests takes 0.2 to
+// 2 ms) share one worker; slow ones (a large chart) get as many as
+// Options.Workers.
 type Pool struct {
 	opts  Options
 	argv  []string

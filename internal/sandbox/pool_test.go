@@ -293,13 +293,7 @@ func TestPoolWaitsAsLongAsAStartTook(t *testing.T) {
 	// is maxPatience.
 	o.Workers, o.Spawn, o.Timeout, o.Memory, o.Stack = 2, 50*time.Millisecond, 20*time.Second, 4<<30, 16<<20
 	p := poolOf(t, o, "/bin/sh", "-c", `sleep 1; exec "$0"`, os.Args[0])
-	started := make(chan time.Time, 2)
-	p.started = func(*worker) { started <- time.Now() }
-	if err := p.Warm(context.Background()); err != nil {
-		t.Fatal(err)
-	}
-	<-started
-	stop := busyWarmed(t, p)
+	started, stop := busyWarmed(t, p, nil)
 	began := time.Now()
 	done := waitingRender(t, p)
 	select {
@@ -323,16 +317,7 @@ func TestPoolWaitsAsLongAsAStartTook(t *testing.T) {
 // a struggling machine does not hold renders back for as long.
 func TestPoolWaitIsBounded(t *testing.T) {
 	p := testPool(t, func(o *Options) { o.Workers, o.Spawn, o.Memory = 2, 50*time.Millisecond, 4<<30 })
-	started := make(chan time.Time, 2)
-	p.started = func(*worker) { started <- time.Now() }
-	if err := p.Warm(context.Background()); err != nil {
-		t.Fatal(err)
-	}
-	<-started
-	p.mu.Lock()
-	p.lastStart = time.Hour
-	p.mu.Unlock()
-	stop := busyWarmed(t, p)
+	started, stop := busyWarmed(t, p, func() { p.lastStart = time.Hour })
 	began := time.Now()
 	done := waitingRender(t, p)
 	// Well past maxPatience, and short of the busy render's end (it
@@ -352,17 +337,30 @@ func TestPoolWaitIsBounded(t *testing.T) {
 	stop()
 }
 
-// busyWarmed starts an endless render on the worker Warm started, and
-// returns once it holds that worker, with the function that stops it.
-func busyWarmed(t *testing.T, p *Pool) (stop func()) {
+// busyWarmed warms p, runs warmed (if any) with p.mu held, and starts an
+// endless render on the warmed worker. It returns once that render holds
+// the worker, with the times of the workers started after the warmed
+// one, and the function that stops the render.
+func busyWarmed(t *testing.T, p *Pool, warmed func()) (started <-chan time.Time, stop func()) {
 	t.Helper()
+	starts := make(chan time.Time, 2)
+	p.started = func(*worker) { starts <- time.Now() }
+	if err := p.Warm(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	<-starts
+	if warmed != nil {
+		p.mu.Lock()
+		warmed()
+		p.mu.Unlock()
+	}
 	stop = busy(t, p)
 	waitFor(t, "the endless render to take the warmed worker", func() bool {
 		p.mu.Lock()
 		defer p.mu.Unlock()
 		return len(p.idle) == 0
 	})
-	return stop
+	return starts, stop
 }
 
 // waitingRender starts a render of one ConfigMap, bounded by 30 s, and
