@@ -52,7 +52,8 @@ type Options struct {
 	// by default: writing a profile names every sampled address from the
 	// binary's function tables, which capstan then holds in its RSS.
 	HeapProfiles bool
-	// Concurrencies are tried by the ceiling's apply loop.
+	// Concurrencies are tried by the ceiling's apply loop, each probed
+	// twice; the full run takes the best (bestConcurrency).
 	Concurrencies []int
 	// Rounds is how many times the ceiling and the cold sync are
 	// measured, each on fresh control planes; the ratio's target is
@@ -93,7 +94,7 @@ func DefaultOptions() Options {
 		PollInterval:       60 * time.Second,
 		PollChangeInterval: 15 * time.Second,
 		Workers:            10,
-		Concurrencies:      []int{4, 16, 64},
+		Concurrencies:      []int{16, 64},
 		Rounds:             3,
 		BinDir:             "bin",
 	}
@@ -116,7 +117,7 @@ func (o *Options) BindFlags(fs *flag.FlagSet) {
 		o.CapstanArgs = append(o.CapstanArgs, s)
 		return nil
 	})
-	fs.Func("ceiling-concurrency", fmt.Sprintf("concurrencies the ceiling's apply loop tries, comma-separated (default %s)", joinInts(o.Concurrencies)), func(s string) error {
+	fs.Func("ceiling-concurrency", fmt.Sprintf("concurrencies the ceiling's apply loop tries, comma-separated, each probed twice (default %s; one alone is not probed)", joinInts(o.Concurrencies)), func(s string) error {
 		c, err := parseInts(s)
 		o.Concurrencies = c
 		return err

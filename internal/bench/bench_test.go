@@ -114,7 +114,7 @@ func checkFigures(t *testing.T, r *Result) {
 	if r.Scale.Objects != 15 || r.Machine.Cores == 0 || r.Machine.MemoryBytes == 0 || !strings.Contains(r.Capstan.Version, "capstan") {
 		t.Errorf("header incomplete: %+v %+v %+v", r.Scale, r.Machine, r.Capstan)
 	}
-	if c := r.Ceiling; c == nil || c.ObjectsPerSecond <= 0 || c.Objects != 15 || len(c.Probes) != 2 {
+	if c := r.Ceiling; c == nil || c.ObjectsPerSecond <= 0 || c.Objects != 15 || len(c.Probes) != 4 {
 		t.Errorf("ceiling: %+v", c)
 	} else if c.Available != 3 || c.AvailableSeconds <= 0 {
 		t.Errorf("ceiling to all Available: %d Deployments, %.1fs", c.Available, c.AvailableSeconds)

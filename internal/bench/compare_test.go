@@ -5,6 +5,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -158,15 +159,56 @@ func TestRatioSpread(t *testing.T) {
 	}
 }
 
+// Each concurrency is probed twice, the second pass mirroring the first;
+// a single one is not probed.
+func TestProbeOrder(t *testing.T) {
+	for _, tc := range []struct{ concs, want []int }{
+		{[]int{16, 64}, []int{16, 64, 64, 16}},
+		{[]int{4, 16, 64}, []int{4, 16, 64, 64, 16, 4}},
+		{[]int{16}, nil},
+	} {
+		if got := probeOrder(tc.concs); !slices.Equal(got, tc.want) {
+			t.Errorf("probeOrder(%v) = %v, want %v", tc.concs, got, tc.want)
+		}
+	}
+}
+
+// The full run takes the concurrency whose probes were fastest on
+// average, not the one with the fastest single probe, and of two as
+// fast the higher.
+func TestBestConcurrency(t *testing.T) {
+	probes := func(concRates ...float64) []Probe {
+		var ps []Probe
+		for i := 0; i < len(concRates); i += 2 {
+			ps = append(ps, Probe{Concurrency: int(concRates[i]), ObjectsPerSecond: concRates[i+1]})
+		}
+		return ps
+	}
+	for _, tc := range []struct {
+		name   string
+		probes []Probe
+		want   int
+	}{
+		// The fastest probe, 115 at 4, loses to a faster mean at 64.
+		{"mean, not best probe", probes(4, 115, 16, 70, 64, 74, 64, 110, 16, 80, 4, 66), 64},
+		{"lower is faster", probes(16, 120, 64, 90, 64, 95, 16, 110), 16},
+		{"tie goes higher", probes(16, 100, 64, 90, 64, 110, 16, 100), 64},
+	} {
+		if got := bestConcurrency(tc.probes); got != tc.want {
+			t.Errorf("%s: bestConcurrency = %d, want %d", tc.name, got, tc.want)
+		}
+	}
+}
+
 // A round keeps the CPU of its ceiling and of its cold sync, every
 // process's and the API server's, and the report lists them by round.
 func TestRoundKeepsItsCPU(t *testing.T) {
 	r := &Result{
-		Ceiling:  &Ceiling{Seconds: 60, CPU: map[string]float64{cpuAPIServer: 80, "etcd": 20}},
+		Ceiling:  &Ceiling{Concurrency: 16, Seconds: 60, CPU: map[string]float64{cpuAPIServer: 80, "etcd": 20}},
 		ColdSync: &ColdSync{Seconds: 78, ImpliedSeconds: 60, Ratio: 1.3, CPU: map[string]float64{cpuAPIServer: 100, "etcd": 22, cpuCapstan: 15, cpuWorkers: 2}},
 	}
 	round, ok := roundOf(r)
-	want := Round{CeilingSeconds: 60, ColdSyncSeconds: 78, Ratio: 1.3, CeilingCPU: 100, CeilingAPIServerCPU: 80, ColdSyncCPU: 139, ColdSyncAPIServerCPU: 100}
+	want := Round{Concurrency: 16, CeilingSeconds: 60, ColdSyncSeconds: 78, Ratio: 1.3, CeilingCPU: 100, CeilingAPIServerCPU: 80, ColdSyncCPU: 139, ColdSyncAPIServerCPU: 100}
 	if !ok || round != want {
 		t.Fatalf("roundOf = %+v, %v; want %+v", round, ok, want)
 	}

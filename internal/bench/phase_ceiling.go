@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"path/filepath"
+	"slices"
 	"time"
 
 	"golang.org/x/sync/errgroup"
@@ -18,42 +19,88 @@ const ceilingShare = 10
 // ceiling measures R_max before capstan runs, on control planes of its
 // own, each fresh and of the same build as capstan's: a bare
 // server-side-apply loop (field manager bench-ceiling, as the admin, no
-// client-side rate limit, answers asked for as metadata alone) applying every app's namespace and W1 objects
-// exactly as capstan applies them (tracking annotation, managed label,
-// digest), at the best of a few concurrencies. Each probe, a tenth of the
-// apps, and the full run get a control plane of their own, so that each
-// is measured on an API server holding nothing, as capstan's does when
-// its cold sync starts: on a shared one, each probe ran on what the ones
-// before it left, and at W2 the first probed won for that alone. Each is
-// stopped before the next starts, and before capstan's. Namespace creation
-// is in the time but not in the count of objects, since capstan must
-// create them too.
+// client-side rate limit, answers asked for as metadata alone) applying
+// every app's namespace and W1 objects exactly as capstan applies them
+// (tracking annotation, managed label, digest), at the best of a few
+// concurrencies. Each probe, a tenth of the apps, and the full run get a
+// control plane of their own, so that each is measured on an API server
+// holding nothing, as capstan's does when its cold sync starts: on a
+// shared one, each probe ran on what the ones before it left, and at W2
+// the first probed won for that alone. Each is stopped before the next
+// starts, and before capstan's. Namespace creation is in the time but not
+// in the count of objects, since capstan must create them too.
+//
+// A probe lasts a few seconds, and one alone moved by a quarter from one
+// control plane to the next: a single probe each picked a concurrency
+// whose full run was a third slower than another's. So each concurrency
+// is probed twice, in mirrored order (probeOrder), and the full run takes
+// the best mean (bestConcurrency). With a single concurrency there is
+// nothing to choose, and no probe.
 func (b *bench) ceiling(ctx context.Context) error {
 	c := &Ceiling{}
 	b.res.Ceiling = c
 	all := apps(b.opts.Apps, "bench")
 	probeApps := max(1, len(all)/ceilingShare)
-	best := Probe{}
-	for _, conc := range b.opts.Concurrencies {
-		err := b.withCeilingCluster(ctx, fmt.Sprintf("ceiling-probe-%d", conc), func(cl *cluster) error {
+	for i, conc := range probeOrder(b.opts.Concurrencies) {
+		err := b.withCeilingCluster(ctx, fmt.Sprintf("ceiling-probe-%d-%d", i+1, conc), func(cl *cluster) error {
 			p, err := applyLoop(ctx, cl, apps(probeApps, fmt.Sprintf("c%d", conc)), conc, b.opts.ConfigMapBytes)
 			if err != nil {
 				return err
 			}
 			c.Probes = append(c.Probes, p)
 			b.logf("ceiling probe: concurrency %d, %.0f objects/s", conc, p.ObjectsPerSecond)
-			if p.ObjectsPerSecond > best.ObjectsPerSecond {
-				best = p
-			}
 			return nil
 		})
 		if err != nil {
 			return err
 		}
 	}
+	conc := b.opts.Concurrencies[0]
+	if len(c.Probes) > 0 {
+		conc = bestConcurrency(c.Probes)
+	}
 	return b.withCeilingCluster(ctx, "ceiling", func(cl *cluster) error {
-		return b.fullCeiling(ctx, cl, all, best.Concurrency)
+		return b.fullCeiling(ctx, cl, all, conc)
 	})
+}
+
+// probeOrder is the order the ceiling probes concs in: each twice, the
+// second pass in reverse, so that a machine growing faster or slower
+// through the probes favours none of them; none when there is only one.
+func probeOrder(concs []int) []int {
+	if len(concs) < 2 {
+		return nil
+	}
+	back := slices.Clone(concs)
+	slices.Reverse(back)
+	return append(slices.Clone(concs), back...)
+}
+
+// bestConcurrency is the concurrency of probes with the highest mean
+// rate; of two as fast, the higher, which keeps the API server the
+// busier.
+func bestConcurrency(probes []Probe) int {
+	best, bestRate := 0, 0.0
+	for conc, rates := range probeRates(probes) {
+		m := 0.0
+		for _, r := range rates {
+			m += r / float64(len(rates))
+		}
+		if m > bestRate || m == bestRate && conc > best {
+			best, bestRate = conc, m
+		}
+	}
+	return best
+}
+
+// probeRates are the probes' rates of objects by concurrency, in the
+// order they were probed.
+func probeRates(probes []Probe) map[int][]float64 {
+	rates := map[int][]float64{}
+	for _, p := range probes {
+		rates[p.Concurrency] = append(rates[p.Concurrency], p.ObjectsPerSecond)
+	}
+	return rates
 }
 
 // fullCeiling applies every app at concurrency conc on a fresh control

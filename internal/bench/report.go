@@ -70,8 +70,9 @@ func rows(r *Result) []row {
 		if c.Available > 0 {
 			add("", "ceiling to all Available", fmt.Sprintf("%.1fs (%d of %d Deployments; the floor of a cold sync that ends Healthy)", c.AvailableSeconds, c.Available, c.Namespaces), "", nil)
 		}
-		for _, p := range c.Probes {
-			add("", fmt.Sprintf("probe, concurrency %d", p.Concurrency), fmt.Sprintf("%.0f objects/s", p.ObjectsPerSecond), "", nil)
+		rates := probeRates(c.Probes)
+		for _, conc := range slices.Sorted(maps.Keys(rates)) {
+			add("", fmt.Sprintf("probes, concurrency %d", conc), fmt.Sprintf("%s objects/s", joinRates(rates[conc])), "", nil)
 		}
 	}
 	if c := r.ColdSync; c != nil {
@@ -278,7 +279,16 @@ func verbs(m map[string]float64) string {
 func roundsOf(rounds []Round) string {
 	parts := make([]string, len(rounds))
 	for i, r := range rounds {
-		parts[i] = fmt.Sprintf("%.1fs / %.1fs", r.ColdSyncSeconds, r.CeilingSeconds)
+		parts[i] = fmt.Sprintf("%.1fs / %.1fs at %d", r.ColdSyncSeconds, r.CeilingSeconds, r.Concurrency)
+	}
+	return strings.Join(parts, ", ")
+}
+
+// joinRates lists rates of objects per second, in the order measured.
+func joinRates(rates []float64) string {
+	parts := make([]string, len(rates))
+	for i, r := range rates {
+		parts[i] = fmt.Sprintf("%.0f", r)
 	}
 	return strings.Join(parts, ", ")
 }

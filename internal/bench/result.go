@@ -186,6 +186,8 @@ func (cs *ColdSync) against(c *Ceiling, objects int) {
 // Round is one measurement of the ceiling and of the cold sync, each on
 // a fresh control plane.
 type Round struct {
+	// Concurrency is the ceiling's: the probes chose it.
+	Concurrency      int     `json:"concurrency"`
 	CeilingSeconds   float64 `json:"ceilingSeconds"`
 	ObjectsPerSecond float64 `json:"objectsPerSecond"`
 	ColdSyncSeconds  float64 `json:"coldSyncSeconds"`
@@ -208,7 +210,7 @@ func roundOf(r *Result) (Round, bool) {
 		return Round{}, false
 	}
 	return Round{
-		CeilingSeconds: c.Seconds, ObjectsPerSecond: c.ObjectsPerSecond, ColdSyncSeconds: cs.Seconds, Ratio: cs.Ratio,
+		Concurrency: c.Concurrency, CeilingSeconds: c.Seconds, ObjectsPerSecond: c.ObjectsPerSecond, ColdSyncSeconds: cs.Seconds, Ratio: cs.Ratio,
 		CeilingCPU: cpuTotal(c.CPU), CeilingAPIServerCPU: c.CPU[cpuAPIServer],
 		ColdSyncCPU: cpuTotal(cs.CPU), ColdSyncAPIServerCPU: cs.CPU[cpuAPIServer],
 	}, true
