@@ -52,6 +52,10 @@ type Options struct {
 	// by default: writing a profile names every sampled address from the
 	// binary's function tables, which capstan then holds in its RSS.
 	HeapProfiles bool
+	// APIServerProfiles starts the control planes with the API server's
+	// profiling on, and takes its CPU profiles through the ceiling's full
+	// run and the cold sync (see profileAPIServer).
+	APIServerProfiles bool
 	// Concurrencies are tried by the ceiling's apply loop, each probed
 	// twice; the full run takes the best (bestConcurrency).
 	Concurrencies []int
@@ -113,6 +117,7 @@ func (o *Options) BindFlags(fs *flag.FlagSet) {
 	fs.IntVar(&o.Workers, "workers", o.Workers, "capstan's --workers")
 	fs.IntVar(&o.Rounds, "rounds", o.Rounds, "times the ceiling and the cold sync are measured, each on fresh control planes (the ratio is judged on their median)")
 	fs.BoolVar(&o.HeapProfiles, "heap-profiles", o.HeapProfiles, "take capstan's heap profiles at its peak and at idle (capstan with --profiling; this raises the memory it reports)")
+	fs.BoolVar(&o.APIServerProfiles, "apiserver-profiles", o.APIServerProfiles, "take the API server's CPU profiles through the ceiling and the cold sync (WORK-DIR/profiles/apiserver-*.pb.gz)")
 	fs.Func("capstan-arg", "one more flag for capstan run (repeatable), e.g. --capstan-arg=--render-isolation=none", func(s string) error {
 		o.CapstanArgs = append(o.CapstanArgs, s)
 		return nil

@@ -11,6 +11,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/google/pprof/profile"
 )
 
 // repoRoot finds the module root (the directory of go.mod) above the test.
@@ -62,6 +64,7 @@ func TestRunTinyW1(t *testing.T) {
 	opts.JSONFile = filepath.Join(t.TempDir(), "bench.json")
 	opts.WorkDir = t.TempDir()
 	opts.HeapProfiles = true // off by default: the test checks they are taken and saved
+	opts.APIServerProfiles = true
 	var out, log bytes.Buffer
 	opts.Out, opts.Log = &out, &log
 
@@ -109,6 +112,33 @@ func checkCores(t *testing.T, tl []TimelinePoint, machineCores int) {
 	}
 }
 
+// checkAPIProfiles checks that a phase was profiled, in CPU profiles of
+// the API server that pprof reads and that sampled its request handling.
+func checkAPIProfiles(t *testing.T, phase string, files []string) {
+	t.Helper()
+	if len(files) == 0 {
+		t.Errorf("%s: no API server CPU profile", phase)
+		return
+	}
+	var sampled int
+	for _, f := range files {
+		raw, err := os.ReadFile(f)
+		if err != nil {
+			t.Errorf("%s: %v", phase, err)
+			continue
+		}
+		p, err := profile.ParseData(raw)
+		if err != nil || len(p.SampleType) == 0 || p.SampleType[len(p.SampleType)-1].Type != "cpu" {
+			t.Errorf("%s: %s is no CPU profile: %v", phase, f, err)
+			continue
+		}
+		sampled += len(p.Sample)
+	}
+	if sampled == 0 {
+		t.Errorf("%s: the API server's profiles %v sampled nothing", phase, files)
+	}
+}
+
 func checkFigures(t *testing.T, r *Result) {
 	t.Helper()
 	if r.Scale.Objects != 15 || r.Machine.Cores == 0 || r.Machine.MemoryBytes == 0 || !strings.Contains(r.Capstan.Version, "capstan") {
@@ -118,6 +148,10 @@ func checkFigures(t *testing.T, r *Result) {
 		t.Errorf("ceiling: %+v", c)
 	} else if c.Available != 3 || c.AvailableSeconds <= 0 {
 		t.Errorf("ceiling to all Available: %d Deployments, %.1fs", c.Available, c.AvailableSeconds)
+	}
+	if r.Ceiling != nil && r.ColdSync != nil {
+		checkAPIProfiles(t, "ceiling", r.Ceiling.Profiles)
+		checkAPIProfiles(t, "cold sync", r.ColdSync.Profiles)
 	}
 	// Each side's split names the API server, which did work in both, and
 	// the cold sync's names capstan and its render workers, which rendered

@@ -40,9 +40,10 @@ type cluster struct {
 	meta metadata.Interface
 }
 
-// startCluster starts a control plane in dir.
-func startCluster(ctx context.Context, binDir, dir string) (*cluster, error) {
-	lk, err := localkube.Up(ctx, localkube.Options{BinDir: binDir, Dir: dir, KillWithParent: true, Timeout: 3 * time.Minute})
+// startCluster starts a control plane in dir; with profiling, its API
+// server serves its profiles (see profileAPIServer).
+func startCluster(ctx context.Context, binDir, dir string, profiling bool) (*cluster, error) {
+	lk, err := localkube.Up(ctx, localkube.Options{BinDir: binDir, Dir: dir, KillWithParent: true, Timeout: 3 * time.Minute, Profiling: profiling})
 	if err != nil {
 		return nil, fmt.Errorf("start the control plane: %w", err)
 	}

@@ -122,6 +122,8 @@ func (b *bench) fullCeiling(ctx context.Context, cl *cluster, all []App, conc in
 	if err != nil {
 		return err
 	}
+	prof := b.profileAPIServer(ctx, cl, "ceiling")
+	defer prof.end()
 	start := time.Now()
 	full, err := applyLoop(ctx, cl, all, conc, b.opts.ConfigMapBytes)
 	if err != nil {
@@ -148,6 +150,9 @@ func (b *bench) fullCeiling(ctx context.Context, cl *cluster, all []App, conc in
 		return err
 	}
 	c.CPU = cpuAfter.since(cpuBefore)
+	if c.Profiles, err = prof.end(); err != nil {
+		return err
+	}
 	if times, n := deployArr.reachedTimes(keys); n > 0 {
 		c.AvailableSeconds = last(times).Sub(start).Seconds()
 	}
@@ -163,7 +168,7 @@ func (b *bench) fullCeiling(ctx context.Context, cl *cluster, all []App, conc in
 // subdirectory name, runs f on it and stops it.
 func (b *bench) withCeilingCluster(ctx context.Context, name string, f func(*cluster) error) (err error) {
 	began := time.Now()
-	cl, err := startCluster(ctx, b.opts.BinDir, filepath.Join(b.dir, name))
+	cl, err := startCluster(ctx, b.opts.BinDir, filepath.Join(b.dir, name), b.opts.APIServerProfiles)
 	if err != nil {
 		return err
 	}

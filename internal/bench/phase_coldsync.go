@@ -163,6 +163,8 @@ func (b *bench) coldSync(ctx context.Context) error {
 	}
 	trace := traceCPU(b.cl.Dir, b.capstan.pid())
 	defer trace.end()
+	prof := b.profileAPIServer(ctx, b.cl, "coldsync")
+	defer prof.end()
 	start := time.Now()
 	if err := b.createApplications(ctx); err != nil {
 		return err
@@ -181,8 +183,12 @@ func (b *bench) coldSync(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	profiles, err := prof.end()
+	if err != nil {
+		return err
+	}
 	cs := &ColdSync{Seconds: at.Sub(start).Seconds(), CreateSeconds: created.Seconds(), Converged: len(b.apps), MinRequestsPerApp: minRequestsPerApp,
-		CPU: cpuAfter.since(cpuBefore)}
+		CPU: cpuAfter.since(cpuBefore), Profiles: profiles}
 	cs.against(b.res.Ceiling, b.res.Scale.Objects)
 	b.breakDown(cs, start, at, samples)
 	b.res.ColdSync = cs

@@ -70,6 +70,9 @@ func rows(r *Result) []row {
 		if c.Available > 0 {
 			add("", "ceiling to all Available", fmt.Sprintf("%.1fs (%d of %d Deployments; the floor of a cold sync that ends Healthy)", c.AvailableSeconds, c.Available, c.Namespaces), "", nil)
 		}
+		if len(c.Profiles) > 0 {
+			add("", "api server CPU profiles", profileFiles(c.Profiles), "", nil)
+		}
 		rates := probeRates(c.Probes)
 		for _, conc := range slices.Sorted(maps.Keys(rates)) {
 			add("", fmt.Sprintf("probes, concurrency %d", conc), fmt.Sprintf("%s objects/s", joinRates(rates[conc])), "", nil)
@@ -77,6 +80,9 @@ func rows(r *Result) []row {
 	}
 	if c := r.ColdSync; c != nil {
 		add("cold sync", "to all Synced+Healthy", fmt.Sprintf("%.1fs", c.Seconds), "", nil)
+		if len(c.Profiles) > 0 {
+			add("", "api server CPU profiles", profileFiles(c.Profiles), "", nil)
+		}
 		if c.ImpliedSeconds > 0 {
 			add("", "time R_max implies", fmt.Sprintf("%.1fs", c.ImpliedSeconds), "", nil)
 			if len(r.Rounds) > 1 {
@@ -282,6 +288,11 @@ func roundsOf(rounds []Round) string {
 		parts[i] = fmt.Sprintf("%.1fs / %.1fs at %d", r.ColdSyncSeconds, r.CeilingSeconds, r.Concurrency)
 	}
 	return strings.Join(parts, ", ")
+}
+
+// profileFiles names a phase's profile windows: how many, and the first.
+func profileFiles(files []string) string {
+	return fmt.Sprintf("%d windows of %s, from %s", len(files), apiProfileWindow, files[0])
 }
 
 // joinRates lists rates of objects per second, in the order measured.

@@ -100,6 +100,9 @@ type Ceiling struct {
 	// CPU is what each process used from the start of the full run to
 	// its last Deployment Available, in seconds (see readCPU).
 	CPU map[string]float64 `json:"cpuByProcess,omitempty"`
+	// Profiles are the API server's CPU profiles over the same window,
+	// with Options.APIServerProfiles.
+	Profiles []string `json:"apiServerProfiles,omitempty"`
 }
 
 // Probe is a short apply loop at one concurrency.
@@ -150,6 +153,9 @@ type ColdSync struct {
 	// MinRequestsPerApp is what the first sync of an app cannot do
 	// without: see minRequestsPerApp.
 	MinRequestsPerApp float64 `json:"minRequestsPerApp"`
+	// Profiles are the API server's CPU profiles over the window of CPU,
+	// with Options.APIServerProfiles.
+	Profiles []string `json:"apiServerProfiles,omitempty"`
 }
 
 // TimelinePoint counts what had happened at Percent of a cold sync:

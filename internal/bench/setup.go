@@ -58,7 +58,7 @@ type bench struct {
 // repository holding every app at revision r0 and no Application yet.
 func (b *bench) setUp(ctx context.Context) error {
 	began := time.Now()
-	cl, err := startCluster(ctx, b.opts.BinDir, filepath.Join(b.dir, "cluster"))
+	cl, err := startCluster(ctx, b.opts.BinDir, filepath.Join(b.dir, "cluster"), b.opts.APIServerProfiles)
 	if err != nil {
 		return err
 	}

@@ -67,7 +67,7 @@ func statusWrites(ctx context.Context, w io.Writer, crd string, opts StatusWrite
 	if err := os.WriteFile(filepath.Join(crds, "applications.yaml"), data, 0o644); err != nil {
 		return err
 	}
-	c, err := startCluster(ctx, opts.BinDir, filepath.Join(dir, "cluster"))
+	c, err := startCluster(ctx, opts.BinDir, filepath.Join(dir, "cluster"), false)
 	if err != nil {
 		return err
 	}

@@ -32,7 +32,7 @@ func etcdArgs(dir string, p ports) []string {
 	}
 }
 
-func apiserverArgs(dir string, p ports, k *pki) []string {
+func apiserverArgs(dir string, p ports, k *pki, profiling bool) []string {
 	return []string{
 		"--etcd-servers=http://" + addr(p.etcdClient),
 		"--bind-address=127.0.0.1",
@@ -58,7 +58,7 @@ func apiserverArgs(dir string, p ports, k *pki) []string {
 		"--allow-privileged=true",
 		"--max-requests-inflight=800",
 		"--max-mutating-requests-inflight=400",
-		"--profiling=false",
+		"--profiling=" + strconv.FormatBool(profiling),
 		"--v=0",
 	}
 }

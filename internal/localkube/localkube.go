@@ -41,6 +41,9 @@ type Options struct {
 	KillWithParent bool
 	// Timeout bounds the whole start; zero means two minutes.
 	Timeout time.Duration
+	// Profiling serves the API server's profiles (/debug/pprof, to the
+	// admin), for a benchmark that asks where its CPU goes.
+	Profiling bool
 }
 
 // Cluster is a running control plane.
@@ -120,7 +123,7 @@ func Up(ctx context.Context, opts Options) (_ *Cluster, err error) {
 	if err := waitHTTP(ctx, "http://"+addr(p.etcdClient)+"/health", nil); err != nil {
 		return nil, logHint("etcd", err)
 	}
-	if err := run("kube-apiserver", apiserverBinary, apiserverArgs(dir, p, k)); err != nil {
+	if err := run("kube-apiserver", apiserverBinary, apiserverArgs(dir, p, k, opts.Profiling)); err != nil {
 		return nil, err
 	}
 	cfg := &rest.Config{
