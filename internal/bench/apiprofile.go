@@ -16,6 +16,9 @@ import (
 // and the last one runs past the phase's end by up to this much.
 const apiProfileWindow = 5 * time.Second
 
+// apiProfileSlack bounds the wait for a window's profile past its length.
+const apiProfileSlack = 30 * time.Second
+
 // apiProfile takes the API server's CPU profiles through a phase.
 type apiProfile struct {
 	stop  context.CancelFunc
@@ -29,8 +32,9 @@ type apiProfile struct {
 // windows of apiProfileWindow, back to back, from now until end is
 // called, and saves them as profiles/apiserver-NAME-NN.pb.gz. Read a
 // phase's windows together with `go tool pprof -top FILES...`, which adds
-// them up, and set one phase against another with -diff_base.
-// Without Options.APIServerProfiles it profiles nothing.
+// them up, and set one phase against another with one -diff_base flag
+// for each of the other's files. Without Options.APIServerProfiles it
+// profiles nothing.
 func (b *bench) profileAPIServer(ctx context.Context, cl *cluster, name string) *apiProfile {
 	if !b.opts.APIServerProfiles {
 		return nil
@@ -45,9 +49,12 @@ func (b *bench) profileAPIServer(ctx context.Context, cl *cluster, name string) 
 		}
 		for i := 1; ctx.Err() == nil; i++ {
 			// The window in flight is not cancelled with the phase: its
-			// request gets a context of its own, so that it ends whole.
+			// request gets a context of its own, so that it ends whole,
+			// bounded in case the API server stalls.
+			rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), apiProfileWindow+apiProfileSlack)
 			raw, err := cl.cs.CoreV1().RESTClient().Get().AbsPath("/debug/pprof/profile").
-				Param("seconds", strconv.Itoa(int(apiProfileWindow.Seconds()))).DoRaw(context.WithoutCancel(ctx))
+				Param("seconds", strconv.Itoa(int(apiProfileWindow.Seconds()))).DoRaw(rctx)
+			cancel()
 			if err != nil {
 				p.err = fmt.Errorf("the API server's CPU profile (is it started with profiling?): %w", err)
 				return
@@ -62,8 +69,9 @@ func (b *bench) profileAPIServer(ctx context.Context, cl *cluster, name string) 
 	return p
 }
 
-// end waits for the window in flight and returns the profiles saved, or
-// the first error. Calls after the first only return them.
+// end waits for the window in flight and returns the profiles saved,
+// and the error that stopped the profiling early, if one did. Calls after
+// the first only return them.
 func (p *apiProfile) end() ([]string, error) {
 	if p == nil {
 		return nil, nil

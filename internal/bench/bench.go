@@ -57,7 +57,8 @@ type Options struct {
 	// run and the cold sync (see profileAPIServer).
 	APIServerProfiles bool
 	// Concurrencies are tried by the ceiling's apply loop, each probed
-	// twice; the full run takes the best (bestConcurrency).
+	// twice, and the full run takes the best (bestConcurrency); a single
+	// one is not probed.
 	Concurrencies []int
 	// Rounds is how many times the ceiling and the cold sync are
 	// measured, each on fresh control planes; the ratio's target is
@@ -152,6 +153,8 @@ func (o Options) validate() error {
 		return errors.New("--rounds must be at least 1")
 	case len(o.Concurrencies) == 0 || slices.Min(o.Concurrencies) < 1:
 		return errors.New("--ceiling-concurrency needs at least one concurrency, each at least 1")
+	case len(slices.Compact(slices.Sorted(slices.Values(o.Concurrencies)))) < len(o.Concurrencies):
+		return fmt.Errorf("--ceiling-concurrency %s names a concurrency twice", joinInts(o.Concurrencies))
 	}
 	for _, p := range o.Skip {
 		if !slices.Contains(skippable, p) {

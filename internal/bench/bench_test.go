@@ -7,6 +7,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -85,10 +86,14 @@ func TestRunTinyW1(t *testing.T) {
 	if n := len(res.Rounds); n > 0 && res.ColdSync != nil && res.Rounds[n-1].Ratio != res.ColdSync.Ratio {
 		t.Errorf("the last round (%+v) is not the full run's (ratio %.2f)", res.Rounds[n-1], res.ColdSync.Ratio)
 	}
-	for _, want := range []string{"median of 2 rounds", "R_max", "to all Synced+Healthy", "Git ls-remote", "1 app, webhook", "per changed app, status writes aside", "sync revision moved only", "polling", "reverted", "per object reverted", "start to /readyz", "peak (VmHWM)", "phase of the top sample", "top sample by phase", "RssAnon / RssFile, idle", "heap profile, idle", "api server", "ceiling to all Available", "last Deployment Available", "Applications Synced+Healthy", "cores busy in each tenth"} {
+	for _, want := range []string{"median of 2 rounds", "R_max", "to all Synced+Healthy", "Git ls-remote", "1 app, webhook", "per changed app, status writes aside", "sync revision moved only", "polling", "reverted", "per object reverted", "start to /readyz", "peak (VmHWM)", "phase of the top sample", "top sample by phase", "RssAnon / RssFile, idle", "heap profile, idle", "api server", "api server CPU profiles", "probes, concurrency 2", "probes, concurrency 4", "ceiling to all Available", "last Deployment Available", "Applications Synced+Healthy", "cores busy in each tenth"} {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("the table lacks %q:\n%s", want, out.String())
 		}
+	}
+	// Each round names the concurrency its ceiling ran at.
+	if !regexp.MustCompile(`\d+\.\ds / \d+\.\ds at [24], \d+\.\ds / \d+\.\ds at [24]\)`).MatchString(out.String()) {
+		t.Errorf("the rounds do not name their ceiling's concurrency:\n%s", out.String())
 	}
 }
 
@@ -294,6 +299,26 @@ func TestChangeCostSplitsStatusWrites(t *testing.T) {
 	if got.RequestsPerApp() != 2.5 || got.StatusChangedApps() != 2 || got.StoredWrites() != 5 || got.Met() {
 		t.Errorf("verdict inputs: %.2f requests per app, %d apps, %d stored, met %v",
 			got.RequestsPerApp(), got.StatusChangedApps(), got.StoredWrites(), got.Met())
+	}
+}
+
+// A concurrency named twice would be probed four times.
+func TestCeilingConcurrenciesAreDistinct(t *testing.T) {
+	for _, tc := range []struct {
+		concs []int
+		ok    bool
+	}{
+		{[]int{16, 64}, true},
+		{[]int{16}, true},
+		{[]int{16, 16}, false},
+		{[]int{16, 64, 16}, false},
+		{[]int{0, 16}, false},
+	} {
+		opts := DefaultOptions()
+		opts.Concurrencies = tc.concs
+		if err := opts.validate(); (err == nil) != tc.ok {
+			t.Errorf("--ceiling-concurrency %v: got %v, want ok %v", tc.concs, err, tc.ok)
+		}
 	}
 }
 

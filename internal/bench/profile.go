@@ -13,7 +13,8 @@ import (
 )
 
 // profileDir is the work directory's subdirectory that receives capstan's
-// heap profiles; it is kept when a temporary work directory is removed.
+// heap profiles and the API server's CPU profiles; it is kept when a
+// temporary work directory is removed.
 const profileDir = "profiles"
 
 // heapProfile saves capstan's heap profile (GET /debug/pprof/heap on the

@@ -177,8 +177,8 @@ func (b *bench) close(ok bool) error {
 	return err
 }
 
-// removeWorkDir removes the temporary work directory but for capstan's
-// heap profiles, whose paths the run printed.
+// removeWorkDir removes the temporary work directory but for the
+// profiles, whose paths the run printed.
 func (b *bench) removeWorkDir() {
 	entries, err := os.ReadDir(b.dir)
 	if err != nil {
@@ -199,7 +199,7 @@ func (b *bench) removeWorkDir() {
 		_ = os.Remove(b.dir)
 		return
 	}
-	b.logf("work directory removed but for the heap profiles: %s", filepath.Join(b.dir, profileDir))
+	b.logf("work directory removed but for the profiles: %s", filepath.Join(b.dir, profileDir))
 }
 
 // capstanVersion reads `capstan version` and the commit of the checkout
