@@ -118,7 +118,7 @@ func checkCores(t *testing.T, tl []TimelinePoint, machineCores int) {
 }
 
 // checkAPIProfiles checks that a phase was profiled, in CPU profiles of
-// the API server that pprof reads and that sampled its request handling.
+// the API server that pprof reads and that hold samples.
 func checkAPIProfiles(t *testing.T, phase string, files []string) {
 	t.Helper()
 	if len(files) == 0 {
@@ -161,10 +161,10 @@ func checkFigures(t *testing.T, r *Result) {
 	// Each side's split names the API server, which did work in both, and
 	// the cold sync's names capstan and its render workers, which rendered
 	// the three apps.
-	if c := r.Ceiling; c != nil && c.CPU["kube-apiserver"] <= 0 {
+	if c := r.Ceiling; c != nil && c.CPU[cpuAPIServer] <= 0 {
 		t.Errorf("ceiling CPU by process: %v", c.CPU)
 	}
-	if c := r.ColdSync; c != nil && (c.CPU["kube-apiserver"] <= 0 || c.CPU[cpuCapstan] <= 0 || c.CPU[cpuWorkers] <= 0) {
+	if c := r.ColdSync; c != nil && (c.CPU[cpuAPIServer] <= 0 || c.CPU[cpuCapstan] <= 0 || c.CPU[cpuWorkers] <= 0) {
 		t.Errorf("cold sync CPU by process: %v", c.CPU)
 	}
 	// The breakdown comes from two watches whose events need not

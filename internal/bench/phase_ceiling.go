@@ -79,18 +79,17 @@ func probeOrder(concs []int) []int {
 
 // bestConcurrency is the concurrency of probes with the highest mean
 // rate; of two as fast, the higher, which keeps the API server the
-// busier.
+// busier (the concurrencies are walked upwards, and a tie replaces).
 func bestConcurrency(probes []Probe) int {
-	best, bestRate := 0, 0.0
-	rates := probeRates(probes)
-	for _, conc := range slices.Sorted(maps.Keys(rates)) {
-		rates := rates[conc]
-		m := 0.0
-		for _, r := range rates {
-			m += r / float64(len(rates))
+	best, bestMean := 0, 0.0
+	byConc := probeRates(probes)
+	for _, conc := range slices.Sorted(maps.Keys(byConc)) {
+		mean := 0.0
+		for _, r := range byConc[conc] {
+			mean += r / float64(len(byConc[conc]))
 		}
-		if m > bestRate || m == bestRate && conc > best {
-			best, bestRate = conc, m
+		if mean >= bestMean {
+			best, bestMean = conc, mean
 		}
 	}
 	return best
