@@ -27,8 +27,11 @@ import (
 type localRepo struct {
 	mu   sync.Mutex
 	repo *git.Repository
-	dir  string
-	url  string // redacted, for the remote's configuration
+	// storage is repo's, closed when the repository is reset: it keeps
+	// the files of up to openPacks packs open.
+	storage *filesystem.Storage
+	dir     string
+	url     string // redacted, for the remote's configuration
 
 	// complete holds commits whose whole tree is known to be stored, and
 	// base is the last of them: a commit fetched since is checked against
@@ -42,6 +45,9 @@ type localRepo struct {
 	// the number of their entries.
 	decoded        map[plumbing.Hash]*object.Tree
 	decodedEntries int
+	// roots keeps the root tree of each commit read (see tree), bounded
+	// by maxComplete as complete is.
+	roots map[plumbing.Hash]plumbing.Hash
 }
 
 // maxComplete bounds localRepo.complete; past it the set starts afresh and
@@ -51,6 +57,14 @@ const maxComplete = 10_000
 // objectCacheBytes bounds the decoded objects kept in memory per repository;
 // go-git's default (96 MiB each) would dwarf capstan's memory budget.
 const objectCacheBytes = 4 * cache.MiByte
+
+// openPacks is how many pack files each local repository keeps open. go-git
+// otherwise opens a pack for each object it reads from it, cached or not:
+// the path's every directory checked for links (go-billy's chroot), a file
+// opened and closed, and a 4 KiB read buffer each time, which was a tenth
+// of what the controller allocated in a cold sync (docs/performance.md).
+// Each fetch adds a pack; past openPacks the one opened first is closed.
+const openPacks = 8
 
 // local opens, or creates, the local repository of repo's URL and identity.
 func (g *Git) local(repo Repository) (*localRepo, error) {
@@ -71,7 +85,8 @@ func (g *Git) local(repo Repository) (*localRepo, error) {
 // open opens the repository on disk, or creates it, and forgets what was
 // known of its commits.
 func (lr *localRepo) open() error {
-	st := filesystem.NewStorage(osfs.New(lr.dir), cache.NewObjectLRU(objectCacheBytes))
+	st := filesystem.NewStorageWithOptions(osfs.New(lr.dir), cache.NewObjectLRU(objectCacheBytes),
+		filesystem.Options{MaxOpenDescriptors: openPacks})
 	r, err := git.Open(st, nil)
 	if errors.Is(err, git.ErrRepositoryNotExists) {
 		r, err = git.Init(st, nil)
@@ -80,10 +95,11 @@ func (lr *localRepo) open() error {
 		}
 	}
 	if err != nil {
+		_ = st.Close()
 		return fmt.Errorf("open local repository: %w", err)
 	}
-	lr.repo, lr.complete, lr.base = r, map[string]bool{}, ""
-	lr.decoded, lr.decodedEntries = nil, 0
+	lr.repo, lr.storage, lr.complete, lr.base = r, st, map[string]bool{}, ""
+	lr.decoded, lr.decodedEntries, lr.roots = nil, 0, nil
 	return nil
 }
 
@@ -91,6 +107,11 @@ func (lr *localRepo) open() error {
 // incremental fetch left incomplete is fetched again whole.
 func (lr *localRepo) reset() error {
 	lr.complete, lr.base = map[string]bool{}, ""
+	if lr.storage != nil {
+		// The packs it holds open are about to be deleted.
+		_ = lr.storage.Close()
+		lr.storage = nil
+	}
 	if err := os.RemoveAll(lr.dir); err != nil {
 		return fmt.Errorf("reset local repository: %w", err)
 	}
@@ -336,13 +357,23 @@ func (lr *localRepo) walkStored(t *object.Tree) error {
 	return nil
 }
 
-// tree returns the root tree of commit sha.
+// tree returns the root tree of commit sha. Each pass of each Application
+// asks for it: the commit's root is read once and kept.
 func (lr *localRepo) tree(sha string) (*object.Tree, error) {
-	c, err := lr.repo.CommitObject(plumbing.NewHash(sha))
-	if err != nil {
-		return nil, err
+	h := plumbing.NewHash(sha)
+	root, ok := lr.roots[h]
+	if !ok {
+		c, err := lr.repo.CommitObject(h)
+		if err != nil {
+			return nil, err
+		}
+		if lr.roots == nil || len(lr.roots) >= maxComplete {
+			lr.roots = map[plumbing.Hash]plumbing.Hash{}
+		}
+		root = c.TreeHash
+		lr.roots[h] = root
 	}
-	return lr.decodedTree(c.TreeHash)
+	return lr.decodedTree(root)
 }
 
 // maxDecodedEntries bounds the entries of the trees localRepo.decoded
