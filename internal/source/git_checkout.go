@@ -50,7 +50,7 @@ func (g *Git) checkout(ctx context.Context, repo Repository, sha, key string) (s
 		return "", gitError(repo, sha, err)
 	}
 	lr.mu.Lock()
-	defer lr.mu.Unlock()
+	defer lr.unlock()
 	if err := g.ensureCommit(ctx, repo, lr, sha); err != nil {
 		return "", gitError(repo, sha, err)
 	}
@@ -105,7 +105,7 @@ func (g *Git) TreeHash(ctx context.Context, repo Repository, sha, path string) (
 		return "", gitError(repo, sha, err)
 	}
 	lr.mu.Lock()
-	defer lr.mu.Unlock()
+	defer lr.unlock()
 	if err := g.ensureCommit(ctx, repo, lr, sha); err != nil {
 		return "", gitError(repo, sha, err)
 	}

@@ -39,7 +39,7 @@ func (g *Git) CommitOf(ctx context.Context, repo Repository, revision string) (C
 		return CommitInfo{}, gitError(repo, sha, err)
 	}
 	lr.mu.Lock()
-	defer lr.mu.Unlock()
+	defer lr.unlock()
 	if err := g.ensureCommit(ctx, repo, lr, sha); err != nil {
 		return CommitInfo{}, gitError(repo, sha, err)
 	}

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/go-git/go-billy/v5"
 	"github.com/go-git/go-billy/v5/osfs"
 	"github.com/go-git/go-git/v5"
 	"github.com/go-git/go-git/v5/config"
@@ -27,8 +28,8 @@ import (
 type localRepo struct {
 	mu   sync.Mutex
 	repo *git.Repository
-	// storage is repo's, closed when the repository is reset: it keeps
-	// the files of up to openPacks packs open.
+	// storage is repo's. It keeps the files of up to openPacks packs
+	// open while an operation holds mu; unlock closes them.
 	storage *filesystem.Storage
 	dir     string
 	url     string // redacted, for the remote's configuration
@@ -58,13 +59,20 @@ const maxComplete = 10_000
 // go-git's default (96 MiB each) would dwarf capstan's memory budget.
 const objectCacheBytes = 4 * cache.MiByte
 
-// openPacks is how many pack files each local repository keeps open. go-git
-// otherwise opens a pack for each object it reads from it, cached or not:
-// the path's every directory checked for links (go-billy's chroot), a file
-// opened and closed, and a 4 KiB read buffer each time, which was a tenth
-// of what the controller allocated in a cold sync (docs/performance.md).
-// Each fetch adds a pack; past openPacks the one opened first is closed.
+// openPacks is how many pack files a local repository keeps open while one
+// operation holds its lock. go-git otherwise opens a pack for each object
+// it reads from it, cached or not: each directory of the path checked for
+// links (go-billy's chroot), the file opened and closed, and a 4 KiB read
+// buffer each time, some 16 % of what the controller allocated in a W2 cold
+// sync (docs/performance.md). Past openPacks, the pack opened first is
+// closed. unlock closes them all: an open pack keeps, besides its file,
+// the type of every object read from it, which over a large repository's
+// checkouts would only grow.
 const openPacks = 8
+
+// repoFilesystem is where a local repository's storage reads and writes
+// its files; tests count the packs opened through it.
+var repoFilesystem = func(dir string) billy.Filesystem { return osfs.New(dir) }
 
 // local opens, or creates, the local repository of repo's URL and identity.
 func (g *Git) local(repo Repository) (*localRepo, error) {
@@ -85,7 +93,7 @@ func (g *Git) local(repo Repository) (*localRepo, error) {
 // open opens the repository on disk, or creates it, and forgets what was
 // known of its commits.
 func (lr *localRepo) open() error {
-	st := filesystem.NewStorageWithOptions(osfs.New(lr.dir), cache.NewObjectLRU(objectCacheBytes),
+	st := filesystem.NewStorageWithOptions(repoFilesystem(lr.dir), cache.NewObjectLRU(objectCacheBytes),
 		filesystem.Options{MaxOpenDescriptors: openPacks})
 	r, err := git.Open(st, nil)
 	if errors.Is(err, git.ErrRepositoryNotExists) {
@@ -107,15 +115,29 @@ func (lr *localRepo) open() error {
 // incremental fetch left incomplete is fetched again whole.
 func (lr *localRepo) reset() error {
 	lr.complete, lr.base = map[string]bool{}, ""
-	if lr.storage != nil {
-		// The packs it holds open are about to be deleted.
-		_ = lr.storage.Close()
-		lr.storage = nil
-	}
+	// Nothing known of the deleted objects may answer for them, should
+	// the repository fail to open again.
+	lr.decoded, lr.decodedEntries, lr.roots = nil, 0, nil
+	lr.closePacks() // they are about to be deleted
 	if err := os.RemoveAll(lr.dir); err != nil {
 		return fmt.Errorf("reset local repository: %w", err)
 	}
 	return lr.open()
+}
+
+// closePacks closes the pack files the storage holds open; the next read
+// opens what it needs again.
+func (lr *localRepo) closePacks() {
+	if lr.storage != nil {
+		_ = lr.storage.Close()
+	}
+}
+
+// unlock ends an operation on the repository: it closes the packs the
+// operation opened, and releases the lock.
+func (lr *localRepo) unlock() {
+	lr.closePacks()
+	lr.mu.Unlock()
 }
 
 // markComplete records that the whole tree of sha is stored.

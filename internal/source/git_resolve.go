@@ -147,7 +147,7 @@ func (g *Git) resolveShort(ctx context.Context, repo Repository, short string) (
 		return "", gitError(repo, short, err)
 	}
 	lr.mu.Lock()
-	defer lr.mu.Unlock()
+	defer lr.unlock()
 	if sha, ok := lr.commitByPrefix(short); ok {
 		return sha, nil
 	}

@@ -6,8 +6,10 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"testing"
-	"time"
+
+	"github.com/go-git/go-billy/v5"
 
 	"github.com/capstan-cd/capstan/internal/testenv/gitserver"
 )
@@ -15,6 +17,9 @@ import (
 // openUnder lists the files under dir that this process holds open.
 func openUnder(t *testing.T, dir string) []string {
 	t.Helper()
+	if real, err := filepath.EvalSymlinks(dir); err == nil {
+		dir = real
+	}
 	fds, err := os.ReadDir("/proc/self/fd")
 	if err != nil {
 		t.Fatal(err)
@@ -29,50 +34,68 @@ func openUnder(t *testing.T, dir string) []string {
 	return out
 }
 
-// TestGitKeepsAFewPacksOpen fetches a commit after another, each fetch
-// adding a pack to the local repository: the packs read stay open, at
-// most openPacks of them, and a reset closes those it held.
-func TestGitKeepsAFewPacksOpen(t *testing.T) {
+// packCounter is a local repository's file system that counts the packs
+// opened through it.
+type packCounter struct {
+	billy.Filesystem
+	opened *atomic.Int64
+}
+
+func (c packCounter) Open(name string) (billy.File, error) {
+	c.count(name)
+	return c.Filesystem.Open(name)
+}
+
+func (c packCounter) OpenFile(name string, flag int, perm os.FileMode) (billy.File, error) {
+	c.count(name)
+	return c.Filesystem.OpenFile(name, flag, perm)
+}
+
+func (c packCounter) count(name string) {
+	if strings.HasSuffix(name, ".pack") {
+		c.opened.Add(1)
+	}
+}
+
+// TestGitOpensAPackOncePerOperation checks a commit of 40 files out, and
+// asks for a path in it: each operation opens the pack it reads once, not
+// once for each object, and closes it when it ends.
+func TestGitOpensAPackOncePerOperation(t *testing.T) {
+	var opened atomic.Int64
+	was := repoFilesystem
+	repoFilesystem = func(dir string) billy.Filesystem { return packCounter{Filesystem: was(dir), opened: &opened} }
+	t.Cleanup(func() { repoFilesystem = was })
+
 	srv := gitserver.NewHTTP(t)
 	served := srv.NewRepo(t, "app")
 	repo := Repository{URL: srv.RepoURL("app"), Username: srv.Username, Password: srv.Password}
-	g, clk := testGit(t, GitOptions{})
-	ctx := context.Background()
-	files := map[string]string{"base.yaml": "base: 0\n"}
-	sha := served.Commit(t, "main", files, "first")
+	g, _ := testGit(t, GitOptions{})
+	files := map[string]string{}
+	for i := range 40 {
+		files[fmt.Sprintf("apps/app-%02d/config.yaml", i)] = fmt.Sprintf("n: %d\n", i)
+	}
+	sha := served.Commit(t, "main", files, "forty files")
 	checkoutMatches(t, g, repo, sha, files)
+	if n := opened.Load(); n < 1 || n > 2 {
+		t.Errorf("a checkout of 40 files opened the pack %d times, want once (twice at most)", n)
+	}
 	lr, err := g.local(repo)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if open := openUnder(t, lr.dir); len(open) == 0 {
-		t.Errorf("no pack of the local repository is open after a checkout: each read opens it again")
-	}
-	for i := range 2 * openPacks {
-		name := fmt.Sprintf("f%02d.yaml", i)
-		files[name] = fmt.Sprintf("n: %d\n", i)
-		sha = served.Commit(t, "main", map[string]string{name: files[name]}, name)
-		clk.SetTime(clk.Now().Add(2 * time.Minute)) // past the poll interval: ask for refs again
-		if got, err := g.Resolve(ctx, repo, "main"); err != nil || got != sha {
-			t.Fatalf("Resolve(main) = %s, %v; want %s", got, err, sha)
-		}
-		checkoutMatches(t, g, repo, sha, files)
-		if open := openUnder(t, lr.dir); len(open) > openPacks {
-			t.Fatalf("after %d fetches, %d files of the local repository are open, want at most %d:\n%s", i+2, len(open), openPacks, strings.Join(open, "\n"))
-		}
-	}
-	packs, err := filepath.Glob(filepath.Join(lr.dir, "objects", "pack", "*.pack"))
-	if err != nil || len(packs) <= openPacks {
-		t.Fatalf("%d packs stored (%v): the test needs more than %d", len(packs), err, openPacks)
+	if open := openUnder(t, lr.dir); len(open) > 0 {
+		t.Errorf("files of the local repository still open after the checkout:\n%s", strings.Join(open, "\n"))
 	}
 
-	lr.mu.Lock()
-	defer lr.mu.Unlock()
-	if err := lr.reset(); err != nil {
+	opened.Store(0)
+	if _, err := g.TreeHash(context.Background(), repo, sha, "apps/app-07"); err != nil {
 		t.Fatal(err)
 	}
+	if n := opened.Load(); n > 1 {
+		t.Errorf("a tree hash opened the pack %d times, want once at most", n)
+	}
 	if open := openUnder(t, lr.dir); len(open) > 0 {
-		t.Errorf("files still open after a reset:\n%s", strings.Join(open, "\n"))
+		t.Errorf("files of the local repository still open after a tree hash:\n%s", strings.Join(open, "\n"))
 	}
 }
 
