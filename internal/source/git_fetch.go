@@ -28,11 +28,8 @@ import (
 type localRepo struct {
 	mu   sync.Mutex
 	repo *git.Repository
-	// storage is repo's. It keeps the files of up to openPacks packs
-	// open while an operation holds mu; unlock closes them.
-	storage *filesystem.Storage
-	dir     string
-	url     string // redacted, for the remote's configuration
+	dir  string
+	url  string // redacted, for the remote's configuration
 
 	// complete holds commits whose whole tree is known to be stored, and
 	// base is the last of them: a commit fetched since is checked against
@@ -106,7 +103,7 @@ func (lr *localRepo) open() error {
 		_ = st.Close()
 		return fmt.Errorf("open local repository: %w", err)
 	}
-	lr.repo, lr.storage, lr.complete, lr.base = r, st, map[string]bool{}, ""
+	lr.repo, lr.complete, lr.base = r, map[string]bool{}, ""
 	lr.decoded, lr.decodedEntries, lr.roots = nil, 0, nil
 	return nil
 }
@@ -125,11 +122,12 @@ func (lr *localRepo) reset() error {
 	return lr.open()
 }
 
-// closePacks closes the pack files the storage holds open; the next read
-// opens what it needs again.
+// closePacks closes the pack files the storage holds open (up to
+// openPacks, while an operation holds mu); the next read opens what it
+// needs again.
 func (lr *localRepo) closePacks() {
-	if lr.storage != nil {
-		_ = lr.storage.Close()
+	if st, ok := lr.repo.Storer.(*filesystem.Storage); ok {
+		_ = st.Close()
 	}
 }
 
